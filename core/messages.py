@@ -1,0 +1,81 @@
+"""Platform-neutral chat messages: what every adapter translates to and from.
+
+Adapters (``bot/``) turn Slack/Discord/console payloads into ``Inbound`` and
+render ``Reply`` into Block Kit, embeds or text. Raw platform dicts never get here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from core.enums import Platform
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a person said to Kairos.
+
+    ``thread_ref`` is set when the message is a reply in a thread (for Kairos's
+    task cards, the thread names the task); ``channel_ref`` is where it was said.
+    """
+
+    platform: Platform
+    workspace_ref: str
+    user_ref: str
+    text: str
+    channel_ref: str | None = None
+    thread_ref: str | None = None
+    message_ref: str | None = None
+    is_direct: bool = False
+    user_name: str = ""
+    user_timezone: str | None = None
+
+
+class ReplyKind(StrEnum):
+    TEXT = "text"
+    CONFIRMATION = "confirmation"  # something was created or changed
+    TASK_LIST = "task_list"
+    QUESTION = "question"  # asking back before acting
+    REMINDER = "reminder"  # a reminder firing
+    ERROR = "error"
+    HELP = "help"
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """An action offered with a reply (Done, Snooze 1h, Run now, ...)."""
+
+    label: str
+    action: str
+    value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TaskLine:
+    """One task in a list reply, already formatted for the user's time zone."""
+
+    task_id: int
+    title: str
+    when: str = ""
+    status: str = ""
+    priority: str = ""
+    assignees: tuple[str, ...] = ()
+    overdue: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What Kairos says back. ``text`` is always a complete plain-text rendering;
+    richer surfaces may use the structured fields instead."""
+
+    text: str
+    kind: ReplyKind = ReplyKind.TEXT
+    task_id: int | None = None
+    tasks: tuple[TaskLine, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    ephemeral: bool = False
+    channel_ref: str | None = None
+    thread_ref: str | None = None
+    user_ref: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
