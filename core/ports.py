@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core.intents.model import Intent
-from core.messages import Reply
+from core.messages import Inbound, Reply
 
 
 @runtime_checkable
@@ -39,4 +39,28 @@ class ChatAdapter(Protocol):
 
     async def send(self, reply: Reply) -> str | None:
         """Deliver ``reply`` to its channel/thread/user; return the message reference."""
+        ...
+
+
+class Conversation(Protocol):
+    """The platform-free conversation logic (``bot.conversation``).
+
+    Every chat adapter turns what arrives into ``Inbound`` and calls these; it
+    renders the returned ``Reply`` objects in its own format.
+    """
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """React to a message (slash command text, DM, mention, thread reply)."""
+        ...
+
+    async def press(self, inbound: Inbound, *, action: str, value: str) -> list[Reply]:
+        """React to a button press (``action`` such as ``task.done``, ``value`` its payload)."""
+        ...
+
+
+class TaskListener(Protocol):
+    """Told by the task service when a task's schedule or state changed (the engine)."""
+
+    async def task_changed(self, task_id: int) -> None:
+        """Re-read the task and reschedule it (or drop it)."""
         ...
