@@ -26,6 +26,17 @@ from core.enums import (
     TaskStatus,
 )
 
+#: Deterministic constraint names, identical on SQLite and PostgreSQL. Alembic's batch
+#: mode (SQLite ALTER emulation) can only drop or alter constraints that have names.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+SQLModel.metadata.naming_convention = NAMING_CONVENTION
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -174,6 +185,7 @@ class TaskUpdate(SQLModel):
     misfire_policy: MisfirePolicy | None = None
     misfire_grace_seconds: int | None = None
     assignees: list[str] | None = None
+    depends_on: list[int] | None = None
 
 
 class TaskPublic(TaskBase):

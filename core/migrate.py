@@ -1,0 +1,72 @@
+"""Run the schema migrations from code: ``await upgrade(url)``.
+
+No ``alembic.ini`` is needed: the ``Config`` is built here and points at the
+``core/migrations`` directory shipped inside the package. The same scripts run
+on SQLite and PostgreSQL. Each call opens its own engine and disposes of it.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from core.db import async_url, create_engine
+
+HEAD = "head"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An alembic ``Config`` for Kairos's migrations (``url`` for the CLI/offline mode)."""
+    config = Config()
+    config.set_main_option("script_location", str(files("core") / "migrations"))
+    if url is not None:
+        # ConfigParser interpolation treats '%' specially (URL-encoded passwords).
+        config.set_main_option("sqlalchemy.url", async_url(url).replace("%", "%%"))
+    return config
+
+
+async def _run(url: str, fn: Any, *args: Any) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.run_sync(fn, *args)
+    finally:
+        await engine.dispose()
+
+
+def _with_connection(connection: Connection, step: Any, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    step(config, revision)
+
+
+async def upgrade(url: str, revision: str = HEAD) -> None:
+    """Migrate the database at ``url`` up to ``revision`` (default: the latest)."""
+    await _run(url, _with_connection, command.upgrade, revision)
+
+
+async def downgrade(url: str, revision: str) -> None:
+    """Migrate the database at ``url`` down to ``revision`` (``"base"`` empties it)."""
+    await _run(url, _with_connection, command.downgrade, revision)
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this version of Kairos."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def current_revision(url: str) -> str | None:
+    """The revision the database at ``url`` is at (``None`` when never migrated)."""
+    found: list[str | None] = []
+
+    def read(connection: Connection) -> None:
+        found.append(MigrationContext.configure(connection).get_current_revision())
+
+    await _run(url, read)
+    return found[0]

@@ -1,0 +1,1 @@
+"""Alembic migrations of the Kairos schema (run them with ``core.migrate``)."""
