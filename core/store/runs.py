@@ -1,0 +1,494 @@
+"""The run store: turning fires into run rows, claiming them, and recording outcomes.
+
+Every write here is guarded so that racing engines, workers and replicas cannot
+double-run a fire:
+
+* a fire inserts ``runs`` with ``ON CONFLICT DO NOTHING`` on the unique key
+  ``(task_id, scheduled_for, attempt)`` and moves ``tasks.next_fire_at`` with a
+  compare-and-set on the old cursor, both in one transaction;
+* a claim moves ``pending`` runs to ``running`` under a lease in one statement
+  (``UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`` on
+  PostgreSQL; SQLite has one writer, so the same statement is atomic there);
+* an outcome only applies while the run is still ``running`` under the lease
+  owner that reports it.
+
+The hot paths use SQLAlchemy Core with ``executemany``; ORM objects are only
+built for the read APIs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlmodel import SQLModel, col, select
+
+from core.db import Database
+from core.enums import RunStatus, RunTrigger, TaskStatus
+from core.errors import InvalidInput
+from core.models import Run, RunEvent, Task
+
+RUNS: sa.Table = SQLModel.metadata.tables["runs"]
+EVENTS: sa.Table = SQLModel.metadata.tables["run_events"]
+TASKS: sa.Table = SQLModel.metadata.tables["tasks"]
+
+#: Statuses an outcome may set on a running run.
+_OUTCOMES = frozenset(
+    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.RETRYING, RunStatus.SKIPPED,
+     RunStatus.CANCELLED, RunStatus.BLOCKED}
+)
+#: Statuses a pending run may be moved to without running (cancel, DAG decisions).
+_SETTLE = frozenset({RunStatus.CANCELLED, RunStatus.SKIPPED, RunStatus.BLOCKED})
+
+_T = TypeVar("_T")
+
+# SQLite allows 32,766 bound variables per statement; a run row binds 8.
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class NewRun:
+    """A run to insert: a fire (or a skipped fire, when ``skip_reason`` is set)."""
+
+    task_id: int
+    scheduled_for: datetime
+    trigger: RunTrigger = RunTrigger.SCHEDULE
+    attempt: int = 1
+    not_before: datetime | None = None  # defaults to ``scheduled_for``
+    skip_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CursorMove:
+    """Advance ``tasks.next_fire_at`` from ``expected`` to ``new`` (compare-and-set)."""
+
+    task_id: int
+    expected: datetime
+    new: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FiredRun:
+    """A run row this call inserted (``pending`` unless it was a skipped fire)."""
+
+    run_id: int
+    task_id: int
+    scheduled_for: datetime
+    attempt: int
+    status: RunStatus = RunStatus.PENDING
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedRun:
+    """A run now ``running`` under this worker's lease."""
+
+    run_id: int
+    task_id: int
+    scheduled_for: datetime
+    attempt: int
+    trigger: RunTrigger
+    lease_owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How a running attempt ended; ``retry_at`` schedules attempt + 1 (status RETRYING)."""
+
+    run_id: int
+    owner: str
+    status: RunStatus
+    output: str | None = None
+    error: str | None = None
+    duration_ms: int | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FireInfo:
+    """What the engine needs to turn a due task into runs (no ORM object)."""
+
+    task_id: int
+    schedule: dict[str, Any] | None
+    next_fire_at: datetime | None
+    schedulable: bool
+    misfire_policy: str
+    misfire_grace_seconds: int
+
+
+def _schedulable() -> sa.ColumnElement[bool]:
+    return sa.and_(
+        TASKS.c.enabled.is_(True),
+        TASKS.c.status == TaskStatus.OPEN.value,
+        TASKS.c.deleted_at.is_(None),
+    )
+
+
+def _chunks(items: Sequence[_T], size: int = _CHUNK) -> Iterable[Sequence[_T]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class RunStore:
+    """Runs, their events and the engine's task cursor, on one ``Database``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._dialect = db.engine.dialect.name
+
+    # --- firing -----------------------------------------------------------
+
+    def _insert(self) -> Any:
+        module: Any = postgresql if self._dialect == "postgresql" else sqlite
+        return module.insert(RUNS)
+
+    async def fire(
+        self,
+        task_id: int,
+        scheduled_for: datetime,
+        *,
+        next_fire_at: datetime | None,
+        trigger: RunTrigger = RunTrigger.SCHEDULE,
+        now: datetime,
+    ) -> FiredRun | None:
+        """Insert the run for one fire and advance the task's cursor past it.
+
+        Returns ``None`` when that fire already has a run (a double fire).
+        """
+        fired = await self.fire_many(
+            [NewRun(task_id, scheduled_for, trigger)],
+            [CursorMove(task_id, scheduled_for, next_fire_at)],
+            now=now,
+        )
+        return fired[0] if fired else None
+
+    async def fire_many(
+        self, runs: Sequence[NewRun], cursors: Sequence[CursorMove] = (), *, now: datetime
+    ) -> list[FiredRun]:
+        """Insert many runs and move many cursors in ONE transaction.
+
+        Runs whose key already exists are left alone and not returned, so the
+        caller hands only genuinely new runs to workers.
+        """
+        if not runs and not cursors:
+            return []
+        async with self.db.engine.begin() as conn:
+            # Start with a write so SQLite takes the write lock up front (waiting on
+            # busy_timeout) instead of failing a read-to-write lock upgrade.
+            await self._move_cursors(conn, cursors)
+            fired = await self._insert_runs(conn, runs, now)
+        return fired
+
+    async def _move_cursors(self, conn: AsyncConnection, cursors: Sequence[CursorMove]) -> None:
+        if not cursors:
+            return
+        cursor_type = TASKS.c.next_fire_at.type
+        stmt = (
+            sa.update(TASKS)
+            .where(TASKS.c.id == sa.bindparam("b_id"))
+            .where(TASKS.c.next_fire_at == sa.bindparam("b_expected", type_=cursor_type))
+            .values(next_fire_at=sa.bindparam("b_new", type_=cursor_type))
+        )
+        await conn.execute(
+            stmt,
+            [{"b_id": c.task_id, "b_expected": c.expected, "b_new": c.new} for c in cursors],
+        )
+
+    async def _insert_runs(
+        self, conn: AsyncConnection, runs: Sequence[NewRun], now: datetime
+    ) -> list[FiredRun]:
+        if not runs:
+            return []
+        stmt = (
+            self._insert()
+            .on_conflict_do_nothing(index_elements=["task_id", "scheduled_for", "attempt"])
+            .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt,
+                       RUNS.c.status)
+        )
+        fired: list[FiredRun] = []
+        for chunk in _chunks(runs):
+            rows = [
+                {
+                    "task_id": r.task_id,
+                    "scheduled_for": r.scheduled_for,
+                    "attempt": r.attempt,
+                    "status": (RunStatus.SKIPPED if r.skip_reason else RunStatus.PENDING).value,
+                    "trigger": r.trigger.value,
+                    "not_before": r.not_before or r.scheduled_for,
+                    "created_at": now,
+                    "finished_at": now if r.skip_reason else None,
+                    "error": r.skip_reason,
+                }
+                for r in chunk
+            ]
+            result = await conn.execute(stmt, rows)
+            fired.extend(
+                FiredRun(row[0], row[1], row[2], row[3], RunStatus(row[4])) for row in result
+            )
+        if fired:
+            reasons = {(r.task_id, r.scheduled_for, r.attempt): r.skip_reason for r in runs}
+            await conn.execute(
+                sa.insert(EVENTS),
+                [
+                    {
+                        "run_id": f.run_id,
+                        "status": f.status.value,
+                        "at": now,
+                        "detail": reasons.get((f.task_id, f.scheduled_for, f.attempt)),
+                    }
+                    for f in fired
+                ],
+            )
+        return fired
+
+    # --- claiming ---------------------------------------------------------
+
+    def _claim_update(self, worker_id: str, now: datetime, lease: timedelta) -> Any:
+        return (
+            sa.update(RUNS)
+            .values(
+                status=RunStatus.RUNNING.value,
+                lease_owner=worker_id,
+                lease_expires_at=now + lease,
+                started_at=now,
+            )
+            .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt,
+                       RUNS.c.trigger)
+        )
+
+    async def claim(
+        self, worker_id: str, *, limit: int, now: datetime, lease: timedelta
+    ) -> list[ClaimedRun]:
+        """Lease up to ``limit`` pending runs that are due (``not_before <= now``)."""
+        if limit <= 0:
+            return []
+        due = (
+            sa.select(RUNS.c.id)
+            .where(RUNS.c.status == RunStatus.PENDING.value, RUNS.c.not_before <= now)
+            .order_by(RUNS.c.not_before, RUNS.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # ignored by SQLite, which has one writer
+            .scalar_subquery()
+        )
+        stmt = self._claim_update(worker_id, now, lease).where(
+            RUNS.c.id.in_(due), RUNS.c.status == RunStatus.PENDING.value
+        )
+        return await self._claim(stmt, worker_id, now)
+
+    async def claim_ids(
+        self, worker_id: str, run_ids: Sequence[int], *, now: datetime, lease: timedelta
+    ) -> list[ClaimedRun]:
+        """Lease the given runs if they are still pending (the engine's direct hand-off)."""
+        claimed: list[ClaimedRun] = []
+        for chunk in _chunks(run_ids, 5000):
+            stmt = self._claim_update(worker_id, now, lease).where(
+                RUNS.c.id.in_(chunk), RUNS.c.status == RunStatus.PENDING.value
+            )
+            claimed.extend(await self._claim(stmt, worker_id, now))
+        return claimed
+
+    async def _claim(self, stmt: Any, worker_id: str, now: datetime) -> list[ClaimedRun]:
+        async with self.db.engine.begin() as conn:
+            rows = (await conn.execute(stmt)).all()
+            claimed = [
+                ClaimedRun(r[0], r[1], r[2], r[3], RunTrigger(r[4]), worker_id) for r in rows
+            ]
+            if claimed:
+                await conn.execute(
+                    sa.insert(EVENTS),
+                    [
+                        {"run_id": c.run_id, "status": RunStatus.RUNNING.value, "at": now,
+                         "detail": f"attempt {c.attempt} on {worker_id}"}
+                        for c in claimed
+                    ],
+                )
+        return claimed
+
+    async def renew(
+        self, worker_id: str, run_ids: Sequence[int], *, until: datetime
+    ) -> None:
+        """Extend the lease of runs this worker is still executing."""
+        if not run_ids:
+            return
+        async with self.db.engine.begin() as conn:
+            for chunk in _chunks(run_ids, 5000):
+                await conn.execute(
+                    sa.update(RUNS)
+                    .where(RUNS.c.id.in_(chunk), RUNS.c.lease_owner == worker_id,
+                           RUNS.c.status == RunStatus.RUNNING.value)
+                    .values(lease_expires_at=until)
+                )
+
+    # --- outcomes ---------------------------------------------------------
+
+    async def finish_many(self, outcomes: Sequence[Outcome], *, now: datetime) -> list[FiredRun]:
+        """Record how running attempts ended, in one transaction.
+
+        An outcome applies only if the run is still running under ``owner``
+        (a recovered or re-leased run is not overwritten). Retries insert the
+        next attempt; the new pending runs are returned.
+        """
+        if not outcomes:
+            return []
+        retries: list[NewRun] = []
+        async with self.db.engine.begin() as conn:
+            events: list[dict[str, Any]] = []
+            for o in outcomes:
+                if o.status not in _OUTCOMES:
+                    raise InvalidInput(f"A running run cannot end as {o.status.value!r}.")
+                row = (
+                    await conn.execute(
+                        sa.update(RUNS)
+                        .where(RUNS.c.id == o.run_id, RUNS.c.status == RunStatus.RUNNING.value,
+                               RUNS.c.lease_owner == o.owner)
+                        .values(status=o.status.value, finished_at=now, output=o.output,
+                                error=o.error, duration_ms=o.duration_ms,
+                                lease_expires_at=None)
+                        .returning(RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt)
+                    )
+                ).first()
+                if row is None:
+                    continue
+                detail = o.error if o.status is not RunStatus.COMPLETED else o.output
+                if o.status is RunStatus.RETRYING and o.retry_at is not None:
+                    detail = f"{o.error or ''} (attempt {row[2] + 1} at {o.retry_at.isoformat()})"
+                    retries.append(
+                        NewRun(row[0], row[1], RunTrigger.RETRY, row[2] + 1, o.retry_at)
+                    )
+                events.append({"run_id": o.run_id, "status": o.status.value, "at": now,
+                               "detail": _clip(detail)})
+            if events:
+                await conn.execute(sa.insert(EVENTS), events)
+            fired = await self._insert_runs(conn, retries, now)
+        return fired
+
+    async def settle(
+        self, run_id: int, status: RunStatus, *, reason: str, now: datetime
+    ) -> bool:
+        """Move a still-pending run to cancelled/skipped/blocked with a reason."""
+        if status not in _SETTLE:
+            raise InvalidInput(f"A pending run cannot be settled as {status.value!r}.")
+        async with self.db.engine.begin() as conn:
+            row = (
+                await conn.execute(
+                    sa.update(RUNS)
+                    .where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.PENDING.value)
+                    .values(status=status.value, finished_at=now, error=reason)
+                    .returning(RUNS.c.id)
+                )
+            ).first()
+            if row is None:
+                return False
+            await conn.execute(
+                sa.insert(EVENTS).values(run_id=run_id, status=status.value, at=now, detail=reason)
+            )
+        return True
+
+    async def cancel(self, run_id: int, *, now: datetime, reason: str = "cancelled") -> bool:
+        """Cancel a pending run; ``False`` if it already started or ended."""
+        return await self.settle(run_id, RunStatus.CANCELLED, reason=reason, now=now)
+
+    async def running(self) -> list[tuple[ClaimedRun, datetime | None]]:
+        """Every running run with its lease expiry (for crash recovery)."""
+        async with self.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt,
+                              RUNS.c.trigger, RUNS.c.lease_owner, RUNS.c.lease_expires_at)
+                    .where(RUNS.c.status == RunStatus.RUNNING.value)
+                )
+            ).all()
+        return [
+            (ClaimedRun(r[0], r[1], r[2], r[3], RunTrigger(r[4]), r[5] or ""), r[6]) for r in rows
+        ]
+
+    # --- tasks as the engine sees them -----------------------------------
+
+    async def cursors(self) -> list[tuple[int, datetime]]:
+        """``(task_id, next_fire_at)`` of every schedulable task with a cursor."""
+        async with self.db.engine.connect() as conn:
+            result = await conn.execute(
+                sa.select(TASKS.c.id, TASKS.c.next_fire_at).where(
+                    _schedulable(), TASKS.c.next_fire_at.is_not(None)
+                )
+            )
+            return [(r[0], r[1]) for r in result]
+
+    async def fire_info(self, task_ids: Sequence[int]) -> list[FireInfo]:
+        """The scheduling columns of the given tasks (missing tasks are absent)."""
+        out: list[FireInfo] = []
+        async with self.db.engine.connect() as conn:
+            for chunk in _chunks(task_ids, 5000):
+                result = await conn.execute(
+                    sa.select(TASKS.c.id, TASKS.c.schedule, TASKS.c.next_fire_at,
+                              _schedulable().label("ok"), TASKS.c.misfire_policy,
+                              TASKS.c.misfire_grace_seconds)
+                    .where(TASKS.c.id.in_(chunk))
+                )
+                out.extend(FireInfo(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in result)
+        return out
+
+    async def event_tasks(self, needle: str) -> list[tuple[int, dict[str, Any]]]:
+        """Schedulable tasks whose stored schedule mentions ``needle`` (a prefilter)."""
+        async with self.db.engine.connect() as conn:
+            result = await conn.execute(
+                sa.select(TASKS.c.id, TASKS.c.schedule).where(
+                    _schedulable(),
+                    sa.cast(TASKS.c.schedule, sa.Text).contains(needle, autoescape=True),
+                )
+            )
+            return [(r[0], r[1]) for r in result if r[1]]
+
+    async def set_enabled(self, task_id: int, enabled: bool, *, now: datetime) -> bool:
+        """Pause (``False``) or resume (``True``) a task; ``False`` if it does not exist."""
+        async with self.db.engine.begin() as conn:
+            result = await conn.execute(
+                sa.update(TASKS).where(TASKS.c.id == task_id)
+                .values(enabled=enabled, updated_at=now)
+                .returning(TASKS.c.id)
+            )
+            return result.first() is not None
+
+    async def tasks(self, task_ids: Iterable[int]) -> dict[int, Task]:
+        """Full task rows by id (what executors receive)."""
+        ids = list(set(task_ids))
+        out: dict[int, Task] = {}
+        async with self.db.sessions() as session:
+            for chunk in _chunks(ids, 5000):
+                result = await session.execute(select(Task).where(col(Task.id).in_(chunk)))
+                for task in result.scalars():
+                    assert task.id is not None
+                    out[task.id] = task
+        return out
+
+    # --- reading history --------------------------------------------------
+
+    async def get(self, run_id: int) -> Run | None:
+        async with self.db.sessions() as session:
+            return await session.get(Run, run_id)
+
+    async def runs_for(self, task_id: int, *, limit: int = 50) -> list[Run]:
+        """A task's runs, newest fire first (every attempt is its own row)."""
+        async with self.db.sessions() as session:
+            stmt = (
+                select(Run).where(Run.task_id == task_id)
+                .order_by(col(Run.scheduled_for).desc(), col(Run.attempt).desc())
+                .limit(limit)
+            )
+            return list((await session.execute(stmt)).scalars())
+
+    async def events_for(self, run_id: int) -> list[RunEvent]:
+        """A run's status transitions in the order they happened."""
+        async with self.db.sessions() as session:
+            stmt = select(RunEvent).where(RunEvent.run_id == run_id).order_by(col(RunEvent.id))
+            return list((await session.execute(stmt)).scalars())
+
+
+def _clip(text: str | None, limit: int = 4000) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
