@@ -6,11 +6,13 @@ Each section names the module that owns its implementation.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core.intents.model import Intent
 from core.messages import Inbound, Reply
+from core.models import Run, Task
 
 
 @runtime_checkable
@@ -63,4 +65,32 @@ class TaskListener(Protocol):
 
     async def task_changed(self, task_id: int) -> None:
         """Re-read the task and reschedule it (or drop it)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResult:
+    """What a successful execution produced (shown in run history and chat)."""
+
+    output: str = ""
+
+
+class Executor(Protocol):
+    """Runs one attempt of a task (``core.executors``: ``NotifyExecutor``, ``NoopExecutor``…).
+
+    Raise to fail the attempt: the worker records the error text and retries per
+    the task's retry policy. Raise ``core.errors.KairosError`` subclasses for
+    errors a person should read as they are.
+    """
+
+    async def execute(self, task: Task, run: Run) -> ExecutionResult:
+        """Do the task's action for ``run`` and describe the result."""
+        ...
+
+
+class Notifier(Protocol):
+    """Delivers a due reminder/task to its people (the chat layer implements it)."""
+
+    async def notify(self, task: Task, run: Run) -> str | None:
+        """Post the reminder for ``run``; return the message reference, if any."""
         ...
