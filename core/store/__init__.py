@@ -1,0 +1,30 @@
+"""``SqlStore``: the only code that opens database sessions.
+
+It is composed of one sub-store per noun (``WorkspaceStore``, ``TaskStore``,
+``AuditStore``), all sharing one ``Database`` and the ambient transaction of
+``StoreBase.transaction()``. To extend it, add a ``StoreBase`` subclass in its own
+module and list it among ``SqlStore``'s bases.
+"""
+
+from __future__ import annotations
+
+from core.store.audit import AuditStore
+from core.store.base import StoreBase
+from core.store.query import TaskQuery
+from core.store.tasks import TaskStore, task_not_found
+from core.store.workspaces import WorkspaceStore
+
+
+class SqlStore(WorkspaceStore, TaskStore, AuditStore):
+    """The SQL store over SQLite or PostgreSQL (see ``core.db.Database``)."""
+
+
+__all__ = [
+    "AuditStore",
+    "SqlStore",
+    "StoreBase",
+    "TaskQuery",
+    "TaskStore",
+    "WorkspaceStore",
+    "task_not_found",
+]

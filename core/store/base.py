@@ -1,0 +1,87 @@
+"""The store's foundation: one ``Database``, sessions, and ambient transactions.
+
+Every store method runs in a session obtained from ``_session()``. Outside a
+``transaction()`` block each call is its own transaction; inside one, all calls
+made by the same asyncio task share a single session and commit (or roll back)
+together. That is how the task service writes a change and its audit event
+atomically without ever seeing a session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.db import Database
+from core.errors import Conflict, StoreError
+
+
+class StoreBase:
+    """Holds the ``Database`` and hands out sessions; the sub-stores build on it."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        # One variable per store instance: two stores on two databases in the same
+        # task must never pick up each other's session.
+        self._ambient: ContextVar[AsyncSession | None] = ContextVar(
+            f"kairos_store_session_{id(self)}", default=None
+        )
+
+    @property
+    def dialect(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.db.engine.dialect.name
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[None]:
+        """Run every store call in this block in one transaction.
+
+        Nested blocks join the outer one. Do not spawn asyncio tasks that use the
+        store inside the block: they would share a session, which is not safe.
+        Database errors leave as ``Conflict`` (constraint violations) or
+        ``StoreError``; nothing of the block is committed then.
+        """
+        if self._ambient.get() is not None:
+            yield
+            return
+        try:
+            async with self.db.session() as session:
+                token = self._ambient.set(session)
+                try:
+                    yield
+                finally:
+                    self._ambient.reset(token)
+        except IntegrityError as exc:
+            raise Conflict(
+                "That change conflicts with data already stored.",
+                hint="Reload the task and try again.",
+            ) from exc
+        except SQLAlchemyError as exc:
+            raise StoreError(
+                "The database could not complete the operation.",
+                hint="Try again in a moment; if it keeps failing, check the database server.",
+            ) from exc
+
+    @asynccontextmanager
+    async def _session(self) -> AsyncIterator[AsyncSession]:
+        """The ambient session, or a fresh one-call transaction."""
+        current = self._ambient.get()
+        if current is not None:
+            yield current
+            return
+        async with self.transaction():
+            session = self._ambient.get()
+            assert session is not None
+            yield session
+
+    def _insert(self, table: Any) -> Any:
+        """A dialect ``INSERT`` that supports ``on_conflict_do_nothing`` on both backends."""
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)

@@ -1,0 +1,289 @@
+"""Tasks with their assignees and dependencies."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.enums import TaskStatus
+from core.errors import NotFound
+from core.models import Member, Task, TaskAssignee, TaskDependency, TaskPublic
+from core.store.base import StoreBase
+from core.store.query import TaskQuery
+from core.store.workspaces import _clean_ref
+
+#: Fields callers may change through ``update_task`` (ids and workspace never move).
+_MUTABLE = frozenset(Task.model_fields) - {"id", "workspace_id", "created_at", "created_by"}
+
+
+def task_not_found(task_id: int) -> NotFound:
+    return NotFound(
+        f"Task #{task_id} does not exist.",
+        hint="List your tasks to see their numbers.",
+    )
+
+
+class TaskStore(StoreBase):
+    """Task rows, their assignees (members) and dependency edges."""
+
+    async def insert_task(
+        self,
+        task: Task,
+        *,
+        assignee_ids: Iterable[int] = (),
+        depends_on: Iterable[int] = (),
+    ) -> TaskPublic:
+        """Store a new task (``task.id`` must be unset) with its assignees and edges."""
+        async with self._session() as session:
+            session.add(task)
+            await session.flush()
+            assert task.id is not None
+            await self._replace_assignees(session, task.id, assignee_ids)
+            await self._replace_dependencies(session, task.id, depends_on)
+            return (await self._public(session, [task]))[0]
+
+    async def find_task(
+        self, task_id: int, *, workspace_id: int | None = None
+    ) -> TaskPublic | None:
+        """The task (deleted ones included), or ``None`` — also when it is in another workspace."""
+        async with self._session() as session:
+            task = await session.get(Task, task_id)
+            if task is None or (workspace_id is not None and task.workspace_id != workspace_id):
+                return None
+            return (await self._public(session, [task]))[0]
+
+    async def get_task(self, task_id: int, *, workspace_id: int | None = None) -> TaskPublic:
+        """Like ``find_task`` but raises ``NotFound`` ("Task #42 does not exist.")."""
+        found = await self.find_task(task_id, workspace_id=workspace_id)
+        if found is None:
+            raise task_not_found(task_id)
+        return found
+
+    async def update_task(
+        self,
+        task_id: int,
+        changes: Mapping[str, Any],
+        *,
+        workspace_id: int | None = None,
+        assignee_ids: Iterable[int] | None = None,
+        depends_on: Iterable[int] | None = None,
+    ) -> TaskPublic:
+        """Apply ``changes`` (column → value); replace assignees/edges when given."""
+        unknown = set(changes) - _MUTABLE
+        if unknown:
+            raise ValueError(f"not updatable task fields: {sorted(unknown)}")
+        async with self._session() as session:
+            task = await session.get(Task, task_id, with_for_update=self.dialect == "postgresql")
+            if task is None or (workspace_id is not None and task.workspace_id != workspace_id):
+                raise task_not_found(task_id)
+            for name, value in changes.items():
+                setattr(task, name, value)
+            await session.flush()
+            if assignee_ids is not None:
+                await self._replace_assignees(session, task_id, assignee_ids)
+            if depends_on is not None:
+                await self._replace_dependencies(session, task_id, depends_on)
+            return (await self._public(session, [task]))[0]
+
+    async def existing_task_ids(self, workspace_id: int, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` are live (not deleted) tasks of this workspace."""
+        wanted = set(ids)
+        if not wanted:
+            return set()
+        async with self._session() as session:
+            rows = await session.scalars(
+                sa.select(col(Task.id)).where(
+                    col(Task.id).in_(wanted),
+                    col(Task.workspace_id) == workspace_id,
+                    col(Task.deleted_at).is_(None),
+                )
+            )
+            return {int(i) for i in rows if i is not None}
+
+    async def dependency_edges(self, workspace_id: int) -> list[tuple[int, int]]:
+        """Every ``(predecessor, successor)`` edge between tasks of this workspace."""
+        async with self._session() as session:
+            rows = await session.execute(
+                sa.select(col(TaskDependency.predecessor_id), col(TaskDependency.successor_id))
+                .join(Task, col(Task.id) == col(TaskDependency.successor_id))
+                .where(col(Task.workspace_id) == workspace_id)
+            )
+            return [(int(p), int(s)) for p, s in rows]
+
+    async def query_tasks(
+        self, workspace_id: int, query: TaskQuery, *, now: datetime
+    ) -> list[TaskPublic]:
+        """Tasks matching ``query``; ``now`` decides what sorts as overdue."""
+        conditions: list[sa.ColumnElement[bool]] = [col(Task.workspace_id) == workspace_id]
+        if query.statuses:
+            conditions.append(col(Task.status).in_([str(s) for s in query.statuses]))
+        if not query.include_deleted and not (
+            query.statuses and TaskStatus.DELETED in query.statuses
+        ):
+            conditions.append(col(Task.deleted_at).is_(None))
+        if query.kinds:
+            conditions.append(col(Task.kind).in_([str(k) for k in query.kinds]))
+        if query.priorities:
+            conditions.append(col(Task.priority).in_([str(p) for p in query.priorities]))
+        if query.due_after is not None:
+            conditions.append(col(Task.due) >= query.due_after)
+        if query.due_before is not None:
+            conditions.append(col(Task.due) < query.due_before)
+        if query.overdue_at is not None:
+            conditions.append(col(Task.status) == str(TaskStatus.OPEN))
+            conditions.append(col(Task.due) < query.overdue_at)
+        if query.text and query.text.strip():
+            needle = query.text.strip()
+            conditions.append(
+                sa.or_(
+                    col(Task.title).icontains(needle, autoescape=True),
+                    col(Task.description).icontains(needle, autoescape=True),
+                )
+            )
+        async with self._session() as session:
+            if query.assignee is not None:
+                member = await self.find_member_id(session, workspace_id, query.assignee)
+                if member is None:
+                    return []
+                conditions.append(
+                    col(Task.id).in_(
+                        sa.select(col(TaskAssignee.task_id)).where(
+                            col(TaskAssignee.member_id) == member
+                        )
+                    )
+                )
+            overdue = sa.and_(col(Task.status) == str(TaskStatus.OPEN), col(Task.due) < now)
+            stmt = (
+                sa.select(Task)
+                .where(*conditions)
+                .order_by(
+                    sa.case((overdue, 0), else_=1),
+                    sa.case((col(Task.due).is_(None), 1), else_=0),
+                    col(Task.due),
+                    col(Task.id),
+                )
+                .limit(query.limit)
+                .offset(query.offset)
+            )
+            tasks = list((await session.scalars(stmt)).all())
+            return await self._public(session, tasks)
+
+    async def scheduled_tasks(self, *, before: datetime | None = None) -> list[TaskPublic]:
+        """Active tasks with a next fire time (all workspaces), soonest first.
+
+        Active means open, enabled and not deleted. ``before`` limits to fires
+        earlier than that instant.
+        """
+        conditions: list[sa.ColumnElement[bool]] = [
+            col(Task.next_fire_at).is_not(None),
+            col(Task.status) == str(TaskStatus.OPEN),
+            col(Task.enabled).is_(True),
+            col(Task.deleted_at).is_(None),
+        ]
+        if before is not None:
+            conditions.append(col(Task.next_fire_at) < before)
+        async with self._session() as session:
+            stmt = sa.select(Task).where(*conditions).order_by(col(Task.next_fire_at), col(Task.id))
+            return await self._public(session, list((await session.scalars(stmt)).all()))
+
+    async def set_next_fire_at(
+        self,
+        task_id: int,
+        new: datetime | None,
+        *,
+        expected: datetime | None = None,
+        check: bool = False,
+    ) -> bool:
+        """Move the engine's cursor; with ``check``, only if it still equals ``expected``.
+
+        Returns whether the row changed, so of several replicas advancing the same
+        cursor exactly one wins.
+        """
+        stmt = sa.update(Task).where(col(Task.id) == task_id).values(next_fire_at=new)
+        if check:
+            stmt = stmt.where(
+                col(Task.next_fire_at).is_(None)
+                if expected is None
+                else col(Task.next_fire_at) == expected
+            )
+        async with self._session() as session:
+            result = await session.execute(stmt)
+            return bool(getattr(result, "rowcount", 0))
+
+    # --- helpers -----------------------------------------------------------------
+
+    async def find_member_id(
+        self, session: AsyncSession, workspace_id: int, ref: str
+    ) -> int | None:
+        """A member id by platform user id (preferred) or display name, in ``session``."""
+        ref = _clean_ref(ref)
+        found = await session.scalar(
+            sa.select(col(Member.id))
+            .where(
+                col(Member.workspace_id) == workspace_id,
+                sa.or_(
+                    col(Member.platform_user_id) == ref,
+                    sa.func.lower(col(Member.display_name)) == ref.lower(),
+                ),
+            )
+            # A platform id match wins over a display-name match.
+            .order_by(sa.case((col(Member.platform_user_id) == ref, 0), else_=1), col(Member.id))
+            .limit(1)
+        )
+        return int(found) if found is not None else None
+
+    async def _replace_assignees(
+        self, session: AsyncSession, task_id: int, member_ids: Iterable[int]
+    ) -> None:
+        await session.execute(sa.delete(TaskAssignee).where(col(TaskAssignee.task_id) == task_id))
+        for member_id in dict.fromkeys(member_ids):
+            session.add(TaskAssignee(task_id=task_id, member_id=member_id))
+        await session.flush()
+
+    async def _replace_dependencies(
+        self, session: AsyncSession, task_id: int, predecessors: Iterable[int]
+    ) -> None:
+        await session.execute(
+            sa.delete(TaskDependency).where(col(TaskDependency.successor_id) == task_id)
+        )
+        for predecessor in dict.fromkeys(predecessors):
+            session.add(TaskDependency(predecessor_id=predecessor, successor_id=task_id))
+        await session.flush()
+
+    async def _public(self, session: AsyncSession, tasks: Sequence[Task]) -> list[TaskPublic]:
+        """Tasks with their assignees' platform ids and predecessor ids (two queries)."""
+        ids = [t.id for t in tasks if t.id is not None]
+        assignees: dict[int, list[str]] = defaultdict(list)
+        predecessors: dict[int, list[int]] = defaultdict(list)
+        if ids:
+            rows = await session.execute(
+                sa.select(col(TaskAssignee.task_id), col(Member.platform_user_id))
+                .join(Member, col(Member.id) == col(TaskAssignee.member_id))
+                .where(col(TaskAssignee.task_id).in_(ids))
+                .order_by(col(TaskAssignee.task_id), col(Member.id))
+            )
+            for task_id, user_id in rows:
+                assignees[task_id].append(user_id)
+            edges = await session.execute(
+                sa.select(col(TaskDependency.successor_id), col(TaskDependency.predecessor_id))
+                .where(col(TaskDependency.successor_id).in_(ids))
+                .order_by(col(TaskDependency.successor_id), col(TaskDependency.predecessor_id))
+            )
+            for successor, predecessor in edges:
+                predecessors[successor].append(predecessor)
+        return [
+            TaskPublic.model_validate(
+                t,
+                update={
+                    "assignees": assignees.get(t.id or 0, []),
+                    "depends_on": predecessors.get(t.id or 0, []),
+                },
+            )
+            for t in tasks
+        ]
