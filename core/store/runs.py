@@ -81,6 +81,7 @@ class FiredRun:
     scheduled_for: datetime
     attempt: int
     status: RunStatus = RunStatus.PENDING
+    not_before: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +208,7 @@ class RunStore:
             self._insert()
             .on_conflict_do_nothing(index_elements=["task_id", "scheduled_for", "attempt"])
             .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt,
-                       RUNS.c.status)
+                       RUNS.c.status, RUNS.c.not_before)
         )
         fired: list[FiredRun] = []
         for chunk in _chunks(runs):
@@ -227,7 +228,8 @@ class RunStore:
             ]
             result = await conn.execute(stmt, rows)
             fired.extend(
-                FiredRun(row[0], row[1], row[2], row[3], RunStatus(row[4])) for row in result
+                FiredRun(row[0], row[1], row[2], row[3], RunStatus(row[4]), row[5])
+                for row in result
             )
         if fired:
             reasons = {(r.task_id, r.scheduled_for, r.attempt): r.skip_reason for r in runs}
