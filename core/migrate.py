@@ -7,6 +7,8 @@ on SQLite and PostgreSQL. Each call opens its own engine and disposes of it.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from importlib.resources import files
 from typing import Any
 
@@ -19,6 +21,25 @@ from sqlalchemy.engine import Connection
 from core.db import async_url, create_engine
 
 HEAD = "head"
+
+
+def load_models() -> list[str]:
+    """Import every table module (``core/models.py`` and ``core/models_*.py``).
+
+    Tables register themselves on ``SQLModel.metadata`` when imported, and the
+    migrations (and the drift check in the tests) must see all of them. Put new
+    tables in a module following that naming and they are picked up here.
+    """
+    import core
+
+    names = [
+        f"core.{info.name}"
+        for info in pkgutil.iter_modules(core.__path__)
+        if info.name == "models" or info.name.startswith("models_")
+    ]
+    for name in sorted(names):
+        importlib.import_module(name)
+    return sorted(names)
 
 
 def alembic_config(url: str | None = None) -> Config:

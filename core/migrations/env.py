@@ -17,10 +17,11 @@ from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
-import core.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from core.db import async_url, create_engine
+from core.migrate import load_models
 from core.models import UtcDateTime
 
+load_models()  # registers every table on SQLModel.metadata
 config = context.config
 target_metadata = SQLModel.metadata
 
