@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
 
 from core.errors import InvalidSchedule
 
@@ -118,13 +118,25 @@ class MixedSchedule(_Spec):
         ]
     ] = Field(min_length=1)
 
+    @model_validator(mode="after")
+    def _parts_inherit_zone(self) -> MixedSchedule:
+        # A part written without its own zone means the mixed schedule's zone,
+        # not UTC ("every day at 9, and on Friday at 17:00" in Europe/Berlin).
+        parts = [
+            part if "timezone" in part.model_fields_set
+            else part.model_copy(update={"timezone": self.timezone})
+            for part in self.parts
+        ]
+        object.__setattr__(self, "parts", parts)  # frozen: set once, while validating
+        return self
+
 
 ScheduleSpec = Annotated[
     OnceSchedule | IntervalSchedule | CronSchedule | RRuleSchedule | EventSchedule | MixedSchedule,
     Field(discriminator="kind"),
 ]
 
-_ADAPTER: TypeAdapter[ScheduleSpec] = TypeAdapter(ScheduleSpec)
+_ADAPTER: TypeAdapter[ScheduleSpec] = TypeAdapter(ScheduleSpec)  # type: ignore[arg-type]
 
 
 def parse_schedule(data: object) -> ScheduleSpec:
