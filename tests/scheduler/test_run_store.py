@@ -9,7 +9,6 @@ from core.db import Database
 from core.enums import RunStatus, RunTrigger
 from core.store.runs import CursorMove, NewRun, Outcome, RunStore
 
-
 from .helpers import T0, add_task, once
 
 LEASE = timedelta(seconds=30)

@@ -1,0 +1,261 @@
+"""The scheduler engine: one asyncio task sleeping until the earliest fire is due.
+
+The engine holds a heap of ``(fire timestamp, task id)`` for enabled scheduled
+tasks, rebuilt from ``tasks.next_fire_at`` (the durable cursor) on start. It
+sleeps on the injected clock until the head is due or until ``task_changed``
+wakes it for an earlier entry: no polling loop and no per-task timers. Due tasks
+are fired in batches: one transaction inserts their runs and advances their
+cursors (idempotently, see ``core.store.runs``), then the new run ids go
+straight to the worker pool.
+
+Late fires go through the misfire policy (``core.scheduler.timing``): fires
+older than the grace window are recorded as ``skipped`` runs with a reason,
+never silently dropped. That covers restarts, pauses and a stalled loop alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from core.enums import RunStatus, RunTrigger
+from core.errors import NotFound
+from core.ports import Clock
+from core.scheduler.planner import FirePlanner
+from core.store.runs import CursorMove, FiredRun, FireInfo, NewRun, RunStore
+
+log = logging.getLogger(__name__)
+
+#: Longest single sleep; re-reading the clock this often keeps the engine honest
+#: when the wall clock is stepped (NTP, suspend) while asyncio sleeps on monotonic time.
+MAX_SLEEP_SECONDS = 60.0
+#: Back-off after a failed fire batch (database down): the tasks are retried, not lost.
+ERROR_BACKOFF_SECONDS = 1.0
+
+
+class RunSink(Protocol):
+    """Where fired runs go (the worker pool's in-memory queue)."""
+
+    def submit(self, runs: Sequence[FiredRun]) -> None:
+        """Accept new pending runs for execution; must not block."""
+        ...
+
+
+class SchedulerEngine:
+    """Fires due tasks into runs; implements ``core.ports.TaskListener``.
+
+    Construct with the run store, a clock and a sink (normally a ``WorkerPool``),
+    then ``await start()``; ``await stop()`` ends the loop. Wire it as the task
+    service's listener so schedule changes wake it.
+    """
+
+    def __init__(
+        self,
+        *,
+        store: RunStore,
+        clock: Clock,
+        sink: RunSink,
+        batch_limit: int = 2000,
+        name: str = "kairos-engine",
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._sink = sink
+        self._batch_limit = batch_limit
+        self._name = name
+        self._planner = FirePlanner()
+        self._heap: list[tuple[float, int]] = []
+        self._due: dict[int, float] = {}  # task id → its live heap timestamp
+        self._firing: set[int] = set()
+        self._dirty: set[int] = set()
+        self._wake = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # --- lifecycle --------------------------------------------------------
+
+    async def start(self) -> None:
+        """Rebuild the heap from the database and start the loop task."""
+        if self._task is not None:
+            return
+        await self.rebuild()
+        self._stop.clear()
+        self._task = asyncio.create_task(self._loop(), name=self._name)
+
+    async def stop(self) -> None:
+        """Stop the loop; a fire batch in progress completes first."""
+        self._stop.set()
+        self._wake.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def rebuild(self) -> int:
+        """Load every schedulable task's cursor; returns how many are scheduled."""
+        cursors = await self._store.cursors()
+        self._due = {tid: when.timestamp() for tid, when in cursors}
+        self._heap = [(ts, tid) for tid, ts in self._due.items()]
+        heapq.heapify(self._heap)
+        return len(self._heap)
+
+    @property
+    def scheduled(self) -> int:
+        """How many tasks currently have a next fire in the heap."""
+        return len(self._due)
+
+    def next_due(self) -> float | None:
+        """The earliest live fire timestamp, if any (for status displays)."""
+        return min(self._due.values(), default=None)
+
+    # --- TaskListener and commands -----------------------------------------
+
+    async def task_changed(self, task_id: int) -> None:
+        """Re-read the task's cursor and reschedule (or drop) it."""
+        if task_id in self._firing:
+            # The fire in progress re-reads it when done; a push now could lose the race.
+            self._dirty.add(task_id)
+            return
+        infos = await self._store.fire_info([task_id])
+        self._apply(task_id, infos[0] if infos else None)
+
+    async def run_now(self, task_id: int) -> FiredRun:
+        """Start a manual run of the task now (its schedule is untouched)."""
+        if not await self._store.fire_info([task_id]):
+            raise NotFound(f"There is no task {task_id}.", hint="List tasks to see their ids.")
+        now = self._clock.now()
+        fired = await self._store.fire_many([NewRun(task_id, now, RunTrigger.MANUAL)], now=now)
+        if not fired:  # same task, same microsecond: that run exists already
+            raise NotFound(f"Task {task_id} was just started; try again.")
+        self._sink.submit(fired)
+        return fired[0]
+
+    async def pause(self, task_id: int) -> None:
+        """Disable the task: no fires until ``resume``."""
+        if not await self._store.set_enabled(task_id, False, now=self._clock.now()):
+            raise NotFound(f"There is no task {task_id}.")
+        await self.task_changed(task_id)
+
+    async def resume(self, task_id: int) -> None:
+        """Enable the task again; fires missed meanwhile follow its misfire policy."""
+        if not await self._store.set_enabled(task_id, True, now=self._clock.now()):
+            raise NotFound(f"There is no task {task_id}.")
+        await self.task_changed(task_id)
+
+    async def cancel(self, run_id: int) -> bool:
+        """Cancel a pending run; ``False`` if it already started or ended."""
+        return await self._store.cancel(run_id, now=self._clock.now())
+
+    async def emit(self, event: str) -> list[FiredRun]:
+        """Fire every enabled task whose schedule listens for ``event``."""
+        now = self._clock.now()
+        candidates = await self._store.event_tasks(event)
+        runs = [
+            NewRun(tid, now, RunTrigger.EVENT)
+            for tid, schedule in candidates
+            if self._planner.listens_for(schedule, event)
+        ]
+        fired = await self._store.fire_many(runs, now=now)
+        self._sink.submit(fired)
+        return fired
+
+    # --- the heap ----------------------------------------------------------
+
+    def _apply(self, task_id: int, info: FireInfo | None) -> None:
+        if info is None or not info.schedulable or info.next_fire_at is None:
+            self._due.pop(task_id, None)  # its heap entry turns stale and is skipped
+            return
+        self._push(task_id, info.next_fire_at.timestamp())
+
+    def _push(self, task_id: int, ts: float) -> None:
+        if self._due.get(task_id) == ts:
+            return
+        head = self._heap[0][0] if self._heap else None
+        self._due[task_id] = ts
+        heapq.heappush(self._heap, (ts, task_id))
+        if head is None or ts < head:
+            self._wake.set()  # the loop may be sleeping towards a later head
+
+    def _pop_due(self, now_ts: float) -> list[int]:
+        due: list[int] = []
+        heap, live = self._heap, self._due
+        while heap and heap[0][0] <= now_ts and len(due) < self._batch_limit:
+            ts, tid = heapq.heappop(heap)
+            if live.get(tid) == ts:
+                del live[tid]
+                due.append(tid)
+        return due
+
+    # --- the loop ----------------------------------------------------------
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            now = self._clock.now()
+            due = self._pop_due(now.timestamp())
+            if due:
+                await self._fire(due, now)
+                continue
+            # Drop stale heads so the sleep targets a live entry.
+            while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
+                heapq.heappop(self._heap)
+            delay = self._heap[0][0] - now.timestamp() if self._heap else MAX_SLEEP_SECONDS
+            await self._wait(min(delay, MAX_SLEEP_SECONDS))
+
+    async def _wait(self, seconds: float) -> None:
+        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
+        waker = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            waker.cancel()
+
+    async def _fire(self, task_ids: list[int], now: datetime) -> None:
+        self._firing.update(task_ids)
+        try:
+            infos = await self._store.fire_info(task_ids)
+            runs: list[NewRun] = []
+            moves: list[CursorMove] = []
+            pushes: list[tuple[int, float]] = []
+            for info in infos:
+                cursor = info.next_fire_at
+                if not info.schedulable or cursor is None:
+                    continue
+                if cursor > now:  # moved by someone else meanwhile
+                    pushes.append((info.task_id, cursor.timestamp()))
+                    continue
+                plan = self._planner.plan(info, cursor, now)
+                runs.extend(plan.runs)
+                moves.append(CursorMove(info.task_id, cursor, plan.next_fire_at))
+                if plan.next_fire_at is not None:
+                    pushes.append((info.task_id, plan.next_fire_at.timestamp()))
+            fired = await self._store.fire_many(runs, moves, now=now)
+        except Exception:
+            # Nothing was committed: put the tasks back and try again shortly.
+            log.exception("scheduler: firing %d task(s) failed; retrying", len(task_ids))
+            retry_at = now.timestamp() + ERROR_BACKOFF_SECONDS
+            for tid in task_ids:
+                self._due[tid] = retry_at
+                heapq.heappush(self._heap, (retry_at, tid))
+            await self._clear_firing(task_ids)
+            return
+        pending = [f for f in fired if f.status is RunStatus.PENDING]
+        if pending:
+            self._sink.submit(pending)
+        for tid, ts in pushes:
+            if tid not in self._dirty:
+                self._push(tid, ts)
+        await self._clear_firing(task_ids)
+
+    async def _clear_firing(self, task_ids: list[int]) -> None:
+        self._firing.difference_update(task_ids)
+        dirty = [tid for tid in task_ids if tid in self._dirty]
+        if dirty:
+            self._dirty.difference_update(dirty)
+            by_id = {i.task_id: i for i in await self._store.fire_info(dirty)}
+            for tid in dirty:
+                self._apply(tid, by_id.get(tid))

@@ -1,0 +1,107 @@
+"""A running engine + worker pool on a ManualClock, and an executor that records calls."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TypeVar
+
+from core.clock import ManualClock
+from core.db import Database
+from core.enums import RunStatus
+from core.executors import ExecutorRegistry, NoopExecutor
+from core.models import Run, Task
+from core.ports import ExecutionResult
+from core.scheduler.engine import SchedulerEngine
+from core.scheduler.workers import PoolSettings, WorkerPool
+from core.store.runs import RunStore
+
+T = TypeVar("T")
+
+
+@dataclass
+class RecordingExecutor:
+    """Records ``(task_id, scheduled_for, attempt)`` per execution; fails/sleeps on demand."""
+
+    calls: list[tuple[int, datetime, int]] = field(default_factory=list)
+    fail_tasks: set[int] = field(default_factory=set)
+    sleep_seconds: float = 0.0
+
+    async def execute(self, task: Task, run: Run) -> ExecutionResult:
+        assert task.id is not None
+        self.calls.append((task.id, run.scheduled_for, run.attempt))
+        if self.sleep_seconds:
+            await asyncio.sleep(self.sleep_seconds)
+        if task.id in self.fail_tasks:
+            raise RuntimeError(f"task {task.id} exploded")
+        return ExecutionResult(output=f"ran {task.id}#{run.attempt}")
+
+
+@dataclass
+class Harness:
+    db: Database
+    clock: ManualClock
+    store: RunStore
+    engine: SchedulerEngine
+    pool: WorkerPool
+    executor: RecordingExecutor
+
+    async def advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        await asyncio.sleep(0.05)
+
+    async def runs(self, task_id: int) -> list[Run]:
+        return sorted(await self.store.runs_for(task_id, limit=1000),
+                      key=lambda r: (r.scheduled_for, r.attempt))
+
+    async def settle(self, task_id: int, count: int, limit: float = 10.0) -> list[Run]:
+        """Wait until ``task_id`` has ``count`` runs, all in a final status."""
+        return await wait_for(lambda: self._settled(task_id, count), limit)
+
+    async def _settled(self, task_id: int, count: int) -> list[Run] | None:
+        runs = await self.runs(task_id)
+        done = [r for r in runs if RunStatus(r.status).is_final]
+        return runs if len(runs) == count and len(done) == count else None
+
+
+async def wait_for(probe: Callable[[], Awaitable[T | None]], limit: float = 10.0) -> T:
+    """Poll ``probe`` (real time) until it returns something other than ``None``."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while True:
+        value = await probe()
+        if value is not None:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {limit} s waiting for {probe}")
+        await asyncio.sleep(0.02)
+
+
+@asynccontextmanager
+async def running(
+    db: Database,
+    clock: ManualClock,
+    *,
+    executor: RecordingExecutor | None = None,
+    settings: PoolSettings | None = None,
+    start_pool: bool = True,
+) -> AsyncIterator[Harness]:
+    executor = executor or RecordingExecutor()
+    store = RunStore(db)
+    registry = ExecutorRegistry({"noop": NoopExecutor(), "record": executor})
+    pool = WorkerPool(store=store, executors=registry, clock=clock,
+                      settings=settings or PoolSettings(concurrency=8, poll_seconds=1.0),
+                      rng=random.Random(7))
+    engine = SchedulerEngine(store=store, clock=clock, sink=pool)
+    if start_pool:
+        await pool.start()
+    await engine.start()
+    try:
+        yield Harness(db, clock, store, engine, pool, executor)
+    finally:
+        await engine.stop()
+        await pool.stop()
