@@ -9,10 +9,13 @@ the App Home view.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from bot.formatting import when
 from bot.slack import contract
 from core.messages import Button, Reply, ReplyKind, TaskLine
+from core.models import TaskPublic
 
 Block = dict[str, Any]
 
@@ -129,8 +132,10 @@ _ICONS = {
 def render(reply: Reply) -> SlackMessage:
     """Block Kit for one reply; ``text`` stays the reply's complete plain text."""
     icon = _ICONS.get(reply.kind)
-    head = escape(reply.text if reply.kind != ReplyKind.TASK_LIST or not reply.tasks
-                  else reply.text.splitlines()[0] if reply.text else "Tasks")
+    head = escape(reply.text or "…")
+    if reply.kind == ReplyKind.TASK_LIST and reply.tasks:
+        # ``text`` lists every task in plain text; the blocks show them one by one.
+        head = escape(reply.text.splitlines()[0] if reply.text else "Tasks")
     blocks: list[Block] = [section(f"{icon} {head}" if icon else head)]
     if reply.task_id is not None:
         blocks[0]["block_id"] = f"task:{reply.task_id}"
@@ -153,3 +158,68 @@ def render(reply: Reply) -> SlackMessage:
         block_id = f"task-actions:{reply.task_id}" if reply.task_id is not None else None
         blocks.append(actions(buttons, block_id=block_id))
     return SlackMessage(text=_clip(reply.text or "…", 4000), blocks=blocks)
+
+
+def describe_schedule(schedule: dict[str, Any] | None, tz: str) -> str:
+    """A short human description of a stored schedule (``core.schedule`` dump)."""
+    if not schedule:
+        return ""
+    kind = schedule.get("kind")
+    if kind == "once" and schedule.get("at"):
+        at = schedule["at"]
+        instant = datetime.fromisoformat(at) if isinstance(at, str) else at
+        return f"once, {when(instant, tz)}"
+    if kind == "interval" and schedule.get("every_seconds"):
+        seconds = int(schedule["every_seconds"])
+        unit = next((u for u in _UNITS if seconds % u[0] == 0), (1, "s"))
+        return f"every {seconds // unit[0]} {unit[1]}"
+    if kind == "cron":
+        return f"cron {schedule.get('cron') or schedule.get('expression', '')}".strip()
+    if kind == "rrule":
+        return str(schedule.get("rrule", "")).removeprefix("RRULE:")
+    if kind == "event":
+        return f"on event {schedule.get('event', '')}"
+    if kind == "mixed":
+        return " or ".join(describe_schedule(p, tz) for p in schedule.get("parts", []))
+    return str(kind or "")
+
+
+_UNITS = ((86400, "d"), (3600, "h"), (60, "min"))
+
+
+def task_card(task: TaskPublic, *, tz: str, now: datetime, note: str = "") -> SlackMessage:
+    """The message that stands for a task: title, when, who, and its buttons.
+
+    Its ``ts`` is the task's ``thread_ref``; it is re-rendered in place
+    (``chat.update``) whenever the task changes. ``note`` is the latest thing
+    that happened to it ("Snoozed until 10:20 by …").
+    """
+    status = str(task.status)
+    finished = status in {"done", "deleted"}
+    title = f"*#{task.id}* {escape(task.title)}"
+    if finished:
+        title = f"~{title}~  _{status}_"
+    blocks: list[Block] = [section(title)]
+    blocks[0]["block_id"] = f"task:{task.id}"
+    fields: list[tuple[str, str]] = []
+    if task.due is not None:
+        overdue = not finished and task.due < now
+        fields.append(("Due", when(task.due, tz, now=now) + ("  :red_circle:" if overdue else "")))
+    repeat = describe_schedule(task.schedule, tz)
+    if repeat:
+        fields.append(("Repeats", escape(repeat)))
+    if task.next_fire_at is not None and not finished:
+        fields.append(("Next", when(task.next_fire_at, tz, now=now)))
+    if task.assignees:
+        fields.append(("Assignees", ", ".join(_who(a) for a in task.assignees)))
+    fields.append(("Priority", str(task.priority)))
+    blocks.append(
+        {"type": "section",
+         "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields[:10]]}
+    )
+    if note:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
+    if not finished:
+        blocks.append(actions(card_buttons(int(task.id)), block_id=f"task-actions:{task.id}"))
+    text = f"#{task.id} {task.title}" + (f" ({status})" if finished else "")
+    return SlackMessage(text=_clip(f"{text} — {note}" if note else text, 4000), blocks=blocks)

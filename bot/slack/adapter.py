@@ -1,0 +1,314 @@
+"""``SlackAdapter``: puts Kairos's replies, task cards and reminders into Slack.
+
+It is the ``ChatAdapter`` (``send``) and the ``Notifier`` (``notify``) for Slack,
+and what the bolt listeners hand their replies to (``deliver``). Every task
+gets one card message whose ``ts`` is stored as the task's ``thread_ref``; the
+card is re-rendered in place (``chat.update``) whenever the task changes, and
+replies in its thread act on the task.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.formatting import when
+from bot.slack.blocks import SlackMessage, render, task_card
+from core.errors import NotConfigured
+from core.messages import Inbound, Reply, ReplyKind
+from core.models import Run, Task, TaskPublic
+from core.ports import Clock
+
+log = logging.getLogger(__name__)
+
+#: chat.postMessage errors after which a card goes to the person's DM instead.
+_UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+class TaskReader(Protocol):
+    """The store calls the adapter needs (``SqlStore`` has them)."""
+
+    async def find_task(
+        self, task_id: int, *, workspace_id: int | None = None
+    ) -> TaskPublic | None: ...
+
+    async def update_task(self, task_id: int, changes: Any, **kw: Any) -> TaskPublic: ...
+
+    async def get_workspace(self, workspace_id: int) -> Any: ...
+
+    async def get_member(self, member_id: int, *, workspace_id: int | None = None) -> Any: ...
+
+
+def web_client(*, base_url: str, token: str | None = None) -> AsyncWebClient:
+    """A Web API client that waits out 429s (``Retry-After``) and reconnects once."""
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+class Clients:
+    """The right ``AsyncWebClient`` for a workspace.
+
+    Single-workspace mode: one client with the configured bot token. OAuth
+    mode: the bot token of the team's installation, cached for a few minutes.
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        token: str | None,
+        installations: AsyncInstallationStore | None,
+        clock: Clock,
+    ) -> None:
+        self.base_url = base_url
+        self._installations = installations
+        self._clock = clock
+        self._single = web_client(base_url=base_url, token=token) if token else None
+        self._cache: dict[str, tuple[datetime, AsyncWebClient]] = {}
+
+    @property
+    def single(self) -> AsyncWebClient | None:
+        return self._single
+
+    def forget(self, team_id: str) -> None:
+        self._cache.pop(team_id, None)
+
+    async def for_team(self, team_id: str | None) -> AsyncWebClient:
+        if self._single is not None:
+            return self._single
+        if self._installations is None or not team_id:
+            raise NotConfigured(
+                "Slack is not connected to this workspace.",
+                hint="Set KAIROS_SLACK_BOT_TOKEN, or install the app via /slack/install.",
+            )
+        now = self._clock.now()
+        cached = self._cache.get(team_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        bot = await self._installations.async_find_bot(enterprise_id=None, team_id=team_id)
+        if bot is None:
+            raise NotConfigured(
+                f"Kairos is not installed in Slack workspace {team_id}.",
+                hint="Install it via /slack/install.",
+            )
+        client = web_client(base_url=self.base_url, token=bot.bot_token)
+        self._cache[team_id] = (now + timedelta(minutes=5), client)
+        return client
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a batch of replies answers: who asked, how, and from which message."""
+
+    client: AsyncWebClient
+    inbound: Inbound
+    #: bolt's ``respond`` (response_url) for slash commands and button presses.
+    respond: Respond | None = None
+    #: Replies go only to the person who acted (button presses, modal saves).
+    private: bool = False
+    #: The message a button was pressed on (a card or a fired reminder).
+    pressed_ts: str | None = None
+
+
+class SlackAdapter:
+    """Sends replies, keeps task cards current, and fires reminders into Slack."""
+
+    def __init__(self, *, clients: Clients, store: TaskReader, clock: Clock) -> None:
+        self._clients = clients
+        self._store = store
+        self._clock = clock
+
+    # --- replies to something a person did -------------------------------------
+
+    async def deliver(self, replies: Sequence[Reply], origin: Origin) -> None:
+        for reply in replies:
+            try:
+                await self._deliver_one(reply, origin)
+            except SlackApiError as exc:
+                # Never let one failed post lose the others; the error code is
+                # safe to log (the token is not part of it).
+                log.warning("Slack refused a reply: %s", exc.response.get("error"))
+
+    async def _deliver_one(self, reply: Reply, origin: Origin) -> None:
+        task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
+        tz = origin.inbound.user_timezone or (task.timezone if task else "UTC")
+        if task is not None and task.thread_ref and task.channel_ref:
+            await self.refresh_card(origin.client, task, tz=tz, note=reply.text)
+            if origin.pressed_ts and origin.pressed_ts != task.thread_ref:
+                # Pressed on a fired reminder: that message shows the new state too.
+                await self._update(origin.client, task.channel_ref, origin.pressed_ts,
+                                   task_card(task, tz=tz, now=self._clock.now(), note=reply.text))
+            await self._say(reply, origin)
+            return
+        if (
+            task is not None
+            and reply.kind in (ReplyKind.CONFIRMATION, ReplyKind.REMINDER)
+            and str(task.status) not in {"done", "deleted"}
+        ):
+            channel = task.channel_ref or origin.inbound.channel_ref
+            await self.post_card(
+                origin.client, task, tz=tz, note=reply.text, channel=channel,
+                user=origin.inbound.user_ref,
+            )
+            if reply.ephemeral and origin.respond is not None:
+                await self._say(reply, origin)
+            return
+        await self._say(reply, origin)
+
+    async def _say(self, reply: Reply, origin: Origin) -> None:
+        message = render(reply)
+        inbound = origin.inbound
+        private = reply.ephemeral or origin.private
+        if origin.respond is not None:
+            await origin.respond(
+                text=message.text, blocks=message.blocks,
+                response_type="ephemeral" if private else "in_channel",
+                replace_original=False,
+            )
+            return
+        channel = reply.channel_ref or inbound.channel_ref
+        if channel is None:
+            channel = await self._dm(origin.client, inbound.user_ref)
+        if private and not inbound.is_direct:
+            await origin.client.chat_postEphemeral(
+                channel=channel, user=inbound.user_ref, text=message.text, blocks=message.blocks,
+                thread_ts=inbound.thread_ref,
+            )
+            return
+        # A mention in a channel is answered in a thread on it, not in the channel.
+        thread = reply.thread_ref or inbound.thread_ref
+        if thread is None and not inbound.is_direct and inbound.message_ref:
+            thread = inbound.message_ref
+        await origin.client.chat_postMessage(
+            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread
+        )
+
+    # --- task cards ------------------------------------------------------------
+
+    async def post_card(
+        self,
+        client: AsyncWebClient,
+        task: TaskPublic,
+        *,
+        tz: str,
+        note: str,
+        channel: str | None,
+        user: str,
+    ) -> str:
+        """Post the task's card and store its ``ts`` as the task's thread."""
+        message = task_card(task, tz=tz, now=self._clock.now(), note=note)
+        target = channel or await self._dm(client, user)
+        try:
+            response = await self._post(client, target, message)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in _UNREACHABLE:
+                raise
+            # Kairos is not in that channel: the card goes to the person instead.
+            response = await self._post(client, await self._dm(client, user), message)
+        ts, where = str(response["ts"]), str(response["channel"])
+        await self._store.update_task(int(task.id), {"thread_ref": ts, "channel_ref": where})
+        return ts
+
+    async def refresh_card(
+        self, client: AsyncWebClient, task: TaskPublic, *, tz: str, note: str = ""
+    ) -> None:
+        """Re-render the task's card where it stands (``chat.update``)."""
+        if not (task.thread_ref and task.channel_ref):
+            return
+        fresh = await self._store.find_task(int(task.id)) or task
+        card = task_card(fresh, tz=tz, now=self._clock.now(), note=note)
+        await self._update(client, task.channel_ref, task.thread_ref, card)
+
+    async def _update(
+        self, client: AsyncWebClient, channel: str, ts: str, message: SlackMessage
+    ) -> None:
+        try:
+            await client.chat_update(channel=channel, ts=ts, text=message.text,
+                                     blocks=message.blocks)
+        except SlackApiError as exc:
+            # A deleted card is no reason to fail the action that changed the task.
+            log.info("card %s not updated: %s", ts, exc.response.get("error"))
+
+    async def _post(
+        self, client: AsyncWebClient, channel: str, message: SlackMessage,
+        thread_ts: str | None = None,
+    ) -> Any:
+        return await client.chat_postMessage(
+            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts
+        )
+
+    async def _dm(self, client: AsyncWebClient, user: str) -> str:
+        response = await client.conversations_open(users=user)
+        return str(response["channel"]["id"])
+
+    # --- ChatAdapter / Notifier ------------------------------------------------
+
+    async def _team_of(self, task: TaskPublic | None) -> str | None:
+        if task is None:
+            return None
+        workspace = await self._store.get_workspace(task.workspace_id)
+        return str(workspace.external_id)
+
+    async def send(self, reply: Reply) -> str | None:
+        """Post ``reply`` where it names: its thread, its channel, or the user's DM."""
+        task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
+        team = reply.fields.get("workspace_ref") or await self._team_of(task)
+        client = await self._clients.for_team(team)
+        channel = reply.channel_ref or (task.channel_ref if task else None)
+        thread = reply.thread_ref or (task.thread_ref if task and channel else None)
+        if channel is None:
+            user = reply.user_ref or (task.assignees[0] if task and task.assignees else None)
+            if user is None:
+                log.warning("reply for task %s has nowhere to go", reply.task_id)
+                return None
+            channel = await self._dm(client, user)
+        response = await self._post(client, channel, render(reply), thread_ts=thread)
+        return str(response["ts"])
+
+    async def notify(self, task: Task, run: Run) -> str | None:
+        """A reminder fires: into the task's thread, its channel, or its people's DMs."""
+        public = await self._store.find_task(int(task.id or 0))
+        if public is None:
+            return None
+        client = await self._clients.for_team(await self._team_of(public))
+        tz = public.timezone
+        mentions = " ".join(f"<@{a}>" for a in public.assignees if a[:1] in {"U", "W"})
+        text = f"Reminder: {public.title}" + (f" {mentions}" if mentions else "")
+        note = f"Due {when(run.scheduled_for, tz)}"
+        reply = Reply(text=text, kind=ReplyKind.REMINDER, task_id=public.id,
+                      fields={"When": note})
+        message = render(reply)
+        if public.channel_ref:
+            thread = public.thread_ref
+            response = await self._post(client, public.channel_ref, message, thread_ts=thread)
+            # The card's "Next" line moved on with this fire.
+            await self.refresh_card(client, public, tz=tz, note=f"Last reminder: {note}")
+            return str(response["ts"])
+        people = [a for a in public.assignees if a[:1] in {"U", "W"}]
+        if not people and task.created_by is not None:
+            creator = await self._store.get_member(task.created_by)
+            people = [str(creator.platform_user_id)]
+        first: str | None = None
+        for person in people:
+            response = await self._post(client, await self._dm(client, person), message)
+            first = first or str(response["ts"])
+        return first

@@ -1,0 +1,293 @@
+"""The bolt ``AsyncApp`` of Kairos: listeners that ack first, then translate and act.
+
+Every listener acknowledges within Slack's 3 seconds before doing any work
+(``process_before_response=False`` lets bolt answer the HTTP request as soon as
+``ack()`` is called; the rest runs after). Retried events are dropped by event
+id, the bot's own and other bots' messages and edits/joins are ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack import contract
+from bot.slack.adapter import Clients, Origin, SlackAdapter
+from bot.slack.forms import TaskForms
+from bot.slack.home import HomeData, HomeSource, home_view
+from bot.slack.inbound import (
+    Payload,
+    action_to_press,
+    command_to_inbound,
+    is_own_or_noise,
+    mentions,
+    message_to_inbound,
+    plain_text,
+    team_of,
+    thread_of,
+    user_inbound,
+)
+from bot.slack.modals import errors_response, read_submission, task_modal
+from bot.slack.people import Profiles
+from core.enums import Platform
+from core.errors import KairosError
+from core.messages import Inbound, Reply, ReplyKind
+from core.ports import Clock, Conversation
+from core.store.chat import ChatStateStore
+
+log = logging.getLogger(__name__)
+
+#: How long an event id is remembered; Slack retries within minutes.
+EVENT_MEMORY = timedelta(hours=1)
+
+Ack = Callable[..., Awaitable[Any]]
+
+
+class Listeners:
+    """The work behind each Slack surface, registered on an ``AsyncApp``."""
+
+    def __init__(
+        self,
+        *,
+        conversation: Conversation,
+        adapter: SlackAdapter,
+        profiles: Profiles,
+        forms: TaskForms | None,
+        home: HomeSource | None,
+        chat_state: ChatStateStore,
+        clients: Clients,
+        clock: Clock,
+        default_timezone: str,
+    ) -> None:
+        self.conversation = conversation
+        self.adapter = adapter
+        self.profiles = profiles
+        self.forms = forms
+        self.home = home
+        self.chat_state = chat_state
+        self.clients = clients
+        self.clock = clock
+        self.default_timezone = default_timezone
+
+    def register(self, app: AsyncApp) -> None:
+        app.middleware(self.drop_retries)
+        app.command(contract.COMMAND)(self.on_command)
+        app.event("message")(self.on_message)
+        app.event("app_mention")(self.on_mention)
+        app.event("app_home_opened")(self.on_home_opened)
+        app.event("app_uninstalled")(self.on_uninstalled)
+        app.event("tokens_revoked")(self.on_uninstalled)
+        app.action(contract.ACTION_ID_PATTERN)(self.on_button)
+        app.shortcut(contract.SHORTCUT_CREATE_FROM_MESSAGE)(self.on_shortcut)
+        app.view(contract.VIEW_EDIT_TASK)(self.on_submit)
+        app.view(contract.VIEW_CREATE_TASK)(self.on_submit)
+
+    # --- plumbing --------------------------------------------------------------
+
+    async def drop_retries(
+        self, body: Payload, next: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """Act on each event id once, however often Slack (re)delivers it."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id:
+            first = await self.chat_state.first_sighting(
+                platform="slack", event_id=str(event_id), now=self.clock.now(), keep=EVENT_MEMORY
+            )
+            if not first:
+                log.info("duplicate delivery of event %s dropped", event_id)
+                return BoltResponse(status=200, body="")
+        return await next()
+
+    async def _person(
+        self, client: AsyncWebClient, team_id: str, user_id: str
+    ) -> tuple[str | None, str]:
+        profile = await self.profiles.get(client, team_id=team_id, user_id=user_id)
+        return profile.timezone or self.default_timezone, profile.name
+
+    async def _run(self, inbound: Inbound, work: Awaitable[list[Reply]]) -> list[Reply]:
+        """Await the conversation; a Kairos error becomes an error reply, not a crash."""
+        try:
+            return await work
+        except KairosError as exc:
+            return [Reply(text=exc.user_message(), kind=ReplyKind.ERROR, ephemeral=True)]
+        except Exception:
+            log.exception("conversation failed for a Slack message from %s", inbound.user_ref)
+            return [Reply(text="Something went wrong on my side; please try again.",
+                          kind=ReplyKind.ERROR, ephemeral=True)]
+
+    # --- messages --------------------------------------------------------------
+
+    async def on_command(
+        self, ack: Ack, body: Payload, client: AsyncWebClient, respond: Any
+    ) -> None:
+        await ack()
+        tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
+        inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
+        replies = await self._run(inbound, self.conversation.handle(inbound))
+        await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
+                                                   respond=respond))
+
+    async def on_message(self, event: Payload, body: Payload, client: AsyncWebClient,
+                         context: Mapping[str, Any]) -> None:
+        bot_user = context.get("bot_user_id")
+        if is_own_or_noise(event, bot_user_id=bot_user, bot_id=context.get("bot_id")):
+            return
+        direct = event.get("channel_type") == "im"
+        if not direct:
+            # In channels Kairos only listens in its own task threads; a mention
+            # there also arrives as app_mention and is handled once, by that.
+            if thread_of(event) is None or event.get("parent_user_id") != bot_user:
+                return
+            if mentions(event, bot_user):
+                return
+        await self._converse(event, body, client, context)
+
+    async def on_mention(self, event: Payload, body: Payload, client: AsyncWebClient,
+                         context: Mapping[str, Any]) -> None:
+        if is_own_or_noise(event, bot_user_id=context.get("bot_user_id"),
+                           bot_id=context.get("bot_id")):
+            return
+        await self._converse(event, body, client, context)
+
+    async def _converse(self, event: Payload, body: Payload, client: AsyncWebClient,
+                        context: Mapping[str, Any]) -> None:
+        team = str(event.get("team") or team_of(body))
+        tz, name = await self._person(client, team, str(event["user"]))
+        inbound = message_to_inbound(
+            event, team_id=team, bot_user_id=context.get("bot_user_id"),
+            user_timezone=tz, user_name=name,
+        )
+        if not inbound.text:
+            return
+        replies = await self._run(inbound, self.conversation.handle(inbound))
+        await self.adapter.deliver(replies, Origin(client=client, inbound=inbound))
+
+    # --- buttons, modal, shortcut ----------------------------------------------
+
+    async def on_button(self, ack: Ack, body: Payload, client: AsyncWebClient,
+                        respond: Any) -> None:
+        await ack()
+        user = body["user"]
+        tz, name = await self._person(client, team_of(body), str(user["id"]))
+        press = action_to_press(body, user_timezone=tz, user_name=name)
+        if press.action == contract.ACTION_EDIT:
+            await self._open_edit(client, body, press.inbound, press.value)
+            return
+        replies = await self._run(
+            press.inbound,
+            self.conversation.press(press.inbound, action=press.action, value=press.value),
+        )
+        origin = Origin(client=client, inbound=press.inbound,
+                        respond=None if press.on_home else respond, private=True,
+                        pressed_ts=None if press.on_home else press.message_ts)
+        await self.adapter.deliver([r for r in replies if not press.on_home or r.task_id], origin)
+        if press.on_home:
+            await self.publish_home(client, press.inbound)
+
+    async def _open_edit(self, client: AsyncWebClient, body: Payload, inbound: Inbound,
+                         value: str) -> None:
+        if self.forms is None:
+            return
+        try:
+            form = await self.forms.load(inbound, int(value.split(":", 1)[0]))
+        except (KairosError, ValueError) as exc:
+            text = exc.user_message() if isinstance(exc, KairosError) else "Unknown task."
+            await self.adapter.deliver([Reply(text=text, kind=ReplyKind.ERROR, ephemeral=True)],
+                                       Origin(client=client, inbound=inbound, private=True))
+            return
+        await client.views_open(trigger_id=body["trigger_id"], view=task_modal(form))
+
+    async def on_shortcut(self, ack: Ack, body: Payload, client: AsyncWebClient) -> None:
+        await ack()
+        if self.forms is None:
+            return
+        team = team_of(body)
+        tz, _ = await self._person(client, team, str(body["user"]["id"]))
+        text = str((body.get("message") or {}).get("text", ""))
+        inbound = user_inbound(body, text=plain_text(text), user_timezone=tz)
+        form = await self.forms.draft(inbound, inbound.text)
+        channel = (body.get("channel") or {}).get("id")
+        form = replace(form, channel=str(channel) if channel else None)
+        await client.views_open(trigger_id=body["trigger_id"], view=task_modal(form))
+
+    async def on_submit(self, ack: Ack, body: Payload, view: Payload,
+                        client: AsyncWebClient) -> None:
+        if self.forms is None:
+            await ack()
+            return
+        team = team_of(body)
+        tz, _ = await self._person(client, team, str(body["user"]["id"]))
+        form = read_submission(view)
+        inbound = user_inbound(body, user_timezone=tz)
+        inbound = replace(inbound, channel_ref=form.channel)
+        errors = await self.forms.check(inbound, form)
+        if errors:
+            await ack(**errors_response(errors))
+            return
+        await ack()
+        replies = await self._run(inbound, self.forms.save(inbound, form))
+        await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
+                                                   private=form.task_id is not None))
+
+    # --- App Home and lifecycle ------------------------------------------------
+
+    async def on_home_opened(self, event: Payload, body: Payload,
+                             client: AsyncWebClient) -> None:
+        if event.get("tab") != "home":
+            return
+        team = team_of(body)
+        tz, name = await self._person(client, team, str(event["user"]))
+        inbound = Inbound(platform=Platform.SLACK, workspace_ref=team,
+                          user_ref=str(event["user"]), text="", user_name=name,
+                          user_timezone=tz)
+        await self.publish_home(client, inbound)
+
+    async def publish_home(self, client: AsyncWebClient, inbound: Inbound) -> None:
+        data = HomeData()
+        if self.home is not None:
+            data = await self.home.home(
+                workspace_ref=inbound.workspace_ref, user_ref=inbound.user_ref,
+                timezone=inbound.user_timezone or self.default_timezone,
+            )
+        try:
+            await client.views_publish(user_id=inbound.user_ref, view=home_view(data))
+        except SlackApiError as exc:
+            log.warning("views.publish failed: %s", exc.response.get("error"))
+
+    async def on_uninstalled(self, body: Payload) -> None:
+        team = team_of(body)
+        self.clients.forget(team)
+        await self.chat_state.delete_installations(platform="slack", enterprise_id="",
+                                                   team_id=team)
+
+
+def build_bolt_app(
+    *,
+    listeners: Listeners,
+    signing_secret: str,
+    client: AsyncWebClient,
+    token: str | None,
+    oauth_settings: AsyncOAuthSettings | None,
+) -> AsyncApp:
+    """The bolt app: single-workspace (``token``) or OAuth (``oauth_settings``)."""
+    app = AsyncApp(
+        name="kairos",
+        logger=logging.getLogger("bot.slack.bolt"),
+        signing_secret=signing_secret,
+        token=token,
+        client=client,
+        oauth_settings=oauth_settings,
+        # Answer Slack as soon as ack() is called; the listener's work goes on after.
+        process_before_response=False,
+    )
+    listeners.register(app)
+    return app

@@ -1,0 +1,185 @@
+"""``SlackSurface``: Kairos in Slack, assembled from settings (the factory).
+
+The composition root calls ``build_slack(...)`` and then mounts ``routes()`` on
+Kairos's web app (HTTP mode, OAuth) and/or awaits ``start()``/``stop()``
+(Socket Mode, when an app-level token is configured). ``adapter`` is the
+``ChatAdapter`` and ``Notifier`` the scheduler posts reminders through.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from bot.settings import Settings
+from bot.slack import contract
+from bot.slack.adapter import Clients, SlackAdapter, TaskReader, web_client
+from bot.slack.app import Listeners, build_bolt_app
+from bot.slack.forms import TaskForms
+from bot.slack.home import HomeSource
+from bot.slack.installation import SqlInstallationStore, SqlOAuthStateStore
+from bot.slack.people import MemberRegistry, Profiles
+from core.errors import NotConfigured
+from core.ports import Clock, Conversation
+from core.store.chat import ChatStateStore
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+def _secret(value: Any) -> str | None:
+    return value.get_secret_value() if value is not None else None
+
+
+def slack_configured(settings: Settings) -> bool:
+    """True when there is enough configuration to run the Slack surface."""
+    has_auth = settings.slack_bot_token is not None or (
+        settings.slack_client_id is not None and settings.slack_client_secret is not None
+    )
+    has_transport = (
+        settings.slack_signing_secret is not None or settings.slack_app_token is not None
+    )
+    return has_auth and has_transport
+
+
+class SlackSurface:
+    """The bolt app plus its transports; see the module docstring."""
+
+    def __init__(
+        self,
+        *,
+        app: AsyncApp,
+        adapter: SlackAdapter,
+        listeners: Listeners,
+        app_token: str | None,
+        socket_client: Any = None,
+    ) -> None:
+        self.app = app
+        self.adapter = adapter
+        self.listeners = listeners
+        self._app_token = app_token
+        self._socket_client = socket_client
+        self._socket: AsyncSocketModeHandler | None = None
+        self._http = AsyncSlackRequestHandler(app)
+
+    @property
+    def notifier(self) -> SlackAdapter:
+        """The ``Notifier`` (and ``ChatAdapter``) for reminders and results."""
+        return self.adapter
+
+    @property
+    def socket_mode(self) -> bool:
+        return self._app_token is not None
+
+    def routes(self) -> list[BaseRoute]:
+        """Starlette routes: ``POST /slack/events``, and the OAuth pages when enabled."""
+
+        async def endpoint(request: Request) -> Response:
+            return await self._http.handle(request)
+
+        routes: list[BaseRoute] = [Route(EVENTS_PATH, endpoint, methods=["POST"])]
+        if self.app.oauth_flow is not None:
+            routes += [
+                Route(INSTALL_PATH, endpoint, methods=["GET"]),
+                Route(REDIRECT_PATH, endpoint, methods=["GET"]),
+            ]
+        return routes
+
+    async def start(self) -> None:
+        """Connect over Socket Mode (no-op without an app-level token)."""
+        if self._app_token is None or self._socket is not None:
+            return
+        self._socket = AsyncSocketModeHandler(
+            self.app, self._app_token, web_client=self._socket_client
+        )
+        await self._socket.connect_async()
+        log.info("Slack Socket Mode connected")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+            self._socket = None
+
+
+def build_slack(
+    *,
+    settings: Settings,
+    conversation: Conversation,
+    store: Any,
+    clock: Clock,
+    forms: TaskForms | None = None,
+    home: HomeSource | None = None,
+    chat_state: ChatStateStore | None = None,
+) -> SlackSurface:
+    """Wire the Slack surface from ``settings``.
+
+    ``store`` is the ``SqlStore`` (tasks, workspaces, members); ``chat_state``
+    defaults to a ``ChatStateStore`` on the same database. Single-workspace mode
+    when ``KAIROS_SLACK_BOT_TOKEN`` is set, else OAuth with
+    ``KAIROS_SLACK_CLIENT_ID``/``_SECRET``; Socket Mode when
+    ``KAIROS_SLACK_APP_TOKEN`` is set, HTTP (``routes()``) otherwise.
+    """
+    if not slack_configured(settings):
+        raise NotConfigured(
+            "Slack is not configured.",
+            hint="Set KAIROS_SLACK_BOT_TOKEN and KAIROS_SLACK_SIGNING_SECRET (or the OAuth "
+            "client id/secret, or KAIROS_SLACK_APP_TOKEN for Socket Mode); see docs/slack.md.",
+        )
+    state = chat_state or (store if isinstance(store, ChatStateStore) else ChatStateStore(store.db))
+    token = _secret(settings.slack_bot_token)
+    base_url = settings.slack_api_url
+    oauth: AsyncOAuthSettings | None = None
+    installations: SqlInstallationStore | None = None
+    if token is None:
+        installations = SqlInstallationStore(state)
+        oauth = AsyncOAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=_secret(settings.slack_client_secret),
+            scopes=sorted(contract.needed_scopes()),
+            installation_store=installations,
+            installation_store_bot_only=True,
+            state_store=SqlOAuthStateStore(state, clock=clock),
+            install_path=INSTALL_PATH,
+            redirect_uri_path=REDIRECT_PATH,
+        )
+    clients = Clients(base_url=base_url, token=token, installations=installations, clock=clock)
+    registry: MemberRegistry | None = store if hasattr(store, "ensure_member") else None
+    profiles = Profiles(registry=registry, clock=clock)
+    reader: TaskReader = store
+    adapter = SlackAdapter(clients=clients, store=reader, clock=clock)
+    listeners = Listeners(
+        conversation=conversation,
+        adapter=adapter,
+        profiles=profiles,
+        forms=forms,
+        home=home,
+        chat_state=state,
+        clients=clients,
+        clock=clock,
+        default_timezone=settings.default_timezone,
+    )
+    signing = _secret(settings.slack_signing_secret)
+    app = build_bolt_app(
+        listeners=listeners,
+        signing_secret=signing or "",
+        # bolt copies base URL and retry handlers from this client per request.
+        client=clients.single or web_client(base_url=base_url),
+        token=token,
+        oauth_settings=oauth,
+    )
+    app_token = _secret(settings.slack_app_token)
+    return SlackSurface(
+        app=app, adapter=adapter, listeners=listeners, app_token=app_token,
+        socket_client=web_client(base_url=base_url, token=token) if app_token else None,
+    )

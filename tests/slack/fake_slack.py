@@ -1,0 +1,166 @@
+"""A fake Slack Web API on a local port: real slack_sdk clients talk to it.
+
+It answers the methods Kairos calls with Slack-shaped JSON, records every
+request (method, token, parsed body) so tests assert on what was actually
+sent, serves ``response_url`` posts under ``/response/…``, and can be told to
+answer a method with 429 + ``Retry-After`` a number of times.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    token: str | None
+    body: dict[str, Any]
+
+    def blocks(self) -> list[dict[str, Any]]:
+        raw = self.body.get("blocks") or []
+        return json.loads(raw) if isinstance(raw, str) else list(raw)
+
+    def view(self) -> dict[str, Any]:
+        raw = self.body.get("view") or {}
+        return json.loads(raw) if isinstance(raw, str) else dict(raw)
+
+
+@dataclass
+class FakeSlack:
+    """State and recordings of the fake API. Start with ``await fake.start()``."""
+
+    bot_user_id: str = "UBOT"
+    bot_id: str = "BBOT"
+    timezones: dict[str, str] = field(default_factory=dict)
+    #: channels the bot is not a member of (chat.postMessage → not_in_channel).
+    closed_channels: set[str] = field(default_factory=set)
+    #: method → how many more times to answer 429.
+    throttle: Counter[str] = field(default_factory=Counter)
+    retry_after: int = 1
+    #: OAuth code → (team id, bot token) that oauth.v2.access hands out.
+    oauth_codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    attempts: Counter[str] = field(default_factory=Counter)
+    _ts: Any = field(default_factory=lambda: itertools.count(1))
+
+    # --- lifecycle -------------------------------------------------------------
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/response/{name}", self._response)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return f"{self.url}/api/"
+
+    async def stop(self) -> None:
+        await self._runner.cleanup()
+
+    # --- queries for tests -----------------------------------------------------
+
+    def of(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    def response_url(self, name: str = "r1") -> str:
+        return f"{self.url}/response/{name}"
+
+    # --- handlers --------------------------------------------------------------
+
+    async def _body(self, request: web.Request) -> dict[str, Any]:
+        body: dict[str, Any] = dict(request.query)
+        raw = await request.read()
+        if not raw:
+            return body
+        if request.content_type == "application/json":
+            body.update(json.loads(raw))
+        else:
+            body.update(parse_qsl(raw.decode()))
+        return body
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self.responses.append({"url": request.path, **json.loads(await request.read())})
+        return web.Response(text="ok")
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._body(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ") or body.get("token")
+        self.attempts[method] += 1
+        if self.throttle[method] > 0:
+            self.throttle[method] -= 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"}, status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
+        self.calls.append(Call(method=method, token=token, body=body))
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        data = handler(body, token) if handler else {"ok": True}
+        return web.json_response(data)
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _auth_test(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        team = (token or "").split("-")[-1] if token and token.count("-") >= 2 else "T0001"
+        return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "kairos",
+                "team_id": team, "user_id": self.bot_user_id, "bot_id": self.bot_id}
+
+    def _chat_postMessage(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        channel = str(body.get("channel"))
+        if channel in self.closed_channels:
+            return {"ok": False, "error": "not_in_channel"}
+        ts = self._next_ts()
+        return {"ok": True, "channel": channel, "ts": ts,
+                "message": {"ts": ts, "text": body.get("text"), "bot_id": self.bot_id}}
+
+    def _chat_update(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
+
+    def _chat_postEphemeral(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _conversations_open(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "channel": {"id": "D" + str(body.get("users", "X")).lstrip("UW")}}
+
+    def _users_info(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        user = str(body.get("user"))
+        return {"ok": True, "user": {
+            "id": user, "name": user.lower(), "real_name": f"Person {user}",
+            "tz": self.timezones.get(user, "Europe/Berlin"),
+            "profile": {"display_name": f"person-{user.lower()}"},
+        }}
+
+    def _views_open(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "V0001"}}
+
+    def _views_publish(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return {"ok": True, "view": {"id": "VHOME"}}
+
+    def _oauth_v2_access(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        code = str(body.get("code"))
+        if code not in self.oauth_codes:
+            return {"ok": False, "error": "invalid_code"}
+        team, bot_token = self.oauth_codes[code]
+        return {
+            "ok": True, "app_id": "A0001", "token_type": "bot",
+            "access_token": bot_token, "scope": "chat:write,commands",
+            "bot_user_id": self.bot_user_id,
+            "team": {"id": team, "name": f"Team {team}"}, "enterprise": None,
+            "is_enterprise_install": False,
+            "authed_user": {"id": "U0001"},
+        }
