@@ -1,7 +1,8 @@
 """``SlackAdapter``: puts Kairos's replies, task cards and reminders into Slack.
 
-It is the ``ChatAdapter`` (``send``) and the ``Notifier`` (``notify``) for Slack,
-and what the bolt listeners hand their replies to (``deliver``). Every task
+It is the ``ChatAdapter`` for Slack (``send``, which the reminder notifier
+``bot.notify.ChatNotifier`` posts through) and what the bolt listeners hand
+their replies to (``deliver``). Every task
 gets one card message whose ``ts`` is stored as the task's ``thread_ref``; the
 card is re-rendered in place (``chat.update``) whenever the task changes, and
 replies in its thread act on the task.
@@ -23,11 +24,10 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.formatting import when
 from bot.slack.blocks import SlackMessage, render, task_card
 from core.errors import NotConfigured
 from core.messages import Inbound, Reply, ReplyKind
-from core.models import Run, Task, TaskPublic
+from core.models import TaskPublic
 from core.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class Origin:
 
 
 class SlackAdapter:
-    """Sends replies, keeps task cards current, and fires reminders into Slack."""
+    """Sends replies and reminders, and keeps task cards current."""
 
     def __init__(self, *, clients: Clients, store: TaskReader, clock: Clock) -> None:
         self._clients = clients
@@ -260,7 +260,7 @@ class SlackAdapter:
         response = await client.conversations_open(users=user)
         return str(response["channel"]["id"])
 
-    # --- ChatAdapter / Notifier ------------------------------------------------
+    # --- ChatAdapter -----------------------------------------------------------
 
     async def _team_of(self, task: TaskPublic | None) -> str | None:
         if task is None:
@@ -269,46 +269,25 @@ class SlackAdapter:
         return str(workspace.external_id)
 
     async def send(self, reply: Reply) -> str | None:
-        """Post ``reply`` where it names: its thread, its channel, or the user's DM."""
+        """Post ``reply`` where it names: a thread, a channel, or a person's DM.
+
+        This is the ``ChatAdapter`` the reminder notifier (``bot.notify``) uses.
+        The workspace (for its bot token in OAuth mode) is the reply's task's,
+        or ``fields['workspace_ref']``.
+        """
         task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
         team = reply.fields.get("workspace_ref") or await self._team_of(task)
         client = await self._clients.for_team(team)
-        channel = reply.channel_ref or (task.channel_ref if task else None)
-        thread = reply.thread_ref or (task.thread_ref if task and channel else None)
+        channel, thread = reply.channel_ref, reply.thread_ref
+        if channel is None and reply.user_ref:
+            channel, thread = await self._dm(client, reply.user_ref), None
+        if channel is None and task is not None and task.channel_ref:
+            channel, thread = task.channel_ref, task.thread_ref
         if channel is None:
-            user = reply.user_ref or (task.assignees[0] if task and task.assignees else None)
-            if user is None:
-                log.warning("reply for task %s has nowhere to go", reply.task_id)
-                return None
-            channel = await self._dm(client, user)
-        response = await self._post(client, channel, render(reply), thread_ts=thread)
-        return str(response["ts"])
-
-    async def notify(self, task: Task, run: Run) -> str | None:
-        """A reminder fires: into the task's thread, its channel, or its people's DMs."""
-        public = await self._store.find_task(int(task.id or 0))
-        if public is None:
+            log.warning("reply for task %s names no place to go", reply.task_id)
             return None
-        client = await self._clients.for_team(await self._team_of(public))
-        tz = public.timezone
-        mentions = " ".join(f"<@{a}>" for a in public.assignees if a[:1] in {"U", "W"})
-        text = f"Reminder: {public.title}" + (f" {mentions}" if mentions else "")
-        note = f"Due {when(run.scheduled_for, tz)}"
-        reply = Reply(text=text, kind=ReplyKind.REMINDER, task_id=public.id,
-                      fields={"When": note})
-        message = render(reply)
-        if public.channel_ref:
-            thread = public.thread_ref
-            response = await self._post(client, public.channel_ref, message, thread_ts=thread)
+        response = await self._post(client, channel, render(reply), thread_ts=thread)
+        if task is not None and reply.kind == ReplyKind.REMINDER:
             # The card's "Next" line moved on with this fire.
-            await self.refresh_card(client, public, tz=tz, note=f"Last reminder: {note}")
-            return str(response["ts"])
-        people = [a for a in public.assignees if a[:1] in {"U", "W"}]
-        if not people and task.created_by is not None:
-            creator = await self._store.get_member(task.created_by)
-            people = [str(creator.platform_user_id)]
-        first: str | None = None
-        for person in people:
-            response = await self._post(client, await self._dm(client, person), message)
-            first = first or str(response["ts"])
-        return first
+            await self.refresh_card(client, task, tz=task.timezone)
+        return str(response["ts"])

@@ -3,7 +3,8 @@
 The composition root calls ``build_slack(...)`` and then mounts ``routes()`` on
 Kairos's web app (HTTP mode, OAuth) and/or awaits ``start()``/``stop()``
 (Socket Mode, when an app-level token is configured). ``adapter`` is the
-``ChatAdapter`` and ``Notifier`` the scheduler posts reminders through.
+``ChatAdapter`` reminders are posted through (register it with
+``bot.notify.ChatNotifier`` for ``Platform.SLACK``).
 """
 
 from __future__ import annotations
@@ -72,11 +73,6 @@ class SlackSurface:
         self._socket_client = socket_client
         self._socket: AsyncSocketModeHandler | None = None
         self._http = AsyncSlackRequestHandler(app)
-
-    @property
-    def notifier(self) -> SlackAdapter:
-        """The ``Notifier`` (and ``ChatAdapter``) for reminders and results."""
-        return self.adapter
 
     @property
     def socket_mode(self) -> bool:
