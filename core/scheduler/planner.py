@@ -21,8 +21,8 @@ from core.store.runs import FireInfo, NewRun
 
 #: At most this many missed fires of one task are enumerated after downtime;
 #: the rest are summarised in one skipped run's reason (a minute cron down for a
-#: month must not turn into 40,000 rows).
-MAX_MISSED = 100
+#: month must not turn into 40,000 rows, nor cost 40,000 trigger evaluations).
+MAX_MISSED = 1000
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,23 +62,30 @@ class FirePlanner:
         while nxt is not None and nxt <= now and len(missed) < MAX_MISSED:
             missed.append(nxt)
             nxt = timing.next_after(spec, nxt)
-        beyond, first_beyond = 0, nxt
+        beyond, first_beyond = 0, None
         if nxt is not None and nxt <= now:
-            # Too many to enumerate: jump the cursor past now and record one skipped
-            # run that says how many fires it stands for.
+            first_beyond = nxt
+            # Too many to enumerate: record one skipped run that says how many fires
+            # it stands for, but still offer the latest missed fire to the policy
+            # (run_once must run the newest fire, not the oldest enumerated one).
+            latest = timing.latest_at_or_before(spec, now, floor=nxt)
             beyond = timing.count_between(spec, nxt, now)
+            if latest is not None and latest != nxt:
+                missed.append(latest)
+                beyond -= 1
             nxt = timing.next_after(spec, now)
         decision = timing.decide(MisfirePolicy(info.misfire_policy), grace, missed, now)
-        runs = [NewRun(info.task_id, at, _trigger(at, now, grace)) for at in decision.run]
+        runs = [NewRun(info.task_id, p.at, p.trigger) for p in decision.runs]
         runs.extend(
             NewRun(info.task_id, at, RunTrigger.MISFIRE, skip_reason=reason)
             for at, reason in decision.skip
         )
-        if beyond and first_beyond is not None:
+        if first_beyond is not None:
+            beyond += decision.unlisted
             runs.append(NewRun(
                 info.task_id, first_beyond, RunTrigger.MISFIRE,
-                skip_reason=f"missed: {beyond} fire(s) from {first_beyond.isoformat()} up to "
-                f"{now.isoformat()} were too many to list and were skipped",
+                skip_reason=f"misfired: {beyond} more fire(s) up to {now.isoformat()} "
+                "were too many to list and were skipped",
             ))
         runs.sort(key=lambda r: r.scheduled_for)
         return Plan(runs, nxt)
@@ -95,10 +102,3 @@ class FirePlanner:
             return any(isinstance(p, EventSchedule) and p.event == event for p in spec.parts)
         return False
 
-
-def _trigger(at: datetime, now: datetime, grace: timedelta) -> RunTrigger:
-    # A run for a fire that is late beyond a few seconds is a misfire run: history
-    # then shows it ran because of the policy, not on time.
-    return RunTrigger.SCHEDULE if now - at <= min(grace, timedelta(seconds=5)) else (
-        RunTrigger.MISFIRE
-    )

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.enums import RunStatus
-from core.errors import KairosError
+from core.errors import InvalidInput, KairosError, NotConfigured, PermissionDenied
 from core.executors.registry import ExecutorRegistry, NoExecutor
 from core.models import Run, Task
 from core.ports import Clock
@@ -231,13 +231,11 @@ class WorkerPool:
         except TimeoutError:
             status, kind = RunStatus.FAILED, "timeout"
             error = f"timeout: no result after {timeout:g} s"
-        except NoExecutor as exc:
-            status, kind, error = RunStatus.FAILED, "config", exc.user_message()
         except asyncio.CancelledError:
             status, kind = RunStatus.FAILED, "interrupted"
             error = "interrupted: the scheduler stopped while this attempt ran"
         except KairosError as exc:
-            status, error = RunStatus.FAILED, exc.user_message()
+            status, kind, error = RunStatus.FAILED, _kind_of(exc), exc.user_message()
         except Exception as exc:  # an executor's bug fails its run, never the pool
             status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
         duration_ms = int((time.perf_counter() - started) * 1000)
@@ -355,6 +353,17 @@ class WorkerPool:
         await self._store.finish_many(outcomes, now=now)
         log.warning("workers: recovered %d crashed run(s)", len(outcomes))
         return len(outcomes)
+
+
+def _kind_of(exc: KairosError) -> str:
+    # Retry policies name error kinds; a missing executor or bad input never heals by retrying.
+    if isinstance(exc, NotConfigured):
+        return "not_configured"
+    if isinstance(exc, InvalidInput):
+        return "invalid_input"
+    if isinstance(exc, PermissionDenied):
+        return "permission_denied"
+    return "error"
 
 
 def _timeout_of(task: Task, default: float) -> float:
