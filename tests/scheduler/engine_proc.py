@@ -1,0 +1,65 @@
+"""A real Kairos scheduler process for the crash tests: ``python engine_proc.py URL LOG``.
+
+Runs the engine and worker pool on the system clock. Its executor appends
+``start``/``end`` lines to LOG and takes 0.3 s per run, so a ``kill -9`` lands
+mid-run. SIGTERM stops it gracefully.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+from core.clock import SystemClock
+from core.db import Database
+from core.executors import ExecutorRegistry
+from core.models import Run, Task
+from core.ports import ExecutionResult
+from core.scheduler.engine import SchedulerEngine
+from core.scheduler.workers import PoolSettings, WorkerPool
+from core.store.runs import RunStore
+
+
+class SlowLoggingExecutor:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def _log(self, word: str, task: Task, run: Run) -> None:
+        with open(self.path, "a") as fh:
+            fh.write(f"{word} {task.id} {run.scheduled_for.isoformat()} {run.attempt} "
+                     f"{os.getpid()}\n")
+            fh.flush()
+
+    async def execute(self, task: Task, run: Run) -> ExecutionResult:
+        self._log("start", task, run)
+        await asyncio.sleep(0.3)
+        self._log("end", task, run)
+        return ExecutionResult(output="ok")
+
+
+async def main(url: str, log_path: str) -> None:
+    db = Database(url)
+    store = RunStore(db)
+    clock = SystemClock()
+    pool = WorkerPool(
+        store=store,
+        executors=ExecutorRegistry({"slow": SlowLoggingExecutor(log_path)}),
+        clock=clock,
+        settings=PoolSettings(concurrency=4, poll_seconds=0.2),
+    )
+    engine = SchedulerEngine(store=store, clock=clock, sink=pool)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    await pool.start()
+    await engine.start()
+    print("ready", flush=True)
+    await stop.wait()
+    await engine.stop()
+    await pool.stop()
+    await db.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], sys.argv[2]))

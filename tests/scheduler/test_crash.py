@@ -1,0 +1,113 @@
+"""A real scheduler process is ``kill -9``'d mid-run and restarted: no fire lost or doubled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from core.db import Database
+from core.enums import MisfirePolicy, Platform, RunStatus
+from core.models import Workspace
+from core.store.runs import RunStore
+
+from .helpers import add_task
+
+pytestmark = pytest.mark.slow
+PROC = Path(__file__).with_name("engine_proc.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _spawn(url: str, log: Path) -> asyncio.subprocess.Process:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(PROC), url, str(log), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 30)
+    assert line.strip() == b"ready"
+    return proc
+
+
+def _lines(log: Path, word: str) -> list[tuple[int, str, int]]:
+    if not log.exists():
+        return []
+    out = []
+    for line in log.read_text().splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[0] == word:
+            out.append((int(parts[1]), parts[2], int(parts[3])))
+    return out
+
+
+async def test_kill_9_mid_run_then_restart(database_url: str, tmp_path: Path) -> None:
+    db = Database(database_url)
+    log = tmp_path / "executions.log"
+    try:
+        async with db.session() as s:
+            ws = Workspace(platform=Platform.CONSOLE, external_id="crash", name="crash")
+            s.add(ws)
+            await s.flush()
+            wid = ws.id
+        assert wid is not None
+        now = datetime.now(UTC).replace(microsecond=0)
+        ids = []
+        for i in range(24):
+            at = now + timedelta(seconds=2 + i // 4)
+            ids.append(await add_task(
+                db, wid, action={"type": "slow"}, next_fire_at=at, grace=3600,
+                misfire_policy=MisfirePolicy.CATCH_UP,
+                retry_policy={"max_attempts": 3, "initial_delay_s": 0.5, "jitter": 0},
+                schedule={"kind": "once", "at": at.isoformat(), "timezone": "UTC"}))
+
+        first = await _spawn(database_url, log)
+        for _ in range(400):  # wait until some runs are mid-flight
+            if len(_lines(log, "start")) >= 6:
+                break
+            await asyncio.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        await first.wait()
+        started_before = len(_lines(log, "start"))
+        assert 0 < started_before < 24
+
+        second = await _spawn(database_url, log)
+        store = RunStore(db)
+        try:
+            for _ in range(600):
+                finals = 0
+                for tid in ids:
+                    runs = await store.runs_for(tid)
+                    last = max(runs, key=lambda r: r.attempt) if runs else None
+                    if last and last.status in (RunStatus.COMPLETED, RunStatus.FAILED):
+                        finals += 1
+                if finals == len(ids):
+                    break
+                await asyncio.sleep(0.1)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(second.wait(), 30)
+
+        ends = Counter(t for t, _, _ in _lines(log, "end"))
+        crashed = 0
+        for tid in ids:
+            runs = sorted(await store.runs_for(tid), key=lambda r: r.attempt)
+            # One fire per task, one final outcome per fire.
+            assert len({r.scheduled_for for r in runs}) == 1
+            assert [r.attempt for r in runs] == list(range(1, len(runs) + 1))
+            assert runs[-1].status == RunStatus.COMPLETED, runs
+            for r in runs[:-1]:
+                assert r.status == RunStatus.RETRYING
+                assert (r.error or "").startswith("crashed: worker")
+                crashed += 1
+            # Completed exactly once (a run cut by the kill never logged its end).
+            assert ends[tid] == 1
+        assert crashed >= 1
+    finally:
+        await db.dispose()
