@@ -164,6 +164,7 @@ class TaskCreate(TaskBase):
     schedule: dict[str, Any] | None = None
     action: dict[str, Any] | None = None
     retry_policy: dict[str, Any] | None = None
+    enabled: bool = True
     assignees: list[str] = Field(default_factory=list)
     depends_on: list[int] = Field(default_factory=list)
 

@@ -52,6 +52,7 @@ from core.db import Database
 from core.enums import Platform, Role
 from core.migrate import upgrade
 from core.models import Member, Workspace
+from core.services.tasks import TaskService
 from core.store import SqlStore
 
 PG_ADMIN_DSN = os.environ.get("KAIROS_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -186,7 +187,5 @@ def listener() -> RecordingListener:
 
 
 @pytest.fixture
-def task_service(store: SqlStore, clock: ManualClock, listener: RecordingListener):  # type: ignore[no-untyped-def]
-    from core.services.tasks import TaskService
-
+def task_service(store: SqlStore, clock: ManualClock, listener: RecordingListener) -> TaskService:
     return TaskService(store=store, clock=clock, listener=listener)

@@ -43,6 +43,8 @@ class TaskStore(StoreBase):
         async with self._session() as session:
             session.add(task)
             await session.flush()
+            # Hand back what the database holds (UTC datetimes), not what was given.
+            await session.refresh(task)
             assert task.id is not None
             await self._replace_assignees(session, task.id, assignee_ids)
             await self._replace_dependencies(session, task.id, depends_on)
@@ -85,6 +87,7 @@ class TaskStore(StoreBase):
             for name, value in changes.items():
                 setattr(task, name, value)
             await session.flush()
+            await session.refresh(task)
             if assignee_ids is not None:
                 await self._replace_assignees(session, task_id, assignee_ids)
             if depends_on is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import sqlalchemy as sa
 from sqlmodel import col
@@ -196,6 +196,22 @@ class WorkspaceStore(StoreBase):
                 await session.scalars(
                     sa.select(Member)
                     .where(col(Member.workspace_id) == workspace_id)
+                    .order_by(col(Member.id))
+                )
+            ).all()
+
+    async def members_by_ids(
+        self, workspace_id: int, member_ids: Iterable[int]
+    ) -> Sequence[Member]:
+        """The members of this workspace among ``member_ids`` (unknown ids are left out)."""
+        wanted = set(member_ids)
+        if not wanted:
+            return []
+        async with self._session() as session:
+            return (
+                await session.scalars(
+                    sa.select(Member)
+                    .where(col(Member.workspace_id) == workspace_id, col(Member.id).in_(wanted))
                     .order_by(col(Member.id))
                 )
             ).all()

@@ -1,0 +1,566 @@
+"""The task service: every change to a task goes through here.
+
+It validates input into clear domain errors, resolves assignees to members,
+guards the dependency graph, sets the engine's ``next_fire_at`` cursor, writes
+the change and its audit event in one transaction, and then tells the engine
+(``TaskListener``) so it can reschedule. Mutations that change nothing write
+nothing (pressing "Done" twice is harmless).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from pydantic_core import to_jsonable_python
+
+from core.enums import Role, TaskStatus
+from core.errors import InvalidInput, InvalidSchedule, NotFound, PermissionDenied
+from core.models import AuditEvent, Member, Task, TaskCreate, TaskPublic, TaskUpdate
+from core.ports import Clock, TaskListener
+from core.schedule import EventSchedule, MixedSchedule, ScheduleSpec, parse_schedule
+from core.services.dependencies import check_no_loop
+from core.services.inputs import (
+    anchor_schedule,
+    clean_description,
+    clean_due,
+    clean_schedule,
+    clean_timezone,
+    clean_title,
+    stored_schedule,
+    task_numbers,
+)
+from core.store import SqlStore, TaskQuery
+from core.triggers import next_fire_time, validate
+
+log = logging.getLogger(__name__)
+
+#: Refers to the acting member in assignee lists and queries.
+ME = "me"
+#: Changes to these fields can move the task's fire times: the engine is told.
+_SCHEDULING_FIELDS = frozenset({"schedule", "enabled", "status", "due"})
+
+
+def _looks_like_user_id(ref: str) -> bool:
+    """Slack (``U024BE7LH``/``W…``) and Discord (snowflake digits) user ids."""
+    return bool(re.fullmatch(r"[UW][A-Z0-9]{6,}|\d{15,21}", ref))
+
+
+def _invalid_fields(exc: ValidationError) -> InvalidInput:
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'task'}: {err['msg']}" for err in exc.errors()
+    )
+    return InvalidInput(
+        f"Some task fields are not valid ({problems}).",
+        hint="Correct those fields and try again.",
+    )
+
+
+def _json(value: Any) -> Any:
+    return to_jsonable_python(value)
+
+
+def _has_time_parts(spec: ScheduleSpec) -> bool:
+    if isinstance(spec, EventSchedule):
+        return False
+    if isinstance(spec, MixedSchedule):
+        return any(not isinstance(p, EventSchedule) for p in spec.parts)
+    return True
+
+
+class TaskService:
+    """Create, change, complete, delete and list tasks on behalf of a member.
+
+    Every mutation takes the acting ``Member``; the task must be in that
+    member's workspace (a task elsewhere is "not found": workspaces never see
+    each other). Reads take the ``workspace_id``.
+    """
+
+    def __init__(
+        self, *, store: SqlStore, clock: Clock, listener: TaskListener | None = None
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._listener = listener
+
+    # --- reads ---------------------------------------------------------------------
+
+    async def get(self, task_id: int, *, workspace_id: int) -> TaskPublic:
+        """The task (deleted ones too: their status says so), or ``NotFound``."""
+        return await self._store.get_task(task_id, workspace_id=workspace_id)
+
+    async def query(
+        self,
+        query: TaskQuery | None = None,
+        *,
+        workspace_id: int,
+        actor: Member | None = None,
+    ) -> list[TaskPublic]:
+        """Tasks matching ``query``, overdue first. ``assignee="me"`` needs ``actor``."""
+        query = query or TaskQuery()
+        if query.assignee is not None and query.assignee.strip().lower() == ME:
+            if actor is None:
+                raise InvalidInput(
+                    "'me' as an assignee needs to know who is asking.",
+                    hint="Name the person instead.",
+                )
+            query = query.with_assignee(actor.platform_user_id)
+        return await self._store.query_tasks(workspace_id, query, now=self._clock.now())
+
+    async def history(self, task_id: int, *, workspace_id: int) -> Sequence[AuditEvent]:
+        """The task's audit trail, oldest first."""
+        await self._store.get_task(task_id, workspace_id=workspace_id)
+        return await self._store.audit_for_task(task_id, workspace_id=workspace_id)
+
+    # --- create / update -----------------------------------------------------------
+
+    async def create(self, data: TaskCreate | Mapping[str, Any], *, actor: Member) -> TaskPublic:
+        """Validate and store a new task; ``data`` may be raw (e.g. ``due`` as a string)."""
+        self._may_change(actor)
+        workspace_id = self._workspace_of(actor)
+        raw, given = self._raw(data, TaskCreate)
+        now = self._clock.now()
+
+        if "timezone" in given and raw.get("timezone") is not None:
+            timezone = clean_timezone(raw["timezone"])
+        else:
+            timezone = (
+                actor.timezone or (await self._store.get_workspace(workspace_id)).default_timezone
+            )
+        title = clean_title(raw.get("title"))
+        description = clean_description(raw.get("description"))
+        due = clean_due(raw.get("due"), timezone)
+        spec = self._new_schedule(raw.get("schedule"), timezone, now)
+        assignees = list(raw.get("assignees") or [])
+        depends_on = task_numbers(raw.get("depends_on") or [])
+        try:
+            checked = TaskCreate.model_validate(
+                {
+                    **raw,
+                    "title": title,
+                    "description": description,
+                    "timezone": timezone,
+                    "due": due,
+                    "schedule": stored_schedule(spec),
+                    "assignees": assignees,
+                    "depends_on": depends_on,
+                }
+            )
+        except ValidationError as exc:
+            raise _invalid_fields(exc) from exc
+
+        fields = checked.model_dump(exclude={"assignees", "depends_on"})
+        task = Task(
+            **fields,
+            workspace_id=workspace_id,
+            status=TaskStatus.OPEN,
+            created_by=actor.id,
+            last_modified_by=actor.id,
+            created_at=now,
+            updated_at=now,
+        )
+        task.next_fire_at = self._next_fire(
+            spec, status=TaskStatus.OPEN, enabled=task.enabled, now=now
+        )
+
+        async with self._store.transaction():
+            member_ids = await self._resolve_assignees(workspace_id, checked.assignees, actor)
+            predecessors = await self._checked_predecessors(workspace_id, None, checked.depends_on)
+            created = await self._store.insert_task(
+                task, assignee_ids=member_ids, depends_on=predecessors
+            )
+            await self._store.add_audit(
+                workspace_id=workspace_id,
+                action="task.created",
+                at=now,
+                actor_id=actor.id,
+                task_id=created.id,
+                details={"task": _json(created.model_dump(exclude={"id", "workspace_id"}))},
+            )
+        await self._tell(created.id)
+        return created
+
+    async def update(
+        self, task_id: int, changes: TaskUpdate | Mapping[str, Any], *, actor: Member
+    ) -> TaskPublic:
+        """Change the given fields only (``None`` clears ``due``/``schedule``/...)."""
+        self._may_change(actor)
+        workspace_id = self._workspace_of(actor)
+        raw, given = self._raw(changes, TaskUpdate)
+        now = self._clock.now()
+
+        async with self._store.transaction():
+            current = await self._live(task_id, workspace_id)
+            timezone = current.timezone
+            values: dict[str, Any] = {}
+            if "timezone" in given:
+                timezone = values["timezone"] = clean_timezone(raw["timezone"])
+            if "title" in given:
+                values["title"] = clean_title(raw["title"])
+            if "description" in given:
+                values["description"] = clean_description(raw["description"])
+            if "due" in given:
+                values["due"] = clean_due(raw["due"], timezone)
+            spec: ScheduleSpec | None = None
+            if "schedule" in given:
+                spec = self._new_schedule(raw["schedule"], timezone, now)
+                values["schedule"] = stored_schedule(spec)
+            simple = given - set(values) - {"assignees", "depends_on"}
+            try:
+                checked = TaskUpdate.model_validate({k: raw[k] for k in simple})
+            except ValidationError as exc:
+                raise _invalid_fields(exc) from exc
+            for name in simple:
+                value = getattr(checked, name)
+                if value is None and name not in {
+                    "action",
+                    "retry_policy",
+                    "channel_ref",
+                    "thread_ref",
+                }:
+                    raise InvalidInput(
+                        f"The task field {name!r} cannot be empty.",
+                        hint="Give it a value, or leave it out to keep the current one.",
+                    )
+                values[name] = value
+
+            changed = {
+                name: {"from": _json(getattr(current, name)), "to": _json(value)}
+                for name, value in values.items()
+                if getattr(current, name) != value
+            }
+            member_ids: list[int] | None = None
+            if "assignees" in given:
+                member_ids = await self._resolve_assignees(
+                    workspace_id, list(raw["assignees"] or []), actor
+                )
+            predecessors: list[int] | None = None
+            if "depends_on" in given:
+                predecessors = await self._checked_predecessors(
+                    workspace_id, task_id, list(raw["depends_on"] or [])
+                )
+                if sorted(predecessors) != sorted(current.depends_on):
+                    changed["depends_on"] = {"from": current.depends_on, "to": sorted(predecessors)}
+            if member_ids is not None:
+                before = list(current.assignees)
+                after = await self._platform_ids(workspace_id, member_ids)
+                if sorted(before) != sorted(after):
+                    changed["assignees"] = {"from": before, "to": after}
+            if not changed:
+                return current
+
+            if "schedule" in changed or "enabled" in changed:
+                schedule = spec if "schedule" in values else self._stored_spec(current.schedule)
+                values["next_fire_at"] = self._next_fire(
+                    schedule,
+                    status=current.status,
+                    enabled=values.get("enabled", current.enabled),
+                    now=now,
+                )
+            values = {k: v for k, v in values.items() if k in changed or k == "next_fire_at"}
+            values.update(updated_at=now, last_modified_by=actor.id)
+            updated = await self._store.update_task(
+                task_id,
+                values,
+                workspace_id=workspace_id,
+                assignee_ids=member_ids if "assignees" in changed else None,
+                depends_on=predecessors if "depends_on" in changed else None,
+            )
+            await self._store.add_audit(
+                workspace_id=workspace_id,
+                action="task.updated",
+                at=now,
+                actor_id=actor.id,
+                task_id=task_id,
+                details={"changes": changed},
+            )
+        if _SCHEDULING_FIELDS & set(changed):
+            await self._tell(task_id)
+        return updated
+
+    # --- state changes -------------------------------------------------------------
+
+    async def complete(self, task_id: int, *, actor: Member) -> TaskPublic:
+        """Mark done (stops its schedule). Already done: nothing happens."""
+        return await self._transition(
+            task_id,
+            actor,
+            "task.completed",
+            frm={TaskStatus.OPEN, TaskStatus.PAUSED},
+            to=TaskStatus.DONE,
+            stamp={"completed_at": True},
+        )
+
+    async def reopen(self, task_id: int, *, actor: Member) -> TaskPublic:
+        """Make a done task open again (its schedule resumes from now)."""
+        return await self._transition(
+            task_id,
+            actor,
+            "task.reopened",
+            frm={TaskStatus.DONE},
+            to=TaskStatus.OPEN,
+            stamp={"completed_at": False},
+        )
+
+    async def pause(self, task_id: int, *, actor: Member) -> TaskPublic:
+        """Stop firing until resumed. Already paused: nothing happens."""
+        return await self._transition(
+            task_id, actor, "task.paused", frm={TaskStatus.OPEN}, to=TaskStatus.PAUSED
+        )
+
+    async def resume(self, task_id: int, *, actor: Member) -> TaskPublic:
+        """Fire again from now on (missed fires while paused are not caught up)."""
+        return await self._transition(
+            task_id, actor, "task.resumed", frm={TaskStatus.PAUSED}, to=TaskStatus.OPEN
+        )
+
+    async def delete(self, task_id: int, *, actor: Member) -> TaskPublic:
+        """Soft-delete: hidden from lists and never fires, but ``restore`` brings it back."""
+        self._may_change(actor)
+        workspace_id = self._workspace_of(actor)
+        now = self._clock.now()
+        async with self._store.transaction():
+            current = await self._store.get_task(task_id, workspace_id=workspace_id)
+            if current.status == TaskStatus.DELETED:
+                return current
+            updated = await self._store.update_task(
+                task_id,
+                {
+                    "status": TaskStatus.DELETED,
+                    "deleted_at": now,
+                    "next_fire_at": None,
+                    "updated_at": now,
+                    "last_modified_by": actor.id,
+                },
+                workspace_id=workspace_id,
+            )
+            await self._audit_status(actor, task_id, "task.deleted", current.status, now)
+        await self._tell(task_id)
+        return updated
+
+    async def restore(self, task_id: int, *, actor: Member) -> TaskPublic:
+        """Undo ``delete``: the task gets back the status it had, and its schedule."""
+        self._may_change(actor)
+        workspace_id = self._workspace_of(actor)
+        now = self._clock.now()
+        async with self._store.transaction():
+            current = await self._store.get_task(task_id, workspace_id=workspace_id)
+            if current.status != TaskStatus.DELETED:
+                return current
+            status = await self._status_before_delete(current)
+            updated = await self._store.update_task(
+                task_id,
+                {
+                    "status": status,
+                    "deleted_at": None,
+                    "updated_at": now,
+                    "last_modified_by": actor.id,
+                    "next_fire_at": self._next_fire(
+                        self._stored_spec(current.schedule),
+                        status=status,
+                        enabled=current.enabled,
+                        now=now,
+                    ),
+                },
+                workspace_id=workspace_id,
+            )
+            await self._audit_status(actor, task_id, "task.restored", current.status, now, status)
+        await self._tell(task_id)
+        return updated
+
+    # --- helpers -------------------------------------------------------------------
+
+    async def _transition(
+        self,
+        task_id: int,
+        actor: Member,
+        action: str,
+        *,
+        frm: set[TaskStatus],
+        to: TaskStatus,
+        stamp: Mapping[str, bool] | None = None,
+    ) -> TaskPublic:
+        self._may_change(actor)
+        workspace_id = self._workspace_of(actor)
+        now = self._clock.now()
+        async with self._store.transaction():
+            current = await self._live(task_id, workspace_id)
+            if current.status == to or current.status not in frm:
+                if current.status == to:
+                    return current
+                raise InvalidInput(
+                    f"Task #{task_id} is {current.status}; it cannot be {action.split('.')[1]}.",
+                    hint="Reopen or resume it first.",
+                )
+            values: dict[str, Any] = {"status": to, "updated_at": now, "last_modified_by": actor.id}
+            for name, set_it in (stamp or {}).items():
+                values[name] = now if set_it else None
+            values["next_fire_at"] = self._next_fire(
+                self._stored_spec(current.schedule), status=to, enabled=current.enabled, now=now
+            )
+            updated = await self._store.update_task(task_id, values, workspace_id=workspace_id)
+            await self._audit_status(actor, task_id, action, current.status, now, to)
+        await self._tell(task_id)
+        return updated
+
+    async def _audit_status(
+        self,
+        actor: Member,
+        task_id: int,
+        action: str,
+        before: TaskStatus,
+        at: datetime,
+        after: TaskStatus = TaskStatus.DELETED,
+    ) -> None:
+        await self._store.add_audit(
+            workspace_id=self._workspace_of(actor),
+            action=action,
+            at=at,
+            actor_id=actor.id,
+            task_id=task_id,
+            details={"changes": {"status": {"from": str(before), "to": str(after)}}},
+        )
+
+    async def _status_before_delete(self, task: TaskPublic) -> TaskStatus:
+        """The status recorded when the task was deleted (the audit trail keeps it)."""
+        for event in reversed(await self._store.audit_for_task(task.id)):
+            if event.action == "task.deleted" and event.details:
+                before = event.details.get("changes", {}).get("status", {}).get("from")
+                if before in TaskStatus.__members__.values() and before != TaskStatus.DELETED:
+                    return TaskStatus(before)
+        return TaskStatus.DONE if task.completed_at is not None else TaskStatus.OPEN
+
+    async def _live(self, task_id: int, workspace_id: int) -> TaskPublic:
+        task = await self._store.get_task(task_id, workspace_id=workspace_id)
+        if task.status == TaskStatus.DELETED:
+            raise NotFound(
+                f"Task #{task_id} was deleted.",
+                hint=f"Restore it first ('restore #{task_id}') if you want to change it.",
+            )
+        return task
+
+    def _new_schedule(self, value: object, timezone: str, now: datetime) -> ScheduleSpec | None:
+        spec = clean_schedule(value, timezone)
+        if spec is None:
+            return None
+        spec = anchor_schedule(spec, now)
+        validate(spec, anchor=now)
+        if _has_time_parts(spec) and next_fire_time(spec, now) is None:
+            raise InvalidSchedule(
+                "This schedule never fires after now: its times are all in the past.",
+                hint="Pick a time in the future.",
+            )
+        return spec
+
+    @staticmethod
+    def _stored_spec(data: Mapping[str, Any] | None) -> ScheduleSpec | None:
+        return None if data is None else parse_schedule(data)
+
+    def _next_fire(
+        self, spec: ScheduleSpec | None, *, status: TaskStatus, enabled: bool, now: datetime
+    ) -> datetime | None:
+        """The engine's cursor: set only while the task is live and has time-based fires."""
+        if spec is None or status != TaskStatus.OPEN or not enabled or not _has_time_parts(spec):
+            return None
+        return next_fire_time(spec, now)
+
+    async def _resolve_assignees(
+        self, workspace_id: int, refs: Sequence[object], actor: Member
+    ) -> list[int]:
+        """Member ids for refs as written ("me", "alice", "U024BE7LH", "<@U024BE7LH>").
+
+        Someone not yet known is registered in the workspace, so tasks can be
+        assigned to people before they ever talk to Kairos.
+        """
+        ids: list[int] = []
+        for ref in refs:
+            text = str(ref).strip() if ref is not None else ""
+            if not text:
+                raise InvalidInput(
+                    "One of the assignees is empty.",
+                    hint="Name each person or mention them (@name).",
+                )
+            if text.lower() == ME:
+                assert actor.id is not None
+                ids.append(actor.id)
+                continue
+            found = await self._store.find_member(workspace_id, text)
+            if found is None:
+                mention = text.startswith("<@")
+                user_id = text.strip("<>").lstrip("@").split("|", 1)[0].strip()
+                name = "" if mention or _looks_like_user_id(user_id) else user_id
+                found = await self._store.ensure_member(workspace_id, user_id, display_name=name)
+            assert found.id is not None
+            ids.append(found.id)
+        return list(dict.fromkeys(ids))
+
+    async def _platform_ids(self, workspace_id: int, member_ids: Sequence[int]) -> list[str]:
+        members = await self._store.members_by_ids(workspace_id, member_ids)
+        return sorted(m.platform_user_id for m in members)
+
+    async def _checked_predecessors(
+        self, workspace_id: int, task_id: int | None, refs: Sequence[object]
+    ) -> list[int]:
+        ids = task_numbers(refs)
+        if task_id is not None and task_id in ids:
+            check_no_loop([], task_id, [task_id])
+        missing = sorted(set(ids) - await self._store.existing_task_ids(workspace_id, ids))
+        if len(missing) == 1:
+            raise NotFound(
+                f"Task #{missing[0]} does not exist, so this task cannot depend on it.",
+                hint="List your tasks to see their numbers.",
+            )
+        if missing:
+            numbers = ", ".join(f"#{i}" for i in missing)
+            raise NotFound(
+                f"Tasks {numbers} do not exist, so this task cannot depend on them.",
+                hint="List your tasks to see their numbers.",
+            )
+        if task_id is not None and ids:
+            check_no_loop(await self._store.dependency_edges(workspace_id), task_id, ids)
+        return ids
+
+    @staticmethod
+    def _raw(
+        data: TaskCreate | TaskUpdate | Mapping[str, Any],
+        model: type[TaskCreate] | type[TaskUpdate],
+    ) -> tuple[dict[str, Any], set[str]]:
+        """The fields a caller gave, as a dict, and which ones were given explicitly."""
+        if isinstance(data, TaskCreate | TaskUpdate):
+            given = set(data.model_fields_set)
+            return {name: getattr(data, name) for name in type(data).model_fields}, given
+        if not isinstance(data, Mapping):
+            raise InvalidInput(f"Task data must be a mapping, not {type(data).__name__}.")
+        unknown = sorted(set(data) - set(model.model_fields))
+        if unknown:
+            raise InvalidInput(
+                f"Unknown task field(s): {', '.join(unknown)}.",
+                hint=f"Known fields: {', '.join(sorted(model.model_fields))}.",
+            )
+        return dict(data), set(data)
+
+    @staticmethod
+    def _may_change(actor: Member) -> None:
+        if actor.role == Role.VIEWER:
+            raise PermissionDenied(
+                "Viewers cannot change tasks.",
+                hint="Ask a workspace admin to give you the member role.",
+            )
+
+    @staticmethod
+    def _workspace_of(actor: Member) -> int:
+        return actor.workspace_id
+
+    async def _tell(self, task_id: int) -> None:
+        """Tell the engine after the commit. Its failure must not undo or hide the
+        user's committed change; the engine rescans its cursors anyway."""
+        if self._listener is None:
+            return
+        try:
+            await self._listener.task_changed(task_id)
+        except Exception:
+            log.exception("task listener failed for task #%s", task_id)
