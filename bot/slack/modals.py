@@ -34,6 +34,7 @@ class TaskForm:
     task_id: int | None = None
     #: Where the card of a task created from a message goes.
     channel: str | None = None
+    #: The due/schedule texts the modal first showed (``due``, ``schedule``).
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -69,7 +70,10 @@ def task_modal(form: TaskForm) -> dict[str, Any]:
     if form.assignees:
         users["initial_users"] = list(form.assignees)
     priority = form.priority if form.priority in PRIORITIES else "normal"
-    metadata = {"task_id": form.task_id, "channel": form.channel}
+    metadata: dict[str, Any] = {"task_id": form.task_id, "channel": form.channel}
+    if form.extra:
+        # What the fields first showed: a field left as it was is left alone.
+        metadata["shown"] = form.extra
     return {
         "type": "modal",
         "callback_id": contract.VIEW_EDIT_TASK if editing else contract.VIEW_CREATE_TASK,
@@ -127,6 +131,7 @@ def read_submission(view: Mapping[str, Any]) -> TaskForm:
         priority=str(selected.get("value") or "normal"),
         task_id=int(task_id) if task_id is not None else None,
         channel=metadata.get("channel"),
+        extra={str(k): str(v) for k, v in (metadata.get("shown") or {}).items()},
     )
 
 
