@@ -33,8 +33,9 @@ class IntentKind(StrEnum):
 class ParsedSchedule(BaseModel):
     """The schedule as PARSING.md writes it.
 
-    kind ``once`` → ``at``; ``recurring`` → ``rrule`` (with ``dtstart`` in local
-    wall-clock time) or ``cron``; ``interval`` → ``every_seconds``; ``event`` → ``event``.
+    kind ``once`` → ``at``; ``recurring`` → ``rrule`` (with ``dtstart``, the first
+    fire as naive local wall-clock time in ``timezone``) or ``cron``; ``interval`` →
+    ``every_seconds``; ``event`` → ``event``.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -43,6 +44,7 @@ class ParsedSchedule(BaseModel):
     timezone: str
     at: datetime | None = None
     rrule: str | None = None
+    dtstart: datetime | None = None
     cron: str | None = None
     every_seconds: int | None = None
     event: str | None = None

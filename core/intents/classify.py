@@ -1,0 +1,156 @@
+"""Which intent a message expresses, from its leading verb and a few cue words.
+
+Rules are tried in order; the first that fits wins. ``Cues`` carries what the
+other extractors already know (a schedule, an action, a code span…), because
+"run the backup now" is ``run_task`` while "run `backup.sh` every night" is a job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.intents.model import IntentKind
+from core.intents.tokens import Kind, Token
+
+#: Words people put before the verb that carries the meaning.
+_POLITE = frozenset({"hey", "hi", "hello", "yo", "kairos", "bot", "please", "can", "could",
+                     "would", "will", "you", "ok", "okay", "so", "oh", "also", "and", "pls",
+                     "just", "i", "we", "i've", "we've", "i'm", "have", "kindly", "quick",
+                     "quickly", "go", "ahead", "now", ",", ":", "!", "-", "—"})
+_HELP_LEADS = frozenset({"help", "commands", "usage", "?", "halp", "manual"})
+_SNOOZE_LEADS = frozenset({"snooze", "later", "postpone"})
+_COMPLETE_LEADS = frozenset({"done", "finished", "completed", "complete", "finish", "did",
+                             "closed", "close", "resolved", "fixed", "shipped", "✅", "✔",
+                             "tick", "check"})
+_DONE_WORDS = frozenset({"done", "complete", "completed", "finished", "closed", "resolved"})
+_DELETE_LEADS = frozenset({"cancel", "delete", "remove", "drop", "kill", "unschedule", "trash",
+                           "discard", "nuke", "forget", "stop", "scrap", "abort", "archive",
+                           "clear", "del", "rm"})
+_RUN_LEADS = frozenset({"run", "trigger", "execute", "rerun", "retry", "kick", "fire",
+                        "launch", "start", "exec", "redo"})
+_UPDATE_LEADS = frozenset({"move", "push", "reschedule", "delay", "change", "rename", "assign",
+                           "reassign", "give", "make", "set", "bump", "prioritize",
+                           "deprioritize", "update", "edit", "shift", "hand", "transfer",
+                           "raise", "lower", "extend", "unassign", "mark", "due", "retitle"})
+_REMIND_LEADS = frozenset({"remind", "ping", "nudge", "alert", "notify", "tell", "poke",
+                           "reminder", "remember", "dm", "message", "warn", "wake"})
+_TASK_LEADS = frozenset({"add", "create", "new", "todo", "task", "track", "log", "note",
+                         "open", "file", "need", "needs", "must", "should", "gotta"})
+_HISTORY_WORDS = frozenset({"history", "log", "logs", "runs", "failures", "failed", "fail",
+                            "fails", "failing", "errors", "stats", "statistics", "ran",
+                            "succeed", "succeeded", "uptime", "outcome", "executions",
+                            "crashed", "broke", "reliability", "duration"})
+_REPORT_WORDS = frozenset({"report", "summary", "summarize", "summarise", "recap", "digest",
+                           "overview", "retro", "standup"})
+_LIST_WORDS = frozenset({"tasks", "todos", "reminders", "overdue", "agenda", "jobs",
+                         "assignments", "backlog", "list", "queue", "plate", "pending"})
+_QUESTION = frozenset({"what", "what's", "whats", "which", "show", "list", "ls", "any",
+                       "anything", "is", "are", "who", "how", "where", "give", "get", "see"})
+
+
+@dataclass(slots=True)
+class Cues:
+    """What the grammar found before classification."""
+
+    strong_schedule: bool = False  # "every …", an interval, or an event
+    when: bool = False  # a one-off time
+    action: bool = False  # code, URL, SQL, or a script path
+    ai_verb: bool = False  # summarize/digest/… (a job if scheduled)
+    mention_first: bool = False  # "@alice please …"
+
+
+def lead_index(toks: list[Token]) -> int:
+    """Index of the first token that is not politeness or an address to the bot."""
+    i = 0
+    while i < len(toks) and (toks[i].norm in _POLITE or toks[i].kind is Kind.PUNCT):
+        if toks[i].norm == "?" and i == len(toks) - 1:
+            break
+        i += 1
+    return i
+
+
+def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
+    """The intent and how sure the rule that chose it is (0–1)."""
+    words = [t.norm for t in toks if t.kind is not Kind.PUNCT or t.norm == "?"]
+    if not words or not any(t.kind is not Kind.PUNCT for t in toks):
+        return IntentKind.UNKNOWN, 0.1
+    lead_at = lead_index(toks)
+    lead = toks[lead_at].norm if lead_at < len(toks) else ""
+    nxt = toks[lead_at + 1].norm if lead_at + 1 < len(toks) else ""
+    joined = " " + " ".join(words) + " "
+    wordset = set(words)
+    if _is_help(lead, joined, len(words)):
+        return IntentKind.HELP, 0.95
+    if lead in _SNOOZE_LEADS or " remind me again" in joined or " again in " in joined or (
+        lead == "remind" and nxt == "me" and " later " in joined and len(words) <= 4
+    ) or joined.strip() in ("not now", "ask me again later", "ask me later"):
+        return IntentKind.SNOOZE, 0.9
+    if _is_complete(lead, nxt, wordset, joined):
+        return IntentKind.COMPLETE_TASK, 0.9
+    if lead in _DELETE_LEADS and not any(t.kind is Kind.USER for t in toks):
+        return IntentKind.DELETE_TASK, 0.9
+    strong_remind = lead in ("remind", "reminder", "remember") or " remind " in joined or (
+        "don't let me forget" in joined)
+    if strong_remind or (lead in _REMIND_LEADS and (cues.strong_schedule or cues.when)):
+        if cues.action and lead not in ("remind", "reminder", "remember"):
+            return IntentKind.SCHEDULE_JOB, 0.85
+        return IntentKind.CREATE_REMINDER, 0.92
+    if (cues.action or cues.ai_verb) and (cues.strong_schedule or cues.when):
+        return IntentKind.SCHEDULE_JOB, 0.9
+    if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
+        return IntentKind.CREATE_TASK, 0.9
+    if wordset & _HISTORY_WORDS and not cues.strong_schedule:
+        return IntentKind.SHOW_HISTORY, 0.85
+    if (wordset & _REPORT_WORDS) and not cues.strong_schedule and lead not in _UPDATE_LEADS:
+        return IntentKind.REPORT, 0.85
+    if _is_list(lead, wordset, joined):
+        return IntentKind.LIST_TASKS, 0.85
+    if lead in _UPDATE_LEADS:
+        return IntentKind.UPDATE_TASK, 0.85
+    if lead in _RUN_LEADS:
+        if cues.action:
+            return IntentKind.SCHEDULE_JOB, 0.75
+        return IntentKind.RUN_TASK, 0.85
+    if cues.action:
+        return IntentKind.SCHEDULE_JOB, 0.7
+    if cues.mention_first or " by " in joined or " due " in joined:
+        return IntentKind.CREATE_TASK, 0.7
+    if cues.strong_schedule or cues.when:
+        return IntentKind.CREATE_REMINDER, 0.6
+    return IntentKind.UNKNOWN, 0.3
+
+
+def _is_help(lead: str, joined: str, count: int) -> bool:
+    if lead in _HELP_LEADS and count <= 4:
+        return True
+    phrases = (" what can you do", " what do you do", " how do i use", " how does this work",
+               " what are your commands", " what can i ask", " what can i say",
+               " how do you work", " who are you", " what are you", " how to use",
+               " show me the commands", " list commands", " what commands")
+    return any(p in joined for p in phrases)
+
+
+def _is_complete(lead: str, nxt: str, wordset: set[str], joined: str) -> bool:
+    if lead in ("check", "tick") and nxt != "off":
+        return False
+    if lead in _COMPLETE_LEADS:
+        return True
+    if lead == "mark" and wordset & _DONE_WORDS:
+        return True
+    return any(f" is {w} " in joined or f" are {w} " in joined or f" it's {w} " in joined
+               for w in ("done", "finished", "complete", "completed")) and not any(
+        f" {w} " in joined for w in ("when", "once", "after", "what", "what's")
+    )
+
+
+def _is_list(lead: str, wordset: set[str], joined: str) -> bool:
+    if lead in ("list", "ls", "agenda"):
+        return True
+    if " working on " in joined or " on my plate " in joined or " my tasks " in joined:
+        return True
+    if lead in _QUESTION and (wordset & _LIST_WORDS or wordset & {"due", "open", "left",
+                                                                    "assigned", "todo"}):
+        return True
+    return bool(wordset & {"overdue", "agenda", "backlog"}) or (
+        lead in ("my", "our", "all", "open", "team") and bool(wordset & _LIST_WORDS)
+    )

@@ -1,0 +1,302 @@
+"""The recurrence grammar: "every …", "daily", "on Mondays", "the last Friday of the month".
+
+``scan_recurrence`` reads the repeating part of a message (and its "until",
+"for N weeks", "N times", "starting …" bounds) into a ``Recurrence``, marking
+those tokens used. Turning it into an RRULE or interval is ``core.intents.specs``'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.intents.lexicon import MONTHS, RRULE_DAYS
+from core.intents.times import match_piece
+from core.intents.tokens import Token
+from core.intents.when import When
+from core.intents.words import (
+    norm_at,
+    read_number,
+    read_ordinal,
+    read_unit,
+    read_weekday_list,
+    weekday_of,
+)
+
+_PODS = frozenset({"morning", "afternoon", "evening", "night"})
+_WEEKDAY_WORDS = frozenset({"weekday", "weekdays", "workday", "workdays"})
+_WEEKEND_WORDS = frozenset({"weekend", "weekends"})
+_ADVERBS = {
+    "daily": ("DAILY", 1), "nightly": ("DAILY", 1), "weekly": ("WEEKLY", 1),
+    "monthly": ("MONTHLY", 1), "yearly": ("YEARLY", 1), "biweekly": ("WEEKLY", 2),
+    "bimonthly": ("MONTHLY", 2), "quarterly": ("MONTHLY", 3),
+}
+_MONTH_WORDS = ("the", "every", "each", "a")
+
+
+@dataclass(slots=True)
+class Recurrence:
+    """A repeating schedule as read; ``every_seconds`` > 0 means a plain interval."""
+
+    freq: str = "DAILY"
+    interval: int = 1
+    every_seconds: int = 0
+    byday: list[str] = field(default_factory=list)
+    bymonthday: list[int] = field(default_factory=list)
+    bymonth: list[int] = field(default_factory=list)
+    bysetpos: list[int] = field(default_factory=list)
+    part_of_day: str | None = None
+    until: When | None = None
+    starting: When | None = None
+    count: int | None = None
+    for_span: tuple[str, float] | None = None  # ("s", seconds) | ("mo", months)
+    weak: bool = False  # read from an adverb such as "weekly" only
+    adjective: bool = False  # "the nightly sync", "weekly report": maybe just a name
+    span: tuple[int, int] = (0, 0)  # the tokens the recurrence itself was read from
+
+
+def scan_recurrence(toks: list[Token]) -> Recurrence | None:
+    """Find the recurrence in ``toks`` (strong forms first), marking its tokens used."""
+    found: Recurrence | None = None
+    for weak in (False, True):
+        i = 0
+        while i < len(toks) and found is None:
+            rec = Recurrence(weak=weak)
+            end = _match_weak(toks, i, rec) if weak else _match_strong(toks, i, rec)
+            if end is not None:
+                for tok in toks[i:end]:
+                    tok.used = True
+                rec.span = (i, end)
+                found = rec
+            i += 1
+        if found is not None:
+            break
+    if found is not None:
+        _scan_bounds(toks, found)
+    return found
+
+
+def _match_strong(toks: list[Token], i: int, rec: Recurrence) -> int | None:
+    word = norm_at(toks, i)
+    if word in ("every", "each"):
+        j = i + 1
+        if norm_at(toks, j) == "single":
+            j += 1
+        return _after_every(toks, j, rec)
+    if word == "once" and norm_at(toks, i + 1) in ("a", "per", "every", "each"):
+        unit = read_unit(toks, i + 2)
+        if unit is not None:
+            return _set_unit(rec, unit[0], unit[1], 1, unit[2])
+    if word in ("on", "the"):
+        end = _match_nth_of_month(toks, i + (1 if word == "on" else 0), rec)
+        if end is not None:
+            return end
+    if word in ("on", "weekdays", "weekends") or weekday_of(word, context=False) is not None:
+        j = i + 1 if word == "on" else i
+        target = norm_at(toks, j)
+        if target in ("weekdays", "weekends", "workdays"):
+            return _days(rec, j + 1, weekend=target == "weekends", toks=toks)
+        if target.endswith("s") and weekday_of(target, context=False) is not None:
+            days = read_weekday_list(toks, j)
+            if days is not None:
+                rec.freq, rec.byday = "WEEKLY", [RRULE_DAYS[d] for d in days[0]]
+                return _pod_suffix(toks, days[1], rec)
+    return None
+
+
+_ADVERB_FOLLOWERS = frozenset({"", "at", "on", "from", "until", "starting", "in", "by", ",",
+                               ".", "!", "?", "to", "and", "for", "between", "around", "@",
+                               "beginning", "except", "during", "each", "every", "-", ":"})
+
+
+def _match_weak(toks: list[Token], i: int, rec: Recurrence) -> int | None:
+    word = norm_at(toks, i)
+    if word in _ADVERBS or word == "hourly":
+        rec.adjective = norm_at(toks, i + 1) not in _ADVERB_FOLLOWERS
+    if word == "hourly":
+        rec.every_seconds = 3600
+        return i + 1
+    if word in _ADVERBS:
+        rec.freq, rec.interval = _ADVERBS[word]
+        rec.part_of_day = "night" if word == "nightly" else None
+        return i + 1
+    return None
+
+
+def _after_every(toks: list[Token], j: int, rec: Recurrence) -> int | None:
+    word = norm_at(toks, j)
+    interval = 1
+    if word == "other":
+        interval, j = 2, j + 1
+        word = norm_at(toks, j)
+    else:
+        ordinal = read_ordinal(toks, j)
+        if ordinal is not None and ordinal[0] != 1:
+            end = _match_nth_of_month(toks, j, rec)
+            if end is not None:
+                return end
+            if ordinal[0] > 1:
+                interval, j = ordinal[0], ordinal[1]
+                word = norm_at(toks, j)
+        elif ordinal is not None:
+            end = _match_nth_of_month(toks, j, rec)
+            if end is not None:
+                return end
+        number = read_number(toks, j) if interval == 1 else None
+        unit = read_unit(toks, number[1]) if number is not None else None
+        if number is not None and unit is not None and number[0] > 0:
+            if unit[0] == "s":
+                return _set_unit(rec, "s", unit[1] * number[0], 1, unit[2])
+            return _set_unit(rec, unit[0], 1, max(1, int(number[0])), unit[2])
+    unit = read_unit(toks, j)
+    if unit is not None:
+        return _set_unit(rec, unit[0], unit[1], interval, unit[2])
+    if word == "half" and norm_at(toks, j + 1) == "hour":
+        rec.every_seconds = 1800
+        return j + 2
+    if word == "quarter":
+        rec.freq, rec.interval = "MONTHLY", 3 * interval
+        return j + 1
+    if word in _PODS:
+        rec.freq, rec.interval, rec.part_of_day = "DAILY", interval, word
+        return j + 1
+    if word in _WEEKDAY_WORDS or (word in ("business", "working") and
+                                  norm_at(toks, j + 1) in ("day", "days")):
+        end = j + 1 if word in _WEEKDAY_WORDS else j + 2
+        return _days(rec, end, weekend=False, toks=toks)
+    if word in _WEEKEND_WORDS:
+        return _days(rec, j + 1, weekend=True, toks=toks)
+    if word in MONTHS:
+        number = read_number(toks, j + 1) or read_ordinal(toks, j + 1)
+        if number is not None and 1 <= number[0] <= 31:
+            rec.freq, rec.bymonth, rec.bymonthday = "YEARLY", [MONTHS[word]], [int(number[0])]
+            return number[1]
+    days = read_weekday_list(toks, j)
+    if days is not None:
+        rec.freq, rec.interval = "WEEKLY", interval
+        rec.byday = [RRULE_DAYS[d] for d in days[0]]
+        return _pod_suffix(toks, days[1], rec)
+    return None
+
+
+def _set_unit(rec: Recurrence, kind: str, size: float, interval: int, end: int) -> int:
+    total = size * interval
+    if kind == "s" and total < 86400:
+        rec.every_seconds = int(total)
+    elif kind == "s" and total % 604800 == 0:
+        rec.freq, rec.interval = "WEEKLY", int(total // 604800)
+    elif kind == "s":
+        rec.freq, rec.interval = "DAILY", max(1, int(total // 86400))
+    else:
+        rec.freq, rec.interval = ("MONTHLY" if kind == "mo" else "YEARLY"), interval
+    return end
+
+
+def _days(rec: Recurrence, end: int, *, weekend: bool, toks: list[Token]) -> int:
+    rec.freq = "WEEKLY"
+    rec.byday = ["SA", "SU"] if weekend else ["MO", "TU", "WE", "TH", "FR"]
+    return _pod_suffix(toks, end, rec)
+
+
+def _pod_suffix(toks: list[Token], end: int, rec: Recurrence) -> int:
+    # "every Monday morning", "weekdays at night"
+    if norm_at(toks, end) in _PODS:
+        rec.part_of_day = norm_at(toks, end)
+        return end + 1
+    return end
+
+
+def _month_tail(toks: list[Token], j: int) -> int | None:
+    """``of (the|every|each) month`` / ``of every month`` / ``each month`` → end."""
+    k = j + 1 if norm_at(toks, j) == "day" else j
+    if norm_at(toks, k) == "of":
+        k += 1
+    elif norm_at(toks, k) not in ("every", "each"):
+        return None
+    if norm_at(toks, k) in _MONTH_WORDS and norm_at(toks, k + 1) == "month":
+        return k + 2
+    return None
+
+
+def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence) -> int | None:
+    j = i + 1 if norm_at(toks, i) == "the" else i
+    ordinal = read_ordinal(toks, j)
+    if ordinal is None:
+        return None
+    n, k = ordinal
+    word = norm_at(toks, k)
+    days = read_weekday_list(toks, k) if word else None
+    if days is not None and len(days[0]) == 1 and -5 <= n <= 5 and n != 0:
+        end = _month_tail(toks, days[1])
+        if end is not None:
+            rec.freq, rec.byday = "MONTHLY", [f"{n:+d}{RRULE_DAYS[days[0][0]]}"]
+            return end
+        return None
+    if word in ("weekday", "workday", "business", "working"):
+        k2 = k + 2 if word in ("business", "working") else k + 1
+        end = _month_tail(toks, k2)
+        if end is not None:
+            rec.freq, rec.byday = "MONTHLY", ["MO", "TU", "WE", "TH", "FR"]
+            rec.bysetpos = [n]
+            return end
+        return None
+    if n == -1 and word != "day":
+        return None
+    if 1 <= n <= 31 or n == -1:
+        end = _month_tail(toks, k)
+        if end is not None:
+            rec.freq, rec.bymonthday = "MONTHLY", [n]
+            return end
+        if norm_at(toks, k) == "of" and norm_at(toks, k + 1) in MONTHS and n > 0:
+            rec.freq, rec.bymonth, rec.bymonthday = "YEARLY", [MONTHS[norm_at(toks, k + 1)]], [n]
+            return k + 2
+    return None
+
+
+def _scan_bounds(toks: list[Token], rec: Recurrence) -> None:
+    i = 0
+    while i < len(toks):
+        word = norm_at(toks, i)
+        end: int | None = None
+        if word in ("until", "ending", "up"):
+            j = i + 2 if word == "up" and norm_at(toks, i + 1) == "to" else i + 1
+            if word == "up" and j == i + 1:
+                i += 1
+                continue
+            bound = When()
+            end = match_piece(toks, j, bound)
+            if end is not None:
+                rec.until = bound
+        elif word in ("starting", "from", "beginning", "effective"):
+            j = i + 2 if norm_at(toks, i + 1) in ("on", "from") else i + 1
+            bound = When()
+            end = match_piece(toks, j, bound)
+            if end is not None:
+                rec.starting = bound
+        elif word == "for":
+            end = _for_span(toks, i + 1, rec)
+        else:
+            number = read_number(toks, i)
+            if number is not None and norm_at(toks, number[1]) == "times" and number[0] >= 1:
+                rec.count, end = int(number[0]), number[1] + 1
+        if end is not None:
+            for tok in toks[i:end]:
+                tok.used = True
+            i = end
+        else:
+            i += 1
+
+
+def _for_span(toks: list[Token], j: int, rec: Recurrence) -> int | None:
+    if norm_at(toks, j) == "the" and norm_at(toks, j + 1) == "next":
+        j += 2
+    number = read_number(toks, j)
+    if number is None:
+        return None
+    if norm_at(toks, number[1]) == "times":
+        rec.count = int(number[0])
+        return number[1] + 1
+    unit = read_unit(toks, number[1])
+    if unit is None:
+        return None
+    rec.for_span = (unit[0], number[0] * unit[1])
+    return unit[2]

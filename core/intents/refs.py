@@ -1,0 +1,143 @@
+"""Task references and people for the intents that act on existing tasks.
+
+"mark 42 as done" → ``42``; "why did the backup fail?" → ``the backup``;
+"assign 12 to bob" → ref ``12``, assignee ``bob``; "what is alice working on" → ``alice``.
+"""
+
+from __future__ import annotations
+
+from core.intents.model import IntentKind
+from core.intents.title import as_ref, leftover, render, trim
+from core.intents.tokens import Kind, Token
+from core.intents.words import norm_at
+
+_COMMON = frozenset({"please", "pls", "can", "could", "you", "hey", "kairos", "ok", "okay",
+                     "i", "we", "just", "now", "right", "immediately", "asap", "already",
+                     "again", "also", "kindly", "!", "?", "."})
+_DROP: dict[IntentKind, frozenset[str]] = {
+    IntentKind.COMPLETE_TASK: frozenset({
+        "done", "finished", "finish", "completed", "complete", "mark", "marked", "as",
+        "with", "is", "are", "it's", "closed", "close", "resolved", "fixed", "shipped", "did",
+        "tick", "check", "off", "✅", "✔", "have", "i've", "we've", "set", "to", "that's"}),
+    IntentKind.DELETE_TASK: frozenset({
+        "cancel", "delete", "remove", "drop", "kill", "unschedule", "trash", "discard", "nuke",
+        "forget", "stop", "scrap", "abort", "archive", "clear", "del", "rm", "about",
+        "reminding", "me", "us", "sending"}),
+    IntentKind.RUN_TASK: frozenset({
+        "run", "trigger", "execute", "rerun", "retry", "kick", "off", "fire", "launch",
+        "start", "exec", "redo", "manually", "once", "more", "time", "one"}),
+    IntentKind.SHOW_HISTORY: frozenset({
+        "why", "did", "does", "do", "how", "often", "show", "me", "last", "recent", "latest",
+        "failed", "fail", "fails", "failing", "failures", "runs", "run", "ran", "history",
+        "log", "logs", "when", "stats", "statistics", "errors", "what", "happened", "with",
+        "to", "is", "was", "succeed", "succeeded", "many", "times", "has", "have", "get",
+        "give", "see", "list", "all", "past", "previous", "executions", "uptime", "crashed",
+        "broke", "keep", "keeps", "doesn't", "didn't", "it's", "the", "reliability", "are",
+        "of", "for", "on", "in", "outcome", "duration", "long", "take", "takes"}),
+    IntentKind.UPDATE_TASK: frozenset({
+        "move", "push", "reschedule", "delay", "postpone", "change", "rename", "assign",
+        "reassign", "give", "make", "set", "bump", "prioritize", "deprioritize", "update",
+        "edit", "shift", "hand", "transfer", "raise", "lower", "extend", "unassign", "mark",
+        "over", "back", "as", "retitle"}),
+    IntentKind.SNOOZE: frozenset({"snooze", "later", "postpone", "remind", "me", "again",
+                                  "for", "delay", "ask", "not", "now"}),
+}
+_HISTORY_KEEP_ARTICLE = frozenset({"the", "my", "our"})
+_FIELD_NOUNS = frozenset({"priority", "deadline", "due", "title", "name", "assignee", "owner",
+                          "date", "time"})
+_ASSIGN_VERBS = frozenset({"assign", "reassign", "give", "hand", "transfer"})
+_THEIR_THINGS = frozenset({"tasks", "todos", "work", "reminders", "plate", "list"})
+_BUSY = frozenset({"working", "doing", "up", "busy"})
+_NOT_NAMES = frozenset({"the", "a", "me", "it", "this", "that", "them", "everyone", "team",
+                        "you", "us", "next", "tomorrow", "today", "him", "her"})
+
+
+def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
+    """The task an intent acts on, from the leftover words."""
+    drop = _DROP.get(kind, frozenset()) | _COMMON
+    idx = leftover(toks)
+    if kind is IntentKind.SHOW_HISTORY:
+        # "show the last runs of 7", "logs for the deploy": the object follows of/for.
+        last_of = [p for p, i in enumerate(idx) if toks[i].norm in ("of", "for", "on")]
+        if last_of and last_of[-1] + 1 < len(idx):
+            return as_ref(toks, idx[last_of[-1] + 1:], text)
+        kept = [i for p, i in enumerate(idx) if toks[i].norm not in drop
+                or (toks[i].norm in _HISTORY_KEEP_ARTICLE and p + 1 < len(idx)
+                    and toks[idx[p + 1]].norm not in drop)]
+        return as_ref(toks, kept, text)
+    if kind is IntentKind.UPDATE_TASK:
+        idx = _strip_field_words(toks, idx)
+    kept = [i for i in idx if toks[i].norm not in drop or (toks[i].kind is not Kind.WORD
+            and toks[i].kind is not Kind.PUNCT)]
+    if kind is IntentKind.COMPLETE_TASK:
+        kept = [i for i in kept if toks[i].kind is not Kind.PUNCT]
+    return as_ref(toks, kept, text)
+
+
+def _strip_field_words(toks: list[Token], idx: list[int]) -> list[int]:
+    # "change the priority of X to …" → X
+    for p, i in enumerate(idx):
+        if toks[i].norm in _FIELD_NOUNS and p + 1 < len(idx) and toks[idx[p + 1]].norm in (
+            "of", "for", "on"
+        ):
+            start = p - 1 if p and toks[idx[p - 1]].norm in ("the", "a") else p
+            return idx[:start] + idx[p + 2:]
+    return idx
+
+
+def take_bare_assignee(toks: list[Token]) -> str | None:
+    """"assign 12 to bob", "give the deck to alice" → the name after the last "to"."""
+    words = [t.norm for t in toks if not t.used]
+    if not words or words[0] not in _ASSIGN_VERBS:
+        return None
+    for i in range(len(toks) - 1, 0, -1):
+        if toks[i].used:
+            continue
+        if toks[i].norm == "to" and i + 1 < len(toks):
+            name_tok = toks[i + 1]
+            tail = [t for t in toks[i + 2:] if not t.used and t.kind is not Kind.PUNCT]
+            if name_tok.kind is Kind.WORD and name_tok.norm not in _NOT_NAMES and not tail:
+                name_tok.used = True
+                toks[i].used = True
+                return name_tok.text
+    return None
+
+
+def rename_title(toks: list[Token], text: str) -> str | None:
+    """"rename 5 to 'Q4 plan'" / "call it X" → the new title (its tokens marked used)."""
+    words = [(i, t) for i, t in enumerate(toks) if not t.used]
+    if not words or words[0][1].norm not in ("rename", "retitle", "call"):
+        return None
+    for pos, (i, tok) in enumerate(words):
+        if tok.norm in ("to", "as", "into") or (pos == 1 and words[0][1].norm == "call"):
+            rest = trim(toks, [j for j, _ in words[pos + 1:]])
+            if not rest:
+                return None
+            title = toks[rest[0]].value if toks[rest[0]].kind is Kind.QUOTE else render(
+                toks, rest, text)
+            for j in [i, *rest]:
+                toks[j].used = True
+            return title
+    return None
+
+
+def list_people(toks: list[Token]) -> list[str]:
+    """Whose tasks a list question asks about: "what is alice working on", "my tasks"."""
+    people = [t.value for t in toks if t.kind is Kind.USER]
+    for i, tok in enumerate(toks):
+        word = tok.norm
+        if tok.kind is not Kind.WORD:
+            continue
+        if word in ("my", "i", "me", "mine") and "me" not in people:
+            people.append("me")
+        elif word in ("is", "what's", "whats", "are") and norm_at(toks, i + 2) in _BUSY:
+            name = toks[i + 1]
+            if name.kind is Kind.WORD and name.norm not in _NOT_NAMES:
+                people.append(name.text)
+        elif word.endswith("'s") and norm_at(toks, i + 1) in _THEIR_THINGS:
+            people.append(tok.text[:-2])
+        elif word in ("for", "to") and norm_at(toks, i - 1) in ("tasks", "assigned", "todos"):
+            after = toks[i + 1] if i + 1 < len(toks) else None
+            if after is not None and after.kind is Kind.WORD and after.norm not in _NOT_NAMES:
+                people.append(after.text)
+    return people

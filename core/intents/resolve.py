@@ -1,0 +1,187 @@
+"""Pin a ``When`` to an instant, following the Time conventions of PARSING.md.
+
+Dates are computed on local wall-clock values in the zone the text names (or
+the request's zone) and only then attached to that zone with ``zoneinfo``, so a
+daylight-saving change between "now" and the target never shifts the wall time.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from core.intents.lexicon import PARTS_OF_DAY
+from core.intents.when import DateKind, DatePart, When
+
+#: A date without a time: 09:00 for reminders and jobs, 17:00 for deadlines.
+REMINDER_HOUR = 9
+DEADLINE_HOUR = 17
+_END_KINDS = frozenset({DateKind.END_OF_WEEK, DateKind.END_OF_MONTH, DateKind.END_OF_YEAR})
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(slots=True)
+class Resolved:
+    """An instant and the zone it was read in; ``clarification`` if it was doubtful."""
+
+    at: datetime
+    zone: str
+    clarification: str | None = None
+
+
+def local_now(now: datetime, zone: str) -> datetime:
+    """``now`` as naive wall-clock time in ``zone``."""
+    return now.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+
+
+def attach(wall: datetime, zone: str) -> datetime:
+    """Attach ``zone`` to a naive wall-clock time (a skipped time moves forward)."""
+    aware = wall.replace(tzinfo=ZoneInfo(zone))
+    # Round-trip through UTC to normalise non-existent (spring-forward) wall times.
+    return aware.astimezone(ZoneInfo("UTC")).astimezone(ZoneInfo(zone))
+
+
+def time_of(when: When) -> tuple[int, int] | None:
+    """The wall-clock (hour, minute) the words give, if any; midnight is (24, 0)."""
+    pod = when.part_of_day
+    if when.time is None:
+        return PARTS_OF_DAY[pod] if pod else None
+    hour, minute = when.time.hour, when.time.minute
+    if when.time.bare and pod:
+        if pod in ("afternoon", "evening", "night", "tonight") and hour < 12:
+            hour += 12
+        elif pod == "morning" and 12 < hour < 24:
+            hour -= 12
+    return hour, minute
+
+
+def resolve(when: When, *, now: datetime, tz: str, deadline: bool = False) -> Resolved | None:
+    """The instant ``when`` names, or ``None`` if it names no time at all."""
+    zone = when.zone or tz
+    wall_now = local_now(now, zone)
+    today = wall_now.date()
+    clock = time_of(when)
+    if when.has_delta:
+        return _resolve_delta(when, now=now, wall_now=wall_now, zone=zone, clock=clock)
+    if when.date is None and clock is None:
+        return None
+    if when.date is None:
+        assert clock is not None
+        candidate = _combine(today, clock)
+        if candidate <= wall_now:
+            candidate = _combine(today + timedelta(days=1), clock)
+        return Resolved(attach(candidate, zone), zone)
+    day, question = resolve_date(when.date, today)
+    if clock is None:
+        default = DEADLINE_HOUR if deadline or when.date.kind in _END_KINDS else REMINDER_HOUR
+        clock = (default, 0)
+    return Resolved(attach(_combine(day, clock), zone), zone, question or when.clarification)
+
+
+def _combine(day: date, clock: tuple[int, int]) -> datetime:
+    hour, minute = clock
+    if hour >= 24:  # midnight: 00:00 of the following day
+        return datetime.combine(day + timedelta(days=1), time(0, minute))
+    return datetime.combine(day, time(hour, minute))
+
+
+def _resolve_delta(
+    when: When, *, now: datetime, wall_now: datetime, zone: str, clock: tuple[int, int] | None
+) -> Resolved:
+    whole_days = when.delta_months or when.delta_seconds >= 86400
+    if not whole_days:
+        # Minutes and hours are elapsed time, not wall-clock arithmetic.
+        at = now + timedelta(seconds=when.delta_seconds)
+        return Resolved(at.astimezone(ZoneInfo(zone)), zone)
+    wall = add_months(wall_now, when.delta_months) + timedelta(seconds=when.delta_seconds)
+    if clock is not None:
+        wall = _combine(wall.date(), clock)
+    return Resolved(attach(wall, zone), zone)
+
+
+def add_months(value: datetime, months: int) -> datetime:
+    """``value`` plus whole months, clamping the day (Jan 31 + 1 month = Feb 28/29)."""
+    if not months:
+        return value
+    index = value.month - 1 + months
+    year, month = value.year + index // 12, index % 12 + 1
+    day = min(value.day, calendar.monthrange(year, month)[1])
+    return value.replace(year=year, month=month, day=day)
+
+
+def resolve_date(part: DatePart, today: date) -> tuple[date, str | None]:
+    """The calendar day a ``DatePart`` names, seen from ``today``; plus a doubt, if any."""
+    kind = part.kind
+    weekday = today.weekday()
+    if kind is DateKind.OFFSET:
+        return today + timedelta(days=part.value), None
+    if kind is DateKind.WEEKDAY:
+        ahead = (part.value - weekday) % 7 or 7
+        question = None
+        if ahead == 7:
+            question = (
+                f"Today is {_DAY_NAMES[weekday]}: do you mean today or next {_DAY_NAMES[weekday]}?"
+            )
+        return today + timedelta(days=ahead), question
+    if kind is DateKind.NEXT_WEEKDAY:
+        monday = today + timedelta(days=7 - weekday)
+        target = monday + timedelta(days=part.value)
+        question = None
+        if (part.value - weekday) % 7 == 1 and part.value > weekday:
+            question = (
+                f"Do you mean tomorrow or {_DAY_NAMES[part.value]} {target:%b %-d}?"
+            )
+        return target, question
+    if kind is DateKind.NEXT_WEEK:
+        return today + timedelta(days=7 - weekday), None
+    if kind is DateKind.NEXT_MONTH:
+        return add_months(datetime.combine(today.replace(day=1), time()), 1).date(), None
+    if kind is DateKind.NEXT_YEAR:
+        return date(today.year + 1, 1, 1), None
+    if kind is DateKind.WEEKEND:
+        ahead = (5 - weekday) % 7 if weekday != 6 else 0
+        return today + timedelta(days=ahead + part.value), None
+    if kind is DateKind.END_OF_WEEK:
+        return today + timedelta(days=(4 - weekday) % 7), None
+    if kind is DateKind.END_OF_MONTH:
+        return today.replace(day=calendar.monthrange(today.year, today.month)[1]), None
+    if kind is DateKind.END_OF_YEAR:
+        return date(today.year, 12, 31), None
+    if kind is DateKind.MONTHDAY:
+        return _next_monthday(today, part.day), None
+    return _calendar_day(part, today)
+
+
+def _next_monthday(today: date, day: int) -> date:
+    year, month = today.year, today.month
+    for _ in range(14):
+        if day <= calendar.monthrange(year, month)[1]:
+            candidate = date(year, month, day)
+            if candidate >= today:
+                return candidate
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+    return today
+
+
+def _calendar_day(part: DatePart, today: date) -> tuple[date, str | None]:
+    year = part.year or today.year
+    try:
+        day = date(year, part.month, part.day)
+    except ValueError:
+        if part.month == 2 and part.day == 29 and not part.year:
+            # Feb 29: the next leap year.
+            for offset in range(1, 9):
+                if calendar.isleap(year + offset):
+                    return date(year + offset, 2, 29), None
+        return today, f"There is no {part.day}/{part.month}; which date do you mean?"
+    if not part.year and day < today:
+        # A calendar date already past this year means next year.
+        try:
+            day = date(year + 1, part.month, part.day)
+        except ValueError:
+            day = date(year + 4, part.month, part.day)
+    return day, None

@@ -1,0 +1,261 @@
+"""``RuleParser``: the offline, rule-based ``IntentParser``.
+
+The pipeline: normalise and tokenise → read the recurrence, then one-off time
+phrases → find an action or event → classify → fill the intent's fields from
+what is left (people, channel, priority, prerequisites, title or task reference)
+→ build the schedule and ask ``core.triggers`` for its first fire times.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.intents.actions import ai_prompt, take_action, take_event
+from core.intents.classify import Cues, classify, lead_index
+from core.intents.entities import (
+    take_channel,
+    take_dependencies,
+    take_mentions,
+    take_priority,
+)
+from core.intents.model import Intent, IntentKind
+from core.intents.recurrence import Recurrence, scan_recurrence
+from core.intents.refs import list_people, rename_title, take_bare_assignee, task_ref
+from core.intents.resolve import resolve
+from core.intents.specs import Built, event, once, recurring
+from core.intents.times import scan_when
+from core.intents.title import leftover, reminder_title, render, task_title, trim
+from core.intents.tokens import Kind, Token, normalise_text, tokenize
+from core.intents.when import When
+from core.intents.words import norm_at, read_duration
+from core.schedule import check_timezone
+
+log = logging.getLogger(__name__)
+
+#: How far "snooze" / "later" without a duration postpones a reminder.
+DEFAULT_SNOOZE = timedelta(hours=1)
+_REMIND_VERBS = frozenset({"remind", "ping", "nudge", "alert", "notify", "tell", "poke",
+                           "reminder", "remember", "dm", "message", "warn", "wake", "set"})
+_TASK_VERBS = frozenset({"add", "create", "new", "todo", "track", "log", "note", "open",
+                         "file", "make", "please"})
+_AI_CUES = frozenset({"summarize", "summarise", "digest", "analyze", "analyse", "draft",
+                      "generate", "translate", "triage", "report", "recap", "summary"})
+_EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "on", "after"})
+_SCHEDULED = frozenset({IntentKind.CREATE_REMINDER, IntentKind.SCHEDULE_JOB,
+                        IntentKind.CREATE_TASK})
+_REF_INTENTS = frozenset({IntentKind.COMPLETE_TASK, IntentKind.DELETE_TASK,
+                          IntentKind.RUN_TASK, IntentKind.SHOW_HISTORY,
+                          IntentKind.UPDATE_TASK, IntentKind.SNOOZE})
+
+
+class RuleParser:
+    """Understands everyday chat phrasings with no network and no model.
+
+    Stateless and cheap to build; ``parse`` never raises for any input text.
+    """
+
+    def parse(self, text: str, *, now: datetime, tz: str, user: str = "me") -> Intent:
+        """Parse ``text`` said at ``now`` (naive = wall time in ``tz``) by ``user``."""
+        zone = check_timezone(tz)
+        if now.tzinfo is None:
+            now = now.replace(tzinfo=ZoneInfo(zone))
+        now = now.replace(microsecond=0)
+        try:
+            return _Reading(text, now=now, tz=zone).intent()
+        except Exception:  # the parser faces arbitrary user text: never take the bot down
+            log.exception("rule parser failed on %r", text[:200])
+            return Intent(intent=IntentKind.UNKNOWN, confidence=0.0,
+                          clarification="Sorry, I could not read that. Try 'help'.")
+
+
+class _Reading:
+    """One parse in progress (keeps the tokens and what has been found so far)."""
+
+    def __init__(self, text: str, *, now: datetime, tz: str) -> None:
+        self.text = normalise_text(text)
+        self.toks: list[Token] = tokenize(self.text)
+        self.now = now
+        self.tz = tz
+
+    def intent(self) -> Intent:
+        toks = self.toks
+        rec = scan_recurrence(toks)
+        when = scan_when(toks)
+        before_action = [t.used for t in toks]
+        action = take_action(toks, self.text)
+        lead = norm_at(toks, lead_index(toks))
+        event_name = None
+        if rec is None and lead in _EVENT_LEADS:
+            event_name = take_event(toks, self.text)
+        cues = Cues(
+            strong_schedule=(rec is not None and not rec.weak) or event_name is not None,
+            when=not when.empty,
+            action=action is not None,
+            ai_verb=any(t.norm in _AI_CUES and not t.used for t in toks),
+            mention_first=bool(toks) and toks[0].kind is Kind.USER,
+        )
+        kind, confidence = classify(toks, cues)
+        if kind is not IntentKind.SCHEDULE_JOB:
+            for tok, used in zip(toks, before_action, strict=True):
+                tok.used = used
+            action = None
+            if kind is not IntentKind.CREATE_REMINDER:
+                event_name = None
+        if rec is not None and rec.adjective and kind not in _SCHEDULED:
+            # "show failed runs of the nightly sync": "nightly" is part of a name here.
+            for tok in toks[rec.span[0]:rec.span[1]]:
+                tok.used = False
+            rec = None
+        result = Intent(intent=kind, confidence=confidence, clarification=when.clarification)
+        handler = {
+            IntentKind.CREATE_REMINDER: self._reminder,
+            IntentKind.CREATE_TASK: self._task,
+            IntentKind.SCHEDULE_JOB: self._job,
+            IntentKind.LIST_TASKS: self._list,
+            IntentKind.REPORT: self._report,
+            IntentKind.SNOOZE: self._snooze,
+        }.get(kind)
+        if handler is not None:
+            handler(result, rec, when, event_name)
+        elif kind in _REF_INTENTS:
+            self._on_task(result, when)
+        if kind is IntentKind.SCHEDULE_JOB:
+            result.action = action or ai_prompt(toks, self.text)
+            if result.title is None:
+                result.title = render(toks, trim(toks, leftover(toks)), self.text) or None
+        self._score(result)
+        return result
+
+    # --- schedules ------------------------------------------------------------------
+
+    def _schedule(self, result: Intent, rec: Recurrence | None, when: When,
+                  event_name: str | None) -> None:
+        built: Built | None = None
+        if rec is not None:
+            built = recurring(rec, when, now=self.now, tz=self.tz)
+        elif event_name is not None:
+            built = event(event_name, when.zone or self.tz)
+        elif not when.empty:
+            resolved = resolve(when, now=self.now, tz=self.tz)
+            if resolved is not None:
+                built = once(resolved.at, resolved.zone, now=self.now)
+                result.clarification = result.clarification or resolved.clarification
+                if not built.runs:
+                    result.clarification = result.clarification or "That time has passed."
+        if built is not None:
+            result.schedule = built.parsed
+            result.next_runs = built.runs
+            if built.problem:
+                result.clarification = built.problem
+
+    def _due(self, result: Intent, when: When) -> None:
+        if when.empty:
+            return
+        resolved = resolve(when, now=self.now, tz=self.tz, deadline=True)
+        if resolved is not None:
+            result.due = resolved.at.replace(microsecond=0)
+            result.clarification = result.clarification or resolved.clarification
+
+    # --- per intent -----------------------------------------------------------------
+
+    def _reminder(self, result: Intent, rec: Recurrence | None, when: When,
+                  event_name: str | None) -> None:
+        toks = self.toks
+        self._schedule(result, rec, when, event_name)
+        result.channel = take_channel(toks)
+        people = take_mentions(toks)
+        verb_at = next((i for i, t in enumerate(toks) if t.norm in _REMIND_VERBS
+                        and not t.used), None)
+        if verb_at is not None and norm_at(toks, verb_at + 1) in ("me", "us", "myself"):
+            toks[verb_at + 1].used = True
+            people.insert(0, "me")
+        if not people and result.channel is None:
+            people = ["me"]  # a reminder with no one named is for the speaker
+        result.assignees = people
+        result.priority = take_priority(toks)
+        result.title = reminder_title(toks, self.text, _REMIND_VERBS)
+
+    def _task(self, result: Intent, rec: Recurrence | None, when: When,
+              event_name: str | None) -> None:
+        toks = self.toks
+        if rec is not None:
+            self._schedule(result, rec, when, None)
+        else:
+            self._due(result, when)
+        result.assignees = take_mentions(toks)
+        result.channel = take_channel(toks)
+        result.priority = take_priority(toks)
+        result.depends_on = take_dependencies(toks, loose=True)
+        result.title = task_title(toks, self.text, _TASK_VERBS)
+        if result.title is None:
+            result.confidence = min(result.confidence, 0.4)
+            result.clarification = result.clarification or "What is the task?"
+
+    def _job(self, result: Intent, rec: Recurrence | None, when: When,
+             event_name: str | None) -> None:
+        self._schedule(result, rec, when, event_name)
+        result.channel = take_channel(self.toks)
+        result.assignees = take_mentions(self.toks)
+        if result.schedule is None:
+            result.clarification = result.clarification or "When should this run?"
+
+    def _list(self, result: Intent, rec: Recurrence | None, when: When,
+              event_name: str | None) -> None:
+        result.assignees = list_people(self.toks)
+        result.channel = take_channel(self.toks)
+
+    def _report(self, result: Intent, rec: Recurrence | None, when: When,
+                event_name: str | None) -> None:
+        result.channel = take_channel(self.toks)
+
+    def _snooze(self, result: Intent, rec: Recurrence | None, when: When,
+                event_name: str | None) -> None:
+        toks = self.toks
+        if when.empty:
+            for i, tok in enumerate(toks):
+                duration = None if tok.used else read_duration(toks, i)
+                if duration is not None and duration[0] == "s":
+                    when.has_delta, when.delta_seconds = True, duration[1]
+                    when.pieces += 1
+                    for used in toks[i:duration[2]]:
+                        used.used = True
+                    break
+        if when.empty:
+            when.has_delta, when.delta_seconds, when.pieces = True, DEFAULT_SNOOZE.seconds, 1
+        self._schedule(result, None, when, None)
+        result.task_ref = task_ref(toks, self.text, IntentKind.SNOOZE)
+
+    def _on_task(self, result: Intent, when: When) -> None:
+        toks = self.toks
+        kind = result.intent
+        if kind is IntentKind.UPDATE_TASK:
+            self._due(result, when)
+            result.priority = take_priority(toks, plain_levels=True)
+            people = take_mentions(toks, me_words=True)
+            bare = take_bare_assignee(toks)
+            result.assignees = people + ([bare] if bare else [])
+            result.title = rename_title(toks, self.text)
+        elif kind is not IntentKind.SHOW_HISTORY:
+            result.channel = take_channel(toks)
+        result.task_ref = task_ref(toks, self.text, kind)
+
+    # --- confidence -----------------------------------------------------------------
+
+    def _score(self, result: Intent) -> None:
+        needs_title = result.intent in (IntentKind.CREATE_REMINDER, IntentKind.CREATE_TASK)
+        if needs_title and not result.title:
+            result.confidence = min(result.confidence, 0.5)
+        if result.intent is IntentKind.CREATE_REMINDER and result.schedule is None:
+            result.confidence = min(result.confidence, 0.5)
+            result.clarification = result.clarification or "When should I remind you?"
+        if result.clarification:
+            result.confidence = min(result.confidence, 0.6)
+        words = [t for t in self.toks if t.kind is Kind.WORD]
+        if words:
+            unread = sum(1 for t in words if not t.used) / len(words)
+            if result.intent in (IntentKind.UNKNOWN, IntentKind.HELP, IntentKind.LIST_TASKS,
+                                 IntentKind.REPORT):
+                unread = 0.0
+            result.confidence = round(max(0.05, result.confidence - 0.1 * unread), 2)

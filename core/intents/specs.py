@@ -1,0 +1,194 @@
+"""From what was said to schedules: ``ParsedSchedule`` (the output) and ``ScheduleSpec``.
+
+Fire times are never computed here: every ``next_runs`` comes from
+``core.triggers`` on the ``ScheduleSpec`` this module builds, so the parser and
+the scheduler engine can never disagree about when something fires.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from core.errors import InvalidSchedule
+from core.intents.model import ParsedSchedule
+from core.intents.recurrence import Recurrence
+from core.intents.resolve import (
+    REMINDER_HOUR,
+    add_months,
+    local_now,
+    resolve,
+    resolve_date,
+    time_of,
+)
+from core.intents.when import DateKind, When
+from core.schedule import (
+    EventSchedule,
+    IntervalSchedule,
+    OnceSchedule,
+    RRuleSchedule,
+    ScheduleSpec,
+)
+from core.triggers import next_fire_time, next_runs
+
+_WEEKDAY_KINDS = frozenset({DateKind.WEEKDAY, DateKind.NEXT_WEEKDAY})
+_RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+
+
+@dataclass(slots=True)
+class Built:
+    """A schedule ready for output, its spec, and the first fire times."""
+
+    parsed: ParsedSchedule
+    spec: ScheduleSpec | None
+    runs: list[datetime]
+    problem: str | None = None
+
+
+def once(at: datetime, zone: str, *, now: datetime) -> Built:
+    """A one-off schedule at the aware instant ``at``."""
+    at = at.replace(microsecond=0)
+    spec = OnceSchedule(at=at, timezone=zone)
+    parsed = ParsedSchedule(kind="once", at=at.astimezone(ZoneInfo(zone)), timezone=zone)
+    return Built(parsed, spec, next_runs(spec, now, 3))
+
+
+def event(name: str, zone: str) -> Built:
+    """A schedule that fires when the named event arrives (no time-based runs)."""
+    spec = EventSchedule(event=name, timezone=zone)
+    return Built(ParsedSchedule(kind="event", event=name, timezone=zone), spec, [])
+
+
+def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
+    """A repeating schedule: an interval, or an RRULE anchored at its first fire (local)."""
+    zone = when.zone or tz
+    if rec.every_seconds:
+        return _interval(rec, when, now=now, zone=zone)
+    if when.part_of_day is None and rec.part_of_day:
+        when.part_of_day = rec.part_of_day
+    hour, minute = time_of(when) or (REMINDER_HOUR, 0)
+    hour %= 24
+    wall_now = local_now(now, zone)
+    today = wall_now.date()
+    start_day = today
+    said = when.date
+    if said is not None and _absorb(rec, said.kind, said.value, said.month, said.day):
+        said = None
+    _defaults(rec)
+    if said is not None:
+        start_day = max(today, resolve_date(said, today)[0])
+    if rec.starting is not None and rec.starting.date is not None:
+        start_day = max(start_day, resolve_date(rec.starting.date, today)[0])
+    parts = _rule_parts(rec, hour, minute)
+    dtstart = datetime.combine(start_day, datetime.min.time())
+    if rec.until is not None:
+        until = _until(rec.until, today)
+        if until is not None:
+            parts.append(f"UNTIL={until:%Y%m%dT%H%M%S}")
+    base = RRuleSchedule(rrule=";".join(parts), dtstart=dtstart, timezone=zone)
+    first = next_fire_time(base, now)
+    if first is not None:
+        dtstart = first.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        if rec.for_span is not None:
+            span_end = _span_end(dtstart, rec.for_span)
+            parts = [p for p in parts if not p.startswith("UNTIL=")]
+            parts.append(f"UNTIL={span_end:%Y%m%dT%H%M%S}")
+    if rec.interval > 1:
+        parts.insert(1, f"INTERVAL={rec.interval}")
+    if rec.count:
+        parts.append(f"COUNT={rec.count}")
+        parts = [p for p in parts if not p.startswith("UNTIL=")]
+    rule = ";".join(parts)
+    parsed = ParsedSchedule(kind="recurring", rrule=rule, dtstart=dtstart, timezone=zone)
+    try:
+        spec = RRuleSchedule(rrule=rule, dtstart=dtstart, timezone=zone)
+        return Built(parsed, spec, next_runs(spec, now, 3))
+    except InvalidSchedule as exc:
+        return Built(parsed, None, [], problem=exc.message)
+
+
+def _absorb(rec: Recurrence, kind: DateKind, value: int, month: int, day: int) -> bool:
+    """Let "on Tuesday" / "on the 15th" / "on March 3" fill the rule; True if used."""
+    if rec.freq == "WEEKLY" and not rec.byday and kind in _WEEKDAY_KINDS:
+        rec.byday = [_RRULE_DAYS[value]]
+        return True
+    if rec.freq == "MONTHLY" and not (rec.bymonthday or rec.byday):
+        if kind in (DateKind.MONTHDAY, DateKind.CALENDAR):
+            rec.bymonthday = [day]
+            return True
+        if kind is DateKind.END_OF_MONTH:
+            rec.bymonthday = [-1]
+            return True
+    if rec.freq == "YEARLY" and not rec.bymonth and kind is DateKind.CALENDAR:
+        rec.bymonth, rec.bymonthday = [month], [day]
+        return True
+    return False
+
+
+def _defaults(rec: Recurrence) -> None:
+    # "weekly" alone starts on Mondays, "monthly" on the 1st, "yearly" on 1 January.
+    if rec.freq == "WEEKLY" and not rec.byday:
+        rec.byday = ["MO"]
+    elif rec.freq == "MONTHLY" and not (rec.bymonthday or rec.byday):
+        rec.bymonthday = [1]
+    elif rec.freq == "YEARLY" and not rec.bymonth:
+        rec.bymonth, rec.bymonthday = [1], rec.bymonthday or [1]
+
+
+def _rule_parts(rec: Recurrence, hour: int, minute: int) -> list[str]:
+    parts = [f"FREQ={rec.freq}"]
+    if rec.bymonth:
+        parts.append("BYMONTH=" + ",".join(str(m) for m in rec.bymonth))
+    if rec.bymonthday:
+        parts.append("BYMONTHDAY=" + ",".join(str(d) for d in rec.bymonthday))
+    if rec.byday:
+        parts.append("BYDAY=" + ",".join(rec.byday))
+    if rec.bysetpos:
+        parts.append("BYSETPOS=" + ",".join(str(p) for p in rec.bysetpos))
+    parts += [f"BYHOUR={hour}", f"BYMINUTE={minute}"]
+    return parts
+
+
+def _until(bound: When, today: date) -> datetime | None:
+    if bound.date is None:
+        return None
+    day, _ = resolve_date(bound.date, today)
+    clock = time_of(bound)
+    if clock is None:
+        return datetime.combine(day, datetime.max.time()).replace(microsecond=0)
+    return datetime.combine(day, datetime.min.time()).replace(hour=clock[0] % 24,
+                                                              minute=clock[1])
+
+
+def _span_end(start: datetime, span: tuple[str, float]) -> datetime:
+    kind, amount = span
+    if kind == "s":
+        end = start + timedelta(seconds=amount)
+    else:
+        end = add_months(start, int(amount) * (12 if kind == "y" else 1))
+    return end - timedelta(seconds=1)
+
+
+def _interval(rec: Recurrence, when: When, *, now: datetime, zone: str) -> Built:
+    seconds = rec.every_seconds
+    end: datetime | None = None
+    if rec.count:
+        end = now + timedelta(seconds=seconds * rec.count)
+    elif rec.for_span is not None and rec.for_span[0] == "s":
+        end = now + timedelta(seconds=rec.for_span[1])
+    elif rec.until is not None:
+        bound = resolve(rec.until, now=now, tz=zone)
+        end = bound.at if bound is not None else None
+    parsed = ParsedSchedule(kind="interval", every_seconds=seconds, timezone=zone)
+    try:
+        spec = IntervalSchedule(every_seconds=seconds, start=now, end=end, timezone=zone)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"] if exc.errors() else str(exc)
+        return Built(parsed, None, [], problem=message)
+    try:
+        return Built(parsed, spec, next_runs(spec, now, 3))
+    except InvalidSchedule as exc:
+        return Built(parsed, spec, [], problem=exc.message)
