@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.intents.lexicon import NUMBER_WORDS
 from core.intents.model import IntentKind
 from core.intents.tokens import Kind, Token
 
@@ -18,8 +19,10 @@ _POLITE = frozenset({"hey", "hi", "hello", "yo", "kairos", "bot", "please", "can
                      "just", "i", "we", "i've", "we've", "i'm", "have", "kindly", "quick",
                      "quickly", "go", "ahead", "now", ",", ":", "!", "-", "—"})
 _HELP_LEADS = frozenset({"help", "commands", "usage", "?", "halp", "manual"})
-_SNOOZE_LEADS = frozenset({"snooze", "later", "postpone"})
-_COMPLETE_LEADS = frozenset({"done", "finished", "completed", "complete", "finish", "did",
+_SNOOZE_LEADS = frozenset({"snooze", "later"})
+#: "postpone 10 minutes" snoozes; "postpone the retro to Monday" changes a task.
+_SHIFT_LEADS = frozenset({"postpone", "delay", "defer"})
+_COMPLETE_LEADS = frozenset({"done", "finished", "completed", "complete", "finish",
                              "closed", "close", "resolved", "fixed", "shipped", "✅", "✔",
                              "tick", "check"})
 _DONE_WORDS = frozenset({"done", "complete", "completed", "finished", "closed", "resolved"})
@@ -31,7 +34,8 @@ _RUN_LEADS = frozenset({"run", "trigger", "execute", "rerun", "retry", "kick", "
 _UPDATE_LEADS = frozenset({"move", "push", "reschedule", "delay", "change", "rename", "assign",
                            "reassign", "give", "make", "set", "bump", "prioritize",
                            "deprioritize", "update", "edit", "shift", "hand", "transfer",
-                           "raise", "lower", "extend", "unassign", "mark", "due", "retitle"})
+                           "raise", "lower", "extend", "unassign", "mark", "due", "retitle",
+                           "postpone", "defer"})
 _REMIND_LEADS = frozenset({"remind", "ping", "nudge", "alert", "notify", "tell", "poke",
                            "reminder", "remember", "dm", "message", "warn", "wake"})
 _TASK_LEADS = frozenset({"add", "create", "new", "todo", "task", "track", "log", "note",
@@ -46,6 +50,9 @@ _LIST_WORDS = frozenset({"tasks", "todos", "reminders", "overdue", "agenda", "jo
                          "assignments", "backlog", "list", "queue", "plate", "pending"})
 _QUESTION = frozenset({"what", "what's", "whats", "which", "show", "list", "ls", "any",
                        "anything", "is", "are", "who", "how", "where", "give", "get", "see"})
+
+
+_SETTERS = frozenset({"set", "add", "create", "new", "make", "schedule", "put"})
 
 
 @dataclass(slots=True)
@@ -81,6 +88,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
     wordset = set(words)
     if _is_help(lead, joined, len(words)):
         return IntentKind.HELP, 0.95
+    if lead in _SHIFT_LEADS and (nxt in ("", "for", "until", "till", "a", "an", "half")
+                                 or nxt[:1].isdigit() or nxt in NUMBER_WORDS):
+        return IntentKind.SNOOZE, 0.85
     if lead in _SNOOZE_LEADS or " remind me again" in joined or " again in " in joined or (
         lead == "remind" and nxt == "me" and " later " in joined and len(words) <= 4
     ) or joined.strip() in ("not now", "ask me again later", "ask me later"):
@@ -90,7 +100,7 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
     if lead in _DELETE_LEADS and not any(t.kind is Kind.USER for t in toks):
         return IntentKind.DELETE_TASK, 0.9
     strong_remind = lead in ("remind", "reminder", "remember") or " remind " in joined or (
-        "don't let me forget" in joined)
+        " let me forget " in joined) or (" reminder " in joined and lead in _SETTERS)
     if strong_remind or (lead in _REMIND_LEADS and (cues.strong_schedule or cues.when)):
         if cues.action and lead not in ("remind", "reminder", "remember"):
             return IntentKind.SCHEDULE_JOB, 0.85
@@ -99,9 +109,13 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9
-    if wordset & _HISTORY_WORDS and not cues.strong_schedule:
+    if (wordset & _HISTORY_WORDS or " last run" in joined or (
+        lead in ("when", "did", "has", "how") and " run" in joined
+    )) and not cues.strong_schedule:
         return IntentKind.SHOW_HISTORY, 0.85
-    if (wordset & _REPORT_WORDS) and not cues.strong_schedule and lead not in _UPDATE_LEADS:
+    if (wordset & _REPORT_WORDS) and not cues.strong_schedule and (
+        lead not in _UPDATE_LEADS - {"give"}
+    ):
         return IntentKind.REPORT, 0.85
     if _is_list(lead, wordset, joined):
         return IntentKind.LIST_TASKS, 0.85
@@ -115,7 +129,7 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SCHEDULE_JOB, 0.7
     if cues.mention_first or " by " in joined or " due " in joined:
         return IntentKind.CREATE_TASK, 0.7
-    if cues.strong_schedule or cues.when:
+    if (cues.strong_schedule or cues.when) and lead not in _QUESTION:
         return IntentKind.CREATE_REMINDER, 0.6
     return IntentKind.UNKNOWN, 0.3
 
@@ -144,9 +158,12 @@ def _is_complete(lead: str, nxt: str, wordset: set[str], joined: str) -> bool:
 
 
 def _is_list(lead: str, wordset: set[str], joined: str) -> bool:
-    if lead in ("list", "ls", "agenda"):
+    if lead in ("list", "ls", "agenda") or lead in _LIST_WORDS:
         return True
-    if " working on " in joined or " on my plate " in joined or " my tasks " in joined:
+    phrases = (" working on ", " on my plate ", " my tasks ", " do i have ", " have i got ",
+               " up to ", " busy with ", " what's next ", " what's left ", " is left ",
+               " should i do ", " should i work on ")
+    if any(p in joined for p in phrases):
         return True
     if lead in _QUESTION and (wordset & _LIST_WORDS or wordset & {"due", "open", "left",
                                                                     "assigned", "todo"}):

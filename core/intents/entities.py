@@ -28,19 +28,24 @@ def _use(toks: list[Token], start: int, end: int) -> None:
 
 
 def take_channel(toks: list[Token]) -> str | None:
-    """The first channel named (``#eng``, ``<#C123|eng>``), without ``#``."""
-    for i, tok in enumerate(toks):
-        if tok.kind is Kind.CHANNEL and not tok.used:
-            tok.used = True
-            k = i - 1
-            if norm_at(toks, k) == "the":
-                k -= 1
-            if norm_at(toks, k) in _CHANNEL_GLUE:
-                _use(toks, k, i)
-            if norm_at(toks, i + 1) == "channel":
-                toks[i + 1].used = True
-            return tok.value
-    return None
+    """The channel named (``#eng``, ``<#C123|eng>``), without ``#``.
+
+    With several, the destination wins: "a digest of #support to #leads" → ``leads``.
+    """
+    found = [i for i, tok in enumerate(toks) if tok.kind is Kind.CHANNEL and not tok.used]
+    targets = [i for i in found if norm_at(toks, i - 1) in ("to", "in", "into")]
+    if not found:
+        return None
+    i = (targets or found)[0]
+    toks[i].used = True
+    k = i - 1
+    if norm_at(toks, k) == "the":
+        k -= 1
+    if norm_at(toks, k) in _CHANNEL_GLUE:
+        _use(toks, k, i)
+    if norm_at(toks, i + 1) == "channel":
+        toks[i + 1].used = True
+    return toks[i].value
 
 
 def take_mentions(toks: list[Token], *, me_words: bool = True) -> list[str]:

@@ -33,7 +33,8 @@ _DROP: dict[IntentKind, frozenset[str]] = {
         "to", "is", "was", "succeed", "succeeded", "many", "times", "has", "have", "get",
         "give", "see", "list", "all", "past", "previous", "executions", "uptime", "crashed",
         "broke", "keep", "keeps", "doesn't", "didn't", "it's", "the", "reliability", "are",
-        "of", "for", "on", "in", "outcome", "duration", "long", "take", "takes"}),
+        "of", "for", "on", "in", "outcome", "duration", "long", "take", "takes", "this",
+        "week", "month", "year", "today", "yesterday", "night", "so", "far"}),
     IntentKind.UPDATE_TASK: frozenset({
         "move", "push", "reschedule", "delay", "postpone", "change", "rename", "assign",
         "reassign", "give", "make", "set", "bump", "prioritize", "deprioritize", "update",

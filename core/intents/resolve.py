@@ -50,7 +50,9 @@ def time_of(when: When) -> tuple[int, int] | None:
         return PARTS_OF_DAY[pod] if pod else None
     hour, minute = when.time.hour, when.time.minute
     if when.time.bare and pod:
-        if pod in ("afternoon", "evening", "night", "tonight") and hour < 12:
+        if pod == "night" and 13 <= hour <= 17:  # "every night at 2": 1–5 at night are am
+            hour -= 12
+        elif pod in ("afternoon", "evening", "night", "tonight") and hour < 12:
             hour += 12
         elif pod == "morning" and 12 < hour < 24:
             hour -= 12

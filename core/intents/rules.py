@@ -28,7 +28,7 @@ from core.intents.specs import Built, event, once, recurring
 from core.intents.times import scan_when
 from core.intents.title import leftover, reminder_title, render, task_title, trim
 from core.intents.tokens import Kind, Token, normalise_text, tokenize
-from core.intents.when import When
+from core.intents.when import DateKind, When
 from core.intents.words import norm_at, read_duration
 from core.schedule import check_timezone
 
@@ -48,6 +48,27 @@ _SCHEDULED = frozenset({IntentKind.CREATE_REMINDER, IntentKind.SCHEDULE_JOB,
 _REF_INTENTS = frozenset({IntentKind.COMPLETE_TASK, IntentKind.DELETE_TASK,
                           IntentKind.RUN_TASK, IntentKind.SHOW_HISTORY,
                           IntentKind.UPDATE_TASK, IntentKind.SNOOZE})
+
+
+def _take_shift(toks: list[Token]) -> None:
+    """Consume "by two days" in "delay it by two days" (a shift of an unknown date)."""
+    for i, tok in enumerate(toks):
+        if tok.norm == "by" and not tok.used:
+            duration = read_duration(toks, i + 1)
+            if duration is not None:
+                for used in toks[i:duration[2]]:
+                    used.used = True
+                return
+
+
+def _future(when: When) -> bool:
+    """A time that can schedule something ("today" alone only qualifies a question)."""
+    if when.empty:
+        return False
+    date = when.date
+    bare_today = date is not None and date.kind is DateKind.OFFSET and date.value == 0
+    return not (bare_today and when.time is None and when.part_of_day is None
+                and not when.has_delta)
 
 
 class RuleParser:
@@ -87,11 +108,13 @@ class _Reading:
         action = take_action(toks, self.text)
         lead = norm_at(toks, lead_index(toks))
         event_name = None
-        if rec is None and lead in _EVENT_LEADS:
+        if rec is None and lead in _EVENT_LEADS and (action is not None or any(
+            t.norm in _AI_CUES | _REMIND_VERBS for t in toks if not t.used
+        )):
             event_name = take_event(toks, self.text)
         cues = Cues(
             strong_schedule=(rec is not None and not rec.weak) or event_name is not None,
-            when=not when.empty,
+            when=_future(when),
             action=action is not None,
             ai_verb=any(t.norm in _AI_CUES and not t.used for t in toks),
             mention_first=bool(toks) and toks[0].kind is Kind.USER,
@@ -122,9 +145,15 @@ class _Reading:
         elif kind in _REF_INTENTS:
             self._on_task(result, when)
         if kind is IntentKind.SCHEDULE_JOB:
+            # The job's name is what it does, as said: "post the weekly digest", "run `x`".
+            action_toks = [t for t, was in zip(toks, before_action, strict=True)
+                           if t.used and not was and t.kind is not Kind.CHANNEL]
+            for tok in action_toks:
+                tok.used = False
+            result.title = render(toks, trim(toks, leftover(toks)), self.text) or None
+            for tok in action_toks:
+                tok.used = True
             result.action = action or ai_prompt(toks, self.text)
-            if result.title is None:
-                result.title = render(toks, trim(toks, leftover(toks)), self.text) or None
         self._score(result)
         return result
 
@@ -231,6 +260,7 @@ class _Reading:
         toks = self.toks
         kind = result.intent
         if kind is IntentKind.UPDATE_TASK:
+            _take_shift(toks)
             self._due(result, when)
             result.priority = take_priority(toks, plain_levels=True)
             people = take_mentions(toks, me_words=True)

@@ -48,7 +48,7 @@ def match_piece(toks: list[Token], i: int, when: When) -> int | None:
     word = norm_at(toks, i)
     if word in _PREPS:
         inner = i + 1
-        if word == "by" and norm_at(toks, inner) == "the" and norm_at(toks, inner + 1) == "end":
+        if norm_at(toks, inner) == "the" and norm_at(toks, inner + 1) == "end":
             inner += 1
         end = _match_bare(toks, inner, when, prep=word)
         if end is not None:
@@ -56,6 +56,8 @@ def match_piece(toks: list[Token], i: int, when: When) -> int | None:
                 when.deadline = True
             return end
         return None
+    if word == "the" and norm_at(toks, i + 1) == "end" and norm_at(toks, i + 2) == "of":
+        return _match_end_of(toks, i + 1, when)
     return _match_bare(toks, i, when, prep="")
 
 

@@ -17,9 +17,11 @@ _RECIPIENTS = frozenset({"me", "us", "you", "everyone", "everybody", "all", "tea
                          "channel", "here", "in", "please", "also", "and"})
 _LINKS = frozenset({"to", "about", "that", "of", "re", "regarding", "on", "for", ":", "-",
                     "—", "abt", "re:", ","})
-_EDGE_GLUE = frozenset({"to", "about", "that", "and", ",", ".", ":", ";", "-", "—", "at",
-                        "on", "by", "for", "in", "please", "pls", "with", "then", "due",
-                        "!", "?", "(", ")", "the" , "a", "an", "is", "it's", "'s"})
+_EDGE_GLUE = frozenset({"to", "about", "that", "and", ",", ".", ":", ";", "-", "—",
+                        "please", "pls", "then", "due", "!", "?", "(", ")", "the", "a", "an",
+                        "is", "it's", "'s", "&"})
+#: Prepositions dropped only at the start ("on Friday" eaten, "check in" kept at the end).
+_LEAD_ONLY_GLUE = frozenset({"at", "on", "by", "for", "in", "with"})
 _LEAD_GLUE_KEEP = frozenset({"the", "a", "an"})
 _TASK_NOUNS = frozenset({"task", "todo", "ticket", "item", "issue", "card", "reminder",
                          "to-do", "action"})
@@ -41,7 +43,8 @@ def render(toks: list[Token], idx: list[int], text: str) -> str:
         if out and i == prev + 1:
             out.append(text[toks[prev].end:tok.start] + tok.text)
         elif out and tok.kind is Kind.PUNCT and tok.text in ",.;:!?":
-            out.append(tok.text)
+            if toks[prev].kind is not Kind.PUNCT:  # a gap between two commas: keep one
+                out.append(tok.text)
         else:
             out.append((" " if out else "") + tok.text)
         prev = i
@@ -51,7 +54,8 @@ def render(toks: list[Token], idx: list[int], text: str) -> str:
 def trim(toks: list[Token], idx: list[int], *, keep_articles: bool = True) -> list[int]:
     """Drop glue words and punctuation at both ends."""
     lead_ok = _LEAD_GLUE_KEEP if keep_articles else frozenset()
-    while idx and (toks[idx[0]].norm in _EDGE_GLUE - lead_ok or toks[idx[0]].kind is Kind.PUNCT):
+    lead_glue = (_EDGE_GLUE | _LEAD_ONLY_GLUE) - lead_ok
+    while idx and (toks[idx[0]].norm in lead_glue or toks[idx[0]].kind is Kind.PUNCT):
         idx = idx[1:]
     while idx and (toks[idx[-1]].norm in _EDGE_GLUE or toks[idx[-1]].kind is Kind.PUNCT):
         if toks[idx[-1]].text == ")" and any(toks[i].text == "(" for i in idx):
@@ -72,9 +76,29 @@ def strip_lead(toks: list[Token], idx: list[int], verbs: frozenset[str]) -> list
     return idx[k:]
 
 
+#: Longer openings of a reminder ("don't let me forget to X", "set a reminder to X").
+_REMINDER_OPENINGS = (
+    ("don't", "let", "me", "forget"), ("do", "not", "let", "me", "forget"),
+    ("set", "a", "reminder"), ("add", "a", "reminder"), ("create", "a", "reminder"),
+    ("new", "reminder"), ("make", "a", "reminder"), ("set", "reminder"), ("remember",),
+)
+
+
+def _strip_opening(toks: list[Token], idx: list[int]) -> list[int]:
+    words = [toks[i].norm for i in idx]
+    start = 0
+    while start < len(words) and words[start] in ("please", "pls", "hey", "kairos", ",",
+                                                  "can", "you", "could"):
+        start += 1
+    for opening in _REMINDER_OPENINGS:
+        if tuple(words[start:start + len(opening)]) == opening:
+            return idx[start + len(opening):]
+    return idx
+
+
 def reminder_title(toks: list[Token], text: str, verbs: frozenset[str]) -> str | None:
     """"remind me to X" / "nudge @bob about X" / "ping #eng to X" → X."""
-    idx = strip_lead(toks, leftover(toks), verbs)
+    idx = strip_lead(toks, _strip_opening(toks, leftover(toks)), verbs)
     k = 0
     while k < len(idx) and toks[idx[k]].norm in _RECIPIENTS:
         k += 1

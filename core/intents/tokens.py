@@ -78,6 +78,7 @@ _TOKEN = re.compile(
   | (?P<relpath>[\w\-]{1,200}(?:/[\w.\-]{1,200}){1,30}/?)
   | (?P<file>[\w\-]{1,200}\.(?:sh|py|js|mjs|ts|rb|pl|bash|zsh|ps1|sql|php|go|jar|R|exe|bat|cmd)\b)
   | (?P<num>\d{1,12}(?:\.\d{1,6})?)
+  | (?P<prio>(?<![\w])[pP][0-4](?![\w]))
   | (?P<word>[^\W\d_]{1,100}(?:['’\-][^\W\d_]{1,100}){0,5})
   | (?P<punct>\S)
     """,
@@ -172,6 +173,6 @@ def _make(group: str, raw: str, start: int, end: int) -> Token:
         return Token(raw, low, Kind.PATH, start, end, raw)
     if group == "num":
         return Token(raw, low, Kind.NUM, start, end, raw)
-    if group == "word":
+    if group in ("word", "prio"):
         return _word(raw, start, end)
     return Token(raw, raw, Kind.PUNCT, start, end)

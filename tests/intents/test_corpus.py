@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.intents.rules import RuleParser
+
 from .scoring import EXTRA_CORPUS, SHARED_CORPUS, load, score
 
 THRESHOLD = 0.95
