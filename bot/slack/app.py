@@ -275,15 +275,14 @@ def build_bolt_app(
     listeners: Listeners,
     signing_secret: str,
     client: AsyncWebClient,
-    token: str | None,
     oauth_settings: AsyncOAuthSettings | None,
 ) -> AsyncApp:
-    """The bolt app: single-workspace (``token``) or OAuth (``oauth_settings``)."""
+    """The bolt app: single-workspace (``client`` carries the bot token) or OAuth."""
     app = AsyncApp(
         name="kairos",
         logger=logging.getLogger("bot.slack.bolt"),
         signing_secret=signing_secret,
-        token=token,
+        # The token, if any, travels in ``client`` (bolt reads it from there).
         client=client,
         oauth_settings=oauth_settings,
         # Answer Slack as soon as ack() is called; the listener's work goes on after.

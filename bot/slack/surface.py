@@ -171,7 +171,6 @@ def build_slack(
         signing_secret=signing or "",
         # bolt copies base URL and retry handlers from this client per request.
         client=clients.single or web_client(base_url=base_url),
-        token=token,
         oauth_settings=oauth,
     )
     app_token = _secret(settings.slack_app_token)
