@@ -14,7 +14,10 @@ import typer
 from bot import __version__
 
 COMMAND_MODULES = (
+    "bot.commands.chat",
+    "bot.commands.admin",
     "bot.commands.parse",
+    "bot.commands.bench",
 )
 
 app = typer.Typer(

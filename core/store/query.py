@@ -28,6 +28,8 @@ class TaskQuery(BaseModel):
     overdue_at: AwareDatetime | None = None
     #: Case-insensitive substring of the title or the description.
     text: str | None = None
+    #: The chat thread a task's card lives in (thread replies act on that task).
+    thread_ref: str | None = None
     include_deleted: bool = False
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)

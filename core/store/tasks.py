@@ -141,6 +141,8 @@ class TaskStore(StoreBase):
         if query.overdue_at is not None:
             conditions.append(col(Task.status) == str(TaskStatus.OPEN))
             conditions.append(col(Task.due) < query.overdue_at)
+        if query.thread_ref is not None:
+            conditions.append(col(Task.thread_ref) == query.thread_ref)
         if query.text and query.text.strip():
             needle = query.text.strip()
             conditions.append(

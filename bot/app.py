@@ -1,0 +1,106 @@
+"""The composition root: every concrete class of Kairos is built and wired here.
+
+``Kairos.open(settings)`` migrates the database and builds the store, task
+service, scheduler engine and workers, parser and conversation; ``start()``
+starts the scheduler; ``close()`` stops everything in order. ``serve`` is the
+main job behind ``kairos run``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from bot.conversation import ChatConversation, ConversationContext
+from bot.notify import ChatNotifier
+from bot.runner import SchedulerRunner
+from bot.settings import Settings
+from core import migrate
+from core.clock import SystemClock
+from core.db import Database
+from core.enums import Platform
+from core.executors import ExecutorRegistry, NoopExecutor, NotifyExecutor
+from core.intents.rules import RuleParser
+from core.ports import ChatAdapter, Clock
+from core.scheduler.engine import SchedulerEngine
+from core.scheduler.workers import PoolSettings, WorkerPool
+from core.services.tasks import TaskService
+from core.store import SqlStore
+from core.store.runs import RunStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Kairos:
+    """Everything wired, ready to start; built by ``Kairos.open``."""
+
+    settings: Settings
+    clock: Clock
+    db: Database
+    store: SqlStore
+    runs: RunStore
+    tasks: TaskService
+    engine: SchedulerEngine
+    workers: WorkerPool
+    notifier: ChatNotifier
+    conversation: ChatConversation
+    _started: bool = field(default=False, repr=False)
+
+    @classmethod
+    async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Kairos:
+        """Apply migrations, then build every component (nothing runs yet)."""
+        clock = clock or SystemClock()
+        await migrate.upgrade(settings.database_url)
+        db = Database(settings.database_url)
+        store = SqlStore(db)
+        runs = RunStore(db)
+        context = ConversationContext()
+        notifier = ChatNotifier(store=store, adapters={}, context=context)
+        executors = ExecutorRegistry({"notify": NotifyExecutor(notifier), "noop": NoopExecutor()})
+        workers = WorkerPool(
+            store=runs,
+            executors=executors,
+            clock=clock,
+            settings=PoolSettings(
+                concurrency=settings.workers, timeout_seconds=settings.run_timeout_seconds
+            ),
+        )
+        engine = SchedulerEngine(store=runs, clock=clock, sink=workers)
+        tasks = TaskService(store=store, clock=clock, listener=engine)
+        conversation = ChatConversation(
+            store=store,
+            tasks=tasks,
+            parser=RuleParser(),
+            clock=clock,
+            runner=SchedulerRunner(engine=engine, runs=runs, clock=clock),
+            context=context,
+            default_timezone=settings.default_timezone,
+            confidence_threshold=settings.confidence_threshold,
+        )
+        return cls(settings=settings, clock=clock, db=db, store=store, runs=runs, tasks=tasks,
+                   engine=engine, workers=workers, notifier=notifier,
+                   conversation=conversation)
+
+    def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:
+        """Let reminders of ``platform`` workspaces be posted through ``adapter``."""
+        self.notifier.add_adapter(platform, adapter)
+
+    async def start(self) -> None:
+        """Start the workers (recovering crashed runs) and the engine."""
+        await self.workers.start()
+        await self.engine.start()
+        self._started = True
+
+    async def close(self) -> None:
+        if self._started:
+            await self.engine.stop()
+            await self.workers.stop()
+            self._started = False
+        await self.db.dispose()
+
+    async def health(self) -> dict[str, object]:
+        """For ``/healthz``: the database answers and the scheduler state."""
+        await self.store.find_workspace(Platform.CONSOLE, "__healthz__")
+        return {"database": "ok", "scheduled_tasks": self.engine.scheduled,
+                "running_runs": self.workers.busy}

@@ -1,0 +1,1 @@
+"""``kairos`` sub-commands, one module per group, each with ``register(app)``."""

@@ -1,0 +1,174 @@
+"""``kairos run`` (the main job), ``kairos chat`` and ``kairos tasks …``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+
+from bot.commands.common import load_settings, run_async
+
+if TYPE_CHECKING:
+    from bot.app import Kairos
+    from core.models import Member
+
+T = TypeVar("T")
+
+tasks_app = typer.Typer(help="Add, list, show and complete tasks.", no_args_is_help=True)
+
+
+def _configure_logging(level: str) -> None:
+    import logging
+
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def run(
+    console: bool = typer.Option(
+        None, "--console/--no-console",
+        help="Open the console chat (default: when standard input is a terminal).",
+    ),
+) -> None:
+    """Start Kairos: migrations, scheduler, chat surfaces and http://HOST:PORT/healthz."""
+    from bot.serve import serve
+
+    settings = load_settings()
+    _configure_logging(settings.log_level)
+    run_async(serve(settings, console=console))
+
+
+def chat() -> None:
+    """Talk to Kairos in the terminal (reminders fire here while it is open)."""
+    from bot.app import Kairos
+    from bot.console import ConsoleChat
+    from core.enums import Platform
+
+    settings = load_settings()
+    _configure_logging("WARNING")
+
+    async def talk() -> None:
+        kairos = await Kairos.open(settings)
+        console = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
+        kairos.add_chat(Platform.CONSOLE, console)
+        try:
+            await kairos.start()
+            await console.run()
+        finally:
+            await kairos.close()
+
+    run_async(talk())
+
+
+def _with_kairos(work: Callable[[Kairos, Member], Awaitable[T]]) -> T:
+    """Run ``work`` with Kairos built (not started) and the console user as actor."""
+    from bot.app import Kairos
+    from bot.console import WORKSPACE_REF
+    from core.enums import Platform
+
+    settings = load_settings()
+
+    async def go() -> T:
+        kairos = await Kairos.open(settings)
+        try:
+            workspace = await kairos.store.ensure_workspace(
+                Platform.CONSOLE, WORKSPACE_REF, default_timezone=settings.default_timezone
+            )
+            assert workspace.id is not None
+            member = await kairos.store.ensure_member(workspace.id, settings.console_user,
+                                                      display_name=settings.console_user)
+            return await work(kairos, member)
+        finally:
+            await kairos.close()
+
+    return run_async(go())
+
+
+@tasks_app.command("list")
+def list_tasks(
+    status: str = typer.Option("open", help="open, done, paused, deleted or all."),
+    mine: bool = typer.Option(False, "--mine", help="Only tasks assigned to you."),
+    overdue: bool = typer.Option(False, "--overdue", help="Only overdue tasks."),
+    search: str = typer.Option(None, "--search", help="Text in the title or description."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """List tasks, overdue first."""
+    from rich.console import Console
+
+    from bot.console import render
+    from bot.conversation.replies import task_list
+    from core.enums import TaskStatus
+    from core.store import TaskQuery
+
+    if status != "all" and status not in {s.value for s in TaskStatus}:
+        raise typer.BadParameter(f"unknown status {status!r}; use open, done, paused, "
+                                 "deleted or all", param_hint="--status")
+
+    async def work(kairos: Kairos, member: Member) -> None:
+        now = kairos.clock.now()
+        query = TaskQuery(
+            statuses=None if status == "all" else frozenset({TaskStatus(status)}),
+            include_deleted=status in {"all", "deleted"},
+            assignee=member.platform_user_id if mine else None,
+            overdue_at=now if overdue else None,
+            text=search,
+        )
+        found = await kairos.tasks.query(query, workspace_id=member.workspace_id, actor=member)
+        if as_json:
+            for task in found:
+                typer.echo(task.model_dump_json())
+            return
+        tz = member.timezone or kairos.settings.default_timezone
+        Console().print(render(task_list("Tasks", found, tz=tz, now=now)))
+
+    _with_kairos(work)
+
+
+@tasks_app.command("show")
+def show(task_id: int = typer.Argument(..., help="The task's number.")) -> None:
+    """Show one task with its audit trail."""
+
+    async def work(kairos: Kairos, member: Member) -> None:
+        task = await kairos.tasks.get(task_id, workspace_id=member.workspace_id)
+        typer.echo(json.dumps(task.model_dump(mode="json"), indent=2))
+        for event in await kairos.tasks.history(task_id, workspace_id=member.workspace_id):
+            typer.echo(f"{event.at:%Y-%m-%d %H:%M:%S} {event.action} by member {event.actor_id}")
+
+    _with_kairos(work)
+
+
+@tasks_app.command("add")
+def add(
+    title: str = typer.Argument(..., help="What needs doing."),
+    due: str = typer.Option(None, "--due", help="Deadline, ISO 8601 (e.g. 2026-12-03T17:00)."),
+    priority: str = typer.Option("normal", help="low, normal, high or urgent."),
+    assignee: list[str] = typer.Option([], "--assignee", "-a", help="Who it is for."),
+) -> None:
+    """Add a task."""
+
+    async def work(kairos: Kairos, member: Member) -> None:
+        task = await kairos.tasks.create(
+            {"title": title, "due": due, "priority": priority, "assignees": assignee},
+            actor=member,
+        )
+        typer.echo(f"added #{task.id} '{task.title}'")
+
+    _with_kairos(work)
+
+
+@tasks_app.command("done")
+def done(task_id: int = typer.Argument(..., help="The task's number.")) -> None:
+    """Mark a task done."""
+
+    async def work(kairos: Kairos, member: Member) -> None:
+        task = await kairos.tasks.complete(task_id, actor=member)
+        typer.echo(f"done #{task.id} '{task.title}'")
+
+    _with_kairos(work)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run")(run)
+    app.command("chat")(chat)
+    app.add_typer(tasks_app, name="tasks")

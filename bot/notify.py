@@ -1,0 +1,100 @@
+"""Reminders out: the chat side of ``core.ports.Notifier``.
+
+A fired reminder becomes a neutral ``Reply`` routed to the task's thread, its
+named channel, or its assignees' DMs, and is handed to the adapter of the
+workspace's platform. The conversation remembers it, so "snooze" works.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+
+from bot.conversation.context import ConversationContext, place
+from bot.conversation.replies import task_buttons
+from core.enums import Platform
+from core.errors import NotConfigured
+from core.messages import Reply, ReplyKind
+from core.models import Run, Task
+from core.ports import ChatAdapter
+from core.store import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+class ChatNotifier:
+    """Posts due reminders through the chat adapter of each workspace's platform."""
+
+    def __init__(
+        self,
+        *,
+        store: SqlStore,
+        adapters: Mapping[Platform, ChatAdapter],
+        context: ConversationContext,
+    ) -> None:
+        self._store = store
+        self._adapters = dict(adapters)
+        self._context = context
+
+    def add_adapter(self, platform: Platform, adapter: ChatAdapter) -> None:
+        self._adapters[platform] = adapter
+
+    async def notify(self, task: Task, run: Run) -> str | None:
+        assert task.id is not None
+        workspace = await self._store.get_workspace(task.workspace_id)
+        adapter = self._adapters.get(Platform(workspace.platform))
+        if adapter is None:
+            raise NotConfigured(
+                f"No chat adapter for {workspace.platform}: reminder #{task.id} was not posted.",
+                hint="Configure that platform's tokens, or run Kairos with its chat surface.",
+            )
+        public = await self._store.get_task(task.id)
+        targets = await self._targets(task, public.assignees)
+        refs: list[str] = []
+        for channel_ref, thread_ref, user_ref in targets:
+            reply = Reply(
+                text=f"Reminder: {task.title}",
+                kind=ReplyKind.REMINDER,
+                task_id=task.id,
+                buttons=task_buttons(task.id, reminder=True),
+                channel_ref=channel_ref,
+                thread_ref=thread_ref,
+                user_ref=user_ref,
+            )
+            ref = await adapter.send(reply)
+            self._context.reminder_fired(
+                workspace_id=task.workspace_id,
+                place=place(
+                    user_ref=user_ref,
+                    channel_ref=channel_ref,
+                    thread_ref=thread_ref,
+                    direct=channel_ref is None,
+                ),
+                task_id=task.id,
+            )
+            if ref:
+                refs.append(ref)
+        return ",".join(refs) or None
+
+    async def _targets(
+        self, task: Task, assignees: list[str]
+    ) -> list[tuple[str | None, str | None, str | None]]:
+        """Where a reminder goes, as (channel, thread, person) triples.
+
+        People other than its creator → each one's DM ("remind @bob …"); nobody
+        named but a channel → that channel ("remind #eng …"); the creator alone →
+        the task's thread when it has a card, else the creator's DM.
+        """
+        creator = (
+            (await self._store.get_member(task.created_by)).platform_user_id
+            if task.created_by is not None
+            else None
+        )
+        others = [person for person in assignees if person != creator]
+        if others:
+            return [(None, None, person) for person in others]
+        if task.channel_ref and not assignees:
+            return [(task.channel_ref, None, None)]
+        if task.channel_ref and task.thread_ref:
+            return [(task.channel_ref, task.thread_ref, creator)]
+        return [(None, None, creator)]

@@ -1,0 +1,86 @@
+"""``kairos run``: the main job — scheduler, chat surfaces and the local web server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Generator
+
+import uvicorn
+
+from bot.app import Kairos
+from bot.console import ConsoleChat
+from bot.settings import Settings
+from bot.web import build_web_app, health_routes
+from core.enums import Platform
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: Kairos owns SIGINT/SIGTERM."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+def _on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+
+async def serve(settings: Settings, *, console: bool | None = None,
+                stop: asyncio.Event | None = None) -> None:
+    """Run Kairos until ``stop`` is set, a signal arrives, or the console chat ends.
+
+    ``console`` defaults to whether standard input is a terminal: interactive
+    people get the chat, a service manager gets a quiet daemon.
+    """
+    from bot.slack import build_slack, slack_configured
+
+    stop = stop or asyncio.Event()
+    _on_signals(stop)
+    interactive = sys.stdin.isatty() if console is None else console
+    kairos = await Kairos.open(settings)
+    surfaces = []
+    routes = health_routes(kairos.health)
+    chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
+    kairos.add_chat(Platform.CONSOLE, chat)
+    if slack_configured(settings):
+        slack = build_slack(settings=settings, conversation=kairos.conversation,
+                            store=kairos.store, clock=kairos.clock)
+        kairos.add_chat(Platform.SLACK, slack.adapter)
+        routes += slack.routes()
+        surfaces.append(slack)
+    server = _Server(uvicorn.Config(
+        build_web_app(routes), host=settings.http_host, port=settings.http_port,
+        log_level=settings.log_level.lower(), lifespan="off", access_log=False,
+    ))
+    background: list[asyncio.Task[None]] = []
+    try:
+        await kairos.start()
+        background.append(asyncio.create_task(server.serve(), name="kairos-http"))
+        for surface in surfaces:
+            await surface.start()
+        log.info("Kairos is running: http://%s:%s/healthz", settings.http_host,
+                 settings.http_port)
+        if interactive:
+            conversation = asyncio.create_task(chat.run(stop), name="kairos-console")
+            conversation.add_done_callback(lambda _t: stop.set())
+            background.append(conversation)
+        await stop.wait()
+    finally:
+        server.should_exit = True
+        for surface in surfaces:
+            await surface.stop()
+        for task in background:
+            if task.get_name() == "kairos-console":
+                task.cancel()  # it may sit in a blocking read of stdin
+        await asyncio.gather(*background, return_exceptions=True)
+        await kairos.close()
