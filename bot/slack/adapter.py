@@ -286,8 +286,33 @@ class SlackAdapter:
         if channel is None:
             log.warning("reply for task %s names no place to go", reply.task_id)
             return None
-        response = await self._post(client, channel, render(reply), thread_ts=thread)
+        message = render(reply)
+        broadcast = False
+        if reply.kind == ReplyKind.REMINDER and task is not None:
+            message = self._calling(message, task, direct=channel.startswith("D"))
+            if channel.startswith("D"):
+                # In a DM a thread reply notifies nobody: the reminder goes on top.
+                thread = None
+            # In a channel the reminder stays in the task's thread but is also
+            # shown in the channel, so it cannot go unseen.
+            broadcast = thread is not None
+        response = await client.chat_postMessage(
+            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread,
+            reply_broadcast=broadcast or None,
+        )
         if task is not None and reply.kind == ReplyKind.REMINDER:
             # The card's "Next" line moved on with this fire.
             await self.refresh_card(client, task, tz=task.timezone)
         return str(response["ts"])
+
+    @staticmethod
+    def _calling(message: SlackMessage, task: TaskPublic, *, direct: bool) -> SlackMessage:
+        """Mention the task's people when a reminder goes to a channel."""
+        people = [a for a in task.assignees if a[:1] in {"U", "W"} and a.isalnum()]
+        if direct or not people:
+            return message
+        mentions = " ".join(f"<@{p}>" for p in people)
+        blocks = [*message.blocks]
+        blocks.insert(1, {"type": "context",
+                          "elements": [{"type": "mrkdwn", "text": f"for {mentions}"}]})
+        return SlackMessage(text=f"{message.text} ({mentions})", blocks=blocks)

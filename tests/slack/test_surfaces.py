@@ -179,6 +179,9 @@ async def test_reminders_go_to_dm_channel_or_thread(fake, world, place) -> None:
     else:
         assert posted.body["channel"] == "C0002"
     assert posted.body.get("thread_ts") == ("1700000000.000555" if place == "thread" else None)
+    # In a thread the reminder is also shown in the channel; in channels it calls its people.
+    assert bool(posted.body.get("reply_broadcast")) is (place == "thread")
+    assert ("<@U0002>" in posted.body["text"]) is (place != "dm")
     ids = [e["action_id"] for b in posted.blocks() if b["type"] == "actions"
            for e in b["elements"]]
     assert [i.split("#")[0] for i in ids] == ["task.done", "task.snooze", "task.snooze",
