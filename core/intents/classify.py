@@ -105,7 +105,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         if cues.action and lead not in ("remind", "reminder", "remember"):
             return IntentKind.SCHEDULE_JOB, 0.85
         return IntentKind.CREATE_REMINDER, 0.92
-    if (cues.action or cues.ai_verb) and (cues.strong_schedule or cues.when):
+    if (cues.strong_schedule or cues.when) and (
+        cues.action or (cues.ai_verb and lead not in _TASK_LEADS)
+    ):
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9

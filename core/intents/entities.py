@@ -86,9 +86,10 @@ def take_priority(toks: list[Token], *, plain_levels: bool = False) -> Priority 
             j = i + 1
             while norm_at(toks, j) in (":", "=", "is", "to", "of", "-"):
                 j += 1
-            if norm_at(toks, j) in PRIORITY_WORDS:
+            level = PRIORITY_WORDS.get(norm_at(toks, j))
+            if level is not None:
                 _use(toks, _glue_start(toks, i), j + 1)
-                return PRIORITY_WORDS[norm_at(toks, j)]
+                return level
         if word in _PLAIN_PRIORITY or (plain_levels and word in PRIORITY_WORDS):
             _use(toks, _glue_start(toks, i), i + 1)
             return PRIORITY_WORDS[word]

@@ -87,7 +87,7 @@ def _match_strong(toks: list[Token], i: int, rec: Recurrence) -> int | None:
         if unit is not None:
             return _set_unit(rec, unit[0], unit[1], 1, unit[2])
     if word in ("on", "the"):
-        end = _match_nth_of_month(toks, i + (1 if word == "on" else 0), rec)
+        end = _match_nth_of_month(toks, i + (1 if word == "on" else 0), rec, every=False)
         if end is not None:
             return end
     if word in ("on", "weekdays", "weekends") or weekday_of(word, context=False) is not None:
@@ -131,14 +131,14 @@ def _after_every(toks: list[Token], j: int, rec: Recurrence) -> int | None:
     else:
         ordinal = read_ordinal(toks, j)
         if ordinal is not None and ordinal[0] != 1:
-            end = _match_nth_of_month(toks, j, rec)
+            end = _match_nth_of_month(toks, j, rec, every=True)
             if end is not None:
                 return end
             if ordinal[0] > 1:
                 interval, j = ordinal[0], ordinal[1]
                 word = norm_at(toks, j)
         elif ordinal is not None:
-            end = _match_nth_of_month(toks, j, rec)
+            end = _match_nth_of_month(toks, j, rec, every=True)
             if end is not None:
                 return end
         number = read_number(toks, j) if interval == 1 else None
@@ -217,7 +217,12 @@ def _month_tail(toks: list[Token], j: int) -> int | None:
     return None
 
 
-def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence) -> int | None:
+def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *,
+                        every: bool) -> int | None:
+    """"the 2nd Tuesday of every month", "the last day of the month", "every 3rd of May".
+
+    A date such as "the 5th of March" is yearly only after "every"/"each".
+    """
     j = i + 1 if norm_at(toks, i) == "the" else i
     ordinal = read_ordinal(toks, j)
     if ordinal is None:
@@ -246,7 +251,7 @@ def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence) -> int | Non
         if end is not None:
             rec.freq, rec.bymonthday = "MONTHLY", [n]
             return end
-        if norm_at(toks, k) == "of" and norm_at(toks, k + 1) in MONTHS and n > 0:
+        if every and norm_at(toks, k) == "of" and norm_at(toks, k + 1) in MONTHS and n > 0:
             rec.freq, rec.bymonth, rec.bymonthday = "YEARLY", [MONTHS[norm_at(toks, k + 1)]], [n]
             return k + 2
     return None

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.intents.lexicon import PARTS_OF_DAY
 from core.intents.when import DateKind, DatePart, When
+from core.schedule import GapPolicy
+from core.triggers.wallclock import to_instant
 
 #: A date without a time: 09:00 for reminders and jobs, 17:00 for deadlines.
 REMINDER_HOUR = 9
 DEADLINE_HOUR = 17
 _END_KINDS = frozenset({DateKind.END_OF_WEEK, DateKind.END_OF_MONTH, DateKind.END_OF_YEAR})
+_ROLLING_KINDS = _END_KINDS | {DateKind.MONTHDAY}
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -37,10 +40,14 @@ def local_now(now: datetime, zone: str) -> datetime:
 
 
 def attach(wall: datetime, zone: str) -> datetime:
-    """Attach ``zone`` to a naive wall-clock time (a skipped time moves forward)."""
-    aware = wall.replace(tzinfo=ZoneInfo(zone))
-    # Round-trip through UTC to normalise non-existent (spring-forward) wall times.
-    return aware.astimezone(ZoneInfo("UTC")).astimezone(ZoneInfo(zone))
+    """Attach ``zone`` to a naive wall-clock time under the scheduler's DST policy.
+
+    A time skipped by a spring-forward change moves to the end of the gap, exactly
+    as ``core.triggers`` fires it; a repeated time takes its first occurrence.
+    """
+    placed = to_instant(wall, ZoneInfo(zone), GapPolicy.SHIFT)
+    assert placed is not None  # SHIFT always places a time
+    return placed
 
 
 def time_of(when: When) -> tuple[int, int] | None:
@@ -79,7 +86,11 @@ def resolve(when: When, *, now: datetime, tz: str, deadline: bool = False) -> Re
     if clock is None:
         default = DEADLINE_HOUR if deadline or when.date.kind in _END_KINDS else REMINDER_HOUR
         clock = (default, 0)
-    return Resolved(attach(_combine(day, clock), zone), zone, question or when.clarification)
+    wall = _combine(day, clock)
+    if wall <= wall_now and when.date.kind in _ROLLING_KINDS:
+        # "EOW" said on Friday evening means next Friday (likewise month ends, "the 15th").
+        wall = _combine(resolve_date(when.date, today + timedelta(days=1))[0], clock)
+    return Resolved(attach(wall, zone), zone, question or when.clarification)
 
 
 def _combine(day: date, clock: tuple[int, int]) -> datetime:
@@ -92,15 +103,24 @@ def _combine(day: date, clock: tuple[int, int]) -> datetime:
 def _resolve_delta(
     when: When, *, now: datetime, wall_now: datetime, zone: str, clock: tuple[int, int] | None
 ) -> Resolved:
-    whole_days = when.delta_months or when.delta_seconds >= 86400
-    if not whole_days:
+    if not (when.delta_months or when.delta_days):
         # Minutes and hours are elapsed time, not wall-clock arithmetic.
-        at = now + timedelta(seconds=when.delta_seconds)
-        return Resolved(at.astimezone(ZoneInfo(zone)), zone)
-    wall = add_months(wall_now, when.delta_months) + timedelta(seconds=when.delta_seconds)
+        return Resolved(elapsed(now, when.delta_seconds, zone), zone)
+    # Days and longer move the calendar and keep the wall-clock time.
+    wall = add_months(wall_now, when.delta_months) + timedelta(days=when.delta_days)
     if clock is not None:
         wall = _combine(wall.date(), clock)
-    return Resolved(attach(wall, zone), zone)
+    return Resolved(elapsed(attach(wall, zone), when.delta_seconds, zone), zone)
+
+
+def elapsed(start: datetime, seconds: float, zone: str) -> datetime:
+    """``start`` plus real elapsed seconds, shown in ``zone``.
+
+    Python adds timedeltas to aware datetimes on the wall clock; going through
+    UTC makes "in 24 hours" 24 real hours even across a DST change.
+    """
+    moved = start.astimezone(UTC) + timedelta(seconds=seconds)
+    return moved.astimezone(ZoneInfo(zone))
 
 
 def add_months(value: datetime, months: int) -> datetime:

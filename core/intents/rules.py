@@ -25,7 +25,7 @@ from core.intents.recurrence import Recurrence, scan_recurrence
 from core.intents.refs import list_people, rename_title, take_bare_assignee, task_ref
 from core.intents.resolve import resolve
 from core.intents.specs import Built, event, once, recurring
-from core.intents.times import scan_when
+from core.intents.times import add_duration, scan_when
 from core.intents.title import leftover, reminder_title, render, task_title, trim
 from core.intents.tokens import Kind, Token, normalise_text, tokenize
 from core.intents.when import DateKind, When
@@ -245,8 +245,8 @@ class _Reading:
         if when.empty:
             for i, tok in enumerate(toks):
                 duration = None if tok.used else read_duration(toks, i)
-                if duration is not None and duration[0] == "s":
-                    when.has_delta, when.delta_seconds = True, duration[1]
+                if duration is not None:
+                    add_duration(when, duration)
                     when.pieces += 1
                     for used in toks[i:duration[2]]:
                         used.used = True

@@ -19,6 +19,7 @@ from core.intents.recurrence import Recurrence
 from core.intents.resolve import (
     REMINDER_HOUR,
     add_months,
+    elapsed,
     local_now,
     resolve,
     resolve_date,
@@ -89,7 +90,12 @@ def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
         if until is not None:
             parts.append(f"UNTIL={until:%Y%m%dT%H%M%S}")
     base = RRuleSchedule(rrule=";".join(parts), dtstart=dtstart, timezone=zone)
-    first = next_fire_time(base, now)
+    try:
+        first = next_fire_time(base, now)
+    except InvalidSchedule as exc:
+        parsed = ParsedSchedule(kind="recurring", rrule=base.rrule, dtstart=dtstart,
+                                timezone=zone)
+        return Built(parsed, None, [], problem=exc.message)
     if first is not None:
         dtstart = first.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
         if rec.for_span is not None:
@@ -176,9 +182,9 @@ def _interval(rec: Recurrence, when: When, *, now: datetime, zone: str) -> Built
     seconds = rec.every_seconds
     end: datetime | None = None
     if rec.count:
-        end = now + timedelta(seconds=seconds * rec.count)
+        end = elapsed(now, seconds * rec.count, zone)
     elif rec.for_span is not None and rec.for_span[0] == "s":
-        end = now + timedelta(seconds=rec.for_span[1])
+        end = elapsed(now, rec.for_span[1], zone)
     elif rec.until is not None:
         bound = resolve(rec.until, now=now, tz=zone)
         end = bound.at if bound is not None else None

@@ -246,25 +246,28 @@ def _match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | N
         duration = read_duration(toks, i + 1)
         if duration is None:
             return None
-        _add_delta(when, duration)
+        add_duration(when, duration)
         return duration[2]
     duration = read_duration(toks, i)
     if duration is not None and prep == "":
         end = duration[2]
         if norm_at(toks, end) == "from" and norm_at(toks, end + 1) in ("now", "today"):
-            _add_delta(when, duration)
+            add_duration(when, duration)
             return end + 2
         if norm_at(toks, end) in ("later", "hence"):
-            _add_delta(when, duration)
+            add_duration(when, duration)
             return end + 1
     return None
 
 
-def _add_delta(when: When, duration: tuple[str, float, int]) -> None:
+def add_duration(when: When, duration: tuple[str, float, int]) -> None:
+    """Add a ``read_duration`` result to the offset of ``when``."""
     kind, amount, _ = duration
     when.has_delta = True
     if kind == "s":
         when.delta_seconds += amount
+    elif kind == "d":
+        when.delta_days += amount / 86400
     elif kind == "mo":
         when.delta_months += int(amount)
     else:

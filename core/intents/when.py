@@ -53,7 +53,8 @@ class When:
     date: DatePart | None = None
     time: TimeOfDay | None = None
     part_of_day: str | None = None  # "morning", "evening", "tonight", …
-    delta_seconds: float = 0.0
+    delta_seconds: float = 0.0  # elapsed time (minutes, hours)
+    delta_days: float = 0.0  # calendar days (days, weeks): the wall clock is kept
     delta_months: int = 0
     has_delta: bool = False
     zone: str | None = None

@@ -73,7 +73,8 @@ def read_unit(toks: list[Token], i: int) -> tuple[str, int, int] | None:
 def read_duration(toks: list[Token], i: int) -> tuple[str, float, int] | None:
     """``2 hours``, ``an hour and a half``, ``1h30``, ``90 mins`` → (unit kind, amount, next).
 
-    The amount is in seconds for unit kind ``"s"``, else in months or years.
+    The amount is in seconds for unit kinds ``"s"`` (seconds to hours) and ``"d"``
+    (days and weeks, which keep the wall-clock time), else in months or years.
     """
     number = read_number(toks, i)
     if number is None:
@@ -84,6 +85,8 @@ def read_duration(toks: list[Token], i: int) -> tuple[str, float, int] | None:
         return None
     kind, size, j = unit
     amount = value * size
+    if kind == "s" and size >= 86400:
+        return "d", amount, j
     if kind == "s":
         # "an hour and a half", "1h30", "2 hours 15 minutes"
         if norm_at(toks, j) == "and" and norm_at(toks, j + 1) in ("a", "an") and (
