@@ -1,0 +1,163 @@
+"""The conversation end to end: real parser, service, store, engine and workers.
+
+The clock starts on Monday 2 March 2026, 10:00 in Berlin (09:00 UTC).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from core.enums import Platform, RunStatus, TaskKind, TaskStatus
+from core.messages import ReplyKind
+from core.store import TaskQuery
+
+from .conftest import Chat, eventually
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+async def test_reminder_is_confirmed_in_the_speakers_zone(chat: Chat) -> None:
+    reply = await chat.say_one("remind me to call the bank tomorrow at 3pm")
+    assert reply.kind is ReplyKind.CONFIRMATION
+    assert reply.text == "Got it — #1 'call the bank', tomorrow Tue 03 Mar 15:00 CET, for ana"
+    task = await chat.kairos.store.get_task(1)
+    assert task.kind == TaskKind.REMINDER
+    assert task.next_fire_at == utc(2026, 3, 3, 14)
+    assert task.assignees == ["ana"]
+
+
+async def test_recurring_reminder_shows_the_next_runs(chat: Chat) -> None:
+    reply = await chat.say_one("remind #eng every weekday at 9:30 to post updates")
+    assert "#1 'post updates'" in reply.text
+    assert "next tomorrow Tue 03 Mar 09:30 CET, then Wed 04 Mar 09:30 CET, Thu 05 Mar" in reply.text
+    assert "in #eng" in reply.text
+
+
+async def test_task_with_assignee_due_priority_and_prerequisite(chat: Chat) -> None:
+    await chat.say_one("add task 'QA signoff' due Thursday")
+    reply = await chat.say_one("add task 'deploy v2' for @bob due Friday after 'QA signoff' "
+                               "high priority")
+    assert reply.kind is ReplyKind.CONFIRMATION, reply.text
+    task = await chat.kairos.store.get_task(2)
+    assert (task.title, task.assignees, task.priority) == ("deploy v2", ["bob"], "high")
+    assert task.due == utc(2026, 3, 6, 16)  # Friday 17:00 CET, the deadline convention
+    assert task.depends_on == [1]
+
+
+async def test_unknown_prerequisite_is_refused_and_nothing_is_stored(chat: Chat) -> None:
+    reply = await chat.say_one("add task 'deploy v2' due Friday after 'load test'")
+    assert reply.kind is ReplyKind.ERROR
+    assert reply.text.startswith("I can't find a task called 'load test'.")
+    assert await chat.kairos.store.find_task(1) is None
+
+
+async def test_list_and_overdue(chat: Chat) -> None:
+    await chat.say_one("add task write the release notes due tomorrow")
+    await chat.say_one("add task renew the certificate due today at 11am")
+    listed = await chat.say_one("list")
+    assert listed.kind is ReplyKind.TASK_LIST
+    assert [line.title for line in listed.tasks] == ["renew the certificate",
+                                                     "write the release notes"]
+    chat.clock.advance(timedelta(hours=3))
+    overdue = await chat.say_one("what's overdue?")
+    assert [(line.title, line.overdue) for line in overdue.tasks] == [
+        ("renew the certificate", True)
+    ]
+
+
+async def test_it_means_the_last_task_discussed(chat: Chat) -> None:
+    await chat.say_one("add task book the venue due Friday")
+    moved = await chat.say("push it to next week")
+    if moved[0].kind is ReplyKind.QUESTION:  # a cautious reading asks first
+        moved = await chat.say("yes")
+    assert moved[0].kind is ReplyKind.CONFIRMATION, moved[0].text
+    assert (await chat.kairos.store.get_task(1)).due == utc(2026, 3, 9, 16)
+    done = await chat.say_one("done")
+    assert done.text == "Done — #1 'book the venue'. Nice work."
+    assert (await chat.kairos.store.get_task(1)).status == TaskStatus.DONE
+
+
+async def test_a_thread_reply_acts_on_the_threads_task(chat: Chat) -> None:
+    await chat.say_one("add task fix the login bug")
+    await chat.say_one("add task write the changelog")
+    await chat.kairos.store.update_task(1, {"channel_ref": "C1", "thread_ref": "1700.01"})
+    reply = await chat.say_one("done", channel_ref="C1", thread_ref="1700.01", is_direct=False)
+    assert reply.text == "Done — #1 'fix the login bug'. Nice work."
+    assert (await chat.kairos.store.get_task(2)).status == TaskStatus.OPEN
+
+
+async def test_names_numbers_and_bad_references(chat: Chat) -> None:
+    await chat.say_one("add task prepare the launch checklist")
+    urgent = await chat.say_one("make the launch checklist urgent")
+    assert "urgent priority" in urgent.text
+    missing = await chat.say_one("mark 42 as done")
+    assert missing.kind is ReplyKind.ERROR
+    assert missing.text == "Task #42 does not exist. List your tasks to see their numbers."
+    nothing = await chat.say_one("done", user="zoe")  # zoe has discussed no task
+    assert nothing.text.startswith("I'm not sure which task you mean.")
+
+
+async def test_reminder_fires_on_the_console_and_snoozes(chat: Chat) -> None:
+    await chat.say_one("remind me in 2 hours to stretch")
+    chat.clock.advance(timedelta(hours=2))
+    await eventually(lambda: _printed(chat, "Reminder: stretch", 1))
+    snoozed = await chat.say_one("snooze 1h")
+    assert snoozed.text == "Snoozed #1 'stretch' until today Mon 02 Mar 13:00 CET."
+    chat.clock.advance(timedelta(hours=1))
+    await eventually(lambda: _printed(chat, "Reminder: stretch", 2))
+
+    async def both_completed() -> list[str] | None:
+        statuses = sorted(r.status for r in await chat.kairos.runs.runs_for(1))
+        return statuses if statuses == [RunStatus.COMPLETED] * 2 else None
+
+    await eventually(both_completed)
+
+
+async def test_delete_hides_the_task_and_it_can_be_restored(chat: Chat) -> None:
+    await chat.say_one("remind me every day at 8 to drink water")
+    deleted = await chat.say_one("delete task 1")
+    assert deleted.text == "Deleted #1 'drink water'. Say 'restore #1' to undo."
+    task = await chat.kairos.store.get_task(1)
+    assert (task.status, task.next_fire_at) == (TaskStatus.DELETED, None)
+    assert (await chat.say_one("list")).tasks == ()
+
+
+async def test_low_confidence_asks_back_and_acts_on_yes(chat: Chat) -> None:
+    chat.kairos.conversation._threshold = 1.0  # every reading is now "unsure"
+    question = await chat.say_one("remind me to call mom tomorrow at 6pm")
+    assert question.kind is ReplyKind.QUESTION
+    assert question.text.startswith("Did you mean: create reminder 'call mom'")
+    assert await chat.kairos.store.find_task(1) is None
+    confirmed = await chat.say_one("yes")
+    assert confirmed.kind is ReplyKind.CONFIRMATION
+    assert (await chat.kairos.store.get_task(1)).next_fire_at == utc(2026, 3, 3, 17)
+
+
+async def test_gibberish_gets_help_not_a_crash(chat: Chat) -> None:
+    reply = await chat.say_one("qwzx blorp 🦄")
+    assert reply.text == "Sorry, I didn't understand that. Say 'help' to see what I can do."
+    assert (await chat.say_one("help")).kind is ReplyKind.HELP
+
+
+async def test_workspaces_never_see_each_others_tasks(chat: Chat) -> None:
+    await chat.say_one("add task secret plan")
+    other = await chat.kairos.store.ensure_workspace(Platform.SLACK, "T-OTHER")
+    assert other.id is not None
+    assert await chat.kairos.tasks.query(TaskQuery(), workspace_id=other.id) == []
+
+
+async def test_buttons_complete_and_snooze(chat: Chat) -> None:
+    from bot.console import to_inbound
+
+    await chat.say_one("remind me tomorrow at 9 to water the plants")
+    inbound = to_inbound("", user="ana")
+    snoozed = await chat.kairos.conversation.press(inbound, action="task.snooze", value="1:60")
+    assert snoozed[0].text == "Snoozed #1 'water the plants' until today Mon 02 Mar 11:00 CET."
+    done = await chat.kairos.conversation.press(inbound, action="task.done", value="1")
+    assert done[0].text == "Done — #1 'water the plants'. Nice work."
+
+
+async def _printed(chat: Chat, text: str, times: int) -> bool | None:
+    return True if chat.printed().count(text) >= times else None
