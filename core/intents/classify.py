@@ -64,6 +64,7 @@ class Cues:
     action: bool = False  # code, URL, SQL, or a script path
     ai_verb: bool = False  # summarize/digest/… (a job if scheduled)
     mention_first: bool = False  # "@alice please …"
+    deadline: bool = False  # the time was said with "by"/"due"/"before"
 
 
 def lead_index(toks: list[Token]) -> int:
@@ -105,9 +106,10 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         if cues.action and lead not in ("remind", "reminder", "remember"):
             return IntentKind.SCHEDULE_JOB, 0.85
         return IntentKind.CREATE_REMINDER, 0.92
-    if (cues.strong_schedule or cues.when) and (
-        cues.action or (cues.ai_verb and lead not in _TASK_LEADS)
-    ):
+    ai_job = cues.ai_verb and lead not in _TASK_LEADS and not cues.mention_first and (
+        cues.strong_schedule or not cues.deadline
+    )
+    if (cues.strong_schedule or cues.when) and (cues.action or ai_job):
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9

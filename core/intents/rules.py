@@ -43,8 +43,6 @@ _TASK_VERBS = frozenset({"add", "create", "new", "todo", "track", "log", "note",
 _AI_CUES = frozenset({"summarize", "summarise", "digest", "analyze", "analyse", "draft",
                       "generate", "translate", "triage", "report", "recap", "summary"})
 _EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "on", "after"})
-_SCHEDULED = frozenset({IntentKind.CREATE_REMINDER, IntentKind.SCHEDULE_JOB,
-                        IntentKind.CREATE_TASK})
 _REF_INTENTS = frozenset({IntentKind.COMPLETE_TASK, IntentKind.DELETE_TASK,
                           IntentKind.RUN_TASK, IntentKind.SHOW_HISTORY,
                           IntentKind.UPDATE_TASK, IntentKind.SNOOZE})
@@ -115,6 +113,7 @@ class _Reading:
         cues = Cues(
             strong_schedule=(rec is not None and not rec.weak) or event_name is not None,
             when=_future(when),
+            deadline=when.deadline,
             action=action is not None,
             ai_verb=any(t.norm in _AI_CUES and not t.used for t in toks),
             mention_first=bool(toks) and toks[0].kind is Kind.USER,
@@ -126,7 +125,9 @@ class _Reading:
             action = None
             if kind is not IntentKind.CREATE_REMINDER:
                 event_name = None
-        if rec is not None and rec.adjective and kind not in _SCHEDULED:
+        if rec is not None and rec.adjective and (
+            kind is not IntentKind.SCHEDULE_JOB or not when.empty
+        ):
             # "show failed runs of the nightly sync": "nightly" is part of a name here.
             for tok in toks[rec.span[0]:rec.span[1]]:
                 tok.used = False

@@ -1,0 +1,171 @@
+"""Intent classification and the fields of each intent, on phrasings of our own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import Parse
+
+INTENTS = [
+    ("can you remind me to ring the plumber tomorrow", "create_reminder"),
+    ("ping #infra every Friday at 4 to rotate the pager", "create_reminder"),
+    ("poke @lena in 20 minutes about the slides", "create_reminder"),
+    ("don't let me forget to book the vet on Saturday", "create_reminder"),
+    ("set a reminder for 6pm to call the garage", "create_reminder"),
+    ("add task tidy the release notes", "create_task"),
+    ("todo: order new chairs", "create_task"),
+    ("new task - upgrade node to 22", "create_task"),
+    ("@maya could you draft the press release by Wednesday", "create_task"),
+    ("I need to finish the audit by next week", "create_task"),
+    ("every night at 1 run `cleanup.sh`", "schedule_job"),
+    ("each morning summarize #alerts", "schedule_job"),
+    ("every monday at 8 send the weekly digest to #all-hands", "schedule_job"),
+    ("every 10 minutes fetch https://example.net/metrics", "schedule_job"),
+    ("what's on my plate today", "list_tasks"),
+    ("show open tasks", "list_tasks"),
+    ("what is priya working on?", "list_tasks"),
+    ("anything overdue", "list_tasks"),
+    ("list reminders for @omar", "list_tasks"),
+    ("done!", "complete_task"),
+    ("mark #77 as complete", "complete_task"),
+    ("finished the budget draft", "complete_task"),
+    ("the invoice run is done", "complete_task"),
+    ("move it to Monday", "update_task"),
+    ("push the retro to next week", "update_task"),
+    ("reassign 19 to @kim", "update_task"),
+    ("make the outage postmortem high priority", "update_task"),
+    ("rename 8 to 'Q3 roadmap'", "update_task"),
+    ("cancel the gym reminder", "delete_task"),
+    ("delete #31", "delete_task"),
+    ("stop the hourly ping", "delete_task"),
+    ("snooze 15 min", "snooze"),
+    ("snooze until tomorrow", "snooze"),
+    ("remind me again in an hour", "snooze"),
+    ("later", "snooze"),
+    ("run the export now", "run_task"),
+    ("trigger 42", "run_task"),
+    ("rerun the nightly build", "run_task"),
+    ("why did the invoice sync fail?", "show_history"),
+    ("show the last runs of the cleanup job", "show_history"),
+    ("how often does 12 fail", "show_history"),
+    ("when did the backup last run?", "show_history"),
+    ("monthly report", "report"),
+    ("summarize what happened this week", "report"),
+    ("give me a recap of #eng", "report"),
+    ("help", "help"),
+    ("what can you do", "help"),
+    ("how do I use this?", "help"),
+    ("tell me a story", "unknown"),
+    ("good morning team", "unknown"),
+    ("", "unknown"),
+    ("🤷", "unknown"),
+    ("¿qué tal?", "unknown"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind"), INTENTS)
+def test_intent_kind(parse: Parse, text: str, kind: str) -> None:
+    assert parse(text).intent == kind
+
+
+FIELDS: list[tuple[str, dict[str, Any]]] = [
+    ("remind me to submit the quarterly taxes at 4pm", {"title": "submit the quarterly taxes",
+                                                        "assignees": ["me"]}),
+    ("at 3 remind @noor and @li to join the call", {"title": "join the call",
+                                                    "assignees": ["noor", "li"]}),
+    ("remind <@U0G9QF9C6> tomorrow to send the deck", {"assignees": ["U0G9QF9C6"],
+                                                       "title": "send the deck"}),
+    ("ping <#C0123ABC|release> at 5 to freeze the branch", {"channel": "release",
+                                                            "title": "freeze the branch"}),
+    ("nudge @sam on Friday about the expense report", {"title": "the expense report",
+                                                       "assignees": ["sam"]}),
+    ("remind the team in #ops every weekday at 10 that the standup moved",
+     {"channel": "ops", "title": "the standup moved"}),
+    ("add task 'migrate billing' for @ana due Friday, critical, after 'schema freeze' and "
+     "'backfill'", {"title": "migrate billing", "assignees": ["ana"], "priority": "urgent",
+                    "depends_on": ["schema freeze", "backfill"]}),
+    ("todo: book the venue, important", {"title": "book the venue", "priority": "high"}),
+    ("new task: sort the swag, whenever", {"title": "sort the swag", "priority": "low"}),
+    ("add task update the SLA doc with priority medium", {"title": "update the SLA doc",
+                                                          "priority": "normal"}),
+    ("create task publish the changelog after task 12", {"title": "publish the changelog",
+                                                         "depends_on": ["12"]}),
+    ("add task cut the release once QA signoff is done", {"title": "cut the release",
+                                                          "depends_on": ["QA signoff"]}),
+    ("add a task for me to renew the certificate asap", {"title": "renew the certificate",
+                                                         "assignees": ["me"],
+                                                         "priority": "urgent"}),
+    ("mark task 5 as done", {"task_ref": "5"}),
+    ("done with #61", {"task_ref": "61"}),
+    ("finished it", {"task_ref": "this"}),
+    ("delete the dentist reminder", {"task_ref": "the dentist reminder"}),
+    ("assign 31 to priya", {"task_ref": "31", "assignees": ["priya"]}),
+    ("give the onboarding doc to @theo", {"task_ref": "the onboarding doc",
+                                          "assignees": ["theo"]}),
+    ("make the launch low priority", {"task_ref": "the launch", "priority": "low"}),
+    ("rename 8 to 'Q3 roadmap'", {"task_ref": "8", "title": "Q3 roadmap"}),
+    ("run the db backup now", {"task_ref": "the db backup"}),
+    ("why did the nightly import fail?", {"task_ref": "the nightly import"}),
+    ("show failed runs of 23", {"task_ref": "23"}),
+    ("what is jonas working on", {"assignees": ["jonas"]}),
+    ("my tasks for this week", {"assignees": ["me"]}),
+    ("summarize #support", {"channel": "support"}),
+]
+
+
+@pytest.mark.parametrize(("text", "fields"), FIELDS)
+def test_fields(parse: Parse, text: str, fields: dict[str, Any]) -> None:
+    got = parse(text).to_json()
+    for name, value in fields.items():
+        assert got[name] == value, (name, got)
+
+
+ACTIONS: list[tuple[str, dict[str, Any]]] = [
+    ("every night at 3 run `pg_dump prod > /backups/prod.sql`",
+     {"type": "shell", "command": "pg_dump prod > /backups/prod.sql"}),
+    ("every day at 6 run scripts/rotate.sh --keep 7", {"type": "shell",
+                                                        "command": "scripts/rotate.sh --keep 7"}),
+    ("every 5 minutes fetch https://example.com/api/v1/health.",
+     {"type": "http", "url": "https://example.com/api/v1/health", "method": "GET"}),
+    ("every hour POST https://hooks.example.com/beat", {"type": "http", "method": "POST",
+                                                        "url": "https://hooks.example.com/beat"}),
+    ("every Monday at 7 query `SELECT count(*) FROM users` and post to #metrics",
+     {"type": "sql", "query": "SELECT count(*) FROM users"}),
+    ("every weekday at 9 run SELECT id FROM orders WHERE late and post it to #ops",
+     {"type": "sql", "query": "SELECT id FROM orders WHERE late"}),
+    ("each evening summarize #support", {"type": "ai_prompt", "prompt": "summarize #support"}),
+    ("every Friday at 4 post the weekly digest in #eng", {"type": "digest"}),
+]
+
+
+@pytest.mark.parametrize(("text", "action"), ACTIONS)
+def test_actions(parse: Parse, text: str, action: dict[str, Any]) -> None:
+    intent = parse(text)
+    assert intent.intent == "schedule_job"
+    assert intent.action == action
+
+
+def test_event_job_has_no_time_runs(parse: Parse) -> None:
+    intent = parse("when a file lands in /data/inbox run `ingest.sh`")
+    assert intent.schedule is not None and intent.schedule.kind == "event"
+    assert intent.schedule.event == "file:/data/inbox"
+    assert intent.next_runs == []
+    assert intent.to_json()["schedule"] == {"kind": "event", "event": "file:/data/inbox",
+                                            "timezone": "America/Chicago"}
+
+
+def test_snooze_schedule(parse: Parse) -> None:
+    intent = parse("snooze 45 mins")
+    assert intent.task_ref == "this"
+    assert [d.isoformat() for d in intent.next_runs] == ["2027-03-01T08:45:00-06:00"]
+
+
+def test_confidence_reflects_understanding(parse: Parse) -> None:
+    clear = parse("remind me tomorrow at 9 to call the bank")
+    vague = parse("remind me to call the bank")
+    unknown = parse("purple monkey dishwasher")
+    assert clear.confidence > vague.confidence > unknown.confidence
+    assert vague.clarification is not None
+    assert 0.0 <= unknown.confidence <= 0.5
