@@ -18,7 +18,16 @@ from core.intents.rules import RuleParser
 
 PARSER = RuleParser()
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-VOCABULARY = ["remind", "me", "to", "at", "5", "every", "other", "week", "on", "monday", "the", "last", "3rd", "15th", "of", "month", "day", "days", "in", "next", "tomorrow", "tonight", "noon", "midnight", "until", "for", "times", "2", "10", "31", "24", "12", "1.5", ":", ",", "'", '"', "`", "@bob", "#eng", "#42", "<@U1>", "<#C1|x>", "https://x.y/z", "/srv/a", "run", "fetch", "SELECT", "digest", "summarize", "when", "done", "mark", "snooze", "assign", "urgent", "high", "priority", "due", "by", "EOD", "eom", "dec", "3/12", "2026-02-30", "am", "pm", "PST", "London", "time", "half", "past", "quarter", "to", "weekday", "weekend", "daily", "hourly", "biweekly", "90", "seconds", "1h", "utc", "+", "-"]
+VOCABULARY = (
+    'remind', 'me', 'to', 'at', '5', 'every', 'other', 'week', 'on', 'monday', 'the', 'last',
+    '3rd', '15th', 'of', 'month', 'day', 'days', 'in', 'next', 'tomorrow', 'tonight', 'noon',
+    'midnight', 'until', 'for', 'times', '2', '10', '31', '24', '12', '1.5', ':', ',', "'", '"',
+    '`', '@bob', '#eng', '#42', '<@U1>', '<#C1|x>', 'https://x.y/z', '/srv/a', 'run', 'fetch',
+    'SELECT', 'digest', 'summarize', 'when', 'done', 'mark', 'snooze', 'assign', 'urgent', 'high',
+    'priority', 'due', 'by', 'EOD', 'eom', 'dec', '3/12', '2026-02-30', 'am', 'pm', 'PST',
+    'London', 'time', 'half', 'past', 'quarter', 'to', 'weekday', 'weekend', 'daily', 'hourly',
+    'biweekly', '90', 'seconds', '1h', 'utc', '+', '-',
+)
 
 
 def _check(text: str) -> Intent:
