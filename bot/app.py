@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import make_url
+
 from bot.conversation import ChatConversation, ConversationContext
 from bot.notify import ChatNotifier
 from bot.runner import SchedulerRunner
@@ -19,6 +21,7 @@ from core import migrate
 from core.clock import SystemClock
 from core.db import Database
 from core.enums import Platform
+from core.errors import KairosError, StoreError
 from core.executors import ExecutorRegistry, NoopExecutor, NotifyExecutor
 from core.intents.rules import RuleParser
 from core.ports import ChatAdapter, Clock
@@ -51,7 +54,16 @@ class Kairos:
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Kairos:
         """Apply migrations, then build every component (nothing runs yet)."""
         clock = clock or SystemClock()
-        await migrate.upgrade(settings.database_url)
+        try:
+            await migrate.upgrade(settings.database_url)
+        except KairosError:
+            raise
+        except Exception as exc:  # any driver's connect error: say which database and why
+            shown = make_url(settings.database_url).render_as_string(hide_password=True)
+            raise StoreError(
+                f"Cannot open the database {shown}: {_reason(exc)}.",
+                hint="Check KAIROS_DATABASE_URL and that the server or folder is reachable.",
+            ) from exc
         db = Database(settings.database_url)
         store = SqlStore(db)
         runs = RunStore(db)
@@ -104,3 +116,9 @@ class Kairos:
         await self.store.find_workspace(Platform.CONSOLE, "__healthz__")
         return {"database": "ok", "scheduled_tasks": self.engine.scheduled,
                 "running_runs": self.workers.busy}
+
+
+def _reason(exc: BaseException) -> str:
+    """The driver's own words for a connection failure, without the SQL noise."""
+    root = getattr(exc, "orig", None) or exc
+    return str(root).split("\n", 1)[0] or type(root).__name__
