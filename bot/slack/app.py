@@ -133,8 +133,10 @@ class Listeners:
         tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
         inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
         replies = await self._run(inbound, self.conversation.handle(inbound))
+        # Words answer only the caller (a slash command is typed "in private");
+        # what others need to see goes out as task cards.
         await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
-                                                   respond=respond))
+                                                   respond=respond, private=True))
 
     async def on_message(self, event: Payload, body: Payload, client: AsyncWebClient,
                          context: Mapping[str, Any]) -> None:

@@ -10,6 +10,7 @@ routes, and ``post_signed`` sends a request signed like Slack signs them.
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -57,6 +58,8 @@ async def eventually(check: Callable[[], Any], *, within: float = 5.0) -> Any:
     deadline = asyncio.get_running_loop().time() + within
     while True:
         result = check()
+        if inspect.isawaitable(result):
+            result = await result
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
