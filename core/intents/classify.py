@@ -31,6 +31,8 @@ _DELETE_LEADS = frozenset({"cancel", "delete", "remove", "drop", "kill", "unsche
                            "clear", "del", "rm"})
 _RUN_LEADS = frozenset({"run", "trigger", "execute", "rerun", "retry", "kick", "fire",
                         "launch", "start", "exec", "redo"})
+#: Verbs that can only mean "run it now", even next to history words ("retry the failed import").
+_RERUN_LEADS = frozenset({"retry", "rerun", "trigger", "execute", "kick", "redo"})
 _UPDATE_LEADS = frozenset({"move", "push", "reschedule", "delay", "change", "rename", "assign",
                            "reassign", "give", "make", "set", "bump", "prioritize",
                            "deprioritize", "update", "edit", "shift", "hand", "transfer",
@@ -94,7 +96,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SNOOZE, 0.85
     if lead in _SNOOZE_LEADS or " remind me again" in joined or " again in " in joined or (
         lead == "remind" and nxt == "me" and " later " in joined and len(words) <= 4
-    ) or joined.strip() in ("not now", "ask me again later", "ask me later"):
+    ) or joined.strip() in ("not now", "ask me again later", "ask me later") or (
+        lead == "not" and nxt == "now"
+    ):
         return IntentKind.SNOOZE, 0.9
     if _is_complete(lead, nxt, wordset, joined):
         return IntentKind.COMPLETE_TASK, 0.9
@@ -113,6 +117,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9
+    if lead in _RERUN_LEADS and not cues.strong_schedule and not cues.action:
+        return IntentKind.RUN_TASK, 0.85
     if (wordset & _HISTORY_WORDS or " last run" in joined or (
         lead in ("when", "did", "has", "how") and " run" in joined
     )) and not cues.strong_schedule:
@@ -141,7 +147,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
 def _is_help(lead: str, joined: str, count: int) -> bool:
     if lead in _HELP_LEADS and count <= 4:
         return True
-    phrases = (" what can you do", " what do you do", " how do i use", " how does this work",
+    phrases = (" what can you do", " what do you do", " what can kairos do",
+               " what can it do", " what can this bot do", " what can the bot do",
+               " how do i use", " how does this work",
                " what are your commands", " what can i ask", " what can i say",
                " how do you work", " who are you", " what are you", " how to use",
                " show me the commands", " list commands", " what commands")

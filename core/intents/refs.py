@@ -48,6 +48,7 @@ _FIELD_NOUNS = frozenset({"priority", "deadline", "due", "title", "name", "assig
                           "date", "time"})
 _ASSIGN_VERBS = frozenset({"assign", "reassign", "give", "hand", "transfer"})
 _THEIR_THINGS = frozenset({"tasks", "todos", "work", "reminders", "plate", "list"})
+_QUESTION_WORDS = frozenset({"what", "who", "which", "anyone", "someone", "everybody"})
 _BUSY = frozenset({"working", "doing", "up", "busy"})
 _NOT_NAMES = frozenset({"the", "a", "me", "it", "this", "that", "them", "everyone", "team",
                         "you", "us", "next", "tomorrow", "today", "him", "her"})
@@ -59,6 +60,7 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
     idx = leftover(toks)
     if kind is IntentKind.SHOW_HISTORY:
         # "show the last runs of 7", "logs for the deploy": the object follows of/for.
+        idx = _strip_ranges(toks, idx)
         last_of = [p for p, i in enumerate(idx) if toks[i].norm in ("of", "for", "on")]
         if last_of and last_of[-1] + 1 < len(idx):
             return as_ref(toks, idx[last_of[-1] + 1:], text)
@@ -73,6 +75,30 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
     if kind is IntentKind.COMPLETE_TASK:
         kept = [i for i in kept if toks[i].kind is not Kind.PUNCT]
     return as_ref(toks, kept, text)
+
+
+_RANGE_HEADS = frozenset({"this", "last", "past", "previous", "so"})
+_RANGE_UNITS = frozenset({"week", "month", "year", "night", "quarter", "far", "weekend",
+                          "hour", "day", "sprint"})
+
+
+def _strip_ranges(toks: list[Token], idx: list[int]) -> list[int]:
+    # "… this month", "… last night", "… yesterday": a period to look at, not a name.
+    kept: list[int] = []
+    skip = 0
+    for p, i in enumerate(idx):
+        if skip:
+            skip -= 1
+            continue
+        word = toks[i].norm
+        nxt = toks[idx[p + 1]].norm if p + 1 < len(idx) else ""
+        if word in _RANGE_HEADS and nxt in _RANGE_UNITS:
+            skip = 1
+            continue
+        if word in ("today", "yesterday", "tonight"):
+            continue
+        kept.append(i)
+    return kept
 
 
 def _strip_field_words(toks: list[Token], idx: list[int]) -> list[int]:
@@ -129,8 +155,14 @@ def list_people(toks: list[Token]) -> list[str]:
         word = tok.norm
         if tok.kind is not Kind.WORD:
             continue
+        if word == "me" and norm_at(toks, i - 1) in ("show", "give", "tell", "send", "get"):
+            continue  # "show me …" names the reader, not whose tasks
         if word in ("my", "i", "me", "mine") and "me" not in people:
             people.append("me")
+        elif word == "is" and norm_at(toks, i + 1) in _BUSY and i > 0:
+            name = toks[i - 1]
+            if name.kind is Kind.WORD and name.norm not in _NOT_NAMES | _QUESTION_WORDS:
+                people.append(name.text)
         elif word in ("is", "what's", "whats", "are") and norm_at(toks, i + 2) in _BUSY:
             name = toks[i + 1]
             if name.kind is Kind.WORD and name.norm not in _NOT_NAMES:
