@@ -146,8 +146,12 @@ async def test_shortcut_creates_a_task_from_a_message_with_its_card(fake, world,
     assert response.status_code == 200
     card = (await eventually(lambda: fake.of("chat.postMessage")))[0]
     assert card.body["channel"] == "C0001"
-    tasks = await world["store"].query_tasks(world["alice"].workspace_id, TaskQuery(),
-                                             now=clock.now())
+    async def linked() -> list[Any]:
+        found = await world["store"].query_tasks(world["alice"].workspace_id, TaskQuery(),
+                                                 now=clock.now())
+        return found if found and found[0].thread_ref else []
+
+    tasks = await eventually(linked)  # the card's ts is stored just after it is posted
     assert len(tasks) == 1 and tasks[0].kind == TaskKind.TASK
     assert "update the runbook" in tasks[0].title
     # The card's ts (the fake hands out 1700000000.000001 first) is the task's thread.
