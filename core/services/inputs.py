@@ -11,9 +11,10 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from core.errors import InvalidInput, InvalidSchedule
+from core.models import TaskCreate, TaskUpdate
 from core.schedule import (
     IntervalSchedule,
     MixedSchedule,
@@ -152,3 +153,33 @@ def anchor_schedule(spec: ScheduleSpec, now: datetime) -> ScheduleSpec:
 
 def stored_schedule(spec: ScheduleSpec | None) -> dict[str, Any] | None:
     return None if spec is None else dict(dump_schedule(spec))
+
+
+def raw_fields(
+    data: TaskCreate | TaskUpdate | Mapping[str, Any],
+    model: type[TaskCreate] | type[TaskUpdate],
+) -> tuple[dict[str, Any], set[str]]:
+    """The fields a caller gave, as a dict, and which ones were given explicitly."""
+    if isinstance(data, TaskCreate | TaskUpdate):
+        given = set(data.model_fields_set)
+        return {name: getattr(data, name) for name in type(data).model_fields}, given
+    if not isinstance(data, Mapping):
+        raise InvalidInput(f"Task data must be a mapping, not {type(data).__name__}.")
+    unknown = sorted(set(data) - set(model.model_fields))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown task field(s): {', '.join(unknown)}.",
+            hint=f"Known fields: {', '.join(sorted(model.model_fields))}.",
+        )
+    return dict(data), set(data)
+
+
+def invalid_fields(exc: ValidationError) -> InvalidInput:
+    """A pydantic validation failure as one readable ``InvalidInput``."""
+    problems = "; ".join(
+        f"{'.'.join(str(p) for p in err['loc']) or 'task'}: {err['msg']}" for err in exc.errors()
+    )
+    return InvalidInput(
+        f"Some task fields are not valid ({problems}).",
+        hint="Correct those fields and try again.",
+    )

@@ -10,7 +10,6 @@ nothing (pressing "Done" twice is harmless).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -19,57 +18,34 @@ from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
 from core.enums import Role, TaskStatus
-from core.errors import InvalidInput, InvalidSchedule, NotFound, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import AuditEvent, Member, Task, TaskCreate, TaskPublic, TaskUpdate
 from core.ports import Clock, TaskListener
-from core.schedule import EventSchedule, MixedSchedule, ScheduleSpec, parse_schedule
-from core.services.dependencies import check_no_loop
+from core.schedule import ScheduleSpec
+from core.services.firing import new_schedule, next_fire, stored_spec
 from core.services.inputs import (
-    anchor_schedule,
     clean_description,
     clean_due,
-    clean_schedule,
     clean_timezone,
     clean_title,
+    invalid_fields,
+    raw_fields,
     stored_schedule,
     task_numbers,
 )
+from core.services.links import ME, TaskLinks
 from core.store import SqlStore, TaskQuery
-from core.triggers import next_fire_time, validate
 
 log = logging.getLogger(__name__)
 
-#: Refers to the acting member in assignee lists and queries.
-ME = "me"
 #: Changes to these fields can move the task's fire times: the engine is told.
 _SCHEDULING_FIELDS = frozenset({"schedule", "enabled", "status", "due"})
-
-
-def _looks_like_user_id(ref: str) -> bool:
-    """Slack (``U024BE7LH``/``W…``) and Discord (snowflake digits) user ids."""
-    return bool(re.fullmatch(r"[UW][A-Z0-9]{6,}|\d{15,21}", ref))
-
-
-def _invalid_fields(exc: ValidationError) -> InvalidInput:
-    problems = "; ".join(
-        f"{'.'.join(str(p) for p in err['loc']) or 'task'}: {err['msg']}" for err in exc.errors()
-    )
-    return InvalidInput(
-        f"Some task fields are not valid ({problems}).",
-        hint="Correct those fields and try again.",
-    )
+#: Optional fields an update may set to ``None`` (besides due/schedule, cleaned above).
+_CLEARABLE = frozenset({"action", "retry_policy", "channel_ref", "thread_ref"})
 
 
 def _json(value: Any) -> Any:
     return to_jsonable_python(value)
-
-
-def _has_time_parts(spec: ScheduleSpec) -> bool:
-    if isinstance(spec, EventSchedule):
-        return False
-    if isinstance(spec, MixedSchedule):
-        return any(not isinstance(p, EventSchedule) for p in spec.parts)
-    return True
 
 
 class TaskService:
@@ -84,6 +60,7 @@ class TaskService:
         self, *, store: SqlStore, clock: Clock, listener: TaskListener | None = None
     ) -> None:
         self._store = store
+        self._links = TaskLinks(store)
         self._clock = clock
         self._listener = listener
 
@@ -122,7 +99,7 @@ class TaskService:
         """Validate and store a new task; ``data`` may be raw (e.g. ``due`` as a string)."""
         self._may_change(actor)
         workspace_id = self._workspace_of(actor)
-        raw, given = self._raw(data, TaskCreate)
+        raw, given = raw_fields(data, TaskCreate)
         now = self._clock.now()
 
         if "timezone" in given and raw.get("timezone") is not None:
@@ -134,7 +111,7 @@ class TaskService:
         title = clean_title(raw.get("title"))
         description = clean_description(raw.get("description"))
         due = clean_due(raw.get("due"), timezone)
-        spec = self._new_schedule(raw.get("schedule"), timezone, now)
+        spec = new_schedule(raw.get("schedule"), timezone, now)
         assignees = list(raw.get("assignees") or [])
         depends_on = task_numbers(raw.get("depends_on") or [])
         try:
@@ -151,7 +128,7 @@ class TaskService:
                 }
             )
         except ValidationError as exc:
-            raise _invalid_fields(exc) from exc
+            raise invalid_fields(exc) from exc
 
         fields = checked.model_dump(exclude={"assignees", "depends_on"})
         task = Task(
@@ -163,13 +140,11 @@ class TaskService:
             created_at=now,
             updated_at=now,
         )
-        task.next_fire_at = self._next_fire(
-            spec, status=TaskStatus.OPEN, enabled=task.enabled, now=now
-        )
+        task.next_fire_at = next_fire(spec, status=TaskStatus.OPEN, enabled=task.enabled, now=now)
 
         async with self._store.transaction():
-            member_ids = await self._resolve_assignees(workspace_id, checked.assignees, actor)
-            predecessors = await self._checked_predecessors(workspace_id, None, checked.depends_on)
+            member_ids = await self._links.assignee_ids(workspace_id, checked.assignees, actor)
+            predecessors = await self._links.predecessor_ids(workspace_id, None, checked.depends_on)
             created = await self._store.insert_task(
                 task, assignee_ids=member_ids, depends_on=predecessors
             )
@@ -190,7 +165,7 @@ class TaskService:
         """Change the given fields only (``None`` clears ``due``/``schedule``/...)."""
         self._may_change(actor)
         workspace_id = self._workspace_of(actor)
-        raw, given = self._raw(changes, TaskUpdate)
+        raw, given = raw_fields(changes, TaskUpdate)
         now = self._clock.now()
 
         async with self._store.transaction():
@@ -207,21 +182,16 @@ class TaskService:
                 values["due"] = clean_due(raw["due"], timezone)
             spec: ScheduleSpec | None = None
             if "schedule" in given:
-                spec = self._new_schedule(raw["schedule"], timezone, now)
+                spec = new_schedule(raw["schedule"], timezone, now)
                 values["schedule"] = stored_schedule(spec)
             simple = given - set(values) - {"assignees", "depends_on"}
             try:
                 checked = TaskUpdate.model_validate({k: raw[k] for k in simple})
             except ValidationError as exc:
-                raise _invalid_fields(exc) from exc
+                raise invalid_fields(exc) from exc
             for name in simple:
                 value = getattr(checked, name)
-                if value is None and name not in {
-                    "action",
-                    "retry_policy",
-                    "channel_ref",
-                    "thread_ref",
-                }:
+                if value is None and name not in _CLEARABLE:
                     raise InvalidInput(
                         f"The task field {name!r} cannot be empty.",
                         hint="Give it a value, or leave it out to keep the current one.",
@@ -235,27 +205,27 @@ class TaskService:
             }
             member_ids: list[int] | None = None
             if "assignees" in given:
-                member_ids = await self._resolve_assignees(
+                member_ids = await self._links.assignee_ids(
                     workspace_id, list(raw["assignees"] or []), actor
                 )
             predecessors: list[int] | None = None
             if "depends_on" in given:
-                predecessors = await self._checked_predecessors(
+                predecessors = await self._links.predecessor_ids(
                     workspace_id, task_id, list(raw["depends_on"] or [])
                 )
                 if sorted(predecessors) != sorted(current.depends_on):
                     changed["depends_on"] = {"from": current.depends_on, "to": sorted(predecessors)}
             if member_ids is not None:
                 before = list(current.assignees)
-                after = await self._platform_ids(workspace_id, member_ids)
+                after = await self._links.platform_ids(workspace_id, member_ids)
                 if sorted(before) != sorted(after):
                     changed["assignees"] = {"from": before, "to": after}
             if not changed:
                 return current
 
             if "schedule" in changed or "enabled" in changed:
-                schedule = spec if "schedule" in values else self._stored_spec(current.schedule)
-                values["next_fire_at"] = self._next_fire(
+                schedule = spec if "schedule" in values else stored_spec(current.schedule)
+                values["next_fire_at"] = next_fire(
                     schedule,
                     status=current.status,
                     enabled=values.get("enabled", current.enabled),
@@ -359,8 +329,8 @@ class TaskService:
                     "deleted_at": None,
                     "updated_at": now,
                     "last_modified_by": actor.id,
-                    "next_fire_at": self._next_fire(
-                        self._stored_spec(current.schedule),
+                    "next_fire_at": next_fire(
+                        stored_spec(current.schedule),
                         status=status,
                         enabled=current.enabled,
                         now=now,
@@ -399,8 +369,8 @@ class TaskService:
             values: dict[str, Any] = {"status": to, "updated_at": now, "last_modified_by": actor.id}
             for name, set_it in (stamp or {}).items():
                 values[name] = now if set_it else None
-            values["next_fire_at"] = self._next_fire(
-                self._stored_spec(current.schedule), status=to, enabled=current.enabled, now=now
+            values["next_fire_at"] = next_fire(
+                stored_spec(current.schedule), status=to, enabled=current.enabled, now=now
             )
             updated = await self._store.update_task(task_id, values, workspace_id=workspace_id)
             await self._audit_status(actor, task_id, action, current.status, now, to)
@@ -442,106 +412,6 @@ class TaskService:
                 hint=f"Restore it first ('restore #{task_id}') if you want to change it.",
             )
         return task
-
-    def _new_schedule(self, value: object, timezone: str, now: datetime) -> ScheduleSpec | None:
-        spec = clean_schedule(value, timezone)
-        if spec is None:
-            return None
-        spec = anchor_schedule(spec, now)
-        validate(spec, anchor=now)
-        if _has_time_parts(spec) and next_fire_time(spec, now) is None:
-            raise InvalidSchedule(
-                "This schedule never fires after now: its times are all in the past.",
-                hint="Pick a time in the future.",
-            )
-        return spec
-
-    @staticmethod
-    def _stored_spec(data: Mapping[str, Any] | None) -> ScheduleSpec | None:
-        return None if data is None else parse_schedule(data)
-
-    def _next_fire(
-        self, spec: ScheduleSpec | None, *, status: TaskStatus, enabled: bool, now: datetime
-    ) -> datetime | None:
-        """The engine's cursor: set only while the task is live and has time-based fires."""
-        if spec is None or status != TaskStatus.OPEN or not enabled or not _has_time_parts(spec):
-            return None
-        return next_fire_time(spec, now)
-
-    async def _resolve_assignees(
-        self, workspace_id: int, refs: Sequence[object], actor: Member
-    ) -> list[int]:
-        """Member ids for refs as written ("me", "alice", "U024BE7LH", "<@U024BE7LH>").
-
-        Someone not yet known is registered in the workspace, so tasks can be
-        assigned to people before they ever talk to Kairos.
-        """
-        ids: list[int] = []
-        for ref in refs:
-            text = str(ref).strip() if ref is not None else ""
-            if not text:
-                raise InvalidInput(
-                    "One of the assignees is empty.",
-                    hint="Name each person or mention them (@name).",
-                )
-            if text.lower() == ME:
-                assert actor.id is not None
-                ids.append(actor.id)
-                continue
-            found = await self._store.find_member(workspace_id, text)
-            if found is None:
-                mention = text.startswith("<@")
-                user_id = text.strip("<>").lstrip("@").split("|", 1)[0].strip()
-                name = "" if mention or _looks_like_user_id(user_id) else user_id
-                found = await self._store.ensure_member(workspace_id, user_id, display_name=name)
-            assert found.id is not None
-            ids.append(found.id)
-        return list(dict.fromkeys(ids))
-
-    async def _platform_ids(self, workspace_id: int, member_ids: Sequence[int]) -> list[str]:
-        members = await self._store.members_by_ids(workspace_id, member_ids)
-        return sorted(m.platform_user_id for m in members)
-
-    async def _checked_predecessors(
-        self, workspace_id: int, task_id: int | None, refs: Sequence[object]
-    ) -> list[int]:
-        ids = task_numbers(refs)
-        if task_id is not None and task_id in ids:
-            check_no_loop([], task_id, [task_id])
-        missing = sorted(set(ids) - await self._store.existing_task_ids(workspace_id, ids))
-        if len(missing) == 1:
-            raise NotFound(
-                f"Task #{missing[0]} does not exist, so this task cannot depend on it.",
-                hint="List your tasks to see their numbers.",
-            )
-        if missing:
-            numbers = ", ".join(f"#{i}" for i in missing)
-            raise NotFound(
-                f"Tasks {numbers} do not exist, so this task cannot depend on them.",
-                hint="List your tasks to see their numbers.",
-            )
-        if task_id is not None and ids:
-            check_no_loop(await self._store.dependency_edges(workspace_id), task_id, ids)
-        return ids
-
-    @staticmethod
-    def _raw(
-        data: TaskCreate | TaskUpdate | Mapping[str, Any],
-        model: type[TaskCreate] | type[TaskUpdate],
-    ) -> tuple[dict[str, Any], set[str]]:
-        """The fields a caller gave, as a dict, and which ones were given explicitly."""
-        if isinstance(data, TaskCreate | TaskUpdate):
-            given = set(data.model_fields_set)
-            return {name: getattr(data, name) for name in type(data).model_fields}, given
-        if not isinstance(data, Mapping):
-            raise InvalidInput(f"Task data must be a mapping, not {type(data).__name__}.")
-        unknown = sorted(set(data) - set(model.model_fields))
-        if unknown:
-            raise InvalidInput(
-                f"Unknown task field(s): {', '.join(unknown)}.",
-                hint=f"Known fields: {', '.join(sorted(model.model_fields))}.",
-            )
-        return dict(data), set(data)
 
     @staticmethod
     def _may_change(actor: Member) -> None:
