@@ -96,8 +96,7 @@ class SchedulerEngine:
 
     async def rebuild(self) -> int:
         """Load every schedulable task's cursor; returns how many are scheduled."""
-        cursors = await self._store.cursors()
-        self._due = {tid: when.timestamp() for tid, when in cursors}
+        self._due = dict(await self._store.cursor_stamps())
         self._heap = [(ts, tid) for tid, ts in self._due.items()]
         heapq.heapify(self._heap)
         return len(self._heap)
@@ -121,6 +120,15 @@ class SchedulerEngine:
             return
         infos = await self._store.fire_info([task_id])
         self._apply(task_id, infos[0] if infos else None)
+
+    async def tasks_changed(self, task_ids: Sequence[int]) -> None:
+        """``task_changed`` for many tasks with one read (bulk imports)."""
+        busy = [tid for tid in task_ids if tid in self._firing]
+        self._dirty.update(busy)
+        ids = [tid for tid in task_ids if tid not in self._firing]
+        by_id = {i.task_id: i for i in await self._store.fire_info(ids)}
+        for tid in ids:
+            self._apply(tid, by_id.get(tid))
 
     async def run_now(self, task_id: int) -> FiredRun:
         """Start a manual run of the task now (its schedule is untouched)."""

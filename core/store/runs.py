@@ -18,13 +18,13 @@ built for the read APIs.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import SQLModel, col, select
 
@@ -32,6 +32,7 @@ from core.db import Database
 from core.enums import RunStatus, RunTrigger, TaskStatus
 from core.errors import InvalidInput
 from core.models import Run, RunEvent, Task
+from core.store.runs_sql import RawSql
 
 RUNS: sa.Table = SQLModel.metadata.tables["runs"]
 EVENTS: sa.Table = SQLModel.metadata.tables["run_events"]
@@ -139,13 +140,9 @@ class RunStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._dialect = db.engine.dialect.name
+        self._sql = RawSql(db.engine.dialect.name)
 
     # --- firing -----------------------------------------------------------
-
-    def _insert(self) -> Any:
-        module: Any = postgresql if self._dialect == "postgresql" else sqlite
-        return module.insert(RUNS)
 
     async def fire(
         self,
@@ -180,87 +177,97 @@ class RunStore:
         async with self.db.engine.begin() as conn:
             # Start with a write so SQLite takes the write lock up front (waiting on
             # busy_timeout) instead of failing a read-to-write lock upgrade.
-            await self._move_cursors(conn, cursors)
+            moved = await self._move_cursors(conn, cursors)
+            # A fire whose cursor move lost (another engine fired it, or the task was
+            # changed meanwhile) must not insert its runs either.
+            gated = {c.task_id for c in cursors}
+            runs = [r for r in runs if r.task_id not in gated or r.task_id in moved]
             fired = await self._insert_runs(conn, runs, now)
         return fired
 
-    async def _move_cursors(self, conn: AsyncConnection, cursors: Sequence[CursorMove]) -> None:
-        if not cursors:
-            return
-        cursor_type = TASKS.c.next_fire_at.type
-        stmt = (
-            sa.update(TASKS)
-            .where(TASKS.c.id == sa.bindparam("b_id"))
-            .where(TASKS.c.next_fire_at == sa.bindparam("b_expected", type_=cursor_type))
-            .values(next_fire_at=sa.bindparam("b_new", type_=cursor_type))
-        )
-        await conn.execute(
-            stmt,
-            [{"b_id": c.task_id, "b_expected": c.expected, "b_new": c.new} for c in cursors],
-        )
+    async def _move_cursors(
+        self, conn: AsyncConnection, cursors: Sequence[CursorMove]
+    ) -> set[int]:
+        """Compare-and-set the cursors; returns the ids of the tasks that moved."""
+        sql = self._sql
+        moved: set[int] = set()
+        for chunk in _chunks(cursors, sql.rows_per_statement(3)):
+            values, params = sql.values(
+                [(c.task_id, sql.dt(c.expected), sql.dt(c.new)) for c in chunk],
+                ("int", "timestamptz", "timestamptz"),
+            )
+            rows = await sql.run(
+                conn,
+                f"UPDATE tasks SET next_fire_at = v.column3 FROM (VALUES {values}) AS v "
+                "WHERE tasks.id = v.column1 AND tasks.next_fire_at = v.column2 "
+                "RETURNING tasks.id",
+                params,
+            )
+            moved.update(r[0] for r in rows)
+        return moved
 
     async def _insert_runs(
         self, conn: AsyncConnection, runs: Sequence[NewRun], now: datetime
     ) -> list[FiredRun]:
         if not runs:
             return []
-        stmt = (
-            self._insert()
-            .on_conflict_do_nothing(index_elements=["task_id", "scheduled_for", "attempt"])
-            .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt,
-                       RUNS.c.status, RUNS.c.not_before)
-        )
+        sql = self._sql
+        at = sql.dt(now)
         fired: list[FiredRun] = []
-        for chunk in _chunks(runs):
-            rows = [
-                {
-                    "task_id": r.task_id,
-                    "scheduled_for": r.scheduled_for,
-                    "attempt": r.attempt,
-                    "status": (RunStatus.SKIPPED if r.skip_reason else RunStatus.PENDING).value,
-                    "trigger": r.trigger.value,
-                    "not_before": r.not_before or r.scheduled_for,
-                    "created_at": now,
-                    "finished_at": now if r.skip_reason else None,
-                    "error": r.skip_reason,
-                }
-                for r in chunk
-            ]
-            result = await conn.execute(stmt, rows)
-            fired.extend(
-                FiredRun(row[0], row[1], row[2], row[3], RunStatus(row[4]), row[5])
-                for row in result
-            )
-        if fired:
-            reasons = {(r.task_id, r.scheduled_for, r.attempt): r.skip_reason for r in runs}
-            await conn.execute(
-                sa.insert(EVENTS),
+        for chunk in _chunks(runs, sql.rows_per_statement(9)):
+            values, params = sql.values(
                 [
-                    {
-                        "run_id": f.run_id,
-                        "status": f.status.value,
-                        "at": now,
-                        "detail": reasons.get((f.task_id, f.scheduled_for, f.attempt)),
-                    }
-                    for f in fired
+                    (
+                        r.task_id, sql.dt(r.scheduled_for), r.attempt,
+                        (RunStatus.SKIPPED if r.skip_reason else RunStatus.PENDING).value,
+                        r.trigger.value, sql.dt(r.not_before or r.scheduled_for), at,
+                        at if r.skip_reason else None, r.skip_reason,
+                    )
+                    for r in chunk
                 ],
+                ("",) * 9,
             )
+            rows = await sql.run(
+                conn,
+                "INSERT INTO runs (task_id, scheduled_for, attempt, status, trigger, not_before, "
+                f"created_at, finished_at, error) VALUES {values} "
+                "ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING "
+                "RETURNING id, task_id, scheduled_for, attempt, status, not_before",
+                params,
+            )
+            fired.extend(
+                FiredRun(r[0], r[1], _aware(sql.from_db(r[2])), r[3], RunStatus(r[4]),
+                         sql.from_db(r[5]))
+                for r in rows
+            )
+        skipped = [f for f in fired if f.status is RunStatus.SKIPPED]
+        if skipped:
+            # A pending run's creation is its row's created_at; a skipped fire is
+            # also a final transition, so it gets an event with its reason.
+            reasons = {(r.task_id, r.scheduled_for, r.attempt): r.skip_reason for r in runs}
+            await self._events(conn, [
+                (f.run_id, f.status, now, reasons.get((f.task_id, f.scheduled_for, f.attempt)))
+                for f in skipped
+            ])
         return fired
 
-    # --- claiming ---------------------------------------------------------
-
-    def _claim_update(self, worker_id: str, now: datetime, lease: timedelta) -> Any:
-        return (
-            sa.update(RUNS)
-            .values(
-                status=RunStatus.RUNNING.value,
-                lease_owner=worker_id,
-                lease_expires_at=now + lease,
-                started_at=now,
+    async def _events(
+        self,
+        conn: AsyncConnection,
+        events: Sequence[tuple[int, RunStatus, datetime, str | None]],
+    ) -> None:
+        sql = self._sql
+        for chunk in _chunks(events, sql.rows_per_statement(4)):
+            values, params = sql.values(
+                [(rid, st.value, sql.dt(at), _clip(detail)) for rid, st, at, detail in chunk],
+                ("", "", "", ""),
             )
-            .returning(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt,
-                       RUNS.c.trigger)
-        )
+            await sql.run(
+                conn, f"INSERT INTO run_events (run_id, status, at, detail) VALUES {values}",
+                params,
+            )
+
+    # --- claiming ---------------------------------------------------------
 
     async def claim(
         self, worker_id: str, *, limit: int, now: datetime, lease: timedelta
@@ -268,46 +275,52 @@ class RunStore:
         """Lease up to ``limit`` pending runs that are due (``not_before <= now``)."""
         if limit <= 0:
             return []
-        due = (
-            sa.select(RUNS.c.id)
-            .where(RUNS.c.status == RunStatus.PENDING.value, RUNS.c.not_before <= now)
-            .order_by(RUNS.c.not_before, RUNS.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)  # ignored by SQLite, which has one writer
-            .scalar_subquery()
+        sql = self._sql
+        # SKIP LOCKED lets replicas claim side by side on PostgreSQL; SQLite has a
+        # single writer, so the one statement is atomic there as it is.
+        lock = " FOR UPDATE SKIP LOCKED" if sql.pg else ""
+        where = (
+            "id IN (SELECT id FROM runs WHERE status = 'pending' AND not_before <= "
+            f"{sql.mark(4)} ORDER BY not_before, id LIMIT {sql.mark(5)}{lock})"
         )
-        stmt = self._claim_update(worker_id, now, lease).where(
-            RUNS.c.id.in_(due), RUNS.c.status == RunStatus.PENDING.value
-        )
-        return await self._claim(stmt, worker_id, now)
+        params = [worker_id, sql.dt(now + lease), sql.dt(now), sql.dt(now), limit]
+        return await self._claim(where, params, worker_id, now)
 
     async def claim_ids(
         self, worker_id: str, run_ids: Sequence[int], *, now: datetime, lease: timedelta
     ) -> list[ClaimedRun]:
         """Lease the given runs if they are still pending (the engine's direct hand-off)."""
+        sql = self._sql
         claimed: list[ClaimedRun] = []
-        for chunk in _chunks(run_ids, 5000):
-            stmt = self._claim_update(worker_id, now, lease).where(
-                RUNS.c.id.in_(chunk), RUNS.c.status == RunStatus.PENDING.value
-            )
-            claimed.extend(await self._claim(stmt, worker_id, now))
+        for chunk in _chunks(run_ids, sql.rows_per_statement(1) - 10):
+            where = f"id IN ({sql.marks(len(chunk), start=4)})"
+            params = [worker_id, sql.dt(now + lease), sql.dt(now), *chunk]
+            claimed.extend(await self._claim(where, params, worker_id, now))
         return claimed
 
-    async def _claim(self, stmt: Any, worker_id: str, now: datetime) -> list[ClaimedRun]:
+    async def _claim(
+        self, where: str, params: list[Any], worker_id: str, now: datetime
+    ) -> list[ClaimedRun]:
+        sql = self._sql
         async with self.db.engine.begin() as conn:
-            rows = (await conn.execute(stmt)).all()
+            rows = await sql.run(
+                conn,
+                f"UPDATE runs SET status = 'running', lease_owner = {sql.mark(1)}, "
+                f"lease_expires_at = {sql.mark(2)}, started_at = {sql.mark(3)} "
+                f"WHERE {where} AND status = 'pending' "
+                "RETURNING id, task_id, scheduled_for, attempt, trigger",
+                params,
+            )
             claimed = [
-                ClaimedRun(r[0], r[1], r[2], r[3], RunTrigger(r[4]), worker_id) for r in rows
+                ClaimedRun(r[0], r[1], _aware(sql.from_db(r[2])), r[3], RunTrigger(r[4]),
+                           worker_id)
+                for r in rows
             ]
             if claimed:
-                await conn.execute(
-                    sa.insert(EVENTS),
-                    [
-                        {"run_id": c.run_id, "status": RunStatus.RUNNING.value, "at": now,
-                         "detail": f"attempt {c.attempt} on {worker_id}"}
-                        for c in claimed
-                    ],
-                )
+                await self._events(conn, [
+                    (c.run_id, RunStatus.RUNNING, now, f"attempt {c.attempt} on {worker_id}")
+                    for c in claimed
+                ])
         return claimed
 
     async def renew(
@@ -336,35 +349,41 @@ class RunStore:
         """
         if not outcomes:
             return []
+        for o in outcomes:
+            if o.status not in _OUTCOMES:
+                raise InvalidInput(f"A running run cannot end as {o.status.value!r}.")
+        sql = self._sql
+        by_id = {o.run_id: o for o in outcomes}
         retries: list[NewRun] = []
+        events: list[tuple[int, RunStatus, datetime, str | None]] = []
         async with self.db.engine.begin() as conn:
-            events: list[dict[str, Any]] = []
-            for o in outcomes:
-                if o.status not in _OUTCOMES:
-                    raise InvalidInput(f"A running run cannot end as {o.status.value!r}.")
-                row = (
-                    await conn.execute(
-                        sa.update(RUNS)
-                        .where(RUNS.c.id == o.run_id, RUNS.c.status == RunStatus.RUNNING.value,
-                               RUNS.c.lease_owner == o.owner)
-                        .values(status=o.status.value, finished_at=now, output=o.output,
-                                error=o.error, duration_ms=o.duration_ms,
-                                lease_expires_at=None)
-                        .returning(RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt)
-                    )
-                ).first()
-                if row is None:
-                    continue
-                detail = o.error if o.status is not RunStatus.COMPLETED else o.output
-                if o.status is RunStatus.RETRYING and o.retry_at is not None:
-                    detail = f"{o.error or ''} (attempt {row[2] + 1} at {o.retry_at.isoformat()})"
-                    retries.append(
-                        NewRun(row[0], row[1], RunTrigger.RETRY, row[2] + 1, o.retry_at)
-                    )
-                events.append({"run_id": o.run_id, "status": o.status.value, "at": now,
-                               "detail": _clip(detail)})
-            if events:
-                await conn.execute(sa.insert(EVENTS), events)
+            for chunk in _chunks(outcomes, sql.rows_per_statement(6)):
+                values, params = sql.values(
+                    [(o.run_id, o.status.value, o.output, o.error, o.duration_ms, o.owner)
+                     for o in chunk],
+                    ("int", "text", "text", "text", "int", "text"),
+                    start=2,
+                )
+                rows = await sql.run(
+                    conn,
+                    f"UPDATE runs SET status = v.column2, finished_at = {sql.mark(1)}, "
+                    "output = v.column3, error = v.column4, duration_ms = v.column5, "
+                    f"lease_expires_at = NULL FROM (VALUES {values}) AS v "
+                    "WHERE runs.id = v.column1 AND runs.status = 'running' "
+                    "AND runs.lease_owner = v.column6 "
+                    "RETURNING runs.id, runs.task_id, runs.scheduled_for, runs.attempt",
+                    [sql.dt(now), *params],
+                )
+                for run_id, task_id, scheduled_raw, attempt in rows:
+                    o = by_id[run_id]
+                    detail = o.error if o.status is not RunStatus.COMPLETED else o.output
+                    if o.status is RunStatus.RETRYING and o.retry_at is not None:
+                        detail = (f"{o.error or ''} (attempt {attempt + 1} at "
+                                  f"{o.retry_at.isoformat()})")
+                        retries.append(NewRun(task_id, _aware(sql.from_db(scheduled_raw)),
+                                              RunTrigger.RETRY, attempt + 1, o.retry_at))
+                    events.append((run_id, o.status, now, detail))
+            await self._events(conn, events)
             fired = await self._insert_runs(conn, retries, now)
         return fired
 
@@ -412,26 +431,45 @@ class RunStore:
 
     async def cursors(self) -> list[tuple[int, datetime]]:
         """``(task_id, next_fire_at)`` of every schedulable task with a cursor."""
+        return [(tid, datetime.fromtimestamp(ts, UTC)) for tid, ts in await self.cursor_stamps()]
+
+    async def cursor_stamps(self) -> list[tuple[int, float]]:
+        """Like ``cursors`` but POSIX timestamps: the engine's rebuild of 100k tasks."""
+        sql = self._sql
         async with self.db.engine.connect() as conn:
-            result = await conn.execute(
-                sa.select(TASKS.c.id, TASKS.c.next_fire_at).where(
-                    _schedulable(), TASKS.c.next_fire_at.is_not(None)
-                )
+            rows = await sql.run(
+                conn,
+                "SELECT id, next_fire_at FROM tasks WHERE enabled = "
+                f"{sql.mark(1)} AND status = 'open' AND deleted_at IS NULL "
+                "AND next_fire_at IS NOT NULL",
+                [True],
             )
-            return [(r[0], r[1]) for r in result]
+        if sql.pg:
+            return [(r[0], r[1].timestamp()) for r in rows]
+        parse = datetime.fromisoformat
+        return [(r[0], parse(r[1]).replace(tzinfo=UTC).timestamp()) for r in rows]
 
     async def fire_info(self, task_ids: Sequence[int]) -> list[FireInfo]:
         """The scheduling columns of the given tasks (missing tasks are absent)."""
+        sql = self._sql
         out: list[FireInfo] = []
         async with self.db.engine.connect() as conn:
-            for chunk in _chunks(task_ids, 5000):
-                result = await conn.execute(
-                    sa.select(TASKS.c.id, TASKS.c.schedule, TASKS.c.next_fire_at,
-                              _schedulable().label("ok"), TASKS.c.misfire_policy,
-                              TASKS.c.misfire_grace_seconds)
-                    .where(TASKS.c.id.in_(chunk))
+            for chunk in _chunks(task_ids, sql.rows_per_statement(1)):
+                rows = await sql.run(
+                    conn,
+                    "SELECT id, schedule, next_fire_at, enabled, status, deleted_at, "
+                    "misfire_policy, misfire_grace_seconds FROM tasks "
+                    f"WHERE id IN ({sql.marks(len(chunk))})",
+                    chunk,
                 )
-                out.extend(FireInfo(r[0], r[1], r[2], bool(r[3]), r[4], r[5]) for r in result)
+                out.extend(
+                    FireInfo(
+                        r[0], _json(r[1]), sql.from_db(r[2]),
+                        bool(r[3]) and r[4] == TaskStatus.OPEN.value and r[5] is None,
+                        r[6], r[7],
+                    )
+                    for r in rows
+                )
         return out
 
     async def event_tasks(self, needle: str) -> list[tuple[int, dict[str, Any]]]:
@@ -488,6 +526,18 @@ class RunStore:
         async with self.db.sessions() as session:
             stmt = select(RunEvent).where(RunEvent.run_id == run_id).order_by(col(RunEvent.id))
             return list((await session.execute(stmt)).scalars())
+
+
+def _aware(value: datetime | None) -> datetime:
+    assert value is not None, "a NOT NULL datetime column returned NULL"
+    return value
+
+
+def _json(value: Any) -> dict[str, Any] | None:
+    if value is None or isinstance(value, dict):
+        return value
+    loaded = json.loads(value)
+    return loaded if isinstance(loaded, dict) else None
 
 
 def _clip(text: str | None, limit: int = 4000) -> str | None:

@@ -51,7 +51,7 @@ async def test_retry_attempts_and_spacing(database: Database, workspace_id: int)
     assert all(r.error == f"RuntimeError: task {tid} exploded" for r in runs)
     assert [c[2] for c in executor.calls] == [1, 2, 3]
     events = await RunStore(database).events_for(runs[0].id or 0)
-    assert [e.status for e in events] == ["pending", "running", "retrying"]
+    assert [e.status for e in events] == ["running", "retrying"]
     assert "attempt 2" in (events[-1].detail or "")
 
 

@@ -77,7 +77,7 @@ async def test_claim_lease_and_outcomes(database: Database, workspace_id: int) -
         (1, RunStatus.RETRYING, "boom"),
     ]
     events = await store.events_for(fired.run_id)
-    assert [e.status for e in events] == [RunStatus.PENDING, RunStatus.RUNNING, RunStatus.RETRYING]
+    assert [e.status for e in events] == [RunStatus.RUNNING, RunStatus.RETRYING]
 
 
 async def test_concurrent_claims_never_share_a_run(database: Database, workspace_id: int) -> None:

@@ -1,0 +1,69 @@
+"""``kairos bench scheduler``: measure the scheduler core (and APScheduler 3 next to it).
+
+The work lives in ``core.scheduler.bench``; this module only parses options and
+prints. Heavy imports happen inside the command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import platform
+import sys
+
+import typer
+
+bench_app = typer.Typer(help="Benchmarks that print figures (never pass/fail).",
+                        no_args_is_help=True)
+
+_LABELS = {
+    "tasks": ("scheduled tasks", ""),
+    "add_rate": ("add rate (TaskService.create)", "tasks/s"),
+    "heap_bytes_per_task": ("engine memory per task", "bytes"),
+    "startup_100k_s": ("startup (rebuild from DB)", "s"),
+    "burst_1000_p99_ms": ("burst 1,000: p99 lateness", "ms"),
+    "burst_1000_max_ms": ("burst 1,000: max lateness", "ms"),
+    "burst_10000_p99_ms": ("burst 10,000: p99 lateness", "ms"),
+    "burst_10000_max_ms": ("burst 10,000: max lateness", "ms"),
+    "runs_per_sec": ("durable no-op runs", "runs/s"),
+    "apscheduler_burst_1000_p99_ms": ("APScheduler burst 1,000: p99", "ms"),
+    "apscheduler_burst_1000_max_ms": ("APScheduler burst 1,000: max", "ms"),
+    "apscheduler_burst_10000_p99_ms": ("APScheduler burst 10,000: p99", "ms"),
+    "apscheduler_burst_10000_max_ms": ("APScheduler burst 10,000: max", "ms"),
+}
+
+
+@bench_app.command("scheduler")
+def scheduler(
+    tasks: int = typer.Option(100_000, "--tasks", min=1000, help="Tasks kept scheduled."),
+    add_sample: int = typer.Option(3000, "--add-sample", min=100,
+                                   help="How many of them go through TaskService.create."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    apscheduler: bool = typer.Option(True, "--apscheduler/--no-apscheduler",
+                                     help="Also measure APScheduler 3 in the same run."),
+) -> None:
+    """Engine add rate, memory, startup, burst lateness and durable run rate on SQLite."""
+    from core.scheduler.bench import run_scheduler_bench
+
+    def progress(message: str) -> None:
+        if not as_json:
+            typer.echo(message, err=True)
+
+    figures = asyncio.run(
+        run_scheduler_bench(tasks=tasks, add_sample=add_sample, apscheduler=apscheduler,
+                            progress=progress)
+    )
+    figures["python"] = platform.python_version()  # type: ignore[assignment]
+    if as_json:
+        json.dump(figures, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    for key, value in figures.items():
+        label, unit = _LABELS.get(key, (key, ""))
+        typer.echo(f"{label:<36} {value:>12,} {unit}" if isinstance(value, int | float)
+                   else f"{label:<36} {value:>12}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``kairos bench`` to the CLI."""
+    app.add_typer(bench_app, name="bench")
