@@ -48,6 +48,9 @@ class FakeSlack:
     #: OAuth code → (team id, bot token) that oauth.v2.access hands out.
     oauth_codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
+    #: Socket Mode: open connections, and what clients sent back (envelope acks).
+    sockets: list[web.WebSocketResponse] = field(default_factory=list)
+    socket_acks: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     attempts: Counter[str] = field(default_factory=Counter)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
@@ -59,6 +62,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
+        app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -78,7 +82,28 @@ class FakeSlack:
     def response_url(self, name: str = "r1") -> str:
         return f"{self.url}/response/{name}"
 
+    async def push(self, envelope: dict[str, Any]) -> None:
+        """Deliver a Socket Mode envelope to the connected client."""
+        await self.sockets[-1].send_json(envelope)
+
     # --- handlers --------------------------------------------------------------
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.sockets.append(ws)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "debug_info": {"host": "fake-slack"},
+                            "connection_info": {"app_id": "A0001"}})
+        async for message in ws:
+            if message.type == web.WSMsgType.TEXT:
+                self.socket_acks.append(json.loads(message.data))
+        return ws
+
+    def _apps_connections_open(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        if not (token or "").startswith("xapp-"):
+            return {"ok": False, "error": "not_allowed_token_type"}
+        return {"ok": True, "url": self.url.replace("http://", "ws://") + "/socket"}
 
     async def _body(self, request: web.Request) -> dict[str, Any]:
         body: dict[str, Any] = dict(request.query)
