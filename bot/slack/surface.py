@@ -99,12 +99,12 @@ class SlackSurface:
         self._socket = AsyncSocketModeHandler(
             self.app, self._app_token, web_client=self._socket_client
         )
-        await self._socket.connect_async()
+        await self._socket.connect_async()  # type: ignore[no-untyped-call]
         log.info("Slack Socket Mode connected")
 
     async def stop(self) -> None:
         if self._socket is not None:
-            await self._socket.close_async()
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
 
 

@@ -44,8 +44,8 @@ def schedule_data(parsed: ParsedSchedule) -> dict[str, Any]:
     if parsed.cron:
         return {"kind": "cron", "cron": parsed.cron, "timezone": parsed.timezone}
     data: dict[str, Any] = {"kind": "rrule", "rrule": parsed.rrule, "timezone": parsed.timezone}
-    if getattr(parsed, "dtstart", None) is not None:
-        data["dtstart"] = parsed.dtstart  # type: ignore[attr-defined]
+    if parsed.dtstart is not None:
+        data["dtstart"] = parsed.dtstart
     return data
 
 
