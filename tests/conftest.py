@@ -61,8 +61,8 @@ T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 
-def _postgres_reachable() -> bool:
-    url = make_url(PG_ADMIN_DSN)
+def _postgres_reachable(dsn: str = PG_ADMIN_DSN) -> bool:
+    url = make_url(dsn)
     try:
         with socket.create_connection((url.host or "127.0.0.1", url.port or 5432), timeout=2):
             return True
@@ -70,11 +70,11 @@ def _postgres_reachable() -> bool:
         return False
 
 
-def require_postgres() -> None:
+def require_postgres(dsn: str = PG_ADMIN_DSN) -> None:
     """Skip (locally) or fail (under ``CI``) when PostgreSQL is not reachable."""
-    if _postgres_reachable():
+    if _postgres_reachable(dsn):
         return
-    reason = f"PostgreSQL is not reachable at {make_url(PG_ADMIN_DSN).render_as_string()}"
+    reason = f"PostgreSQL is not reachable at {make_url(dsn).render_as_string()}"
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; CI must run the PostgreSQL tests.", pytrace=False)
     pytest.skip(reason)

@@ -297,16 +297,8 @@ class TaskService:
             current = await self._store.get_task(task_id, workspace_id=workspace_id)
             if current.status == TaskStatus.DELETED:
                 return current
-            updated = await self._store.update_task(
-                task_id,
-                {
-                    "status": TaskStatus.DELETED,
-                    "deleted_at": now,
-                    "next_fire_at": None,
-                    "updated_at": now,
-                    "last_modified_by": actor.id,
-                },
-                workspace_id=workspace_id,
+            updated = await self._store.soft_delete_task(
+                task_id, at=now, workspace_id=workspace_id, actor_id=actor.id
             )
             await self._audit_status(actor, task_id, "task.deleted", current.status, now)
         await self._tell(task_id)
@@ -322,21 +314,15 @@ class TaskService:
             if current.status != TaskStatus.DELETED:
                 return current
             status = await self._status_before_delete(current)
-            updated = await self._store.update_task(
+            updated = await self._store.restore_task(
                 task_id,
-                {
-                    "status": status,
-                    "deleted_at": None,
-                    "updated_at": now,
-                    "last_modified_by": actor.id,
-                    "next_fire_at": next_fire(
-                        stored_spec(current.schedule),
-                        status=status,
-                        enabled=current.enabled,
-                        now=now,
-                    ),
-                },
+                status=status,
+                at=now,
+                next_fire_at=next_fire(
+                    stored_spec(current.schedule), status=status, enabled=current.enabled, now=now
+                ),
                 workspace_id=workspace_id,
+                actor_id=actor.id,
             )
             await self._audit_status(actor, task_id, "task.restored", current.status, now, status)
         await self._tell(task_id)

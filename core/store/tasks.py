@@ -94,6 +94,40 @@ class TaskStore(StoreBase):
                 await self._replace_dependencies(session, task_id, depends_on)
             return (await self._public(session, [task]))[0]
 
+    async def soft_delete_task(
+        self,
+        task_id: int,
+        *,
+        at: datetime,
+        workspace_id: int | None = None,
+        actor_id: int | None = None,
+    ) -> TaskPublic:
+        """Mark deleted (recoverable): it leaves lists and the engine's schedule."""
+        return await self.update_task(
+            task_id,
+            {"status": TaskStatus.DELETED, "deleted_at": at, "next_fire_at": None,
+             "updated_at": at, "last_modified_by": actor_id},
+            workspace_id=workspace_id,
+        )  # fmt: skip
+
+    async def restore_task(
+        self,
+        task_id: int,
+        *,
+        status: TaskStatus,
+        at: datetime,
+        next_fire_at: datetime | None = None,
+        workspace_id: int | None = None,
+        actor_id: int | None = None,
+    ) -> TaskPublic:
+        """Undo ``soft_delete_task``, back to ``status`` with the given cursor."""
+        return await self.update_task(
+            task_id,
+            {"status": status, "deleted_at": None, "next_fire_at": next_fire_at,
+             "updated_at": at, "last_modified_by": actor_id},
+            workspace_id=workspace_id,
+        )  # fmt: skip
+
     async def existing_task_ids(self, workspace_id: int, ids: Iterable[int]) -> set[int]:
         """Which of ``ids`` are live (not deleted) tasks of this workspace."""
         wanted = set(ids)

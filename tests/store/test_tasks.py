@@ -195,3 +195,23 @@ async def test_scheduled_tasks_and_cursor(store: SqlStore, workspace: Workspace)
     assert (await store.get_task(b.id)).next_fire_at == later
     assert await store.set_next_fire_at(b.id, None)
     assert [t.id for t in await store.scheduled_tasks()] == [a.id]
+
+
+async def test_soft_delete_and_restore(
+    store: SqlStore, workspace: Workspace, member: Member
+) -> None:
+    fire = T0 + timedelta(hours=1)
+    task = await store.insert_task(_task(workspace, "t", next_fire_at=fire))
+    gone = await store.soft_delete_task(
+        task.id, at=T0, workspace_id=workspace.id, actor_id=member.id
+    )
+    assert (gone.status, gone.deleted_at, gone.next_fire_at) == (TaskStatus.DELETED, T0, None)
+    assert gone.last_modified_by == member.id
+    assert await _titles(store, workspace) == []
+    assert await store.scheduled_tasks() == []
+    back = await store.restore_task(task.id, status=TaskStatus.OPEN, at=T0, next_fire_at=fire)
+    assert (back.status, back.deleted_at, back.next_fire_at) == (TaskStatus.OPEN, None, fire)
+    assert await _titles(store, workspace) == ["t"]
+    other = await store.ensure_workspace(workspace.platform, "T-other")
+    with pytest.raises(NotFound):
+        await store.soft_delete_task(task.id, at=T0, workspace_id=other.id)
