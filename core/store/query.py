@@ -28,6 +28,9 @@ class TaskQuery(BaseModel):
     overdue_at: AwareDatetime | None = None
     #: Case-insensitive substring of the title or the description.
     text: str | None = None
+    #: The chat thread / channel a task's card lives in (exact match).
+    thread_ref: str | None = None
+    channel_ref: str | None = None
     #: The chat thread a task's card lives in (thread replies act on that task).
     thread_ref: str | None = None
     include_deleted: bool = False

@@ -215,3 +215,12 @@ async def test_soft_delete_and_restore(
     other = await store.ensure_workspace(workspace.platform, "T-other")
     with pytest.raises(NotFound):
         await store.soft_delete_task(task.id, at=T0, workspace_id=other.id)
+
+
+async def test_query_by_thread_and_channel(store: SqlStore, workspace: Workspace) -> None:
+    await store.insert_task(_task(workspace, "a", channel_ref="C1", thread_ref="1700.1"))
+    await store.insert_task(_task(workspace, "b", channel_ref="C1", thread_ref="1700.2"))
+    await store.insert_task(_task(workspace, "c", channel_ref="C2"))
+    assert await _titles(store, workspace, thread_ref="1700.2") == ["b"]
+    assert await _titles(store, workspace, channel_ref="C1") == ["a", "b"]
+    assert await _titles(store, workspace, thread_ref="nope") == []
