@@ -77,6 +77,21 @@ async def downgrade(url: str, revision: str) -> None:
     await _run(url, _with_connection, command.downgrade, revision)
 
 
+async def autogenerate(url: str, message: str, *, rev_id: str) -> None:
+    """Write ``versions/<rev_id>_<message>.py`` from the models' changes (a developer tool).
+
+    ``url`` must be a database at the current head; review the generated script
+    (SQLite batch mode, server defaults, data moves) before committing it.
+    """
+
+    def run(connection: Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.revision(config, message=message, autogenerate=True, rev_id=rev_id)
+
+    await _run(url, run)
+
+
 def head_revision() -> str | None:
     """The newest revision shipped with this version of Kairos."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
