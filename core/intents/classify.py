@@ -102,8 +102,14 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SNOOZE, 0.9
     if _is_complete(lead, nxt, wordset, joined):
         return IntentKind.COMPLETE_TASK, 0.9
-    if lead in _DELETE_LEADS and not any(t.kind is Kind.USER for t in toks):
+    if (lead in _DELETE_LEADS and not any(t.kind is Kind.USER for t in toks)) or any(
+        p in joined for p in (" don't remind ", " do not remind ", " no more reminders ",
+                              " stop reminding ", " dont remind ")
+    ):
         return IntentKind.DELETE_TASK, 0.9
+    if (lead == "add" and toks[lead_at + 1:lead_at + 2] and toks[lead_at + 1].kind is Kind.USER \
+            and " to task " in joined) or (lead == "add" and " to #" in joined):
+        return IntentKind.UPDATE_TASK, 0.8
     strong_remind = lead in ("remind", "reminder", "remember") or " remind " in joined or (
         " let me forget " in joined) or (" reminder " in joined and lead in _SETTERS)
     if strong_remind or (lead in _REMIND_LEADS and (cues.strong_schedule or cues.when)):
@@ -119,10 +125,13 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.CREATE_TASK, 0.9
     if lead in _RERUN_LEADS and not cues.strong_schedule and not cues.action:
         return IntentKind.RUN_TASK, 0.85
-    if (wordset & _HISTORY_WORDS or " last run" in joined or (
+    if (wordset & _HISTORY_WORDS or " last run" in joined or " how long " in joined or (
         lead in ("when", "did", "has", "how") and " run" in joined
     )) and not cues.strong_schedule:
         return IntentKind.SHOW_HISTORY, 0.85
+    if any(p in joined for p in (" did the team ", " did we ", " got done ", " team do ",
+                                 " we ship", " we accomplish")) and not cues.strong_schedule:
+        return IntentKind.REPORT, 0.8
     if (wordset & _REPORT_WORDS) and not cues.strong_schedule and (
         lead not in _UPDATE_LEADS - {"give"}
     ):
@@ -137,7 +146,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.RUN_TASK, 0.85
     if cues.action:
         return IntentKind.SCHEDULE_JOB, 0.7
-    if cues.mention_first or " by " in joined or " due " in joined:
+    if cues.mention_first or " by " in joined or " due " in joined or (
+        lead == "ask" and any(t.kind is Kind.USER for t in toks)
+    ):
         return IntentKind.CREATE_TASK, 0.7
     if (cues.strong_schedule or cues.when) and lead not in _QUESTION:
         return IntentKind.CREATE_REMINDER, 0.6
@@ -159,7 +170,9 @@ def _is_help(lead: str, joined: str, count: int) -> bool:
 def _is_complete(lead: str, nxt: str, wordset: set[str], joined: str) -> bool:
     if lead in ("check", "tick") and nxt != "off":
         return False
-    if lead in _COMPLETE_LEADS:
+    if lead in _COMPLETE_LEADS or lead == "resolve" or " that's done " in joined or (
+        " all done " in joined
+    ):
         return True
     if lead == "mark" and wordset & _DONE_WORDS:
         return True
@@ -173,6 +186,7 @@ def _is_list(lead: str, wordset: set[str], joined: str) -> bool:
     if lead in ("list", "ls", "agenda") or lead in _LIST_WORDS:
         return True
     phrases = (" working on ", " on my plate ", " my tasks ", " do i have ", " have i got ",
+               " do we have ", " have we got ",
                " up to ", " busy with ", " what's next ", " what's left ", " is left ",
                " should i do ", " should i work on ")
     if any(p in joined for p in phrases):

@@ -70,6 +70,38 @@ def take_mentions(toks: list[Token], *, me_words: bool = True) -> list[str]:
     return names
 
 
+_NOT_RECIPIENTS = frozenset({
+    "me", "us", "you", "everyone", "everybody", "all", "team", "the", "folks", "people",
+    "again", "myself", "him", "her", "them", "it", "this", "that", "to", "about", "of", "a",
+    "an", "later", "please", "channel", "here", "in", "on", "at", "my", "our", "and", "we",
+    "i", "whoever", "someone", "anyone", "then", "also", "so"})
+
+
+def take_bare_recipients(toks: list[Token], verb_at: int) -> list[str]:
+    """"remind bob to …", "nudge alice and carol about …": names written without @."""
+    names: list[int] = []
+    j = verb_at + 1
+    while j < len(toks):
+        tok = toks[j]
+        if tok.used:
+            j += 1
+            continue
+        if tok.kind is Kind.WORD and tok.norm not in _NOT_RECIPIENTS and tok.text.isalpha():
+            names.append(j)
+            j += 1
+            while j < len(toks) and toks[j].used:
+                j += 1
+            if norm_at(toks, j) in ("and", ",", "&"):
+                j += 1
+                continue
+        break
+    if not names or norm_at(toks, j) not in ("to", "about", "that", "re", "regarding"):
+        return []
+    for k in range(names[0], names[-1] + 1):
+        toks[k].used = toks[k].used or toks[k].norm in ("and", ",", "&") or k in names
+    return [toks[k].text for k in names]
+
+
 def take_priority(toks: list[Token], *, plain_levels: bool = False) -> Priority | None:
     """``urgent``, ``high priority``, ``priority: low``, ``asap`` → a level name.
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from core.intents.bounds import scan_bounds
 from core.intents.lexicon import MONTHS, RRULE_DAYS
-from core.intents.times import match_piece
 from core.intents.tokens import Token
 from core.intents.when import When
 from core.intents.words import (
@@ -70,9 +70,25 @@ def scan_recurrence(toks: list[Token]) -> Recurrence | None:
             i += 1
         if found is not None:
             break
+    if found is not None and not found.weak:
+        _absorb_adverb(toks, found)
     if found is not None:
-        _scan_bounds(toks, found)
+        scan_bounds(toks, found)
     return found
+
+
+def _absorb_adverb(toks: list[Token], rec: Recurrence) -> None:
+    # "weekly on Fridays", "biweekly on Tuesdays": the adverb repeats (or sharpens) the rule.
+    for i, tok in enumerate(toks):
+        if tok.used or tok.norm not in _ADVERBS:
+            continue
+        adverb = Recurrence(weak=True)
+        if _match_weak(toks, i, adverb) is None or adverb.adjective:
+            continue
+        if adverb.freq == rec.freq:
+            rec.interval = max(rec.interval, adverb.interval)
+            tok.used = True
+        return
 
 
 def _match_strong(toks: list[Token], i: int, rec: Recurrence) -> int | None:
@@ -247,61 +263,17 @@ def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *,
     if n == -1 and word != "day":
         return None
     if 1 <= n <= 31 or n == -1:
+        monthdays = [n]
+        while norm_at(toks, k) in ("and", ",", "&") and read_ordinal(toks, k + 1) is not None:
+            more = read_ordinal(toks, k + 1)
+            assert more is not None
+            monthdays.append(more[0])
+            k = more[1]
         end = _month_tail(toks, k)
         if end is not None:
-            rec.freq, rec.bymonthday = "MONTHLY", [n]
+            rec.freq, rec.bymonthday = "MONTHLY", monthdays
             return end
         if every and norm_at(toks, k) == "of" and norm_at(toks, k + 1) in MONTHS and n > 0:
             rec.freq, rec.bymonth, rec.bymonthday = "YEARLY", [MONTHS[norm_at(toks, k + 1)]], [n]
             return k + 2
     return None
-
-
-def _scan_bounds(toks: list[Token], rec: Recurrence) -> None:
-    i = 0
-    while i < len(toks):
-        word = norm_at(toks, i)
-        end: int | None = None
-        if word in ("until", "ending", "up"):
-            j = i + 2 if word == "up" and norm_at(toks, i + 1) == "to" else i + 1
-            if word == "up" and j == i + 1:
-                i += 1
-                continue
-            bound = When()
-            end = match_piece(toks, j, bound)
-            if end is not None:
-                rec.until = bound
-        elif word in ("starting", "from", "beginning", "effective"):
-            j = i + 2 if norm_at(toks, i + 1) in ("on", "from") else i + 1
-            bound = When()
-            end = match_piece(toks, j, bound)
-            if end is not None:
-                rec.starting = bound
-        elif word == "for":
-            end = _for_span(toks, i + 1, rec)
-        else:
-            number = read_number(toks, i)
-            if number is not None and norm_at(toks, number[1]) == "times" and number[0] >= 1:
-                rec.count, end = int(number[0]), number[1] + 1
-        if end is not None:
-            for tok in toks[i:end]:
-                tok.used = True
-            i = end
-        else:
-            i += 1
-
-
-def _for_span(toks: list[Token], j: int, rec: Recurrence) -> int | None:
-    if norm_at(toks, j) == "the" and norm_at(toks, j + 1) == "next":
-        j += 2
-    number = read_number(toks, j)
-    if number is None:
-        return None
-    if norm_at(toks, number[1]) == "times":
-        rec.count = int(number[0])
-        return number[1] + 1
-    unit = read_unit(toks, number[1])
-    if unit is None:
-        return None
-    rec.for_span = (unit[0], number[0] * unit[1])
-    return unit[2]

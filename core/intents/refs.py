@@ -18,11 +18,13 @@ _DROP: dict[IntentKind, frozenset[str]] = {
     IntentKind.COMPLETE_TASK: frozenset({
         "done", "finished", "finish", "completed", "complete", "mark", "marked", "as",
         "with", "is", "are", "it's", "closed", "close", "resolved", "fixed", "shipped", "did",
-        "tick", "check", "off", "✅", "✔", "have", "i've", "we've", "set", "to", "that's"}),
+        "tick", "check", "off", "✅", "✔", "have", "i've", "we've", "set", "to", "that's",
+        "resolve", "all"}),
     IntentKind.DELETE_TASK: frozenset({
         "cancel", "delete", "remove", "drop", "kill", "unschedule", "trash", "discard", "nuke",
         "forget", "stop", "scrap", "abort", "archive", "clear", "del", "rm", "about",
-        "reminding", "me", "us", "sending"}),
+        "reminding", "me", "us", "sending", "don't", "dont", "do", "not", "remind",
+        "anymore", "any", "more", "reminders", "no", "needed", "longer"}),
     IntentKind.RUN_TASK: frozenset({
         "run", "trigger", "execute", "rerun", "retry", "kick", "off", "fire", "launch",
         "start", "exec", "redo", "manually", "once", "more", "time", "one"}),
@@ -39,9 +41,10 @@ _DROP: dict[IntentKind, frozenset[str]] = {
         "move", "push", "reschedule", "delay", "postpone", "change", "rename", "assign",
         "reassign", "give", "make", "set", "bump", "prioritize", "deprioritize", "update",
         "edit", "shift", "hand", "transfer", "raise", "lower", "extend", "unassign", "mark",
-        "over", "back", "as", "retitle"}),
+        "over", "back", "as", "retitle", "add"}),
     IntentKind.SNOOZE: frozenset({"snooze", "later", "postpone", "remind", "me", "again",
-                                  "for", "delay", "ask", "not", "now"}),
+                                  "for", "delay", "ask", "not", "now", "more", "please",
+                                  "another", "extra", "ok", "okay", "in", "then"}),
 }
 _HISTORY_KEEP_ARTICLE = frozenset({"the", "my", "our"})
 _FIELD_NOUNS = frozenset({"priority", "deadline", "due", "title", "name", "assignee", "owner",

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from core.intents.actions import ai_prompt, take_action, take_event
 from core.intents.classify import Cues, classify, lead_index
 from core.intents.entities import (
+    take_bare_recipients,
     take_channel,
     take_dependencies,
     take_mentions,
@@ -24,11 +25,12 @@ from core.intents.model import Intent, IntentKind
 from core.intents.recurrence import Recurrence, scan_recurrence
 from core.intents.refs import list_people, rename_title, take_bare_assignee, task_ref
 from core.intents.resolve import resolve
+from core.intents.signals import bare_time_reply, schedulable, score, take_shift
 from core.intents.specs import Built, event, once, recurring
 from core.intents.times import add_duration, scan_when
 from core.intents.title import leftover, reminder_title, render, task_title, trim
 from core.intents.tokens import Kind, Token, normalise_text, tokenize
-from core.intents.when import DateKind, When
+from core.intents.when import When
 from core.intents.words import norm_at, read_duration
 from core.schedule import check_timezone
 
@@ -39,34 +41,14 @@ DEFAULT_SNOOZE = timedelta(hours=1)
 _REMIND_VERBS = frozenset({"remind", "ping", "nudge", "alert", "notify", "tell", "poke",
                            "reminder", "remember", "dm", "message", "warn", "wake", "set"})
 _TASK_VERBS = frozenset({"add", "create", "new", "todo", "track", "log", "note", "open",
-                         "file", "make", "please"})
+                         "file", "make", "please", "ask", "get"})
+#: Words that may pad a bare time or duration sent as a reply ("10 more minutes please").
 _AI_CUES = frozenset({"summarize", "summarise", "digest", "analyze", "analyse", "draft",
                       "generate", "translate", "triage", "report", "recap", "summary"})
 _EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "on", "after"})
 _REF_INTENTS = frozenset({IntentKind.COMPLETE_TASK, IntentKind.DELETE_TASK,
                           IntentKind.RUN_TASK, IntentKind.SHOW_HISTORY,
                           IntentKind.UPDATE_TASK, IntentKind.SNOOZE})
-
-
-def _take_shift(toks: list[Token]) -> None:
-    """Consume "by two days" in "delay it by two days" (a shift of an unknown date)."""
-    for i, tok in enumerate(toks):
-        if tok.norm == "by" and not tok.used:
-            duration = read_duration(toks, i + 1)
-            if duration is not None:
-                for used in toks[i:duration[2]]:
-                    used.used = True
-                return
-
-
-def _future(when: When) -> bool:
-    """A time that can schedule something ("today" alone only qualifies a question)."""
-    if when.empty:
-        return False
-    date = when.date
-    bare_today = date is not None and date.kind is DateKind.OFFSET and date.value == 0
-    return not (bare_today and when.time is None and when.part_of_day is None
-                and not when.has_delta)
 
 
 class RuleParser:
@@ -112,13 +94,16 @@ class _Reading:
             event_name = take_event(toks, self.text)
         cues = Cues(
             strong_schedule=(rec is not None and not rec.weak) or event_name is not None,
-            when=_future(when),
+            when=schedulable(when),
             deadline=when.deadline,
             action=action is not None,
             ai_verb=any(t.norm in _AI_CUES and not t.used for t in toks),
             mention_first=bool(toks) and toks[0].kind is Kind.USER,
         )
         kind, confidence = classify(toks, cues)
+        if rec is None and event_name is None and bare_time_reply(toks, when):
+            kind, confidence = IntentKind.SNOOZE, 0.8
+            before_action = [tok.used for tok in toks]
         if kind is not IntentKind.SCHEDULE_JOB:
             for tok, used in zip(toks, before_action, strict=True):
                 tok.used = used
@@ -155,7 +140,7 @@ class _Reading:
             for tok in action_toks:
                 tok.used = True
             result.action = action or ai_prompt(toks, self.text)
-        self._score(result)
+        score(result, self.toks)
         return result
 
     # --- schedules ------------------------------------------------------------------
@@ -201,6 +186,11 @@ class _Reading:
         if verb_at is not None and norm_at(toks, verb_at + 1) in ("me", "us", "myself"):
             toks[verb_at + 1].used = True
             people.insert(0, "me")
+        elif verb_at is not None and not people:
+            people = take_bare_recipients(toks, verb_at)
+        for i in when.deadline_words:
+            if toks[i].norm == "due":  # "the rent is due on the 1st" keeps its "due"
+                toks[i].used = False
         if not people and result.channel is None:
             people = ["me"]  # a reminder with no one named is for the speaker
         result.assignees = people
@@ -261,7 +251,7 @@ class _Reading:
         toks = self.toks
         kind = result.intent
         if kind is IntentKind.UPDATE_TASK:
-            _take_shift(toks)
+            take_shift(toks)
             self._due(result, when)
             result.priority = take_priority(toks, plain_levels=True)
             people = take_mentions(toks, me_words=True)
@@ -273,20 +263,3 @@ class _Reading:
         result.task_ref = task_ref(toks, self.text, kind)
 
     # --- confidence -----------------------------------------------------------------
-
-    def _score(self, result: Intent) -> None:
-        needs_title = result.intent in (IntentKind.CREATE_REMINDER, IntentKind.CREATE_TASK)
-        if needs_title and not result.title:
-            result.confidence = min(result.confidence, 0.5)
-        if result.intent is IntentKind.CREATE_REMINDER and result.schedule is None:
-            result.confidence = min(result.confidence, 0.5)
-            result.clarification = result.clarification or "When should I remind you?"
-        if result.clarification:
-            result.confidence = min(result.confidence, 0.6)
-        words = [t for t in self.toks if t.kind is Kind.WORD]
-        if words:
-            unread = sum(1 for t in words if not t.used) / len(words)
-            if result.intent in (IntentKind.UNKNOWN, IntentKind.HELP, IntentKind.LIST_TASKS,
-                                 IntentKind.REPORT):
-                unread = 0.0
-            result.confidence = round(max(0.05, result.confidence - 0.1 * unread), 2)

@@ -18,10 +18,10 @@ _RECIPIENTS = frozenset({"me", "us", "you", "everyone", "everybody", "all", "tea
 _LINKS = frozenset({"to", "about", "that", "of", "re", "regarding", "on", "for", ":", "-",
                     "—", "abt", "re:", ","})
 _EDGE_GLUE = frozenset({"to", "about", "that", "and", ",", ".", ":", ";", "-", "—",
-                        "please", "pls", "then", "due", "!", "?", "(", ")", "the", "a", "an",
-                        "is", "it's", "'s", "&"})
-#: Prepositions dropped only at the start ("on Friday" eaten, "check in" kept at the end).
-_LEAD_ONLY_GLUE = frozenset({"at", "on", "by", "for", "in", "with"})
+                        "please", "pls", "then", "!", "?", "(", ")", "the", "a", "an", "&"})
+#: Dropped only at the start ("on Friday" eaten, "check in" / "the rent is due" kept).
+_LEAD_ONLY_GLUE = frozenset({"at", "on", "by", "for", "in", "with", "due", "is", "it's",
+                             "'s"})
 _LEAD_GLUE_KEEP = frozenset({"the", "a", "an"})
 _TASK_NOUNS = frozenset({"task", "todo", "ticket", "item", "issue", "card", "reminder",
                          "to-do", "action"})
@@ -155,7 +155,8 @@ def as_ref(toks: list[Token], idx: list[int], text: str) -> str:
     idx = trim(toks, idx)
     numbers = [toks[i] for i in idx if toks[i].kind in (Kind.REF, Kind.NUM)]
     rest = [toks[i].norm for i in idx if toks[i].kind not in (Kind.REF, Kind.NUM)]
-    if len(numbers) == 1 and all(w in ("task", "job", "reminder", "number", "no", "id", "#")
+    if len(numbers) == 1 and all(w in ("task", "job", "reminder", "number", "no", "id", "#",
+                                       "to", "of", "on", "for", "from")
                                  for w in rest):
         return numbers[0].value
     words = render(toks, idx, text)

@@ -91,6 +91,9 @@ _PRE = (
     (re.compile(r"\b2nite\b", re.IGNORECASE), "tonight"),
     (re.compile(r"\b2day\b", re.IGNORECASE), "today"),
     (re.compile(r"\bevery ?day\b", re.IGNORECASE), "every day"),
+    # "mon-fri" would be one hyphenated word; the weekday grammar wants three tokens.
+    (re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)([a-z]{0,6})-(mon|tue|wed|thu|fri|sat|sun)",
+                re.IGNORECASE), r"\1\2 - \3"),
 )
 
 

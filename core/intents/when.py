@@ -59,6 +59,7 @@ class When:
     has_delta: bool = False
     zone: str | None = None
     deadline: bool = False  # said with "by", "due", "before"
+    deadline_words: list[int] = field(default_factory=list)  # where those words are
     clarification: str | None = None
     pieces: int = 0
     extra_dates: list[DatePart] = field(default_factory=list)

@@ -153,7 +153,8 @@ def read_weekday_list(toks: list[Token], i: int) -> tuple[list[int], int] | None
     days, j = [first[0]], first[1]
     while True:
         k = j
-        while norm_at(toks, k) in (",", "and", "&", "/", "or", "+"):
+        is_range = norm_at(toks, k) in ("-", "to", "until", "–")
+        while norm_at(toks, k) in (",", "and", "&", "/", "or", "+", "-", "to", "until", "–"):
             k += 1
         if k == j:
             break
@@ -161,7 +162,10 @@ def read_weekday_list(toks: list[Token], i: int) -> tuple[list[int], int] | None
         day = weekday_of(word, context=True) if word else None
         if day is None:
             break
-        if day not in days:
+        if is_range:  # "Monday to Friday", "mon-fri"
+            span = range(days[-1] + 1, day + 1) if day > days[-1] else range(0)
+            days.extend(d for d in span if d not in days)
+        elif day not in days:
             days.append(day)
         j = k + 1
     return days, j

@@ -1,0 +1,68 @@
+"""The limits of a recurrence: "until Friday", "for 4 weeks", "5 times", "starting Monday".
+
+Read anywhere in the message once a recurrence has been found, into its
+``until`` / ``for_span`` / ``count`` / ``starting`` fields.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from core.intents.times import match_piece
+from core.intents.tokens import Token
+from core.intents.when import When
+from core.intents.words import norm_at, read_number, read_unit
+
+if TYPE_CHECKING:
+    from core.intents.recurrence import Recurrence
+
+
+def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
+    """Read the bounds of ``rec`` from ``toks``, marking their words used."""
+    i = 0
+    while i < len(toks):
+        word = norm_at(toks, i)
+        end: int | None = None
+        if word in ("until", "ending", "up"):
+            j = i + 2 if word == "up" and norm_at(toks, i + 1) == "to" else i + 1
+            if word == "up" and j == i + 1:
+                i += 1
+                continue
+            bound = When()
+            end = match_piece(toks, j, bound)
+            if end is not None:
+                rec.until = bound
+        elif word in ("starting", "from", "beginning", "effective"):
+            j = i + 2 if norm_at(toks, i + 1) in ("on", "from") else i + 1
+            bound = When()
+            end = match_piece(toks, j, bound)
+            if end is not None:
+                rec.starting = bound
+        elif word == "for":
+            end = _for_span(toks, i + 1, rec)
+        else:
+            number = read_number(toks, i)
+            if number is not None and norm_at(toks, number[1]) == "times" and number[0] >= 1:
+                rec.count, end = int(number[0]), number[1] + 1
+        if end is not None:
+            for tok in toks[i:end]:
+                tok.used = True
+            i = end
+        else:
+            i += 1
+
+
+def _for_span(toks: list[Token], j: int, rec: Recurrence) -> int | None:
+    if norm_at(toks, j) == "the" and norm_at(toks, j + 1) == "next":
+        j += 2
+    number = read_number(toks, j)
+    if number is None:
+        return None
+    if norm_at(toks, number[1]) == "times":
+        rec.count = int(number[0])
+        return number[1] + 1
+    unit = read_unit(toks, number[1])
+    if unit is None:
+        return None
+    rec.for_span = (unit[0], number[0] * unit[1])
+    return unit[2]

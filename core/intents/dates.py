@@ -1,0 +1,211 @@
+"""Dates in a message: "tomorrow", "next Friday", "in 3 days", "Dec 3", "end of month".
+
+Each matcher reads one phrase at ``i`` into a ``When`` (symbolically: the
+calendar is applied later by ``core.intents.resolve``) and returns where it ends.
+"""
+
+from __future__ import annotations
+
+from core.intents.lexicon import MONTHS
+from core.intents.tokens import Kind, Token
+from core.intents.when import DateKind, DatePart, When
+from core.intents.words import norm_at, read_duration, read_ordinal, read_weekday
+
+DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night"})
+_AFTER_ORD_OK = frozenset(
+    {"", ",", ".", "!", "?", "at", "to", "and", "about", "that", "for", "in", "by", "from",
+     "of", "please", "-", ":", ";", "so", "with"}
+)
+
+
+def set_date(when: When, part: DatePart) -> None:
+    """Record a date; the first one named wins, later ones are kept aside."""
+    if when.date is None:
+        when.date = part
+    else:
+        when.extra_dates.append(part)
+
+
+
+
+def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    word = norm_at(toks, i)
+    if word == "in" or word == "within":
+        duration = read_duration(toks, i + 1)
+        if duration is None:
+            return None
+        add_duration(when, duration)
+        return duration[2]
+    duration = read_duration(toks, i)
+    if duration is not None and prep == "":
+        end = duration[2]
+        if norm_at(toks, end) == "from" and norm_at(toks, end + 1) in ("now", "today"):
+            add_duration(when, duration)
+            return end + 2
+        if norm_at(toks, end) in ("later", "hence"):
+            add_duration(when, duration)
+            return end + 1
+    return None
+
+
+def add_duration(when: When, duration: tuple[str, float, int]) -> None:
+    """Add a ``read_duration`` result to the offset of ``when``."""
+    kind, amount, _ = duration
+    when.has_delta = True
+    if kind == "s":
+        when.delta_seconds += amount
+    elif kind == "d":
+        when.delta_days += amount / 86400
+    elif kind == "mo":
+        when.delta_months += int(amount)
+    else:
+        when.delta_months += int(amount) * 12
+
+
+def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    word = norm_at(toks, i)
+    if word in ("today", "tomorrow"):
+        set_date(when, DatePart(DateKind.OFFSET, 0 if word == "today" else 1))
+        return i + 1
+    if word in ("the", "day") and norm_at(toks, i + (1 if word == "the" else 0)) == "day":
+        k = i + (2 if word == "the" else 1)
+        if norm_at(toks, k) == "after" and norm_at(toks, k + 1) == "tomorrow":
+            set_date(when, DatePart(DateKind.OFFSET, 2))
+            return k + 2
+        return None
+    if word == "overmorrow":
+        set_date(when, DatePart(DateKind.OFFSET, 2))
+        return i + 1
+    mode = ""
+    j = i
+    if word in ("next", "coming"):
+        mode, j = "next" if word == "next" else "near", i + 1
+    elif prep == "this" or word == "this":
+        mode, j = "near", i + (1 if word == "this" else 0)
+        if norm_at(toks, j) == "coming":
+            j += 1
+    elif word == "the" and norm_at(toks, i + 1) == "weekend":
+        set_date(when, DatePart(DateKind.WEEKEND))
+        return i + 2
+    target = norm_at(toks, j)
+    if mode == "near" and target in DAY_PARTS:
+        set_date(when, DatePart(DateKind.OFFSET, 0))
+        when.part_of_day = target
+        return j + 1
+    if mode == "next" and target in ("week", "month", "year", "weekend"):
+        kinds = {"week": DateKind.NEXT_WEEK, "month": DateKind.NEXT_MONTH,
+                 "year": DateKind.NEXT_YEAR}
+        if target == "weekend":
+            set_date(when, DatePart(DateKind.WEEKEND, 7))
+        else:
+            set_date(when, DatePart(kinds[target]))
+        return j + 1
+    if target == "weekend" and (mode == "near" or prep in ("on", "at", "by", "over")):
+        set_date(when, DatePart(DateKind.WEEKEND))
+        return j + 1
+    weekday = read_weekday(toks, j)
+    if weekday is None or (toks[j].norm.endswith("s") and not mode):
+        return None
+    day, end = weekday
+    if norm_at(toks, end) == "next" and norm_at(toks, end + 1) == "week":
+        mode, end = "next", end + 2
+    elif norm_at(toks, end) == "this" and norm_at(toks, end + 1) == "week":
+        end += 2
+    kind = DateKind.NEXT_WEEKDAY if mode == "next" else DateKind.WEEKDAY
+    set_date(when, DatePart(kind, day))
+    return end
+
+
+def match_end_of(toks: list[Token], i: int, when: When) -> int | None:
+    j = i + 2
+    if norm_at(toks, j) in ("the", "this"):
+        j += 1
+    target = norm_at(toks, j)
+    if target in ("day", "business", "today"):
+        when.part_of_day = "eod"
+        return j + 1
+    parts = {"week": DateKind.END_OF_WEEK, "month": DateKind.END_OF_MONTH,
+             "year": DateKind.END_OF_YEAR}
+    if target in parts:
+        set_date(when, DatePart(parts[target]))
+        return j + 1
+    return None
+
+
+
+
+def match_calendar(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    word = norm_at(toks, i)
+    if not word:
+        return None
+    tok = toks[i]
+    if word in ("eow", "eom"):
+        kind = DateKind.END_OF_WEEK if word == "eow" else DateKind.END_OF_MONTH
+        set_date(when, DatePart(kind))
+        return i + 1
+    if tok.kind is Kind.DATE:
+        year, month, mday = (int(x) for x in tok.value.split("-"))
+        set_date(when, DatePart(DateKind.CALENDAR, month=month, day=mday, year=year))
+        return i + 1
+    if word in MONTHS:
+        after = _day_number(toks, i + 1)
+        if after is None:
+            return None
+        return _year_suffix(toks, after[1], when, MONTHS[word], after[0])
+    j = i + 1 if word == "the" else i
+    day = _day_number(toks, j)
+    if day is None:
+        return None
+    k = day[1] + 1 if norm_at(toks, day[1]) == "of" else day[1]
+    if norm_at(toks, k) in MONTHS:
+        return _year_suffix(toks, k + 1, when, MONTHS[norm_at(toks, k)], day[0])
+    if tok.kind is Kind.NUM and norm_at(toks, i + 1) == "/":
+        return _match_slash(toks, i, when)
+    if word == "the" and toks[j].kind is not Kind.NUM and norm_at(toks, k) in _AFTER_ORD_OK:
+        if norm_at(toks, k) == "of":
+            return None  # "the 2nd of the month" is recurrence, read elsewhere
+        set_date(when, DatePart(DateKind.MONTHDAY, day=day[0]))
+        return k
+    return None
+
+
+def _day_number(toks: list[Token], i: int) -> tuple[int, int] | None:
+    tok = toks[i] if 0 <= i < len(toks) else None
+    if tok is None or tok.used:
+        return None
+    if tok.kind is Kind.NUM and tok.value.isdigit() and 1 <= int(tok.value) <= 31:
+        return int(tok.value), i + 1
+    ordinal = read_ordinal(toks, i)
+    if ordinal is not None and 1 <= ordinal[0] <= 31:
+        return ordinal
+    return None
+
+
+def _year_suffix(toks: list[Token], j: int, when: When, month: int, day: int) -> int:
+    k = j + 1 if norm_at(toks, j) == "," else j
+    year = 0
+    tok = toks[k] if k < len(toks) else None
+    if tok is not None and not tok.used and tok.kind is Kind.NUM and len(tok.value) == 4:
+        year, j = int(tok.value), k + 1
+    set_date(when, DatePart(DateKind.CALENDAR, month=month, day=day, year=year))
+    return j
+
+
+def _match_slash(toks: list[Token], i: int, when: When) -> int | None:
+    # 3/12 is December 3rd in Europe and March 12th in the US: only unambiguous forms
+    # are read; the rest asks back.
+    first = toks[i].value
+    second_tok = toks[i + 2] if i + 2 < len(toks) else None
+    if second_tok is None or second_tok.kind is not Kind.NUM or not second_tok.value.isdigit():
+        return None
+    a, b = int(first) if first.isdigit() else 0, int(second_tok.value)
+    if not (1 <= a <= 31 and 1 <= b <= 31) or (a > 12 and b > 12):
+        return None
+    if a <= 12 and b <= 12 and a != b:
+        when.clarification = (
+            f"Is {a}/{b} the {a} of month {b} or month {a}, day {b}? Please write the month name."
+        )
+        return i + 3
+    month, day = (a, b) if a <= 12 else (b, a)
+    set_date(when, DatePart(DateKind.CALENDAR, month=month, day=day))
+    return i + 3

@@ -1,0 +1,174 @@
+"""Clock times in a message: "at 5", "17:30", "half past 3", "noon", "9am PST".
+
+Each matcher reads one phrase at ``i`` into a ``When`` and returns where it ends
+(or ``None``); ``core.intents.times`` decides where to try them.
+"""
+
+from __future__ import annotations
+
+from core.intents.dates import match_end_of, set_date
+from core.intents.lexicon import CITY_ZONES, ZONES
+from core.intents.tokens import Kind, Token
+from core.intents.when import DateKind, DatePart, TimeOfDay, When
+from core.intents.words import norm_at, read_number
+
+DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night"})
+
+
+
+def _bare_hour(hour: int) -> int:
+    # PARSING.md: 7–11 morning, 12 noon, 1–6 afternoon; 0 and 13–23 as written.
+    return hour + 12 if 1 <= hour <= 6 else hour
+
+
+def _ampm(hour: int, word: str) -> int | None:
+    if not 1 <= hour <= 12:
+        return None
+    if word == "am":
+        return 0 if hour == 12 else hour
+    return 12 if hour == 12 else hour + 12
+
+
+def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    word = norm_at(toks, i)
+    if not word:
+        return None
+    tok = toks[i]
+    nxt = norm_at(toks, i + 1)
+    time: TimeOfDay | None = None
+    j = i + 1
+    if tok.kind is Kind.CLOCK:
+        hour, minute = (int(x) for x in tok.value.split(":")[:2])
+        if nxt in ("am", "pm"):
+            converted = _ampm(hour, nxt)
+            if converted is None:
+                return None
+            hour, j = converted, j + 1
+        if hour > 24 or minute > 59:
+            return None
+        time = TimeOfDay(hour % 24 if hour < 24 else 24, minute)
+    elif tok.kind is Kind.NUM and tok.num is not None and float(tok.num).is_integer():
+        value = int(tok.num)
+        if nxt in ("am", "pm"):
+            converted = _ampm(value, nxt)
+            if converted is None:
+                return None
+            time, j = TimeOfDay(converted, 0), i + 2
+        elif nxt == "oclock" and 1 <= value <= 12:
+            time, j = TimeOfDay(_bare_hour(value), 0, bare=True), i + 2
+        elif prep in ("at", "@", "around", "by", "before", "until") and 0 <= value <= 23:
+            if read_duration_unit_follows(toks, i + 1):
+                return None
+            time = TimeOfDay(_bare_hour(value), 0, bare=True)
+    elif tok.kind is Kind.NUM and prep in ("at", "@") and len(tok.value.partition(".")[2]) == 2:
+        hour, minute = (int(x) for x in tok.value.split("."))
+        if hour <= 23 and minute <= 59:
+            time = TimeOfDay(hour, minute)
+    elif word in ("half", "quarter") or (tok.kind is Kind.NUM and nxt in ("past", "to")):
+        return _match_past_to(toks, i, when)
+    elif word in ("noon", "midnight", "eod", "tonight") or (word == "lunch" and prep):
+        when.part_of_day = word
+        if word == "tonight":
+            set_date(when, DatePart(DateKind.OFFSET, 0))
+        return _match_zone(toks, i + 1, when)
+    elif word in DAY_PARTS and (prep or _after_time_word(toks, i)):
+        when.part_of_day = word
+        return i + 1
+    elif word == "end" and norm_at(toks, i + 1) == "of":
+        return match_end_of(toks, i, when)
+    elif word == "in" and norm_at(toks, i + 1) == "the" and norm_at(toks, i + 2) in DAY_PARTS:
+        when.part_of_day = norm_at(toks, i + 2)
+        return i + 3
+    if time is None:
+        return None
+    when.time = time
+    return _match_zone(toks, _day_part_suffix(toks, j, when), when)
+
+
+def read_duration_unit_follows(toks: list[Token], j: int) -> bool:
+    """True for "at 5 minutes…" style text, which is not a clock time."""
+    return norm_at(toks, j) in ("minutes", "minute", "hours", "hour", "days", "percent", "%")
+
+
+def _after_time_word(toks: list[Token], i: int) -> bool:
+    # "tomorrow morning", "friday evening": a part of day right after a used date word.
+    return i > 0 and toks[i - 1].used and toks[i - 1].kind is Kind.WORD
+
+
+def _day_part_suffix(toks: list[Token], j: int, when: When) -> int:
+    # "at 8 in the evening", "at 7 tonight", "9 at night"
+    if norm_at(toks, j) == "in" and norm_at(toks, j + 1) == "the" and (
+        norm_at(toks, j + 2) in DAY_PARTS
+    ):
+        when.part_of_day = norm_at(toks, j + 2)
+        return j + 3
+    if norm_at(toks, j) == "at" and norm_at(toks, j + 1) == "night":
+        when.part_of_day = "night"
+        return j + 2
+    if norm_at(toks, j) == "tonight":
+        when.part_of_day = "tonight"
+        set_date(when, DatePart(DateKind.OFFSET, 0))
+        return j + 1
+    return j
+
+
+def _match_past_to(toks: list[Token], i: int, when: When) -> int | None:
+    word = norm_at(toks, i)
+    if word == "half":
+        minutes, j = 30, i + 1
+    elif word == "quarter":
+        minutes, j = 15, i + 1
+    else:
+        number = read_number(toks, i)
+        if number is None or not 0 < number[0] < 60:
+            return None
+        minutes, j = int(number[0]), number[1]
+        if norm_at(toks, j) in ("minutes", "minute", "mins", "min"):
+            j += 1
+    direction = norm_at(toks, j)
+    hour_tok = toks[j + 1] if j + 1 < len(toks) else None
+    if direction not in ("past", "after", "to") or hour_tok is None or hour_tok.used:
+        return None
+    hour_num = read_number(toks, j + 1)
+    if hour_num is None or not 1 <= hour_num[0] <= 12 or not float(hour_num[0]).is_integer():
+        return None
+    hour = _bare_hour(int(hour_num[0]))
+    end = hour_num[1]
+    if norm_at(toks, end) in ("am", "pm"):
+        hour = _ampm(int(hour_num[0]), norm_at(toks, end)) or hour
+        end += 1
+    if direction == "to":
+        hour, minute = (hour - 1) % 24, 60 - minutes
+    else:
+        minute = minutes
+    when.time = TimeOfDay(hour, minute)
+    return _match_zone(toks, _day_part_suffix(toks, end, when), when)
+
+
+def _match_zone(toks: list[Token], j: int, when: When) -> int:
+    word = norm_at(toks, j)
+    if not word:
+        return j
+    tok = toks[j]
+    if tok.kind is Kind.PATH and "/" in tok.value and tok.value[0].isupper():
+        when.zone = tok.value
+        return j + 1
+    if word in ("utc", "gmt") and norm_at(toks, j + 1) in ("+", "-"):
+        number = toks[j + 2] if j + 2 < len(toks) else None
+        if number is not None and number.kind is Kind.NUM and number.value.isdigit():
+            hours = int(number.value)
+            if hours <= 14:
+                sign = "-" if norm_at(toks, j + 1) == "+" else "+"  # Etc/ signs are inverted
+                when.zone = "UTC" if hours == 0 else f"Etc/GMT{sign}{hours}"
+                return j + 3
+    if word in ZONES and (word not in ("pacific", "eastern", "central", "mountain")
+                          or norm_at(toks, j + 1) == "time"):
+        when.zone = ZONES[word]
+        return j + 2 if norm_at(toks, j + 1) == "time" else j + 1
+    start = j + 1 if word == "in" else j
+    for width in (2, 1):
+        name = " ".join(norm_at(toks, k) for k in range(start, start + width))
+        if name in CITY_ZONES and norm_at(toks, start + width) == "time":
+            when.zone = CITY_ZONES[name]
+            return start + width + 1
+    return j
