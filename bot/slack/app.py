@@ -8,6 +8,7 @@ id, the bot's own and other bots' messages and edits/joins are ignored.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -67,6 +68,7 @@ class Listeners:
         clients: Clients,
         clock: Clock,
         default_timezone: str,
+        work_limit: int = 8,
     ) -> None:
         self.conversation = conversation
         self.adapter = adapter
@@ -77,6 +79,11 @@ class Listeners:
         self.clients = clients
         self.clock = clock
         self.default_timezone = default_timezone
+        # Work after the ack runs a few at a time: a burst of commands then
+        # queues cheaply instead of starving the acks of later requests (and
+        # the database of connections). Opening a modal is never queued: its
+        # trigger_id expires 3 s after the click.
+        self._work = asyncio.Semaphore(work_limit)
 
     def register(self, app: AsyncApp) -> None:
         app.middleware(self.drop_retries)
@@ -130,13 +137,14 @@ class Listeners:
         self, ack: Ack, body: Payload, client: AsyncWebClient, respond: Any
     ) -> None:
         await ack()
-        tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
-        inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
-        replies = await self._run(inbound, self.conversation.handle(inbound))
-        # Words answer only the caller (a slash command is typed "in private");
-        # what others need to see goes out as task cards.
-        await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
-                                                   respond=respond, private=True))
+        async with self._work:
+            tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
+            inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
+            replies = await self._run(inbound, self.conversation.handle(inbound))
+            # Words answer only the caller (a slash command is typed "in private");
+            # what others need to see goes out as task cards.
+            await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
+                                                       respond=respond, private=True))
 
     async def on_message(self, event: Payload, body: Payload, client: AsyncWebClient,
                          context: Mapping[str, Any]) -> None:
@@ -163,15 +171,16 @@ class Listeners:
     async def _converse(self, event: Payload, body: Payload, client: AsyncWebClient,
                         context: Mapping[str, Any]) -> None:
         team = str(event.get("team") or team_of(body))
-        tz, name = await self._person(client, team, str(event["user"]))
-        inbound = message_to_inbound(
-            event, team_id=team, bot_user_id=context.get("bot_user_id"),
-            user_timezone=tz, user_name=name,
-        )
-        if not inbound.text:
-            return
-        replies = await self._run(inbound, self.conversation.handle(inbound))
-        await self.adapter.deliver(replies, Origin(client=client, inbound=inbound))
+        async with self._work:
+            tz, name = await self._person(client, team, str(event["user"]))
+            inbound = message_to_inbound(
+                event, team_id=team, bot_user_id=context.get("bot_user_id"),
+                user_timezone=tz, user_name=name,
+            )
+            if not inbound.text:
+                return
+            replies = await self._run(inbound, self.conversation.handle(inbound))
+            await self.adapter.deliver(replies, Origin(client=client, inbound=inbound))
 
     # --- buttons, modal, shortcut ----------------------------------------------
 
@@ -184,16 +193,18 @@ class Listeners:
         if press.action == contract.ACTION_EDIT:
             await self._open_edit(client, body, press.inbound, press.value)
             return
-        replies = await self._run(
-            press.inbound,
-            self.conversation.press(press.inbound, action=press.action, value=press.value),
-        )
-        origin = Origin(client=client, inbound=press.inbound,
-                        respond=None if press.on_home else respond, private=True,
-                        pressed_ts=None if press.on_home else press.message_ts)
-        await self.adapter.deliver([r for r in replies if not press.on_home or r.task_id], origin)
-        if press.on_home:
-            await self.publish_home(client, press.inbound)
+        async with self._work:
+            replies = await self._run(
+                press.inbound,
+                self.conversation.press(press.inbound, action=press.action, value=press.value),
+            )
+            origin = Origin(client=client, inbound=press.inbound,
+                            respond=None if press.on_home else respond, private=True,
+                            pressed_ts=None if press.on_home else press.message_ts)
+            await self.adapter.deliver([r for r in replies if not press.on_home or r.task_id],
+                                       origin)
+            if press.on_home:
+                await self.publish_home(client, press.inbound)
 
     async def _open_edit(self, client: AsyncWebClient, body: Payload, inbound: Inbound,
                          value: str) -> None:
@@ -236,9 +247,10 @@ class Listeners:
             await ack(**errors_response(errors))
             return
         await ack()
-        replies = await self._run(inbound, self.forms.save(inbound, form))
-        await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
-                                                   private=form.task_id is not None))
+        async with self._work:
+            replies = await self._run(inbound, self.forms.save(inbound, form))
+            await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
+                                                       private=form.task_id is not None))
 
     # --- App Home and lifecycle ------------------------------------------------
 
