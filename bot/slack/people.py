@@ -51,8 +51,10 @@ class Profiles:
         clock: Clock,
         ttl: timedelta = timedelta(hours=6),
         max_entries: int = 10_000,
+        default_timezone: str = "UTC",
     ) -> None:
         self._registry = registry
+        self._default_tz = default_timezone
         self._clock = clock
         self._ttl = ttl
         self._max = max_entries
@@ -91,7 +93,9 @@ class Profiles:
     async def _register(self, team_id: str, user_id: str, profile: Profile) -> None:
         if self._registry is None:
             return
-        workspace = await self._registry.ensure_workspace(Platform.SLACK, team_id)
+        workspace = await self._registry.ensure_workspace(
+            Platform.SLACK, team_id, default_timezone=self._default_tz
+        )
         await self._registry.ensure_member(
             int(workspace.id), user_id, display_name=profile.name, timezone=profile.timezone
         )

@@ -28,9 +28,12 @@ from bot.slack.forms import TaskForms
 from bot.slack.home import HomeSource
 from bot.slack.installation import SqlInstallationStore, SqlOAuthStateStore
 from bot.slack.people import MemberRegistry, Profiles
+from bot.slack.taskforms import ServiceTaskForms, StoreHome
 from core.errors import NotConfigured
-from core.ports import Clock, Conversation
+from core.ports import Clock, Conversation, IntentParser
+from core.services.tasks import TaskService
 from core.store.chat import ChatStateStore
+from core.store.runs import RunStore
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,9 @@ def build_slack(
     conversation: Conversation,
     store: Any,
     clock: Clock,
+    tasks: TaskService | None = None,
+    parser: IntentParser | None = None,
+    runs: RunStore | None = None,
     forms: TaskForms | None = None,
     home: HomeSource | None = None,
     chat_state: ChatStateStore | None = None,
@@ -121,9 +127,13 @@ def build_slack(
     """Wire the Slack surface from ``settings``.
 
     ``store`` is the ``SqlStore`` (tasks, workspaces, members); ``chat_state``
-    defaults to a ``ChatStateStore`` on the same database. Single-workspace mode
-    when ``KAIROS_SLACK_BOT_TOKEN`` is set, else OAuth with
-    ``KAIROS_SLACK_CLIENT_ID``/``_SECRET``; Socket Mode when
+    defaults to a ``ChatStateStore`` on the same database. With ``tasks`` (the
+    ``TaskService``) and ``parser`` the Edit modal and the message shortcut work
+    (``ServiceTaskForms``); with ``runs`` (the ``RunStore``) the App Home shows
+    tasks, reminders and runs (``StoreHome``). ``forms``/``home`` override those.
+
+    Single-workspace mode when ``KAIROS_SLACK_BOT_TOKEN`` is set, else OAuth
+    with ``KAIROS_SLACK_CLIENT_ID``/``_SECRET``; Socket Mode when
     ``KAIROS_SLACK_APP_TOKEN`` is set, HTTP (``routes()``) otherwise.
     """
     if not slack_configured(settings):
@@ -151,7 +161,12 @@ def build_slack(
         )
     clients = Clients(base_url=base_url, token=token, installations=installations, clock=clock)
     registry: MemberRegistry | None = store if hasattr(store, "ensure_member") else None
-    profiles = Profiles(registry=registry, clock=clock)
+    profiles = Profiles(registry=registry, clock=clock,
+                        default_timezone=settings.default_timezone)
+    if forms is None and tasks is not None and parser is not None:
+        forms = ServiceTaskForms(service=tasks, store=store, parser=parser, clock=clock)
+    if home is None and runs is not None:
+        home = StoreHome(store=store, runs=runs, clock=clock)
     reader: TaskReader = store
     adapter = SlackAdapter(clients=clients, store=reader, clock=clock)
     listeners = Listeners(

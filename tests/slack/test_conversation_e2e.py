@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from core.enums import Platform, TaskStatus
+from core.intents.rules import RuleParser
 from core.store import SqlStore, TaskQuery
 
 from .conftest import eventually
@@ -107,7 +108,9 @@ async def kairos_app(slack_settings, clock) -> AsyncIterator[Any]:
 
 @pytest.fixture
 async def chat(fake, make_surface, kairos_app, clock) -> Chat:
-    surface, kairos = await make_surface(kairos_app.conversation, store=kairos_app.store)
+    surface, kairos = await make_surface(
+        kairos_app.conversation, store=kairos_app.store, tasks=kairos_app.tasks,
+        parser=RuleParser(), runs=kairos_app.runs)
     kairos_app.add_chat(Platform.SLACK, surface.adapter)
     return Chat(kairos, fake, kairos_app.store, clock)
 
@@ -264,3 +267,33 @@ async def test_a_reminder_fires_into_the_right_place(chat, fake, clock, kairos_a
     ids = [e["action_id"].split("#")[0] for b in reminder.blocks() if b["type"] == "actions"
            for e in b["elements"]]
     assert "task.done" in ids and "task.snooze" in ids
+
+
+async def test_app_home_after_chatting(chat, fake) -> None:
+    await chat.command("remind me to stretch in 2 hours")
+    await chat.command("remind me to file taxes tomorrow at 10am")
+    await eventually(lambda: len(fake.of("chat.postMessage")) == 2)
+    await chat.kairos.event(load("app_home_opened.json"))
+    publish = (await eventually(lambda: fake.of("views.publish")))[0]
+    text = json.dumps(publish.view())
+    assert "stretch" in text and "file taxes" in text
+    assert publish.view()["type"] == "home"
+
+
+async def test_edit_from_a_card_through_the_whole_app(chat, fake) -> None:
+    await chat.command("remind me to stretch in 2 hours")
+    [task] = await eventually(chat.tasks)
+    ts = (await chat.carded(task.id)).thread_ref
+    await chat.press("task.edit#5", str(task.id), message_ts=ts)
+    view = (await eventually(lambda: fake.of("views.open")))[0].view()
+    blocks = {b["block_id"]: b for b in view["blocks"]}
+    assert blocks["title"]["element"]["initial_value"] == "stretch"
+    submission = load("view_submission.json")
+    submission["view"] |= {"private_metadata": view["private_metadata"]}
+    submission["view"]["state"]["values"]["due"]["value"]["value"] = (
+        blocks["due"]["element"].get("initial_value"))
+    submission["view"]["state"]["values"]["title"]["value"]["value"] = "stretch properly"
+    response = await chat.kairos.interact(submission)
+    assert response.status_code == 200
+    await eventually(lambda: fake.of("chat.update"))
+    assert (await chat.store.get_task(task.id)).title == "stretch properly"

@@ -104,3 +104,10 @@ async def test_tokens_never_reach_logs_or_replies(fake, make_surface, caplog) ->
     await surface.adapter.send(Reply(text="hi", channel_ref="C0001"))
     assert BOT_TOKEN not in caplog.text
     assert all(BOT_TOKEN not in json.dumps(c.body) for c in fake.calls)
+
+
+async def test_url_verification_challenge_is_answered(fake, make_surface) -> None:
+    _, kairos = await make_surface(RecordingConversation())
+    response = await kairos.event({"token": "x", "challenge": "c-123",
+                                   "type": "url_verification"})
+    assert response.status_code == 200 and response.json() == {"challenge": "c-123"}
