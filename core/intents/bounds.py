@@ -40,6 +40,13 @@ def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
                 rec.starting = bound
         elif word == "for":
             end = _for_span(toks, i + 1, rec)
+        elif word in ("except", "excluding", "but") and rec.freq == "DAILY" and (
+            rec.interval == 1 and norm_at(toks, i + 1 + (word == "but")) in ("weekends",
+                                                                             "weekend")
+        ):
+            # "every day except weekends" is every weekday
+            rec.freq, rec.byday = "WEEKLY", ["MO", "TU", "WE", "TH", "FR"]
+            end = i + 2 + (word == "but")
         else:
             number = read_number(toks, i)
             if number is not None and norm_at(toks, number[1]) == "times" and number[0] >= 1:

@@ -33,6 +33,7 @@ _RUN_LEADS = frozenset({"run", "trigger", "execute", "rerun", "retry", "kick", "
                         "launch", "start", "exec", "redo"})
 #: Verbs that can only mean "run it now", even next to history words ("retry the failed import").
 _RERUN_LEADS = frozenset({"retry", "rerun", "trigger", "execute", "kick", "redo"})
+_NOT_RUN_OBJECTS = frozenset({"history", "log", "logs", "stats", "statistics", "a", "me"})
 _UPDATE_LEADS = frozenset({"move", "push", "reschedule", "delay", "change", "rename", "assign",
                            "reassign", "give", "make", "set", "bump", "prioritize",
                            "deprioritize", "update", "edit", "shift", "hand", "transfer",
@@ -123,7 +124,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9
-    if lead in _RERUN_LEADS and not cues.strong_schedule and not cues.action:
+    if (lead in _RERUN_LEADS or (lead in ("run", "start") and nxt not in _NOT_RUN_OBJECTS)) \
+            and not cues.strong_schedule and not cues.action and not cues.when:
         return IntentKind.RUN_TASK, 0.85
     if (wordset & _HISTORY_WORDS or " last run" in joined or " how long " in joined or (
         lead in ("when", "did", "has", "how") and " run" in joined
@@ -158,7 +160,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
 def _is_help(lead: str, joined: str, count: int) -> bool:
     if lead in _HELP_LEADS and count <= 4:
         return True
-    phrases = (" what can you do", " what do you do", " what can kairos do",
+    phrases = (" what can you do", " what do you do", " what can kairos do", " can you help",
+               " what can you help", " what do you help",
                " what can it do", " what can this bot do", " what can the bot do",
                " how do i use", " how does this work",
                " what are your commands", " what can i ask", " what can i say",
@@ -190,6 +193,8 @@ def _is_list(lead: str, wordset: set[str], joined: str) -> bool:
                " up to ", " busy with ", " what's next ", " what's left ", " is left ",
                " should i do ", " should i work on ")
     if any(p in joined for p in phrases):
+        return True
+    if lead in ("what", "what's", "whats") and " doing " in joined:
         return True
     if lead in _QUESTION and (wordset & _LIST_WORDS or wordset & {"due", "open", "left",
                                                                     "assigned", "todo"}):

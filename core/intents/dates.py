@@ -159,6 +159,11 @@ def match_calendar(toks: list[Token], i: int, when: When, prep: str) -> int | No
     k = day[1] + 1 if norm_at(toks, day[1]) == "of" else day[1]
     if norm_at(toks, k) in MONTHS:
         return _year_suffix(toks, k + 1, when, MONTHS[norm_at(toks, k)], day[0])
+    if k > day[1] and norm_at(toks, k) in ("next", "this") and norm_at(toks, k + 1) == "month":
+        # "the 3rd of next month", "the 20th of this month"
+        kind = DateKind.NEXT_MONTH if norm_at(toks, k) == "next" else DateKind.MONTHDAY
+        set_date(when, DatePart(kind, day=day[0]))
+        return k + 2
     if tok.kind is Kind.NUM and norm_at(toks, i + 1) == "/":
         return _match_slash(toks, i, when)
     if word == "the" and toks[j].kind is not Kind.NUM and norm_at(toks, k) in _AFTER_ORD_OK:

@@ -19,7 +19,7 @@ _DROP: dict[IntentKind, frozenset[str]] = {
         "done", "finished", "finish", "completed", "complete", "mark", "marked", "as",
         "with", "is", "are", "it's", "closed", "close", "resolved", "fixed", "shipped", "did",
         "tick", "check", "off", "✅", "✔", "have", "i've", "we've", "set", "to", "that's",
-        "resolve", "all"}),
+        "resolve", "all", "i'm", "we're"}),
     IntentKind.DELETE_TASK: frozenset({
         "cancel", "delete", "remove", "drop", "kill", "unschedule", "trash", "discard", "nuke",
         "forget", "stop", "scrap", "abort", "archive", "clear", "del", "rm", "about",
@@ -36,7 +36,7 @@ _DROP: dict[IntentKind, frozenset[str]] = {
         "give", "see", "list", "all", "past", "previous", "executions", "uptime", "crashed",
         "broke", "keep", "keeps", "doesn't", "didn't", "it's", "the", "reliability", "are",
         "of", "for", "on", "in", "outcome", "duration", "long", "take", "takes", "this",
-        "week", "month", "year", "today", "yesterday", "night", "so", "far"}),
+        "week", "month", "year", "today", "yesterday", "night", "so", "far", "since"}),
     IntentKind.UPDATE_TASK: frozenset({
         "move", "push", "reschedule", "delay", "postpone", "change", "rename", "assign",
         "reassign", "give", "make", "set", "bump", "prioritize", "deprioritize", "update",

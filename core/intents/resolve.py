@@ -159,7 +159,9 @@ def resolve_date(part: DatePart, today: date) -> tuple[date, str | None]:
     if kind is DateKind.NEXT_WEEK:
         return today + timedelta(days=7 - weekday), None
     if kind is DateKind.NEXT_MONTH:
-        return add_months(datetime.combine(today.replace(day=1), time()), 1).date(), None
+        first = add_months(datetime.combine(today.replace(day=1), time()), 1).date()
+        last = calendar.monthrange(first.year, first.month)[1]
+        return first.replace(day=min(max(part.day, 1), last)), None
     if kind is DateKind.NEXT_YEAR:
         return date(today.year + 1, 1, 1), None
     if kind is DateKind.WEEKEND:

@@ -92,6 +92,7 @@ class _Reading:
             t.norm in _AI_CUES | _REMIND_VERBS for t in toks if not t.used
         )):
             event_name = take_event(toks, self.text)
+        action_toks = [t for t, was in zip(toks, before_action, strict=True) if t.used and not was]
         cues = Cues(
             strong_schedule=(rec is not None and not rec.weak) or event_name is not None,
             when=schedulable(when),
@@ -110,6 +111,11 @@ class _Reading:
             action = None
             if kind is not IntentKind.CREATE_REMINDER:
                 event_name = None
+        if kind in (IntentKind.DELETE_TASK, IntentKind.COMPLETE_TASK):
+            # "cancel my 3pm reminder": times here name the task, they schedule nothing.
+            for tok in toks:
+                tok.used = False
+            rec, when = None, When()
         if rec is not None and rec.adjective and (
             kind is not IntentKind.SCHEDULE_JOB or not when.empty
         ):
@@ -132,8 +138,6 @@ class _Reading:
             self._on_task(result, when)
         if kind is IntentKind.SCHEDULE_JOB:
             # The job's name is what it does, as said: "post the weekly digest", "run `x`".
-            action_toks = [t for t, was in zip(toks, before_action, strict=True)
-                           if t.used and not was and t.kind is not Kind.CHANNEL]
             for tok in action_toks:
                 tok.used = False
             result.title = render(toks, trim(toks, leftover(toks)), self.text) or None

@@ -112,6 +112,22 @@ FIELDS: list[tuple[str, dict[str, Any]]] = [
     ("what is jonas working on", {"assignees": ["jonas"]}),
     ("my tasks for this week", {"assignees": ["me"]}),
     ("summarize #support", {"channel": "support"}),
+    ("remind dana to send the invoice tomorrow", {"assignees": ["dana"],
+                                                  "title": "send the invoice"}),
+    ("remind alice and carol at 4 to join the call", {"assignees": ["alice", "carol"],
+                                                      "title": "join the call"}),
+    ("remind me that the rent is due on the 1st", {"title": "the rent is due"}),
+    ("ask @bob to review the PR by Friday", {"intent": "create_task", "title": "review the PR",
+                                             "assignees": ["bob"]}),
+    ("cancel my 3pm reminder", {"intent": "delete_task", "task_ref": "my 3pm reminder"}),
+    ("don't remind me about the gym anymore", {"intent": "delete_task",
+                                               "task_ref": "the gym"}),
+    ("add @bob to task 5", {"intent": "update_task", "task_ref": "5", "assignees": ["bob"]}),
+    ("i'm done with the report", {"intent": "complete_task", "task_ref": "the report"}),
+    ("show failures of 9 this month", {"intent": "show_history", "task_ref": "9"}),
+    ("every Friday at 5pm post the weekly digest in #general",
+     {"title": "post the weekly digest", "channel": "general"}),
+    ("send a digest of #support to #leads every morning", {"channel": "leads"}),
 ]
 
 
@@ -154,6 +170,19 @@ def test_event_job_has_no_time_runs(parse: Parse) -> None:
     assert intent.next_runs == []
     assert intent.to_json()["schedule"] == {"kind": "event", "event": "file:/data/inbox",
                                             "timezone": "America/Chicago"}
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("10 more minutes", "2027-03-01T08:10:00-06:00"),
+    ("tomorrow at 9", "2027-03-02T09:00:00-06:00"),
+    ("in an hour please", "2027-03-01T09:00:00-06:00"),
+    ("snooze until tomorrow morning", "2027-03-02T09:00:00-06:00"),
+    ("later", "2027-03-01T09:00:00-06:00"),
+])
+def test_a_bare_time_reply_snoozes(parse: Parse, text: str, expected: str) -> None:
+    intent = parse(text)
+    assert intent.intent == "snooze" and intent.task_ref == "this"
+    assert [d.isoformat() for d in intent.next_runs] == [expected]
 
 
 def test_snooze_schedule(parse: Parse) -> None:

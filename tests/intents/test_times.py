@@ -71,6 +71,8 @@ CASES = [
     ("remind me Feb 10 to file taxes", "2028-02-10T09:00:00-06:00"),
     ("remind me on April 2 at 3pm to call", "2027-04-02T15:00:00-05:00"),
     ("remind me on 25/12 to buy gifts", "2027-12-25T09:00:00-06:00"),
+    ("remind me on the 3rd of next month to pay", "2027-04-03T09:00:00-05:00"),
+    ("remind me on the 15th to pay the card", "2027-03-15T09:00:00-05:00"),
     # written zones override the request's zone
     ("remind me at 3pm PST to join", "2027-03-01T15:00:00-08:00"),
     ("remind me at 10:00 London time to call", "2027-03-02T10:00:00+00:00"),
