@@ -139,7 +139,7 @@ async def _burst(
     ids = await _bulk(db, workspace_id, [due] * size)
     await engine.tasks_changed(ids)
     if time.time() > due.timestamp() - 0.5:
-        raise RuntimeError("the burst was set up too late to measure it; rerun on a quieter machine")
+        raise RuntimeError("the burst was set up too late to measure; rerun on a quieter machine")
     wanted = set(ids)
     await _wait_until(lambda: wanted <= sink.handed.keys(), lead + 60)
     return [sink.handed[i] for i in ids], due, ids

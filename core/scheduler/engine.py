@@ -8,6 +8,15 @@ are fired in batches: one transaction inserts their runs and advances their
 cursors (idempotently, see ``core.store.runs``), then the new run ids go
 straight to the worker pool.
 
+Fires due within ``lookahead_seconds`` are written ahead of time: their run rows
+are committed as ``pending`` with ``not_before`` = the fire time (no worker may
+claim them earlier) and the cursor moves on. At the due instant only the
+in-memory hand-off to the workers remains, so a burst of thousands of fires in
+one second is not late by the time it takes to write them. A staged run whose
+task is paused, deleted or rescheduled before its instant is cancelled with that
+reason; if the process dies meanwhile, the rows are claimed from the database
+when due, like any pending run.
+
 Late fires go through the misfire policy (``core.scheduler.timing``): fires
 older than the grace window are recorded as ``skipped`` runs with a reason,
 never silently dropped. That covers restarts, pauses and a stalled loop alike.
@@ -19,7 +28,7 @@ import asyncio
 import heapq
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from core.enums import RunStatus, RunTrigger
@@ -33,6 +42,8 @@ log = logging.getLogger(__name__)
 #: Longest single sleep; re-reading the clock this often keeps the engine honest
 #: when the wall clock is stepped (NTP, suspend) while asyncio sleeps on monotonic time.
 MAX_SLEEP_SECONDS = 60.0
+#: How far ahead fires are written (see the module docstring).
+LOOKAHEAD_SECONDS = 2.0
 #: Back-off after a failed fire batch (database down): the tasks are retried, not lost.
 ERROR_BACKOFF_SECONDS = 1.0
 
@@ -59,19 +70,25 @@ class SchedulerEngine:
         store: RunStore,
         clock: Clock,
         sink: RunSink,
-        batch_limit: int = 2000,
+        batch_limit: int = 5000,
+        lookahead_seconds: float = LOOKAHEAD_SECONDS,
         name: str = "kairos-engine",
     ) -> None:
         self._store = store
         self._clock = clock
         self._sink = sink
         self._batch_limit = batch_limit
+        self._lookahead = lookahead_seconds
         self._name = name
         self._planner = FirePlanner()
         self._heap: list[tuple[float, int]] = []
         self._due: dict[int, float] = {}  # task id → its live heap timestamp
         self._firing: set[int] = set()
         self._dirty: set[int] = set()
+        # Runs written ahead, waiting for their instant: a heap of (due, run id,
+        # task id), and per task the staged run and the cursor written after it.
+        self._staged: list[tuple[float, int, int]] = []
+        self._staged_by_task: dict[int, tuple[FiredRun, datetime | None]] = {}
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -114,21 +131,34 @@ class SchedulerEngine:
 
     async def task_changed(self, task_id: int) -> None:
         """Re-read the task's cursor and reschedule (or drop) it."""
-        if task_id in self._firing:
-            # The fire in progress re-reads it when done; a push now could lose the race.
-            self._dirty.add(task_id)
-            return
-        infos = await self._store.fire_info([task_id])
-        self._apply(task_id, infos[0] if infos else None)
+        await self.tasks_changed([task_id])
 
     async def tasks_changed(self, task_ids: Sequence[int]) -> None:
         """``task_changed`` for many tasks with one read (bulk imports)."""
-        busy = [tid for tid in task_ids if tid in self._firing]
-        self._dirty.update(busy)
+        # A task being fired is re-read when the fire is done; a push now could
+        # lose the race against the fire's own push.
+        self._dirty.update(tid for tid in task_ids if tid in self._firing)
         ids = [tid for tid in task_ids if tid not in self._firing]
         by_id = {i.task_id: i for i in await self._store.fire_info(ids)}
         for tid in ids:
-            self._apply(tid, by_id.get(tid))
+            await self._refresh(tid, by_id.get(tid))
+
+    async def _refresh(self, task_id: int, info: FireInfo | None) -> None:
+        staged = self._staged_by_task.get(task_id)
+        if staged is not None:
+            run, written_cursor = staged
+            cursor = info.next_fire_at if info is not None else None
+            still = (
+                info is not None and info.schedulable
+                and (cursor == written_cursor or cursor == run.scheduled_for)
+            )
+            if not still:
+                del self._staged_by_task[task_id]
+                await self._store.cancel(
+                    run.run_id, now=self._clock.now(),
+                    reason="cancelled: the task was changed, paused or deleted before this fire",
+                )
+        self._apply(task_id, info)
 
     async def run_now(self, task_id: int) -> FiredRun:
         """Start a manual run of the task now (its schedule is untouched)."""
@@ -203,15 +233,33 @@ class SchedulerEngine:
         while not self._stop.is_set():
             self._wake.clear()
             now = self._clock.now()
-            due = self._pop_due(now.timestamp())
+            now_ts = now.timestamp()
+            self._release(now_ts)
+            due = self._pop_due(now_ts + self._lookahead)
             if due:
                 await self._fire(due, now)
                 continue
             # Drop stale heads so the sleep targets a live entry.
             while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
                 heapq.heappop(self._heap)
-            delay = self._heap[0][0] - now.timestamp() if self._heap else MAX_SLEEP_SECONDS
-            await self._wait(min(delay, MAX_SLEEP_SECONDS))
+            wake_at = now_ts + MAX_SLEEP_SECONDS
+            if self._heap:
+                wake_at = min(wake_at, self._heap[0][0] - self._lookahead)
+            if self._staged:
+                wake_at = min(wake_at, self._staged[0][0])
+            await self._wait(wake_at - now_ts)
+
+    def _release(self, now_ts: float) -> None:
+        """Hand every staged run whose instant has come to the workers."""
+        ready: list[FiredRun] = []
+        while self._staged and self._staged[0][0] <= now_ts:
+            _, run_id, task_id = heapq.heappop(self._staged)
+            staged = self._staged_by_task.get(task_id)
+            if staged is not None and staged[0].run_id == run_id:
+                del self._staged_by_task[task_id]
+                ready.append(staged[0])
+        if ready:
+            self._sink.submit(ready)
 
     async def _wait(self, seconds: float) -> None:
         sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
@@ -224,6 +272,7 @@ class SchedulerEngine:
 
     async def _fire(self, task_ids: list[int], now: datetime) -> None:
         self._firing.update(task_ids)
+        horizon = now + timedelta(seconds=self._lookahead)
         try:
             infos = await self._store.fire_info(task_ids)
             runs: list[NewRun] = []
@@ -233,7 +282,7 @@ class SchedulerEngine:
                 cursor = info.next_fire_at
                 if not info.schedulable or cursor is None:
                     continue
-                if cursor > now:  # moved by someone else meanwhile
+                if cursor > horizon:  # moved by someone else meanwhile
                     pushes.append((info.task_id, cursor.timestamp()))
                     continue
                 plan = self._planner.plan(info, cursor, now)
@@ -251,9 +300,20 @@ class SchedulerEngine:
                 heapq.heappush(self._heap, (retry_at, tid))
             await self._clear_firing(task_ids)
             return
-        pending = [f for f in fired if f.status is RunStatus.PENDING]
-        if pending:
-            self._sink.submit(pending)
+        now_ts = now.timestamp()
+        cursors = {m.task_id: m.new for m in moves}
+        ready: list[FiredRun] = []
+        for f in fired:
+            if f.status is not RunStatus.PENDING:
+                continue
+            at = (f.not_before or f.scheduled_for).timestamp()
+            if at <= now_ts:
+                ready.append(f)
+            else:
+                self._staged_by_task[f.task_id] = (f, cursors.get(f.task_id))
+                heapq.heappush(self._staged, (at, f.run_id, f.task_id))
+        if ready:
+            self._sink.submit(ready)
         for tid, ts in pushes:
             if tid not in self._dirty:
                 self._push(tid, ts)
@@ -266,4 +326,4 @@ class SchedulerEngine:
             self._dirty.difference_update(dirty)
             by_id = {i.task_id: i for i in await self._store.fire_info(dirty)}
             for tid in dirty:
-                self._apply(tid, by_id.get(tid))
+                await self._refresh(tid, by_id.get(tid))

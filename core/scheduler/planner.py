@@ -50,11 +50,18 @@ class FirePlanner:
 
     def plan(self, info: FireInfo, cursor: datetime, now: datetime) -> Plan:
         """Fires for a task whose cursor (``cursor`` ≤ ``now``) is due."""
-        if not info.schedule:
-            # A cursor with no schedule (e.g. a plain due date): fire once, then stop.
-            return Plan([NewRun(info.task_id, cursor)], None)
-        spec = spec_of(info.schedule)
         grace = timedelta(seconds=info.misfire_grace_seconds)
+        if not info.schedule or info.schedule.get("kind") == "once":
+            # A one-off (or a bare due date) has exactly one fire, the cursor itself:
+            # no trigger to build. Late beyond grace it is a misfire like any other.
+            if now - cursor <= grace:
+                return Plan([NewRun(info.task_id, cursor)], None)
+            decision = timing.decide(MisfirePolicy(info.misfire_policy), grace, [cursor], now)
+            runs = [NewRun(info.task_id, p.at, p.trigger) for p in decision.runs]
+            runs.extend(NewRun(info.task_id, at, RunTrigger.MISFIRE, skip_reason=reason)
+                        for at, reason in decision.skip)
+            return Plan(runs, None)
+        spec = spec_of(info.schedule)
         nxt = timing.next_after(spec, cursor)
         if (nxt is None or nxt > now) and now - cursor <= grace:
             return Plan([NewRun(info.task_id, cursor)], nxt)  # the normal, on-time case

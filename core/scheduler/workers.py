@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.enums import RunStatus
+from core.enums import RunStatus, RunTrigger, TaskStatus
 from core.errors import InvalidInput, KairosError, NotConfigured, PermissionDenied
 from core.executors.registry import ExecutorRegistry, NoExecutor
 from core.models import Run, Task
@@ -217,6 +217,14 @@ class WorkerPool:
     # --- executing ----------------------------------------------------------
 
     async def _execute(self, claimed: ClaimedRun, task: Task | None) -> None:
+        if task is not None and claimed.trigger in _SCHEDULED and not _live(task):
+            # Paused, completed or deleted after the run was written (possibly by
+            # another replica): the fire is recorded as skipped, not executed.
+            await self._record(Outcome(
+                claimed.run_id, claimed.lease_owner, RunStatus.SKIPPED,
+                error="skipped: the task was paused, completed or deleted before this fire",
+            ))
+            return
         started = time.perf_counter()
         status, output, error, kind = RunStatus.COMPLETED, None, None, "error"
         timeout = self._settings.timeout_seconds
@@ -353,6 +361,13 @@ class WorkerPool:
         await self._store.finish_many(outcomes, now=now)
         log.warning("workers: recovered %d crashed run(s)", len(outcomes))
         return len(outcomes)
+
+
+_SCHEDULED = frozenset({RunTrigger.SCHEDULE, RunTrigger.MISFIRE})
+
+
+def _live(task: Task) -> bool:
+    return task.enabled and task.status == TaskStatus.OPEN and task.deleted_at is None
 
 
 def _kind_of(exc: KairosError) -> str:

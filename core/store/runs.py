@@ -293,8 +293,10 @@ class RunStore:
         sql = self._sql
         claimed: list[ClaimedRun] = []
         for chunk in _chunks(run_ids, sql.rows_per_statement(1) - 10):
-            where = f"id IN ({sql.marks(len(chunk), start=4)})"
-            params = [worker_id, sql.dt(now + lease), sql.dt(now), *chunk]
+            # Staged runs reach the pool at their instant; never start one early.
+            where = (f"id IN ({sql.marks(len(chunk), start=4)}) "
+                     f"AND not_before <= {sql.mark(4 + len(chunk))}")
+            params = [worker_id, sql.dt(now + lease), sql.dt(now), *chunk, sql.dt(now)]
             claimed.extend(await self._claim(where, params, worker_id, now))
         return claimed
 

@@ -72,10 +72,11 @@ async def test_each_schedule_kind_fires_at_its_times(
                          action=REC)
     async with running(sqlite_database, clock) as h:
         for i, due in enumerate(expected):
-            # Just before the fire: nothing new yet.
+            # Just before the fire: written ahead (pending until its instant), not run.
             h.clock.set(due - timedelta(seconds=1))
-            await asyncio.sleep(0.05)
-            assert len(await h.runs(tid)) == i
+            await asyncio.sleep(0.1)
+            assert len(h.executor.calls) == i
+            assert [r.status for r in (await h.runs(tid))[i:]] == ["pending"]
             h.clock.set(due)
             runs = await h.settle(tid, i + 1)
             assert runs[-1].scheduled_for == due
@@ -202,3 +203,27 @@ async def test_timeout_fails_the_run(database: Database, workspace_id: int) -> N
         assert run.status == RunStatus.FAILED
         assert run.error == "timeout: no result after 0.2 s"
         assert run.duration_ms is not None and 150 <= run.duration_ms < 5000
+
+
+async def test_a_run_written_ahead_is_cancelled_when_the_task_pauses(
+    database: Database, workspace_id: int
+) -> None:
+    clock = ManualClock(START)
+    due = START + timedelta(seconds=30)
+    tid = await add_task(database, workspace_id, action=REC, next_fire_at=due,
+                         schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"})
+    async with running(database, clock) as h:
+        h.clock.set(due - timedelta(seconds=1))
+        [staged] = await wait_for(lambda: _some_runs(h, tid))
+        assert staged.status == RunStatus.PENDING and staged.not_before == due
+        await h.engine.pause(tid)
+        h.clock.set(due + timedelta(seconds=5))
+        await asyncio.sleep(0.3)
+        [run] = await h.runs(tid)
+        assert run.status == RunStatus.CANCELLED
+        assert "paused" in (run.error or "")
+        assert h.executor.calls == []
+
+
+async def _some_runs(h, tid):  # type: ignore[no-untyped-def]
+    return (await h.runs(tid)) or None
