@@ -162,7 +162,12 @@ class TaskService:
     async def update(
         self, task_id: int, changes: TaskUpdate | Mapping[str, Any], *, actor: Member
     ) -> TaskPublic:
-        """Change the given fields only (``None`` clears ``due``/``schedule``/...)."""
+        """Change the given fields only (``None`` clears ``due``/``schedule``/...).
+
+        A naive ``due`` is read in the task's (possibly new) zone. Changing
+        ``timezone`` does not move an existing schedule: a schedule carries its own
+        zone (a new schedule given without one gets the task's).
+        """
         self._may_change(actor)
         workspace_id = self._workspace_of(actor)
         raw, given = raw_fields(changes, TaskUpdate)
