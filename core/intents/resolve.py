@@ -73,7 +73,11 @@ def resolve(when: When, *, now: datetime, tz: str, deadline: bool = False) -> Re
     today = wall_now.date()
     clock = time_of(when)
     if when.has_delta:
-        return _resolve_delta(when, now=now, wall_now=wall_now, zone=zone, clock=clock)
+        try:
+            return _resolve_delta(when, now=now, wall_now=wall_now, zone=zone, clock=clock)
+        except (OverflowError, ValueError):  # "in 99999999999 weeks"
+            when.clarification = "That is too far in the future; when do you mean?"
+            return None
     if when.date is None and clock is None:
         return None
     if when.date is None:

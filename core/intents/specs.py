@@ -27,6 +27,7 @@ from core.intents.resolve import (
 )
 from core.intents.when import DateKind, When
 from core.schedule import (
+    CronSchedule,
     EventSchedule,
     IntervalSchedule,
     OnceSchedule,
@@ -49,18 +50,43 @@ class Built:
     problem: str | None = None
 
 
+def to_spec(parsed: ParsedSchedule, *, start: datetime | None = None,
+            end: datetime | None = None) -> ScheduleSpec:
+    """The stored ``ScheduleSpec`` for a parsed schedule (raises ``InvalidSchedule``).
+
+    ``start``/``end`` bound an interval (its first fire is ``start`` + interval);
+    an RRULE keeps its local ``dtstart``.
+    """
+    zone = parsed.timezone
+    try:
+        if parsed.kind == "once" and parsed.at is not None:
+            return OnceSchedule(at=parsed.at, timezone=zone)
+        if parsed.kind == "interval" and parsed.every_seconds is not None:
+            return IntervalSchedule(every_seconds=parsed.every_seconds, start=start, end=end,
+                                    timezone=zone)
+        if parsed.kind == "event" and parsed.event:
+            return EventSchedule(event=parsed.event, timezone=zone)
+        if parsed.kind == "recurring" and parsed.cron:
+            return CronSchedule(cron=parsed.cron, timezone=zone)
+        if parsed.kind == "recurring" and parsed.rrule:
+            return RRuleSchedule(rrule=parsed.rrule, dtstart=parsed.dtstart, timezone=zone)
+    except ValidationError as exc:
+        raise InvalidSchedule(f"Invalid schedule: {exc.errors()[0]['msg']}.") from exc
+    raise InvalidSchedule(f"The {parsed.kind} schedule is missing its value.")
+
+
 def once(at: datetime, zone: str, *, now: datetime) -> Built:
     """A one-off schedule at the aware instant ``at``."""
     at = at.replace(microsecond=0)
-    spec = OnceSchedule(at=at, timezone=zone)
     parsed = ParsedSchedule(kind="once", at=at.astimezone(ZoneInfo(zone)), timezone=zone)
+    spec = to_spec(parsed)
     return Built(parsed, spec, next_runs(spec, now, 3))
 
 
 def event(name: str, zone: str) -> Built:
     """A schedule that fires when the named event arrives (no time-based runs)."""
-    spec = EventSchedule(event=name, timezone=zone)
-    return Built(ParsedSchedule(kind="event", event=name, timezone=zone), spec, [])
+    parsed = ParsedSchedule(kind="event", event=name, timezone=zone)
+    return Built(parsed, to_spec(parsed), [])
 
 
 def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
@@ -110,7 +136,7 @@ def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
     rule = ";".join(parts)
     parsed = ParsedSchedule(kind="recurring", rrule=rule, dtstart=dtstart, timezone=zone)
     try:
-        spec = RRuleSchedule(rrule=rule, dtstart=dtstart, timezone=zone)
+        spec = to_spec(parsed)
         return Built(parsed, spec, next_runs(spec, now, 3))
     except InvalidSchedule as exc:
         return Built(parsed, None, [], problem=exc.message)
@@ -190,10 +216,9 @@ def _interval(rec: Recurrence, when: When, *, now: datetime, zone: str) -> Built
         end = bound.at if bound is not None else None
     parsed = ParsedSchedule(kind="interval", every_seconds=seconds, timezone=zone)
     try:
-        spec = IntervalSchedule(every_seconds=seconds, start=now, end=end, timezone=zone)
-    except ValidationError as exc:
-        message = exc.errors()[0]["msg"] if exc.errors() else str(exc)
-        return Built(parsed, None, [], problem=message)
+        spec = to_spec(parsed, start=now, end=end)
+    except InvalidSchedule as exc:
+        return Built(parsed, None, [], problem=exc.message)
     try:
         return Built(parsed, spec, next_runs(spec, now, 3))
     except InvalidSchedule as exc:

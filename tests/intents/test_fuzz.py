@@ -71,6 +71,12 @@ def test_huge_and_odd_inputs_stay_fast() -> None:
         "erinnere mich morgen um 9 an das Meeting",
         "https://" + "x" * 100_000,
         "<@" + "U" * 100_000,
+        "remind me in 99999999999 weeks to wait",
+        "99999999999 minutes",
+        "every 99999999999 days remind me to blink",
+        "every 99999999999 minutes fetch https://example.com",
+        "remind me on 2026-02-30 to do the impossible",
+        "every year on Feb 30 remind me",
     ]
     for text in samples:
         started = time.perf_counter()
