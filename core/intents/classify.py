@@ -101,7 +101,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         lead == "not" and nxt == "now"
     ):
         return IntentKind.SNOOZE, 0.9
-    if _is_complete(lead, nxt, wordset, joined):
+    if _is_complete(lead, nxt, wordset, joined) and not (
+        lead in ("finish", "complete") and (cues.when or cues.deadline)
+    ):  # "finish the report by Friday" is a task to do
         return IntentKind.COMPLETE_TASK, 0.9
     if (lead in _DELETE_LEADS and not any(t.kind is Kind.USER for t in toks)) or any(
         p in joined for p in (" don't remind ", " do not remind ", " no more reminders ",
@@ -134,9 +136,7 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
     if any(p in joined for p in (" did the team ", " did we ", " got done ", " team do ",
                                  " we ship", " we accomplish")) and not cues.strong_schedule:
         return IntentKind.REPORT, 0.8
-    if (wordset & _REPORT_WORDS) and not cues.strong_schedule and (
-        lead not in _UPDATE_LEADS - {"give"}
-    ):
+    if _is_report(lead, words) and not cues.strong_schedule:
         return IntentKind.REPORT, 0.85
     if _is_list(lead, wordset, joined):
         return IntentKind.LIST_TASKS, 0.85
@@ -183,6 +183,26 @@ def _is_complete(lead: str, nxt: str, wordset: set[str], joined: str) -> bool:
                for w in ("done", "finished", "complete", "completed")) and not any(
         f" {w} " in joined for w in ("when", "once", "after", "what", "what's")
     )
+
+
+_REPORT_ASKS = frozenset({"give", "show", "send", "get", "generate", "create", "make", "post",
+                          "share", "prepare", "produce", "compile", "what's", "need", "want"})
+_REPORT_KINDS = frozenset({"weekly", "daily", "monthly", "team", "status", "standup",
+                           "biweekly", "quarterly", "yearly", "annual", "sprint", "progress",
+                           "activity", "nightly"})
+
+
+def _is_report(lead: str, words: list[str]) -> bool:
+    """A summary asked for now: "weekly report", "give me a recap", "summarize #eng"."""
+    if lead in _REPORT_WORDS:
+        return True
+    hits = [i for i, w in enumerate(words) if w in _REPORT_WORDS]
+    if not hits:
+        return False
+    first = hits[0]
+    if lead in _REPORT_ASKS or len(words) <= 4:
+        return True
+    return first > 0 and words[first - 1] in _REPORT_KINDS and lead not in _UPDATE_LEADS
 
 
 def _is_list(lead: str, wordset: set[str], joined: str) -> bool:

@@ -148,7 +148,7 @@ def match_calendar(toks: list[Token], i: int, when: When, prep: str) -> int | No
         set_date(when, DatePart(DateKind.CALENDAR, month=month, day=mday, year=year))
         return i + 1
     if word in MONTHS:
-        after = _day_number(toks, i + 1)
+        after = _day_number(toks, i + 2 if norm_at(toks, i + 1) == "." else i + 1)
         if after is None:
             return None
         return _year_suffix(toks, after[1], when, MONTHS[word], after[0])

@@ -47,6 +47,18 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
         if hour > 24 or minute > 59:
             return None
         time = TimeOfDay(hour % 24 if hour < 24 else 24, minute)
+    elif tok.kind is Kind.NUM and tok.value.isdigit() and len(tok.value) in (3, 4) and (
+        int(tok.value) % 100 < 60 and int(tok.value) // 100 < 24
+        and (prep in ("at", "@") or nxt in ("am", "pm"))
+    ):
+        # "at 930", "0915", "1130pm": hours and minutes written together
+        hour, minute = divmod(int(tok.value), 100)
+        if nxt in ("am", "pm"):
+            converted = _ampm(hour, nxt)
+            if converted is None:
+                return None
+            hour, j = converted, j + 1
+        time = TimeOfDay(hour, minute)
     elif tok.kind is Kind.NUM and tok.num is not None and float(tok.num).is_integer():
         value = int(tok.num)
         if nxt in ("am", "pm"):

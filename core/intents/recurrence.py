@@ -72,9 +72,34 @@ def scan_recurrence(toks: list[Token]) -> Recurrence | None:
             break
     if found is not None and not found.weak:
         _absorb_adverb(toks, found)
+    if found is not None and found.freq == "MONTHLY" and not (found.byday or found.bymonthday):
+        _month_position(toks, found)
     if found is not None:
         scan_bounds(toks, found)
     return found
+
+
+def _month_position(toks: list[Token], rec: Recurrence) -> None:
+    # "monthly on the last day", "every month on the second Tuesday"
+    for i, tok in enumerate(toks):
+        if tok.used or tok.norm not in ("on", "the"):
+            continue
+        j = i + 1 if tok.norm == "on" and norm_at(toks, i + 1) == "the" else i
+        j = j + 1 if norm_at(toks, j) == "the" else j
+        ordinal = read_ordinal(toks, j)
+        if ordinal is None:
+            continue
+        n, k = ordinal
+        days = read_weekday_list(toks, k)
+        if days is not None and len(days[0]) == 1 and n != 0 and -5 <= n <= 5:
+            rec.byday, end = [f"{n:+d}{RRULE_DAYS[days[0][0]]}"], days[1]
+        elif norm_at(toks, k) == "day" and (n == -1 or 1 <= n <= 31):
+            rec.bymonthday, end = [n], k + 1
+        else:
+            continue
+        for used in toks[i:end]:
+            used.used = True
+        return
 
 
 def _absorb_adverb(toks: list[Token], rec: Recurrence) -> None:
