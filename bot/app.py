@@ -24,7 +24,7 @@ from core.enums import Platform
 from core.errors import KairosError, StoreError
 from core.executors import ExecutorRegistry, NoopExecutor, NotifyExecutor
 from core.intents.rules import RuleParser
-from core.ports import ChatAdapter, Clock
+from core.ports import ChatAdapter, Clock, IntentParser
 from core.scheduler.engine import SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
 from core.services.tasks import TaskService
@@ -47,6 +47,7 @@ class Kairos:
     engine: SchedulerEngine
     workers: WorkerPool
     notifier: ChatNotifier
+    parser: IntentParser
     conversation: ChatConversation
     _started: bool = field(default=False, repr=False)
 
@@ -80,10 +81,11 @@ class Kairos:
         )
         engine = SchedulerEngine(store=runs, clock=clock, sink=workers)
         tasks = TaskService(store=store, clock=clock, listener=engine)
+        parser = RuleParser()
         conversation = ChatConversation(
             store=store,
             tasks=tasks,
-            parser=RuleParser(),
+            parser=parser,
             clock=clock,
             runner=SchedulerRunner(engine=engine, runs=runs, clock=clock),
             context=context,
@@ -91,7 +93,7 @@ class Kairos:
             confidence_threshold=settings.confidence_threshold,
         )
         return cls(settings=settings, clock=clock, db=db, store=store, runs=runs, tasks=tasks,
-                   engine=engine, workers=workers, notifier=notifier,
+                   engine=engine, workers=workers, notifier=notifier, parser=parser,
                    conversation=conversation)
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:

@@ -54,7 +54,8 @@ async def serve(settings: Settings, *, console: bool | None = None,
     kairos.add_chat(Platform.CONSOLE, chat)
     if slack_configured(settings):
         slack = build_slack(settings=settings, conversation=kairos.conversation,
-                            store=kairos.store, clock=kairos.clock)
+                            store=kairos.store, clock=kairos.clock, tasks=kairos.tasks,
+                            parser=kairos.parser, runs=kairos.runs)
         kairos.add_chat(Platform.SLACK, slack.adapter)
         routes += slack.routes()
         surfaces.append(slack)

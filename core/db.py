@@ -72,8 +72,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def ensure_sqlite_directory(url: str) -> None:
     """Create the folder of a SQLite file (the default lives in a new data directory)."""
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:

@@ -31,8 +31,6 @@ class TaskQuery(BaseModel):
     #: The chat thread / channel a task's card lives in (exact match).
     thread_ref: str | None = None
     channel_ref: str | None = None
-    #: The chat thread a task's card lives in (thread replies act on that task).
-    thread_ref: str | None = None
     include_deleted: bool = False
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)

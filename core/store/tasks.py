@@ -177,8 +177,6 @@ class TaskStore(StoreBase):
             conditions.append(col(Task.due) < query.overdue_at)
         if query.thread_ref is not None:
             conditions.append(col(Task.thread_ref) == query.thread_ref)
-        if query.thread_ref is not None:
-            conditions.append(col(Task.thread_ref) == query.thread_ref)
         if query.channel_ref is not None:
             conditions.append(col(Task.channel_ref) == query.channel_ref)
         if query.text and query.text.strip():
