@@ -1,7 +1,7 @@
 """``SqlStore``: the only code that opens database sessions.
 
 It is composed of one sub-store per noun (``WorkspaceStore``, ``TaskStore``,
-``AuditStore``), all sharing one ``Database`` and the ambient transaction of
+``AuditStore``, ``ChatStateStore``), all sharing one ``Database`` and the ambient transaction of
 ``StoreBase.transaction()``. To extend it, add a ``StoreBase`` subclass in its own
 module and list it among ``SqlStore``'s bases.
 """
@@ -10,17 +10,19 @@ from __future__ import annotations
 
 from core.store.audit import AuditStore
 from core.store.base import StoreBase
+from core.store.chat import ChatStateStore
 from core.store.query import TaskQuery
 from core.store.tasks import TaskStore, task_not_found
 from core.store.workspaces import WorkspaceStore
 
 
-class SqlStore(WorkspaceStore, TaskStore, AuditStore):
+class SqlStore(WorkspaceStore, TaskStore, AuditStore, ChatStateStore):
     """The SQL store over SQLite or PostgreSQL (see ``core.db.Database``)."""
 
 
 __all__ = [
     "AuditStore",
+    "ChatStateStore",
     "SqlStore",
     "StoreBase",
     "TaskQuery",
