@@ -26,7 +26,7 @@ _STOP_CLAUSE = frozenset({"and", "then", ",", ";"})
 _COMMANDS = frozenset({"python", "python3", "bash", "sh", "make", "npm", "node", "yarn",
                        "pnpm", "docker", "kubectl", "git", "curl", "rsync", "pg_dump",
                        "ansible", "terraform", "cargo", "go", "ruby", "php", "pytest"})
-_EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "each", "every"})
+_EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "each", "every", "after", "on"})
 _FILE_WORDS = frozenset({"file", "files", "upload", "uploads", "csv", "document"})
 _DONE_WORDS = frozenset({"completes", "finishes", "succeeds", "done", "finished",
                          "completed", "succeeded"})
@@ -164,6 +164,8 @@ def take_event(toks: list[Token], text: str) -> str | None:
             outcome = "failed" if words & _FAIL_WORDS else "completed"
             ref = " ".join(t.value if t.kind is Kind.REF else t.text for t in subject)
             name = f"task_{outcome}:{ref or 'this'}"
+        elif ("webhook" in words or "hook" in words) and paths:
+            name = f"webhook:{paths[0]}"
         elif "webhook" in words or "push" in words or "pushes" in words or "deploy" in words:
             name = "webhook:" + "-".join(t.norm for t in clause if t.kind is Kind.WORD
                                          and t.norm not in ("a", "the", "someone", "there",

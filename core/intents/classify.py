@@ -131,7 +131,7 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.RUN_TASK, 0.85
     if (wordset & _HISTORY_WORDS or " last run" in joined or " how long " in joined or (
         lead in ("when", "did", "has", "how") and " run" in joined
-    )) and not cues.strong_schedule:
+    )) and not cues.strong_schedule and not cues.action:
         return IntentKind.SHOW_HISTORY, 0.85
     if any(p in joined for p in (" did the team ", " did we ", " got done ", " team do ",
                                  " we ship", " we accomplish")) and not cues.strong_schedule:

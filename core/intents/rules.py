@@ -86,13 +86,18 @@ class _Reading:
         when = scan_when(toks)
         before_action = [t.used for t in toks]
         action = take_action(toks, self.text)
+        action_toks = [t for t, was in zip(toks, before_action, strict=True) if t.used and not was]
         lead = norm_at(toks, lead_index(toks))
         event_name = None
+        if rec is not None and rec.adjective and lead in _EVENT_LEADS:
+            # "when the nightly backup completes, …": the adjective names the task.
+            for tok in toks[rec.span[0]:rec.span[1]]:
+                tok.used = False
+            rec = None
         if rec is None and lead in _EVENT_LEADS and (action is not None or any(
             t.norm in _AI_CUES | _REMIND_VERBS for t in toks if not t.used
         )):
             event_name = take_event(toks, self.text)
-        action_toks = [t for t, was in zip(toks, before_action, strict=True) if t.used and not was]
         cues = Cues(
             strong_schedule=(rec is not None and not rec.weak) or event_name is not None,
             when=schedulable(when),
@@ -102,7 +107,7 @@ class _Reading:
             mention_first=bool(toks) and toks[0].kind is Kind.USER,
         )
         kind, confidence = classify(toks, cues)
-        if rec is None and event_name is None and bare_time_reply(toks, when):
+        if rec is None and event_name is None and action is None and bare_time_reply(toks, when):
             kind, confidence = IntentKind.SNOOZE, 0.8
             before_action = [tok.used for tok in toks]
         if kind is not IntentKind.SCHEDULE_JOB:

@@ -185,6 +185,26 @@ def test_a_bare_time_reply_snoozes(parse: Parse, text: str, expected: str) -> No
     assert [d.isoformat() for d in intent.next_runs] == [expected]
 
 
+@pytest.mark.parametrize(("text", "event"), [
+    ("after task 12 finishes run `notify.sh`", "task_completed:12"),
+    ("when the nightly backup completes, run `verify.sh`", "task_completed:nightly backup"),
+    ("if the deploy fails run `rollback.sh`", "task_failed:deploy"),
+    ("whenever a webhook hits /hooks/deploy run `deploy.sh`", "webhook:/hooks/deploy"),
+])
+def test_event_names(parse: Parse, text: str, event: str) -> None:
+    intent = parse(text)
+    assert intent.intent == "schedule_job"
+    assert intent.schedule is not None and intent.schedule.event == event
+    assert intent.title is not None and intent.title.startswith("run")
+
+
+def test_a_one_off_job(parse: Parse) -> None:
+    intent = parse("execute `make deploy` tomorrow at 6")
+    assert intent.intent == "schedule_job"
+    assert intent.action == {"type": "shell", "command": "make deploy"}
+    assert [d.isoformat() for d in intent.next_runs] == ["2027-03-02T18:00:00-06:00"]
+
+
 def test_snooze_schedule(parse: Parse) -> None:
     intent = parse("snooze 45 mins")
     assert intent.task_ref == "this"
