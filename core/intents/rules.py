@@ -58,17 +58,26 @@ class RuleParser:
     """
 
     def parse(self, text: str, *, now: datetime, tz: str, user: str = "me") -> Intent:
-        """Parse ``text`` said at ``now`` (naive = wall time in ``tz``) by ``user``."""
+        """Parse ``text`` said at ``now`` (naive = wall time in ``tz``) by ``user``.
+
+        ``user`` is the speaker's handle: a mention of it is reported as ``"me"``.
+        """
         zone = check_timezone(tz)
         if now.tzinfo is None:
             now = now.replace(tzinfo=ZoneInfo(zone))
         now = now.replace(microsecond=0)
         try:
-            return _Reading(text, now=now, tz=zone).intent()
+            intent = _Reading(text, now=now, tz=zone).intent()
         except Exception:  # the parser faces arbitrary user text: never take the bot down
             log.exception("rule parser failed on %r", text[:200])
             return Intent(intent=IntentKind.UNKNOWN, confidence=0.0,
                           clarification="Sorry, I could not read that. Try 'help'.")
+        if user != "me":
+            # The speaker naming themselves ("remind @alice", said by alice) is "me".
+            intent.assignees = list(dict.fromkeys(
+                "me" if name.lower() == user.lower() else name for name in intent.assignees
+            ))
+        return intent
 
 
 class _Reading:

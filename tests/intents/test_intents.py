@@ -218,3 +218,13 @@ def test_confidence_reflects_understanding(parse: Parse) -> None:
     assert clear.confidence > vague.confidence > unknown.confidence
     assert vague.clarification is not None
     assert 0.0 <= unknown.confidence <= 0.5
+
+
+def test_the_speaker_mentioning_themselves_is_me(parser: object) -> None:
+    from core.intents.rules import RuleParser
+
+    from .conftest import at
+
+    intent = RuleParser().parse("remind @alice and @bob at 5 to leave",
+                                now=at("2027-03-01T08:00", "UTC"), tz="UTC", user="alice")
+    assert intent.assignees == ["me", "bob"]
