@@ -1,0 +1,101 @@
+"""``Scheduler``: the engine and its worker pool, wired and started together.
+
+The composition root builds one of these per process::
+
+    scheduler = Scheduler(db=db, clock=clock, executors=ExecutorRegistry({
+        "notify": NotifyExecutor(notifier), "noop": NoopExecutor(),
+    }))
+    tasks = TaskService(store=store, clock=clock, listener=scheduler)
+    async with scheduler:
+        ...  # serve chat
+
+Several processes may run one each on the same PostgreSQL database: fires are
+idempotent and runs are leased, so each due run executes once.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from core.db import Database
+from core.executors.registry import ExecutorRegistry
+from core.models import Run, RunEvent
+from core.ports import Clock
+from core.scheduler.engine import LOOKAHEAD_SECONDS, SchedulerEngine
+from core.scheduler.workers import PoolSettings, WorkerPool
+from core.store.runs import FiredRun, RunStore
+
+
+class Scheduler:
+    """Fires tasks and runs them; a ``TaskListener`` for the task service."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        executors: ExecutorRegistry,
+        settings: PoolSettings | None = None,
+        lookahead_seconds: float = LOOKAHEAD_SECONDS,
+    ) -> None:
+        self.runs = RunStore(db)
+        self.pool = WorkerPool(store=self.runs, executors=executors, clock=clock,
+                               settings=settings)
+        self.engine = SchedulerEngine(store=self.runs, clock=clock, sink=self.pool,
+                                      lookahead_seconds=lookahead_seconds)
+
+    async def start(self) -> None:
+        """Recover crashed runs, start the workers, then rebuild and start the engine."""
+        await self.pool.start()
+        await self.engine.start()
+
+    async def stop(self) -> None:
+        """Stop firing, then let running executions finish (bounded) and stop the workers."""
+        await self.engine.stop()
+        await self.pool.stop()
+
+    async def __aenter__(self) -> Scheduler:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # --- TaskListener and commands -------------------------------------------
+
+    async def task_changed(self, task_id: int) -> None:
+        """Reschedule a task after the task service changed it."""
+        await self.engine.task_changed(task_id)
+
+    async def run_now(self, task_id: int) -> FiredRun:
+        """Run a task now, outside its schedule (trigger ``manual``)."""
+        return await self.engine.run_now(task_id)
+
+    async def pause(self, task_id: int) -> None:
+        """Disable a task's fires (``enabled = false``)."""
+        await self.engine.pause(task_id)
+
+    async def resume(self, task_id: int) -> None:
+        """Enable a task's fires again."""
+        await self.engine.resume(task_id)
+
+    async def cancel(self, run_id: int) -> bool:
+        """Cancel a pending run; ``False`` if it already started or ended."""
+        return await self.engine.cancel(run_id)
+
+    async def emit(self, event: str) -> list[FiredRun]:
+        """Fire the tasks whose schedule waits for ``event``."""
+        return await self.engine.emit(event)
+
+    async def history(self, task_id: int, *, limit: int = 50) -> list[Run]:
+        """A task's runs, newest first (one row per attempt)."""
+        return await self.runs.runs_for(task_id, limit=limit)
+
+    async def events(self, run_id: int) -> list[RunEvent]:
+        """A run's timestamped status transitions."""
+        return await self.runs.events_for(run_id)
