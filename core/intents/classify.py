@@ -38,6 +38,7 @@ _UPDATE_LEADS = frozenset({"move", "push", "reschedule", "delay", "change", "ren
                            "reassign", "give", "make", "set", "bump", "prioritize",
                            "deprioritize", "update", "edit", "shift", "hand", "transfer",
                            "raise", "lower", "extend", "unassign", "mark", "due", "retitle",
+                           "remove",
                            "postpone", "defer"})
 _REMIND_LEADS = frozenset({"remind", "ping", "nudge", "alert", "notify", "tell", "poke",
                            "reminder", "remember", "dm", "message", "warn", "wake"})
@@ -105,9 +106,11 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         lead in ("finish", "complete") and (cues.when or cues.deadline)
     ):  # "finish the report by Friday" is a task to do
         return IntentKind.COMPLETE_TASK, 0.9
-    if (lead in _DELETE_LEADS and not any(t.kind is Kind.USER for t in toks)) or any(
+    unassign = any(t.kind is Kind.USER for t in toks) or " me from " in joined
+    if (lead in _DELETE_LEADS and not unassign) or any(
         p in joined for p in (" don't remind ", " do not remind ", " no more reminders ",
-                              " stop reminding ", " dont remind ")
+                              " stop reminding ", " dont remind ", " never mind ",
+                              " nevermind ", " nvm ")
     ):
         return IntentKind.DELETE_TASK, 0.9
     if (lead == "add" and toks[lead_at + 1:lead_at + 2] and toks[lead_at + 1].kind is Kind.USER \
@@ -177,7 +180,12 @@ def _is_complete(lead: str, nxt: str, wordset: set[str], joined: str) -> bool:
         " all done " in joined
     ):
         return True
-    if lead == "mark" and wordset & _DONE_WORDS:
+    if lead in ("mark", "set") and wordset & _DONE_WORDS:
+        return True
+    tail = joined.split()
+    if tail and tail[-1] in ("done", "finished", "completed") and len(tail) <= 4:
+        return True  # "yep done", "ok, finished"
+    if lead == "did" and (" i did " in joined or " we did " in joined):
         return True
     return any(f" is {w} " in joined or f" are {w} " in joined or f" it's {w} " in joined
                for w in ("done", "finished", "complete", "completed")) and not any(
@@ -209,6 +217,7 @@ def _is_list(lead: str, wordset: set[str], joined: str) -> bool:
     if lead in ("list", "ls", "agenda") or lead in _LIST_WORDS:
         return True
     phrases = (" working on ", " on my plate ", " my tasks ", " do i have ", " have i got ",
+               " do i need to ", " need to do ", " my schedule ", " my day ", " my week ",
                " do we have ", " have we got ",
                " up to ", " busy with ", " what's next ", " what's left ", " is left ",
                " should i do ", " should i work on ")

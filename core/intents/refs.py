@@ -12,6 +12,7 @@ from core.intents.tokens import Kind, Token
 from core.intents.words import norm_at
 
 _COMMON = frozenset({"please", "pls", "can", "could", "you", "hey", "kairos", "ok", "okay",
+                     "yep", "yes", "yeah", "got", "it,", "cool", "great", "thanks",
                      "i", "we", "just", "now", "right", "immediately", "asap", "already",
                      "again", "also", "kindly", "!", "?", "."})
 _DROP: dict[IntentKind, frozenset[str]] = {
@@ -24,7 +25,8 @@ _DROP: dict[IntentKind, frozenset[str]] = {
         "cancel", "delete", "remove", "drop", "kill", "unschedule", "trash", "discard", "nuke",
         "forget", "stop", "scrap", "abort", "archive", "clear", "del", "rm", "about",
         "reminding", "me", "us", "sending", "don't", "dont", "do", "not", "remind",
-        "anymore", "any", "more", "reminders", "no", "needed", "longer"}),
+        "anymore", "any", "more", "reminders", "no", "needed", "longer", "pinging", "messaging",
+        "notifying", "nagging", "never", "mind", "nevermind", "nvm"}),
     IntentKind.RUN_TASK: frozenset({
         "run", "trigger", "execute", "rerun", "retry", "kick", "off", "fire", "launch",
         "start", "exec", "redo", "manually", "once", "more", "time", "one"}),
@@ -41,7 +43,7 @@ _DROP: dict[IntentKind, frozenset[str]] = {
         "move", "push", "reschedule", "delay", "postpone", "change", "rename", "assign",
         "reassign", "give", "make", "set", "bump", "prioritize", "deprioritize", "update",
         "edit", "shift", "hand", "transfer", "raise", "lower", "extend", "unassign", "mark",
-        "over", "back", "as", "retitle", "add"}),
+        "over", "back", "as", "retitle", "add", "remove", "me", "from", "unassign"}),
     IntentKind.SNOOZE: frozenset({"snooze", "later", "postpone", "remind", "me", "again",
                                   "for", "delay", "ask", "not", "now", "more", "please",
                                   "another", "extra", "ok", "okay", "in", "then"}),
