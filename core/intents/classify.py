@@ -19,6 +19,7 @@ _POLITE = frozenset({"hey", "hi", "hello", "yo", "kairos", "bot", "please", "can
                      "just", "i", "we", "i've", "we've", "i'm", "have", "kindly", "quick",
                      "quickly", "go", "ahead", "now", ",", ":", "!", "-", "—"})
 _HELP_LEADS = frozenset({"help", "commands", "usage", "?", "halp", "manual"})
+_UNIT_WORDS = frozenset({"minutes", "minute", "mins", "min", "hour", "hours", "hrs", "h", "m"})
 _SNOOZE_LEADS = frozenset({"snooze", "later"})
 #: "postpone 10 minutes" snoozes; "postpone the retro to Monday" changes a task.
 _SHIFT_LEADS = frozenset({"postpone", "delay", "defer"})
@@ -93,6 +94,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
     wordset = set(words)
     if _is_help(lead, joined, len(words)):
         return IntentKind.HELP, 0.95
+    if lead == "give" and nxt == "me" and wordset & _UNIT_WORDS:
+        return IntentKind.SNOOZE, 0.8  # "give me 10 minutes"
     if lead in _SHIFT_LEADS and (nxt in ("", "for", "until", "till", "a", "an", "half")
                                  or nxt[:1].isdigit() or nxt in NUMBER_WORDS):
         return IntentKind.SNOOZE, 0.85
@@ -122,8 +125,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         if cues.action and lead not in ("remind", "reminder", "remember"):
             return IntentKind.SCHEDULE_JOB, 0.85
         return IntentKind.CREATE_REMINDER, 0.92
-    ai_job = cues.ai_verb and lead not in _TASK_LEADS and not cues.mention_first and (
-        cues.strong_schedule or not cues.deadline
+    ai_job = cues.ai_verb and lead not in _TASK_LEADS | _UPDATE_LEADS and (
+        not cues.mention_first and (cues.strong_schedule or not cues.deadline)
     )
     if (cues.strong_schedule or cues.when) and (cues.action or ai_job):
         return IntentKind.SCHEDULE_JOB, 0.9
@@ -143,7 +146,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.REPORT, 0.85
     if _is_list(lead, wordset, joined):
         return IntentKind.LIST_TASKS, 0.85
-    if lead in _UPDATE_LEADS:
+    if lead in _UPDATE_LEADS or (lead == "call" and nxt in ("it", "this")) or (
+        cues.when and (" deadline " in joined or " due date " in joined)
+    ):
         return IntentKind.UPDATE_TASK, 0.85
     if lead in _RUN_LEADS:
         if cues.action:

@@ -43,10 +43,11 @@ _DROP: dict[IntentKind, frozenset[str]] = {
         "move", "push", "reschedule", "delay", "postpone", "change", "rename", "assign",
         "reassign", "give", "make", "set", "bump", "prioritize", "deprioritize", "update",
         "edit", "shift", "hand", "transfer", "raise", "lower", "extend", "unassign", "mark",
-        "over", "back", "as", "retitle", "add", "remove", "me", "from", "unassign"}),
+        "over", "back", "as", "retitle", "add", "remove", "me", "from", "call",
+        "now", "deadline", "is"}),
     IntentKind.SNOOZE: frozenset({"snooze", "later", "postpone", "remind", "me", "again",
                                   "for", "delay", "ask", "not", "now", "more", "please",
-                                  "another", "extra", "ok", "okay", "in", "then"}),
+                                  "another", "extra", "ok", "okay", "in", "then", "give"}),
 }
 _HISTORY_KEEP_ARTICLE = frozenset({"the", "my", "our"})
 _FIELD_NOUNS = frozenset({"priority", "deadline", "due", "title", "name", "assignee", "owner",
@@ -112,7 +113,9 @@ def _strip_field_words(toks: list[Token], idx: list[int]) -> list[int]:
         if toks[i].norm in _FIELD_NOUNS and p + 1 < len(idx) and toks[idx[p + 1]].norm in (
             "of", "for", "on"
         ):
-            start = p - 1 if p and toks[idx[p - 1]].norm in ("the", "a") else p
+            start = p
+            while start and toks[idx[start - 1]].norm in ("the", "a", "due", "its", "my"):
+                start -= 1
             return idx[:start] + idx[p + 2:]
     return idx
 

@@ -16,13 +16,13 @@ from core.intents.words import norm_at, read_duration, read_number, read_unit
 _TIME_FILLER = frozenset({"more", "please", "pls", "again", "later", "ok", "okay", "in",
                           "another", "then", "actually", "maybe", "try", "extra", "mins",
                           "and", "remind", "me", "hmm", "umm", "eh", "snooze", "for", "until",
-                          "till"})
+                          "till", "give", "one"})
 
 
 def take_shift(toks: list[Token]) -> None:
     """Consume "by two days" in "delay it by two days" (a shift of an unknown date)."""
     for i, tok in enumerate(toks):
-        if tok.norm == "by" and not tok.used:
+        if tok.norm in ("by", "back") and not tok.used:
             duration = read_duration(toks, i + 1)
             if duration is not None:
                 for used in toks[i:duration[2]]:
@@ -48,18 +48,17 @@ def bare_time_reply(toks: list[Token], when: When) -> bool:
         return False
     if when.empty:
         for i, tok in enumerate(toks):
-            if tok.kind is not Kind.NUM or tok.used:
+            number = None if tok.used else read_number(toks, i)
+            if number is None:
                 continue
             if any(t.norm not in _TIME_FILLER for t in toks[:i]):
                 break  # only a leading duration is a reply ("10 more minutes")
-            j = i + 1
+            j = number[1]
             while norm_at(toks, j) in ("more", "extra"):
                 j += 1
             unit = read_unit(toks, j)
             if unit is None:
                 continue
-            number = read_number(toks, i)
-            assert number is not None
             add_duration(when, ("d" if unit[0] == "s" and unit[1] >= 86400 else unit[0],
                                 number[0] * unit[1], unit[2]))
             when.pieces += 1

@@ -128,6 +128,12 @@ FIELDS: list[tuple[str, dict[str, Any]]] = [
     ("every Friday at 5pm post the weekly digest in #general",
      {"title": "post the weekly digest", "channel": "general"}),
     ("send a digest of #support to #leads every morning", {"channel": "leads"}),
+    ("change the due date of the report to next Monday", {"intent": "update_task",
+                                                          "task_ref": "the report"}),
+    ("call it 'Q4 plan'", {"intent": "update_task", "title": "Q4 plan", "task_ref": "this"}),
+    ("nevermind", {"intent": "delete_task", "task_ref": "this"}),
+    ("yep done", {"intent": "complete_task", "task_ref": "this"}),
+    ("what do I need to do today", {"intent": "list_tasks", "assignees": ["me"]}),
 ]
 
 
@@ -178,6 +184,8 @@ def test_event_job_has_no_time_runs(parse: Parse) -> None:
     ("in an hour please", "2027-03-01T09:00:00-06:00"),
     ("snooze until tomorrow morning", "2027-03-02T09:00:00-06:00"),
     ("later", "2027-03-01T09:00:00-06:00"),
+    ("give me 10 minutes", "2027-03-01T08:10:00-06:00"),
+    ("a couple more hours", "2027-03-01T10:00:00-06:00"),
 ])
 def test_a_bare_time_reply_snoozes(parse: Parse, text: str, expected: str) -> None:
     intent = parse(text)
