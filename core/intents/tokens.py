@@ -17,6 +17,9 @@ from enum import StrEnum
 
 from core.intents.lexicon import ALIASES
 
+#: Mentions that address the bot itself rather than name a person.
+BOT_NAMES = frozenset({"kairos", "kairosbot", "kairos-bot"})
+
 #: Longest message the parser reads; chat messages are far shorter, and a cap keeps
 #: the worst case bounded.
 MAX_CHARS = 4000
@@ -157,6 +160,8 @@ def _make(group: str, raw: str, start: int, end: int) -> Token:
         return Token(raw, low, Kind.QUOTE, start, end, raw[1:-1].strip())
     if group in ("user", "suser"):
         value = raw[1:] if group == "user" else raw[2:-1].split("|")[0]
+        if value.lower() in BOT_NAMES:  # "@kairos remind me…" addresses the bot
+            return Token(raw, "kairos", Kind.WORD, start, end)
         return Token(raw, low, Kind.USER, start, end, value.rstrip(".-"))
     if group == "schan":
         inner = raw[2:-1]
