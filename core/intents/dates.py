@@ -73,6 +73,17 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
             set_date(when, DatePart(DateKind.OFFSET, 2))
             return k + 2
         return None
+    if (word == "time" and prep == "this") or (word == "same" and norm_at(toks, i + 1) == "time"):
+        # "this time tomorrow", "same time next week": the wall clock of now, days ahead
+        k = i + 1 if word == "time" else i + 2
+        days = 1 if norm_at(toks, k) == "tomorrow" else 0
+        if norm_at(toks, k) == "next" and norm_at(toks, k + 1) == "week":
+            days, k = 7, k + 1
+        if days:
+            when.has_delta = True
+            when.delta_days += days
+            return k + 1
+        return None
     if word == "overmorrow":
         set_date(when, DatePart(DateKind.OFFSET, 2))
         return i + 1
@@ -117,19 +128,42 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
 
 
 def match_end_of(toks: list[Token], i: int, when: When) -> int | None:
+    """"end of (the) day/week/month/year", "end of next week/month"."""
     j = i + 2
     if norm_at(toks, j) in ("the", "this"):
         j += 1
+    ahead = 0
+    if norm_at(toks, j) == "next":
+        ahead, j = 1, j + 1
     target = norm_at(toks, j)
-    if target in ("day", "business", "today"):
+    if target in ("day", "business", "today") and not ahead:
         when.part_of_day = "eod"
         return j + 1
     parts = {"week": DateKind.END_OF_WEEK, "month": DateKind.END_OF_MONTH,
              "year": DateKind.END_OF_YEAR}
     if target in parts:
-        set_date(when, DatePart(parts[target]))
+        set_date(when, DatePart(parts[target], value=ahead))
         return j + 1
     return None
+
+
+def match_start_of(toks: list[Token], i: int, when: When) -> int | None:
+    """"start/beginning of next week/month" → its first day; "first thing" → morning."""
+    word = norm_at(toks, i)
+    if word == "first" and norm_at(toks, i + 1) == "thing":
+        when.part_of_day = "morning"
+        return i + 2
+    if word not in ("start", "beginning") or norm_at(toks, i + 1) != "of":
+        return None
+    j = i + 2
+    if norm_at(toks, j) == "the":
+        j += 1
+    if norm_at(toks, j) != "next" or norm_at(toks, j + 1) not in ("week", "month", "year"):
+        return None
+    kinds = {"week": DateKind.NEXT_WEEK, "month": DateKind.NEXT_MONTH,
+             "year": DateKind.NEXT_YEAR}
+    set_date(when, DatePart(kinds[norm_at(toks, j + 1)]))
+    return j + 2
 
 
 

@@ -50,6 +50,7 @@ UNIT_SECONDS: Final[dict[str, int]] = {
     "h": 3600, "hr": 3600, "hour": 3600, "hours": 3600,
     "d": 86400, "day": 86400, "days": 86400,
     "w": 604800, "wk": 604800, "week": 604800, "weeks": 604800,
+    "fortnight": 1209600, "fortnights": 1209600,
 }
 MONTH_UNITS: Final[frozenset[str]] = frozenset({"mo", "mth", "month", "months"})
 YEAR_UNITS: Final[frozenset[str]] = frozenset({"y", "yr", "year", "years"})

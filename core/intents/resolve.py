@@ -172,9 +172,10 @@ def resolve_date(part: DatePart, today: date) -> tuple[date, str | None]:
         ahead = (5 - weekday) % 7 if weekday != 6 else 0
         return today + timedelta(days=ahead + part.value), None
     if kind is DateKind.END_OF_WEEK:
-        return today + timedelta(days=(4 - weekday) % 7), None
+        return today + timedelta(days=(4 - weekday) % 7 + 7 * part.value), None
     if kind is DateKind.END_OF_MONTH:
-        return today.replace(day=calendar.monthrange(today.year, today.month)[1]), None
+        first = add_months(datetime.combine(today.replace(day=1), time()), part.value).date()
+        return first.replace(day=calendar.monthrange(first.year, first.month)[1]), None
     if kind is DateKind.END_OF_YEAR:
         return date(today.year, 12, 31), None
     if kind is DateKind.MONTHDAY:

@@ -14,6 +14,7 @@ from core.intents.dates import (
     match_day_word,
     match_end_of,
     match_relative,
+    match_start_of,
 )
 from core.intents.hours import match_clock
 from core.intents.tokens import Token
@@ -65,11 +66,18 @@ def match_piece(toks: list[Token], i: int, when: When) -> int | None:
         return None
     if word == "the" and norm_at(toks, i + 1) == "end" and norm_at(toks, i + 2) == "of":
         return match_end_of(toks, i + 1, when)
+    if word == "the" and norm_at(toks, i + 1) in ("start", "beginning"):
+        return match_start_of(toks, i + 1, when)
     return _match_bare(toks, i, when, prep="")
 
 
+def _start_of(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    return match_start_of(toks, i, when)
+
+
 def _match_bare(toks: list[Token], i: int, when: When, *, prep: str) -> int | None:
-    for matcher in (match_clock, match_relative, match_day_word, match_calendar):
+    for matcher in (match_clock, match_relative, match_day_word, match_calendar,
+                    _start_of):
         end = matcher(toks, i, when, prep)
         if end is not None:
             return end

@@ -62,6 +62,11 @@ CASES = [
     ("remind me in 1 month to follow up", "2027-04-01T08:00:00-05:00"),
     ("remind me in 3 days at noon to follow up", "2027-03-04T12:00:00-06:00"),
     ("remind me in 5 days at 4pm to review", "2027-03-06T16:00:00-06:00"),
+    ("remind me in a fortnight to water", "2027-03-15T08:00:00-05:00"),
+    ("remind me this time tomorrow to call back", "2027-03-02T08:00:00-06:00"),
+    ("remind me first thing tomorrow to email Ana", "2027-03-02T09:00:00-06:00"),
+    ("remind me at the start of next month to renew", "2027-04-01T09:00:00-05:00"),
+    ("remind me at the beginning of next week to plan", "2027-03-08T09:00:00-06:00"),
     # calendar dates; a passed date means next year
     ("remind me Mar 5 to pay", "2027-03-05T09:00:00-06:00"),
     ("remind me on 5 March to pay", "2027-03-05T09:00:00-06:00"),
@@ -100,6 +105,8 @@ DUE_CASES = [
     ("add task submit the grant due in 3 days", "2027-03-04T08:00:00-06:00"),
     ("add task plan the offsite due Mar 20", "2027-03-20T17:00:00-05:00"),
     ("add task renew the domain due next Wednesday", "2027-03-10T17:00:00-06:00"),
+    ("add task ship v2 by the end of next week", "2027-03-12T17:00:00-06:00"),
+    ("add task close the quarter by end of next month", "2027-04-30T17:00:00-05:00"),
 ]
 
 
