@@ -120,7 +120,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
             and " to task " in joined) or (lead == "add" and " to #" in joined):
         return IntentKind.UPDATE_TASK, 0.8
     strong_remind = lead in ("remind", "reminder", "remember") or " remind " in joined or (
-        " let me forget " in joined) or (" reminder " in joined and lead in _SETTERS)
+        " let me forget " in joined) or (" reminder " in joined and lead in _SETTERS) or (
+        " alarm " in joined and lead in _SETTERS) or (lead == "make" and nxt == "sure") or (
+        lead in ("don't", "dont") and nxt == "forget")
     if strong_remind or (lead in _REMIND_LEADS and (cues.strong_schedule or cues.when)):
         if cues.action and lead not in ("remind", "reminder", "remember"):
             return IntentKind.SCHEDULE_JOB, 0.85

@@ -81,6 +81,8 @@ _REMINDER_OPENINGS = (
     ("don't", "let", "me", "forget"), ("do", "not", "let", "me", "forget"),
     ("set", "a", "reminder"), ("add", "a", "reminder"), ("create", "a", "reminder"),
     ("new", "reminder"), ("make", "a", "reminder"), ("set", "reminder"), ("remember",),
+    ("don't", "forget"), ("dont", "forget"), ("do", "not", "forget"), ("make", "sure"),
+    ("set", "an", "alarm"), ("set", "alarm"),
 )
 
 
