@@ -162,6 +162,12 @@ def _match_zone(toks: list[Token], j: int, when: When) -> int:
     if not word:
         return j
     tok = toks[j]
+    # "my time", "local time", "my local time": the request's own zone
+    k = j + 1 if word == "my" else j
+    if norm_at(toks, k) == "local":
+        k += 1
+    if k > j and norm_at(toks, k) == "time":
+        return k + 1
     if tok.kind is Kind.PATH and "/" in tok.value and tok.value[0].isupper():
         when.zone = tok.value
         return j + 1
