@@ -42,7 +42,7 @@ _REMIND_VERBS = frozenset({"remind", "ping", "nudge", "alert", "notify", "tell",
                            "reminder", "remember", "dm", "message", "warn", "wake", "set"})
 _TASK_VERBS = frozenset({"add", "create", "new", "todo", "track", "log", "note", "open",
                          "file", "make", "please", "ask", "get"})
-#: Words that may pad a bare time or duration sent as a reply ("10 more minutes please").
+#: Words that make a scheduled message a job that produces something ("summarize …").
 _AI_CUES = frozenset({"summarize", "summarise", "digest", "analyze", "analyse", "draft",
                       "generate", "translate", "triage", "report", "recap", "summary"})
 _EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "on", "after"})
