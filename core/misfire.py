@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from core.enums import MisfirePolicy, RunTrigger
 
@@ -61,8 +61,13 @@ def _seconds(grace: timedelta | float) -> float:
     return grace.total_seconds() if isinstance(grace, timedelta) else float(grace)
 
 
+def _late_by(at: datetime, now: datetime) -> float:
+    # Via UTC: subtracting two datetimes of the same zone ignores ``fold``.
+    return (now.astimezone(UTC) - at.astimezone(UTC)).total_seconds()
+
+
 def _late_trigger(at: datetime, now: datetime, grace_s: float) -> RunTrigger:
-    return RunTrigger.SCHEDULE if (now - at).total_seconds() <= grace_s else RunTrigger.MISFIRE
+    return RunTrigger.SCHEDULE if _late_by(at, now) <= grace_s else RunTrigger.MISFIRE
 
 
 class _Skips:
@@ -110,10 +115,10 @@ def decide(
             scan_stopped = True
             break
         scanned += 1
-        if at > now:
+        late_s = _late_by(at, now)
+        if late_s < 0:
             continue
         if policy is MisfirePolicy.SKIP:
-            late_s = (now - at).total_seconds()
             if late_s <= grace_s:
                 runs.append(PlannedRun(at, RunTrigger.SCHEDULE))
             else:

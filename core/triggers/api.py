@@ -71,7 +71,7 @@ def _build(spec: ScheduleSpec | _TriggerPart, anchor: datetime | None) -> BaseTr
             raise InvalidSchedule("An interval schedule without 'start' needs an anchor time.")
         start = _floor_second(as_instant(start_at, zone))
         end = as_instant(spec.end, zone) if spec.end is not None else None
-        if end is not None and end <= start:
+        if end is not None and end.astimezone(UTC) <= start.astimezone(UTC):
             raise InvalidSchedule("The interval's end is not after its start.")
         first = start + timedelta(seconds=spec.every_seconds)
         return IntervalTrigger(
@@ -80,7 +80,8 @@ def _build(spec: ScheduleSpec | _TriggerPart, anchor: datetime | None) -> BaseTr
     if isinstance(spec, CronSchedule):
         cron_start = as_instant(spec.start, zone) if spec.start is not None else None
         cron_end = as_instant(spec.end, zone) if spec.end is not None else None
-        if cron_start is not None and cron_end is not None and cron_end < cron_start:
+        if (cron_start is not None and cron_end is not None
+                and cron_end.astimezone(UTC) < cron_start.astimezone(UTC)):
             raise InvalidSchedule("The cron schedule's end is before its start.")
         probe = CronWallTrigger(spec.cron, timezone=zone, search_until=_CRON_PROBE_END)
         if probe.next_wall_after(_CRON_PROBE_START) is None:
@@ -194,10 +195,11 @@ def first_after(trigger: BaseTrigger, after: datetime) -> datetime | None:
         return fire
     if isinstance(trigger, DateTrigger):
         run_date: datetime = trigger.run_date
-        return run_date if run_date > after else None
+        # UTC: same-zone comparisons ignore ``fold``.
+        return run_date if run_date.astimezone(UTC) > after.astimezone(UTC) else None
     if isinstance(trigger, OrTrigger):
         fires = [f for t in trigger.triggers if (f := first_after(t, after)) is not None]
-        return min(fires) if fires else None
+        return min(fires, key=lambda fire: fire.astimezone(UTC)) if fires else None
     # Any other APScheduler trigger: its own "at or after now" contract.
     other: datetime | None = trigger.get_next_fire_time(None, after + _ONE_US)
     return other

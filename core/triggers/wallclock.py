@@ -100,8 +100,9 @@ class WallClockTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is u
     ) -> None:
         self.timezone = timezone
         self.gap_policy = gap_policy
-        self.start_date = start
-        self.end_date = end
+        # Kept in UTC: see next_after.
+        self.start_date = start.astimezone(UTC) if start is not None else None
+        self.end_date = end.astimezone(UTC) if end is not None else None
 
     @abstractmethod
     def next_wall_after(self, wall: datetime) -> datetime | None:
@@ -109,6 +110,9 @@ class WallClockTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is u
 
     def next_after(self, after: datetime) -> datetime | None:
         """The first fire instant strictly after the aware instant ``after``."""
+        # Compare in UTC only: Python compares two datetimes of the *same* zone by
+        # wall clock, ignoring ``fold``, which is exactly wrong in a DST fold.
+        after = after.astimezone(UTC)
         if self.start_date is not None and after < self.start_date:
             after = self.start_date - _ONE_US
         cursor = local_wall(after, self.timezone)
@@ -117,12 +121,16 @@ class WallClockTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is u
             if wall is None:
                 return None
             placed = to_instant(wall, self.timezone, self.gap_policy)
-            if self.end_date is not None and placed is not None and placed > self.end_date:
+            if placed is None:
+                cursor = wall
+                continue
+            placed_utc = placed.astimezone(UTC)
+            if self.end_date is not None and placed_utc > self.end_date:
                 return None
             # ``placed <= after`` happens when ``after`` is in the second pass of a
             # fold (its wall times already fired in the first pass) or when several
             # gap times shift onto one instant: both are the "fire once" rule.
-            if placed is not None and placed > after:
+            if placed_utc > after:
                 return placed
             cursor = wall
         raise RuntimeError(f"no fire time found within {_MAX_STEPS} steps after {after}")
@@ -134,7 +142,8 @@ class WallClockTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is u
         if previous_fire_time is not None:
             # Same rule as APScheduler's CronTrigger: resume after the previous fire,
             # unless the clock went backwards (then from now).
-            bound = previous_fire_time if now >= previous_fire_time else now - _ONE_US
+            previous, now = previous_fire_time.astimezone(UTC), now.astimezone(UTC)
+            bound = previous if now >= previous else now - _ONE_US
         else:
             bound = now - _ONE_US
         return self.next_after(bound)
