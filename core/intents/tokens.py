@@ -94,6 +94,10 @@ _PRE = (
     (re.compile(r"\b2nite\b", re.IGNORECASE), "tonight"),
     (re.compile(r"\b2day\b", re.IGNORECASE), "today"),
     (re.compile(r"\bevery ?day\b", re.IGNORECASE), "every day"),
+    # Slack wire formats: <https://x|label> links, :emoji: codes, <!here> broadcasts
+    (re.compile(r"<((?:https?|mailto):[^|>\s]{1,2000})(?:\|[^>]{0,300})?>"), r"\1"),
+    (re.compile(r"(?<![\w:/]):[a-z0-9_+\-]{1,40}:(?![\w/])"), " "),
+    (re.compile(r"<!(?:here|channel|everyone)(?:\|[^>]{0,40})?>"), " "),
     # "mon-fri" would be one hyphenated word; the weekday grammar wants three tokens.
     (re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)([a-z]{0,6})-(mon|tue|wed|thu|fri|sat|sun)",
                 re.IGNORECASE), r"\1\2 - \3"),

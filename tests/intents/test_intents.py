@@ -169,6 +169,14 @@ def test_actions(parse: Parse, text: str, action: dict[str, Any]) -> None:
     assert intent.action == action
 
 
+def test_slack_wire_formats(parse: Parse) -> None:
+    job = parse("every hour fetch <https://status.example.com/api|status.example.com>")
+    assert job.action == {"type": "http", "url": "https://status.example.com/api",
+                          "method": "GET"}
+    reminder = parse("<!here> remind me to file the report tomorrow :pray:")
+    assert reminder.title == "file the report"
+
+
 def test_event_job_has_no_time_runs(parse: Parse) -> None:
     intent = parse("when a file lands in /data/inbox run `ingest.sh`")
     assert intent.schedule is not None and intent.schedule.kind == "event"
