@@ -58,14 +58,21 @@ class RetryPolicy(BaseModel):
         """
         if attempt < 1:
             raise ValueError(f"attempt is 1-based, got {attempt}")
-        base = self.initial_delay_s * self.backoff ** self._exponent(attempt)
-        base = min(base, self.max_delay_s)
+        base = self._capped_base(attempt)
         spread = 1.0 + self.jitter * rng.uniform(-1.0, 1.0) if self.jitter else 1.0
         return max(0.0, min(base * spread, self.max_delay_s))
 
-    def _exponent(self, attempt: int) -> int:
-        # Never raise ``backoff`` further than the cap needs: 2.0 ** 5000 overflows.
-        if self.backoff == 1 or self.initial_delay_s == 0:
-            return 0
-        needed = math.ceil(math.log(self.max_delay_s / self.initial_delay_s, self.backoff)) + 1
-        return min(attempt - 1, max(needed, 0))
+    def _capped_base(self, attempt: int) -> float:
+        # In log space: ``backoff ** attempt`` overflows floats long before the cap
+        # stops mattering (2.0 ** 1100, or any power over a denormal initial delay).
+        if self.initial_delay_s == 0:
+            return 0.0
+        log_base = math.log(self.initial_delay_s) + (attempt - 1) * math.log(self.backoff)
+        if self.max_delay_s == 0 or log_base >= math.log(self.max_delay_s):
+            return self.max_delay_s
+        growth_log = (attempt - 1) * math.log(self.backoff)
+        # Exact powers where floats allow (10·2³ is 80, not 80.00000000000001).
+        exact = growth_log < 700
+        base = (self.initial_delay_s * self.backoff ** (attempt - 1) if exact
+                else math.exp(log_base))
+        return min(base, self.max_delay_s)
