@@ -72,8 +72,13 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
             if read_duration_unit_follows(toks, i + 1):
                 return None
             time = TimeOfDay(_bare_hour(value), 0, bare=True)
-    elif tok.kind is Kind.NUM and prep in ("at", "@") and len(tok.value.partition(".")[2]) == 2:
+    elif tok.kind is Kind.NUM and len(tok.value.partition(".")[2]) == 2 and (
+        prep in ("at", "@") or nxt in ("am", "pm")
+    ):  # "at 9.30", "3.30pm": the British dot
         hour, minute = (int(x) for x in tok.value.split("."))
+        if nxt in ("am", "pm"):
+            converted = _ampm(hour, nxt)
+            hour, j = (converted, j + 1) if converted is not None else (99, j)
         if hour <= 23 and minute <= 59:
             time = TimeOfDay(hour, minute)
     elif word in ("half", "quarter") or (tok.kind is Kind.NUM and nxt in ("past", "to")):
