@@ -269,12 +269,21 @@ def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *,
     if ordinal is None:
         return None
     n, k = ordinal
+    ns = [n]  # "the 1st and 15th", "the first and third Monday"
+    while norm_at(toks, k) in ("and", ",", "&") and read_ordinal(toks, k + 1) is not None:
+        more = read_ordinal(toks, k + 1)
+        assert more is not None
+        ns.append(more[0])
+        k = more[1]
     word = norm_at(toks, k)
     days = read_weekday_list(toks, k) if word else None
-    if days is not None and len(days[0]) == 1 and -5 <= n <= 5 and n != 0:
+    if days is not None and len(days[0]) == 1 and all(-5 <= m <= 5 and m for m in ns):
         end = _month_tail(toks, days[1])
+        if end is None and len(ns) > 1 and every:
+            end = days[1]  # "every 2nd and 4th Tuesday" can only be monthly
         if end is not None:
-            rec.freq, rec.byday = "MONTHLY", [f"{n:+d}{RRULE_DAYS[days[0][0]]}"]
+            rec.freq = "MONTHLY"
+            rec.byday = [f"{m:+d}{RRULE_DAYS[days[0][0]]}" for m in ns]
             return end
         return None
     if word in ("weekday", "workday", "business", "working"):
@@ -282,23 +291,17 @@ def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *,
         end = _month_tail(toks, k2)
         if end is not None:
             rec.freq, rec.byday = "MONTHLY", ["MO", "TU", "WE", "TH", "FR"]
-            rec.bysetpos = [n]
+            rec.bysetpos = ns
             return end
         return None
     if n == -1 and word != "day":
         return None
-    if 1 <= n <= 31 or n == -1:
-        monthdays = [n]
-        while norm_at(toks, k) in ("and", ",", "&") and read_ordinal(toks, k + 1) is not None:
-            more = read_ordinal(toks, k + 1)
-            assert more is not None
-            monthdays.append(more[0])
-            k = more[1]
+    if all(1 <= m <= 31 or m == -1 for m in ns):
         end = _month_tail(toks, k)
         if end is not None:
-            rec.freq, rec.bymonthday = "MONTHLY", monthdays
+            rec.freq, rec.bymonthday = "MONTHLY", ns
             return end
         if every and norm_at(toks, k) == "of" and norm_at(toks, k + 1) in MONTHS and n > 0:
-            rec.freq, rec.bymonth, rec.bymonthday = "YEARLY", [MONTHS[norm_at(toks, k + 1)]], [n]
+            rec.freq, rec.bymonth, rec.bymonthday = "YEARLY", [MONTHS[norm_at(toks, k + 1)]], ns
             return k + 2
     return None
