@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.intents.lexicon import RRULE_DAYS
 from core.intents.times import match_piece
 from core.intents.tokens import Token
 from core.intents.when import When
-from core.intents.words import norm_at, read_number, read_unit
+from core.intents.words import norm_at, read_number, read_unit, read_weekday_list
 
 if TYPE_CHECKING:
     from core.intents.recurrence import Recurrence
@@ -40,6 +41,16 @@ def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
                 rec.starting = bound
         elif word == "for":
             end = _for_span(toks, i + 1, rec)
+        elif word in ("except", "excluding") and read_weekday_list(toks, i + 1) is not None and (
+            rec.byday or (rec.freq == "DAILY" and rec.interval == 1)
+        ):
+            # "every weekday except Friday", "every day except Sunday"
+            dropped = read_weekday_list(toks, i + 1)
+            assert dropped is not None
+            names = {RRULE_DAYS[d] for d in dropped[0]}
+            kept = [day for day in rec.byday or list(RRULE_DAYS) if day not in names]
+            rec.freq, rec.byday = "WEEKLY", kept or rec.byday
+            end = dropped[1]
         elif word in ("except", "excluding", "but") and rec.freq == "DAILY" and (
             rec.interval == 1 and norm_at(toks, i + 1 + (word == "but")) in ("weekends",
                                                                              "weekend")

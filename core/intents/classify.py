@@ -57,7 +57,8 @@ _QUESTION = frozenset({"what", "what's", "whats", "which", "show", "list", "ls",
                        "anything", "is", "are", "who", "how", "where", "give", "get", "see"})
 
 
-_SETTERS = frozenset({"set", "add", "create", "new", "make", "schedule", "put"})
+_SETTERS = frozenset({"set", "add", "create", "new", "make", "schedule", "put", "post",
+                      "send"})
 
 
 @dataclass(slots=True)
@@ -163,6 +164,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
     ):
         return IntentKind.CREATE_TASK, 0.7
     if (cues.strong_schedule or cues.when) and lead not in _QUESTION:
+        if wordset & _REMIND_LEADS:  # "every weekday at 9:30 ping #eng to …"
+            return IntentKind.CREATE_REMINDER, 0.88
         return IntentKind.CREATE_REMINDER, 0.6
     return IntentKind.UNKNOWN, 0.3
 

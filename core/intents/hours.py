@@ -99,7 +99,34 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
     if time is None:
         return None
     when.time = time
-    return _match_zone(toks, _day_part_suffix(toks, j, when), when)
+    end = _match_zone(toks, _day_part_suffix(toks, j, when), when)
+    return _more_times(toks, end, when)
+
+
+def _more_times(toks: list[Token], j: int, when: When) -> int:
+    """"at 9 and 5", "at 9am and 1pm": further clock times of a recurrence."""
+    while norm_at(toks, j) in ("and", "&", ",") and j + 1 < len(toks):
+        tok = toks[j + 1]
+        nxt = norm_at(toks, j + 2)
+        if tok.used or tok.kind not in (Kind.NUM, Kind.CLOCK):
+            break
+        if tok.kind is Kind.CLOCK:
+            hour, minute = (int(x) for x in tok.value.split(":")[:2])
+        elif tok.value.isdigit() and int(tok.value) <= 23:
+            hour, minute = _bare_hour(int(tok.value)), 0
+        else:
+            break
+        end = j + 2
+        if nxt in ("am", "pm"):
+            converted = _ampm(hour if tok.kind is Kind.CLOCK else int(tok.value), nxt)
+            if converted is None:
+                break
+            hour, end = converted, j + 3
+        if hour > 23 or minute > 59:
+            break
+        when.extra_times.append(TimeOfDay(hour, minute))
+        j = end
+    return j
 
 
 def read_duration_unit_follows(toks: list[Token], j: int) -> bool:

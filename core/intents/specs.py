@@ -109,7 +109,8 @@ def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
         start_day = max(today, resolve_date(said, today)[0])
     if rec.starting is not None and rec.starting.date is not None:
         start_day = max(start_day, resolve_date(rec.starting.date, today)[0])
-    parts = _rule_parts(rec, hour, minute)
+    hours = [hour] + [t.hour % 24 for t in when.extra_times if t.minute == minute]
+    parts = _rule_parts(rec, sorted(set(hours)), minute)
     dtstart = datetime.combine(start_day, datetime.min.time())
     if rec.until is not None:
         until = _until(rec.until, today)
@@ -170,7 +171,7 @@ def _defaults(rec: Recurrence) -> None:
         rec.bymonth, rec.bymonthday = [1], rec.bymonthday or [1]
 
 
-def _rule_parts(rec: Recurrence, hour: int, minute: int) -> list[str]:
+def _rule_parts(rec: Recurrence, hours: list[int], minute: int) -> list[str]:
     parts = [f"FREQ={rec.freq}"]
     if rec.bymonth:
         parts.append("BYMONTH=" + ",".join(str(m) for m in rec.bymonth))
@@ -180,7 +181,7 @@ def _rule_parts(rec: Recurrence, hour: int, minute: int) -> list[str]:
         parts.append("BYDAY=" + ",".join(rec.byday))
     if rec.bysetpos:
         parts.append("BYSETPOS=" + ",".join(str(p) for p in rec.bysetpos))
-    parts += [f"BYHOUR={hour}", f"BYMINUTE={minute}"]
+    parts += ["BYHOUR=" + ",".join(str(h) for h in hours), f"BYMINUTE={minute}"]
     return parts
 
 

@@ -63,6 +63,7 @@ class When:
     clarification: str | None = None
     pieces: int = 0
     extra_dates: list[DatePart] = field(default_factory=list)
+    extra_times: list[TimeOfDay] = field(default_factory=list)  # "at 9 and 5"
 
     @property
     def empty(self) -> bool:
