@@ -35,6 +35,7 @@ from core.enums import RunStatus, RunTrigger
 from core.errors import NotFound
 from core.ports import Clock
 from core.scheduler.planner import FirePlanner
+from core.scheduler.waiting import sleep_or_event
 from core.store.runs import CursorMove, FiredRun, FireInfo, NewRun, RunStore
 
 log = logging.getLogger(__name__)
@@ -262,13 +263,7 @@ class SchedulerEngine:
             self._sink.submit(ready)
 
     async def _wait(self, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
-        waker = asyncio.ensure_future(self._wake.wait())
-        try:
-            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
+        await sleep_or_event(self._clock, seconds, self._wake, name=self._name)
 
     async def _fire(self, task_ids: list[int], now: datetime) -> None:
         self._firing.update(task_ids)

@@ -31,6 +31,7 @@ from core.executors.registry import ExecutorRegistry, NoExecutor
 from core.models import Run, Task
 from core.ports import Clock
 from core.scheduler import timing
+from core.scheduler.waiting import sleep_or_event
 from core.store.runs import ClaimedRun, FiredRun, Outcome, RunStore
 
 log = logging.getLogger(__name__)
@@ -192,13 +193,7 @@ class WorkerPool:
         return has_room and (bool(self._local) or saturated)
 
     async def _wait(self, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
-        waker = asyncio.ensure_future(self._kick.wait())
-        try:
-            await asyncio.wait((sleeper, waker), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            waker.cancel()
+        await sleep_or_event(self._clock, seconds, self._kick, name=f"{self._name}-dispatcher")
 
     async def _start(self, claimed: list[ClaimedRun]) -> None:
         tasks = await self._store.tasks(c.task_id for c in claimed)
@@ -327,13 +322,7 @@ class WorkerPool:
                     log.exception("workers: renewing leases failed")
 
     async def _wait_stop(self, seconds: float) -> None:
-        sleeper = asyncio.ensure_future(self._clock.sleep(seconds))
-        stopper = asyncio.ensure_future(self._stop.wait())
-        try:
-            await asyncio.wait((sleeper, stopper), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sleeper.cancel()
-            stopper.cancel()
+        await sleep_or_event(self._clock, seconds, self._stop, name=f"{self._name}-heartbeat")
 
     async def recover(self) -> int:
         """Settle runs left ``running`` by crashed workers: failed, or retried per policy.

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -32,7 +31,28 @@ from core.db import Database
 from core.enums import RunStatus, RunTrigger, TaskStatus
 from core.errors import InvalidInput
 from core.models import Run, RunEvent, Task
+from core.store.run_types import (
+    ClaimedRun,
+    CursorMove,
+    FiredRun,
+    FireInfo,
+    NewRun,
+    Outcome,
+)
 from core.store.runs_sql import RawSql
+
+__all__ = [
+    "EVENTS",
+    "RUNS",
+    "TASKS",
+    "ClaimedRun",
+    "CursorMove",
+    "FireInfo",
+    "FiredRun",
+    "NewRun",
+    "Outcome",
+    "RunStore",
+]
 
 RUNS: sa.Table = SQLModel.metadata.tables["runs"]
 EVENTS: sa.Table = SQLModel.metadata.tables["run_events"]
@@ -50,76 +70,6 @@ _T = TypeVar("_T")
 
 # SQLite allows 32,766 bound variables per statement; a run row binds 8.
 _CHUNK = 500
-
-
-@dataclass(frozen=True, slots=True)
-class NewRun:
-    """A run to insert: a fire (or a skipped fire, when ``skip_reason`` is set)."""
-
-    task_id: int
-    scheduled_for: datetime
-    trigger: RunTrigger = RunTrigger.SCHEDULE
-    attempt: int = 1
-    not_before: datetime | None = None  # defaults to ``scheduled_for``
-    skip_reason: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CursorMove:
-    """Advance ``tasks.next_fire_at`` from ``expected`` to ``new`` (compare-and-set)."""
-
-    task_id: int
-    expected: datetime
-    new: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class FiredRun:
-    """A run row this call inserted (``pending`` unless it was a skipped fire)."""
-
-    run_id: int
-    task_id: int
-    scheduled_for: datetime
-    attempt: int
-    status: RunStatus = RunStatus.PENDING
-    not_before: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedRun:
-    """A run now ``running`` under this worker's lease."""
-
-    run_id: int
-    task_id: int
-    scheduled_for: datetime
-    attempt: int
-    trigger: RunTrigger
-    lease_owner: str
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """How a running attempt ended; ``retry_at`` schedules attempt + 1 (status RETRYING)."""
-
-    run_id: int
-    owner: str
-    status: RunStatus
-    output: str | None = None
-    error: str | None = None
-    duration_ms: int | None = None
-    retry_at: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FireInfo:
-    """What the engine needs to turn a due task into runs (no ORM object)."""
-
-    task_id: int
-    schedule: dict[str, Any] | None
-    next_fire_at: datetime | None
-    schedulable: bool
-    misfire_policy: str
-    misfire_grace_seconds: int
 
 
 def _schedulable() -> sa.ColumnElement[bool]:
