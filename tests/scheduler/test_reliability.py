@@ -149,3 +149,30 @@ async def test_two_engines_on_one_database_run_each_fire_once(
         runs = await RunStore(database).runs_for(t)
         assert len(runs) == 3
         assert {r.status for r in runs} == {"completed"}
+
+
+async def test_recovery_waits_for_a_remote_lease_then_retries(
+    database: Database, workspace_id: int
+) -> None:
+    from core.executors import ExecutorRegistry, NoopExecutor
+    from core.scheduler.workers import WorkerPool
+
+    clock = ManualClock(START)
+    store = RunStore(database)
+    tid = await add_task(database, workspace_id, action=REC, next_fire_at=START,
+                         retry_policy={"max_attempts": 2, "initial_delay_s": 5, "jitter": 0},
+                         schedule={"kind": "once", "at": START.isoformat(), "timezone": "UTC"})
+    fired = await store.fire(tid, START, next_fire_at=None, now=START)
+    assert fired is not None
+    await store.claim("elsewhere:1:dead", limit=1, now=START, lease=timedelta(seconds=60))
+    pool = WorkerPool(store=store, executors=ExecutorRegistry({"noop": NoopExecutor()}),
+                      clock=clock)
+    assert await pool.recover() == 0  # another host, lease still valid: hands off
+    clock.advance(61)
+    assert await pool.recover() == 1
+    runs = sorted(await store.runs_for(tid), key=lambda r: r.attempt)
+    assert [(r.attempt, r.status) for r in runs] == [
+        (1, RunStatus.RETRYING), (2, RunStatus.PENDING)]
+    assert runs[0].error == (
+        "crashed: worker elsewhere:1:dead stopped during attempt 1 (its lease expired)")
+    assert runs[1].not_before == START + timedelta(seconds=66)
