@@ -76,11 +76,17 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
         return as_ref(toks, kept, text)
     if kind is IntentKind.UPDATE_TASK:
         idx = _strip_field_words(toks, idx)
-    kept = [i for i in idx if toks[i].norm not in drop or (toks[i].kind is not Kind.WORD
-            and toks[i].kind is not Kind.PUNCT)]
-    if kind is IntentKind.COMPLETE_TASK:
-        kept = [i for i in kept if toks[i].kind is not Kind.PUNCT]
-    return as_ref(toks, kept, text)
+    # Command words sit at the edges ("mark … as done", "kick off …", "… now"); inside,
+    # the same words belong to the name ("push the vendor call to Thursday").
+    def droppable(i: int) -> bool:
+        return toks[i].kind is Kind.PUNCT or (toks[i].kind is Kind.WORD and toks[i].norm in drop)
+
+    start, end = 0, len(idx)
+    while start < end and droppable(idx[start]):
+        start += 1
+    while end > start and droppable(idx[end - 1]):
+        end -= 1
+    return as_ref(toks, idx[start:end], text)
 
 
 _RANGE_HEADS = frozenset({"this", "last", "past", "previous", "so"})
