@@ -211,8 +211,7 @@ def _match_zone(toks: list[Token], j: int, when: When) -> int:
                 sign = "-" if norm_at(toks, j + 1) == "+" else "+"  # Etc/ signs are inverted
                 when.zone = "UTC" if hours == 0 else f"Etc/GMT{sign}{hours}"
                 return j + 3
-    if word in ZONES and (word not in ("pacific", "eastern", "central", "mountain")
-                          or norm_at(toks, j + 1) == "time"):
+    if word in ZONES:  # right after a clock time, "Eastern" or "PT" is a zone
         when.zone = ZONES[word]
         return j + 2 if norm_at(toks, j + 1) == "time" else j + 1
     start = j + 1 if word == "in" else j
