@@ -21,7 +21,7 @@ from core.triggers.wallclock import to_instant
 REMINDER_HOUR = 9
 DEADLINE_HOUR = 17
 _END_KINDS = frozenset({DateKind.END_OF_WEEK, DateKind.END_OF_MONTH, DateKind.END_OF_YEAR})
-_ROLLING_KINDS = _END_KINDS | {DateKind.MONTHDAY}
+_ROLLING_KINDS = _END_KINDS | {DateKind.MONTHDAY, DateKind.WEEKEND}
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
