@@ -23,16 +23,13 @@ from core.schedule import (
     ScheduleSpec,
     check_timezone,
 )
-from core.triggers.cron import CronWallTrigger
+from core.triggers.cron import CronWallTrigger, cron_ever_fires
 from core.triggers.rrule import RRuleTrigger
 from core.triggers.wallclock import WallClockTrigger, as_instant, local_wall
 
 #: Longer than this is a typo, not a schedule (10 years).
 MAX_INTERVAL_SECONDS = 10 * 366 * 24 * 3600
 _ONE_US = timedelta(microseconds=1)
-#: A cron that has not fired from here to ``_CRON_PROBE_END`` never will.
-_CRON_PROBE_START = datetime(2000, 1, 1)
-_CRON_PROBE_END = datetime(2100, 1, 1)
 _VALIDATION_ANCHOR = datetime(2000, 1, 1, tzinfo=UTC)
 _TriggerPart = OnceSchedule | IntervalSchedule | CronSchedule | RRuleSchedule | EventSchedule
 
@@ -83,8 +80,7 @@ def _build(spec: ScheduleSpec | _TriggerPart, anchor: datetime | None) -> BaseTr
         if (cron_start is not None and cron_end is not None
                 and cron_end.astimezone(UTC) < cron_start.astimezone(UTC)):
             raise InvalidSchedule("The cron schedule's end is before its start.")
-        probe = CronWallTrigger(spec.cron, timezone=zone, search_until=_CRON_PROBE_END)
-        if probe.next_wall_after(_CRON_PROBE_START) is None:
+        if not cron_ever_fires(spec.cron):
             raise InvalidSchedule(
                 f"The cron expression {spec.cron!r} never fires (no such date).",
                 hint="Check the day-of-month and month fields (e.g. there is no 30 February).",

@@ -17,15 +17,20 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.cron.fields import BaseField
 
 from core.errors import InvalidSchedule
 from core.schedule import GapPolicy
 from core.triggers.wallclock import WallClockTrigger
 
 _FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+#: All of CronTrigger's fields, in its order, with what CronTrigger(minute=…, …) fills in.
+_ALL_FIELDS = (("year", "*"), ("month", "*"), ("day", "*"), ("week", "*"),
+               ("day_of_week", "*"), ("hour", "*"), ("minute", "*"), ("second", "0"))
 _LABELS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _ORDINAL_END = re.compile(r"(?:^|,)(?:1st|2nd|3rd|4th|5th|last)$", re.IGNORECASE)
@@ -38,6 +43,8 @@ _HINT = (
     "e.g. '0 9 * * 1-5' (09:00 Monday to Friday)."
 )
 _ONE_US = timedelta(microseconds=1)
+_PROBE_START = datetime(2000, 1, 1, tzinfo=UTC)
+_PROBE_END = datetime(2100, 1, 1, tzinfo=UTC)
 
 
 def split_crontab(expr: str) -> list[str]:
@@ -109,11 +116,6 @@ def parse_crontab(expr: str) -> list[dict[str, str]]:
         values["day_of_week"] = crontab_weekdays(values["day_of_week"])
     except ValueError as exc:
         raise _field_error(expr, "day-of-week", fields[4], exc) from exc
-    for name, label in zip(_FIELDS, _LABELS, strict=True):
-        try:
-            CronTrigger.FIELDS_MAP[name](name, values[name])
-        except ValueError as exc:
-            raise _field_error(expr, label, values[name], exc) from exc
     if values["day"] != "*" and values["day_of_week"] != "*":
         return [values | {"day_of_week": "*"}, values | {"day": "*"}]
     return [values]
@@ -123,6 +125,55 @@ def _field_error(expr: str, label: str, value: str, exc: Exception) -> InvalidSc
     return InvalidSchedule(
         f"Invalid cron expression {expr!r}: bad {label} field {value!r} ({exc}).", hint=_HINT
     )
+
+
+@lru_cache(maxsize=1024)
+def _field(name: str, expr: str, is_default: bool) -> BaseField:
+    # Compiled fields are immutable after construction; sharing them across
+    # triggers makes building 100k distinct crons at start-up cheap.
+    field: BaseField = CronTrigger.FIELDS_MAP[name](name, expr, is_default)
+    return field
+
+
+def _construct(expr: str, values: dict[str, str], end: datetime | None = None) -> CronTrigger:
+    try:
+        fields = [_field(name, values.get(name, default), name not in values)
+                  for name, default in _ALL_FIELDS]
+    except ValueError:
+        # Rebuild field by field only to say which one is wrong.
+        for name, label in zip(_FIELDS, _LABELS, strict=True):
+            try:
+                CronTrigger.FIELDS_MAP[name](name, values[name])
+            except ValueError as exc:
+                raise _field_error(expr, label, values[name], exc) from exc
+        raise
+    # APScheduler's own (pickle) restore path, as when it loads a job from a job
+    # store: the same trigger as CronTrigger(**values) but with the shared fields.
+    trigger: CronTrigger = CronTrigger.__new__(CronTrigger)
+    trigger.__setstate__({"version": 2, "timezone": UTC, "start_date": None, "end_date": end,
+                          "fields": fields, "jitter": None})
+    return trigger
+
+
+@lru_cache(maxsize=4096)
+def wall_crons(expr: str) -> tuple[CronTrigger, ...]:
+    """The APScheduler triggers (in UTC = on the wall-clock axis) for a crontab, cached.
+
+    They hold no zone and no bounds, so every spec with the same text shares them.
+    """
+    return tuple(_construct(expr, values) for values in parse_crontab(expr))
+
+
+@lru_cache(maxsize=4096)
+def cron_ever_fires(expr: str) -> bool:
+    """Whether the crontab matches any date at all (``0 0 30 2 *`` does not)."""
+    fields = parse_crontab(expr)
+    if any(values["day"] == "*" for values in fields):
+        return True  # every month has every weekday and every hour and minute
+    # Bounded search: a day-of-month/month pattern that exists recurs within 28 years.
+    probes = [_construct(expr, values, _PROBE_END) for values in fields]
+    now = _PROBE_START + _ONE_US
+    return any(probe.get_next_fire_time(None, now) is not None for probe in probes)
 
 
 class CronWallTrigger(WallClockTrigger):
@@ -141,15 +192,10 @@ class CronWallTrigger(WallClockTrigger):
         gap_policy: GapPolicy = GapPolicy.SHIFT,
         start: datetime | None = None,
         end: datetime | None = None,
-        search_until: datetime | None = None,
     ) -> None:
         super().__init__(timezone=timezone, gap_policy=gap_policy, start=start, end=end)
         self.expr = expr
-        # search_until bounds APScheduler's search (validation of crons that never fire).
-        bound = search_until.replace(tzinfo=UTC) if search_until is not None else None
-        self.crons = [
-            CronTrigger(**fields, timezone=UTC, end_date=bound) for fields in parse_crontab(expr)
-        ]
+        self.crons = wall_crons(expr)
 
     def next_wall_after(self, wall: datetime) -> datetime | None:
         now = wall.replace(tzinfo=UTC) + _ONE_US

@@ -38,7 +38,7 @@ kinds = st.sampled_from(["cron", "rrule"])
 # Bias towards the small hours, where the changes happen.
 hours = st.one_of(st.integers(0, 3), st.integers(0, 23))
 minutes = st.sampled_from([0, 15, 30, 45, 59]) | st.integers(0, 59)
-PROPERTY_SETTINGS = settings(max_examples=60, deadline=None,
+PROPERTY_SETTINGS = settings(max_examples=100, deadline=None,
                              suppress_health_check=[HealthCheck.too_slow])
 
 

@@ -100,3 +100,15 @@ def test_future_fires_are_not_missed() -> None:
 def test_limits_are_checked() -> None:
     with pytest.raises(ValueError, match="max_runs"):
         decide(MisfirePolicy.CATCH_UP, GRACE, [], NOW, max_runs=0)
+
+
+def test_fold_times_compare_as_instants() -> None:
+    # 02:20 CEST happened 50 minutes before 02:10 CET, although its wall clock is later.
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    now = datetime(2026, 10, 25, 2, 10, tzinfo=berlin, fold=1)
+    at = datetime(2026, 10, 25, 2, 20, tzinfo=berlin, fold=0)
+    decision = decide(MisfirePolicy.SKIP, GRACE, [at], now)
+    assert decision.run == []
+    assert decision.skip == [(at, "misfired: outside grace window (late by 3000s, grace 300s)")]
