@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from core.intents.hours import read_clock
 from core.intents.lexicon import RRULE_DAYS
 from core.intents.times import match_piece
 from core.intents.tokens import Token
@@ -24,7 +25,12 @@ def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
     while i < len(toks):
         word = norm_at(toks, i)
         end: int | None = None
-        if word in ("until", "ending", "up"):
+        window = None
+        if word in ("from", "between") and _hourly(rec):
+            window = _window(toks, i + 1, rec)
+        if window is not None:
+            end = window
+        elif word in ("until", "ending", "up"):
             j = i + 2 if word == "up" and norm_at(toks, i + 1) == "to" else i + 1
             if word == "up" and j == i + 1:
                 i += 1
@@ -68,6 +74,36 @@ def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
             i = end
         else:
             i += 1
+
+
+def _hourly(rec: Recurrence) -> bool:
+    return bool(rec.every_seconds) and rec.every_seconds % 3600 == 0 and (
+        rec.every_seconds <= 12 * 3600
+    )
+
+
+def _window(toks: list[Token], j: int, rec: Recurrence) -> int | None:
+    """"every hour from 9 to 5 (on weekdays)": fixed hours of the day, not an interval."""
+    first = read_clock(toks, j)
+    if first is None or norm_at(toks, first[2]) not in ("to", "and", "until", "-", "till"):
+        return None
+    last = read_clock(toks, first[2] + 1)
+    if last is None or last[0] < first[0]:
+        return None
+    step = rec.every_seconds // 3600
+    rec.hours, rec.minute = list(range(first[0], last[0] + 1, step)), first[1]
+    rec.every_seconds, rec.freq, rec.interval = 0, "DAILY", 1
+    end = last[2]
+    k = end + 1 if norm_at(toks, end) == "on" else end
+    if norm_at(toks, k) in ("weekdays", "workdays"):
+        rec.freq, rec.byday, end = "WEEKLY", ["MO", "TU", "WE", "TH", "FR"], k + 1
+    elif norm_at(toks, k) in ("weekends",):
+        rec.freq, rec.byday, end = "WEEKLY", ["SA", "SU"], k + 1
+    else:
+        days = read_weekday_list(toks, k) if k > end else None
+        if days is not None:
+            rec.freq, rec.byday, end = "WEEKLY", [RRULE_DAYS[d] for d in days[0]], days[1]
+    return end
 
 
 def _for_span(toks: list[Token], j: int, rec: Recurrence) -> int | None:

@@ -221,3 +221,29 @@ def _match_zone(toks: list[Token], j: int, when: When) -> int:
             when.zone = CITY_ZONES[name]
             return start + width + 1
     return j
+
+
+def read_clock(toks: list[Token], i: int) -> tuple[int, int, int] | None:
+    """A bare clock time at ``i`` ("9", "5pm", "17:30") → (hour, minute, next index).
+
+    Used where the context already says it is a time ("from 9 to 5").
+    """
+    tok = toks[i] if 0 <= i < len(toks) else None
+    if tok is None or tok.used:
+        return None
+    nxt = norm_at(toks, i + 1)
+    if tok.kind is Kind.CLOCK:
+        hour, minute = (int(x) for x in tok.value.split(":")[:2])
+    elif tok.kind is Kind.NUM and tok.value.isdigit() and int(tok.value) <= 23:
+        hour, minute = int(tok.value), 0
+    elif tok.norm == "noon":
+        return 12, 0, i + 1
+    else:
+        return None
+    if nxt in ("am", "pm"):
+        converted = _ampm(hour, nxt)
+        return (converted, minute, i + 2) if converted is not None else None
+    if tok.kind is Kind.NUM:
+        hour = _bare_hour(hour)
+    return (hour, minute, i + 1) if hour <= 23 and minute <= 59 else None
+

@@ -49,6 +49,8 @@ class Recurrence:
     starting: When | None = None
     count: int | None = None
     for_span: tuple[str, float] | None = None  # ("s", seconds) | ("mo", months)
+    hours: list[int] = field(default_factory=list)  # "every hour from 9 to 5"
+    minute: int = 0  # the minute of those hours
     weak: bool = False  # read from an adverb such as "weekly" only
     adjective: bool = False  # "the nightly sync", "weekly report": maybe just a name
     span: tuple[int, int] = (0, 0)  # the tokens the recurrence itself was read from

@@ -110,6 +110,8 @@ def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
     if rec.starting is not None and rec.starting.date is not None:
         start_day = max(start_day, resolve_date(rec.starting.date, today)[0])
     hours = [hour] + [t.hour % 24 for t in when.extra_times if t.minute == minute]
+    if rec.hours:  # "every hour from 9 to 5"
+        hours, minute = rec.hours, rec.minute
     parts = _rule_parts(rec, sorted(set(hours)), minute)
     dtstart = datetime.combine(start_day, datetime.min.time())
     if rec.until is not None:

@@ -115,8 +115,7 @@ def normalise_text(text: str) -> str:
 def _path_is_real(text: str) -> bool:
     # "and/or" or "mon/thu" are words joined by a slash; paths and zones look different.
     return (
-        text[0] in "/~." or "." in text or "_" in text or text.count("/") >= 2
-        or (text[0].isupper() and "/" in text)
+        text[0] in "/~." or "." in text or "_" in text or (text[0].isupper() and "/" in text)
     )
 
 
