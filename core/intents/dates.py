@@ -29,6 +29,7 @@ def set_date(when: When, part: DatePart) -> None:
 
 
 def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    """"in 2 hours", "3 days from now", "a week later" → an offset from now."""
     word = norm_at(toks, i)
     if word == "in" or word == "within":
         duration = read_duration(toks, i + 1)
@@ -63,6 +64,7 @@ def add_duration(when: When, duration: tuple[str, float, int]) -> None:
 
 
 def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    """"today", "tomorrow", "(next) Friday", "next week/month", "the weekend", "this time …"."""
     word = norm_at(toks, i)
     if word in ("today", "tomorrow"):
         set_date(when, DatePart(DateKind.OFFSET, 0 if word == "today" else 1))
@@ -169,6 +171,7 @@ def match_start_of(toks: list[Token], i: int, when: When) -> int | None:
 
 
 def match_calendar(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    """"Dec 3", "3 December", "the 5th of March", "2026-12-03", "the 15th", "EOW", "3/12"."""
     word = norm_at(toks, i)
     if not word:
         return None

@@ -30,6 +30,7 @@ def _ampm(hour: int, word: str) -> int | None:
 
 
 def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
+    """"at 5", "17:30", "9am PST", "noon", "half past 3", "tonight", "end of day"."""
     word = norm_at(toks, i)
     if not word:
         return None

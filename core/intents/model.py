@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class IntentKind(StrEnum):
+    """What a person wants (see PARSING.md, "Intents")."""
+
     CREATE_REMINDER = "create_reminder"
     CREATE_TASK = "create_task"
     SCHEDULE_JOB = "schedule_job"

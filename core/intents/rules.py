@@ -90,6 +90,7 @@ class _Reading:
         self.tz = tz
 
     def intent(self) -> Intent:
+        """The intent of this message (the whole pipeline, see the module docstring)."""
         toks = self.toks
         rec = scan_recurrence(toks)
         when = scan_when(toks)

@@ -69,6 +69,7 @@ def bare_time_reply(toks: list[Token], when: When) -> bool:
 
 
 def score(result: Intent, toks: list[Token]) -> None:
+    """Settle ``result.confidence``: lower for missing parts, doubts and unread words."""
     needs_title = result.intent in (IntentKind.CREATE_REMINDER, IntentKind.CREATE_TASK)
     if needs_title and not result.title:
         result.confidence = min(result.confidence, 0.5)

@@ -26,6 +26,8 @@ MAX_CHARS = 4000
 
 
 class Kind(StrEnum):
+    """What a token is."""
+
     WORD = "word"
     NUM = "num"  # 42, 1.5
     ORD = "ord"  # 3rd, 21st

@@ -12,6 +12,8 @@ from enum import StrEnum
 
 
 class DateKind(StrEnum):
+    """The forms a date can be written in."""
+
     OFFSET = "offset"  # today (0), tomorrow (1), the day after tomorrow (2)
     WEEKDAY = "weekday"  # nearest such day strictly after today
     NEXT_WEEKDAY = "next_weekday"  # that day in the following calendar week
