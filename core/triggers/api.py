@@ -66,7 +66,8 @@ def _build(spec: ScheduleSpec | _TriggerPart, anchor: datetime | None) -> BaseTr
         start_at = spec.start if spec.start is not None else anchor
         if start_at is None:
             raise InvalidSchedule("An interval schedule without 'start' needs an anchor time.")
-        start = _floor_second(as_instant(start_at, zone))
+        # UTC before adding: aware arithmetic in a DST zone is wall-clock arithmetic.
+        start = _floor_second(as_instant(start_at, zone)).astimezone(UTC)
         end = as_instant(spec.end, zone) if spec.end is not None else None
         if end is not None and end.astimezone(UTC) <= start.astimezone(UTC):
             raise InvalidSchedule("The interval's end is not after its start.")
@@ -184,6 +185,9 @@ def validate(spec: ScheduleSpec, *, anchor: datetime | None = None) -> None:
 
 def first_after(trigger: BaseTrigger, after: datetime) -> datetime | None:
     """The first fire of ``trigger`` strictly after the aware instant ``after``."""
+    # UTC throughout: APScheduler compares ``now`` with its own dates, and two
+    # datetimes of the same zone compare by wall clock, ignoring ``fold``.
+    after = after.astimezone(UTC)
     if isinstance(trigger, WallClockTrigger):
         return trigger.next_after(after)
     if isinstance(trigger, IntervalTrigger):
@@ -191,8 +195,7 @@ def first_after(trigger: BaseTrigger, after: datetime) -> datetime | None:
         return fire
     if isinstance(trigger, DateTrigger):
         run_date: datetime = trigger.run_date
-        # UTC: same-zone comparisons ignore ``fold``.
-        return run_date if run_date.astimezone(UTC) > after.astimezone(UTC) else None
+        return run_date if run_date.astimezone(UTC) > after else None
     if isinstance(trigger, OrTrigger):
         fires = [f for t in trigger.triggers if (f := first_after(t, after)) is not None]
         return min(fires, key=lambda fire: fire.astimezone(UTC)) if fires else None

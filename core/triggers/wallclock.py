@@ -145,5 +145,5 @@ class WallClockTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 is u
             previous, now = previous_fire_time.astimezone(UTC), now.astimezone(UTC)
             bound = previous if now >= previous else now - _ONE_US
         else:
-            bound = now - _ONE_US
+            bound = now.astimezone(UTC) - _ONE_US
         return self.next_after(bound)

@@ -148,3 +148,33 @@ def test_apscheduler_311_cron_differs_from_our_policy() -> None:
     weekdays = CronTrigger.from_crontab("0 9 * * 1-5", timezone=BERLIN)
     saturday = weekdays.get_next_fire_time(None, datetime(2026, 11, 28, 0, tzinfo=BERLIN))
     assert saturday.date().isoweekday() == 6
+
+
+def test_interval_queried_from_the_second_pass_of_a_fold() -> None:
+    # Start 02:30 CEST; asked at 02:10 CET (40 minutes later): the next fire is on the
+    # grid after that instant, not the (earlier) start read by wall clock.
+    data = {"kind": "interval", "every_seconds": 1800, "start": "2026-10-25T02:00:00+02:00",
+            "timezone": "Europe/Berlin"}
+    after = datetime(2026, 10, 25, 2, 10, tzinfo=BERLIN, fold=1)
+    assert runs(data, after, 2) == ["2026-10-25T02:30:00+01:00", "2026-10-25T03:00:00+01:00"]
+    once = {"kind": "once", "at": "2026-10-25T02:20:00+02:00", "timezone": "Europe/Berlin"}
+    assert runs(once, after, 1) == []
+
+
+def test_interval_start_given_in_a_dst_zone_is_absolute() -> None:
+    # 01:30 CEST + 2 h is 02:30 CET (absolute), not the wall-clock 03:30.
+    start = datetime(2026, 10, 25, 1, 30, tzinfo=BERLIN)
+    spec = parse_schedule({"kind": "interval", "every_seconds": 7200, "start": start,
+                           "timezone": "Europe/Berlin"})
+    assert [f.isoformat() for f in next_runs(spec, start, 2)] == [
+        "2026-10-25T02:30:00+01:00", "2026-10-25T04:30:00+01:00"]
+
+
+def test_apscheduler_contract_from_the_second_pass_of_a_fold() -> None:
+    from core.triggers import build_trigger
+
+    trigger = build_trigger(parse_schedule({"kind": "cron", "cron": "0 * * * *",
+                                            "timezone": "Europe/Berlin"}))
+    now = datetime(2026, 10, 25, 2, 0, tzinfo=BERLIN, fold=1)  # 02:00 CET, already fired
+    fire = trigger.get_next_fire_time(None, now)
+    assert fire.isoformat() == "2026-10-25T03:00:00+01:00"
