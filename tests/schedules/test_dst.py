@@ -178,3 +178,23 @@ def test_apscheduler_contract_from_the_second_pass_of_a_fold() -> None:
     now = datetime(2026, 10, 25, 2, 0, tzinfo=BERLIN, fold=1)  # 02:00 CET, already fired
     fire = trigger.get_next_fire_time(None, now)
     assert fire.isoformat() == "2026-10-25T03:00:00+01:00"
+
+
+@pytest.mark.parametrize(("policy", "expected"), [
+    ("shift", ["2026-03-29T01:45:00+01:00", "2026-03-29T03:00:00+02:00",
+               "2026-03-29T03:15:00+02:00"]),
+    ("skip", ["2026-03-29T01:45:00+01:00", "2026-03-29T03:00:00+02:00",
+              "2026-03-29T03:15:00+02:00"]),
+])
+def test_many_gap_times_collapse_into_one_fire(policy: str, expected: list[str]) -> None:
+    # 02:00, 02:15, 02:30 and 02:45 do not exist: under shift they all land on 03:00,
+    # which fires once (and 03:00 is a fire of its own anyway).
+    data = {"kind": "cron", "cron": "*/15 * * * *", "timezone": "Europe/Berlin",
+            "gap_policy": policy}
+    assert runs(data, datetime(2026, 3, 29, 1, 30, tzinfo=BERLIN), 3) == expected
+
+
+def test_gap_shift_onto_a_time_that_is_no_fire_of_its_own() -> None:
+    data = {"kind": "cron", "cron": "20,40 2 * * *", "timezone": "Europe/Berlin"}
+    assert runs(data, datetime(2026, 3, 28, 12, tzinfo=BERLIN), 3) == [
+        "2026-03-29T03:00:00+02:00", "2026-03-30T02:20:00+02:00", "2026-03-30T02:40:00+02:00"]
