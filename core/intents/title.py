@@ -161,6 +161,10 @@ def as_ref(toks: list[Token], idx: list[int], text: str) -> str:
                                        "to", "of", "on", "for", "from")
                                  for w in rest):
         return numbers[0].value
+    quoted = [toks[i] for i in idx if toks[i].kind is Kind.QUOTE]
+    if len(quoted) == 1 and all(toks[i].kind is Kind.QUOTE or toks[i].norm in ("task", "the")
+                                for i in idx):
+        return quoted[0].value  # "mark 'buy milk' as done"
     words = render(toks, idx, text)
     if not words or words.lower() in THIS_WORDS:
         return "this"
