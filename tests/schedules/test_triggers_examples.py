@@ -308,3 +308,8 @@ def test_too_short_interval_is_named() -> None:
     with pytest.raises(InvalidSchedule) as caught:
         parse_schedule({"kind": "interval", "every_seconds": 5})
     assert "an interval must be at least 10 seconds, got 5" in caught.value.message
+
+
+def test_rrule_is_case_insensitive() -> None:
+    assert runs(rrule("rrule:freq=weekly;byday=mo,th;byhour=9;byminute=0"), n=2) == [
+        "2026-11-30T09:00:00+01:00", "2026-12-03T09:00:00+01:00"]
