@@ -15,7 +15,6 @@ from sqlalchemy.engine import make_url
 
 from bot.conversation import ChatConversation, ConversationContext
 from bot.notify import ChatNotifier
-from bot.runner import SchedulerRunner
 from bot.settings import Settings
 from core import migrate
 from core.clock import SystemClock
@@ -25,8 +24,8 @@ from core.errors import KairosError, StoreError
 from core.executors import ExecutorRegistry, NoopExecutor, NotifyExecutor
 from core.intents.rules import RuleParser
 from core.ports import ChatAdapter, Clock, IntentParser
-from core.scheduler.engine import SchedulerEngine
-from core.scheduler.workers import PoolSettings, WorkerPool
+from core.scheduler.scheduler import Scheduler
+from core.scheduler.workers import PoolSettings
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.runs import RunStore
@@ -42,10 +41,8 @@ class Kairos:
     clock: Clock
     db: Database
     store: SqlStore
-    runs: RunStore
     tasks: TaskService
-    engine: SchedulerEngine
-    workers: WorkerPool
+    scheduler: Scheduler
     notifier: ChatNotifier
     parser: IntentParser
     conversation: ChatConversation
@@ -67,57 +64,58 @@ class Kairos:
             ) from exc
         db = Database(settings.database_url)
         store = SqlStore(db)
-        runs = RunStore(db)
         context = ConversationContext()
         notifier = ChatNotifier(store=store, adapters={}, context=context)
         executors = ExecutorRegistry({"notify": NotifyExecutor(notifier), "noop": NoopExecutor()})
-        workers = WorkerPool(
-            store=runs,
-            executors=executors,
+        scheduler = Scheduler(
+            db=db,
             clock=clock,
+            executors=executors,
             settings=PoolSettings(
                 concurrency=settings.workers, timeout_seconds=settings.run_timeout_seconds
             ),
         )
-        engine = SchedulerEngine(store=runs, clock=clock, sink=workers)
-        tasks = TaskService(store=store, clock=clock, listener=engine)
+        tasks = TaskService(store=store, clock=clock, listener=scheduler)
         parser = RuleParser()
         conversation = ChatConversation(
             store=store,
             tasks=tasks,
             parser=parser,
             clock=clock,
-            runner=SchedulerRunner(engine=engine, runs=runs, clock=clock),
+            runner=scheduler,
             context=context,
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
         )
-        return cls(settings=settings, clock=clock, db=db, store=store, runs=runs, tasks=tasks,
-                   engine=engine, workers=workers, notifier=notifier, parser=parser,
+        return cls(settings=settings, clock=clock, db=db, store=store, tasks=tasks,
+                   scheduler=scheduler, notifier=notifier, parser=parser,
                    conversation=conversation)
+
+    @property
+    def runs(self) -> RunStore:
+        """Run rows and their history (the scheduler's store)."""
+        return self.scheduler.runs
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:
         """Let reminders of ``platform`` workspaces be posted through ``adapter``."""
         self.notifier.add_adapter(platform, adapter)
 
     async def start(self) -> None:
-        """Start the workers (recovering crashed runs) and the engine."""
-        await self.workers.start()
-        await self.engine.start()
+        """Start the scheduler: recover crashed runs, then workers and engine."""
+        await self.scheduler.start()
         self._started = True
 
     async def close(self) -> None:
         if self._started:
-            await self.engine.stop()
-            await self.workers.stop()
+            await self.scheduler.stop()
             self._started = False
         await self.db.dispose()
 
     async def health(self) -> dict[str, object]:
         """For ``/healthz``: the database answers and the scheduler state."""
         await self.store.find_workspace(Platform.CONSOLE, "__healthz__")
-        return {"database": "ok", "scheduled_tasks": self.engine.scheduled,
-                "running_runs": self.workers.busy}
+        return {"database": "ok", "scheduled_tasks": self.scheduler.engine.scheduled,
+                "running_runs": self.scheduler.pool.busy}
 
 
 def _reason(exc: BaseException) -> str:

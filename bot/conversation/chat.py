@@ -18,10 +18,11 @@ from bot.conversation import replies
 from bot.conversation.context import ConversationContext, place
 from bot.conversation.listing import list_query
 from bot.conversation.refs import find_by_words, is_pronoun, number_of
-from bot.conversation.schedules import job_title, schedule_data
+from bot.conversation.schedules import job_title
 from core.enums import Platform, Priority, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
 from core.intents.model import Intent, IntentKind
+from core.intents.specs import to_spec
 from core.messages import Inbound, Reply
 from core.models import Member, Run, TaskPublic
 from core.ports import Clock, IntentParser
@@ -42,13 +43,13 @@ DEFAULT_SNOOZE = timedelta(minutes=20)
 
 
 class Runner(Protocol):
-    """The scheduler operations the conversation uses (the engine and run store)."""
+    """The scheduler operations the conversation uses (``core.scheduler.Scheduler``)."""
 
     async def run_now(self, task_id: int) -> object: ...
 
     async def run_at(self, task_id: int, when: datetime) -> object: ...
 
-    async def recent_runs(self, task_id: int, *, limit: int = 10) -> Sequence[Run]: ...
+    async def history(self, task_id: int, *, limit: int = 50) -> Sequence[Run]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,7 +225,7 @@ class ChatConversation:
             "title": title,
             "timezone": speaker.tz,
             "due": intent.due,
-            "schedule": schedule_data(intent.schedule) if intent.schedule else None,
+            "schedule": to_spec(intent.schedule) if intent.schedule else None,
             "action": intent.action,
             "priority": intent.priority or Priority.NORMAL,
             "assignees": intent.assignees or (["me"] if kind is TaskKind.REMINDER else []),
@@ -265,7 +266,7 @@ class ChatConversation:
         self._remember(task, speaker)
         runs: Sequence[Run] = []
         if self._runner is not None:
-            runs = await self._runner.recent_runs(task.id, limit=10)
+            runs = await self._runner.history(task.id, limit=10)
         if not runs:
             return [replies.text(f"#{task.id} '{task.title}' has not run yet.")]
         failed = sum(1 for r in runs if r.status == "failed")
@@ -318,7 +319,7 @@ class ChatConversation:
         changes: dict[str, Any] = {}
         when = intent.due or (intent.schedule.at if intent.schedule else None)
         if intent.schedule is not None and intent.schedule.kind != "once":
-            changes["schedule"] = schedule_data(intent.schedule)
+            changes["schedule"] = to_spec(intent.schedule)
         elif when is not None:
             if task.schedule is not None and task.schedule.get("kind") == "once":
                 changes["schedule"] = {"kind": "once", "at": when, "timezone": speaker.tz}

@@ -1,24 +1,8 @@
-"""From a parsed intent to what the task service stores."""
+"""Naming what a parsed job does, when the person gave it no title."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from core.intents.model import Intent, ParsedSchedule
-
-
-def schedule_data(parsed: ParsedSchedule) -> dict[str, Any]:
-    """The stored schedule (``core.schedule`` spec data) for a parsed schedule."""
-    base: dict[str, Any] = {"timezone": parsed.timezone}
-    if parsed.kind == "once":
-        return {**base, "kind": "once", "at": parsed.at}
-    if parsed.kind == "interval":
-        return {**base, "kind": "interval", "every_seconds": parsed.every_seconds}
-    if parsed.kind == "event":
-        return {**base, "kind": "event", "event": parsed.event}
-    if parsed.cron is not None:
-        return {**base, "kind": "cron", "cron": parsed.cron}
-    return {**base, "kind": "rrule", "rrule": parsed.rrule, "dtstart": parsed.dtstart}
+from core.intents.model import Intent
 
 
 def job_title(intent: Intent) -> str:

@@ -32,7 +32,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from core.enums import RunStatus, RunTrigger
-from core.errors import NotFound
+from core.errors import Conflict, NotFound
 from core.ports import Clock
 from core.scheduler.planner import FirePlanner
 from core.scheduler.waiting import sleep_or_event
@@ -170,6 +170,23 @@ class SchedulerEngine:
         if not fired:  # same task, same microsecond: that run exists already
             raise NotFound(f"Task {task_id} was just started; try again.")
         self._sink.submit(fired)
+        return fired[0]
+
+    async def run_at(self, task_id: int, when: datetime) -> FiredRun:
+        """One extra run at ``when`` (a snooze), outside the task's schedule.
+
+        The run row is durable at once with ``not_before = when``; workers claim
+        it from the database when it is due, so a restart in between loses nothing.
+        """
+        if not await self._store.fire_info([task_id]):
+            raise NotFound(f"There is no task {task_id}.", hint="List tasks to see their ids.")
+        fired = await self._store.fire_many(
+            [NewRun(task_id, when, RunTrigger.MANUAL, not_before=when)], now=self._clock.now()
+        )
+        if not fired:
+            raise Conflict(
+                f"Task {task_id} already has a run at that moment.", hint="Pick another time."
+            )
         return fired[0]
 
     async def pause(self, task_id: int) -> None:

@@ -15,6 +15,7 @@ idempotent and runs are leased, so each due run executes once.
 
 from __future__ import annotations
 
+from datetime import datetime
 from types import TracebackType
 
 from core.db import Database
@@ -75,6 +76,10 @@ class Scheduler:
     async def run_now(self, task_id: int) -> FiredRun:
         """Run a task now, outside its schedule (trigger ``manual``)."""
         return await self.engine.run_now(task_id)
+
+    async def run_at(self, task_id: int, when: datetime) -> FiredRun:
+        """One extra run at ``when`` (a snooze); the schedule is untouched."""
+        return await self.engine.run_at(task_id, when)
 
     async def pause(self, task_id: int) -> None:
         """Disable a task's fires (``enabled = false``)."""
