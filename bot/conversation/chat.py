@@ -114,9 +114,9 @@ class ChatConversation:
                                               place=speaker.place)
         if proposal is not None and text.lower().rstrip("!.") in _YES:
             return await self._act(proposal, speaker)
-        intent = self._parser.parse(text, now=self._clock.now(), tz=speaker.tz, user="me")
+        intent = self._understand(text, speaker)
         if intent.clarification:
-            return [replies.question(intent.clarification)]
+            return [self._ask(speaker, intent.clarification)]
         if intent.intent not in (IntentKind.UNKNOWN, IntentKind.HELP) and (
             intent.confidence < self._threshold
         ):
@@ -127,6 +127,22 @@ class ChatConversation:
                 "Reply 'yes' to go ahead, or say it another way."
             )]
         return await self._act(intent, speaker)
+
+    def _understand(self, text: str, speaker: Speaker) -> Intent:
+        """Parse ``text``; right after a question, first as the answer completing it."""
+        asked = self.context.take_asked(workspace_id=speaker.workspace_id, place=speaker.place)
+        now = self._clock.now()
+        if asked is not None:
+            completed = self._parser.parse(f"{asked} {text}", now=now, tz=speaker.tz, user="me")
+            if completed.intent is not IntentKind.UNKNOWN and not completed.clarification:
+                return completed
+        return self._parser.parse(text, now=now, tz=speaker.tz, user="me")
+
+    def _ask(self, speaker: Speaker, question: str) -> Reply:
+        """Ask back, remembering what was said so that the answer can complete it."""
+        self.context.asked(workspace_id=speaker.workspace_id, place=speaker.place,
+                           text=speaker.inbound.text.strip())
+        return replies.question(question)
 
     async def press(self, inbound: Inbound, *, action: str, value: str) -> list[Reply]:
         speaker = await self._speaker(inbound)
@@ -210,14 +226,12 @@ class ChatConversation:
     async def _create(self, intent: Intent, speaker: Speaker) -> list[Reply]:
         kind = _KIND_OF[intent.intent]
         if kind is TaskKind.REMINDER and intent.schedule is None:
-            return [replies.question(
+            return [self._ask(speaker,
                 f"When should I remind you{' to ' + intent.title if intent.title else ''}? "
-                "Say it again with a time, e.g. 'tomorrow at 3pm' or 'every Monday at 9'."
+                "E.g. 'tomorrow at 3pm' or 'every Monday at 9'."
             )]
         if kind is TaskKind.JOB and intent.schedule is None:
-            return [replies.question(
-                "When should this job run? Add a schedule, e.g. 'every night at 2'."
-            )]
+            return [self._ask(speaker, "When should this job run? E.g. 'every night at 2'.")]
         title = job_title(intent) if kind is TaskKind.JOB else intent.title
         depends = [await self._dependency(name, speaker) for name in intent.depends_on]
         data: dict[str, Any] = {

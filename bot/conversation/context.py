@@ -2,7 +2,8 @@
 
 "it"/"this" is the task whose thread a message is in, else the last task
 discussed in that DM or channel; "snooze" is the reminder that last fired
-there; a low-confidence reading waits for a "yes". This is short-lived chat
+there; a low-confidence reading waits for a "yes"; a question Kairos asked
+back waits for its answer. This is short-lived chat
 memory (bounded, in-process), not state of record: tasks, runs and history
 are in the database.
 """
@@ -36,6 +37,7 @@ class ConversationContext:
         self._discussed: _Bounded[int] = _Bounded()
         self._fired: _Bounded[int] = _Bounded()
         self._pending: _Bounded[Intent] = _Bounded()
+        self._asked: _Bounded[str] = _Bounded()
 
     def discussed(self, *, workspace_id: int, place: str, task_id: int) -> None:
         self._discussed.remember((workspace_id, place), task_id)
@@ -56,6 +58,13 @@ class ConversationContext:
 
     def take_proposal(self, *, workspace_id: int, place: str) -> Intent | None:
         return self._pending.pop((workspace_id, place), None)
+
+    def asked(self, *, workspace_id: int, place: str, text: str) -> None:
+        """Keep what was said when Kairos asked back, so the answer can complete it."""
+        self._asked.remember((workspace_id, place), text)
+
+    def take_asked(self, *, workspace_id: int, place: str) -> str | None:
+        return self._asked.pop((workspace_id, place), None)
 
 
 def place(

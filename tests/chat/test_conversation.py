@@ -161,3 +161,16 @@ async def test_buttons_complete_and_snooze(chat: Chat) -> None:
 
 async def _printed(chat: Chat, text: str, times: int) -> bool | None:
     return True if chat.printed().count(text) >= times else None
+
+
+async def test_an_answer_completes_the_question_kairos_asked(chat: Chat) -> None:
+    question = await chat.say_one("remind me to renew my passport")
+    assert question.kind is ReplyKind.QUESTION
+    assert question.text.startswith("When should I remind you")
+    answer = await chat.say_one("on Friday at 10am")
+    assert answer.kind is ReplyKind.CONFIRMATION, answer.text
+    task = await chat.kairos.store.get_task(1)
+    assert task.title == "renew my passport"
+    assert task.next_fire_at == utc(2026, 3, 6, 9)  # Friday 10:00 CET
+    # The question is answered once: the next message is read on its own.
+    assert (await chat.say_one("list")).kind is ReplyKind.TASK_LIST
