@@ -133,9 +133,10 @@ class ChatConversation:
         asked = self.context.take_asked(workspace_id=speaker.workspace_id, place=speaker.place)
         now = self._clock.now()
         if asked is not None:
-            completed = self._parser.parse(f"{asked} {text}", now=now, tz=speaker.tz, user="me")
-            if completed.intent is not IntentKind.UNKNOWN and not completed.clarification:
-                return completed
+            for candidate in _completions(asked, text):
+                completed = self._parser.parse(candidate, now=now, tz=speaker.tz, user="me")
+                if completed.intent is not IntentKind.UNKNOWN and not completed.clarification:
+                    return completed
         return self._parser.parse(text, now=now, tz=speaker.tz, user="me")
 
     def _ask(self, speaker: Speaker, question: str) -> Reply:
@@ -411,6 +412,22 @@ class ChatConversation:
         if intent.priority:
             parts.append(intent.priority)
         return " ".join(parts)
+
+
+def _completions(asked: str, answer: str) -> list[str]:
+    """Ways an answer completes what was said before the question.
+
+    An answer that repeats a word of the original replaces it ("move it to
+    Thursday" + "next Thursday" → "move it to next Thursday"); otherwise the
+    answer adds what was missing ("remind me to X" + "at 4pm").
+    """
+    words = asked.split()
+    shared = {w.lower() for w in answer.split()} & {w.lower() for w in words}
+    candidates = []
+    for i, word in enumerate(words):
+        if word.lower() in shared:
+            candidates.append(" ".join([*words[:i], answer, *words[i + 1:]]))
+    return [*candidates, f"{asked} {answer}"]
 
 
 def _later_runs(task: TaskPublic, first: datetime) -> list[datetime]:

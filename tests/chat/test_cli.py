@@ -71,7 +71,9 @@ def test_tasks_bad_input(env: dict[str, str]) -> None:
     assert empty.returncode == 1
     assert "The task title is empty." in empty.stderr
     bad_due = kairos(env, "tasks", "add", "x", "--due", "someday soon")
-    assert "The due time 'someday soon' is not a date and time Kairos understands." in bad_due.stderr
+    assert (
+        "The due time 'someday soon' is not a date and time Kairos understands." in bad_due.stderr
+    )
     missing = kairos(env, "tasks", "done", "7")
     assert missing.stderr.strip() == (
         "error: Task #7 does not exist. List your tasks to see their numbers."

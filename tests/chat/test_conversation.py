@@ -174,3 +174,13 @@ async def test_an_answer_completes_the_question_kairos_asked(chat: Chat) -> None
     assert task.next_fire_at == utc(2026, 3, 6, 9)  # Friday 10:00 CET
     # The question is answered once: the next message is read on its own.
     assert (await chat.say_one("list")).kind is ReplyKind.TASK_LIST
+
+
+async def test_an_answer_can_replace_the_doubtful_word(chat: Chat) -> None:
+    await chat.say_one("add task book the venue due Friday")
+    chat.clock.set(utc(2026, 3, 5, 9))  # a Thursday: "Thursday" is now doubtful
+    question = await chat.say_one("move it to Thursday")
+    assert question.kind is ReplyKind.QUESTION, question.text
+    moved = await chat.say_one("next Thursday")
+    assert moved.kind is ReplyKind.CONFIRMATION, moved.text
+    assert (await chat.kairos.store.get_task(1)).due == utc(2026, 3, 12, 16)
