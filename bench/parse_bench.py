@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CORPORA = [Path("/work/shared/corpus/parse-dev.jsonl"),
+CORPORA = [ROOT.parent / "shared" / "corpus" / "parse-dev.jsonl",
            ROOT / "tests" / "intents" / "corpus_extra.jsonl"]
 
 Request = tuple[str, datetime, str]

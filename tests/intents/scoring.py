@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,12 @@ from zoneinfo import ZoneInfo
 
 from core.ports import IntentParser
 
-SHARED_CORPUS = Path("/work/shared/corpus/parse-dev.jsonl")
+#: The project's read-only ``shared/`` folder lies beside the repository
+#: (``../shared``); ``KAIROS_SHARED_DIR`` points elsewhere.
+SHARED_DIR = Path(
+    os.environ.get("KAIROS_SHARED_DIR") or Path(__file__).resolve().parents[2].parent / "shared"
+)
+SHARED_CORPUS = SHARED_DIR / "corpus" / "parse-dev.jsonl"
 EXTRA_CORPUS = Path(__file__).with_name("corpus_extra.jsonl")
 
 

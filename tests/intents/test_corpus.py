@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from core.intents.rules import RuleParser
 
 from .scoring import EXTRA_CORPUS, SHARED_CORPUS, load, score
@@ -11,14 +9,13 @@ from .scoring import EXTRA_CORPUS, SHARED_CORPUS, load, score
 THRESHOLD = 0.95
 
 
-@pytest.mark.skipif(not SHARED_CORPUS.exists(), reason="shared corpus not present")
 def test_dev_corpus() -> None:
+    assert SHARED_CORPUS.exists(), f"{SHARED_CORPUS} is missing: set KAIROS_SHARED_DIR"
     result = score(RuleParser(), load(SHARED_CORPUS))
     print("\n" + result.table("parse-dev.jsonl"))
     assert result.rate >= THRESHOLD, result.table("parse-dev.jsonl")
 
 
-@pytest.mark.skipif(not EXTRA_CORPUS.exists(), reason="extra corpus not written yet")
 def test_extra_corpus() -> None:
     cases = load(EXTRA_CORPUS)
     assert len(cases) >= 80
