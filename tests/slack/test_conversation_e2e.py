@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from bot.app import Kairos
 from core.enums import Platform, TaskStatus
 from core.intents.rules import RuleParser
 from core.store import SqlStore, TaskQuery
@@ -98,8 +99,7 @@ class Chat:
 async def kairos_app(slack_settings, clock) -> AsyncIterator[Any]:
     """The lead's composition root (``bot.app.Kairos``): store, service, engine, workers,
     conversation and reminder notifier, on a fresh SQLite file and the manual clock."""
-    app_module = pytest.importorskip("bot.app", reason="waits for bot/app.py")
-    kairos = await app_module.Kairos.open(slack_settings, clock=clock)
+    kairos = await Kairos.open(slack_settings, clock=clock)
     try:
         yield kairos
     finally:
