@@ -134,6 +134,20 @@ class SchedulerEngine:
         """Re-read the task's cursor and reschedule (or drop) it."""
         await self.tasks_changed([task_id])
 
+    async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None:
+        """Schedule a task the service has just created, at its committed cursor.
+
+        A new task has no runs and nothing staged, so the cursor it was written
+        with is all the engine needs: no read. If the engine already holds the
+        task (a rebuild or another change got there first), it re-reads instead.
+        A cursor that went stale meanwhile is harmless: ``_fire`` re-reads every
+        task before writing its run.
+        """
+        if task_id in self._due or task_id in self._firing or task_id in self._staged_by_task:
+            await self.tasks_changed([task_id])
+        elif next_fire_at is not None:
+            self._push(task_id, next_fire_at.timestamp())
+
     async def tasks_changed(self, task_ids: Sequence[int]) -> None:
         """``task_changed`` for many tasks with one read (bulk imports)."""
         # A task being fired is re-read when the fire is done; a push now could

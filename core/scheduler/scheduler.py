@@ -73,6 +73,10 @@ class Scheduler:
         """Reschedule a task after the task service changed it."""
         await self.engine.task_changed(task_id)
 
+    async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None:
+        """Schedule a task the task service has just created (no read-back)."""
+        await self.engine.task_created(task_id, next_fire_at)
+
     async def run_now(self, task_id: int) -> FiredRun:
         """Run a task now, outside its schedule (trigger ``manual``)."""
         return await self.engine.run_now(task_id)

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
 from core.enums import Role, TaskStatus
 from core.errors import InvalidInput, NotFound, PermissionDenied
-from core.models import AuditEvent, Member, Task, TaskCreate, TaskPublic, TaskUpdate
+from core.models import AuditEvent, Member, TaskCreate, TaskPublic, TaskUpdate
 from core.ports import Clock, TaskListener
 from core.schedule import ScheduleSpec
 from core.services.firing import new_schedule, next_fire, stored_spec
@@ -44,6 +44,17 @@ _SCHEDULING_FIELDS = frozenset({"schedule", "enabled", "status", "due"})
 _CLEARABLE = frozenset({"action", "retry_policy", "channel_ref", "thread_ref"})
 
 
+@runtime_checkable
+class CreationListener(TaskListener, Protocol):
+    """A ``TaskListener`` that can take a new task's cursor without reading it back.
+
+    ``task_created`` is called after the commit of a create with the task's
+    ``next_fire_at`` (``None``: nothing to schedule); the engine implements it.
+    """
+
+    async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None: ...
+
+
 def _json(value: Any) -> Any:
     return to_jsonable_python(value)
 
@@ -63,6 +74,8 @@ class TaskService:
         self._links = TaskLinks(store)
         self._clock = clock
         self._listener = listener
+        # Checked once: isinstance on a runtime-checkable Protocol is slow.
+        self._creation_listener = listener if isinstance(listener, CreationListener) else None
 
     # --- reads ---------------------------------------------------------------------
 
@@ -102,61 +115,66 @@ class TaskService:
         raw, given = raw_fields(data, TaskCreate)
         now = self._clock.now()
 
-        if "timezone" in given and raw.get("timezone") is not None:
-            timezone = clean_timezone(raw["timezone"])
-        else:
-            timezone = (
-                actor.timezone or (await self._store.get_workspace(workspace_id)).default_timezone
-            )
-        title = clean_title(raw.get("title"))
-        description = clean_description(raw.get("description"))
-        due = clean_due(raw.get("due"), timezone)
-        spec = new_schedule(raw.get("schedule"), timezone, now)
-        assignees = list(raw.get("assignees") or [])
-        depends_on = task_numbers(raw.get("depends_on") or [])
-        try:
-            checked = TaskCreate.model_validate(
-                {
-                    **raw,
-                    "title": title,
-                    "description": description,
-                    "timezone": timezone,
-                    "due": due,
-                    "schedule": stored_schedule(spec),
-                    "assignees": assignees,
-                    "depends_on": depends_on,
-                }
-            )
-        except ValidationError as exc:
-            raise invalid_fields(exc) from exc
-
-        fields = checked.model_dump(exclude={"assignees", "depends_on"})
-        task = Task(
-            **fields,
-            workspace_id=workspace_id,
-            status=TaskStatus.OPEN,
-            created_by=actor.id,
-            last_modified_by=actor.id,
-            created_at=now,
-            updated_at=now,
-        )
-        task.next_fire_at = next_fire(spec, status=TaskStatus.OPEN, enabled=task.enabled, now=now)
-
+        # One transaction from here: the workspace's default zone (when needed) is
+        # read on the same connection the task and its audit event are written on.
         async with self._store.transaction():
+            if "timezone" in given and raw.get("timezone") is not None:
+                timezone = clean_timezone(raw["timezone"])
+            else:
+                timezone = (
+                    actor.timezone
+                    or (await self._store.get_workspace(workspace_id)).default_timezone
+                )
+            title = clean_title(raw.get("title"))
+            description = clean_description(raw.get("description"))
+            due = clean_due(raw.get("due"), timezone)
+            spec = new_schedule(raw.get("schedule"), timezone, now)
+            assignees = list(raw.get("assignees") or [])
+            depends_on = task_numbers(raw.get("depends_on") or [])
+            try:
+                checked = TaskCreate.model_validate(
+                    {
+                        **raw,
+                        "title": title,
+                        "description": description,
+                        "timezone": timezone,
+                        "due": due,
+                        "schedule": stored_schedule(spec),
+                        "assignees": assignees,
+                        "depends_on": depends_on,
+                    }
+                )
+            except ValidationError as exc:
+                raise invalid_fields(exc) from exc
+
+            # Column values, not a ``Task`` object: the store inserts them with Core.
+            task = checked.model_dump(exclude={"assignees", "depends_on"})
+            task.update(
+                workspace_id=workspace_id,
+                status=TaskStatus.OPEN,
+                created_by=actor.id,
+                last_modified_by=actor.id,
+                created_at=now,
+                updated_at=now,
+                next_fire_at=next_fire(
+                    spec, status=TaskStatus.OPEN, enabled=checked.enabled, now=now
+                ),
+            )
+
             member_ids = await self._links.assignee_ids(workspace_id, checked.assignees, actor)
             predecessors = await self._links.predecessor_ids(workspace_id, None, checked.depends_on)
             created = await self._store.insert_task(
                 task, assignee_ids=member_ids, depends_on=predecessors
             )
-            await self._store.add_audit(
+            await self._store.record_audit(
                 workspace_id=workspace_id,
                 action="task.created",
                 at=now,
                 actor_id=actor.id,
                 task_id=created.id,
-                details={"task": _json(created.model_dump(exclude={"id", "workspace_id"}))},
+                details={"task": created.model_dump(mode="json", exclude={"id", "workspace_id"})},
             )
-        await self._tell(created.id)
+        await self._tell_created(created)
         return created
 
     async def update(
@@ -245,7 +263,7 @@ class TaskService:
                 assignee_ids=member_ids if "assignees" in changed else None,
                 depends_on=predecessors if "depends_on" in changed else None,
             )
-            await self._store.add_audit(
+            await self._store.record_audit(
                 workspace_id=workspace_id,
                 action="task.updated",
                 at=now,
@@ -377,7 +395,7 @@ class TaskService:
         at: datetime,
         after: TaskStatus = TaskStatus.DELETED,
     ) -> None:
-        await self._store.add_audit(
+        await self._store.record_audit(
             workspace_id=self._workspace_of(actor),
             action=action,
             at=at,
@@ -425,3 +443,14 @@ class TaskService:
             await self._listener.task_changed(task_id)
         except Exception:
             log.exception("task listener failed for task #%s", task_id)
+
+    async def _tell_created(self, task: TaskPublic) -> None:
+        """``_tell`` for a new task: a ``CreationListener`` gets its committed cursor
+        and need not read the row back; any other listener is told as usual."""
+        if self._creation_listener is None:
+            await self._tell(task.id)
+            return
+        try:
+            await self._creation_listener.task_created(task.id, task.next_fire_at)
+        except Exception:
+            log.exception("task listener failed for new task #%s", task.id)

@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import col
+from sqlalchemy.engine import CursorResult
+from sqlmodel import SQLModel, col
 
 from core.models import AuditEvent
-from core.store.base import StoreBase
+from core.store.base import StoreBase, new_id
+
+_AUDIT: sa.Table = SQLModel.metadata.tables["audit_events"]
+_INSERT_AUDIT = sa.insert(_AUDIT)
+
+
+def _audit_values(
+    workspace_id: int,
+    action: str,
+    at: datetime,
+    actor_id: int | None,
+    task_id: int | None,
+    details: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "actor_id": actor_id,
+        "action": action,
+        "task_id": task_id,
+        "details": dict(details) if details is not None else None,
+        "at": at,
+    }
 
 
 class AuditStore(StoreBase):
@@ -27,18 +49,31 @@ class AuditStore(StoreBase):
         details: Mapping[str, Any] | None = None,
     ) -> AuditEvent:
         """Record one event; ``details`` must be JSON-serialisable."""
-        event = AuditEvent(
-            workspace_id=workspace_id,
-            actor_id=actor_id,
-            action=action,
-            task_id=task_id,
-            details=dict(details) if details is not None else None,
-            at=at,
+        values = _audit_values(workspace_id, action, at, actor_id, task_id, details)
+        return AuditEvent(id=await self._insert_audit(values), **values)
+
+    async def record_audit(
+        self,
+        *,
+        workspace_id: int,
+        action: str,
+        at: datetime,
+        actor_id: int | None = None,
+        task_id: int | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> int:
+        """``add_audit`` returning only the new event's id (no model object is built:
+        the task service writes one event per change and never looks at it)."""
+        return await self._insert_audit(
+            _audit_values(workspace_id, action, at, actor_id, task_id, details)
         )
+
+    async def _insert_audit(self, values: dict[str, Any]) -> int:
+        # A Core INSERT: no ORM unit of work for an append-only row. The new id is
+        # SQLite's lastrowid or PostgreSQL's implicit RETURNING.
         async with self._session() as session:
-            session.add(event)
-            await session.flush()
-            return event
+            result = cast("CursorResult[Any]", await session.execute(_INSERT_AUDIT, values))
+            return new_id(result)
 
     async def audit_for_task(
         self, task_id: int, *, workspace_id: int | None = None

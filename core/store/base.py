@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,3 +86,10 @@ class StoreBase:
         if self.dialect == "postgresql":
             return postgresql.insert(table)
         return sqlite.insert(table)
+
+
+def new_id(result: CursorResult[Any]) -> int:
+    """The id an ``INSERT`` of one row got (SQLite lastrowid, PostgreSQL implicit RETURNING)."""
+    key = result.inserted_primary_key
+    assert key is not None and key[0] is not None
+    return int(key[0])

@@ -2,24 +2,61 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import SQLModel, col
 
 from core.enums import TaskStatus
 from core.errors import NotFound
-from core.models import Member, Task, TaskAssignee, TaskDependency, TaskPublic
-from core.store.base import StoreBase
+from core.models import Member, Task, TaskAssignee, TaskDependency, TaskPublic, UtcDateTime
+from core.store.base import StoreBase, new_id
 from core.store.query import TaskQuery
 from core.store.workspaces import _clean_ref
 
 #: Fields callers may change through ``update_task`` (ids and workspace never move).
 _MUTABLE = frozenset(Task.model_fields) - {"id", "workspace_id", "created_at", "created_by"}
+
+_TASKS: sa.Table = SQLModel.metadata.tables["tasks"]
+_ASSIGNEES: sa.Table = SQLModel.metadata.tables["task_assignees"]
+_DEPENDENCIES: sa.Table = SQLModel.metadata.tables["task_dependencies"]
+#: The columns ``insert_task`` writes (the id comes from the database).
+_INSERT_FIELDS = tuple(c.name for c in _TASKS.columns if c.name != "id")
+_FIELDS = Task.model_fields
+#: Built once, so its compiled form is cached. The new id is SQLite's lastrowid or
+#: PostgreSQL's implicit ``RETURNING id``.
+_INSERT_TASK = sa.insert(_TASKS)
+_UTC_COLUMNS = frozenset(c.name for c in _TASKS.columns if isinstance(c.type, UtcDateTime))
+_JSON_COLUMNS = frozenset(c.name for c in _TASKS.columns if isinstance(c.type, sa.JSON))
+
+
+def _task_values(task: Task | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(task, Task):
+        return {name: getattr(task, name) for name in _INSERT_FIELDS}
+    unknown = set(task) - set(_INSERT_FIELDS)
+    if unknown:
+        raise ValueError(f"not insertable task fields: {sorted(unknown)}")
+    return {
+        name: task[name] if name in task else _FIELDS[name].get_default(call_default_factory=True)
+        for name in _INSERT_FIELDS
+    }
+
+
+def _as_stored(name: str, value: Any) -> Any:
+    """A written value as reading it back yields it (``UtcDateTime`` and ``JSON`` round trips)."""
+    if value is None:
+        return None
+    if name in _UTC_COLUMNS:
+        return value.astimezone(UTC)
+    if name in _JSON_COLUMNS:
+        return json.loads(json.dumps(value))
+    return value
 
 
 def task_not_found(task_id: int) -> NotFound:
@@ -34,21 +71,50 @@ class TaskStore(StoreBase):
 
     async def insert_task(
         self,
-        task: Task,
+        task: Task | Mapping[str, Any],
         *,
         assignee_ids: Iterable[int] = (),
         depends_on: Iterable[int] = (),
     ) -> TaskPublic:
-        """Store a new task (``task.id`` must be unset) with its assignees and edges."""
+        """Store a new task with its assignees and edges.
+
+        ``task`` is a ``Task`` whose ``id`` is unset, or its column values as a
+        mapping (fields left out take the model's defaults): the task service
+        passes a mapping, which spares building an ORM object per create.
+
+        Nothing is read back: the result is built from the values written, in the
+        form the database hands them back (datetimes in UTC, JSON as decoded from
+        its stored text). A new task has no links to replace, so assignees and
+        edges are plain inserts, sent only when given.
+        """
+        values = _task_values(task)
         async with self._session() as session:
-            session.add(task)
-            await session.flush()
-            # Hand back what the database holds (UTC datetimes), not what was given.
-            await session.refresh(task)
-            assert task.id is not None
-            await self._replace_assignees(session, task.id, assignee_ids)
-            await self._replace_dependencies(session, task.id, depends_on)
-            return (await self._public(session, [task]))[0]
+            result = cast("CursorResult[Any]", await session.execute(_INSERT_TASK, values))
+            task_id = new_id(result)
+            if isinstance(task, Task):
+                task.id = task_id
+            members = list(dict.fromkeys(assignee_ids))
+            predecessors = list(dict.fromkeys(depends_on))
+            assignees: list[str] = []
+            if members:
+                await session.execute(
+                    sa.insert(_ASSIGNEES), [{"task_id": task_id, "member_id": m} for m in members]
+                )
+                assignees = list(
+                    await session.scalars(
+                        sa.select(col(Member.platform_user_id))
+                        .where(col(Member.id).in_(members))
+                        .order_by(col(Member.id))
+                    )
+                )
+            if predecessors:
+                await session.execute(
+                    sa.insert(_DEPENDENCIES),
+                    [{"predecessor_id": p, "successor_id": task_id} for p in predecessors],
+                )
+            stored = {name: _as_stored(name, value) for name, value in values.items()}
+            stored.update(id=task_id, assignees=assignees, depends_on=sorted(predecessors))
+            return TaskPublic.model_validate(stored)
 
     async def find_task(
         self, task_id: int, *, workspace_id: int | None = None

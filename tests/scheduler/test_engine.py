@@ -227,3 +227,39 @@ async def test_a_run_written_ahead_is_cancelled_when_the_task_pauses(
 
 async def _some_runs(h, tid):  # type: ignore[no-untyped-def]
     return (await h.runs(tid)) or None
+
+
+async def test_task_created_schedules_without_reading(sqlite_database: Database) -> None:
+    """The service hands a new task's committed cursor over; no read is needed, and a
+    task the engine already holds is re-read instead of trusting the handed cursor."""
+    from core.enums import Platform
+    from core.scheduler.engine import SchedulerEngine
+    from core.store import SqlStore
+    from core.store.runs import FireInfo, RunStore
+
+    clock = ManualClock(START)
+    store = SqlStore(sqlite_database)
+    ws = await store.ensure_workspace(Platform.CONSOLE, "w")
+    assert ws.id is not None
+    runs = RunStore(sqlite_database)
+    reads: list[list[int]] = []
+
+    class CountingRuns(RunStore):
+        async def fire_info(self, task_ids: list[int]) -> list[FireInfo]:  # type: ignore[override]
+            reads.append(list(task_ids))
+            return await runs.fire_info(task_ids)
+
+    class Sink:
+        def submit(self, fired: object) -> None:
+            pass
+
+    engine = SchedulerEngine(store=CountingRuns(sqlite_database), clock=clock, sink=Sink())
+    at = START + timedelta(minutes=5)
+    tid = await add_task(sqlite_database, ws.id, schedule={"kind": "once", "at": at.isoformat()},
+                         next_fire_at=at)
+    await engine.task_created(tid, at)
+    assert reads == [] and engine.scheduled == 1 and engine.next_due() == at.timestamp()
+    await engine.task_created(tid + 1000, None)  # nothing to schedule
+    assert reads == [] and engine.scheduled == 1
+    await engine.task_created(tid, at + timedelta(hours=1))  # already held: re-read
+    assert reads == [[tid]] and engine.next_due() == at.timestamp()

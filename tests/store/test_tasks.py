@@ -224,3 +224,40 @@ async def test_query_by_thread_and_channel(store: SqlStore, workspace: Workspace
     assert await _titles(store, workspace, thread_ref="1700.2") == ["b"]
     assert await _titles(store, workspace, channel_ref="C1") == ["a", "b"]
     assert await _titles(store, workspace, thread_ref="nope") == []
+
+
+async def test_insert_hands_back_what_a_read_returns(
+    store: SqlStore, workspace: Workspace, member: Member, other_member: Member
+) -> None:
+    """``insert_task`` builds its result without reading the row back: it must still be
+    exactly what the database returns (UTC datetimes, JSON as decoded, sorted links)."""
+    from zoneinfo import ZoneInfo
+
+    assert workspace.id is not None and member.id is not None and other_member.id is not None
+    first = await store.insert_task(_task(workspace, "first"))
+    berlin = datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    created = await store.insert_task(
+        {
+            "workspace_id": workspace.id,
+            "title": "mapping",
+            "due": berlin,
+            "next_fire_at": berlin + timedelta(hours=1),
+            "schedule": {"kind": "once", "at": "2026-03-29T01:30:00", "nested": (1, {"a": None})},
+            "action": {"type": "noop"},
+            "created_at": T0,
+            "updated_at": T0,
+        },
+        assignee_ids=[other_member.id, member.id, other_member.id],
+        depends_on=[first.id, first.id],
+    )
+    got = await store.get_task(created.id)
+    assert created == got
+    assert created.due is not None and created.due.tzinfo == UTC
+    assert created.schedule == {"kind": "once", "at": "2026-03-29T01:30:00",
+                                "nested": [1, {"a": None}]}
+    assert created.assignees == ["U0001", "U0002"] and created.depends_on == [first.id]
+    # Left-out fields take the model's defaults, as a ``Task`` object would.
+    assert (created.kind, created.status, created.priority) == (
+        TaskKind.TASK, TaskStatus.OPEN, Priority.NORMAL)
+    with pytest.raises(ValueError, match="not insertable"):
+        await store.insert_task({"workspace_id": workspace.id, "title": "x", "bogus": 1})
