@@ -70,6 +70,8 @@ _T = TypeVar("_T")
 
 # SQLite allows 32,766 bound variables per statement; a run row binds 8.
 _CHUNK = 500
+#: Cursor moves sharing old and new value go as one IN-list UPDATE from this many on.
+_GROUPED_MOVE = 32
 
 
 def _schedulable() -> sa.ColumnElement[bool]:
@@ -138,10 +140,34 @@ class RunStore:
     async def _move_cursors(
         self, conn: AsyncConnection, cursors: Sequence[CursorMove]
     ) -> set[int]:
-        """Compare-and-set the cursors; returns the ids of the tasks that moved."""
+        """Compare-and-set the cursors; returns the ids of the tasks that moved.
+
+        Moves that share their old and new cursor (a burst of one-offs due in the
+        same second, tasks on one "daily at 9" schedule) go as one
+        ``UPDATE … WHERE id IN (…) AND next_fire_at = old`` per group: a primary-key
+        lookup per row, half the cost of joining a ``VALUES`` list. The rest go
+        through the ``UPDATE … FROM (VALUES …)`` join.
+        """
         sql = self._sql
         moved: set[int] = set()
-        for chunk in _chunks(cursors, sql.rows_per_statement(3)):
+        groups: dict[tuple[datetime, datetime | None], list[int]] = {}
+        for c in cursors:
+            groups.setdefault((c.expected, c.new), []).append(c.task_id)
+        rest: list[CursorMove] = []
+        for (expected, new), ids in groups.items():
+            if len(ids) < _GROUPED_MOVE:
+                rest.extend(CursorMove(tid, expected, new) for tid in ids)
+                continue
+            for id_chunk in _chunks(ids, sql.rows_per_statement(1) - 2):
+                rows = await sql.run(
+                    conn,
+                    f"UPDATE tasks SET next_fire_at = {sql.mark(1)} "
+                    f"WHERE next_fire_at = {sql.mark(2)} "
+                    f"AND id IN ({sql.marks(len(id_chunk), start=3)}) RETURNING id",
+                    [sql.dt(new), sql.dt(expected), *id_chunk],
+                )
+                moved.update(r[0] for r in rows)
+        for chunk in _chunks(rest, sql.rows_per_statement(3)):
             values, params = sql.values(
                 [(c.task_id, sql.dt(c.expected), sql.dt(c.new)) for c in chunk],
                 ("int", "timestamptz", "timestamptz"),
@@ -405,6 +431,17 @@ class RunStore:
         """The scheduling columns of the given tasks (missing tasks are absent)."""
         sql = self._sql
         out: list[FireInfo] = []
+        # Tasks on one schedule ("daily at 9", a burst's shared instant) store the same
+        # text: decode it once per call (FireInfo consumers only read it).
+        decoded: dict[str, dict[str, Any] | None] = {}
+
+        def schedule(raw: Any) -> dict[str, Any] | None:
+            if not isinstance(raw, str):  # NULL, or already decoded by the driver
+                return _json(raw)
+            if raw not in decoded:
+                decoded[raw] = _json(raw)
+            return decoded[raw]
+
         async with self.db.engine.connect() as conn:
             for chunk in _chunks(task_ids, sql.rows_per_statement(1)):
                 rows = await sql.run(
@@ -416,7 +453,7 @@ class RunStore:
                 )
                 out.extend(
                     FireInfo(
-                        r[0], _json(r[1]), sql.from_db(r[2]),
+                        r[0], schedule(r[1]), sql.from_db(r[2]),
                         bool(r[3]) and r[4] == TaskStatus.OPEN.value and r[5] is None,
                         r[6], r[7],
                     )

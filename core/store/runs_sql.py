@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
 from sqlalchemy.engine import Row
@@ -26,11 +28,23 @@ MAX_PARAMS = 30_000
 
 def sqlite_text(value: datetime) -> str:
     """An aware datetime as SQLAlchemy's SQLite ``DateTime`` text (naive UTC)."""
-    v = value.astimezone(UTC)
+    return _utc_text(value.astimezone(UTC))
+
+
+@lru_cache(maxsize=8192)
+def _utc_text(v: datetime) -> str:
+    # Cached: a burst writes the same instants (its due second, "now") thousands of
+    # times. Keyed by the UTC value only: UTC has no folds, so equal keys are equal
+    # instants (a zone's fold=0/fold=1 twins compare and hash equal, UTC's cannot).
     return (
         f"{v.year:04d}-{v.month:02d}-{v.day:02d} "
         f"{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}"
     )
+
+
+@lru_cache(maxsize=8192)
+def _parse_sqlite(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
 class RawSql:
@@ -52,7 +66,7 @@ class RawSql:
         if value is None:
             return None
         if isinstance(value, str):
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+            return _parse_sqlite(value)
         assert isinstance(value, datetime)
         return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
@@ -69,6 +83,13 @@ class RawSql:
         ``casts`` give PostgreSQL the column types of a free-standing ``VALUES``
         list (``"int"``, ``"timestamptz"``, ``"text"``; ``""`` for none).
         """
+        if not self.pg:
+            # Every row has the same "(?,?,…)": build it once, not value by value.
+            group = "(" + ",".join("?" * len(casts)) + ")"
+            for row in rows:
+                if len(row) != len(casts):
+                    raise ValueError(f"a row of {len(row)} values for {len(casts)} columns")
+            return ",".join([group] * len(rows)), list(chain.from_iterable(rows))
         params: list[Any] = []
         groups: list[str] = []
         n = start

@@ -47,6 +47,30 @@ async def test_concurrent_double_fire_inserts_once(database: Database, workspace
     assert sorted(f.task_id for b in batches for f in b) == sorted(ids)
 
 
+async def test_grouped_cursor_moves_are_still_compare_and_set(
+    database: Database, workspace_id: int
+) -> None:
+    """Many moves sharing old and new cursor go as one IN-list UPDATE; each row is
+    still compared on its own: a task moved by someone else keeps its cursor and
+    gets no run, and a second fire of the batch inserts nothing."""
+    store = RunStore(database)
+    later = T0 + timedelta(hours=1)
+    ids = [
+        await add_task(database, workspace_id, schedule=once(T0), next_fire_at=T0)
+        for _ in range(40)
+    ]
+    moved_away = ids[7]
+    await store.fire_many([], [CursorMove(moved_away, T0, later)], now=T0)
+    fired = await store.fire_many([NewRun(t, T0) for t in ids],
+                                  [CursorMove(t, T0, None) for t in ids], now=T0)
+    assert sorted(f.task_id for f in fired) == sorted(set(ids) - {moved_away})
+    assert {f.scheduled_for for f in fired} == {T0}
+    assert await store.cursors() == [(moved_away, later)]
+    again = await store.fire_many([NewRun(t, T0) for t in ids],
+                                  [CursorMove(t, T0, None) for t in ids], now=T0)
+    assert again == []
+
+
 async def test_claim_lease_and_outcomes(database: Database, workspace_id: int) -> None:
     store = RunStore(database)
     tid = await add_task(database, workspace_id, schedule=once(T0), next_fire_at=T0)
