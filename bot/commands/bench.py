@@ -36,9 +36,8 @@ _LABELS = {
 
 @bench_app.command("scheduler")
 def scheduler(
-    tasks: int = typer.Option(100_000, "--tasks", min=1000, help="Tasks kept scheduled."),
-    add_sample: int = typer.Option(3000, "--add-sample", min=100,
-                                   help="How many of them go through TaskService.create."),
+    tasks: int = typer.Option(100_000, "--tasks", min=1000,
+                              help="Tasks kept scheduled, all created through TaskService."),
     lookahead: float = typer.Option(
         2.0, "--lookahead", min=0.0,
         help="Seconds ahead the engine writes run rows (0: write at the due instant).",
@@ -55,7 +54,7 @@ def scheduler(
             typer.echo(message, err=True)
 
     figures = asyncio.run(
-        run_scheduler_bench(tasks=tasks, add_sample=add_sample, lookahead=lookahead,
+        run_scheduler_bench(tasks=tasks, lookahead=lookahead,
                             apscheduler=apscheduler,
                             progress=progress)
     )
