@@ -94,3 +94,14 @@ class Notifier(Protocol):
     async def notify(self, task: Task, run: Run) -> str | None:
         """Post the reminder for ``run``; return the message reference, if any."""
         ...
+
+
+@runtime_checkable
+class CreationListener(TaskListener, Protocol):
+    """A ``TaskListener`` that can take a new task's cursor without reading it back.
+
+    ``task_created`` is called after the commit of a create with the task's
+    ``next_fire_at`` (``None``: nothing to schedule); the engine implements it.
+    """
+
+    async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None: ...

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
@@ -20,7 +20,7 @@ from pydantic_core import to_jsonable_python
 from core.enums import Role, TaskStatus
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import AuditEvent, Member, TaskCreate, TaskPublic, TaskUpdate
-from core.ports import Clock, TaskListener
+from core.ports import Clock, CreationListener, TaskListener
 from core.schedule import ScheduleSpec
 from core.services.firing import new_schedule, next_fire, stored_spec
 from core.services.inputs import (
@@ -42,17 +42,6 @@ log = logging.getLogger(__name__)
 _SCHEDULING_FIELDS = frozenset({"schedule", "enabled", "status", "due"})
 #: Optional fields an update may set to ``None`` (besides due/schedule, cleaned above).
 _CLEARABLE = frozenset({"action", "retry_policy", "channel_ref", "thread_ref"})
-
-
-@runtime_checkable
-class CreationListener(TaskListener, Protocol):
-    """A ``TaskListener`` that can take a new task's cursor without reading it back.
-
-    ``task_created`` is called after the commit of a create with the task's
-    ``next_fire_at`` (``None``: nothing to schedule); the engine implements it.
-    """
-
-    async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None: ...
 
 
 def _json(value: Any) -> Any:
