@@ -30,8 +30,10 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CORPORA = [ROOT.parent / "shared" / "corpus" / "parse-dev.jsonl",
-           ROOT / "tests" / "intents" / "corpus_extra.jsonl"]
+CORPORA = [
+    ROOT.parent / "shared" / "corpus" / "parse-dev.jsonl",
+    ROOT / "tests" / "intents" / "corpus_extra.jsonl",
+]
 
 Request = tuple[str, datetime, str]
 
@@ -49,8 +51,9 @@ def load_requests() -> list[Request]:
     return requests
 
 
-def throughput(step: Callable[[Request], object], requests: list[Request], *, runs: int,
-               seconds: float) -> tuple[float, list[float]]:
+def throughput(
+    step: Callable[[Request], object], requests: list[Request], *, runs: int, seconds: float
+) -> tuple[float, list[float]]:
     """Median messages/s over ``runs`` passes, each at least ``seconds`` long."""
     rates = []
     for _ in range(runs):
@@ -71,8 +74,7 @@ def startup(command: list[str], stdin: str, *, runs: int) -> float:
     times = []
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(command, input=stdin, capture_output=True, text=True, check=True,
-                       cwd=ROOT)
+        subprocess.run(command, input=stdin, capture_output=True, text=True, check=True, cwd=ROOT)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 
@@ -90,7 +92,9 @@ def main() -> None:
 
     parser = RuleParser()
     rule_rate, rule_all = throughput(
-        lambda r: parser.parse(r[0], now=r[1], tz=r[2]), requests, runs=args.runs,
+        lambda r: parser.parse(r[0], now=r[1], tz=r[2]),
+        requests,
+        runs=args.runs,
         seconds=args.seconds,
     )
 
@@ -102,31 +106,54 @@ def main() -> None:
 
     def dateparser_step(request: Request) -> object:
         text, now, tz = request
-        return search_dates(text, languages=["en"], settings={
-            "RELATIVE_BASE": now.replace(tzinfo=None), "TIMEZONE": tz,
-            "RETURN_AS_TIMEZONE_AWARE": True, "PREFER_DATES_FROM": "future",
-        })
+        return search_dates(
+            text,
+            languages=["en"],
+            settings={
+                "RELATIVE_BASE": now.replace(tzinfo=None),
+                "TIMEZONE": tz,
+                "RETURN_AS_TIMEZONE_AWARE": True,
+                "PREFER_DATES_FROM": "future",
+            },
+        )
 
     dateparser_step(requests[0])  # warm its caches, as a long-running bot would
-    dp_rate, dp_all = throughput(dateparser_step, requests, runs=args.runs,
-                                 seconds=args.seconds)
+    dp_rate, dp_all = throughput(dateparser_step, requests, runs=args.runs, seconds=args.seconds)
 
-    line = json.dumps({"text": "remind me tomorrow at 3pm to call Ana",
-                       "now": "2026-11-26T12:00:00", "tz": "Europe/Berlin"}) + "\n"
+    line = (
+        json.dumps(
+            {
+                "text": "remind me tomorrow at 3pm to call Ana",
+                "now": "2026-11-26T12:00:00",
+                "tz": "Europe/Berlin",
+            }
+        )
+        + "\n"
+    )
     kairos = str(Path(sys.executable).with_name("kairos"))
     kairos_start = startup([kairos, "parse", "--jsonl", "-"], line, runs=args.runs)
     dp_start = startup(
-        [sys.executable, "-W", "ignore", "-c",
-         "from dateparser.search import search_dates;"
-         "search_dates('remind me tomorrow at 3pm to call Ana', languages=['en'])"],
-        "", runs=args.runs,
+        [
+            sys.executable,
+            "-W",
+            "ignore",
+            "-c",
+            "from dateparser.search import search_dates;"
+            "search_dates('remind me tomorrow at 3pm to call Ana', languages=['en'])",
+        ],
+        "",
+        runs=args.runs,
     )
 
     print(f"\nthroughput, messages/s (median of {args.runs} runs of >= {args.seconds:.1f} s)")
-    print(f"  RuleParser.parse (full intent + next_runs): {rule_rate:10.0f}   "
-          f"runs: {', '.join(f'{r:.0f}' for r in rule_all)}")
-    print(f"  dateparser search_dates (dates only):       {dp_rate:10.0f}   "
-          f"runs: {', '.join(f'{r:.0f}' for r in dp_all)}")
+    print(
+        f"  RuleParser.parse (full intent + next_runs): {rule_rate:10.0f}   "
+        f"runs: {', '.join(f'{r:.0f}' for r in rule_all)}"
+    )
+    print(
+        f"  dateparser search_dates (dates only):       {dp_rate:10.0f}   "
+        f"runs: {', '.join(f'{r:.0f}' for r in dp_all)}"
+    )
     print(f"  ratio rule/dateparser:                      {rule_rate / dp_rate:10.1f}x")
     print(f"\nstart-up, seconds (median of {args.runs} process runs, one message)")
     print(f"  kairos parse --jsonl - (1 line):            {kairos_start:10.3f}")

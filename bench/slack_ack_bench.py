@@ -96,13 +96,23 @@ async def serve(ready_file: str) -> None:
     api_url = await fake.start()
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.db"
-        settings = Settings(_env_file=None, database_url=url,  # type: ignore[call-arg]
-                            slack_bot_token=SecretStr("xoxb-bench-T0001"),
-                            slack_signing_secret=SecretStr(SECRET), slack_api_url=api_url)
+        settings = Settings(
+            _env_file=None,
+            database_url=url,  # type: ignore[call-arg]
+            slack_bot_token=SecretStr("xoxb-bench-T0001"),
+            slack_signing_secret=SecretStr(SECRET),
+            slack_api_url=api_url,
+        )
         kairos = await Kairos.open(settings)  # the real composition root, scheduler included
-        surface = build_slack(settings=settings, conversation=kairos.conversation,
-                              store=kairos.store, clock=kairos.clock, tasks=kairos.tasks,
-                              parser=kairos.parser, runs=kairos.runs)
+        surface = build_slack(
+            settings=settings,
+            conversation=kairos.conversation,
+            store=kairos.store,
+            clock=kairos.clock,
+            tasks=kairos.tasks,
+            parser=kairos.parser,
+            runs=kairos.runs,
+        )
         kairos.add_chat(Platform.SLACK, surface.adapter)
         await kairos.start()
 
@@ -116,10 +126,15 @@ async def serve(ready_file: str) -> None:
             timings.clear()
             return JSONResponse(data)
 
-        app = Timed(build_web_app([*health_routes(healthy), *surface.routes(),
-                                   Route("/bench/timings", report)]), timings)
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0,
-                                               log_level="warning", lifespan="off"))
+        app = Timed(
+            build_web_app(
+                [*health_routes(healthy), *surface.routes(), Route("/bench/timings", report)]
+            ),
+            timings,
+        )
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+        )
         serving = asyncio.create_task(server.serve(), name="bench-uvicorn")
         while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
             await asyncio.sleep(0.01)
@@ -134,7 +149,8 @@ async def main(n: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         ready = Path(tmp) / "ready"
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, __file__, "--serve", str(ready), cwd=str(ROOT))
+            sys.executable, __file__, "--serve", str(ready), cwd=str(ROOT)
+        )
         try:
             while not ready.exists() or not ready.read_text():  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
@@ -147,11 +163,18 @@ async def main(n: int, rounds: int) -> None:
 
 async def _measure(base: str, fake_url: str, n: int, rounds: int) -> None:
     def command(i: int) -> tuple[str, str, dict[str, Any]]:
-        body, headers = form_request({
-            "team_id": "T0001", "channel_id": "C0001", "user_id": f"U{i % 7:04d}",
-            "user_name": "bench", "command": "/kairos", "text": "list",
-            "response_url": f"{fake_url}/response/b{i}", "trigger_id": f"t{i}",
-        })
+        body, headers = form_request(
+            {
+                "team_id": "T0001",
+                "channel_id": "C0001",
+                "user_id": f"U{i % 7:04d}",
+                "user_name": "bench",
+                "command": "/kairos",
+                "text": "list",
+                "response_url": f"{fake_url}/response/b{i}",
+                "trigger_id": f"t{i}",
+            }
+        )
         return "POST", f"{base}/slack/events", {"data": body, "headers": headers}
 
     def health(i: int) -> tuple[str, str, dict[str, Any]]:
@@ -177,8 +200,10 @@ async def _measure(base: str, fake_url: str, n: int, rounds: int) -> None:
     p50, p99 = _pct(acks, 0.50), _pct(acks, 0.99)
     h50, h99 = _pct(peers, 0.50), _pct(peers, 0.99)
     print(f"slash command ack, {n} concurrent x {rounds} rounds ({len(acks)} requests)")
-    print(f"  ack      p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {max(acks):7.1f} ms   "
-          f"mean {statistics.fmean(acks):6.1f} ms")
+    print(
+        f"  ack      p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   max {max(acks):7.1f} ms   "
+        f"mean {statistics.fmean(acks):6.1f} ms"
+    )
     print(f"  /healthz p50 {h50:7.1f} ms   p99 {h99:7.1f} ms   (peer, same concurrency)")
     print(f"  ratio ack/healthz p50 {p50 / h50:4.1f}x  p99 {p99 / h99:4.1f}x")
     print(f"  target p99 < 100 ms: {'met' if p99 < 100 else 'NOT met'} (as the client saw it)")
@@ -186,8 +211,10 @@ async def _measure(base: str, fake_url: str, n: int, rounds: int) -> None:
     peer_inside = server_side.get("/healthz", [])
     if inside and peer_inside:
         s50, s99 = _pct(inside, 0.50), _pct(inside, 0.99)
-        print(f"  server-side ack p50 {s50:7.1f} ms   p99 {s99:7.1f} ms   "
-              f"(/healthz p50 {_pct(peer_inside, 0.5):.1f} p99 {_pct(peer_inside, 0.99):.1f})")
+        print(
+            f"  server-side ack p50 {s50:7.1f} ms   p99 {s99:7.1f} ms   "
+            f"(/healthz p50 {_pct(peer_inside, 0.5):.1f} p99 {_pct(peer_inside, 0.99):.1f})"
+        )
         print(f"  target p99 < 100 ms server-side: {'met' if s99 < 100 else 'NOT met'}")
 
 

@@ -87,9 +87,17 @@ class Kairos:
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
         )
-        return cls(settings=settings, clock=clock, db=db, store=store, tasks=tasks,
-                   scheduler=scheduler, notifier=notifier, parser=parser,
-                   conversation=conversation)
+        return cls(
+            settings=settings,
+            clock=clock,
+            db=db,
+            store=store,
+            tasks=tasks,
+            scheduler=scheduler,
+            notifier=notifier,
+            parser=parser,
+            conversation=conversation,
+        )
 
     @property
     def runs(self) -> RunStore:
@@ -114,8 +122,11 @@ class Kairos:
     async def health(self) -> dict[str, object]:
         """For ``/healthz``: the database answers and the scheduler state."""
         await self.store.find_workspace(Platform.CONSOLE, "__healthz__")
-        return {"database": "ok", "scheduled_tasks": self.scheduler.engine.scheduled,
-                "running_runs": self.scheduler.pool.busy}
+        return {
+            "database": "ok",
+            "scheduled_tasks": self.scheduler.engine.scheduled,
+            "running_runs": self.scheduler.pool.busy,
+        }
 
 
 def _reason(exc: BaseException) -> str:

@@ -53,8 +53,13 @@ def render(reply: Reply) -> RenderableType:
         for line in reply.tasks:
             style = "red" if line.overdue else None
             table.add_row(
-                str(line.task_id), line.title, line.when, line.priority,
-                ", ".join(line.assignees), line.status, style=style,
+                str(line.task_id),
+                line.title,
+                line.when,
+                line.priority,
+                ", ".join(line.assignees),
+                line.status,
+                style=style,
             )
         return table
     prefix = "⏰ " if reply.kind is ReplyKind.REMINDER else ""

@@ -35,8 +35,9 @@ def _on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-async def serve(settings: Settings, *, console: bool | None = None,
-                stop: asyncio.Event | None = None) -> None:
+async def serve(
+    settings: Settings, *, console: bool | None = None, stop: asyncio.Event | None = None
+) -> None:
     """Run Kairos until ``stop`` is set, a signal arrives, or the console chat ends.
 
     ``console`` defaults to whether standard input is a terminal: interactive
@@ -53,24 +54,35 @@ async def serve(settings: Settings, *, console: bool | None = None,
     chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
     kairos.add_chat(Platform.CONSOLE, chat)
     if slack_configured(settings):
-        slack = build_slack(settings=settings, conversation=kairos.conversation,
-                            store=kairos.store, clock=kairos.clock, tasks=kairos.tasks,
-                            parser=kairos.parser, runs=kairos.runs)
+        slack = build_slack(
+            settings=settings,
+            conversation=kairos.conversation,
+            store=kairos.store,
+            clock=kairos.clock,
+            tasks=kairos.tasks,
+            parser=kairos.parser,
+            runs=kairos.runs,
+        )
         kairos.add_chat(Platform.SLACK, slack.adapter)
         routes += slack.routes()
         surfaces.append(slack)
-    server = _Server(uvicorn.Config(
-        build_web_app(routes), host=settings.http_host, port=settings.http_port,
-        log_level=settings.log_level.lower(), lifespan="off", access_log=False,
-    ))
+    server = _Server(
+        uvicorn.Config(
+            build_web_app(routes),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level=settings.log_level.lower(),
+            lifespan="off",
+            access_log=False,
+        )
+    )
     background: list[asyncio.Task[None]] = []
     try:
         await kairos.start()
         background.append(asyncio.create_task(server.serve(), name="kairos-http"))
         for surface in surfaces:
             await surface.start()
-        log.info("Kairos is running: http://%s:%s/healthz", settings.http_host,
-                 settings.http_port)
+        log.info("Kairos is running: http://%s:%s/healthz", settings.http_host, settings.http_port)
         if interactive:
             conversation = asyncio.create_task(chat.run(stop), name="kairos-console")
             conversation.add_done_callback(lambda _t: stop.set())

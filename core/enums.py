@@ -55,8 +55,13 @@ class RunStatus(StrEnum):
 
 
 _FINAL = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.CANCELLED,
-     RunStatus.RETRYING}
+    {
+        RunStatus.COMPLETED,
+        RunStatus.FAILED,
+        RunStatus.SKIPPED,
+        RunStatus.CANCELLED,
+        RunStatus.RETRYING,
+    }
 )
 
 

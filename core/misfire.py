@@ -122,8 +122,10 @@ def decide(
             if late_s <= grace_s:
                 runs.append(PlannedRun(at, RunTrigger.SCHEDULE))
             else:
-                skips.add(at, f"misfired: outside grace window (late by {late_s:.0f}s, "
-                              f"grace {grace_s:.0f}s)")
+                skips.add(
+                    at,
+                    f"misfired: outside grace window (late by {late_s:.0f}s, grace {grace_s:.0f}s)",
+                )
             continue
         keep.append(at)
         if len(keep) > keep_limit:
@@ -133,5 +135,6 @@ def decide(
             else:
                 skips.add(dropped, f"misfired: catch-up is limited to the latest {max_runs} runs")
     runs.extend(PlannedRun(at, _late_trigger(at, now, grace_s)) for at in keep)
-    return MisfireDecision(runs=runs, skip=skips.listed, unlisted=skips.unlisted,
-                           scan_stopped=scan_stopped)
+    return MisfireDecision(
+        runs=runs, skip=skips.listed, unlisted=skips.unlisted, scan_stopped=scan_stopped
+    )

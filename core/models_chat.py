@@ -27,9 +27,7 @@ class ChatInstallation(SQLModel, table=True):
     """
 
     __tablename__ = "chat_installations"
-    __table_args__ = (
-        sa.UniqueConstraint("platform", "enterprise_id", "team_id", "user_id"),
-    )
+    __table_args__ = (sa.UniqueConstraint("platform", "enterprise_id", "team_id", "user_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(max_length=16)

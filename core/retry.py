@@ -73,6 +73,5 @@ class RetryPolicy(BaseModel):
         growth_log = (attempt - 1) * math.log(self.backoff)
         # Exact powers where floats allow (10·2³ is 80, not 80.00000000000001).
         exact = growth_log < 700
-        base = (self.initial_delay_s * self.backoff ** (attempt - 1) if exact
-                else math.exp(log_base))
+        base = self.initial_delay_s * self.backoff ** (attempt - 1) if exact else math.exp(log_base)
         return min(base, self.max_delay_s)

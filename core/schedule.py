@@ -123,7 +123,8 @@ class MixedSchedule(_Spec):
         # A part written without its own zone means the mixed schedule's zone,
         # not UTC ("every day at 9, and on Friday at 17:00" in Europe/Berlin).
         parts = [
-            part if "timezone" in part.model_fields_set
+            part
+            if "timezone" in part.model_fields_set
             else part.model_copy(update={"timezone": self.timezone})
             for part in self.parts
         ]

@@ -13,8 +13,9 @@ import sys
 
 import typer
 
-bench_app = typer.Typer(help="Benchmarks that print figures (never pass/fail).",
-                        no_args_is_help=True)
+bench_app = typer.Typer(
+    help="Benchmarks that print figures (never pass/fail).", no_args_is_help=True
+)
 
 _LABELS = {
     "tasks": ("scheduled tasks", ""),
@@ -36,15 +37,19 @@ _LABELS = {
 
 @bench_app.command("scheduler")
 def scheduler(
-    tasks: int = typer.Option(100_000, "--tasks", min=1000,
-                              help="Tasks kept scheduled, all created through TaskService."),
+    tasks: int = typer.Option(
+        100_000, "--tasks", min=1000, help="Tasks kept scheduled, all created through TaskService."
+    ),
     lookahead: float = typer.Option(
-        2.0, "--lookahead", min=0.0,
+        2.0,
+        "--lookahead",
+        min=0.0,
         help="Seconds ahead the engine writes run rows (0: write at the due instant).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
-    apscheduler: bool = typer.Option(True, "--apscheduler/--no-apscheduler",
-                                     help="Also measure APScheduler 3 in the same run."),
+    apscheduler: bool = typer.Option(
+        True, "--apscheduler/--no-apscheduler", help="Also measure APScheduler 3 in the same run."
+    ),
 ) -> None:
     """Engine add rate, memory, startup, burst lateness and durable run rate on SQLite."""
     from core.scheduler.bench import run_scheduler_bench
@@ -54,9 +59,9 @@ def scheduler(
             typer.echo(message, err=True)
 
     figures = asyncio.run(
-        run_scheduler_bench(tasks=tasks, lookahead=lookahead,
-                            apscheduler=apscheduler,
-                            progress=progress)
+        run_scheduler_bench(
+            tasks=tasks, lookahead=lookahead, apscheduler=apscheduler, progress=progress
+        )
     )
     figures["python"] = platform.python_version()  # type: ignore[assignment]
     if as_json:
@@ -65,8 +70,11 @@ def scheduler(
         return
     for key, value in figures.items():
         label, unit = _LABELS.get(key, (key, ""))
-        typer.echo(f"{label:<36} {value:>12,} {unit}" if isinstance(value, int | float)
-                   else f"{label:<36} {value:>12}")
+        typer.echo(
+            f"{label:<36} {value:>12,} {unit}"
+            if isinstance(value, int | float)
+            else f"{label:<36} {value:>12}"
+        )
 
 
 def register(app: typer.Typer) -> None:

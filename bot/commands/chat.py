@@ -27,7 +27,8 @@ def _configure_logging(level: str) -> None:
 
 def run(
     console: bool = typer.Option(
-        None, "--console/--no-console",
+        None,
+        "--console/--no-console",
         help="Open the console chat (default: when standard input is a terminal).",
     ),
 ) -> None:
@@ -76,8 +77,9 @@ def _with_kairos(work: Callable[[Kairos, Member], Awaitable[T]]) -> T:
                 Platform.CONSOLE, WORKSPACE_REF, default_timezone=settings.default_timezone
             )
             assert workspace.id is not None
-            member = await kairos.store.ensure_member(workspace.id, settings.console_user,
-                                                      display_name=settings.console_user)
+            member = await kairos.store.ensure_member(
+                workspace.id, settings.console_user, display_name=settings.console_user
+            )
             return await work(kairos, member)
         finally:
             await kairos.close()
@@ -102,8 +104,10 @@ def list_tasks(
     from core.store import TaskQuery
 
     if status != "all" and status not in {s.value for s in TaskStatus}:
-        raise typer.BadParameter(f"unknown status {status!r}; use open, done, paused, "
-                                 "deleted or all", param_hint="--status")
+        raise typer.BadParameter(
+            f"unknown status {status!r}; use open, done, paused, deleted or all",
+            param_hint="--status",
+        )
 
     async def work(kairos: Kairos, member: Member) -> None:
         now = kairos.clock.now()

@@ -118,8 +118,7 @@ def parse(
                 with open(jsonl, encoding="utf-8") as source:
                     run_batch(parser, source, sys.stdout)
             except OSError as exc:
-                typer.echo(json.dumps({"error": f"cannot read {jsonl}: {exc.strerror}"}),
-                           err=True)
+                typer.echo(json.dumps({"error": f"cannot read {jsonl}: {exc.strerror}"}), err=True)
                 raise typer.Exit(2) from exc
         return
     if text is None:

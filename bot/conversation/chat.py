@@ -110,8 +110,9 @@ class ChatConversation:
     async def handle(self, inbound: Inbound) -> list[Reply]:
         speaker = await self._speaker(inbound)
         text = inbound.text.strip()
-        proposal = self.context.take_proposal(workspace_id=speaker.workspace_id,
-                                              place=speaker.place)
+        proposal = self.context.take_proposal(
+            workspace_id=speaker.workspace_id, place=speaker.place
+        )
         if proposal is not None and text.lower().rstrip("!.") in _YES:
             return await self._act(proposal, speaker)
         intent = self._understand(text, speaker)
@@ -120,12 +121,15 @@ class ChatConversation:
         if intent.intent not in (IntentKind.UNKNOWN, IntentKind.HELP) and (
             intent.confidence < self._threshold
         ):
-            self.context.propose(workspace_id=speaker.workspace_id, place=speaker.place,
-                                 intent=intent)
-            return [replies.question(
-                f"Did you mean: {self._summary(intent, speaker)}? "
-                "Reply 'yes' to go ahead, or say it another way."
-            )]
+            self.context.propose(
+                workspace_id=speaker.workspace_id, place=speaker.place, intent=intent
+            )
+            return [
+                replies.question(
+                    f"Did you mean: {self._summary(intent, speaker)}? "
+                    "Reply 'yes' to go ahead, or say it another way."
+                )
+            ]
         return await self._act(intent, speaker)
 
     def _understand(self, text: str, speaker: Speaker) -> Intent:
@@ -141,8 +145,11 @@ class ChatConversation:
 
     def _ask(self, speaker: Speaker, question: str) -> Reply:
         """Ask back, remembering what was said so that the answer can complete it."""
-        self.context.asked(workspace_id=speaker.workspace_id, place=speaker.place,
-                           text=speaker.inbound.text.strip())
+        self.context.asked(
+            workspace_id=speaker.workspace_id,
+            place=speaker.place,
+            text=speaker.inbound.text.strip(),
+        )
         return replies.question(question)
 
     async def press(self, inbound: Inbound, *, action: str, value: str) -> list[Reply]:
@@ -155,7 +162,8 @@ class ChatConversation:
             if action == "task.snooze":
                 now = self._clock.now()
                 when = (
-                    formatting.tomorrow_morning(now, speaker.tz) if arg == "tomorrow"
+                    formatting.tomorrow_morning(now, speaker.tz)
+                    if arg == "tomorrow"
                     else now + (timedelta(minutes=int(arg)) if arg else DEFAULT_SNOOZE)
                 )
                 return await self._snooze_until(task_id, when, speaker)
@@ -180,23 +188,32 @@ class ChatConversation:
 
     async def _speaker(self, inbound: Inbound) -> Speaker:
         workspace = await self._store.ensure_workspace(
-            Platform(inbound.platform), inbound.workspace_ref,
+            Platform(inbound.platform),
+            inbound.workspace_ref,
             default_timezone=self._default_tz,
         )
         assert workspace.id is not None
         member = await self._store.ensure_member(
-            workspace.id, inbound.user_ref, display_name=inbound.user_name,
+            workspace.id,
+            inbound.user_ref,
+            display_name=inbound.user_name,
             timezone=inbound.user_timezone,
         )
-        where = place(user_ref=inbound.user_ref, channel_ref=inbound.channel_ref,
-                      thread_ref=inbound.thread_ref, direct=inbound.is_direct)
+        where = place(
+            user_ref=inbound.user_ref,
+            channel_ref=inbound.channel_ref,
+            thread_ref=inbound.thread_ref,
+            direct=inbound.is_direct,
+        )
         tz = member.timezone or workspace.default_timezone
-        return Speaker(member=member, workspace_id=workspace.id, tz=tz, place=where,
-                       inbound=inbound)
+        return Speaker(
+            member=member, workspace_id=workspace.id, tz=tz, place=where, inbound=inbound
+        )
 
     def _remember(self, task: TaskPublic, speaker: Speaker) -> None:
-        self.context.discussed(workspace_id=speaker.workspace_id, place=speaker.place,
-                               task_id=task.id)
+        self.context.discussed(
+            workspace_id=speaker.workspace_id, place=speaker.place, task_id=task.id
+        )
 
     async def _task(self, ref: str | None, speaker: Speaker, *, fired: bool = False) -> TaskPublic:
         """The task a message refers to: its thread's, a number, words, or the last one."""
@@ -204,8 +221,9 @@ class ChatConversation:
         if is_pronoun(ref):
             inbound = speaker.inbound
             if inbound.thread_ref:
-                found = await self._tasks.query(TaskQuery(thread_ref=inbound.thread_ref),
-                                                workspace_id=ws)
+                found = await self._tasks.query(
+                    TaskQuery(thread_ref=inbound.thread_ref), workspace_id=ws
+                )
                 if found:
                     return found[0]
             last = self.context.last_fired(workspace_id=ws, place=speaker.place) if fired else None
@@ -227,10 +245,13 @@ class ChatConversation:
     async def _create(self, intent: Intent, speaker: Speaker) -> list[Reply]:
         kind = _KIND_OF[intent.intent]
         if kind is TaskKind.REMINDER and intent.schedule is None:
-            return [self._ask(speaker,
-                f"When should I remind you{' to ' + intent.title if intent.title else ''}? "
-                "E.g. 'tomorrow at 3pm' or 'every Monday at 9'."
-            )]
+            return [
+                self._ask(
+                    speaker,
+                    f"When should I remind you{' to ' + intent.title if intent.title else ''}? "
+                    "E.g. 'tomorrow at 3pm' or 'every Monday at 9'.",
+                )
+            ]
         if kind is TaskKind.JOB and intent.schedule is None:
             return [self._ask(speaker, "When should this job run? E.g. 'every night at 2'.")]
         title = job_title(intent) if kind is TaskKind.JOB else intent.title
@@ -270,10 +291,12 @@ class ChatConversation:
     # --- reading ------------------------------------------------------------------
 
     async def _list(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        query, heading = list_query(intent, speaker.inbound.text, now=self._clock.now(),
-                                    tz=speaker.tz)
-        found = await self._tasks.query(query, workspace_id=speaker.workspace_id,
-                                        actor=speaker.member)
+        query, heading = list_query(
+            intent, speaker.inbound.text, now=self._clock.now(), tz=speaker.tz
+        )
+        found = await self._tasks.query(
+            query, workspace_id=speaker.workspace_id, actor=speaker.member
+        )
         return [replies.task_list(heading, found, tz=speaker.tz, now=self._clock.now())]
 
     async def _history(self, intent: Intent, speaker: Speaker) -> list[Reply]:
@@ -298,14 +321,18 @@ class ChatConversation:
         now = self._clock.now()
         week_ago = now - timedelta(days=7)
         ws = speaker.workspace_id
-        done = await self._tasks.query(TaskQuery(statuses=frozenset({TaskStatus.DONE})),
-                                       workspace_id=ws)
+        done = await self._tasks.query(
+            TaskQuery(statuses=frozenset({TaskStatus.DONE})), workspace_id=ws
+        )
         done = [t for t in done if t.completed_at and t.completed_at >= week_ago]
         overdue = await self._tasks.query(TaskQuery(overdue_at=now), workspace_id=ws)
-        open_ = await self._tasks.query(TaskQuery(statuses=frozenset({TaskStatus.OPEN})),
-                                        workspace_id=ws)
-        lines = [f"Report for the last 7 days: {len(done)} done, {len(open_)} open, "
-                 f"{len(overdue)} overdue."]
+        open_ = await self._tasks.query(
+            TaskQuery(statuses=frozenset({TaskStatus.OPEN})), workspace_id=ws
+        )
+        lines = [
+            f"Report for the last 7 days: {len(done)} done, {len(open_)} open, "
+            f"{len(overdue)} overdue."
+        ]
         lines += [f"✓ #{t.id} {t.title}" for t in done[:10]]
         lines += [f"! #{t.id} {t.title} (overdue)" for t in overdue[:10]]
         return [replies.text("\n".join(lines))]
@@ -314,9 +341,7 @@ class ChatConversation:
         return [replies.help_reply()]
 
     async def _unknown(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        return [replies.text(
-            "Sorry, I didn't understand that. Say 'help' to see what I can do."
-        )]
+        return [replies.text("Sorry, I didn't understand that. Say 'help' to see what I can do.")]
 
     # --- changing -------------------------------------------------------------------
 
@@ -347,10 +372,12 @@ class ChatConversation:
         if intent.channel:
             changes["channel_ref"] = intent.channel
         if not changes:
-            return [replies.question(
-                f"What should I change about #{task.id} '{task.title}'? "
-                "E.g. 'move it to Thursday', 'assign it to @bob', 'make it urgent'."
-            )]
+            return [
+                replies.question(
+                    f"What should I change about #{task.id} '{task.title}'? "
+                    "E.g. 'move it to Thursday', 'assign it to @bob', 'make it urgent'."
+                )
+            ]
         updated = await self._tasks.update(task.id, changes, actor=speaker.member)
         self._remember(updated, speaker)
         return [self._confirm("Updated", updated, speaker)]
@@ -358,16 +385,19 @@ class ChatConversation:
     async def _delete(self, intent: Intent, speaker: Speaker) -> list[Reply]:
         task = await self._task(intent.task_ref, speaker)
         deleted = await self._tasks.delete(task.id, actor=speaker.member)
-        return [replies.text(
-            f"Deleted #{deleted.id} '{deleted.title}'. Say 'restore #{deleted.id}' to undo.",
-            task_id=deleted.id,
-        )]
+        return [
+            replies.text(
+                f"Deleted #{deleted.id} '{deleted.title}'. Say 'restore #{deleted.id}' to undo.",
+                task_id=deleted.id,
+            )
+        ]
 
     async def _snooze(self, intent: Intent, speaker: Speaker) -> list[Reply]:
         task = await self._task(intent.task_ref, speaker, fired=True)
         when = intent.schedule.at if intent.schedule and intent.schedule.at else None
-        return await self._snooze_until(task.id, when or self._clock.now() + DEFAULT_SNOOZE,
-                                        speaker)
+        return await self._snooze_until(
+            task.id, when or self._clock.now() + DEFAULT_SNOOZE, speaker
+        )
 
     async def _snooze_until(self, task_id: int, when: datetime, speaker: Speaker) -> list[Reply]:
         task = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
@@ -378,8 +408,7 @@ class ChatConversation:
         await self._runner.run_at(task.id, when)
         self._remember(task, speaker)
         shown = formatting.when(when, speaker.tz, now=self._clock.now())
-        return [replies.text(f"Snoozed #{task.id} '{task.title}' until {shown}.",
-                             task_id=task.id)]
+        return [replies.text(f"Snoozed #{task.id} '{task.title}' until {shown}.", task_id=task.id)]
 
     async def _run(self, intent: Intent, speaker: Speaker) -> list[Reply]:
         task = await self._task(intent.task_ref, speaker)
@@ -426,7 +455,7 @@ def _completions(asked: str, answer: str) -> list[str]:
     candidates = []
     for i, word in enumerate(words):
         if word.lower() in shared:
-            candidates.append(" ".join([*words[:i], answer, *words[i + 1:]]))
+            candidates.append(" ".join([*words[:i], answer, *words[i + 1 :]]))
     return [*candidates, f"{asked} {answer}"]
 
 

@@ -37,9 +37,7 @@ def number_of(ref: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-async def find_by_words(
-    tasks: TaskService, words: str, *, workspace_id: int
-) -> TaskPublic:
+async def find_by_words(tasks: TaskService, words: str, *, workspace_id: int) -> TaskPublic:
     """The one live task whose title matches ``words`` (exact title wins over a part)."""
     needle = words.strip().strip("'\"")
     while (stripped := _FILLER.sub("", needle)) != needle:

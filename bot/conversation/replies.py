@@ -19,8 +19,10 @@ def task_buttons(task_id: int, *, reminder: bool = False) -> tuple[Button, ...]:
     value = str(task_id)
     buttons = [Button("Done", "task.done", value)]
     if reminder:
-        buttons += [Button(f"Snooze {label}", "task.snooze", f"{value}:{suffix}")
-                    for label, suffix in SNOOZE_CHOICES]
+        buttons += [
+            Button(f"Snooze {label}", "task.snooze", f"{value}:{suffix}")
+            for label, suffix in SNOOZE_CHOICES
+        ]
     buttons += [Button("Run now", "task.run", value), Button("Edit", "task.edit", value)]
     return tuple(buttons)
 
@@ -30,8 +32,11 @@ def describe(task: TaskPublic, *, tz: str, now: datetime, next_runs: Sequence[da
     parts = [formatting.task_label(task)]
     if next_runs:
         first = formatting.when(next_runs[0], tz, now=now)
-        parts.append(first if len(next_runs) == 1 else
-                     f"next {first}, then {formatting.runs(next_runs[1:], tz)}")
+        parts.append(
+            first
+            if len(next_runs) == 1
+            else f"next {first}, then {formatting.runs(next_runs[1:], tz)}"
+        )
     if task.due is not None:
         parts.append(f"due {formatting.when(task.due, tz, now=now)}")
     if task.assignees:
@@ -63,12 +68,15 @@ def task_line(task: TaskPublic, *, tz: str, now: datetime) -> TaskLine:
         when = f"due {formatting.when(task.due, tz, now=now)}"
     elif task.next_fire_at is not None:
         when = formatting.when(task.next_fire_at, tz, now=now)
-    overdue = (
-        task.due is not None and task.due < now and task.status == TaskStatus.OPEN
-    )
+    overdue = task.due is not None and task.due < now and task.status == TaskStatus.OPEN
     return TaskLine(
-        task_id=task.id, title=task.title, when=when, status=str(task.status),
-        priority=str(task.priority), assignees=tuple(task.assignees), overdue=overdue,
+        task_id=task.id,
+        title=task.title,
+        when=when,
+        status=str(task.status),
+        priority=str(task.priority),
+        assignees=tuple(task.assignees),
+        overdue=overdue,
     )
 
 
@@ -77,12 +85,14 @@ def task_list(title: str, tasks: Sequence[TaskPublic], *, tz: str, now: datetime
         return Reply(text=f"{title}: nothing.", kind=ReplyKind.TASK_LIST)
     lines = tuple(task_line(t, tz=tz, now=now) for t in tasks)
     plain = "\n".join(
-        f"#{line.task_id} {line.title}" + (f" — {line.when}" if line.when else "")
+        f"#{line.task_id} {line.title}"
+        + (f" — {line.when}" if line.when else "")
         + (" (overdue)" if line.overdue else "")
         for line in lines
     )
-    return Reply(text=f"{title}:\n{plain}", kind=ReplyKind.TASK_LIST, tasks=lines,
-                 fields={"heading": title})
+    return Reply(
+        text=f"{title}:\n{plain}", kind=ReplyKind.TASK_LIST, tasks=lines, fields={"heading": title}
+    )
 
 
 def question(text: str) -> Reply:

@@ -155,8 +155,12 @@ class SlackAdapter:
             await self.refresh_card(origin.client, task, tz=tz, note=reply.text)
             if origin.pressed_ts and origin.pressed_ts != task.thread_ref:
                 # Pressed on a fired reminder: that message shows the new state too.
-                await self._update(origin.client, task.channel_ref, origin.pressed_ts,
-                                   task_card(task, tz=tz, now=self._clock.now(), note=reply.text))
+                await self._update(
+                    origin.client,
+                    task.channel_ref,
+                    origin.pressed_ts,
+                    task_card(task, tz=tz, now=self._clock.now(), note=reply.text),
+                )
             await self._say(reply, origin)
             return
         if (
@@ -166,7 +170,11 @@ class SlackAdapter:
         ):
             channel = task.channel_ref or origin.inbound.channel_ref
             await self.post_card(
-                origin.client, task, tz=tz, note=reply.text, channel=channel,
+                origin.client,
+                task,
+                tz=tz,
+                note=reply.text,
+                channel=channel,
                 user=origin.inbound.user_ref,
             )
             if reply.ephemeral and origin.respond is not None:
@@ -180,7 +188,8 @@ class SlackAdapter:
         private = reply.ephemeral or origin.private
         if origin.respond is not None:
             await origin.respond(
-                text=message.text, blocks=message.blocks,
+                text=message.text,
+                blocks=message.blocks,
                 response_type="ephemeral" if private else "in_channel",
                 replace_original=False,
             )
@@ -190,7 +199,10 @@ class SlackAdapter:
             channel = await self._dm(origin.client, inbound.user_ref)
         if private and not inbound.is_direct:
             await origin.client.chat_postEphemeral(
-                channel=channel, user=inbound.user_ref, text=message.text, blocks=message.blocks,
+                channel=channel,
+                user=inbound.user_ref,
+                text=message.text,
+                blocks=message.blocks,
                 thread_ts=inbound.thread_ref,
             )
             return
@@ -242,14 +254,18 @@ class SlackAdapter:
         self, client: AsyncWebClient, channel: str, ts: str, message: SlackMessage
     ) -> None:
         try:
-            await client.chat_update(channel=channel, ts=ts, text=message.text,
-                                     blocks=message.blocks)
+            await client.chat_update(
+                channel=channel, ts=ts, text=message.text, blocks=message.blocks
+            )
         except SlackApiError as exc:
             # A deleted card is no reason to fail the action that changed the task.
             log.info("card %s not updated: %s", ts, exc.response.get("error"))
 
     async def _post(
-        self, client: AsyncWebClient, channel: str, message: SlackMessage,
+        self,
+        client: AsyncWebClient,
+        channel: str,
+        message: SlackMessage,
         thread_ts: str | None = None,
     ) -> Any:
         return await client.chat_postMessage(
@@ -297,7 +313,10 @@ class SlackAdapter:
             # shown in the channel, so it cannot go unseen.
             broadcast = thread is not None
         response = await client.chat_postMessage(
-            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread,
+            channel=channel,
+            text=message.text,
+            blocks=message.blocks,
+            thread_ts=thread,
             reply_broadcast=broadcast or None,
         )
         if task is not None and reply.kind == ReplyKind.REMINDER:
@@ -313,6 +332,7 @@ class SlackAdapter:
             return message
         mentions = " ".join(f"<@{p}>" for p in people)
         blocks = [*message.blocks]
-        blocks.insert(1, {"type": "context",
-                          "elements": [{"type": "mrkdwn", "text": f"for {mentions}"}]})
+        blocks.insert(
+            1, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"for {mentions}"}]}
+        )
         return SlackMessage(text=f"{message.text} ({mentions})", blocks=blocks)

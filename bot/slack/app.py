@@ -100,9 +100,7 @@ class Listeners:
 
     # --- plumbing --------------------------------------------------------------
 
-    async def drop_retries(
-        self, body: Payload, next: Callable[[], Awaitable[Any]]
-    ) -> Any:
+    async def drop_retries(self, body: Payload, next: Callable[[], Awaitable[Any]]) -> Any:
         """Act on each event id once, however often Slack (re)delivers it."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
@@ -128,8 +126,13 @@ class Listeners:
             return [Reply(text=exc.user_message(), kind=ReplyKind.ERROR, ephemeral=True)]
         except Exception:
             log.exception("conversation failed for a Slack message from %s", inbound.user_ref)
-            return [Reply(text="Something went wrong on my side; please try again.",
-                          kind=ReplyKind.ERROR, ephemeral=True)]
+            return [
+                Reply(
+                    text="Something went wrong on my side; please try again.",
+                    kind=ReplyKind.ERROR,
+                    ephemeral=True,
+                )
+            ]
 
     # --- messages --------------------------------------------------------------
 
@@ -143,11 +146,13 @@ class Listeners:
             replies = await self._run(inbound, self.conversation.handle(inbound))
             # Words answer only the caller (a slash command is typed "in private");
             # what others need to see goes out as task cards.
-            await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
-                                                       respond=respond, private=True))
+            await self.adapter.deliver(
+                replies, Origin(client=client, inbound=inbound, respond=respond, private=True)
+            )
 
-    async def on_message(self, event: Payload, body: Payload, client: AsyncWebClient,
-                         context: Mapping[str, Any]) -> None:
+    async def on_message(
+        self, event: Payload, body: Payload, client: AsyncWebClient, context: Mapping[str, Any]
+    ) -> None:
         bot_user = context.get("bot_user_id")
         if is_own_or_noise(event, bot_user_id=bot_user, bot_id=context.get("bot_id")):
             return
@@ -161,21 +166,27 @@ class Listeners:
                 return
         await self._converse(event, body, client, context)
 
-    async def on_mention(self, event: Payload, body: Payload, client: AsyncWebClient,
-                         context: Mapping[str, Any]) -> None:
-        if is_own_or_noise(event, bot_user_id=context.get("bot_user_id"),
-                           bot_id=context.get("bot_id")):
+    async def on_mention(
+        self, event: Payload, body: Payload, client: AsyncWebClient, context: Mapping[str, Any]
+    ) -> None:
+        if is_own_or_noise(
+            event, bot_user_id=context.get("bot_user_id"), bot_id=context.get("bot_id")
+        ):
             return
         await self._converse(event, body, client, context)
 
-    async def _converse(self, event: Payload, body: Payload, client: AsyncWebClient,
-                        context: Mapping[str, Any]) -> None:
+    async def _converse(
+        self, event: Payload, body: Payload, client: AsyncWebClient, context: Mapping[str, Any]
+    ) -> None:
         team = str(event.get("team") or team_of(body))
         async with self._work:
             tz, name = await self._person(client, team, str(event["user"]))
             inbound = message_to_inbound(
-                event, team_id=team, bot_user_id=context.get("bot_user_id"),
-                user_timezone=tz, user_name=name,
+                event,
+                team_id=team,
+                bot_user_id=context.get("bot_user_id"),
+                user_timezone=tz,
+                user_name=name,
             )
             if not inbound.text:
                 return
@@ -184,8 +195,9 @@ class Listeners:
 
     # --- buttons, modal, shortcut ----------------------------------------------
 
-    async def on_button(self, ack: Ack, body: Payload, client: AsyncWebClient,
-                        respond: Any) -> None:
+    async def on_button(
+        self, ack: Ack, body: Payload, client: AsyncWebClient, respond: Any
+    ) -> None:
         await ack()
         user = body["user"]
         tz, name = await self._person(client, team_of(body), str(user["id"]))
@@ -198,24 +210,32 @@ class Listeners:
                 press.inbound,
                 self.conversation.press(press.inbound, action=press.action, value=press.value),
             )
-            origin = Origin(client=client, inbound=press.inbound,
-                            respond=None if press.on_home else respond, private=True,
-                            pressed_ts=None if press.on_home else press.message_ts)
-            await self.adapter.deliver([r for r in replies if not press.on_home or r.task_id],
-                                       origin)
+            origin = Origin(
+                client=client,
+                inbound=press.inbound,
+                respond=None if press.on_home else respond,
+                private=True,
+                pressed_ts=None if press.on_home else press.message_ts,
+            )
+            await self.adapter.deliver(
+                [r for r in replies if not press.on_home or r.task_id], origin
+            )
             if press.on_home:
                 await self.publish_home(client, press.inbound)
 
-    async def _open_edit(self, client: AsyncWebClient, body: Payload, inbound: Inbound,
-                         value: str) -> None:
+    async def _open_edit(
+        self, client: AsyncWebClient, body: Payload, inbound: Inbound, value: str
+    ) -> None:
         if self.forms is None:
             return
         try:
             form = await self.forms.load(inbound, int(value.split(":", 1)[0]))
         except (KairosError, ValueError) as exc:
             text = exc.user_message() if isinstance(exc, KairosError) else "Unknown task."
-            await self.adapter.deliver([Reply(text=text, kind=ReplyKind.ERROR, ephemeral=True)],
-                                       Origin(client=client, inbound=inbound, private=True))
+            await self.adapter.deliver(
+                [Reply(text=text, kind=ReplyKind.ERROR, ephemeral=True)],
+                Origin(client=client, inbound=inbound, private=True),
+            )
             return
         await client.views_open(trigger_id=body["trigger_id"], view=task_modal(form))
 
@@ -232,8 +252,9 @@ class Listeners:
         form = replace(form, channel=str(channel) if channel else None)
         await client.views_open(trigger_id=body["trigger_id"], view=task_modal(form))
 
-    async def on_submit(self, ack: Ack, body: Payload, view: Payload,
-                        client: AsyncWebClient) -> None:
+    async def on_submit(
+        self, ack: Ack, body: Payload, view: Payload, client: AsyncWebClient
+    ) -> None:
         if self.forms is None:
             await ack()
             return
@@ -249,27 +270,33 @@ class Listeners:
         await ack()
         async with self._work:
             replies = await self._run(inbound, self.forms.save(inbound, form))
-            await self.adapter.deliver(replies, Origin(client=client, inbound=inbound,
-                                                       private=form.task_id is not None))
+            await self.adapter.deliver(
+                replies, Origin(client=client, inbound=inbound, private=form.task_id is not None)
+            )
 
     # --- App Home and lifecycle ------------------------------------------------
 
-    async def on_home_opened(self, event: Payload, body: Payload,
-                             client: AsyncWebClient) -> None:
+    async def on_home_opened(self, event: Payload, body: Payload, client: AsyncWebClient) -> None:
         if event.get("tab") != "home":
             return
         team = team_of(body)
         tz, name = await self._person(client, team, str(event["user"]))
-        inbound = Inbound(platform=Platform.SLACK, workspace_ref=team,
-                          user_ref=str(event["user"]), text="", user_name=name,
-                          user_timezone=tz)
+        inbound = Inbound(
+            platform=Platform.SLACK,
+            workspace_ref=team,
+            user_ref=str(event["user"]),
+            text="",
+            user_name=name,
+            user_timezone=tz,
+        )
         await self.publish_home(client, inbound)
 
     async def publish_home(self, client: AsyncWebClient, inbound: Inbound) -> None:
         data = HomeData()
         if self.home is not None:
             data = await self.home.home(
-                workspace_ref=inbound.workspace_ref, user_ref=inbound.user_ref,
+                workspace_ref=inbound.workspace_ref,
+                user_ref=inbound.user_ref,
                 timezone=inbound.user_timezone or self.default_timezone,
             )
         try:
@@ -280,8 +307,7 @@ class Listeners:
     async def on_uninstalled(self, body: Payload) -> None:
         team = team_of(body)
         self.clients.forget(team)
-        await self.chat_state.delete_installations(platform="slack", enterprise_id="",
-                                                   team_id=team)
+        await self.chat_state.delete_installations(platform="slack", enterprise_id="", team_id=team)
 
 
 def build_bolt_app(

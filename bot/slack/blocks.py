@@ -214,8 +214,10 @@ def task_card(task: TaskPublic, *, tz: str, now: datetime, note: str = "") -> Sl
         fields.append(("Assignees", ", ".join(_who(a) for a in task.assignees)))
     fields.append(("Priority", str(task.priority)))
     blocks.append(
-        {"type": "section",
-         "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields[:10]]}
+        {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields[:10]],
+        }
     )
     if note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})

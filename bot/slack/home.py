@@ -39,8 +39,7 @@ class HomeData:
 class HomeSource(Protocol):
     """Reads what the App Home shows for one person."""
 
-    async def home(self, *, workspace_ref: str, user_ref: str, timezone: str) -> HomeData:
-        ...
+    async def home(self, *, workspace_ref: str, user_ref: str, timezone: str) -> HomeData: ...
 
 
 def _header(text: str) -> Block:
@@ -71,7 +70,8 @@ def home_view(data: HomeData) -> dict[str, Any]:
         blocks.append(_note("No runs yet."))
     for run in data.runs[:MAX_RUNS]:
         blocks.append(
-            _note(f"*#{run.task_id}* {escape(run.title)} · {escape(run.status)} · "
-                  f"{escape(run.when)}")
+            _note(
+                f"*#{run.task_id}* {escape(run.title)} · {escape(run.status)} · {escape(run.when)}"
+            )
         )
     return {"type": "home", "blocks": blocks}

@@ -171,9 +171,7 @@ def action_to_press(
     )
 
 
-def user_inbound(
-    body: Payload, *, text: str = "", user_timezone: str | None = None
-) -> Inbound:
+def user_inbound(body: Payload, *, text: str = "", user_timezone: str | None = None) -> Inbound:
     """Who sent an interactive payload (shortcut, view submission) as an ``Inbound``."""
     user = body["user"]
     channel = (body.get("channel") or {}).get("id")

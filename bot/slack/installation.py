@@ -124,7 +124,8 @@ class SqlInstallationStore(AsyncInstallationStore):
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
         installation = await self.async_find_installation(
-            enterprise_id=enterprise_id, team_id=team_id,
+            enterprise_id=enterprise_id,
+            team_id=team_id,
             is_enterprise_install=is_enterprise_install,
         )
         if installation is None or not installation.bot_token:

@@ -77,17 +77,19 @@ def task_modal(form: TaskForm) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": contract.VIEW_EDIT_TASK if editing else contract.VIEW_CREATE_TASK,
-        "title": {"type": "plain_text", "text": f"Edit task #{form.task_id}" if editing
-                  else "New task"},
+        "title": {
+            "type": "plain_text",
+            "text": f"Edit task #{form.task_id}" if editing else "New task",
+        },
         "submit": {"type": "plain_text", "text": "Save" if editing else "Create"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "private_metadata": json.dumps(metadata),
         "blocks": [
-            _text_input(TITLE, "Title", form.title[:3000], optional=False,
-                        hint="What needs doing"),
+            _text_input(TITLE, "Title", form.title[:3000], optional=False, hint="What needs doing"),
             _text_input(DUE, "Due", form.due, optional=True, hint="e.g. tomorrow 17:00"),
-            _text_input(SCHEDULE, "Repeat", form.schedule, optional=True,
-                        hint="e.g. every weekday at 9:00"),
+            _text_input(
+                SCHEDULE, "Repeat", form.schedule, optional=True, hint="e.g. every weekday at 9:00"
+            ),
             {
                 "type": "input",
                 "block_id": ASSIGNEES,

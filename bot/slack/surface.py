@@ -161,8 +161,7 @@ def build_slack(
         )
     clients = Clients(base_url=base_url, token=token, installations=installations, clock=clock)
     registry: MemberRegistry | None = store if hasattr(store, "ensure_member") else None
-    profiles = Profiles(registry=registry, clock=clock,
-                        default_timezone=settings.default_timezone)
+    profiles = Profiles(registry=registry, clock=clock, default_timezone=settings.default_timezone)
     if forms is None and tasks is not None and parser is not None:
         forms = ServiceTaskForms(service=tasks, store=store, parser=parser, clock=clock)
     if home is None and runs is not None:
@@ -190,6 +189,9 @@ def build_slack(
     )
     app_token = _secret(settings.slack_app_token)
     return SlackSurface(
-        app=app, adapter=adapter, listeners=listeners, app_token=app_token,
+        app=app,
+        adapter=adapter,
+        listeners=listeners,
+        app_token=app_token,
         socket_client=web_client(base_url=base_url, token=token) if app_token else None,
     )

@@ -37,8 +37,11 @@ def schedule_data(parsed: ParsedSchedule) -> dict[str, Any]:
     if parsed.kind == "once":
         return {"kind": "once", "at": parsed.at, "timezone": parsed.timezone}
     if parsed.kind == "interval":
-        return {"kind": "interval", "every_seconds": parsed.every_seconds,
-                "timezone": parsed.timezone}
+        return {
+            "kind": "interval",
+            "every_seconds": parsed.every_seconds,
+            "timezone": parsed.timezone,
+        }
     if parsed.kind == "event":
         return {"kind": "event", "event": parsed.event, "timezone": parsed.timezone}
     if parsed.cron:
@@ -69,7 +72,9 @@ class ServiceTaskForms:
         workspace = await self._store.ensure_workspace(Platform.SLACK, inbound.workspace_ref)
         assert workspace.id is not None
         return await self._store.ensure_member(
-            workspace.id, inbound.user_ref, display_name=inbound.user_name,
+            workspace.id,
+            inbound.user_ref,
+            display_name=inbound.user_name,
             timezone=inbound.user_timezone,
         )
 
@@ -77,8 +82,9 @@ class ServiceTaskForms:
         return inbound.user_timezone or "UTC"
 
     def _when(self, text: str, inbound: Inbound) -> Intent:
-        return self._parser.parse(f"{_PROBE} {text}", now=self._clock.now(),
-                                  tz=self._tz(inbound), user=inbound.user_ref)
+        return self._parser.parse(
+            f"{_PROBE} {text}", now=self._clock.now(), tz=self._tz(inbound), user=inbound.user_ref
+        )
 
     # --- TaskForms -------------------------------------------------------------
 
@@ -92,15 +98,19 @@ class ServiceTaskForms:
         elif task.schedule and task.schedule.get("kind") in _ONE_OFF:
             due, schedule = _local(datetime.fromisoformat(str(task.schedule["at"])), tz), ""
         return TaskForm(
-            title=task.title, due=due, schedule=schedule,
+            title=task.title,
+            due=due,
+            schedule=schedule,
             assignees=tuple(a for a in task.assignees if a[:1] in {"U", "W"}),
-            priority=str(task.priority), task_id=task.id,
+            priority=str(task.priority),
+            task_id=task.id,
             extra={"due": due, "schedule": schedule},
         )
 
     async def draft(self, inbound: Inbound, text: str) -> TaskForm:
-        intent = self._parser.parse(text, now=self._clock.now(), tz=self._tz(inbound),
-                                    user=inbound.user_ref)
+        intent = self._parser.parse(
+            text, now=self._clock.now(), tz=self._tz(inbound), user=inbound.user_ref
+        )
         tz = self._tz(inbound)
         due, schedule = "", ""
         if intent.due is not None:
@@ -109,8 +119,11 @@ class ServiceTaskForms:
             due = _local(intent.schedule.at, tz)
         people = tuple(a for a in intent.assignees if a[:1] in {"U", "W"} and a.isalnum())
         return TaskForm(
-            title=(intent.title or text).strip()[:500], due=due, schedule=schedule,
-            assignees=people, priority=intent.priority or "normal",
+            title=(intent.title or text).strip()[:500],
+            due=due,
+            schedule=schedule,
+            assignees=people,
+            priority=intent.priority or "normal",
         )
 
     async def check(self, inbound: Inbound, form: TaskForm) -> dict[str, str]:
@@ -121,8 +134,11 @@ class ServiceTaskForms:
             errors[TITLE] = "Keep the title under 500 characters."
         if form.due and form.due != form.extra.get("due") and self._due(form.due, inbound) is None:
             errors[DUE] = "I could not read that time. Try 'tomorrow 17:00' or '2026-03-05 09:00'."
-        if (form.schedule and form.schedule != form.extra.get("schedule")
-                and self._repeat(form.schedule, inbound) is None):
+        if (
+            form.schedule
+            and form.schedule != form.extra.get("schedule")
+            and self._repeat(form.schedule, inbound) is None
+        ):
             errors[SCHEDULE] = "I could not read a repetition. Try 'every weekday at 9:00'."
         if form.priority not in PRIORITIES:
             errors["priority"] = "Pick a priority."
@@ -147,18 +163,30 @@ class ServiceTaskForms:
     async def save(self, inbound: Inbound, form: TaskForm) -> list[Reply]:
         actor = await self._actor(inbound)
         try:
-            task = await (self._update(actor, form, inbound) if form.task_id is not None
-                          else self._create(actor, form, inbound))
+            task = await (
+                self._update(actor, form, inbound)
+                if form.task_id is not None
+                else self._create(actor, form, inbound)
+            )
         except KairosError as exc:
             return [Reply(text=exc.user_message(), kind=ReplyKind.ERROR, ephemeral=True)]
         verb = "Updated" if form.task_id is not None else "Created"
-        return [Reply(text=f"{verb} #{task.id} {task.title}", kind=ReplyKind.CONFIRMATION,
-                      task_id=task.id, channel_ref=form.channel)]
+        return [
+            Reply(
+                text=f"{verb} #{task.id} {task.title}",
+                kind=ReplyKind.CONFIRMATION,
+                task_id=task.id,
+                channel_ref=form.channel,
+            )
+        ]
 
     async def _create(self, actor: Member, form: TaskForm, inbound: Inbound) -> TaskPublic:
         data: dict[str, Any] = {
-            "kind": TaskKind.TASK, "title": form.title, "priority": form.priority,
-            "timezone": self._tz(inbound), "assignees": list(form.assignees) or ["me"],
+            "kind": TaskKind.TASK,
+            "title": form.title,
+            "priority": form.priority,
+            "timezone": self._tz(inbound),
+            "assignees": list(form.assignees) or ["me"],
             "channel_ref": form.channel,
         }
         if form.due:
@@ -170,14 +198,20 @@ class ServiceTaskForms:
     async def _update(self, actor: Member, form: TaskForm, inbound: Inbound) -> TaskPublic:
         assert form.task_id is not None
         current = await self._service.get(form.task_id, workspace_id=actor.workspace_id)
-        changes: dict[str, Any] = {"title": form.title, "priority": form.priority,
-                                   "assignees": list(form.assignees)}
+        changes: dict[str, Any] = {
+            "title": form.title,
+            "priority": form.priority,
+            "assignees": list(form.assignees),
+        }
         one_off = bool(current.schedule and current.schedule.get("kind") in _ONE_OFF)
         if form.due != form.extra.get("due"):
             instant = self._due(form.due, inbound) if form.due else None
             if one_off and current.due is None:
-                changes["schedule"] = ({"kind": "once", "at": instant,
-                                        "timezone": self._tz(inbound)} if instant else None)
+                changes["schedule"] = (
+                    {"kind": "once", "at": instant, "timezone": self._tz(inbound)}
+                    if instant
+                    else None
+                )
             else:
                 changes["due"] = instant
         if form.schedule != form.extra.get("schedule"):
@@ -207,24 +241,34 @@ class StoreHome:
         def line(task: TaskPublic) -> TaskLine:
             at = task.due or task.next_fire_at
             return TaskLine(
-                task_id=int(task.id), title=task.title,
+                task_id=int(task.id),
+                title=task.title,
                 when=when(at, timezone, now=now) if at else "",
-                status=str(task.status), priority=str(task.priority),
+                status=str(task.status),
+                priority=str(task.priority),
                 overdue=task.due is not None and task.due < now,
             )
 
         tasks = tuple(line(t) for t in mine)
-        upcoming = sorted((t for t in mine if t.next_fire_at is not None),
-                          key=lambda t: t.next_fire_at or now)
+        upcoming = sorted(
+            (t for t in mine if t.next_fire_at is not None), key=lambda t: t.next_fire_at or now
+        )
         reminders = tuple(
             replace(line(t), when=when(t.next_fire_at, timezone, now=now))
-            for t in upcoming if t.next_fire_at is not None
+            for t in upcoming
+            if t.next_fire_at is not None
         )
         runs: list[tuple[datetime, RunLine]] = []
         for task in mine[:15]:
             for run in await self._runs.runs_for(int(task.id), limit=3):
                 at = run.finished_at or run.scheduled_for
-                runs.append((at, RunLine(int(task.id), task.title, str(run.status),
-                                         when(at, timezone, now=now))))
+                runs.append(
+                    (
+                        at,
+                        RunLine(
+                            int(task.id), task.title, str(run.status), when(at, timezone, now=now)
+                        ),
+                    )
+                )
         runs.sort(key=lambda pair: pair[0], reverse=True)
         return HomeData(tasks=tasks, reminders=reminders, runs=tuple(r for _, r in runs[:10]))

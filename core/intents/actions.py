@@ -12,29 +12,89 @@ from typing import Any
 from core.intents.tokens import Kind, Token
 from core.intents.words import norm_at
 
-_SQL_START = re.compile(r"^\s*(select|with|insert|update|delete|refresh|vacuum|analyze)\b",
-                        re.IGNORECASE)
+_SQL_START = re.compile(
+    r"^\s*(select|with|insert|update|delete|refresh|vacuum|analyze)\b", re.IGNORECASE
+)
 _SQL_WORDS = frozenset({"select", "with", "insert", "update", "delete", "refresh", "vacuum"})
 _SHELL_VERBS = frozenset({"run", "execute", "exec", "launch", "start", "call", "invoke"})
-_HTTP_VERBS = frozenset({"fetch", "get", "hit", "ping", "check", "call", "poll", "curl",
-                         "request", "load", "scrape", "download", "monitor", "query", "open"})
+_HTTP_VERBS = frozenset(
+    {
+        "fetch",
+        "get",
+        "hit",
+        "ping",
+        "check",
+        "call",
+        "poll",
+        "curl",
+        "request",
+        "load",
+        "scrape",
+        "download",
+        "monitor",
+        "query",
+        "open",
+    }
+)
 _METHODS = frozenset({"get", "post", "put", "patch", "delete", "head"})
-_AI_VERBS = frozenset({"summarize", "summarise", "analyze", "analyse", "draft", "write",
-                       "generate", "translate", "review", "triage", "classify", "answer",
-                       "ask", "brainstorm", "explain", "compile", "digest"})
+_AI_VERBS = frozenset(
+    {
+        "summarize",
+        "summarise",
+        "analyze",
+        "analyse",
+        "draft",
+        "write",
+        "generate",
+        "translate",
+        "review",
+        "triage",
+        "classify",
+        "answer",
+        "ask",
+        "brainstorm",
+        "explain",
+        "compile",
+        "digest",
+    }
+)
 _STOP_CLAUSE = frozenset({"and", "then", ",", ";"})
-_COMMANDS = frozenset({"python", "python3", "bash", "sh", "make", "npm", "node", "yarn",
-                       "pnpm", "docker", "kubectl", "git", "curl", "rsync", "pg_dump",
-                       "ansible", "terraform", "cargo", "go", "ruby", "php", "pytest"})
+_COMMANDS = frozenset(
+    {
+        "python",
+        "python3",
+        "bash",
+        "sh",
+        "make",
+        "npm",
+        "node",
+        "yarn",
+        "pnpm",
+        "docker",
+        "kubectl",
+        "git",
+        "curl",
+        "rsync",
+        "pg_dump",
+        "ansible",
+        "terraform",
+        "cargo",
+        "go",
+        "ruby",
+        "php",
+        "pytest",
+    }
+)
 _EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "each", "every", "after", "on"})
 _FILE_WORDS = frozenset({"file", "files", "upload", "uploads", "csv", "document"})
-_DONE_WORDS = frozenset({"completes", "finishes", "succeeds", "done", "finished",
-                         "completed", "succeeded"})
+_DONE_WORDS = frozenset(
+    {"completes", "finishes", "succeeds", "done", "finished", "completed", "succeeded"}
+)
 _FAIL_WORDS = frozenset({"fails", "failed", "breaks", "errors", "crashes"})
 
 
 def _span_text(text: str, toks: list[Token], start: int, end: int) -> str:
-    return text[toks[start].start:toks[end - 1].end].strip()
+    return text[toks[start].start : toks[end - 1].end].strip()
 
 
 def _use(toks: list[Token], start: int, end: int) -> None:
@@ -45,8 +105,20 @@ def _use(toks: list[Token], start: int, end: int) -> None:
 def _verb_before(toks: list[Token], i: int, verbs: frozenset[str]) -> int:
     # Mark "run" in "run `x`" / "fetch" in "fetch https://" as read, return its index.
     k = i - 1
-    while norm_at(toks, k) in ("the", "a", "this", "script", "command", "url", "endpoint",
-                               "query", "sql", "request", "to", "from"):
+    while norm_at(toks, k) in (
+        "the",
+        "a",
+        "this",
+        "script",
+        "command",
+        "url",
+        "endpoint",
+        "query",
+        "sql",
+        "request",
+        "to",
+        "from",
+    ):
         k -= 1
     return k if norm_at(toks, k) in verbs else i
 
@@ -62,8 +134,7 @@ def take_action(toks: list[Token], text: str) -> dict[str, Any] | None:
                 norm_at(toks, k) in ("query", "sql") for k in (i - 1, i - 2)
             )
             _use(toks, _verb_before(toks, i, _SHELL_VERBS | {"query"}), i + 1)
-            return {"type": "sql", "query": code} if is_sql else {"type": "shell",
-                                                                   "command": code}
+            return {"type": "sql", "query": code} if is_sql else {"type": "shell", "command": code}
         if tok.kind is Kind.URL:
             return _http(toks, i)
     for i, tok in enumerate(toks):
@@ -93,8 +164,11 @@ def _http(toks: list[Token], i: int) -> dict[str, Any]:
     toks[i].used = True
     for k in (i - 1, i - 2):
         word = norm_at(toks, k)
-        if word in _METHODS and (toks[k].text.isupper() or norm_at(toks, k + 1) in ("to",)
-                                 or word in ("post", "put", "patch")):
+        if word in _METHODS and (
+            toks[k].text.isupper()
+            or norm_at(toks, k + 1) in ("to",)
+            or word in ("post", "put", "patch")
+        ):
             method = word.upper()
             _use(toks, k, i)
             break
@@ -108,8 +182,15 @@ def _clause_end(toks: list[Token], i: int) -> int:
     end = i + 1
     while end < len(toks) and not toks[end].used:
         word = toks[end].norm
-        if word in _STOP_CLAUSE and norm_at(toks, end + 1) in ("post", "send", "share", "then",
-                                                               "notify", "report", "tell"):
+        if word in _STOP_CLAUSE and norm_at(toks, end + 1) in (
+            "post",
+            "send",
+            "share",
+            "then",
+            "notify",
+            "report",
+            "tell",
+        ):
             break
         if word in (";",) or toks[end].kind in (Kind.CHANNEL, Kind.USER):
             break
@@ -124,9 +205,10 @@ def ai_prompt(toks: list[Token], text: str) -> dict[str, Any] | None:
     for i, tok in enumerate(toks):
         if tok.used or tok.kind is not Kind.WORD:
             continue
-        if tok.norm == "digest" or (tok.norm in ("report", "recap", "summary") and any(
-            t.norm in ("post", "send", "share", "generate", "compile") for t in toks[:i]
-        )):
+        if tok.norm == "digest" or (
+            tok.norm in ("report", "recap", "summary")
+            and any(t.norm in ("post", "send", "share", "generate", "compile") for t in toks[:i])
+        ):
             tok.used = True
             return {"type": "digest"}
         if tok.norm in _AI_VERBS:
@@ -146,11 +228,24 @@ def take_event(toks: list[Token], text: str) -> str | None:
             continue
         end = i + 1
         while end < len(toks) and not toks[end].used and toks[end].kind is not Kind.CODE:
-            if toks[end].norm in ("run", "fetch", "execute", "post", "send", ",", "then",
-                                  "notify", "ping", "remind", "summarize", "tell", "call"):
+            if toks[end].norm in (
+                "run",
+                "fetch",
+                "execute",
+                "post",
+                "send",
+                ",",
+                "then",
+                "notify",
+                "ping",
+                "remind",
+                "summarize",
+                "tell",
+                "call",
+            ):
                 break
             end += 1
-        clause = toks[i + 1:end]
+        clause = toks[i + 1 : end]
         if not clause:
             continue
         words = {t.norm for t in clause}
@@ -159,17 +254,24 @@ def take_event(toks: list[Token], text: str) -> str | None:
         if paths and (words & _FILE_WORDS or words & {"lands", "arrives", "appears", "dropped"}):
             name = f"file:{paths[0]}"
         elif words & _DONE_WORDS or words & _FAIL_WORDS:
-            subject = [t for t in clause if t.norm not in _DONE_WORDS | _FAIL_WORDS
-                       and t.norm not in ("task", "is", "has", "the", "job")]
+            subject = [
+                t
+                for t in clause
+                if t.norm not in _DONE_WORDS | _FAIL_WORDS
+                and t.norm not in ("task", "is", "has", "the", "job")
+            ]
             outcome = "failed" if words & _FAIL_WORDS else "completed"
             ref = " ".join(t.value if t.kind is Kind.REF else t.text for t in subject)
             name = f"task_{outcome}:{ref or 'this'}"
         elif ("webhook" in words or "hook" in words) and paths:
             name = f"webhook:{paths[0]}"
         elif "webhook" in words or "push" in words or "pushes" in words or "deploy" in words:
-            name = "webhook:" + "-".join(t.norm for t in clause if t.kind is Kind.WORD
-                                         and t.norm not in ("a", "the", "someone", "there",
-                                                            "is", "we", "on"))
+            name = "webhook:" + "-".join(
+                t.norm
+                for t in clause
+                if t.kind is Kind.WORD
+                and t.norm not in ("a", "the", "someone", "there", "is", "we", "on")
+            )
         elif tok.norm in ("when", "whenever"):
             name = "event:" + "-".join(t.norm for t in clause if t.kind is Kind.WORD)
         if name:

@@ -47,8 +47,10 @@ def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
                 rec.starting = bound
         elif word == "for":
             end = _for_span(toks, i + 1, rec)
-        elif word in ("except", "excluding") and read_weekday_list(toks, i + 1) is not None and (
-            rec.byday or (rec.freq == "DAILY" and rec.interval == 1)
+        elif (
+            word in ("except", "excluding")
+            and read_weekday_list(toks, i + 1) is not None
+            and (rec.byday or (rec.freq == "DAILY" and rec.interval == 1))
         ):
             # "every weekday except Friday", "every day except Sunday"
             dropped = read_weekday_list(toks, i + 1)
@@ -57,9 +59,13 @@ def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
             kept = [day for day in rec.byday or list(RRULE_DAYS) if day not in names]
             rec.freq, rec.byday = "WEEKLY", kept or rec.byday
             end = dropped[1]
-        elif word in ("except", "excluding", "but") and rec.freq == "DAILY" and (
-            rec.interval == 1 and norm_at(toks, i + 1 + (word == "but")) in ("weekends",
-                                                                             "weekend")
+        elif (
+            word in ("except", "excluding", "but")
+            and rec.freq == "DAILY"
+            and (
+                rec.interval == 1
+                and norm_at(toks, i + 1 + (word == "but")) in ("weekends", "weekend")
+            )
         ):
             # "every day except weekends" is every weekday
             rec.freq, rec.byday = "WEEKLY", ["MO", "TU", "WE", "TH", "FR"]
@@ -77,13 +83,15 @@ def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
 
 
 def _hourly(rec: Recurrence) -> bool:
-    return bool(rec.every_seconds) and rec.every_seconds % 3600 == 0 and (
-        rec.every_seconds <= 12 * 3600
+    return (
+        bool(rec.every_seconds)
+        and rec.every_seconds % 3600 == 0
+        and (rec.every_seconds <= 12 * 3600)
     )
 
 
 def _window(toks: list[Token], j: int, rec: Recurrence) -> int | None:
-    """"every hour from 9 to 5 (on weekdays)": fixed hours of the day, not an interval."""
+    """ "every hour from 9 to 5 (on weekdays)": fixed hours of the day, not an interval."""
     first = read_clock(toks, j)
     if first is None or norm_at(toks, first[2]) not in ("to", "and", "until", "-", "till"):
         return None

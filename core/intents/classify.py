@@ -14,51 +14,258 @@ from core.intents.model import IntentKind
 from core.intents.tokens import Kind, Token
 
 #: Words people put before the verb that carries the meaning.
-_POLITE = frozenset({"hey", "hi", "hello", "yo", "kairos", "bot", "please", "can", "could",
-                     "would", "will", "you", "ok", "okay", "so", "oh", "also", "and", "pls",
-                     "just", "i", "we", "i've", "we've", "i'm", "have", "kindly", "quick",
-                     "quickly", "go", "ahead", "now", ",", ":", "!", "-", "—"})
+_POLITE = frozenset(
+    {
+        "hey",
+        "hi",
+        "hello",
+        "yo",
+        "kairos",
+        "bot",
+        "please",
+        "can",
+        "could",
+        "would",
+        "will",
+        "you",
+        "ok",
+        "okay",
+        "so",
+        "oh",
+        "also",
+        "and",
+        "pls",
+        "just",
+        "i",
+        "we",
+        "i've",
+        "we've",
+        "i'm",
+        "have",
+        "kindly",
+        "quick",
+        "quickly",
+        "go",
+        "ahead",
+        "now",
+        ",",
+        ":",
+        "!",
+        "-",
+        "—",
+    }
+)
 _HELP_LEADS = frozenset({"help", "commands", "usage", "?", "halp", "manual"})
 _UNIT_WORDS = frozenset({"minutes", "minute", "mins", "min", "hour", "hours", "hrs", "h", "m"})
 _SNOOZE_LEADS = frozenset({"snooze", "later"})
 #: "postpone 10 minutes" snoozes; "postpone the retro to Monday" changes a task.
 _SHIFT_LEADS = frozenset({"postpone", "delay", "defer"})
-_COMPLETE_LEADS = frozenset({"done", "finished", "completed", "complete", "finish",
-                             "closed", "close", "resolved", "fixed", "shipped", "✅", "✔",
-                             "tick", "check"})
+_COMPLETE_LEADS = frozenset(
+    {
+        "done",
+        "finished",
+        "completed",
+        "complete",
+        "finish",
+        "closed",
+        "close",
+        "resolved",
+        "fixed",
+        "shipped",
+        "✅",
+        "✔",
+        "tick",
+        "check",
+    }
+)
 _DONE_WORDS = frozenset({"done", "complete", "completed", "finished", "closed", "resolved"})
-_DELETE_LEADS = frozenset({"cancel", "delete", "remove", "drop", "kill", "unschedule", "trash",
-                           "discard", "nuke", "forget", "stop", "scrap", "abort", "archive",
-                           "clear", "del", "rm"})
-_RUN_LEADS = frozenset({"run", "trigger", "execute", "rerun", "retry", "kick", "fire",
-                        "launch", "start", "exec", "redo"})
+_DELETE_LEADS = frozenset(
+    {
+        "cancel",
+        "delete",
+        "remove",
+        "drop",
+        "kill",
+        "unschedule",
+        "trash",
+        "discard",
+        "nuke",
+        "forget",
+        "stop",
+        "scrap",
+        "abort",
+        "archive",
+        "clear",
+        "del",
+        "rm",
+    }
+)
+_RUN_LEADS = frozenset(
+    {
+        "run",
+        "trigger",
+        "execute",
+        "rerun",
+        "retry",
+        "kick",
+        "fire",
+        "launch",
+        "start",
+        "exec",
+        "redo",
+    }
+)
 #: Verbs that can only mean "run it now", even next to history words ("retry the failed import").
 _RERUN_LEADS = frozenset({"retry", "rerun", "trigger", "execute", "kick", "redo"})
 _NOT_RUN_OBJECTS = frozenset({"history", "log", "logs", "stats", "statistics", "a", "me"})
-_UPDATE_LEADS = frozenset({"move", "push", "reschedule", "delay", "change", "rename", "assign",
-                           "reassign", "give", "make", "set", "bump", "prioritize",
-                           "deprioritize", "update", "edit", "shift", "hand", "transfer",
-                           "raise", "lower", "extend", "unassign", "mark", "due", "retitle",
-                           "remove",
-                           "postpone", "defer"})
-_REMIND_LEADS = frozenset({"remind", "ping", "nudge", "alert", "notify", "tell", "poke",
-                           "reminder", "remember", "dm", "message", "warn", "wake"})
-_TASK_LEADS = frozenset({"add", "create", "new", "todo", "task", "track", "log", "note",
-                         "open", "file", "need", "needs", "must", "should", "gotta"})
-_HISTORY_WORDS = frozenset({"history", "log", "logs", "runs", "failures", "failed", "fail",
-                            "fails", "failing", "errors", "stats", "statistics", "ran",
-                            "succeed", "succeeded", "uptime", "outcome", "executions",
-                            "crashed", "broke", "reliability", "duration"})
-_REPORT_WORDS = frozenset({"report", "summary", "summarize", "summarise", "recap", "digest",
-                           "overview", "retro", "standup"})
-_LIST_WORDS = frozenset({"tasks", "todos", "reminders", "overdue", "agenda", "jobs",
-                         "assignments", "backlog", "list", "queue", "plate", "pending"})
-_QUESTION = frozenset({"what", "what's", "whats", "which", "show", "list", "ls", "any",
-                       "anything", "is", "are", "who", "how", "where", "give", "get", "see"})
+_UPDATE_LEADS = frozenset(
+    {
+        "move",
+        "push",
+        "reschedule",
+        "delay",
+        "change",
+        "rename",
+        "assign",
+        "reassign",
+        "give",
+        "make",
+        "set",
+        "bump",
+        "prioritize",
+        "deprioritize",
+        "update",
+        "edit",
+        "shift",
+        "hand",
+        "transfer",
+        "raise",
+        "lower",
+        "extend",
+        "unassign",
+        "mark",
+        "due",
+        "retitle",
+        "remove",
+        "postpone",
+        "defer",
+    }
+)
+_REMIND_LEADS = frozenset(
+    {
+        "remind",
+        "ping",
+        "nudge",
+        "alert",
+        "notify",
+        "tell",
+        "poke",
+        "reminder",
+        "remember",
+        "dm",
+        "message",
+        "warn",
+        "wake",
+    }
+)
+_TASK_LEADS = frozenset(
+    {
+        "add",
+        "create",
+        "new",
+        "todo",
+        "task",
+        "track",
+        "log",
+        "note",
+        "open",
+        "file",
+        "need",
+        "needs",
+        "must",
+        "should",
+        "gotta",
+    }
+)
+_HISTORY_WORDS = frozenset(
+    {
+        "history",
+        "log",
+        "logs",
+        "runs",
+        "failures",
+        "failed",
+        "fail",
+        "fails",
+        "failing",
+        "errors",
+        "stats",
+        "statistics",
+        "ran",
+        "succeed",
+        "succeeded",
+        "uptime",
+        "outcome",
+        "executions",
+        "crashed",
+        "broke",
+        "reliability",
+        "duration",
+    }
+)
+_REPORT_WORDS = frozenset(
+    {
+        "report",
+        "summary",
+        "summarize",
+        "summarise",
+        "recap",
+        "digest",
+        "overview",
+        "retro",
+        "standup",
+    }
+)
+_LIST_WORDS = frozenset(
+    {
+        "tasks",
+        "todos",
+        "reminders",
+        "overdue",
+        "agenda",
+        "jobs",
+        "assignments",
+        "backlog",
+        "list",
+        "queue",
+        "plate",
+        "pending",
+    }
+)
+_QUESTION = frozenset(
+    {
+        "what",
+        "what's",
+        "whats",
+        "which",
+        "show",
+        "list",
+        "ls",
+        "any",
+        "anything",
+        "is",
+        "are",
+        "who",
+        "how",
+        "where",
+        "give",
+        "get",
+        "see",
+    }
+)
 
 
-_SETTERS = frozenset({"set", "add", "create", "new", "make", "schedule", "put", "post",
-                      "send"})
+_SETTERS = frozenset({"set", "add", "create", "new", "make", "schedule", "put", "post", "send"})
 
 
 @dataclass(slots=True)
@@ -97,13 +304,19 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.HELP, 0.95
     if lead == "give" and nxt == "me" and wordset & _UNIT_WORDS:
         return IntentKind.SNOOZE, 0.8  # "give me 10 minutes"
-    if lead in _SHIFT_LEADS and (nxt in ("", "for", "until", "till", "a", "an", "half")
-                                 or nxt[:1].isdigit() or nxt in NUMBER_WORDS):
+    if lead in _SHIFT_LEADS and (
+        nxt in ("", "for", "until", "till", "a", "an", "half")
+        or nxt[:1].isdigit()
+        or nxt in NUMBER_WORDS
+    ):
         return IntentKind.SNOOZE, 0.85
-    if lead in _SNOOZE_LEADS or " remind me again" in joined or " again in " in joined or (
-        lead == "remind" and nxt == "me" and " later " in joined and len(words) <= 4
-    ) or joined.strip() in ("not now", "ask me again later", "ask me later") or (
-        lead == "not" and nxt == "now"
+    if (
+        lead in _SNOOZE_LEADS
+        or " remind me again" in joined
+        or " again in " in joined
+        or (lead == "remind" and nxt == "me" and " later " in joined and len(words) <= 4)
+        or joined.strip() in ("not now", "ask me again later", "ask me later")
+        or (lead == "not" and nxt == "now")
     ):
         return IntentKind.SNOOZE, 0.9
     if _is_complete(lead, nxt, wordset, joined) and not (
@@ -112,45 +325,89 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.COMPLETE_TASK, 0.9
     unassign = any(t.kind is Kind.USER for t in toks) or " me from " in joined
     if (lead in _DELETE_LEADS and not unassign) or any(
-        p in joined for p in (" don't remind ", " do not remind ", " no more reminders ",
-                              " stop reminding ", " dont remind ", " never mind ",
-                              " nevermind ", " nvm ")
+        p in joined
+        for p in (
+            " don't remind ",
+            " do not remind ",
+            " no more reminders ",
+            " stop reminding ",
+            " dont remind ",
+            " never mind ",
+            " nevermind ",
+            " nvm ",
+        )
     ):
         return IntentKind.DELETE_TASK, 0.9
-    if (lead == "add" and toks[lead_at + 1:lead_at + 2] and toks[lead_at + 1].kind is Kind.USER \
-            and " to task " in joined) or (lead == "add" and " to #" in joined):
+    if (
+        lead == "add"
+        and toks[lead_at + 1 : lead_at + 2]
+        and toks[lead_at + 1].kind is Kind.USER
+        and " to task " in joined
+    ) or (lead == "add" and " to #" in joined):
         return IntentKind.UPDATE_TASK, 0.8
-    strong_remind = lead in ("remind", "reminder", "remember") or " remind " in joined or (
-        " let me forget " in joined) or (" reminder " in joined and lead in _SETTERS) or (
-        " alarm " in joined and lead in _SETTERS) or (lead == "make" and nxt == "sure") or (
-        lead in ("don't", "dont") and nxt == "forget")
+    strong_remind = (
+        lead in ("remind", "reminder", "remember")
+        or " remind " in joined
+        or (" let me forget " in joined)
+        or (" reminder " in joined and lead in _SETTERS)
+        or (" alarm " in joined and lead in _SETTERS)
+        or (lead == "make" and nxt == "sure")
+        or (lead in ("don't", "dont") and nxt == "forget")
+    )
     if strong_remind or (lead in _REMIND_LEADS and (cues.strong_schedule or cues.when)):
         if cues.action and lead not in ("remind", "reminder", "remember"):
             return IntentKind.SCHEDULE_JOB, 0.85
         return IntentKind.CREATE_REMINDER, 0.92
-    ai_job = cues.ai_verb and lead not in _TASK_LEADS | _UPDATE_LEADS and (
-        not cues.mention_first and (cues.strong_schedule or not cues.deadline)
+    ai_job = (
+        cues.ai_verb
+        and lead not in _TASK_LEADS | _UPDATE_LEADS
+        and (not cues.mention_first and (cues.strong_schedule or not cues.deadline))
     )
     if (cues.strong_schedule or cues.when) and (cues.action or ai_job):
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9
-    if (lead in _RERUN_LEADS or (lead in ("run", "start") and nxt not in _NOT_RUN_OBJECTS)) \
-            and not cues.strong_schedule and not cues.action and not cues.when:
+    if (
+        (lead in _RERUN_LEADS or (lead in ("run", "start") and nxt not in _NOT_RUN_OBJECTS))
+        and not cues.strong_schedule
+        and not cues.action
+        and not cues.when
+    ):
         return IntentKind.RUN_TASK, 0.85
-    if (wordset & _HISTORY_WORDS or " last run" in joined or " how long " in joined or (
-        lead in ("when", "did", "has", "how") and " run" in joined
-    )) and not cues.strong_schedule and not cues.action:
+    if (
+        (
+            wordset & _HISTORY_WORDS
+            or " last run" in joined
+            or " how long " in joined
+            or (lead in ("when", "did", "has", "how") and " run" in joined)
+        )
+        and not cues.strong_schedule
+        and not cues.action
+    ):
         return IntentKind.SHOW_HISTORY, 0.85
-    if any(p in joined for p in (" did the team ", " did we ", " got done ", " team do ",
-                                 " we ship", " we accomplish")) and not cues.strong_schedule:
+    if (
+        any(
+            p in joined
+            for p in (
+                " did the team ",
+                " did we ",
+                " got done ",
+                " team do ",
+                " we ship",
+                " we accomplish",
+            )
+        )
+        and not cues.strong_schedule
+    ):
         return IntentKind.REPORT, 0.8
     if _is_report(lead, words) and not cues.strong_schedule:
         return IntentKind.REPORT, 0.85
     if _is_list(lead, wordset, joined):
         return IntentKind.LIST_TASKS, 0.85
-    if lead in _UPDATE_LEADS or (lead == "call" and nxt in ("it", "this")) or (
-        cues.when and (" deadline " in joined or " due date " in joined)
+    if (
+        lead in _UPDATE_LEADS
+        or (lead == "call" and nxt in ("it", "this"))
+        or (cues.when and (" deadline " in joined or " due date " in joined))
     ):
         return IntentKind.UPDATE_TASK, 0.85
     if lead in _RUN_LEADS:
@@ -159,8 +416,11 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.RUN_TASK, 0.85
     if cues.action:
         return IntentKind.SCHEDULE_JOB, 0.7
-    if cues.mention_first or " by " in joined or " due " in joined or (
-        lead == "ask" and any(t.kind is Kind.USER for t in toks)
+    if (
+        cues.mention_first
+        or " by " in joined
+        or " due " in joined
+        or (lead == "ask" and any(t.kind is Kind.USER for t in toks))
     ):
         return IntentKind.CREATE_TASK, 0.7
     if (cues.strong_schedule or cues.when) and lead not in _QUESTION:
@@ -173,21 +433,40 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
 def _is_help(lead: str, joined: str, count: int) -> bool:
     if lead in _HELP_LEADS and count <= 4:
         return True
-    phrases = (" what can you do", " what do you do", " what can kairos do", " can you help",
-               " what can you help", " what do you help",
-               " what can it do", " what can this bot do", " what can the bot do",
-               " how do i use", " how does this work",
-               " what are your commands", " what can i ask", " what can i say",
-               " how do you work", " who are you", " what are you", " how to use",
-               " show me the commands", " list commands", " what commands")
+    phrases = (
+        " what can you do",
+        " what do you do",
+        " what can kairos do",
+        " can you help",
+        " what can you help",
+        " what do you help",
+        " what can it do",
+        " what can this bot do",
+        " what can the bot do",
+        " how do i use",
+        " how does this work",
+        " what are your commands",
+        " what can i ask",
+        " what can i say",
+        " how do you work",
+        " who are you",
+        " what are you",
+        " how to use",
+        " show me the commands",
+        " list commands",
+        " what commands",
+    )
     return any(p in joined for p in phrases)
 
 
 def _is_complete(lead: str, nxt: str, wordset: set[str], joined: str) -> bool:
     if lead in ("check", "tick") and nxt != "off":
         return False
-    if lead in _COMPLETE_LEADS or lead == "resolve" or " that's done " in joined or (
-        " all done " in joined
+    if (
+        lead in _COMPLETE_LEADS
+        or lead == "resolve"
+        or " that's done " in joined
+        or (" all done " in joined)
     ):
         return True
     if lead in ("mark", "set") and wordset & _DONE_WORDS:
@@ -197,17 +476,49 @@ def _is_complete(lead: str, nxt: str, wordset: set[str], joined: str) -> bool:
         return True  # "yep done", "ok, finished"
     if lead == "did" and (" i did " in joined or " we did " in joined):
         return True
-    return any(f" is {w} " in joined or f" are {w} " in joined or f" it's {w} " in joined
-               for w in ("done", "finished", "complete", "completed")) and not any(
-        f" {w} " in joined for w in ("when", "once", "after", "what", "what's")
-    )
+    return any(
+        f" is {w} " in joined or f" are {w} " in joined or f" it's {w} " in joined
+        for w in ("done", "finished", "complete", "completed")
+    ) and not any(f" {w} " in joined for w in ("when", "once", "after", "what", "what's"))
 
 
-_REPORT_ASKS = frozenset({"give", "show", "send", "get", "generate", "create", "make", "post",
-                          "share", "prepare", "produce", "compile", "what's", "need", "want"})
-_REPORT_KINDS = frozenset({"weekly", "daily", "monthly", "team", "status", "standup",
-                           "biweekly", "quarterly", "yearly", "annual", "sprint", "progress",
-                           "activity", "nightly"})
+_REPORT_ASKS = frozenset(
+    {
+        "give",
+        "show",
+        "send",
+        "get",
+        "generate",
+        "create",
+        "make",
+        "post",
+        "share",
+        "prepare",
+        "produce",
+        "compile",
+        "what's",
+        "need",
+        "want",
+    }
+)
+_REPORT_KINDS = frozenset(
+    {
+        "weekly",
+        "daily",
+        "monthly",
+        "team",
+        "status",
+        "standup",
+        "biweekly",
+        "quarterly",
+        "yearly",
+        "annual",
+        "sprint",
+        "progress",
+        "activity",
+        "nightly",
+    }
+)
 
 
 def _is_report(lead: str, words: list[str]) -> bool:
@@ -226,17 +537,34 @@ def _is_report(lead: str, words: list[str]) -> bool:
 def _is_list(lead: str, wordset: set[str], joined: str) -> bool:
     if lead in ("list", "ls", "agenda") or lead in _LIST_WORDS:
         return True
-    phrases = (" working on ", " on my plate ", " my tasks ", " do i have ", " have i got ",
-               " do i need to ", " need to do ", " my schedule ", " my day ", " my week ",
-               " do we have ", " have we got ",
-               " up to ", " busy with ", " what's next ", " what's left ", " is left ",
-               " should i do ", " should i work on ")
+    phrases = (
+        " working on ",
+        " on my plate ",
+        " my tasks ",
+        " do i have ",
+        " have i got ",
+        " do i need to ",
+        " need to do ",
+        " my schedule ",
+        " my day ",
+        " my week ",
+        " do we have ",
+        " have we got ",
+        " up to ",
+        " busy with ",
+        " what's next ",
+        " what's left ",
+        " is left ",
+        " should i do ",
+        " should i work on ",
+    )
     if any(p in joined for p in phrases):
         return True
     if lead in ("what", "what's", "whats") and " doing " in joined:
         return True
-    if lead in _QUESTION and (wordset & _LIST_WORDS or wordset & {"due", "open", "left",
-                                                                    "assigned", "todo"}):
+    if lead in _QUESTION and (
+        wordset & _LIST_WORDS or wordset & {"due", "open", "left", "assigned", "todo"}
+    ):
         return True
     return bool(wordset & {"overdue", "agenda", "backlog"}) or (
         lead in ("my", "our", "all", "open", "team") and bool(wordset & _LIST_WORDS)

@@ -13,8 +13,29 @@ from core.intents.words import norm_at, read_duration, read_ordinal, read_weekda
 
 DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night"})
 _AFTER_ORD_OK = frozenset(
-    {"", ",", ".", "!", "?", "at", "to", "and", "about", "that", "for", "in", "by", "from",
-     "of", "please", "-", ":", ";", "so", "with"}
+    {
+        "",
+        ",",
+        ".",
+        "!",
+        "?",
+        "at",
+        "to",
+        "and",
+        "about",
+        "that",
+        "for",
+        "in",
+        "by",
+        "from",
+        "of",
+        "please",
+        "-",
+        ":",
+        ";",
+        "so",
+        "with",
+    }
 )
 
 
@@ -26,10 +47,8 @@ def set_date(when: When, part: DatePart) -> None:
         when.extra_dates.append(part)
 
 
-
-
 def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | None:
-    """"in 2 hours", "3 days from now", "a week later" → an offset from now."""
+    """ "in 2 hours", "3 days from now", "a week later" → an offset from now."""
     word = norm_at(toks, i)
     if word == "in" or word == "within":
         duration = read_duration(toks, i + 1)
@@ -64,7 +83,7 @@ def add_duration(when: When, duration: tuple[str, float, int]) -> None:
 
 
 def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | None:
-    """"today", "tomorrow", "(next) Friday", "next week/month", "the weekend", "this time …"."""
+    """ "today", "tomorrow", "(next) Friday", "next week/month", "the weekend", "this time …"."""
     word = norm_at(toks, i)
     if word in ("today", "tomorrow"):
         set_date(when, DatePart(DateKind.OFFSET, 0 if word == "today" else 1))
@@ -106,8 +125,11 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
         when.part_of_day = target
         return j + 1
     if mode == "next" and target in ("week", "month", "year", "weekend"):
-        kinds = {"week": DateKind.NEXT_WEEK, "month": DateKind.NEXT_MONTH,
-                 "year": DateKind.NEXT_YEAR}
+        kinds = {
+            "week": DateKind.NEXT_WEEK,
+            "month": DateKind.NEXT_MONTH,
+            "year": DateKind.NEXT_YEAR,
+        }
         if target == "weekend":
             set_date(when, DatePart(DateKind.WEEKEND, 7))
         else:
@@ -130,7 +152,7 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
 
 
 def match_end_of(toks: list[Token], i: int, when: When) -> int | None:
-    """"end of (the) day/week/month/year", "end of next week/month"."""
+    """ "end of (the) day/week/month/year", "end of next week/month"."""
     j = i + 2
     if norm_at(toks, j) in ("the", "this"):
         j += 1
@@ -141,8 +163,11 @@ def match_end_of(toks: list[Token], i: int, when: When) -> int | None:
     if target in ("day", "business", "today") and not ahead:
         when.part_of_day = "eod"
         return j + 1
-    parts = {"week": DateKind.END_OF_WEEK, "month": DateKind.END_OF_MONTH,
-             "year": DateKind.END_OF_YEAR}
+    parts = {
+        "week": DateKind.END_OF_WEEK,
+        "month": DateKind.END_OF_MONTH,
+        "year": DateKind.END_OF_YEAR,
+    }
     if target in parts:
         set_date(when, DatePart(parts[target], value=ahead))
         return j + 1
@@ -150,7 +175,7 @@ def match_end_of(toks: list[Token], i: int, when: When) -> int | None:
 
 
 def match_start_of(toks: list[Token], i: int, when: When) -> int | None:
-    """"start/beginning of next week/month" → its first day; "first thing" → morning."""
+    """ "start/beginning of next week/month" → its first day; "first thing" → morning."""
     word = norm_at(toks, i)
     if word == "first" and norm_at(toks, i + 1) == "thing":
         when.part_of_day = "morning"
@@ -162,16 +187,13 @@ def match_start_of(toks: list[Token], i: int, when: When) -> int | None:
         j += 1
     if norm_at(toks, j) != "next" or norm_at(toks, j + 1) not in ("week", "month", "year"):
         return None
-    kinds = {"week": DateKind.NEXT_WEEK, "month": DateKind.NEXT_MONTH,
-             "year": DateKind.NEXT_YEAR}
+    kinds = {"week": DateKind.NEXT_WEEK, "month": DateKind.NEXT_MONTH, "year": DateKind.NEXT_YEAR}
     set_date(when, DatePart(kinds[norm_at(toks, j + 1)]))
     return j + 2
 
 
-
-
 def match_calendar(toks: list[Token], i: int, when: When, prep: str) -> int | None:
-    """"Dec 3", "3 December", "the 5th of March", "2026-12-03", "the 15th", "EOW", "3/12"."""
+    """ "Dec 3", "3 December", "the 5th of March", "2026-12-03", "the 15th", "EOW", "3/12"."""
     word = norm_at(toks, i)
     if not word:
         return None

@@ -14,12 +14,26 @@ _USER_GLUE = frozenset({"for", "to", "cc", "and", ",", "&", "with", "assign", "a
 _CHANNEL_GLUE = frozenset({"in", "to", "on", "into", "at", "for", "channel"})
 _ME = frozenset({"me", "myself"})
 #: Priority words that are also ordinary words are only read next to "priority".
-_PLAIN_PRIORITY = frozenset({"urgent", "critical", "asap", "important", "p0", "p1", "p2",
-                             "p3", "blocker"})
+_PLAIN_PRIORITY = frozenset(
+    {"urgent", "critical", "asap", "important", "p0", "p1", "p2", "p3", "blocker"}
+)
 _PRIORITY_NOUNS = frozenset({"priority", "prio", "pri"})
 _IDS = (Kind.NUM, Kind.REF)
-_DONE_WORDS = frozenset({"done", "finished", "complete", "completed", "finishes",
-                         "completes", "ready", "merged", "shipped", "over", "closed"})
+_DONE_WORDS = frozenset(
+    {
+        "done",
+        "finished",
+        "complete",
+        "completed",
+        "finishes",
+        "completes",
+        "ready",
+        "merged",
+        "shipped",
+        "over",
+        "closed",
+    }
+)
 
 
 def _use(toks: list[Token], start: int, end: int) -> None:
@@ -70,15 +84,55 @@ def take_mentions(toks: list[Token], *, me_words: bool = True) -> list[str]:
     return names
 
 
-_NOT_RECIPIENTS = frozenset({
-    "me", "us", "you", "everyone", "everybody", "all", "team", "the", "folks", "people",
-    "again", "myself", "him", "her", "them", "it", "this", "that", "to", "about", "of", "a",
-    "an", "later", "please", "channel", "here", "in", "on", "at", "my", "our", "and", "we",
-    "i", "whoever", "someone", "anyone", "then", "also", "so"})
+_NOT_RECIPIENTS = frozenset(
+    {
+        "me",
+        "us",
+        "you",
+        "everyone",
+        "everybody",
+        "all",
+        "team",
+        "the",
+        "folks",
+        "people",
+        "again",
+        "myself",
+        "him",
+        "her",
+        "them",
+        "it",
+        "this",
+        "that",
+        "to",
+        "about",
+        "of",
+        "a",
+        "an",
+        "later",
+        "please",
+        "channel",
+        "here",
+        "in",
+        "on",
+        "at",
+        "my",
+        "our",
+        "and",
+        "we",
+        "i",
+        "whoever",
+        "someone",
+        "anyone",
+        "then",
+        "also",
+        "so",
+    }
+)
 
 
 def take_bare_recipients(toks: list[Token], verb_at: int) -> list[str]:
-    """"remind bob to …", "nudge alice and carol about …": names written without @."""
+    """ "remind bob to …", "nudge alice and carol about …": names written without @."""
     names: list[int] = []
     j = verb_at + 1
     while j < len(toks):
@@ -152,9 +206,11 @@ def take_dependencies(toks: list[Token], *, loose: bool) -> list[str]:
         j = 0
         if word in ("after", "once", "when"):
             j = i + 1
-        elif word in ("depends", "depending", "blocked", "waiting") and norm_at(
-            toks, i + 1
-        ) in ("on", "by", "for"):
+        elif word in ("depends", "depending", "blocked", "waiting") and norm_at(toks, i + 1) in (
+            "on",
+            "by",
+            "for",
+        ):
             j = i + 2
         if not j:
             continue
@@ -194,8 +250,10 @@ def _read_refs(toks: list[Token], j: int, *, loose: bool, lead: str) -> tuple[li
         j = _done_tail(toks, j)
         if norm_at(toks, j) in ("and", ",", "&") and j + 1 < len(toks) and not toks[j + 1].used:
             nxt = toks[j + 1]
-            if nxt.kind in (Kind.QUOTE, Kind.REF, Kind.NUM) or nxt.norm == "task" or (
-                loose and nxt.kind is Kind.WORD
+            if (
+                nxt.kind in (Kind.QUOTE, Kind.REF, Kind.NUM)
+                or nxt.norm == "task"
+                or (loose and nxt.kind is Kind.WORD)
             ):
                 j += 1
                 continue

@@ -15,7 +15,6 @@ from core.intents.words import norm_at, read_number
 DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night"})
 
 
-
 def _bare_hour(hour: int) -> int:
     # PARSING.md: 7–11 morning, 12 noon, 1–6 afternoon; 0 and 13–23 as written.
     return hour + 12 if 1 <= hour <= 6 else hour
@@ -30,7 +29,7 @@ def _ampm(hour: int, word: str) -> int | None:
 
 
 def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
-    """"at 5", "17:30", "9am PST", "noon", "half past 3", "tonight", "end of day"."""
+    """ "at 5", "17:30", "9am PST", "noon", "half past 3", "tonight", "end of day"."""
     word = norm_at(toks, i)
     if not word:
         return None
@@ -48,9 +47,15 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
         if hour > 24 or minute > 59:
             return None
         time = TimeOfDay(hour % 24 if hour < 24 else 24, minute)
-    elif tok.kind is Kind.NUM and tok.value.isdigit() and len(tok.value) in (3, 4) and (
-        int(tok.value) % 100 < 60 and int(tok.value) // 100 < 24
-        and (prep in ("at", "@") or nxt in ("am", "pm"))
+    elif (
+        tok.kind is Kind.NUM
+        and tok.value.isdigit()
+        and len(tok.value) in (3, 4)
+        and (
+            int(tok.value) % 100 < 60
+            and int(tok.value) // 100 < 24
+            and (prep in ("at", "@") or nxt in ("am", "pm"))
+        )
     ):
         # "at 930", "0915", "1130pm": hours and minutes written together
         hour, minute = divmod(int(tok.value), 100)
@@ -73,8 +78,10 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
             if read_duration_unit_follows(toks, i + 1):
                 return None
             time = TimeOfDay(_bare_hour(value), 0, bare=True)
-    elif tok.kind is Kind.NUM and len(tok.value.partition(".")[2]) == 2 and (
-        prep in ("at", "@") or nxt in ("am", "pm")
+    elif (
+        tok.kind is Kind.NUM
+        and len(tok.value.partition(".")[2]) == 2
+        and (prep in ("at", "@") or nxt in ("am", "pm"))
     ):  # "at 9.30", "3.30pm": the British dot
         hour, minute = (int(x) for x in tok.value.split("."))
         if nxt in ("am", "pm"):
@@ -105,7 +112,7 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
 
 
 def _more_times(toks: list[Token], j: int, when: When) -> int:
-    """"at 9 and 5", "at 9am and 1pm": further clock times of a recurrence."""
+    """ "at 9 and 5", "at 9am and 1pm": further clock times of a recurrence."""
     while norm_at(toks, j) in ("and", "&", ",") and j + 1 < len(toks):
         tok = toks[j + 1]
         nxt = norm_at(toks, j + 2)
@@ -142,8 +149,10 @@ def _after_time_word(toks: list[Token], i: int) -> bool:
 
 def _day_part_suffix(toks: list[Token], j: int, when: When) -> int:
     # "at 8 in the evening", "at 7 tonight", "9 at night"
-    if norm_at(toks, j) == "in" and norm_at(toks, j + 1) == "the" and (
-        norm_at(toks, j + 2) in DAY_PARTS
+    if (
+        norm_at(toks, j) == "in"
+        and norm_at(toks, j + 1) == "the"
+        and (norm_at(toks, j + 2) in DAY_PARTS)
     ):
         when.part_of_day = norm_at(toks, j + 2)
         return j + 3
@@ -247,4 +256,3 @@ def read_clock(toks: list[Token], i: int) -> tuple[int, int, int] | None:
     if tok.kind is Kind.NUM:
         hour = _bare_hour(hour)
     return (hour, minute, i + 1) if hour <= 23 and minute <= 59 else None
-

@@ -26,9 +26,14 @@ _PODS = frozenset({"morning", "afternoon", "evening", "night"})
 _WEEKDAY_WORDS = frozenset({"weekday", "weekdays", "workday", "workdays"})
 _WEEKEND_WORDS = frozenset({"weekend", "weekends"})
 _ADVERBS = {
-    "daily": ("DAILY", 1), "nightly": ("DAILY", 1), "weekly": ("WEEKLY", 1),
-    "monthly": ("MONTHLY", 1), "yearly": ("YEARLY", 1), "biweekly": ("WEEKLY", 2),
-    "bimonthly": ("MONTHLY", 2), "quarterly": ("MONTHLY", 3),
+    "daily": ("DAILY", 1),
+    "nightly": ("DAILY", 1),
+    "weekly": ("WEEKLY", 1),
+    "monthly": ("MONTHLY", 1),
+    "yearly": ("YEARLY", 1),
+    "biweekly": ("WEEKLY", 2),
+    "bimonthly": ("MONTHLY", 2),
+    "quarterly": ("MONTHLY", 3),
 }
 _MONTH_WORDS = ("the", "every", "each", "a")
 
@@ -146,9 +151,35 @@ def _match_strong(toks: list[Token], i: int, rec: Recurrence) -> int | None:
     return None
 
 
-_ADVERB_FOLLOWERS = frozenset({"", "at", "on", "from", "until", "starting", "in", "by", ",",
-                               ".", "!", "?", "to", "and", "for", "between", "around", "@",
-                               "beginning", "except", "during", "each", "every", "-", ":"})
+_ADVERB_FOLLOWERS = frozenset(
+    {
+        "",
+        "at",
+        "on",
+        "from",
+        "until",
+        "starting",
+        "in",
+        "by",
+        ",",
+        ".",
+        "!",
+        "?",
+        "to",
+        "and",
+        "for",
+        "between",
+        "around",
+        "@",
+        "beginning",
+        "except",
+        "during",
+        "each",
+        "every",
+        "-",
+        ":",
+    }
+)
 
 
 def _match_weak(toks: list[Token], i: int, rec: Recurrence) -> int | None:
@@ -202,8 +233,9 @@ def _after_every(toks: list[Token], j: int, rec: Recurrence) -> int | None:
     if word in _PODS:
         rec.freq, rec.interval, rec.part_of_day = "DAILY", interval, word
         return j + 1
-    if word in _WEEKDAY_WORDS or (word in ("business", "working") and
-                                  norm_at(toks, j + 1) in ("day", "days")):
+    if word in _WEEKDAY_WORDS or (
+        word in ("business", "working") and norm_at(toks, j + 1) in ("day", "days")
+    ):
         end = j + 1 if word in _WEEKDAY_WORDS else j + 2
         return _days(rec, end, weekend=False, toks=toks)
     if word in _WEEKEND_WORDS:
@@ -260,9 +292,8 @@ def _month_tail(toks: list[Token], j: int) -> int | None:
     return None
 
 
-def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *,
-                        every: bool) -> int | None:
-    """"the 2nd Tuesday of every month", "the last day of the month", "every 3rd of May".
+def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *, every: bool) -> int | None:
+    """ "the 2nd Tuesday of every month", "the last day of the month", "every 3rd of May".
 
     A date such as "the 5th of March" is yearly only after "every"/"each".
     """

@@ -11,53 +11,320 @@ from core.intents.title import as_ref, leftover, render, trim
 from core.intents.tokens import Kind, Token
 from core.intents.words import norm_at
 
-_COMMON = frozenset({"please", "pls", "can", "could", "you", "hey", "kairos", "ok", "okay",
-                     "yep", "yes", "yeah", "got", "it,", "cool", "great", "thanks",
-                     "i", "we", "just", "now", "right", "immediately", "asap", "already",
-                     "again", "also", "kindly", "!", "?", "."})
+_COMMON = frozenset(
+    {
+        "please",
+        "pls",
+        "can",
+        "could",
+        "you",
+        "hey",
+        "kairos",
+        "ok",
+        "okay",
+        "yep",
+        "yes",
+        "yeah",
+        "got",
+        "it,",
+        "cool",
+        "great",
+        "thanks",
+        "i",
+        "we",
+        "just",
+        "now",
+        "right",
+        "immediately",
+        "asap",
+        "already",
+        "again",
+        "also",
+        "kindly",
+        "!",
+        "?",
+        ".",
+    }
+)
 _DROP: dict[IntentKind, frozenset[str]] = {
-    IntentKind.COMPLETE_TASK: frozenset({
-        "done", "finished", "finish", "completed", "complete", "mark", "marked", "as",
-        "with", "is", "are", "it's", "closed", "close", "resolved", "fixed", "shipped", "did",
-        "tick", "check", "off", "✅", "✔", "have", "i've", "we've", "set", "to", "that's",
-        "resolve", "all", "i'm", "we're"}),
-    IntentKind.DELETE_TASK: frozenset({
-        "cancel", "delete", "remove", "drop", "kill", "unschedule", "trash", "discard", "nuke",
-        "forget", "stop", "scrap", "abort", "archive", "clear", "del", "rm", "about",
-        "reminding", "me", "us", "sending", "don't", "dont", "do", "not", "remind",
-        "anymore", "any", "more", "reminders", "no", "needed", "longer", "pinging", "messaging",
-        "notifying", "nagging", "never", "mind", "nevermind", "nvm"}),
-    IntentKind.RUN_TASK: frozenset({
-        "run", "trigger", "execute", "rerun", "retry", "kick", "off", "fire", "launch",
-        "start", "exec", "redo", "manually", "once", "more", "time", "one"}),
-    IntentKind.SHOW_HISTORY: frozenset({
-        "why", "did", "does", "do", "how", "often", "show", "me", "last", "recent", "latest",
-        "failed", "fail", "fails", "failing", "failures", "runs", "run", "ran", "history",
-        "log", "logs", "when", "stats", "statistics", "errors", "what", "happened", "with",
-        "to", "is", "was", "succeed", "succeeded", "many", "times", "has", "have", "get",
-        "give", "see", "list", "all", "past", "previous", "executions", "uptime", "crashed",
-        "broke", "keep", "keeps", "doesn't", "didn't", "it's", "the", "reliability", "are",
-        "of", "for", "on", "in", "outcome", "duration", "long", "take", "takes", "this",
-        "week", "month", "year", "today", "yesterday", "night", "so", "far", "since"}),
-    IntentKind.UPDATE_TASK: frozenset({
-        "move", "push", "reschedule", "delay", "postpone", "change", "rename", "assign",
-        "reassign", "give", "make", "set", "bump", "prioritize", "deprioritize", "update",
-        "edit", "shift", "hand", "transfer", "raise", "lower", "extend", "unassign", "mark",
-        "over", "back", "as", "retitle", "add", "remove", "me", "from", "call",
-        "now", "deadline", "is"}),
-    IntentKind.SNOOZE: frozenset({"snooze", "later", "postpone", "remind", "me", "again",
-                                  "for", "delay", "ask", "not", "now", "more", "please",
-                                  "another", "extra", "ok", "okay", "in", "then", "give"}),
+    IntentKind.COMPLETE_TASK: frozenset(
+        {
+            "done",
+            "finished",
+            "finish",
+            "completed",
+            "complete",
+            "mark",
+            "marked",
+            "as",
+            "with",
+            "is",
+            "are",
+            "it's",
+            "closed",
+            "close",
+            "resolved",
+            "fixed",
+            "shipped",
+            "did",
+            "tick",
+            "check",
+            "off",
+            "✅",
+            "✔",
+            "have",
+            "i've",
+            "we've",
+            "set",
+            "to",
+            "that's",
+            "resolve",
+            "all",
+            "i'm",
+            "we're",
+        }
+    ),
+    IntentKind.DELETE_TASK: frozenset(
+        {
+            "cancel",
+            "delete",
+            "remove",
+            "drop",
+            "kill",
+            "unschedule",
+            "trash",
+            "discard",
+            "nuke",
+            "forget",
+            "stop",
+            "scrap",
+            "abort",
+            "archive",
+            "clear",
+            "del",
+            "rm",
+            "about",
+            "reminding",
+            "me",
+            "us",
+            "sending",
+            "don't",
+            "dont",
+            "do",
+            "not",
+            "remind",
+            "anymore",
+            "any",
+            "more",
+            "reminders",
+            "no",
+            "needed",
+            "longer",
+            "pinging",
+            "messaging",
+            "notifying",
+            "nagging",
+            "never",
+            "mind",
+            "nevermind",
+            "nvm",
+        }
+    ),
+    IntentKind.RUN_TASK: frozenset(
+        {
+            "run",
+            "trigger",
+            "execute",
+            "rerun",
+            "retry",
+            "kick",
+            "off",
+            "fire",
+            "launch",
+            "start",
+            "exec",
+            "redo",
+            "manually",
+            "once",
+            "more",
+            "time",
+            "one",
+        }
+    ),
+    IntentKind.SHOW_HISTORY: frozenset(
+        {
+            "why",
+            "did",
+            "does",
+            "do",
+            "how",
+            "often",
+            "show",
+            "me",
+            "last",
+            "recent",
+            "latest",
+            "failed",
+            "fail",
+            "fails",
+            "failing",
+            "failures",
+            "runs",
+            "run",
+            "ran",
+            "history",
+            "log",
+            "logs",
+            "when",
+            "stats",
+            "statistics",
+            "errors",
+            "what",
+            "happened",
+            "with",
+            "to",
+            "is",
+            "was",
+            "succeed",
+            "succeeded",
+            "many",
+            "times",
+            "has",
+            "have",
+            "get",
+            "give",
+            "see",
+            "list",
+            "all",
+            "past",
+            "previous",
+            "executions",
+            "uptime",
+            "crashed",
+            "broke",
+            "keep",
+            "keeps",
+            "doesn't",
+            "didn't",
+            "it's",
+            "the",
+            "reliability",
+            "are",
+            "of",
+            "for",
+            "on",
+            "in",
+            "outcome",
+            "duration",
+            "long",
+            "take",
+            "takes",
+            "this",
+            "week",
+            "month",
+            "year",
+            "today",
+            "yesterday",
+            "night",
+            "so",
+            "far",
+            "since",
+        }
+    ),
+    IntentKind.UPDATE_TASK: frozenset(
+        {
+            "move",
+            "push",
+            "reschedule",
+            "delay",
+            "postpone",
+            "change",
+            "rename",
+            "assign",
+            "reassign",
+            "give",
+            "make",
+            "set",
+            "bump",
+            "prioritize",
+            "deprioritize",
+            "update",
+            "edit",
+            "shift",
+            "hand",
+            "transfer",
+            "raise",
+            "lower",
+            "extend",
+            "unassign",
+            "mark",
+            "over",
+            "back",
+            "as",
+            "retitle",
+            "add",
+            "remove",
+            "me",
+            "from",
+            "call",
+            "now",
+            "deadline",
+            "is",
+        }
+    ),
+    IntentKind.SNOOZE: frozenset(
+        {
+            "snooze",
+            "later",
+            "postpone",
+            "remind",
+            "me",
+            "again",
+            "for",
+            "delay",
+            "ask",
+            "not",
+            "now",
+            "more",
+            "please",
+            "another",
+            "extra",
+            "ok",
+            "okay",
+            "in",
+            "then",
+            "give",
+        }
+    ),
 }
 _HISTORY_KEEP_ARTICLE = frozenset({"the", "my", "our"})
-_FIELD_NOUNS = frozenset({"priority", "deadline", "due", "title", "name", "assignee", "owner",
-                          "date", "time"})
+_FIELD_NOUNS = frozenset(
+    {"priority", "deadline", "due", "title", "name", "assignee", "owner", "date", "time"}
+)
 _ASSIGN_VERBS = frozenset({"assign", "reassign", "give", "hand", "transfer"})
 _THEIR_THINGS = frozenset({"tasks", "todos", "work", "reminders", "plate", "list"})
 _QUESTION_WORDS = frozenset({"what", "who", "which", "anyone", "someone", "everybody"})
 _BUSY = frozenset({"working", "doing", "up", "busy"})
-_NOT_NAMES = frozenset({"the", "a", "me", "it", "this", "that", "them", "everyone", "team",
-                        "you", "us", "next", "tomorrow", "today", "him", "her"})
+_NOT_NAMES = frozenset(
+    {
+        "the",
+        "a",
+        "me",
+        "it",
+        "this",
+        "that",
+        "them",
+        "everyone",
+        "team",
+        "you",
+        "us",
+        "next",
+        "tomorrow",
+        "today",
+        "him",
+        "her",
+    }
+)
 
 
 def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
@@ -69,13 +336,21 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
         idx = _strip_ranges(toks, idx)
         last_of = [p for p, i in enumerate(idx) if toks[i].norm in ("of", "for", "on")]
         if last_of and last_of[-1] + 1 < len(idx):
-            return as_ref(toks, idx[last_of[-1] + 1:], text)
-        kept = [i for p, i in enumerate(idx) if toks[i].norm not in drop
-                or (toks[i].norm in _HISTORY_KEEP_ARTICLE and p + 1 < len(idx)
-                    and toks[idx[p + 1]].norm not in drop)]
+            return as_ref(toks, idx[last_of[-1] + 1 :], text)
+        kept = [
+            i
+            for p, i in enumerate(idx)
+            if toks[i].norm not in drop
+            or (
+                toks[i].norm in _HISTORY_KEEP_ARTICLE
+                and p + 1 < len(idx)
+                and toks[idx[p + 1]].norm not in drop
+            )
+        ]
         return as_ref(toks, kept, text)
     if kind is IntentKind.UPDATE_TASK:
         idx = _strip_field_words(toks, idx)
+
     # Command words sit at the edges ("mark … as done", "kick off …", "… now"); inside,
     # the same words belong to the name ("push the vendor call to Thursday").
     def droppable(i: int) -> bool:
@@ -90,8 +365,9 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
 
 
 _RANGE_HEADS = frozenset({"this", "last", "past", "previous", "so"})
-_RANGE_UNITS = frozenset({"week", "month", "year", "night", "quarter", "far", "weekend",
-                          "hour", "day", "sprint"})
+_RANGE_UNITS = frozenset(
+    {"week", "month", "year", "night", "quarter", "far", "weekend", "hour", "day", "sprint"}
+)
 
 
 def _strip_ranges(toks: list[Token], idx: list[int]) -> list[int]:
@@ -116,18 +392,20 @@ def _strip_ranges(toks: list[Token], idx: list[int]) -> list[int]:
 def _strip_field_words(toks: list[Token], idx: list[int]) -> list[int]:
     # "change the priority of X to …" → X
     for p, i in enumerate(idx):
-        if toks[i].norm in _FIELD_NOUNS and p + 1 < len(idx) and toks[idx[p + 1]].norm in (
-            "of", "for", "on"
+        if (
+            toks[i].norm in _FIELD_NOUNS
+            and p + 1 < len(idx)
+            and toks[idx[p + 1]].norm in ("of", "for", "on")
         ):
             start = p
             while start and toks[idx[start - 1]].norm in ("the", "a", "due", "its", "my"):
                 start -= 1
-            return idx[:start] + idx[p + 2:]
+            return idx[:start] + idx[p + 2 :]
     return idx
 
 
 def take_bare_assignee(toks: list[Token]) -> str | None:
-    """"assign 12 to bob", "give the deck to alice" → the name after the last "to"."""
+    """ "assign 12 to bob", "give the deck to alice" → the name after the last "to"."""
     words = [t.norm for t in toks if not t.used]
     if not words or words[0] not in _ASSIGN_VERBS:
         return None
@@ -136,7 +414,7 @@ def take_bare_assignee(toks: list[Token]) -> str | None:
             continue
         if toks[i].norm == "to" and i + 1 < len(toks):
             name_tok = toks[i + 1]
-            tail = [t for t in toks[i + 2:] if not t.used and t.kind is not Kind.PUNCT]
+            tail = [t for t in toks[i + 2 :] if not t.used and t.kind is not Kind.PUNCT]
             if name_tok.kind is Kind.WORD and name_tok.norm not in _NOT_NAMES and not tail:
                 name_tok.used = True
                 toks[i].used = True
@@ -145,17 +423,20 @@ def take_bare_assignee(toks: list[Token]) -> str | None:
 
 
 def rename_title(toks: list[Token], text: str) -> str | None:
-    """"rename 5 to 'Q4 plan'" / "call it X" → the new title (its tokens marked used)."""
+    """ "rename 5 to 'Q4 plan'" / "call it X" → the new title (its tokens marked used)."""
     words = [(i, t) for i, t in enumerate(toks) if not t.used]
     if not words or words[0][1].norm not in ("rename", "retitle", "call"):
         return None
     for pos, (i, tok) in enumerate(words):
         if tok.norm in ("to", "as", "into") or (pos == 1 and words[0][1].norm == "call"):
-            rest = trim(toks, [j for j, _ in words[pos + 1:]])
+            rest = trim(toks, [j for j, _ in words[pos + 1 :]])
             if not rest:
                 return None
-            title = toks[rest[0]].value if toks[rest[0]].kind is Kind.QUOTE else render(
-                toks, rest, text)
+            title = (
+                toks[rest[0]].value
+                if toks[rest[0]].kind is Kind.QUOTE
+                else render(toks, rest, text)
+            )
             for j in [i, *rest]:
                 toks[j].used = True
             return title

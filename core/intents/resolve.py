@@ -156,9 +156,7 @@ def resolve_date(part: DatePart, today: date) -> tuple[date, str | None]:
         target = monday + timedelta(days=part.value)
         question = None
         if (part.value - weekday) % 7 == 1 and part.value > weekday:
-            question = (
-                f"Do you mean tomorrow or {_DAY_NAMES[part.value]} {target:%b %-d}?"
-            )
+            question = f"Do you mean tomorrow or {_DAY_NAMES[part.value]} {target:%b %-d}?"
         return target, question
     if kind is DateKind.NEXT_WEEK:
         return today + timedelta(days=7 - weekday), None

@@ -38,17 +38,69 @@ log = logging.getLogger(__name__)
 
 #: How far "snooze" / "later" without a duration postpones a reminder.
 DEFAULT_SNOOZE = timedelta(hours=1)
-_REMIND_VERBS = frozenset({"remind", "ping", "nudge", "alert", "notify", "tell", "poke",
-                           "reminder", "remember", "dm", "message", "warn", "wake", "set"})
-_TASK_VERBS = frozenset({"add", "create", "new", "todo", "track", "log", "note", "open",
-                         "file", "make", "please", "ask", "get"})
+_REMIND_VERBS = frozenset(
+    {
+        "remind",
+        "ping",
+        "nudge",
+        "alert",
+        "notify",
+        "tell",
+        "poke",
+        "reminder",
+        "remember",
+        "dm",
+        "message",
+        "warn",
+        "wake",
+        "set",
+    }
+)
+_TASK_VERBS = frozenset(
+    {
+        "add",
+        "create",
+        "new",
+        "todo",
+        "track",
+        "log",
+        "note",
+        "open",
+        "file",
+        "make",
+        "please",
+        "ask",
+        "get",
+    }
+)
 #: Words that make a scheduled message a job that produces something ("summarize …").
-_AI_CUES = frozenset({"summarize", "summarise", "digest", "analyze", "analyse", "draft",
-                      "generate", "translate", "triage", "report", "recap", "summary"})
+_AI_CUES = frozenset(
+    {
+        "summarize",
+        "summarise",
+        "digest",
+        "analyze",
+        "analyse",
+        "draft",
+        "generate",
+        "translate",
+        "triage",
+        "report",
+        "recap",
+        "summary",
+    }
+)
 _EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "on", "after"})
-_REF_INTENTS = frozenset({IntentKind.COMPLETE_TASK, IntentKind.DELETE_TASK,
-                          IntentKind.RUN_TASK, IntentKind.SHOW_HISTORY,
-                          IntentKind.UPDATE_TASK, IntentKind.SNOOZE})
+_REF_INTENTS = frozenset(
+    {
+        IntentKind.COMPLETE_TASK,
+        IntentKind.DELETE_TASK,
+        IntentKind.RUN_TASK,
+        IntentKind.SHOW_HISTORY,
+        IntentKind.UPDATE_TASK,
+        IntentKind.SNOOZE,
+    }
+)
 
 
 class RuleParser:
@@ -70,13 +122,18 @@ class RuleParser:
             intent = _Reading(text, now=now, tz=zone).intent()
         except Exception:  # the parser faces arbitrary user text: never take the bot down
             log.exception("rule parser failed on %r", text[:200])
-            return Intent(intent=IntentKind.UNKNOWN, confidence=0.0,
-                          clarification="Sorry, I could not read that. Try 'help'.")
+            return Intent(
+                intent=IntentKind.UNKNOWN,
+                confidence=0.0,
+                clarification="Sorry, I could not read that. Try 'help'.",
+            )
         if user != "me":
             # The speaker naming themselves ("remind @alice", said by alice) is "me".
-            intent.assignees = list(dict.fromkeys(
-                "me" if name.lower() == user.lower() else name for name in intent.assignees
-            ))
+            intent.assignees = list(
+                dict.fromkeys(
+                    "me" if name.lower() == user.lower() else name for name in intent.assignees
+                )
+            )
         return intent
 
 
@@ -101,12 +158,17 @@ class _Reading:
         event_name = None
         if rec is not None and rec.adjective and lead in _EVENT_LEADS:
             # "when the nightly backup completes, …": the adjective names the task.
-            for tok in toks[rec.span[0]:rec.span[1]]:
+            for tok in toks[rec.span[0] : rec.span[1]]:
                 tok.used = False
             rec = None
-        if rec is None and lead in _EVENT_LEADS and (action is not None or any(
-            t.norm in _AI_CUES | _REMIND_VERBS for t in toks if not t.used
-        )):
+        if (
+            rec is None
+            and lead in _EVENT_LEADS
+            and (
+                action is not None
+                or any(t.norm in _AI_CUES | _REMIND_VERBS for t in toks if not t.used)
+            )
+        ):
             event_name = take_event(toks, self.text)
         cues = Cues(
             strong_schedule=(rec is not None and not rec.weak) or event_name is not None,
@@ -131,11 +193,13 @@ class _Reading:
             for tok in toks:
                 tok.used = False
             rec, when = None, When()
-        if rec is not None and rec.adjective and (
-            kind is not IntentKind.SCHEDULE_JOB or not when.empty
+        if (
+            rec is not None
+            and rec.adjective
+            and (kind is not IntentKind.SCHEDULE_JOB or not when.empty)
         ):
             # "show failed runs of the nightly sync": "nightly" is part of a name here.
-            for tok in toks[rec.span[0]:rec.span[1]]:
+            for tok in toks[rec.span[0] : rec.span[1]]:
                 tok.used = False
             rec = None
         result = Intent(intent=kind, confidence=confidence, clarification=when.clarification)
@@ -164,8 +228,9 @@ class _Reading:
 
     # --- schedules ------------------------------------------------------------------
 
-    def _schedule(self, result: Intent, rec: Recurrence | None, when: When,
-                  event_name: str | None) -> None:
+    def _schedule(
+        self, result: Intent, rec: Recurrence | None, when: When, event_name: str | None
+    ) -> None:
         built: Built | None = None
         if rec is not None:
             built = recurring(rec, when, now=self.now, tz=self.tz)
@@ -194,14 +259,16 @@ class _Reading:
 
     # --- per intent -----------------------------------------------------------------
 
-    def _reminder(self, result: Intent, rec: Recurrence | None, when: When,
-                  event_name: str | None) -> None:
+    def _reminder(
+        self, result: Intent, rec: Recurrence | None, when: When, event_name: str | None
+    ) -> None:
         toks = self.toks
         self._schedule(result, rec, when, event_name)
         result.channel = take_channel(toks)
         people = take_mentions(toks)
-        verb_at = next((i for i, t in enumerate(toks) if t.norm in _REMIND_VERBS
-                        and not t.used), None)
+        verb_at = next(
+            (i for i, t in enumerate(toks) if t.norm in _REMIND_VERBS and not t.used), None
+        )
         if verb_at is not None and norm_at(toks, verb_at + 1) in ("me", "us", "myself"):
             toks[verb_at + 1].used = True
             people.insert(0, "me")
@@ -216,8 +283,9 @@ class _Reading:
         result.priority = take_priority(toks)
         result.title = reminder_title(toks, self.text, _REMIND_VERBS)
 
-    def _task(self, result: Intent, rec: Recurrence | None, when: When,
-              event_name: str | None) -> None:
+    def _task(
+        self, result: Intent, rec: Recurrence | None, when: When, event_name: str | None
+    ) -> None:
         toks = self.toks
         if rec is not None:
             self._schedule(result, rec, when, None)
@@ -232,25 +300,29 @@ class _Reading:
             result.confidence = min(result.confidence, 0.4)
             result.clarification = result.clarification or "What is the task?"
 
-    def _job(self, result: Intent, rec: Recurrence | None, when: When,
-             event_name: str | None) -> None:
+    def _job(
+        self, result: Intent, rec: Recurrence | None, when: When, event_name: str | None
+    ) -> None:
         self._schedule(result, rec, when, event_name)
         result.channel = take_channel(self.toks)
         result.assignees = take_mentions(self.toks)
         if result.schedule is None:
             result.clarification = result.clarification or "When should this run?"
 
-    def _list(self, result: Intent, rec: Recurrence | None, when: When,
-              event_name: str | None) -> None:
+    def _list(
+        self, result: Intent, rec: Recurrence | None, when: When, event_name: str | None
+    ) -> None:
         result.assignees = list_people(self.toks)
         result.channel = take_channel(self.toks)
 
-    def _report(self, result: Intent, rec: Recurrence | None, when: When,
-                event_name: str | None) -> None:
+    def _report(
+        self, result: Intent, rec: Recurrence | None, when: When, event_name: str | None
+    ) -> None:
         result.channel = take_channel(self.toks)
 
-    def _snooze(self, result: Intent, rec: Recurrence | None, when: When,
-                event_name: str | None) -> None:
+    def _snooze(
+        self, result: Intent, rec: Recurrence | None, when: When, event_name: str | None
+    ) -> None:
         toks = self.toks
         if when.empty:
             for i, tok in enumerate(toks):
@@ -258,7 +330,7 @@ class _Reading:
                 if duration is not None:
                     add_duration(when, duration)
                     when.pieces += 1
-                    for used in toks[i:duration[2]]:
+                    for used in toks[i : duration[2]]:
                         used.used = True
                     break
         if when.empty:

@@ -13,10 +13,37 @@ from core.intents.when import DateKind, When
 from core.intents.words import norm_at, read_duration, read_number, read_unit
 
 #: Words that may pad a bare time or duration sent as a reply ("10 more minutes please").
-_TIME_FILLER = frozenset({"more", "please", "pls", "again", "later", "ok", "okay", "in",
-                          "another", "then", "actually", "maybe", "try", "extra", "mins",
-                          "and", "remind", "me", "hmm", "umm", "eh", "snooze", "for", "until",
-                          "till", "give", "one"})
+_TIME_FILLER = frozenset(
+    {
+        "more",
+        "please",
+        "pls",
+        "again",
+        "later",
+        "ok",
+        "okay",
+        "in",
+        "another",
+        "then",
+        "actually",
+        "maybe",
+        "try",
+        "extra",
+        "mins",
+        "and",
+        "remind",
+        "me",
+        "hmm",
+        "umm",
+        "eh",
+        "snooze",
+        "for",
+        "until",
+        "till",
+        "give",
+        "one",
+    }
+)
 
 
 def take_shift(toks: list[Token]) -> None:
@@ -25,7 +52,7 @@ def take_shift(toks: list[Token]) -> None:
         if tok.norm in ("by", "back") and not tok.used:
             duration = read_duration(toks, i + 1)
             if duration is not None:
-                for used in toks[i:duration[2]]:
+                for used in toks[i : duration[2]]:
                     used.used = True
                 return
 
@@ -36,15 +63,17 @@ def schedulable(when: When) -> bool:
         return False
     date = when.date
     bare_today = date is not None and date.kind is DateKind.OFFSET and date.value == 0
-    return not (bare_today and when.time is None and when.part_of_day is None
-                and not when.has_delta)
+    return not (
+        bare_today and when.time is None and when.part_of_day is None and not when.has_delta
+    )
 
 
 def bare_time_reply(toks: list[Token], when: When) -> bool:
     """A reply that is just a time or duration ("tomorrow at 9", "10 more minutes")."""
     words = [t for t in toks if t.kind is not Kind.PUNCT]
-    if not words or any(t.kind is not Kind.WORD and not t.used and t.kind is not Kind.NUM
-                        for t in words):
+    if not words or any(
+        t.kind is not Kind.WORD and not t.used and t.kind is not Kind.NUM for t in words
+    ):
         return False
     if when.empty:
         for i, tok in enumerate(toks):
@@ -59,10 +88,16 @@ def bare_time_reply(toks: list[Token], when: When) -> bool:
             unit = read_unit(toks, j)
             if unit is None:
                 continue
-            add_duration(when, ("d" if unit[0] == "s" and unit[1] >= 86400 else unit[0],
-                                number[0] * unit[1], unit[2]))
+            add_duration(
+                when,
+                (
+                    "d" if unit[0] == "s" and unit[1] >= 86400 else unit[0],
+                    number[0] * unit[1],
+                    unit[2],
+                ),
+            )
             when.pieces += 1
-            for used in toks[i:unit[2]]:
+            for used in toks[i : unit[2]]:
                 used.used = True
             break
     return not when.empty and all(t.used or t.norm in _TIME_FILLER for t in words)
@@ -81,7 +116,11 @@ def score(result: Intent, toks: list[Token]) -> None:
     words = [t for t in toks if t.kind is Kind.WORD]
     if words:
         unread = sum(1 for t in words if not t.used) / len(words)
-        if result.intent in (IntentKind.UNKNOWN, IntentKind.HELP, IntentKind.LIST_TASKS,
-                             IntentKind.REPORT):
+        if result.intent in (
+            IntentKind.UNKNOWN,
+            IntentKind.HELP,
+            IntentKind.LIST_TASKS,
+            IntentKind.REPORT,
+        ):
             unread = 0.0
         result.confidence = round(max(0.05, result.confidence - 0.1 * unread), 2)

@@ -50,8 +50,9 @@ class Built:
     problem: str | None = None
 
 
-def to_spec(parsed: ParsedSchedule, *, start: datetime | None = None,
-            end: datetime | None = None) -> ScheduleSpec:
+def to_spec(
+    parsed: ParsedSchedule, *, start: datetime | None = None, end: datetime | None = None
+) -> ScheduleSpec:
     """The stored ``ScheduleSpec`` for a parsed schedule (raises ``InvalidSchedule``).
 
     ``start``/``end`` bound an interval (its first fire is ``start`` + interval);
@@ -62,8 +63,9 @@ def to_spec(parsed: ParsedSchedule, *, start: datetime | None = None,
         if parsed.kind == "once" and parsed.at is not None:
             return OnceSchedule(at=parsed.at, timezone=zone)
         if parsed.kind == "interval" and parsed.every_seconds is not None:
-            return IntervalSchedule(every_seconds=parsed.every_seconds, start=start, end=end,
-                                    timezone=zone)
+            return IntervalSchedule(
+                every_seconds=parsed.every_seconds, start=start, end=end, timezone=zone
+            )
         if parsed.kind == "event" and parsed.event:
             return EventSchedule(event=parsed.event, timezone=zone)
         if parsed.kind == "recurring" and parsed.cron:
@@ -122,8 +124,7 @@ def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
     try:
         first = next_fire_time(base, now)
     except InvalidSchedule as exc:
-        parsed = ParsedSchedule(kind="recurring", rrule=base.rrule, dtstart=dtstart,
-                                timezone=zone)
+        parsed = ParsedSchedule(kind="recurring", rrule=base.rrule, dtstart=dtstart, timezone=zone)
         return Built(parsed, None, [], problem=exc.message)
     if first is not None:
         dtstart = first.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
@@ -194,8 +195,7 @@ def _until(bound: When, today: date) -> datetime | None:
     clock = time_of(bound)
     if clock is None:
         return datetime.combine(day, datetime.max.time()).replace(microsecond=0)
-    return datetime.combine(day, datetime.min.time()).replace(hour=clock[0] % 24,
-                                                              minute=clock[1])
+    return datetime.combine(day, datetime.min.time()).replace(hour=clock[0] % 24, minute=clock[1])
 
 
 def _span_end(start: datetime, span: tuple[str, float]) -> datetime:

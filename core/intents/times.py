@@ -21,8 +21,9 @@ from core.intents.tokens import Token
 from core.intents.when import When
 from core.intents.words import norm_at
 
-_PREPS = frozenset({"at", "@", "on", "by", "due", "before", "around", "for", "from", "this",
-                    "until"})
+_PREPS = frozenset(
+    {"at", "@", "on", "by", "due", "before", "around", "for", "from", "this", "until"}
+)
 _DEADLINE_PREPS = frozenset({"by", "due", "before"})
 
 
@@ -76,8 +77,7 @@ def _start_of(toks: list[Token], i: int, when: When, prep: str) -> int | None:
 
 
 def _match_bare(toks: list[Token], i: int, when: When, *, prep: str) -> int | None:
-    for matcher in (match_clock, match_relative, match_day_word, match_calendar,
-                    _start_of):
+    for matcher in (match_clock, match_relative, match_day_word, match_calendar, _start_of):
         end = matcher(toks, i, when, prep)
         if end is not None:
             return end

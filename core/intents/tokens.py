@@ -101,8 +101,13 @@ _PRE = (
     (re.compile(r"(?<![\w:/]):[a-z0-9_+\-]{1,40}:(?![\w/])"), " "),
     (re.compile(r"<!(?:here|channel|everyone)(?:\|[^>]{0,40})?>"), " "),
     # "mon-fri" would be one hyphenated word; the weekday grammar wants three tokens.
-    (re.compile(r"\b(mon|tue|wed|thu|fri|sat|sun)([a-z]{0,6})-(mon|tue|wed|thu|fri|sat|sun)",
-                re.IGNORECASE), r"\1\2 - \3"),
+    (
+        re.compile(
+            r"\b(mon|tue|wed|thu|fri|sat|sun)([a-z]{0,6})-(mon|tue|wed|thu|fri|sat|sun)",
+            re.IGNORECASE,
+        ),
+        r"\1\2 - \3",
+    ),
 )
 
 
@@ -116,9 +121,7 @@ def normalise_text(text: str) -> str:
 
 def _path_is_real(text: str) -> bool:
     # "and/or" or "mon/thu" are words joined by a slash; paths and zones look different.
-    return (
-        text[0] in "/~." or "." in text or "_" in text or (text[0].isupper() and "/" in text)
-    )
+    return text[0] in "/~." or "." in text or "_" in text or (text[0].isupper() and "/" in text)
 
 
 def tokenize(text: str) -> list[Token]:
@@ -137,7 +140,7 @@ def tokenize(text: str) -> list[Token]:
             stripped = raw.rstrip(".,;:!?)'\"")
             end = start + len(stripped)
             tokens.append(Token(stripped, stripped, Kind.URL, start, end, stripped))
-            for sub in _SIMPLE.finditer(raw[len(stripped):]):
+            for sub in _SIMPLE.finditer(raw[len(stripped) :]):
                 tokens.append(_plain(sub.group(), end + sub.start(), end + sub.end()))
             continue
         tokens.append(_make(group, raw, start, end))

@@ -89,8 +89,10 @@ def read_duration(toks: list[Token], i: int) -> tuple[str, float, int] | None:
         return "d", amount, j
     if kind == "s":
         # "an hour and a half", "1h30", "2 hours 15 minutes"
-        if norm_at(toks, j) == "and" and norm_at(toks, j + 1) in ("a", "an") and (
-            norm_at(toks, j + 2) == "half"
+        if (
+            norm_at(toks, j) == "and"
+            and norm_at(toks, j + 1) in ("a", "an")
+            and (norm_at(toks, j + 2) == "half")
         ):
             return kind, amount + size / 2, j + 3
         extra = read_number(toks, j)

@@ -124,13 +124,26 @@ async def _bulk(db: Database, workspace_id: int, times: Sequence[datetime]) -> l
     for start in range(0, len(times), 5000):
         rows = [
             {
-                "workspace_id": workspace_id, "kind": TaskKind.JOB.value, "title": "bench",
-                "description": "", "priority": "normal", "timezone": "UTC",
-                "misfire_policy": "run_once", "misfire_grace_seconds": 3600,
-                "status": "open", "enabled": True, "action": {"type": "noop"},
-                "schedule": {"kind": "once", "at": at.isoformat(), "timezone": "UTC",
-                             "gap_policy": "shift"},
-                "next_fire_at": at.replace(microsecond=0), "created_at": now, "updated_at": now,
+                "workspace_id": workspace_id,
+                "kind": TaskKind.JOB.value,
+                "title": "bench",
+                "description": "",
+                "priority": "normal",
+                "timezone": "UTC",
+                "misfire_policy": "run_once",
+                "misfire_grace_seconds": 3600,
+                "status": "open",
+                "enabled": True,
+                "action": {"type": "noop"},
+                "schedule": {
+                    "kind": "once",
+                    "at": at.isoformat(),
+                    "timezone": "UTC",
+                    "gap_policy": "shift",
+                },
+                "next_fire_at": at.replace(microsecond=0),
+                "created_at": now,
+                "updated_at": now,
             }
             for at in times[start : start + 5000]
         ]
@@ -178,9 +191,7 @@ async def run_scheduler_bench(
     return figures
 
 
-async def _kairos(
-    db: Database, *, tasks: int, lookahead: float, say: Progress
-) -> dict[str, float]:
+async def _kairos(db: Database, *, tasks: int, lookahead: float, say: Progress) -> dict[str, float]:
     clock = SystemClock()
     store = SqlStore(db)
     runs = RunStore(db)
@@ -251,8 +262,10 @@ async def _startup(runs: RunStore, clock: SystemClock) -> dict[str, float]:
 
 
 async def _durable_rate(runs: RunStore, ids: Sequence[int], due: datetime) -> float:
-    done_stmt = sa.select(sa.func.count()).select_from(RUNS).where(
-        RUNS.c.task_id.in_(ids), RUNS.c.status == "completed"
+    done_stmt = (
+        sa.select(sa.func.count())
+        .select_from(RUNS)
+        .where(RUNS.c.task_id.in_(ids), RUNS.c.status == "completed")
     )
     while True:
         async with runs.db.engine.connect() as conn:
@@ -275,8 +288,9 @@ async def apscheduler_bursts(*, tasks: int) -> dict[str, float]:
     scheduler = AsyncIOScheduler(timezone=UTC, job_defaults={"misfire_grace_time": 3600})
     far = datetime.now(UTC).replace(microsecond=0) + timedelta(days=30)
     for i in range(tasks):
-        scheduler.add_job(job, "date", run_date=far + timedelta(seconds=i),
-                          args=[f"bg{i}", 0.0], id=f"bg{i}")
+        scheduler.add_job(
+            job, "date", run_date=far + timedelta(seconds=i), args=[f"bg{i}", 0.0], id=f"bg{i}"
+        )
     scheduler.start()
     figures: dict[str, float] = {}
     try:

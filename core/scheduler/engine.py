@@ -164,13 +164,15 @@ class SchedulerEngine:
             run, written_cursor = staged
             cursor = info.next_fire_at if info is not None else None
             still = (
-                info is not None and info.schedulable
+                info is not None
+                and info.schedulable
                 and (cursor == written_cursor or cursor == run.scheduled_for)
             )
             if not still:
                 del self._staged_by_task[task_id]
                 await self._store.cancel(
-                    run.run_id, now=self._clock.now(),
+                    run.run_id,
+                    now=self._clock.now(),
                     reason="cancelled: the task was changed, paused or deleted before this fire",
                 )
         self._apply(task_id, info)

@@ -58,8 +58,10 @@ class FirePlanner:
                 return Plan([NewRun(info.task_id, cursor)], None)
             decision = timing.decide(MisfirePolicy(info.misfire_policy), grace, [cursor], now)
             runs = [NewRun(info.task_id, p.at, p.trigger) for p in decision.runs]
-            runs.extend(NewRun(info.task_id, at, RunTrigger.MISFIRE, skip_reason=reason)
-                        for at, reason in decision.skip)
+            runs.extend(
+                NewRun(info.task_id, at, RunTrigger.MISFIRE, skip_reason=reason)
+                for at, reason in decision.skip
+            )
             return Plan(runs, None)
         spec = spec_of(info.schedule)
         nxt = timing.next_after(spec, cursor)
@@ -89,11 +91,15 @@ class FirePlanner:
         )
         if first_beyond is not None:
             beyond += decision.unlisted
-            runs.append(NewRun(
-                info.task_id, first_beyond, RunTrigger.MISFIRE,
-                skip_reason=f"misfired: {beyond} more fire(s) up to {now.isoformat()} "
-                "were too many to list and were skipped",
-            ))
+            runs.append(
+                NewRun(
+                    info.task_id,
+                    first_beyond,
+                    RunTrigger.MISFIRE,
+                    skip_reason=f"misfired: {beyond} more fire(s) up to {now.isoformat()} "
+                    "were too many to list and were skipped",
+                )
+            )
         runs.sort(key=lambda r: r.scheduled_for)
         return Plan(runs, nxt)
 
@@ -108,4 +114,3 @@ class FirePlanner:
         if isinstance(spec, MixedSchedule):
             return any(isinstance(p, EventSchedule) and p.event == event for p in spec.parts)
         return False
-

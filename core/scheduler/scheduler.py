@@ -40,10 +40,10 @@ class Scheduler:
         lookahead_seconds: float = LOOKAHEAD_SECONDS,
     ) -> None:
         self.runs = RunStore(db)
-        self.pool = WorkerPool(store=self.runs, executors=executors, clock=clock,
-                               settings=settings)
-        self.engine = SchedulerEngine(store=self.runs, clock=clock, sink=self.pool,
-                                      lookahead_seconds=lookahead_seconds)
+        self.pool = WorkerPool(store=self.runs, executors=executors, clock=clock, settings=settings)
+        self.engine = SchedulerEngine(
+            store=self.runs, clock=clock, sink=self.pool, lookahead_seconds=lookahead_seconds
+        )
 
     async def start(self) -> None:
         """Recover crashed runs, start the workers, then rebuild and start the engine."""

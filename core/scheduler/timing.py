@@ -28,9 +28,7 @@ def next_after(spec: ScheduleSpec, after: datetime) -> datetime | None:
     return next_fire_time(spec, after)
 
 
-def latest_at_or_before(
-    spec: ScheduleSpec, now: datetime, *, floor: datetime
-) -> datetime | None:
+def latest_at_or_before(spec: ScheduleSpec, now: datetime, *, floor: datetime) -> datetime | None:
     """The last fire in ``[floor, now]``, found by widening a window back from ``now``."""
     for seconds in (60, 3600, 86_400, 7 * 86_400, 31 * 86_400, 366 * 86_400, None):
         start = floor if seconds is None else max(floor, now - timedelta(seconds=seconds))

@@ -215,10 +215,14 @@ class WorkerPool:
         if task is not None and claimed.trigger in _SCHEDULED and not _live(task):
             # Paused, completed or deleted after the run was written (possibly by
             # another replica): the fire is recorded as skipped, not executed.
-            await self._record(Outcome(
-                claimed.run_id, claimed.lease_owner, RunStatus.SKIPPED,
-                error="skipped: the task was paused, completed or deleted before this fire",
-            ))
+            await self._record(
+                Outcome(
+                    claimed.run_id,
+                    claimed.lease_owner,
+                    RunStatus.SKIPPED,
+                    error="skipped: the task was paused, completed or deleted before this fire",
+                )
+            )
             return
         started = time.perf_counter()
         status, output, error, kind = RunStatus.COMPLETED, None, None, "error"
@@ -244,8 +248,14 @@ class WorkerPool:
         duration_ms = int((time.perf_counter() - started) * 1000)
         outcome = self._outcome(claimed, task, status, output, error, kind, duration_ms)
         if status is not RunStatus.COMPLETED:
-            log.warning("run %s (task %s, attempt %d) %s: %s", claimed.run_id, claimed.task_id,
-                        claimed.attempt, outcome.status.value, error)
+            log.warning(
+                "run %s (task %s, attempt %d) %s: %s",
+                claimed.run_id,
+                claimed.task_id,
+                claimed.attempt,
+                outcome.status.value,
+                error,
+            )
         await self._record(outcome)
 
     def _outcome(
@@ -262,8 +272,15 @@ class WorkerPool:
             delay = timing.retry_delay(task.retry_policy, claimed.attempt, kind, self._rng)
             if delay is not None:
                 retry_at = self._clock.now() + timedelta(seconds=delay)
-                return Outcome(claimed.run_id, claimed.lease_owner, RunStatus.RETRYING,
-                               output, error, duration_ms, retry_at)
+                return Outcome(
+                    claimed.run_id,
+                    claimed.lease_owner,
+                    RunStatus.RETRYING,
+                    output,
+                    error,
+                    duration_ms,
+                    retry_at,
+                )
         return Outcome(claimed.run_id, claimed.lease_owner, status, output, error, duration_ms)
 
     # --- recording (group commit) ---------------------------------------------
@@ -292,8 +309,9 @@ class WorkerPool:
                 )
                 break
             except Exception:
-                log.exception("workers: recording %d outcome(s) failed (try %d)",
-                              len(batch), attempt + 1)
+                log.exception(
+                    "workers: recording %d outcome(s) failed (try %d)", len(batch), attempt + 1
+                )
                 await asyncio.sleep(0.2 * (attempt + 1))
         else:
             # Left running under our lease: recovery marks them crashed later.
@@ -302,9 +320,7 @@ class WorkerPool:
             if not future.done():
                 future.set_result(None)
         if retries:
-            self._next_poll = min(
-                self._next_poll, min(_not_before(r) for r in retries).timestamp()
-            )
+            self._next_poll = min(self._next_poll, min(_not_before(r) for r in retries).timestamp())
             self._kick.set()
         self._flush_kick.set()  # re-check for outcomes queued meanwhile / stop
 
@@ -345,8 +361,9 @@ class WorkerPool:
         for c, expires in crashed:
             why = "its lease expired" if expires is None or expires <= now else "it is gone"
             error = f"crashed: worker {c.lease_owner} stopped during attempt {c.attempt} ({why})"
-            outcomes.append(self._outcome(c, tasks.get(c.task_id), RunStatus.FAILED, None,
-                                          error, "crash", None))
+            outcomes.append(
+                self._outcome(c, tasks.get(c.task_id), RunStatus.FAILED, None, error, "crash", None)
+            )
         await self._store.finish_many(outcomes, now=now)
         log.warning("workers: recovered %d crashed run(s)", len(outcomes))
         return len(outcomes)
@@ -380,6 +397,13 @@ def _not_before(run: FiredRun) -> datetime:
 
 
 def _run_view(c: ClaimedRun) -> Run:
-    return Run(id=c.run_id, task_id=c.task_id, scheduled_for=c.scheduled_for, attempt=c.attempt,
-               status=RunStatus.RUNNING, trigger=c.trigger, not_before=c.scheduled_for,
-               lease_owner=c.lease_owner)
+    return Run(
+        id=c.run_id,
+        task_id=c.task_id,
+        scheduled_for=c.scheduled_for,
+        attempt=c.attempt,
+        status=RunStatus.RUNNING,
+        trigger=c.trigger,
+        not_before=c.scheduled_for,
+        lease_owner=c.lease_owner,
+    )

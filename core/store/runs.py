@@ -60,8 +60,14 @@ TASKS: sa.Table = SQLModel.metadata.tables["tasks"]
 
 #: Statuses an outcome may set on a running run.
 _OUTCOMES = frozenset(
-    {RunStatus.COMPLETED, RunStatus.FAILED, RunStatus.RETRYING, RunStatus.SKIPPED,
-     RunStatus.CANCELLED, RunStatus.BLOCKED}
+    {
+        RunStatus.COMPLETED,
+        RunStatus.FAILED,
+        RunStatus.RETRYING,
+        RunStatus.SKIPPED,
+        RunStatus.CANCELLED,
+        RunStatus.BLOCKED,
+    }
 )
 #: Statuses a pending run may be moved to without running (cancel, DAG decisions).
 _SETTLE = frozenset({RunStatus.CANCELLED, RunStatus.SKIPPED, RunStatus.BLOCKED})
@@ -137,9 +143,7 @@ class RunStore:
             fired = await self._insert_runs(conn, runs, now)
         return fired
 
-    async def _move_cursors(
-        self, conn: AsyncConnection, cursors: Sequence[CursorMove]
-    ) -> set[int]:
+    async def _move_cursors(self, conn: AsyncConnection, cursors: Sequence[CursorMove]) -> set[int]:
         """Compare-and-set the cursors; returns the ids of the tasks that moved.
 
         Moves that share their old and new cursor (a burst of one-offs due in the
@@ -194,10 +198,15 @@ class RunStore:
             values, params = sql.values(
                 [
                     (
-                        r.task_id, sql.dt(r.scheduled_for), r.attempt,
+                        r.task_id,
+                        sql.dt(r.scheduled_for),
+                        r.attempt,
                         (RunStatus.SKIPPED if r.skip_reason else RunStatus.PENDING).value,
-                        r.trigger.value, sql.dt(r.not_before or r.scheduled_for), at,
-                        at if r.skip_reason else None, r.skip_reason,
+                        r.trigger.value,
+                        sql.dt(r.not_before or r.scheduled_for),
+                        at,
+                        at if r.skip_reason else None,
+                        r.skip_reason,
                     )
                     for r in chunk
                 ],
@@ -212,8 +221,9 @@ class RunStore:
                 params,
             )
             fired.extend(
-                FiredRun(r[0], r[1], _aware(sql.from_db(r[2])), r[3], RunStatus(r[4]),
-                         sql.from_db(r[5]))
+                FiredRun(
+                    r[0], r[1], _aware(sql.from_db(r[2])), r[3], RunStatus(r[4]), sql.from_db(r[5])
+                )
                 for r in rows
             )
         skipped = [f for f in fired if f.status is RunStatus.SKIPPED]
@@ -221,10 +231,13 @@ class RunStore:
             # A pending run's creation is its row's created_at; a skipped fire is
             # also a final transition, so it gets an event with its reason.
             reasons = {(r.task_id, r.scheduled_for, r.attempt): r.skip_reason for r in runs}
-            await self._events(conn, [
-                (f.run_id, f.status, now, reasons.get((f.task_id, f.scheduled_for, f.attempt)))
-                for f in skipped
-            ])
+            await self._events(
+                conn,
+                [
+                    (f.run_id, f.status, now, reasons.get((f.task_id, f.scheduled_for, f.attempt)))
+                    for f in skipped
+                ],
+            )
         return fired
 
     async def _events(
@@ -239,7 +252,8 @@ class RunStore:
                 ("", "", "", ""),
             )
             await sql.run(
-                conn, f"INSERT INTO run_events (run_id, status, at, detail) VALUES {values}",
+                conn,
+                f"INSERT INTO run_events (run_id, status, at, detail) VALUES {values}",
                 params,
             )
 
@@ -270,8 +284,10 @@ class RunStore:
         claimed: list[ClaimedRun] = []
         for chunk in _chunks(run_ids, sql.rows_per_statement(1) - 10):
             # Staged runs reach the pool at their instant; never start one early.
-            where = (f"id IN ({sql.marks(len(chunk), start=4)}) "
-                     f"AND not_before <= {sql.mark(4 + len(chunk))}")
+            where = (
+                f"id IN ({sql.marks(len(chunk), start=4)}) "
+                f"AND not_before <= {sql.mark(4 + len(chunk))}"
+            )
             params = [worker_id, sql.dt(now + lease), sql.dt(now), *chunk, sql.dt(now)]
             claimed.extend(await self._claim(where, params, worker_id, now))
         return claimed
@@ -290,20 +306,20 @@ class RunStore:
                 params,
             )
             claimed = [
-                ClaimedRun(r[0], r[1], _aware(sql.from_db(r[2])), r[3], RunTrigger(r[4]),
-                           worker_id)
+                ClaimedRun(r[0], r[1], _aware(sql.from_db(r[2])), r[3], RunTrigger(r[4]), worker_id)
                 for r in rows
             ]
             if claimed:
-                await self._events(conn, [
-                    (c.run_id, RunStatus.RUNNING, now, f"attempt {c.attempt} on {worker_id}")
-                    for c in claimed
-                ])
+                await self._events(
+                    conn,
+                    [
+                        (c.run_id, RunStatus.RUNNING, now, f"attempt {c.attempt} on {worker_id}")
+                        for c in claimed
+                    ],
+                )
         return claimed
 
-    async def renew(
-        self, worker_id: str, run_ids: Sequence[int], *, until: datetime
-    ) -> None:
+    async def renew(self, worker_id: str, run_ids: Sequence[int], *, until: datetime) -> None:
         """Extend the lease of runs this worker is still executing."""
         if not run_ids:
             return
@@ -311,8 +327,11 @@ class RunStore:
             for chunk in _chunks(run_ids, 5000):
                 await conn.execute(
                     sa.update(RUNS)
-                    .where(RUNS.c.id.in_(chunk), RUNS.c.lease_owner == worker_id,
-                           RUNS.c.status == RunStatus.RUNNING.value)
+                    .where(
+                        RUNS.c.id.in_(chunk),
+                        RUNS.c.lease_owner == worker_id,
+                        RUNS.c.status == RunStatus.RUNNING.value,
+                    )
                     .values(lease_expires_at=until)
                 )
 
@@ -337,8 +356,10 @@ class RunStore:
         async with self.db.engine.begin() as conn:
             for chunk in _chunks(outcomes, sql.rows_per_statement(6)):
                 values, params = sql.values(
-                    [(o.run_id, o.status.value, o.output, o.error, o.duration_ms, o.owner)
-                     for o in chunk],
+                    [
+                        (o.run_id, o.status.value, o.output, o.error, o.duration_ms, o.owner)
+                        for o in chunk
+                    ],
                     ("int", "text", "text", "text", "int", "text"),
                     start=2,
                 )
@@ -356,18 +377,24 @@ class RunStore:
                     o = by_id[run_id]
                     detail = o.error if o.status is not RunStatus.COMPLETED else o.output
                     if o.status is RunStatus.RETRYING and o.retry_at is not None:
-                        detail = (f"{o.error or ''} (attempt {attempt + 1} at "
-                                  f"{o.retry_at.isoformat()})")
-                        retries.append(NewRun(task_id, _aware(sql.from_db(scheduled_raw)),
-                                              RunTrigger.RETRY, attempt + 1, o.retry_at))
+                        detail = (
+                            f"{o.error or ''} (attempt {attempt + 1} at {o.retry_at.isoformat()})"
+                        )
+                        retries.append(
+                            NewRun(
+                                task_id,
+                                _aware(sql.from_db(scheduled_raw)),
+                                RunTrigger.RETRY,
+                                attempt + 1,
+                                o.retry_at,
+                            )
+                        )
                     events.append((run_id, o.status, now, detail))
             await self._events(conn, events)
             fired = await self._insert_runs(conn, retries, now)
         return fired
 
-    async def settle(
-        self, run_id: int, status: RunStatus, *, reason: str, now: datetime
-    ) -> bool:
+    async def settle(self, run_id: int, status: RunStatus, *, reason: str, now: datetime) -> bool:
         """Move a still-pending run to cancelled/skipped/blocked with a reason."""
         if status not in _SETTLE:
             raise InvalidInput(f"A pending run cannot be settled as {status.value!r}.")
@@ -396,9 +423,15 @@ class RunStore:
         async with self.db.engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    sa.select(RUNS.c.id, RUNS.c.task_id, RUNS.c.scheduled_for, RUNS.c.attempt,
-                              RUNS.c.trigger, RUNS.c.lease_owner, RUNS.c.lease_expires_at)
-                    .where(RUNS.c.status == RunStatus.RUNNING.value)
+                    sa.select(
+                        RUNS.c.id,
+                        RUNS.c.task_id,
+                        RUNS.c.scheduled_for,
+                        RUNS.c.attempt,
+                        RUNS.c.trigger,
+                        RUNS.c.lease_owner,
+                        RUNS.c.lease_expires_at,
+                    ).where(RUNS.c.status == RunStatus.RUNNING.value)
                 )
             ).all()
         return [
@@ -453,9 +486,12 @@ class RunStore:
                 )
                 out.extend(
                     FireInfo(
-                        r[0], schedule(r[1]), sql.from_db(r[2]),
+                        r[0],
+                        schedule(r[1]),
+                        sql.from_db(r[2]),
                         bool(r[3]) and r[4] == TaskStatus.OPEN.value and r[5] is None,
-                        r[6], r[7],
+                        r[6],
+                        r[7],
                     )
                     for r in rows
                 )
@@ -476,7 +512,8 @@ class RunStore:
         """Pause (``False``) or resume (``True``) a task; ``False`` if it does not exist."""
         async with self.db.engine.begin() as conn:
             result = await conn.execute(
-                sa.update(TASKS).where(TASKS.c.id == task_id)
+                sa.update(TASKS)
+                .where(TASKS.c.id == task_id)
                 .values(enabled=enabled, updated_at=now)
                 .returning(TASKS.c.id)
             )
@@ -504,7 +541,8 @@ class RunStore:
         """A task's runs, newest fire first (every attempt is its own row)."""
         async with self.db.sessions() as session:
             stmt = (
-                select(Run).where(Run.task_id == task_id)
+                select(Run)
+                .where(Run.task_id == task_id)
                 .order_by(col(Run.scheduled_for).desc(), col(Run.attempt).desc())
                 .limit(limit)
             )

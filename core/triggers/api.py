@@ -78,8 +78,11 @@ def _build(spec: ScheduleSpec | _TriggerPart, anchor: datetime | None) -> BaseTr
     if isinstance(spec, CronSchedule):
         cron_start = as_instant(spec.start, zone) if spec.start is not None else None
         cron_end = as_instant(spec.end, zone) if spec.end is not None else None
-        if (cron_start is not None and cron_end is not None
-                and cron_end.astimezone(UTC) < cron_start.astimezone(UTC)):
+        if (
+            cron_start is not None
+            and cron_end is not None
+            and cron_end.astimezone(UTC) < cron_start.astimezone(UTC)
+        ):
             raise InvalidSchedule("The cron schedule's end is before its start.")
         if not cron_ever_fires(spec.cron):
             raise InvalidSchedule(
@@ -91,8 +94,9 @@ def _build(spec: ScheduleSpec | _TriggerPart, anchor: datetime | None) -> BaseTr
         )
     if isinstance(spec, RRuleSchedule):
         if spec.dtstart is not None:
-            dtstart = spec.dtstart if spec.dtstart.tzinfo is None else local_wall(spec.dtstart,
-                                                                                   zone)
+            dtstart = (
+                spec.dtstart if spec.dtstart.tzinfo is None else local_wall(spec.dtstart, zone)
+            )
         elif anchor is not None:
             dtstart = local_wall(anchor, zone).replace(second=0)
         else:

@@ -29,15 +29,21 @@ from core.triggers.wallclock import WallClockTrigger
 
 _FIELDS = ("minute", "hour", "day", "month", "day_of_week")
 #: All of CronTrigger's fields, in its order, with what CronTrigger(minute=…, …) fills in.
-_ALL_FIELDS = (("year", "*"), ("month", "*"), ("day", "*"), ("week", "*"),
-               ("day_of_week", "*"), ("hour", "*"), ("minute", "*"), ("second", "0"))
+_ALL_FIELDS = (
+    ("year", "*"),
+    ("month", "*"),
+    ("day", "*"),
+    ("week", "*"),
+    ("day_of_week", "*"),
+    ("hour", "*"),
+    ("minute", "*"),
+    ("second", "0"),
+)
 _LABELS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _ORDINAL_END = re.compile(r"(?:^|,)(?:1st|2nd|3rd|4th|5th|last)$", re.IGNORECASE)
 _WEEKDAY_START = re.compile(r"^(?:mon|tue|wed|thu|fri|sat|sun)", re.IGNORECASE)
-_DOW_PART = re.compile(
-    r"(?P<lo>\*|\d+|[a-z]{3})(?:-(?P<hi>\d+|[a-z]{3}))?(?:/(?P<step>\d+))?"
-)
+_DOW_PART = re.compile(r"(?P<lo>\*|\d+|[a-z]{3})(?:-(?P<hi>\d+|[a-z]{3}))?(?:/(?P<step>\d+))?")
 _HINT = (
     "Write 5 fields: minute hour day-of-month month day-of-week, "
     "e.g. '0 9 * * 1-5' (09:00 Monday to Friday)."
@@ -137,8 +143,10 @@ def _field(name: str, expr: str, is_default: bool) -> BaseField:
 
 def _construct(expr: str, values: dict[str, str], end: datetime | None = None) -> CronTrigger:
     try:
-        fields = [_field(name, values.get(name, default), name not in values)
-                  for name, default in _ALL_FIELDS]
+        fields = [
+            _field(name, values.get(name, default), name not in values)
+            for name, default in _ALL_FIELDS
+        ]
     except ValueError:
         # Rebuild field by field only to say which one is wrong.
         for name, label in zip(_FIELDS, _LABELS, strict=True):
@@ -150,8 +158,16 @@ def _construct(expr: str, values: dict[str, str], end: datetime | None = None) -
     # APScheduler's own (pickle) restore path, as when it loads a job from a job
     # store: the same trigger as CronTrigger(**values) but with the shared fields.
     trigger: CronTrigger = CronTrigger.__new__(CronTrigger)
-    trigger.__setstate__({"version": 2, "timezone": UTC, "start_date": None, "end_date": end,
-                          "fields": fields, "jitter": None})
+    trigger.__setstate__(
+        {
+            "version": 2,
+            "timezone": UTC,
+            "start_date": None,
+            "end_date": end,
+            "fields": fields,
+            "jitter": None,
+        }
+    )
     return trigger
 
 

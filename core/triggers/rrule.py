@@ -31,8 +31,15 @@ _FREQS: dict[str, _Freq] = {
     "HOURLY": du.HOURLY,
     "MINUTELY": du.MINUTELY,
 }
-_WEEKDAYS = {"MO": du.MO, "TU": du.TU, "WE": du.WE, "TH": du.TH, "FR": du.FR, "SA": du.SA,
-             "SU": du.SU}
+_WEEKDAYS = {
+    "MO": du.MO,
+    "TU": du.TU,
+    "WE": du.WE,
+    "TH": du.TH,
+    "FR": du.FR,
+    "SA": du.SA,
+    "SU": du.SU,
+}
 # name → (dateutil keyword, lowest, highest, negatives allowed)
 _INT_LISTS: dict[str, tuple[str, int, int, bool]] = {
     "BYMONTH": ("bymonth", 1, 12, False),
@@ -51,8 +58,14 @@ _HINT = "Example: 'FREQ=WEEKLY;BYDAY=MO,TH;BYHOUR=9;BYMINUTE=0' (see RFC 5545)."
 #: Rebase dtstart in steps of this many periods: small enough that dateutil walks
 #: only a few periods per query (a month costs ~4 µs, building a rule ~11 µs),
 #: large enough that consecutive queries share the rebased rule.
-_REBASE_STEP = {du.MINUTELY: 60, du.HOURLY: 24, du.DAILY: 8, du.WEEKLY: 2, du.MONTHLY: 1,
-                du.YEARLY: 1}
+_REBASE_STEP = {
+    du.MINUTELY: 60,
+    du.HOURLY: 24,
+    du.DAILY: 8,
+    du.WEEKLY: 2,
+    du.MONTHLY: 1,
+    du.YEARLY: 1,
+}
 #: A 400-year Gregorian cycle at the top of the calendar: dateutil stops at year
 #: 9999, which bounds the "does this rule ever fire" probe.
 _PROBE_FROM_YEAR = 9599
@@ -76,10 +89,13 @@ class ParsedRule:
         self.text = text
         body = text.strip()
         if body.upper().startswith("RRULE:"):
-            body = body[len("RRULE:"):]
+            body = body[len("RRULE:") :]
         if not body or "\n" in body or ":" in body:
-            raise _bad(text, "expected one RRULE line such as 'FREQ=DAILY;BYHOUR=9' "
-                             "(DTSTART, EXDATE and RDATE lines are not supported)")
+            raise _bad(
+                text,
+                "expected one RRULE line such as 'FREQ=DAILY;BYHOUR=9' "
+                "(DTSTART, EXDATE and RDATE lines are not supported)",
+            )
         parts: dict[str, str] = {}
         for item in filter(None, body.split(";")):
             name, eq, value = item.partition("=")
@@ -98,8 +114,11 @@ class ParsedRule:
         if freq_text is None:
             raise _bad(text, "FREQ is missing")
         if freq_text not in _FREQS:
-            raise _bad(text, f"FREQ={freq_text} is not supported "
-                             "(use MINUTELY, HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY)")
+            raise _bad(
+                text,
+                f"FREQ={freq_text} is not supported "
+                "(use MINUTELY, HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY)",
+            )
         self.freq: _Freq = _FREQS[freq_text]
         self.interval = _int(text, "INTERVAL", parts.get("INTERVAL", "1"))
         if not 1 <= self.interval <= 1000:
@@ -121,8 +140,10 @@ class ParsedRule:
                 self.kwargs[keyword] = self._int_list(name, parts[name], lo, hi, negatives)
         if "BYDAY" in parts:
             self.kwargs["byweekday"] = self._byday(parts["BYDAY"], freq_text)
-        if "BYSETPOS" in parts and len(self.names - {"FREQ", "INTERVAL", "COUNT", "UNTIL",
-                                                      "WKST", "BYSETPOS"}) == 0:
+        if (
+            "BYSETPOS" in parts
+            and len(self.names - {"FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYSETPOS"}) == 0
+        ):
             raise _bad(text, "BYSETPOS needs another BY part (e.g. BYDAY) to pick from")
         if self.until_text is not None and _UNTIL.fullmatch(self.until_text) is None:
             raise _bad(text, f"UNTIL={self.until_text} is not YYYYMMDD or YYYYMMDDTHHMMSS[Z]")
@@ -148,12 +169,14 @@ class ParsedRule:
                 continue
             ordinal = int(ordinal_text)
             if freq_text not in ("MONTHLY", "YEARLY"):
-                raise _bad(self.text, f"BYDAY ordinals such as {item!r} need FREQ=MONTHLY "
-                                      "or FREQ=YEARLY")
+                raise _bad(
+                    self.text, f"BYDAY ordinals such as {item!r} need FREQ=MONTHLY or FREQ=YEARLY"
+                )
             limit = 5 if freq_text == "MONTHLY" or "BYMONTH" in self.names else 53
             if ordinal == 0 or abs(ordinal) > limit:
-                raise _bad(self.text, f"BYDAY ordinal in {item!r} must be 1..{limit} "
-                                      f"or -{limit}..-1")
+                raise _bad(
+                    self.text, f"BYDAY ordinal in {item!r} must be 1..{limit} or -{limit}..-1"
+                )
             days.append(_WEEKDAYS[code](ordinal))
         return days
 
@@ -221,8 +244,12 @@ def _periods_between(freq: _Freq, start: datetime, target: datetime) -> int:
         return (target.year - start.year) * 12 + target.month - start.month
     if freq == du.YEARLY:
         return target.year - start.year
-    unit = {du.MINUTELY: timedelta(minutes=1), du.HOURLY: timedelta(hours=1),
-            du.DAILY: timedelta(days=1), du.WEEKLY: timedelta(weeks=1)}[freq]
+    unit = {
+        du.MINUTELY: timedelta(minutes=1),
+        du.HOURLY: timedelta(hours=1),
+        du.DAILY: timedelta(days=1),
+        du.WEEKLY: timedelta(weeks=1),
+    }[freq]
     return (target - start) // unit
 
 
@@ -286,8 +313,10 @@ class RRuleTrigger(WallClockTrigger):
         (e.g. BYMONTH=2;BYMONTHDAY=30), instead of grinding for seconds.
         """
         step = self.parsed.interval
-        periods = (_periods_between(self.parsed.freq, self.dtstart,
-                                    datetime(_PROBE_FROM_YEAR, 1, 1)) // step) * step
+        periods = (
+            _periods_between(self.parsed.freq, self.dtstart, datetime(_PROBE_FROM_YEAR, 1, 1))
+            // step
+        ) * step
         kwargs = {k: v for k, v in self._kwargs.items() if k not in ("count", "until")}
         probe_start = _shift(self.parsed.freq, self.dtstart, max(periods, 0))
         probe = du.rrule(self.parsed.freq, dtstart=probe_start, **kwargs)
@@ -297,5 +326,7 @@ class RRuleTrigger(WallClockTrigger):
         return f"rrule[{self.text!r}, dtstart={self.dtstart.isoformat()}, {self.timezone}]"
 
     def __repr__(self) -> str:
-        return (f"<RRuleTrigger ({self.text!r}, dtstart={self.dtstart.isoformat()!r}, "
-                f"timezone='{self.timezone}')>")
+        return (
+            f"<RRuleTrigger ({self.text!r}, dtstart={self.dtstart.isoformat()!r}, "
+            f"timezone='{self.timezone}')>"
+        )

@@ -63,12 +63,17 @@ async def eventually(probe: Callable[[], Awaitable[T | None]], limit: float = 10
 
 @pytest.fixture
 async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[Chat]:
-    settings = Settings(database_url=database_url, default_timezone=ZONE,
-                        confidence_threshold=0.5, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        database_url=database_url, default_timezone=ZONE, confidence_threshold=0.5, _env_file=None
+    )  # type: ignore[call-arg]
     kairos = await Kairos.open(settings, clock=clock)
     screen = io.StringIO()
-    console = ConsoleChat(conversation=kairos.conversation, user="ana",
-                          console=Console(file=screen, width=200), timezone=ZONE)
+    console = ConsoleChat(
+        conversation=kairos.conversation,
+        user="ana",
+        console=Console(file=screen, width=200),
+        timezone=ZONE,
+    )
     kairos.add_chat(Platform.CONSOLE, console)
     await kairos.start()
     try:

@@ -20,13 +20,24 @@ KAIROS = [sys.executable, "-m", "bot"]
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KAIROS_")}
-    return {**clean, "KAIROS_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
-            "KAIROS_DEFAULT_TIMEZONE": "Europe/Berlin", "KAIROS_CONSOLE_USER": "ana"}
+    return {
+        **clean,
+        "KAIROS_DATABASE_URL": f"sqlite:///{tmp_path / 'k.db'}",
+        "KAIROS_DEFAULT_TIMEZONE": "Europe/Berlin",
+        "KAIROS_CONSOLE_USER": "ana",
+    }
 
 
 def kairos(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*KAIROS, *args], env=env, input=stdin, capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [*KAIROS, *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_version_and_help(env: dict[str, str]) -> None:
@@ -38,8 +49,11 @@ def test_version_and_help(env: dict[str, str]) -> None:
 
 
 def test_config_masks_secrets(env: dict[str, str]) -> None:
-    env = {**env, "KAIROS_SLACK_BOT_TOKEN": "xoxb-very-secret",
-           "KAIROS_DATABASE_URL": "postgresql://kairos:hunter2@db.example:5432/kairos"}
+    env = {
+        **env,
+        "KAIROS_SLACK_BOT_TOKEN": "xoxb-very-secret",
+        "KAIROS_DATABASE_URL": "postgresql://kairos:hunter2@db.example:5432/kairos",
+    }
     result = kairos(env, "config", "--json")
     shown = json.loads(result.stdout)
     assert shown["slack_bot_token"] == "********"
@@ -102,9 +116,13 @@ def _free_port() -> int:
 
 def test_run_serves_health_and_stops_on_sigterm(env: dict[str, str]) -> None:
     port = _free_port()
-    proc = subprocess.Popen([*KAIROS, "run", "--no-console"],
-                            env={**env, "KAIROS_HTTP_PORT": str(port)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [*KAIROS, "run", "--no-console"],
+        env={**env, "KAIROS_HTTP_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         body = None
         for _ in range(100):
@@ -134,6 +152,7 @@ def test_unreachable_database_is_a_clear_message(env: dict[str, str]) -> None:
     assert result.returncode == 1
     assert result.stderr.startswith(f"error: Cannot open the database {url}:")
     assert "Traceback" not in result.stderr
-    pooler = kairos({**env, "KAIROS_DATABASE_URL": "postgresql://u:pw@h.supabase.co:6543/p"},
-                    "tasks", "list")
+    pooler = kairos(
+        {**env, "KAIROS_DATABASE_URL": "postgresql://u:pw@h.supabase.co:6543/p"}, "tasks", "list"
+    )
     assert "transaction pooler" in pooler.stderr and "pw" not in pooler.stderr

@@ -37,8 +37,9 @@ async def test_recurring_reminder_shows_the_next_runs(chat: Chat) -> None:
 
 async def test_task_with_assignee_due_priority_and_prerequisite(chat: Chat) -> None:
     await chat.say_one("add task 'QA signoff' due Thursday")
-    reply = await chat.say_one("add task 'deploy v2' for @bob due Friday after 'QA signoff' "
-                               "high priority")
+    reply = await chat.say_one(
+        "add task 'deploy v2' for @bob due Friday after 'QA signoff' high priority"
+    )
     assert reply.kind is ReplyKind.CONFIRMATION, reply.text
     task = await chat.kairos.store.get_task(2)
     assert (task.title, task.assignees, task.priority) == ("deploy v2", ["bob"], "high")
@@ -58,8 +59,10 @@ async def test_list_and_overdue(chat: Chat) -> None:
     await chat.say_one("add task renew the certificate due today at 11am")
     listed = await chat.say_one("list")
     assert listed.kind is ReplyKind.TASK_LIST
-    assert [line.title for line in listed.tasks] == ["renew the certificate",
-                                                     "write the release notes"]
+    assert [line.title for line in listed.tasks] == [
+        "renew the certificate",
+        "write the release notes",
+    ]
     chat.clock.advance(timedelta(hours=3))
     overdue = await chat.say_one("what's overdue?")
     assert [(line.title, line.overdue) for line in overdue.tasks] == [

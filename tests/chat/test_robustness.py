@@ -9,11 +9,42 @@ from core.messages import ReplyKind
 
 from .conftest import Chat
 
-_WORDS = st.sampled_from([
-    "remind", "me", "every", "at", "9", "tomorrow", "done", "#eng", "@bob", "task", "it",
-    "snooze", "1h", "delete", "run", "`ls`", "https://x.test/a", "after", "'QA'", "urgent",
-    "Friday", "next", "week", "in", "3", "days", "list", "why", "fail", "🦄", "\x00", "日本",
-])
+_WORDS = st.sampled_from(
+    [
+        "remind",
+        "me",
+        "every",
+        "at",
+        "9",
+        "tomorrow",
+        "done",
+        "#eng",
+        "@bob",
+        "task",
+        "it",
+        "snooze",
+        "1h",
+        "delete",
+        "run",
+        "`ls`",
+        "https://x.test/a",
+        "after",
+        "'QA'",
+        "urgent",
+        "Friday",
+        "next",
+        "week",
+        "in",
+        "3",
+        "days",
+        "list",
+        "why",
+        "fail",
+        "🦄",
+        "\x00",
+        "日本",
+    ]
+)
 _TEXT = st.one_of(
     st.text(max_size=300),
     st.lists(_WORDS, max_size=14).map(" ".join),
@@ -22,8 +53,11 @@ _TEXT = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(text=_TEXT)
 async def test_any_message_gets_a_reply_and_never_crashes(chat: Chat, text: str) -> None:
     replies = await chat.say(text)

@@ -34,9 +34,7 @@ def _instant(value: Any) -> Any:
 def field_ok(name: str, want: Any, got: Any) -> bool:
     """Compare one field the way PARSING.md says (instants as instants, dicts field-wise)."""
     if name == "next_runs":
-        return isinstance(got, list) and [_instant(x) for x in got] == [
-            _instant(x) for x in want
-        ]
+        return isinstance(got, list) and [_instant(x) for x in got] == [_instant(x) for x in want]
     if name == "due" or name == "at":
         return _instant(want) == _instant(got)
     if isinstance(want, dict):
@@ -63,8 +61,10 @@ class Score:
 
     def table(self, title: str) -> str:
         """A printable per-field score table plus the failures."""
-        lines = [f"{title}: {self.perfect}/{self.cases} cases fully right ({self.rate:.1%})",
-                 f"{'field':<12} {'right':>6} {'checked':>8} {'score':>7}"]
+        lines = [
+            f"{title}: {self.perfect}/{self.cases} cases fully right ({self.rate:.1%})",
+            f"{'field':<12} {'right':>6} {'checked':>8} {'score':>7}",
+        ]
         for name in sorted(self.checked):
             ratio = self.right[name] / self.checked[name]
             lines.append(f"{name:<12} {self.right[name]:>6} {self.checked[name]:>8} {ratio:>7.1%}")
@@ -81,8 +81,9 @@ def score(parser: IntentParser, cases: list[dict[str, Any]]) -> Score:
         now = datetime.fromisoformat(request["now"])
         if now.tzinfo is None:
             now = now.replace(tzinfo=ZoneInfo(tz))
-        got = parser.parse(request["text"], now=now, tz=tz,
-                           user=request.get("user", "me")).to_json()
+        got = parser.parse(
+            request["text"], now=now, tz=tz, user=request.get("user", "me")
+        ).to_json()
         result.cases += 1
         wrong = []
         for name, want in case["expect"].items():

@@ -16,34 +16,59 @@ NOW = "2026-11-26T12:00:00"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _invoke(*args: str, stdin: str | None = None,
-            env: dict[str, str] | None = None) -> tuple[int, str]:
+def _invoke(
+    *args: str, stdin: str | None = None, env: dict[str, str] | None = None
+) -> tuple[int, str]:
     done = subprocess.run(
         [sys.executable, "-c", "from bot.cli import app; app()", "parse", *args],
-        input=stdin, capture_output=True, text=True, timeout=60, check=False, cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
         env={**os.environ, **(env or {})},
     )
     return done.returncode, done.stdout
 
 
 def test_single_message() -> None:
-    code, out = _invoke("--now", NOW, "--tz", "Europe/Berlin",
-                        "remind me to water the ferns tomorrow at 8pm")
+    code, out = _invoke(
+        "--now", NOW, "--tz", "Europe/Berlin", "remind me to water the ferns tomorrow at 8pm"
+    )
     assert code == 0
     data = json.loads(out)
     assert data["intent"] == "create_reminder"
     assert data["title"] == "water the ferns"
     assert data["next_runs"] == ["2026-11-27T20:00:00+01:00"]
-    assert data["schedule"] == {"kind": "once", "at": "2026-11-27T20:00:00+01:00",
-                                "timezone": "Europe/Berlin"}
-    assert set(data) == {"intent", "title", "task_ref", "schedule", "next_runs", "due",
-                         "priority", "assignees", "channel", "depends_on", "action",
-                         "confidence"}
+    assert data["schedule"] == {
+        "kind": "once",
+        "at": "2026-11-27T20:00:00+01:00",
+        "timezone": "Europe/Berlin",
+    }
+    assert set(data) == {
+        "intent",
+        "title",
+        "task_ref",
+        "schedule",
+        "next_runs",
+        "due",
+        "priority",
+        "assignees",
+        "channel",
+        "depends_on",
+        "action",
+        "confidence",
+    }
 
 
 def test_aware_now_and_default_zone_from_env() -> None:
-    code, out = _invoke("--now", "2026-11-26T12:00:00+09:00", "remind me at 5 to stretch",
-                        env={"KAIROS_DEFAULT_TIMEZONE": "Asia/Tokyo"})
+    code, out = _invoke(
+        "--now",
+        "2026-11-26T12:00:00+09:00",
+        "remind me at 5 to stretch",
+        env={"KAIROS_DEFAULT_TIMEZONE": "Asia/Tokyo"},
+    )
     assert code == 0
     assert json.loads(out)["next_runs"] == ["2026-11-26T17:00:00+09:00"]
 
@@ -62,8 +87,14 @@ def test_batch_keeps_order_and_survives_bad_lines(tmp_path: Path) -> None:
         json.dumps({"text": "done", "tz": "Nowhere/Land"}),
         json.dumps(["text"]),
         json.dumps({"text": "what can you do?"}),
-        json.dumps({"text": "every day at 7 remind me to run", "now": NOW,
-                    "tz": "America/New_York", "user": "alice"}),
+        json.dumps(
+            {
+                "text": "every day at 7 remind me to run",
+                "now": NOW,
+                "tz": "America/New_York",
+                "user": "alice",
+            }
+        ),
     ]
     path = tmp_path / "requests.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -87,14 +118,20 @@ def test_batch_from_stdin() -> None:
 
 
 def test_batch_with_unknown_and_malformed_lines() -> None:
-    requests = "".join(
-        json.dumps({"text": text, "now": NOW, "tz": "Europe/Berlin"}) + "\n"
-        for text in ("remind me in 2 hours to check the oven", "oops", "delete task 7")
-    ) + "not json\n"
+    requests = (
+        "".join(
+            json.dumps({"text": text, "now": NOW, "tz": "Europe/Berlin"}) + "\n"
+            for text in ("remind me in 2 hours to check the oven", "oops", "delete task 7")
+        )
+        + "not json\n"
+    )
     code, out = _invoke("--jsonl", "-", stdin=requests)
     assert code == 0
     results = [json.loads(line) for line in out.splitlines()]
     assert [r.get("intent", "error") for r in results] == [
-        "create_reminder", "unknown", "delete_task", "error"
+        "create_reminder",
+        "unknown",
+        "delete_task",
+        "error",
     ]
     assert results[0]["next_runs"] == ["2026-11-26T14:00:00+01:00"]

@@ -71,39 +71,64 @@ def test_intent_kind(parse: Parse, text: str, kind: str) -> None:
 
 
 FIELDS: list[tuple[str, dict[str, Any]]] = [
-    ("remind me to submit the quarterly taxes at 4pm", {"title": "submit the quarterly taxes",
-                                                        "assignees": ["me"]}),
-    ("at 3 remind @noor and @li to join the call", {"title": "join the call",
-                                                    "assignees": ["noor", "li"]}),
-    ("remind <@U0G9QF9C6> tomorrow to send the deck", {"assignees": ["U0G9QF9C6"],
-                                                       "title": "send the deck"}),
-    ("ping <#C0123ABC|release> at 5 to freeze the branch", {"channel": "release",
-                                                            "title": "freeze the branch"}),
-    ("nudge @sam on Friday about the expense report", {"title": "the expense report",
-                                                       "assignees": ["sam"]}),
-    ("remind the team in #ops every weekday at 10 that the standup moved",
-     {"channel": "ops", "title": "the standup moved"}),
-    ("add task 'migrate billing' for @ana due Friday, critical, after 'schema freeze' and "
-     "'backfill'", {"title": "migrate billing", "assignees": ["ana"], "priority": "urgent",
-                    "depends_on": ["schema freeze", "backfill"]}),
+    (
+        "remind me to submit the quarterly taxes at 4pm",
+        {"title": "submit the quarterly taxes", "assignees": ["me"]},
+    ),
+    (
+        "at 3 remind @noor and @li to join the call",
+        {"title": "join the call", "assignees": ["noor", "li"]},
+    ),
+    (
+        "remind <@U0G9QF9C6> tomorrow to send the deck",
+        {"assignees": ["U0G9QF9C6"], "title": "send the deck"},
+    ),
+    (
+        "ping <#C0123ABC|release> at 5 to freeze the branch",
+        {"channel": "release", "title": "freeze the branch"},
+    ),
+    (
+        "nudge @sam on Friday about the expense report",
+        {"title": "the expense report", "assignees": ["sam"]},
+    ),
+    (
+        "remind the team in #ops every weekday at 10 that the standup moved",
+        {"channel": "ops", "title": "the standup moved"},
+    ),
+    (
+        "add task 'migrate billing' for @ana due Friday, critical, after 'schema freeze' and "
+        "'backfill'",
+        {
+            "title": "migrate billing",
+            "assignees": ["ana"],
+            "priority": "urgent",
+            "depends_on": ["schema freeze", "backfill"],
+        },
+    ),
     ("todo: book the venue, important", {"title": "book the venue", "priority": "high"}),
     ("new task: sort the swag, whenever", {"title": "sort the swag", "priority": "low"}),
-    ("add task update the SLA doc with priority medium", {"title": "update the SLA doc",
-                                                          "priority": "normal"}),
-    ("create task publish the changelog after task 12", {"title": "publish the changelog",
-                                                         "depends_on": ["12"]}),
-    ("add task cut the release once QA signoff is done", {"title": "cut the release",
-                                                          "depends_on": ["QA signoff"]}),
-    ("add a task for me to renew the certificate asap", {"title": "renew the certificate",
-                                                         "assignees": ["me"],
-                                                         "priority": "urgent"}),
+    (
+        "add task update the SLA doc with priority medium",
+        {"title": "update the SLA doc", "priority": "normal"},
+    ),
+    (
+        "create task publish the changelog after task 12",
+        {"title": "publish the changelog", "depends_on": ["12"]},
+    ),
+    (
+        "add task cut the release once QA signoff is done",
+        {"title": "cut the release", "depends_on": ["QA signoff"]},
+    ),
+    (
+        "add a task for me to renew the certificate asap",
+        {"title": "renew the certificate", "assignees": ["me"], "priority": "urgent"},
+    ),
     ("mark task 5 as done", {"task_ref": "5"}),
     ("done with #61", {"task_ref": "61"}),
     ("finished it", {"task_ref": "this"}),
     ("delete the dentist reminder", {"task_ref": "the dentist reminder"}),
     ("assign 31 to priya", {"task_ref": "31", "assignees": ["priya"]}),
-    ("give the onboarding doc to @theo", {"task_ref": "the onboarding doc",
-                                          "assignees": ["theo"]}),
+    ("give the onboarding doc to @theo", {"task_ref": "the onboarding doc", "assignees": ["theo"]}),
     ("make the launch low priority", {"task_ref": "the launch", "priority": "low"}),
     ("rename 8 to 'Q3 roadmap'", {"task_ref": "8", "title": "Q3 roadmap"}),
     ("run the db backup now", {"task_ref": "the db backup"}),
@@ -112,24 +137,33 @@ FIELDS: list[tuple[str, dict[str, Any]]] = [
     ("what is jonas working on", {"assignees": ["jonas"]}),
     ("my tasks for this week", {"assignees": ["me"]}),
     ("summarize #support", {"channel": "support"}),
-    ("remind dana to send the invoice tomorrow", {"assignees": ["dana"],
-                                                  "title": "send the invoice"}),
-    ("remind alice and carol at 4 to join the call", {"assignees": ["alice", "carol"],
-                                                      "title": "join the call"}),
+    (
+        "remind dana to send the invoice tomorrow",
+        {"assignees": ["dana"], "title": "send the invoice"},
+    ),
+    (
+        "remind alice and carol at 4 to join the call",
+        {"assignees": ["alice", "carol"], "title": "join the call"},
+    ),
     ("remind me that the rent is due on the 1st", {"title": "the rent is due"}),
-    ("ask @bob to review the PR by Friday", {"intent": "create_task", "title": "review the PR",
-                                             "assignees": ["bob"]}),
+    (
+        "ask @bob to review the PR by Friday",
+        {"intent": "create_task", "title": "review the PR", "assignees": ["bob"]},
+    ),
     ("cancel my 3pm reminder", {"intent": "delete_task", "task_ref": "my 3pm reminder"}),
-    ("don't remind me about the gym anymore", {"intent": "delete_task",
-                                               "task_ref": "the gym"}),
+    ("don't remind me about the gym anymore", {"intent": "delete_task", "task_ref": "the gym"}),
     ("add @bob to task 5", {"intent": "update_task", "task_ref": "5", "assignees": ["bob"]}),
     ("i'm done with the report", {"intent": "complete_task", "task_ref": "the report"}),
     ("show failures of 9 this month", {"intent": "show_history", "task_ref": "9"}),
-    ("every Friday at 5pm post the weekly digest in #general",
-     {"title": "post the weekly digest", "channel": "general"}),
+    (
+        "every Friday at 5pm post the weekly digest in #general",
+        {"title": "post the weekly digest", "channel": "general"},
+    ),
     ("send a digest of #support to #leads every morning", {"channel": "leads"}),
-    ("change the due date of the report to next Monday", {"intent": "update_task",
-                                                          "task_ref": "the report"}),
+    (
+        "change the due date of the report to next Monday",
+        {"intent": "update_task", "task_ref": "the report"},
+    ),
     ("call it 'Q4 plan'", {"intent": "update_task", "title": "Q4 plan", "task_ref": "this"}),
     ("nevermind", {"intent": "delete_task", "task_ref": "this"}),
     ("yep done", {"intent": "complete_task", "task_ref": "this"}),
@@ -145,18 +179,30 @@ def test_fields(parse: Parse, text: str, fields: dict[str, Any]) -> None:
 
 
 ACTIONS: list[tuple[str, dict[str, Any]]] = [
-    ("every night at 3 run `pg_dump prod > /backups/prod.sql`",
-     {"type": "shell", "command": "pg_dump prod > /backups/prod.sql"}),
-    ("every day at 6 run scripts/rotate.sh --keep 7", {"type": "shell",
-                                                        "command": "scripts/rotate.sh --keep 7"}),
-    ("every 5 minutes fetch https://example.com/api/v1/health.",
-     {"type": "http", "url": "https://example.com/api/v1/health", "method": "GET"}),
-    ("every hour POST https://hooks.example.com/beat", {"type": "http", "method": "POST",
-                                                        "url": "https://hooks.example.com/beat"}),
-    ("every Monday at 7 query `SELECT count(*) FROM users` and post to #metrics",
-     {"type": "sql", "query": "SELECT count(*) FROM users"}),
-    ("every weekday at 9 run SELECT id FROM orders WHERE late and post it to #ops",
-     {"type": "sql", "query": "SELECT id FROM orders WHERE late"}),
+    (
+        "every night at 3 run `pg_dump prod > /backups/prod.sql`",
+        {"type": "shell", "command": "pg_dump prod > /backups/prod.sql"},
+    ),
+    (
+        "every day at 6 run scripts/rotate.sh --keep 7",
+        {"type": "shell", "command": "scripts/rotate.sh --keep 7"},
+    ),
+    (
+        "every 5 minutes fetch https://example.com/api/v1/health.",
+        {"type": "http", "url": "https://example.com/api/v1/health", "method": "GET"},
+    ),
+    (
+        "every hour POST https://hooks.example.com/beat",
+        {"type": "http", "method": "POST", "url": "https://hooks.example.com/beat"},
+    ),
+    (
+        "every Monday at 7 query `SELECT count(*) FROM users` and post to #metrics",
+        {"type": "sql", "query": "SELECT count(*) FROM users"},
+    ),
+    (
+        "every weekday at 9 run SELECT id FROM orders WHERE late and post it to #ops",
+        {"type": "sql", "query": "SELECT id FROM orders WHERE late"},
+    ),
     ("each evening summarize #support", {"type": "ai_prompt", "prompt": "summarize #support"}),
     ("every Friday at 4 post the weekly digest in #eng", {"type": "digest"}),
 ]
@@ -171,8 +217,7 @@ def test_actions(parse: Parse, text: str, action: dict[str, Any]) -> None:
 
 def test_slack_wire_formats(parse: Parse) -> None:
     job = parse("every hour fetch <https://status.example.com/api|status.example.com>")
-    assert job.action == {"type": "http", "url": "https://status.example.com/api",
-                          "method": "GET"}
+    assert job.action == {"type": "http", "url": "https://status.example.com/api", "method": "GET"}
     reminder = parse("<!here> remind me to file the report tomorrow :pray:")
     assert reminder.title == "file the report"
 
@@ -182,31 +227,40 @@ def test_event_job_has_no_time_runs(parse: Parse) -> None:
     assert intent.schedule is not None and intent.schedule.kind == "event"
     assert intent.schedule.event == "file:/data/inbox"
     assert intent.next_runs == []
-    assert intent.to_json()["schedule"] == {"kind": "event", "event": "file:/data/inbox",
-                                            "timezone": "America/Chicago"}
+    assert intent.to_json()["schedule"] == {
+        "kind": "event",
+        "event": "file:/data/inbox",
+        "timezone": "America/Chicago",
+    }
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("10 more minutes", "2027-03-01T08:10:00-06:00"),
-    ("tomorrow at 9", "2027-03-02T09:00:00-06:00"),
-    ("in an hour please", "2027-03-01T09:00:00-06:00"),
-    ("snooze until tomorrow morning", "2027-03-02T09:00:00-06:00"),
-    ("later", "2027-03-01T09:00:00-06:00"),
-    ("give me 10 minutes", "2027-03-01T08:10:00-06:00"),
-    ("a couple more hours", "2027-03-01T10:00:00-06:00"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("10 more minutes", "2027-03-01T08:10:00-06:00"),
+        ("tomorrow at 9", "2027-03-02T09:00:00-06:00"),
+        ("in an hour please", "2027-03-01T09:00:00-06:00"),
+        ("snooze until tomorrow morning", "2027-03-02T09:00:00-06:00"),
+        ("later", "2027-03-01T09:00:00-06:00"),
+        ("give me 10 minutes", "2027-03-01T08:10:00-06:00"),
+        ("a couple more hours", "2027-03-01T10:00:00-06:00"),
+    ],
+)
 def test_a_bare_time_reply_snoozes(parse: Parse, text: str, expected: str) -> None:
     intent = parse(text)
     assert intent.intent == "snooze" and intent.task_ref == "this"
     assert [d.isoformat() for d in intent.next_runs] == [expected]
 
 
-@pytest.mark.parametrize(("text", "event"), [
-    ("after task 12 finishes run `notify.sh`", "task_completed:12"),
-    ("when the nightly backup completes, run `verify.sh`", "task_completed:nightly backup"),
-    ("if the deploy fails run `rollback.sh`", "task_failed:deploy"),
-    ("whenever a webhook hits /hooks/deploy run `deploy.sh`", "webhook:/hooks/deploy"),
-])
+@pytest.mark.parametrize(
+    ("text", "event"),
+    [
+        ("after task 12 finishes run `notify.sh`", "task_completed:12"),
+        ("when the nightly backup completes, run `verify.sh`", "task_completed:nightly backup"),
+        ("if the deploy fails run `rollback.sh`", "task_failed:deploy"),
+        ("whenever a webhook hits /hooks/deploy run `deploy.sh`", "webhook:/hooks/deploy"),
+    ],
+)
 def test_event_names(parse: Parse, text: str, event: str) -> None:
     intent = parse(text)
     assert intent.intent == "schedule_job"
@@ -241,6 +295,10 @@ def test_the_speaker_mentioning_themselves_is_me(parser: object) -> None:
 
     from .conftest import at
 
-    intent = RuleParser().parse("remind @alice and @bob at 5 to leave",
-                                now=at("2027-03-01T08:00", "UTC"), tz="UTC", user="alice")
+    intent = RuleParser().parse(
+        "remind @alice and @bob at 5 to leave",
+        now=at("2027-03-01T08:00", "UTC"),
+        tz="UTC",
+        user="alice",
+    )
     assert intent.assignees == ["me", "bob"]

@@ -28,8 +28,9 @@ class SlowLoggingExecutor:
 
     def _log(self, word: str, task: Task, run: Run) -> None:
         with open(self.path, "a") as fh:
-            fh.write(f"{word} {task.id} {run.scheduled_for.isoformat()} {run.attempt} "
-                     f"{os.getpid()}\n")
+            fh.write(
+                f"{word} {task.id} {run.scheduled_for.isoformat()} {run.attempt} {os.getpid()}\n"
+            )
             fh.flush()
 
     async def execute(self, task: Task, run: Run) -> ExecutionResult:

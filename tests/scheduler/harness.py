@@ -55,8 +55,10 @@ class Harness:
         await asyncio.sleep(0.05)
 
     async def runs(self, task_id: int) -> list[Run]:
-        return sorted(await self.store.runs_for(task_id, limit=1000),
-                      key=lambda r: (r.scheduled_for, r.attempt))
+        return sorted(
+            await self.store.runs_for(task_id, limit=1000),
+            key=lambda r: (r.scheduled_for, r.attempt),
+        )
 
     async def settle(self, task_id: int, count: int, limit: float = 10.0) -> list[Run]:
         """Wait until ``task_id`` has ``count`` runs, all in a final status."""
@@ -93,9 +95,13 @@ async def running(
     executor = executor or RecordingExecutor()
     store = RunStore(db)
     registry = ExecutorRegistry({"noop": NoopExecutor(), "record": executor})
-    pool = WorkerPool(store=store, executors=registry, clock=clock,
-                      settings=settings or PoolSettings(concurrency=8, poll_seconds=1.0),
-                      rng=random.Random(7))
+    pool = WorkerPool(
+        store=store,
+        executors=registry,
+        clock=clock,
+        settings=settings or PoolSettings(concurrency=8, poll_seconds=1.0),
+        rng=random.Random(7),
+    )
     engine = SchedulerEngine(store=store, clock=clock, sink=pool)
     if start_pool:
         await pool.start()

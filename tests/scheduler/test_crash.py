@@ -27,8 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 async def _spawn(url: str, log: Path) -> asyncio.subprocess.Process:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, str(PROC), url, str(log), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        sys.executable,
+        str(PROC),
+        url,
+        str(log),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 30)
@@ -61,11 +66,18 @@ async def test_kill_9_mid_run_then_restart(database_url: str, tmp_path: Path) ->
         ids = []
         for i in range(24):
             at = now + timedelta(seconds=2 + i // 4)
-            ids.append(await add_task(
-                db, wid, action={"type": "slow"}, next_fire_at=at, grace=3600,
-                misfire_policy=MisfirePolicy.CATCH_UP,
-                retry_policy={"max_attempts": 3, "initial_delay_s": 0.5, "jitter": 0},
-                schedule={"kind": "once", "at": at.isoformat(), "timezone": "UTC"}))
+            ids.append(
+                await add_task(
+                    db,
+                    wid,
+                    action={"type": "slow"},
+                    next_fire_at=at,
+                    grace=3600,
+                    misfire_policy=MisfirePolicy.CATCH_UP,
+                    retry_policy={"max_attempts": 3, "initial_delay_s": 0.5, "jitter": 0},
+                    schedule={"kind": "once", "at": at.isoformat(), "timezone": "UTC"},
+                )
+            )
 
         first = await _spawn(database_url, log)
         for _ in range(400):  # wait until some runs are mid-flight

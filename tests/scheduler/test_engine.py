@@ -29,8 +29,12 @@ KINDS = {
         ["2026-03-27T12:00:30+00:00"],
     ),
     "interval": (
-        {"kind": "interval", "every_seconds": 3600, "start": "2026-03-27T11:30:00+00:00",
-         "timezone": "UTC"},
+        {
+            "kind": "interval",
+            "every_seconds": 3600,
+            "start": "2026-03-27T11:30:00+00:00",
+            "timezone": "UTC",
+        },
         ["2026-03-27T12:30:00+00:00", "2026-03-27T13:30:00+00:00", "2026-03-27T14:30:00+00:00"],
     ),
     # 09:00 Berlin across the spring-forward change: 08:00Z, then 07:00Z.
@@ -39,24 +43,30 @@ KINDS = {
         ["2026-03-28T08:00:00+00:00", "2026-03-29T07:00:00+00:00", "2026-03-30T07:00:00+00:00"],
     ),
     "rrule": (
-        {"kind": "rrule", "rrule": "FREQ=DAILY;BYHOUR=18;BYMINUTE=0;COUNT=2",
-         "dtstart": "2026-03-27T18:00:00", "timezone": "Europe/Berlin"},
+        {
+            "kind": "rrule",
+            "rrule": "FREQ=DAILY;BYHOUR=18;BYMINUTE=0;COUNT=2",
+            "dtstart": "2026-03-27T18:00:00",
+            "timezone": "Europe/Berlin",
+        },
         ["2026-03-27T17:00:00+00:00", "2026-03-28T17:00:00+00:00"],
     ),
     "mixed": (
-        {"kind": "mixed", "timezone": "UTC", "parts": [
-            {"kind": "once", "at": "2026-03-27T12:10:00+00:00", "timezone": "UTC"},
-            {"kind": "cron", "cron": "30 12 * * *", "timezone": "UTC"},
-        ]},
+        {
+            "kind": "mixed",
+            "timezone": "UTC",
+            "parts": [
+                {"kind": "once", "at": "2026-03-27T12:10:00+00:00", "timezone": "UTC"},
+                {"kind": "cron", "cron": "30 12 * * *", "timezone": "UTC"},
+            ],
+        },
         ["2026-03-27T12:10:00+00:00", "2026-03-27T12:30:00+00:00", "2026-03-28T12:30:00+00:00"],
     ),
 }
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-async def test_each_schedule_kind_fires_at_its_times(
-    sqlite_database: Database, kind: str
-) -> None:
+async def test_each_schedule_kind_fires_at_its_times(sqlite_database: Database, kind: str) -> None:
     from core.models import Workspace
 
     async with sqlite_database.session() as s:
@@ -68,8 +78,9 @@ async def test_each_schedule_kind_fires_at_its_times(
     schedule, expected_text = KINDS[kind]
     expected = [_z(t) for t in expected_text]
     clock = ManualClock(START)
-    tid = await add_task(sqlite_database, wid, schedule=schedule, next_fire_at=expected[0],
-                         action=REC)
+    tid = await add_task(
+        sqlite_database, wid, schedule=schedule, next_fire_at=expected[0], action=REC
+    )
     async with running(sqlite_database, clock) as h:
         for i, due in enumerate(expected):
             # Just before the fire: written ahead (pending until its instant), not run.
@@ -89,11 +100,20 @@ async def test_each_schedule_kind_fires_at_its_times(
 
 async def test_event_schedule_fires_on_emit(database: Database, workspace_id: int) -> None:
     clock = ManualClock(START)
-    tid = await add_task(database, workspace_id, action=REC, next_fire_at=None,
-                         schedule={"kind": "event", "event": "deploy", "timezone": "UTC"})
-    other = await add_task(database, workspace_id, action=REC, next_fire_at=None,
-                           schedule={"kind": "event", "event": "deploy-staging",
-                                     "timezone": "UTC"})
+    tid = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        next_fire_at=None,
+        schedule={"kind": "event", "event": "deploy", "timezone": "UTC"},
+    )
+    other = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        next_fire_at=None,
+        schedule={"kind": "event", "event": "deploy-staging", "timezone": "UTC"},
+    )
     async with running(database, clock) as h:
         fired = await h.engine.emit("deploy")
         assert [f.task_id for f in fired] == [tid]
@@ -105,8 +125,13 @@ async def test_event_schedule_fires_on_emit(database: Database, workspace_id: in
 async def test_run_now_pause_resume_and_cancel(database: Database, workspace_id: int) -> None:
     clock = ManualClock(START)
     due = START + timedelta(minutes=5)
-    tid = await add_task(database, workspace_id, action=REC, next_fire_at=due,
-                         schedule={"kind": "cron", "cron": "*/5 * * * *", "timezone": "UTC"})
+    tid = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        next_fire_at=due,
+        schedule={"kind": "cron", "cron": "*/5 * * * *", "timezone": "UTC"},
+    )
     async with running(database, clock) as h:
         manual = await h.engine.run_now(tid)
         runs = await h.settle(tid, 1)
@@ -143,13 +168,23 @@ async def _pending(h, tid):  # type: ignore[no-untyped-def]
 async def test_wakes_early_for_an_earlier_task(database: Database, workspace_id: int) -> None:
     clock = ManualClock(START)
     late = START + timedelta(hours=1)
-    await add_task(database, workspace_id, action=REC, next_fire_at=late,
-                   schedule={"kind": "once", "at": late.isoformat(), "timezone": "UTC"})
+    await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        next_fire_at=late,
+        schedule={"kind": "once", "at": late.isoformat(), "timezone": "UTC"},
+    )
     async with running(database, clock) as h:
         await asyncio.sleep(0.05)  # the engine now sleeps towards `late`
         soon = START + timedelta(seconds=10)
-        tid = await add_task(database, workspace_id, action=REC, next_fire_at=soon,
-                             schedule={"kind": "once", "at": soon.isoformat(), "timezone": "UTC"})
+        tid = await add_task(
+            database,
+            workspace_id,
+            action=REC,
+            next_fire_at=soon,
+            schedule={"kind": "once", "at": soon.isoformat(), "timezone": "UTC"},
+        )
         await h.engine.task_changed(tid)
         h.clock.set(soon)
         runs = await h.settle(tid, 1)
@@ -163,11 +198,13 @@ async def test_executor_exception_fails_only_that_run(
     due = START + timedelta(seconds=5)
     once = {"kind": "once", "at": due.isoformat(), "timezone": "UTC"}
     no_retry = {"max_attempts": 1}
-    bad = await add_task(database, workspace_id, action=REC, schedule=once, next_fire_at=due,
-                         retry_policy=no_retry)
+    bad = await add_task(
+        database, workspace_id, action=REC, schedule=once, next_fire_at=due, retry_policy=no_retry
+    )
     good = await add_task(database, workspace_id, action=REC, schedule=once, next_fire_at=due)
-    unknown = await add_task(database, workspace_id, action={"type": "teleport"}, schedule=once,
-                             next_fire_at=due)
+    unknown = await add_task(
+        database, workspace_id, action={"type": "teleport"}, schedule=once, next_fire_at=due
+    )
     executor = RecordingExecutor(fail_tasks={bad})
     async with running(database, clock, executor=executor) as h:
         h.clock.set(due)
@@ -181,8 +218,13 @@ async def test_executor_exception_fails_only_that_run(
         assert "No executor for action type 'teleport'" in (unknown_run.error or "")
         # The engine is still alive: a later task fires.
         later = due + timedelta(seconds=5)
-        tid = await add_task(database, workspace_id, action=REC, next_fire_at=later,
-                             schedule={"kind": "once", "at": later.isoformat(), "timezone": "UTC"})
+        tid = await add_task(
+            database,
+            workspace_id,
+            action=REC,
+            next_fire_at=later,
+            schedule={"kind": "once", "at": later.isoformat(), "timezone": "UTC"},
+        )
         await h.engine.task_changed(tid)
         h.clock.set(later)
         await h.settle(tid, 1)
@@ -191,13 +233,18 @@ async def test_executor_exception_fails_only_that_run(
 async def test_timeout_fails_the_run(database: Database, workspace_id: int) -> None:
     clock = ManualClock(START)
     due = START + timedelta(seconds=5)
-    tid = await add_task(database, workspace_id, next_fire_at=due,
-                         action={"type": "record", "timeout_seconds": 0.2},
-                         retry_policy={"max_attempts": 1},
-                         schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"})
+    tid = await add_task(
+        database,
+        workspace_id,
+        next_fire_at=due,
+        action={"type": "record", "timeout_seconds": 0.2},
+        retry_policy={"max_attempts": 1},
+        schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"},
+    )
     executor = RecordingExecutor(sleep_seconds=30)
-    async with running(database, clock, executor=executor,
-                       settings=PoolSettings(drain_seconds=0.5)) as h:
+    async with running(
+        database, clock, executor=executor, settings=PoolSettings(drain_seconds=0.5)
+    ) as h:
         h.clock.set(due)
         [run] = await h.settle(tid, 1)
         assert run.status == RunStatus.FAILED
@@ -210,8 +257,13 @@ async def test_a_run_written_ahead_is_cancelled_when_the_task_pauses(
 ) -> None:
     clock = ManualClock(START)
     due = START + timedelta(seconds=30)
-    tid = await add_task(database, workspace_id, action=REC, next_fire_at=due,
-                         schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"})
+    tid = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        next_fire_at=due,
+        schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"},
+    )
     async with running(database, clock) as h:
         h.clock.set(due - timedelta(seconds=1))
         [staged] = await wait_for(lambda: _some_runs(h, tid))
@@ -255,8 +307,9 @@ async def test_task_created_schedules_without_reading(sqlite_database: Database)
 
     engine = SchedulerEngine(store=CountingRuns(sqlite_database), clock=clock, sink=Sink())
     at = START + timedelta(minutes=5)
-    tid = await add_task(sqlite_database, ws.id, schedule={"kind": "once", "at": at.isoformat()},
-                         next_fire_at=at)
+    tid = await add_task(
+        sqlite_database, ws.id, schedule={"kind": "once", "at": at.isoformat()}, next_fire_at=at
+    )
     await engine.task_created(tid, at)
     assert reads == [] and engine.scheduled == 1 and engine.next_due() == at.timestamp()
     await engine.task_created(tid + 1000, None)  # nothing to schedule

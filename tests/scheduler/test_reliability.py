@@ -24,8 +24,14 @@ async def test_retry_attempts_and_spacing(database: Database, workspace_id: int)
     clock = ManualClock(START)
     due = START + timedelta(seconds=5)
     policy = {"max_attempts": 3, "initial_delay_s": 10, "backoff": 2, "jitter": 0}
-    tid = await add_task(database, workspace_id, action=REC, retry_policy=policy, next_fire_at=due,
-                         schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"})
+    tid = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        retry_policy=policy,
+        next_fire_at=due,
+        schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"},
+    )
     executor = RecordingExecutor(fail_tasks=set())
     async with running(database, clock, executor=executor) as h:
         executor.fail_tasks.add(tid)
@@ -45,7 +51,9 @@ async def test_retry_attempts_and_spacing(database: Database, workspace_id: int)
         (3, RunStatus.FAILED, RunTrigger.RETRY),
     ]
     assert [r.not_before - due for r in runs] == [
-        timedelta(0), timedelta(seconds=10), timedelta(seconds=30)
+        timedelta(0),
+        timedelta(seconds=10),
+        timedelta(seconds=30),
     ]
     assert {r.scheduled_for for r in runs} == {due}
     assert all(r.error == f"RuntimeError: task {tid} exploded" for r in runs)
@@ -78,10 +86,18 @@ async def test_misfire_policies_on_restart(
 ) -> None:
     first = START - timedelta(hours=2)
     tid = await add_task(
-        database, workspace_id, action=REC, next_fire_at=first, misfire_policy=policy,
+        database,
+        workspace_id,
+        action=REC,
+        next_fire_at=first,
+        misfire_policy=policy,
         grace=1800,
-        schedule={"kind": "interval", "every_seconds": 3600,
-                  "start": (first - timedelta(hours=1)).isoformat(), "timezone": "UTC"},
+        schedule={
+            "kind": "interval",
+            "every_seconds": 3600,
+            "start": (first - timedelta(hours=1)).isoformat(),
+            "timezone": "UTC",
+        },
     )
     # The process was down from before `first` until START + 1 min.
     clock = ManualClock(START + timedelta(minutes=1))
@@ -101,10 +117,18 @@ async def test_a_long_outage_is_summarised_not_enumerated(
 ) -> None:
     first = START - timedelta(days=2)  # every 10 s for 2 days: 17,280 missed fires
     tid = await add_task(
-        database, workspace_id, action=REC, next_fire_at=first, grace=60,
+        database,
+        workspace_id,
+        action=REC,
+        next_fire_at=first,
+        grace=60,
         misfire_policy=MisfirePolicy.RUN_ONCE,
-        schedule={"kind": "interval", "every_seconds": 10,
-                  "start": (first - timedelta(seconds=10)).isoformat(), "timezone": "UTC"},
+        schedule={
+            "kind": "interval",
+            "every_seconds": 10,
+            "start": (first - timedelta(seconds=10)).isoformat(),
+            "timezone": "UTC",
+        },
     )
     clock = ManualClock(START + timedelta(seconds=5))
     async with running(database, clock) as h:
@@ -124,15 +148,26 @@ async def test_two_engines_on_one_database_run_each_fire_once(
     ids = []
     for i in range(40):
         at = due + timedelta(milliseconds=25 * i)
-        ids.append(await add_task(
-            database, workspace_id, action=REC, next_fire_at=at.replace(microsecond=0),
-            schedule={"kind": "interval", "every_seconds": 10,
-                      "start": (at - timedelta(seconds=10)).replace(microsecond=0).isoformat(),
-                      "timezone": "UTC"}))
+        ids.append(
+            await add_task(
+                database,
+                workspace_id,
+                action=REC,
+                next_fire_at=at.replace(microsecond=0),
+                schedule={
+                    "kind": "interval",
+                    "every_seconds": 10,
+                    "start": (at - timedelta(seconds=10)).replace(microsecond=0).isoformat(),
+                    "timezone": "UTC",
+                },
+            )
+        )
     executor = RecordingExecutor()
     clock = ManualClock(START)
-    async with running(database, clock, executor=executor) as a, \
-            running(database, clock, executor=executor) as b:
+    async with (
+        running(database, clock, executor=executor) as a,
+        running(database, clock, executor=executor) as b,
+    ):
         for step in range(1, 4):
             clock.set(due + timedelta(seconds=10 * (step - 1), milliseconds=999))
             for _ in range(200):
@@ -159,20 +194,29 @@ async def test_recovery_waits_for_a_remote_lease_then_retries(
 
     clock = ManualClock(START)
     store = RunStore(database)
-    tid = await add_task(database, workspace_id, action=REC, next_fire_at=START,
-                         retry_policy={"max_attempts": 2, "initial_delay_s": 5, "jitter": 0},
-                         schedule={"kind": "once", "at": START.isoformat(), "timezone": "UTC"})
+    tid = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        next_fire_at=START,
+        retry_policy={"max_attempts": 2, "initial_delay_s": 5, "jitter": 0},
+        schedule={"kind": "once", "at": START.isoformat(), "timezone": "UTC"},
+    )
     fired = await store.fire(tid, START, next_fire_at=None, now=START)
     assert fired is not None
     await store.claim("elsewhere:1:dead", limit=1, now=START, lease=timedelta(seconds=60))
-    pool = WorkerPool(store=store, executors=ExecutorRegistry({"noop": NoopExecutor()}),
-                      clock=clock)
+    pool = WorkerPool(
+        store=store, executors=ExecutorRegistry({"noop": NoopExecutor()}), clock=clock
+    )
     assert await pool.recover() == 0  # another host, lease still valid: hands off
     clock.advance(61)
     assert await pool.recover() == 1
     runs = sorted(await store.runs_for(tid), key=lambda r: r.attempt)
     assert [(r.attempt, r.status) for r in runs] == [
-        (1, RunStatus.RETRYING), (2, RunStatus.PENDING)]
+        (1, RunStatus.RETRYING),
+        (2, RunStatus.PENDING),
+    ]
     assert runs[0].error == (
-        "crashed: worker elsewhere:1:dead stopped during attempt 1 (its lease expired)")
+        "crashed: worker elsewhere:1:dead stopped during attempt 1 (its lease expired)"
+    )
     assert runs[1].not_before == START + timedelta(seconds=66)

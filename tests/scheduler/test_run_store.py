@@ -40,10 +40,14 @@ async def test_concurrent_double_fire_inserts_once(database: Database, workspace
         await add_task(database, workspace_id, schedule=once(T0), next_fire_at=T0)
         for _ in range(20)
     ]
-    batches = await asyncio.gather(*[
-        s.fire_many([NewRun(t, T0) for t in ids], [CursorMove(t, T0, None) for t in ids], now=T0)
-        for s in stores
-    ])
+    batches = await asyncio.gather(
+        *[
+            s.fire_many(
+                [NewRun(t, T0) for t in ids], [CursorMove(t, T0, None) for t in ids], now=T0
+            )
+            for s in stores
+        ]
+    )
     assert sorted(f.task_id for b in batches for f in b) == sorted(ids)
 
 
@@ -61,13 +65,15 @@ async def test_grouped_cursor_moves_are_still_compare_and_set(
     ]
     moved_away = ids[7]
     await store.fire_many([], [CursorMove(moved_away, T0, later)], now=T0)
-    fired = await store.fire_many([NewRun(t, T0) for t in ids],
-                                  [CursorMove(t, T0, None) for t in ids], now=T0)
+    fired = await store.fire_many(
+        [NewRun(t, T0) for t in ids], [CursorMove(t, T0, None) for t in ids], now=T0
+    )
     assert sorted(f.task_id for f in fired) == sorted(set(ids) - {moved_away})
     assert {f.scheduled_for for f in fired} == {T0}
     assert await store.cursors() == [(moved_away, later)]
-    again = await store.fire_many([NewRun(t, T0) for t in ids],
-                                  [CursorMove(t, T0, None) for t in ids], now=T0)
+    again = await store.fire_many(
+        [NewRun(t, T0) for t in ids], [CursorMove(t, T0, None) for t in ids], now=T0
+    )
     assert again == []
 
 
@@ -84,8 +90,16 @@ async def test_claim_lease_and_outcomes(database: Database, workspace_id: int) -
     await store.finish_many([Outcome(fired.run_id, "w2", RunStatus.COMPLETED)], now=T0)
     retry_at = T0 + timedelta(seconds=5)
     new = await store.finish_many(
-        [Outcome(fired.run_id, "w1", RunStatus.RETRYING, error="boom", duration_ms=3,
-                 retry_at=retry_at)],
+        [
+            Outcome(
+                fired.run_id,
+                "w1",
+                RunStatus.RETRYING,
+                error="boom",
+                duration_ms=3,
+                retry_at=retry_at,
+            )
+        ],
         now=T0,
     )
     assert [(n.attempt, n.status) for n in new] == [(2, RunStatus.PENDING)]
@@ -112,9 +126,9 @@ async def test_concurrent_claims_never_share_a_run(database: Database, workspace
     ]
     await store.fire_many([NewRun(t, T0) for t in ids], now=T0)
     workers = [RunStore(database) for _ in range(5)]
-    results = await asyncio.gather(*[
-        w.claim(f"w{i}", limit=7, now=T0, lease=LEASE) for i in range(3) for w in workers
-    ])
+    results = await asyncio.gather(
+        *[w.claim(f"w{i}", limit=7, now=T0, lease=LEASE) for i in range(3) for w in workers]
+    )
     claimed = [c.run_id for batch in results for c in batch]
     assert len(claimed) == len(set(claimed)) == 50
 
@@ -123,8 +137,10 @@ async def test_cancel_only_pending_and_skipped_fires(database: Database, workspa
     store = RunStore(database)
     tid = await add_task(database, workspace_id, schedule=once(T0), next_fire_at=T0)
     fired = await store.fire_many(
-        [NewRun(tid, T0 - timedelta(hours=2), RunTrigger.MISFIRE, skip_reason="missed by 2h"),
-         NewRun(tid, T0)],
+        [
+            NewRun(tid, T0 - timedelta(hours=2), RunTrigger.MISFIRE, skip_reason="missed by 2h"),
+            NewRun(tid, T0),
+        ],
         now=T0,
     )
     skipped, pending = fired

@@ -23,15 +23,19 @@ async def test_a_reminder_created_through_the_service_is_delivered(
 ) -> None:
     notifier = FakeNotifier()
     scheduler = Scheduler(
-        db=database, clock=clock,
+        db=database,
+        clock=clock,
         executors=ExecutorRegistry({"notify": NotifyExecutor(notifier), "noop": NoopExecutor()}),
     )
     service = TaskService(store=store, clock=clock, listener=scheduler)
     async with scheduler:
         at = clock.now() + timedelta(minutes=10)
         task = await service.create(
-            {"kind": TaskKind.REMINDER, "title": "stand-up",
-             "schedule": {"kind": "once", "at": at.isoformat(), "timezone": "UTC"}},
+            {
+                "kind": TaskKind.REMINDER,
+                "title": "stand-up",
+                "schedule": {"kind": "once", "at": at.isoformat(), "timezone": "UTC"},
+            },
             actor=member,
         )
         clock.set(at - timedelta(seconds=30))
@@ -41,17 +45,25 @@ async def test_a_reminder_created_through_the_service_is_delivered(
         await wait_for(lambda: _done(scheduler, task.id))
         [run] = await scheduler.history(task.id)
         assert (run.status, run.trigger, run.scheduled_for) == (
-            RunStatus.COMPLETED, RunTrigger.SCHEDULE, at)
+            RunStatus.COMPLETED,
+            RunTrigger.SCHEDULE,
+            at,
+        )
         assert run.output == "notified (msg-1)"
         assert notifier.sent == [(task.id, run.id)]
-        assert [e.status for e in await scheduler.events(run.id or 0)] == [
-            "running", "completed"]
+        assert [e.status for e in await scheduler.events(run.id or 0)] == ["running", "completed"]
 
         # Deleting a task drops it from the engine: nothing fires later.
         later = await service.create(
-            {"kind": TaskKind.REMINDER, "title": "later",
-             "schedule": {"kind": "once", "at": (at + timedelta(hours=1)).isoformat(),
-                          "timezone": "UTC"}},
+            {
+                "kind": TaskKind.REMINDER,
+                "title": "later",
+                "schedule": {
+                    "kind": "once",
+                    "at": (at + timedelta(hours=1)).isoformat(),
+                    "timezone": "UTC",
+                },
+            },
             actor=member,
         )
         await service.delete(later.id, actor=member)

@@ -35,8 +35,9 @@ def transition_days(zone: ZoneInfo, year: int) -> list[date]:
     day = date(year, 1, 1)
     previous = datetime(year, 1, 1, tzinfo=zone).utcoffset()
     while day.year == year:
-        offset = datetime.combine(day + timedelta(days=1), datetime.min.time(),
-                                  tzinfo=zone).utcoffset()
+        offset = datetime.combine(
+            day + timedelta(days=1), datetime.min.time(), tzinfo=zone
+        ).utcoffset()
         if offset != previous:
             days.append(day)
             previous = offset

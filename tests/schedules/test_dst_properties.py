@@ -25,8 +25,15 @@ from core.triggers import RRuleTrigger, next_fire_time
 from .oracle import expected_instant, transition_days
 
 ZONES = [
-    "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago",
-    "Asia/Kolkata", "Pacific/Chatham", "UTC", "Europe/Dublin", "America/Havana",
+    "Europe/Berlin",
+    "America/New_York",
+    "Australia/Lord_Howe",
+    "America/Santiago",
+    "Asia/Kolkata",
+    "Pacific/Chatham",
+    "UTC",
+    "Europe/Dublin",
+    "America/Havana",
     "Africa/Casablanca",
 ]
 DAYS = ["SU", "MO", "TU", "WE", "TH", "FR", "SA"]  # index = crontab weekday number
@@ -38,8 +45,9 @@ kinds = st.sampled_from(["cron", "rrule"])
 # Bias towards the small hours, where the changes happen.
 hours = st.one_of(st.integers(0, 3), st.integers(0, 23))
 minutes = st.sampled_from([0, 15, 30, 45, 59]) | st.integers(0, 59)
-PROPERTY_SETTINGS = settings(max_examples=100, deadline=None,
-                             suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def fires_between(spec: ScheduleSpec, after: datetime, until: datetime) -> list[datetime]:
@@ -53,14 +61,21 @@ def fires_between(spec: ScheduleSpec, after: datetime, until: datetime) -> list[
         cursor = fire
 
 
-def expected_between(walls: list[datetime], zone: ZoneInfo, policy: GapPolicy,
-                     after: datetime, until: datetime) -> list[datetime]:
+def expected_between(
+    walls: list[datetime], zone: ZoneInfo, policy: GapPolicy, after: datetime, until: datetime
+) -> list[datetime]:
     placed = {expected_instant(wall, zone, policy) for wall in walls}
     return sorted(p for p in placed if p is not None and after < p <= until)
 
 
-def check(spec: ScheduleSpec, walls: list[datetime], zone: ZoneInfo, policy: GapPolicy,
-          after: datetime, until: datetime) -> list[datetime]:
+def check(
+    spec: ScheduleSpec,
+    walls: list[datetime],
+    zone: ZoneInfo,
+    policy: GapPolicy,
+    after: datetime,
+    until: datetime,
+) -> list[datetime]:
     actual = fires_between(spec, after, until)
     utc = [fire.astimezone(UTC) for fire in actual]
     assert all(a < b for a, b in itertools.pairwise(utc)), "not strictly increasing"
@@ -70,19 +85,37 @@ def check(spec: ScheduleSpec, walls: list[datetime], zone: ZoneInfo, policy: Gap
     return actual
 
 
-def spec_for(kind: str, zone: str, policy: GapPolicy, *, hour: int | None, minute: int,
-             weekday: int | None = None) -> ScheduleSpec:
+def spec_for(
+    kind: str,
+    zone: str,
+    policy: GapPolicy,
+    *,
+    hour: int | None,
+    minute: int,
+    weekday: int | None = None,
+) -> ScheduleSpec:
     if kind == "cron":
         expr = f"{minute} {'*' if hour is None else hour} * * {'*' if weekday is None else weekday}"
-        return parse_schedule({"kind": "cron", "cron": expr, "timezone": zone,
-                               "gap_policy": policy})
-    parts = ["FREQ=HOURLY" if hour is None else
-             ("FREQ=DAILY" if weekday is None else f"FREQ=WEEKLY;BYDAY={DAYS[weekday]}")]
+        return parse_schedule(
+            {"kind": "cron", "cron": expr, "timezone": zone, "gap_policy": policy}
+        )
+    parts = [
+        "FREQ=HOURLY"
+        if hour is None
+        else ("FREQ=DAILY" if weekday is None else f"FREQ=WEEKLY;BYDAY={DAYS[weekday]}")
+    ]
     if hour is not None:
         parts.append(f"BYHOUR={hour}")
     parts.append(f"BYMINUTE={minute}")
-    return parse_schedule({"kind": "rrule", "rrule": ";".join(parts), "timezone": zone,
-                           "gap_policy": policy, "dtstart": "2019-12-30T00:00:00"})
+    return parse_schedule(
+        {
+            "kind": "rrule",
+            "rrule": ";".join(parts),
+            "timezone": zone,
+            "gap_policy": policy,
+            "dtstart": "2019-12-30T00:00:00",
+        }
+    )
 
 
 def local_days(year: int) -> list[date]:
@@ -92,8 +125,9 @@ def local_days(year: int) -> list[date]:
 
 @PROPERTY_SETTINGS
 @given(zone_name=zones, year=years, hour=hours, minute=minutes, policy=policies, kind=kinds)
-def test_daily_fires_once_per_local_day(zone_name: str, year: int, hour: int, minute: int,
-                                        policy: GapPolicy, kind: str) -> None:
+def test_daily_fires_once_per_local_day(
+    zone_name: str, year: int, hour: int, minute: int, policy: GapPolicy, kind: str
+) -> None:
     zone = ZoneInfo(zone_name)
     spec = spec_for(kind, zone_name, policy, hour=hour, minute=minute)
     walls = [datetime.combine(day, time(hour, minute)) for day in local_days(year)]
@@ -106,18 +140,30 @@ def test_daily_fires_once_per_local_day(zone_name: str, year: int, hour: int, mi
     skipped = [w for w in walls if expected_instant(w, zone, policy) is None]
     assert len(fires) == len(walls) - len(skipped)
     assert policy is GapPolicy.SHIFT or all(
-        (f.hour, f.minute) == (hour, minute) and f.fold == 0 for f in fires)
+        (f.hour, f.minute) == (hour, minute) and f.fold == 0 for f in fires
+    )
 
 
 @PROPERTY_SETTINGS
-@given(zone_name=zones, year=years, hour=hours, minute=minutes, policy=policies, kind=kinds,
-       weekday=st.integers(0, 6))
-def test_weekly_fires_once_per_matching_day(zone_name: str, year: int, hour: int, minute: int,
-                                            policy: GapPolicy, kind: str, weekday: int) -> None:
+@given(
+    zone_name=zones,
+    year=years,
+    hour=hours,
+    minute=minutes,
+    policy=policies,
+    kind=kinds,
+    weekday=st.integers(0, 6),
+)
+def test_weekly_fires_once_per_matching_day(
+    zone_name: str, year: int, hour: int, minute: int, policy: GapPolicy, kind: str, weekday: int
+) -> None:
     zone = ZoneInfo(zone_name)
     spec = spec_for(kind, zone_name, policy, hour=hour, minute=minute, weekday=weekday)
-    walls = [datetime.combine(day, time(hour, minute)) for day in local_days(year)
-             if day.isoweekday() % 7 == weekday]
+    walls = [
+        datetime.combine(day, time(hour, minute))
+        for day in local_days(year)
+        if day.isoweekday() % 7 == weekday
+    ]
     after = datetime(year, 1, 1, tzinfo=zone).astimezone(UTC) - timedelta(microseconds=1)
     until = datetime(year + 1, 1, 1, tzinfo=zone).astimezone(UTC) - timedelta(seconds=1)
     fires = check(spec, walls, zone, policy, after, until)
@@ -125,11 +171,24 @@ def test_weekly_fires_once_per_matching_day(zone_name: str, year: int, hour: int
 
 
 @PROPERTY_SETTINGS
-@given(zone_name=zones.filter(lambda z: z not in ("UTC", "Asia/Kolkata")), year=years,
-       minute=minutes, policy=policies, kind=kinds, which=st.integers(0, 7),
-       offset_minutes=st.integers(-180, 180))
-def test_hourly_around_each_change(zone_name: str, year: int, minute: int, policy: GapPolicy,
-                                   kind: str, which: int, offset_minutes: int) -> None:
+@given(
+    zone_name=zones.filter(lambda z: z not in ("UTC", "Asia/Kolkata")),
+    year=years,
+    minute=minutes,
+    policy=policies,
+    kind=kinds,
+    which=st.integers(0, 7),
+    offset_minutes=st.integers(-180, 180),
+)
+def test_hourly_around_each_change(
+    zone_name: str,
+    year: int,
+    minute: int,
+    policy: GapPolicy,
+    kind: str,
+    which: int,
+    offset_minutes: int,
+) -> None:
     zone = ZoneInfo(zone_name)
     changes = transition_days(zone, year)
     assume(changes)
@@ -138,8 +197,9 @@ def test_hourly_around_each_change(zone_name: str, year: int, minute: int, polic
     first = datetime.combine(day - timedelta(days=1), time(0))
     walls = [first + timedelta(hours=h, minutes=minute) for h in range(24 * 3)]
     # Start the query anywhere near the change, including inside a fold's second pass.
-    after = (datetime.combine(day, time(1), tzinfo=zone).astimezone(UTC)
-             + timedelta(minutes=offset_minutes))
+    after = datetime.combine(day, time(1), tzinfo=zone).astimezone(UTC) + timedelta(
+        minutes=offset_minutes
+    )
     until = datetime.combine(day + timedelta(days=1), time(12), tzinfo=zone).astimezone(UTC)
     check(spec, walls, zone, policy, after, until)
 
@@ -172,18 +232,28 @@ def rrules(draw: st.DrawFn) -> str:
     return ";".join(parts)
 
 
-PERIOD = {"MINUTELY": timedelta(minutes=1), "HOURLY": timedelta(hours=1),
-          "DAILY": timedelta(days=1), "WEEKLY": timedelta(weeks=1),
-          "MONTHLY": timedelta(days=30.44), "YEARLY": timedelta(days=365.25)}
+PERIOD = {
+    "MINUTELY": timedelta(minutes=1),
+    "HOURLY": timedelta(hours=1),
+    "DAILY": timedelta(days=1),
+    "WEEKLY": timedelta(weeks=1),
+    "MONTHLY": timedelta(days=30.44),
+    "YEARLY": timedelta(days=365.25),
+}
 
 
 @settings(max_examples=150, deadline=None)
-@given(rule=rrules(),
-       dtstart=st.datetimes(datetime(2000, 1, 1), datetime(2030, 12, 31)).map(
-           lambda d: d.replace(second=0, microsecond=0)),
-       periods=st.integers(0, 2000), jiggle=st.integers(0, 86_399))
-def test_rrule_rebasing_matches_plain_dateutil(rule: str, dtstart: datetime, periods: int,
-                                               jiggle: int) -> None:
+@given(
+    rule=rrules(),
+    dtstart=st.datetimes(datetime(2000, 1, 1), datetime(2030, 12, 31)).map(
+        lambda d: d.replace(second=0, microsecond=0)
+    ),
+    periods=st.integers(0, 2000),
+    jiggle=st.integers(0, 86_399),
+)
+def test_rrule_rebasing_matches_plain_dateutil(
+    rule: str, dtstart: datetime, periods: int, jiggle: int
+) -> None:
     # Query far enough past dtstart to exercise rebasing, near enough that plain
     # dateutil (which walks from dtstart every time) stays quick as the reference.
     unit = PERIOD[rule.split(";")[0].removeprefix("FREQ=")]

@@ -31,16 +31,21 @@ def test_skip_runs_late_fires_and_skips_misfired() -> None:
     assert decision.run == [NOW - timedelta(minutes=1)]
     assert [r.trigger for r in decision.runs] == [RunTrigger.SCHEDULE]
     assert decision.skip == [
-        (NOW - timedelta(hours=2, minutes=1),
-         "misfired: outside grace window (late by 7260s, grace 300s)"),
-        (NOW - timedelta(hours=1, minutes=1),
-         "misfired: outside grace window (late by 3660s, grace 300s)"),
+        (
+            NOW - timedelta(hours=2, minutes=1),
+            "misfired: outside grace window (late by 7260s, grace 300s)",
+        ),
+        (
+            NOW - timedelta(hours=1, minutes=1),
+            "misfired: outside grace window (late by 3660s, grace 300s)",
+        ),
     ]
 
 
 def test_grace_may_be_given_in_seconds() -> None:
     assert decide(MisfirePolicy.SKIP, 300, hourly_missed(3), NOW) == decide(
-        MisfirePolicy.SKIP, GRACE, hourly_missed(3), NOW)
+        MisfirePolicy.SKIP, GRACE, hourly_missed(3), NOW
+    )
 
 
 def test_run_once_runs_only_the_newest() -> None:
@@ -50,7 +55,8 @@ def test_run_once_runs_only_the_newest() -> None:
     assert [r.trigger for r in decision.runs] == [RunTrigger.MISFIRE]
     assert [at for at, _ in decision.skip] == missed[:2]
     assert {reason for _, reason in decision.skip} == {
-        "misfired: coalesced into one run for the latest missed fire"}
+        "misfired: coalesced into one run for the latest missed fire"
+    }
 
 
 def test_run_once_within_grace_is_an_ordinary_scheduled_run() -> None:
@@ -86,8 +92,9 @@ def test_catch_up_is_bounded_for_a_year_of_ten_second_fires() -> None:
 
 def test_scan_of_an_endless_iterator_stops() -> None:
     endless = (NOW - timedelta(days=1) + timedelta(seconds=s) for s in itertools.count())
-    decision = decide(MisfirePolicy.CATCH_UP, GRACE, endless, NOW, max_runs=10,
-                      max_records=5, max_scan=50)
+    decision = decide(
+        MisfirePolicy.CATCH_UP, GRACE, endless, NOW, max_runs=10, max_records=5, max_scan=50
+    )
     assert decision.scan_stopped
     assert len(decision.run) == 10 and len(decision.skip) == 5 and decision.unlisted == 35
 

@@ -14,8 +14,14 @@ from core.retry import RetryPolicy
 
 def test_defaults() -> None:
     policy = RetryPolicy()
-    assert (policy.max_attempts, policy.initial_delay_s, policy.backoff, policy.max_delay_s,
-            policy.jitter, policy.retry_on) == (3, 10.0, 2.0, 3600.0, 0.1, "all")
+    assert (
+        policy.max_attempts,
+        policy.initial_delay_s,
+        policy.backoff,
+        policy.max_delay_s,
+        policy.jitter,
+        policy.retry_on,
+    ) == (3, 10.0, 2.0, 3600.0, 0.1, "all")
 
 
 def test_exponential_backoff_without_jitter_is_capped() -> None:
@@ -66,10 +72,17 @@ def test_frozen_hashable_and_stored_as_json() -> None:
         policy.max_attempts = 5  # type: ignore[misc]
 
 
-@pytest.mark.parametrize("bad", [
-    {"jitter": 1.5}, {"max_attempts": 0}, {"backoff": 0.5}, {"initial_delay_s": -1},
-    {"initial_delay_s": 100, "max_delay_s": 10}, {"unknown": 1},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"jitter": 1.5},
+        {"max_attempts": 0},
+        {"backoff": 0.5},
+        {"initial_delay_s": -1},
+        {"initial_delay_s": 100, "max_delay_s": 10},
+        {"unknown": 1},
+    ],
+)
 def test_bad_policies_are_rejected(bad: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         RetryPolicy.model_validate(bad)
@@ -77,14 +90,19 @@ def test_bad_policies_are_rejected(bad: dict[str, object]) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    initial=st.floats(0, 1000), backoff=st.floats(1, 10), extra=st.floats(0, 10_000),
-    jitter=st.floats(0, 1), attempt=st.integers(1, 500), seed=st.integers(0, 2**32),
+    initial=st.floats(0, 1000),
+    backoff=st.floats(1, 10),
+    extra=st.floats(0, 10_000),
+    jitter=st.floats(0, 1),
+    attempt=st.integers(1, 500),
+    seed=st.integers(0, 2**32),
 )
 def test_delay_is_always_within_zero_and_cap(
     initial: float, backoff: float, extra: float, jitter: float, attempt: int, seed: int
 ) -> None:
-    policy = RetryPolicy(initial_delay_s=initial, backoff=backoff, max_delay_s=initial + extra,
-                         jitter=jitter)
+    policy = RetryPolicy(
+        initial_delay_s=initial, backoff=backoff, max_delay_s=initial + extra, jitter=jitter
+    )
     delay = policy.delay_for(attempt, random.Random(seed))
     assert 0 <= delay <= policy.max_delay_s
     assert delay == policy.delay_for(attempt, random.Random(seed))

@@ -76,8 +76,9 @@ class Kairos:
     async def _post(self, body: str, headers: dict[str, str]) -> httpx.Response:
         return await self.http.post("/slack/events", content=body, headers=headers)
 
-    async def event(self, payload: dict[str, Any], *, retry: int | None = None,
-                    **kw: Any) -> httpx.Response:
+    async def event(
+        self, payload: dict[str, Any], *, retry: int | None = None, **kw: Any
+    ) -> httpx.Response:
         body, headers = event_request(payload, **kw)
         if retry is not None:
             headers |= {"X-Slack-Retry-Num": str(retry), "X-Slack-Retry-Reason": "http_timeout"}
@@ -99,14 +100,21 @@ async def make_surface(
 ) -> AsyncIterator[SurfaceFactory]:
     clients: list[httpx.AsyncClient] = []
 
-    async def make(conversation: Conversation, *, settings: Settings | None = None,
-                   **kw: Any) -> tuple[SlackSurface, Kairos]:
+    async def make(
+        conversation: Conversation, *, settings: Settings | None = None, **kw: Any
+    ) -> tuple[SlackSurface, Kairos]:
         store = kw.pop("store", None) or SqlStore(sqlite_database)
-        surface = build_slack(settings=settings or slack_settings, conversation=conversation,
-                              store=store, clock=clock, **kw)
+        surface = build_slack(
+            settings=settings or slack_settings,
+            conversation=conversation,
+            store=store,
+            clock=clock,
+            **kw,
+        )
         app = build_web_app(surface.routes())
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                   base_url="http://kairos.test")
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://kairos.test"
+        )
         clients.append(client)
         return surface, Kairos(client)
 

@@ -92,9 +92,14 @@ class FakeSlack:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self.sockets.append(ws)
-        await ws.send_json({"type": "hello", "num_connections": 1,
-                            "debug_info": {"host": "fake-slack"},
-                            "connection_info": {"app_id": "A0001"}})
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "debug_info": {"host": "fake-slack"},
+                "connection_info": {"app_id": "A0001"},
+            }
+        )
         async for message in ws:
             if message.type == web.WSMsgType.TEXT:
                 self.socket_acks.append(json.loads(message.data))
@@ -129,7 +134,8 @@ class FakeSlack:
         if self.throttle[method] > 0:
             self.throttle[method] -= 1
             return web.json_response(
-                {"ok": False, "error": "ratelimited"}, status=429,
+                {"ok": False, "error": "ratelimited"},
+                status=429,
                 headers={"Retry-After": str(self.retry_after)},
             )
         self.calls.append(Call(method=method, token=token, body=body))
@@ -142,16 +148,27 @@ class FakeSlack:
 
     def _auth_test(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
         team = (token or "").split("-")[-1] if token and token.count("-") >= 2 else "T0001"
-        return {"ok": True, "url": "https://acme.slack.com/", "team": "Acme", "user": "kairos",
-                "team_id": team, "user_id": self.bot_user_id, "bot_id": self.bot_id}
+        return {
+            "ok": True,
+            "url": "https://acme.slack.com/",
+            "team": "Acme",
+            "user": "kairos",
+            "team_id": team,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
+        }
 
     def _chat_postMessage(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
         channel = str(body.get("channel"))
         if channel in self.closed_channels:
             return {"ok": False, "error": "not_in_channel"}
         ts = self._next_ts()
-        return {"ok": True, "channel": channel, "ts": ts,
-                "message": {"ts": ts, "text": body.get("text"), "bot_id": self.bot_id}}
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": ts,
+            "message": {"ts": ts, "text": body.get("text"), "bot_id": self.bot_id},
+        }
 
     def _chat_update(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}
@@ -164,11 +181,16 @@ class FakeSlack:
 
     def _users_info(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
         user = str(body.get("user"))
-        return {"ok": True, "user": {
-            "id": user, "name": user.lower(), "real_name": f"Person {user}",
-            "tz": self.timezones.get(user, "Europe/Berlin"),
-            "profile": {"display_name": f"person-{user.lower()}"},
-        }}
+        return {
+            "ok": True,
+            "user": {
+                "id": user,
+                "name": user.lower(),
+                "real_name": f"Person {user}",
+                "tz": self.timezones.get(user, "Europe/Berlin"),
+                "profile": {"display_name": f"person-{user.lower()}"},
+            },
+        }
 
     def _views_open(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"ok": True, "view": {"id": "V0001"}}
@@ -182,10 +204,14 @@ class FakeSlack:
             return {"ok": False, "error": "invalid_code"}
         team, bot_token = self.oauth_codes[code]
         return {
-            "ok": True, "app_id": "A0001", "token_type": "bot",
-            "access_token": bot_token, "scope": "chat:write,commands",
+            "ok": True,
+            "app_id": "A0001",
+            "token_type": "bot",
+            "access_token": bot_token,
+            "scope": "chat:write,commands",
             "bot_user_id": self.bot_user_id,
-            "team": {"id": team, "name": f"Team {team}"}, "enterprise": None,
+            "team": {"id": team, "name": f"Team {team}"},
+            "enterprise": None,
             "is_enterprise_install": False,
             "authed_user": {"id": "U0001"},
         }

@@ -37,11 +37,15 @@ class Chat:
         self._n += 1
         return f"Ev{self._n:04d}x"
 
-    async def command(self, text: str, *, user: str = "U0001", channel: str = "C0001",
-                      team: str = "T0001") -> dict[str, Any]:
+    async def command(
+        self, text: str, *, user: str = "U0001", channel: str = "C0001", team: str = "T0001"
+    ) -> dict[str, Any]:
         before = self.said()
         fields = load("slash_command.json") | {
-            "text": text, "user_id": user, "channel_id": channel, "team_id": team,
+            "text": text,
+            "user_id": user,
+            "channel_id": channel,
+            "team_id": team,
             "response_url": self.fake.response_url(f"c{self._n}"),
         }
         response = await self.kairos.command(fields)
@@ -57,19 +61,23 @@ class Chat:
     async def dm(self, text: str, *, user: str = "U0001") -> None:
         payload = load("dm_message.json")
         payload["event_id"] = self._id()
-        payload["event"] |= {"text": text, "user": user,
-                             "ts": f"1772442{self._n:03d}.000100"}
+        payload["event"] |= {"text": text, "user": user, "ts": f"1772442{self._n:03d}.000100"}
         await self.kairos.event(payload)
 
     async def thread_reply(self, text: str, *, thread_ts: str, channel: str = "C0001") -> None:
         payload = load("thread_reply.json")
         payload["event_id"] = self._id()
-        payload["event"] |= {"text": text, "thread_ts": thread_ts, "channel": channel,
-                             "ts": f"1772443{self._n:03d}.000200"}
+        payload["event"] |= {
+            "text": text,
+            "thread_ts": thread_ts,
+            "channel": channel,
+            "ts": f"1772443{self._n:03d}.000200",
+        }
         await self.kairos.event(payload)
 
-    async def press(self, action_id: str, value: str, *, message_ts: str,
-                    channel: str = "C0001") -> None:
+    async def press(
+        self, action_id: str, value: str, *, message_ts: str, channel: str = "C0001"
+    ) -> None:
         payload = load("block_actions_done.json")
         payload["actions"][0] |= {"action_id": action_id, "value": value}
         payload["container"] |= {"message_ts": message_ts, "channel_id": channel}
@@ -91,8 +99,9 @@ class Chat:
         workspace = await self.store.find_workspace(Platform.SLACK, team)
         if workspace is None:
             return []
-        return await self.store.query_tasks(workspace.id, TaskQuery(include_deleted=True),
-                                            now=self.clock.now())
+        return await self.store.query_tasks(
+            workspace.id, TaskQuery(include_deleted=True), now=self.clock.now()
+        )
 
 
 @pytest.fixture
@@ -109,8 +118,12 @@ async def kairos_app(slack_settings, clock) -> AsyncIterator[Any]:
 @pytest.fixture
 async def chat(fake, make_surface, kairos_app, clock) -> Chat:
     surface, kairos = await make_surface(
-        kairos_app.conversation, store=kairos_app.store, tasks=kairos_app.tasks,
-        parser=RuleParser(), runs=kairos_app.runs)
+        kairos_app.conversation,
+        store=kairos_app.store,
+        tasks=kairos_app.tasks,
+        parser=RuleParser(),
+        runs=kairos_app.runs,
+    )
     kairos_app.add_chat(Platform.SLACK, surface.adapter)
     return Chat(kairos, fake, kairos_app.store, clock)
 
@@ -126,10 +139,20 @@ async def test_slash_command_creates_a_task_and_posts_its_card(chat, fake) -> No
     assert card.body["channel"] == "C0001"
     stored = await chat.carded(task.id)
     assert (stored.channel_ref, stored.thread_ref) == ("C0001", "1700000000.000001")
-    actions = [e["action_id"].split("#")[0] for b in card.blocks() if b["type"] == "actions"
-               for e in b["elements"]]
-    assert actions == ["task.done", "task.snooze", "task.snooze", "task.snooze", "task.run",
-                       "task.edit"]
+    actions = [
+        e["action_id"].split("#")[0]
+        for b in card.blocks()
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert actions == [
+        "task.done",
+        "task.snooze",
+        "task.snooze",
+        "task.snooze",
+        "task.run",
+        "task.edit",
+    ]
     assert fake.of("users.info")[0].body["user"] == "U0001"
     member = await chat.store.find_member(stored.workspace_id, "U0001")
     assert member is not None and member.timezone == "Europe/Berlin"
@@ -168,8 +191,9 @@ async def test_thread_reply_completes_the_threads_task(chat, fake) -> None:
     await chat.thread_reply("done", thread_ts=ts)
     await eventually(lambda: fake.of("chat.update"))
     assert (await chat.store.get_task(task.id)).status == TaskStatus.DONE
-    answer = await eventually(lambda: [c for c in fake.of("chat.postMessage")
-                                       if c.body.get("thread_ts") == ts])
+    answer = await eventually(
+        lambda: [c for c in fake.of("chat.postMessage") if c.body.get("thread_ts") == ts]
+    )
     assert "ship the release" in answer[0].body["text"]
 
 
@@ -189,12 +213,15 @@ async def test_thread_reply_reschedules_the_threads_task(chat, fake, clock) -> N
 
 @pytest.mark.parametrize(
     ("action_id", "suffix", "expect"),
-    [("task.done#0", "", "done"), ("task.snooze#1", ":20", timedelta(minutes=20)),
-     ("task.snooze#2", ":60", timedelta(hours=1)), ("task.snooze#3", ":tomorrow", "tomorrow"),
-     ("task.run#4", "", "run")],
+    [
+        ("task.done#0", "", "done"),
+        ("task.snooze#1", ":20", timedelta(minutes=20)),
+        ("task.snooze#2", ":60", timedelta(hours=1)),
+        ("task.snooze#3", ":tomorrow", "tomorrow"),
+        ("task.run#4", "", "run"),
+    ],
 )
-async def test_each_card_button(chat, fake, clock, kairos_app, action_id, suffix,
-                                expect) -> None:
+async def test_each_card_button(chat, fake, clock, kairos_app, action_id, suffix, expect) -> None:
     await chat.command("remind me to stretch in 2 hours")
     [task] = await eventually(chat.tasks)
     ts = (await chat.carded(task.id)).thread_ref
@@ -214,8 +241,11 @@ async def test_each_card_button(chat, fake, clock, kairos_app, action_id, suffix
         assert runs[0].scheduled_for == clock.now()
     else:
         # A snooze is one extra run later on; the task's own schedule is untouched.
-        when = (clock.now() + expect if isinstance(expect, timedelta)
-                else datetime(2026, 3, 3, 8, tzinfo=UTC))  # 09:00 Berlin tomorrow
+        when = (
+            clock.now() + expect
+            if isinstance(expect, timedelta)
+            else datetime(2026, 3, 3, 8, tzinfo=UTC)
+        )  # 09:00 Berlin tomorrow
         assert [r.scheduled_for for r in runs] == [when]
         assert stored.status == TaskStatus.OPEN
 
@@ -240,8 +270,7 @@ async def test_a_second_workspace_sees_nothing_of_the_first(chat, fake) -> None:
 
 
 @pytest.mark.parametrize("where", ["dm", "channel", "named channel"])
-async def test_a_reminder_fires_into_the_right_place(chat, fake, clock, kairos_app,
-                                                     where) -> None:
+async def test_a_reminder_fires_into_the_right_place(chat, fake, clock, kairos_app, where) -> None:
     if where == "dm":
         await chat.dm("remind me to stretch in 20 minutes")
     elif where == "channel":
@@ -264,8 +293,12 @@ async def test_a_reminder_fires_into_the_right_place(chat, fake, clock, kairos_a
         assert reminder.body.get("thread_ts") is None  # on top: a DM thread notifies nobody
     else:
         assert reminder.body["thread_ts"] == card.thread_ref
-    ids = [e["action_id"].split("#")[0] for b in reminder.blocks() if b["type"] == "actions"
-           for e in b["elements"]]
+    ids = [
+        e["action_id"].split("#")[0]
+        for b in reminder.blocks()
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
     assert "task.done" in ids and "task.snooze" in ids
 
 
@@ -290,8 +323,9 @@ async def test_edit_from_a_card_through_the_whole_app(chat, fake) -> None:
     assert blocks["title"]["element"]["initial_value"] == "stretch"
     submission = load("view_submission.json")
     submission["view"] |= {"private_metadata": view["private_metadata"]}
-    submission["view"]["state"]["values"]["due"]["value"]["value"] = (
-        blocks["due"]["element"].get("initial_value"))
+    submission["view"]["state"]["values"]["due"]["value"]["value"] = blocks["due"]["element"].get(
+        "initial_value"
+    )
     submission["view"]["state"]["values"]["title"]["value"]["value"] = "stretch properly"
     response = await chat.kairos.interact(submission)
     assert response.status_code == 200

@@ -66,8 +66,9 @@ def test_commands_shortcuts_and_events_are_declared() -> None:
     seen = registered()
     commands = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
     assert set(seen["command"]) <= commands and contract.COMMAND in commands
-    shortcuts = {s["callback_id"] for s in MANIFEST["features"]["shortcuts"]
-                 if s["type"] == "message"}
+    shortcuts = {
+        s["callback_id"] for s in MANIFEST["features"]["shortcuts"] if s["type"] == "message"
+    }
     assert set(seen["shortcut"]) <= shortcuts
     bot_events = set(MANIFEST["settings"]["event_subscriptions"]["bot_events"])
     for event in seen["event"]:
@@ -83,33 +84,41 @@ def test_every_rendered_action_and_view_is_handled_and_interactivity_is_on() -> 
     patterns = seen["action"]
     surfaces = [
         render(Reply(text="x", kind=ReplyKind.CONFIRMATION, task_id=1)).blocks,
-        render(Reply(text="x", kind=ReplyKind.REMINDER, task_id=1, buttons=card_buttons(1)))
-        .blocks,
+        render(Reply(text="x", kind=ReplyKind.REMINDER, task_id=1, buttons=card_buttons(1))).blocks,
         home_view(HomeData(tasks=(TaskLine(1, "t"),)))["blocks"],
     ]
-    action_ids = {e["action_id"] for blocks in surfaces for b in blocks
-                  if b["type"] == "actions" for e in b["elements"]}
+    action_ids = {
+        e["action_id"]
+        for blocks in surfaces
+        for b in blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+    }
     assert action_ids
     for action_id in action_ids:
         assert any(p.match(action_id) for p in patterns), action_id
-    views = {task_modal(TaskForm(task_id=1))["callback_id"],
-             task_modal(TaskForm())["callback_id"]}
+    views = {task_modal(TaskForm(task_id=1))["callback_id"], task_modal(TaskForm())["callback_id"]}
     assert views == set(seen["view"])
 
 
 def _called_methods() -> set[str]:
     """Web API methods called anywhere in bot/slack (``client.chat_postMessage(`` …)."""
     source = "\n".join(p.read_text() for p in (ROOT / "bot" / "slack").glob("*.py"))
-    calls = re.findall(
-        r"\.((?:chat|users|views|conversations|auth|oauth|apps)_\w+)\(", source
-    )
+    calls = re.findall(r"\.((?:chat|users|views|conversations|auth|oauth|apps)_\w+)\(", source)
     return {name.replace("_", ".", 1) for name in calls}
 
 
 def test_every_method_called_is_mapped_and_its_scopes_declared() -> None:
     called = _called_methods()
-    assert {"chat.postMessage", "chat.update", "views.open", "views.publish",
-            "users.info", "conversations.open", "chat.postEphemeral"} <= called
+    assert {
+        "chat.postMessage",
+        "chat.update",
+        "views.open",
+        "views.publish",
+        "users.info",
+        "conversations.open",
+        "chat.postEphemeral",
+    } <= called
     assert called <= set(contract.METHOD_SCOPES), called - set(contract.METHOD_SCOPES)
     for method in called:
         assert set(contract.METHOD_SCOPES[method]) <= declared_scopes(), method

@@ -39,16 +39,21 @@ async def install(kairos: Any, code: str) -> None:
     assert done.status_code == 200, done.text
 
 
-async def test_two_workspaces_install_and_stay_apart(fake, make_surface, slack_settings,
-                                                      sqlite_database) -> None:
-    settings = Settings(**{
-        **slack_settings.model_dump(),
-        "slack_bot_token": None,
-        "slack_client_id": "111.222",
-        "slack_client_secret": SecretStr("oauth-secret"),
-    })
-    fake.oauth_codes = {"code-a": ("T0002", "xoxb-oauth-T0002"),
-                        "code-b": ("T0003", "xoxb-oauth-T0003")}
+async def test_two_workspaces_install_and_stay_apart(
+    fake, make_surface, slack_settings, sqlite_database
+) -> None:
+    settings = Settings(
+        **{
+            **slack_settings.model_dump(),
+            "slack_bot_token": None,
+            "slack_client_id": "111.222",
+            "slack_client_secret": SecretStr("oauth-secret"),
+        }
+    )
+    fake.oauth_codes = {
+        "code-a": ("T0002", "xoxb-oauth-T0002"),
+        "code-b": ("T0003", "xoxb-oauth-T0003"),
+    }
     conversation = RecordingConversation()
     surface, kairos = await make_surface(conversation, settings=settings)
     kairos.http.base_url = "https://kairos.test"  # the state cookie is Secure
@@ -59,10 +64,12 @@ async def test_two_workspaces_install_and_stay_apart(fake, make_surface, slack_s
     assert [c.body["code"] for c in access] == ["code-a", "code-b"]
 
     state = ChatStateStore(sqlite_database)
-    a = await state.find_installation(platform="slack", enterprise_id="", team_id="T0002",
-                                      user_id="")
-    b = await state.find_installation(platform="slack", enterprise_id="", team_id="T0003",
-                                      user_id="")
+    a = await state.find_installation(
+        platform="slack", enterprise_id="", team_id="T0002", user_id=""
+    )
+    b = await state.find_installation(
+        platform="slack", enterprise_id="", team_id="T0003", user_id=""
+    )
     assert a is not None and a["bot_token"] == "xoxb-oauth-T0002"
     assert b is not None and b["bot_token"] == "xoxb-oauth-T0003"
 
@@ -89,12 +96,17 @@ async def test_two_workspaces_install_and_stay_apart(fake, make_surface, slack_s
     uninstall["event"] = {"type": "app_uninstalled", "event_ts": "1772443300.000100"}
     await kairos.event(uninstall)
     for _ in range(100):
-        gone = await state.find_installation(platform="slack", enterprise_id="",
-                                             team_id="T0002", user_id="")
+        gone = await state.find_installation(
+            platform="slack", enterprise_id="", team_id="T0002", user_id=""
+        )
         if gone is None:
             break
         await asyncio.sleep(0.02)
     assert gone is None
-    assert await state.find_installation(platform="slack", enterprise_id="", team_id="T0003",
-                                         user_id="") is not None
+    assert (
+        await state.find_installation(
+            platform="slack", enterprise_id="", team_id="T0003", user_id=""
+        )
+        is not None
+    )
     assert surface.app.oauth_flow is not None

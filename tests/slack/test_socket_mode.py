@@ -16,10 +16,12 @@ from .recording import RecordingConversation
 PAYLOADS = Path(__file__).parent / "payloads"
 
 
-async def test_socket_mode_receives_a_command_and_acks_it(fake, make_surface,
-                                                           slack_settings) -> None:
-    settings = Settings(**{**slack_settings.model_dump(),
-                           "slack_app_token": SecretStr("xapp-1-A0001-test")})
+async def test_socket_mode_receives_a_command_and_acks_it(
+    fake, make_surface, slack_settings
+) -> None:
+    settings = Settings(
+        **{**slack_settings.model_dump(), "slack_app_token": SecretStr("xapp-1-A0001-test")}
+    )
     conversation = RecordingConversation()
     surface, _ = await make_surface(conversation, settings=settings)
     assert surface.socket_mode
@@ -30,10 +32,17 @@ async def test_socket_mode_receives_a_command_and_acks_it(fake, make_surface,
         assert opened and opened[0].token == "xapp-1-A0001-test"
         command = json.loads((PAYLOADS / "slash_command.json").read_text())
         command["response_url"] = fake.response_url("socket")
-        await fake.push({"envelope_id": "env-1", "type": "slash_commands",
-                         "accepts_response_payload": True, "payload": command})
-        ack = await eventually(lambda: [a for a in fake.socket_acks
-                                        if a.get("envelope_id") == "env-1"])
+        await fake.push(
+            {
+                "envelope_id": "env-1",
+                "type": "slash_commands",
+                "accepts_response_payload": True,
+                "payload": command,
+            }
+        )
+        ack = await eventually(
+            lambda: [a for a in fake.socket_acks if a.get("envelope_id") == "env-1"]
+        )
         assert ack
         inbound = (await eventually(lambda: conversation.handled))[0]
         assert inbound.text == "remind me to send the <report> tomorrow at 9am"

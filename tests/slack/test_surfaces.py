@@ -40,18 +40,29 @@ async def world(make_surface, sqlite_database, clock) -> dict[str, Any]:
     conversation = RecordingConversation()
     surface, kairos = await make_surface(conversation, store=store, forms=forms, home=home)
     workspace = await store.ensure_workspace(Platform.SLACK, "T0001")
-    alice = await store.ensure_member(workspace.id, "U0001", display_name="alice",
-                                      timezone="Europe/Berlin")
-    return {"store": store, "service": service, "surface": surface, "kairos": kairos,
-            "alice": alice, "conversation": conversation}
+    alice = await store.ensure_member(
+        workspace.id, "U0001", display_name="alice", timezone="Europe/Berlin"
+    )
+    return {
+        "store": store,
+        "service": service,
+        "surface": surface,
+        "kairos": kairos,
+        "alice": alice,
+        "conversation": conversation,
+    }
 
 
 async def test_app_home_lists_open_tasks_overdue_first(fake, world, clock) -> None:
     service, alice = world["service"], world["alice"]
-    later = await service.create({"title": "Write the report", "due": clock.now() + timedelta(
-        days=2), "assignees": ["me"]}, actor=alice)
-    late = await service.create({"title": "Pay the invoice", "due": clock.now() - timedelta(
-        hours=3), "assignees": ["me"]}, actor=alice)
+    later = await service.create(
+        {"title": "Write the report", "due": clock.now() + timedelta(days=2), "assignees": ["me"]},
+        actor=alice,
+    )
+    late = await service.create(
+        {"title": "Pay the invoice", "due": clock.now() - timedelta(hours=3), "assignees": ["me"]},
+        actor=alice,
+    )
     await service.create({"title": "Bob's thing", "assignees": ["U0002"]}, actor=alice)
     await world["kairos"].event(load("app_home_opened.json"))
     publish = (await eventually(lambda: fake.of("views.publish")))[0]
@@ -61,14 +72,19 @@ async def test_app_home_lists_open_tasks_overdue_first(fake, world, clock) -> No
     assert ids == [f"task:{late.id}", f"task:{later.id}"]
     text = json.dumps(view)
     assert ":red_circle:" in text and "Bob's thing" not in text
-    assert any(e["action_id"].startswith("task.done") for b in view["blocks"]
-               if b["type"] == "actions" for e in b["elements"])
+    assert any(
+        e["action_id"].startswith("task.done")
+        for b in view["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    )
 
 
 async def test_edit_button_opens_a_prefilled_modal(fake, world) -> None:
     task = await world["service"].create(
         {"title": "Water the plants", "priority": "high", "assignees": ["U0002"]},
-        actor=world["alice"])
+        actor=world["alice"],
+    )
     press = load("block_actions_done.json")
     press["actions"][0] |= {"action_id": "task.edit#5", "value": str(task.id)}
     response = await world["kairos"].interact(press)
@@ -129,26 +145,37 @@ async def test_shortcut_creates_a_task_from_a_message_with_its_card(fake, world,
     assert blocks["due"]["element"]["initial_value"].endswith("17:00")
     # Submit the modal as Slack would: the prefilled values, with its metadata.
     state = {
-        "title": {"value": {"type": "plain_text_input",
-                            "value": blocks["title"]["element"]["initial_value"]}},
-        "due": {"value": {"type": "plain_text_input",
-                          "value": blocks["due"]["element"]["initial_value"]}},
+        "title": {
+            "value": {
+                "type": "plain_text_input",
+                "value": blocks["title"]["element"]["initial_value"],
+            }
+        },
+        "due": {
+            "value": {
+                "type": "plain_text_input",
+                "value": blocks["due"]["element"]["initial_value"],
+            }
+        },
         "schedule": {"value": {"type": "plain_text_input", "value": None}},
         "assignees": {"value": {"type": "multi_users_select", "selected_users": []}},
-        "priority": {"value": {"type": "static_select",
-                               "selected_option": {"value": "normal"}}},
+        "priority": {"value": {"type": "static_select", "selected_option": {"value": "normal"}}},
     }
     submission = load("view_submission.json")
-    submission["view"] |= {"callback_id": view["callback_id"],
-                           "private_metadata": view["private_metadata"],
-                           "state": {"values": state}}
+    submission["view"] |= {
+        "callback_id": view["callback_id"],
+        "private_metadata": view["private_metadata"],
+        "state": {"values": state},
+    }
     response = await world["kairos"].interact(submission)
     assert response.status_code == 200
     card = (await eventually(lambda: fake.of("chat.postMessage")))[0]
     assert card.body["channel"] == "C0001"
+
     async def linked() -> list[Any]:
-        found = await world["store"].query_tasks(world["alice"].workspace_id, TaskQuery(),
-                                                 now=clock.now())
+        found = await world["store"].query_tasks(
+            world["alice"].workspace_id, TaskQuery(), now=clock.now()
+        )
         return found if found and found[0].thread_ref else []
 
     tasks = await eventually(linked)  # the card's ts is stored just after it is posted
@@ -162,8 +189,10 @@ async def test_shortcut_creates_a_task_from_a_message_with_its_card(fake, world,
 @pytest.mark.parametrize("place", ["dm", "channel", "thread"])
 async def test_reminders_go_to_dm_channel_or_thread(fake, world, place) -> None:
     store, service, adapter = world["store"], world["service"], world["surface"].adapter
-    task = await service.create({"title": "Stretch", "kind": TaskKind.REMINDER,
-                                 "assignees": ["U0002"]}, actor=world["alice"])
+    task = await service.create(
+        {"title": "Stretch", "kind": TaskKind.REMINDER, "assignees": ["U0002"]},
+        actor=world["alice"],
+    )
     if place != "dm":
         await store.update_task(task.id, {"channel_ref": "C0002"})
     if place == "thread":
@@ -173,8 +202,9 @@ async def test_reminders_go_to_dm_channel_or_thread(fake, world, place) -> None:
         "channel": {"channel_ref": "C0002"},
         "thread": {"channel_ref": "C0002", "thread_ref": "1700000000.000555"},
     }[place]
-    ref = await adapter.send(Reply(text="Reminder: Stretch", kind=ReplyKind.REMINDER,
-                                   task_id=task.id, **target))
+    ref = await adapter.send(
+        Reply(text="Reminder: Stretch", kind=ReplyKind.REMINDER, task_id=task.id, **target)
+    )
     posted = fake.of("chat.postMessage")[-1]
     assert ref is not None
     if place == "dm":
@@ -186,7 +216,12 @@ async def test_reminders_go_to_dm_channel_or_thread(fake, world, place) -> None:
     # In a thread the reminder is also shown in the channel; in channels it calls its people.
     assert bool(posted.body.get("reply_broadcast")) is (place == "thread")
     assert ("<@U0002>" in posted.body["text"]) is (place != "dm")
-    ids = [e["action_id"] for b in posted.blocks() if b["type"] == "actions"
-           for e in b["elements"]]
-    assert [i.split("#")[0] for i in ids] == ["task.done", "task.snooze", "task.snooze",
-                                              "task.snooze", "task.run", "task.edit"]
+    ids = [e["action_id"] for b in posted.blocks() if b["type"] == "actions" for e in b["elements"]]
+    assert [i.split("#")[0] for i in ids] == [
+        "task.done",
+        "task.snooze",
+        "task.snooze",
+        "task.snooze",
+        "task.run",
+        "task.edit",
+    ]

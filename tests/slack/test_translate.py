@@ -34,8 +34,11 @@ def load(name: str) -> dict[str, Any]:
 def test_slash_command_becomes_inbound_with_unescaped_text() -> None:
     inbound = command_to_inbound(load("slash_command.json"), user_timezone="Europe/Berlin")
     assert inbound.platform == Platform.SLACK
-    assert (inbound.workspace_ref, inbound.user_ref, inbound.channel_ref) == ("T0001", "U0001",
-                                                                              "C0001")
+    assert (inbound.workspace_ref, inbound.user_ref, inbound.channel_ref) == (
+        "T0001",
+        "U0001",
+        "C0001",
+    )
     assert inbound.text == "remind me to send the <report> tomorrow at 9am"
     assert inbound.user_timezone == "Europe/Berlin" and not inbound.is_direct
 
@@ -43,8 +46,9 @@ def test_slash_command_becomes_inbound_with_unescaped_text() -> None:
 def test_dm_is_direct_and_thread_reply_names_its_thread() -> None:
     dm = message_to_inbound(load("dm_message.json")["event"], team_id="T0001", bot_user_id="UBOT")
     assert dm.is_direct and dm.thread_ref is None and dm.message_ref == "1772442000.000100"
-    reply = message_to_inbound(load("thread_reply.json")["event"], team_id="T0001",
-                               bot_user_id="UBOT")
+    reply = message_to_inbound(
+        load("thread_reply.json")["event"], team_id="T0001", bot_user_id="UBOT"
+    )
     assert reply.thread_ref == "1700000000.000001" and not reply.is_direct
     assert reply.text == "done"
 
@@ -57,8 +61,14 @@ def test_mention_drops_the_bot_and_keeps_people_and_channels_as_ids() -> None:
 
 @pytest.mark.parametrize(
     ("name", "ignored"),
-    [("dm_message.json", False), ("thread_reply.json", False), ("message_changed.json", True),
-     ("bot_message.json", True), ("own_message.json", True), ("channel_join.json", True)],
+    [
+        ("dm_message.json", False),
+        ("thread_reply.json", False),
+        ("message_changed.json", True),
+        ("bot_message.json", True),
+        ("own_message.json", True),
+        ("channel_join.json", True),
+    ],
 )
 def test_noise_and_own_messages_are_ignored(name: str, ignored: bool) -> None:
     event = load(name)["event"]
@@ -72,7 +82,11 @@ def test_plain_text_links_and_specials() -> None:
 def test_button_press_on_a_card_and_on_the_home_tab() -> None:
     press = action_to_press(load("block_actions_done.json"))
     assert (press.action, press.value, press.message_ts, press.on_home) == (
-        "task.done", "1", "1700000000.000001", False)
+        "task.done",
+        "1",
+        "1700000000.000001",
+        False,
+    )
     home = action_to_press(load("block_actions_home.json"))
     assert (home.action, home.value, home.on_home) == ("task.snooze", "1:60", True)
     assert home.inbound.workspace_ref == "T0001"
@@ -96,8 +110,9 @@ def test_render_escapes_and_keeps_full_text_fallback() -> None:
 
 
 def test_task_list_renders_one_section_per_task_overdue_marked() -> None:
-    lines = tuple(TaskLine(task_id=i, title=f"t{i}", when="today", overdue=i == 2)
-                  for i in range(1, 26))
+    lines = tuple(
+        TaskLine(task_id=i, title=f"t{i}", when="today", overdue=i == 2) for i in range(1, 26)
+    )
     message = render(Reply(text="Your tasks:\n…", kind=ReplyKind.TASK_LIST, tasks=lines))
     sections = [b for b in message.blocks if b.get("block_id", "").startswith("task:")]
     assert len(sections) == 20 and ":red_circle:" in sections[1]["text"]["text"]
@@ -107,11 +122,24 @@ def test_task_list_renders_one_section_per_task_overdue_marked() -> None:
 def _task(**kw: Any) -> TaskPublic:
     now = datetime(2026, 3, 2, 9, tzinfo=UTC)
     data: dict[str, Any] = dict(
-        id=3, workspace_id=1, title="Ship it", status="open", due=datetime(2026, 3, 1, tzinfo=UTC),
-        schedule={"kind": "interval", "every_seconds": 7200, "timezone": "UTC"}, action=None,
-        retry_policy=None, enabled=True, next_fire_at=None, created_by=None,
-        last_modified_by=None, created_at=now, updated_at=now, completed_at=None,
-        deleted_at=None, assignees=["U0002"])
+        id=3,
+        workspace_id=1,
+        title="Ship it",
+        status="open",
+        due=datetime(2026, 3, 1, tzinfo=UTC),
+        schedule={"kind": "interval", "every_seconds": 7200, "timezone": "UTC"},
+        action=None,
+        retry_policy=None,
+        enabled=True,
+        next_fire_at=None,
+        created_by=None,
+        last_modified_by=None,
+        created_at=now,
+        updated_at=now,
+        completed_at=None,
+        deleted_at=None,
+        assignees=["U0002"],
+    )
     data.update(kw)
     return TaskPublic(**data)
 
@@ -128,13 +156,21 @@ def test_task_card_shows_state_and_drops_buttons_when_done() -> None:
 
 
 def test_modal_round_trip_and_errors() -> None:
-    view = task_modal(TaskForm(title="Ship", due="tomorrow", assignees=("U1",), priority="high",
-                               task_id=4))
+    view = task_modal(
+        TaskForm(title="Ship", due="tomorrow", assignees=("U1",), priority="high", task_id=4)
+    )
     assert view["callback_id"] == contract.VIEW_EDIT_TASK
     assert view["blocks"][3]["element"]["initial_users"] == ["U1"]
     form = read_submission(load("view_submission.json")["view"])
-    assert form == TaskForm(title="Water the big plants", due="tomorrow 17:00", schedule="",
-                            assignees=("U0002",), priority="high", task_id=1, channel=None)
+    assert form == TaskForm(
+        title="Water the big plants",
+        due="tomorrow 17:00",
+        schedule="",
+        assignees=("U0002",),
+        priority="high",
+        task_id=1,
+        channel=None,
+    )
     assert errors_response({"due": "?"}) == {"response_action": "errors", "errors": {"due": "?"}}
     create = task_modal(TaskForm(title="x", channel="C1"))
     assert create["callback_id"] == contract.VIEW_CREATE_TASK
@@ -151,6 +187,7 @@ def test_home_puts_overdue_first_with_buttons() -> None:
     assert view["type"] == "home"
     ids = [b.get("block_id") for b in view["blocks"] if b.get("block_id", "").startswith("task:")]
     assert ids == ["task:2", "task:1"]
-    action_ids = [e["action_id"] for b in view["blocks"] if b["type"] == "actions"
-                  for e in b["elements"]]
+    action_ids = [
+        e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
     assert all(contract.ACTION_ID_PATTERN.match(a) for a in action_ids)

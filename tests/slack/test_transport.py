@@ -29,10 +29,12 @@ async def test_bad_or_stale_signature_is_refused_and_nothing_happens(fake, make_
     forged = await kairos.event(payload, secret="not-the-secret")
     stale = await kairos.event(payload, at=time.time() - 600)
     body, headers = event_request(payload)
-    unsigned = await kairos.http.post("/slack/events", content=body,
-                                      headers={"Content-Type": "application/json"})
-    tampered = await kairos.http.post("/slack/events", content=body.replace("plants", "cacti"),
-                                      headers=headers)
+    unsigned = await kairos.http.post(
+        "/slack/events", content=body, headers={"Content-Type": "application/json"}
+    )
+    tampered = await kairos.http.post(
+        "/slack/events", content=body.replace("plants", "cacti"), headers=headers
+    )
     assert [r.status_code for r in (forged, stale, unsigned, tampered)] == [401] * 4
     await asyncio.sleep(0.2)
     assert conversation.handled == [] and fake.calls == []
@@ -57,8 +59,12 @@ async def test_a_retried_event_is_acted_on_once(fake, make_surface) -> None:
 async def test_own_bot_edits_and_joins_are_ignored(fake, make_surface) -> None:
     conversation = RecordingConversation()
     _, kairos = await make_surface(conversation)
-    for name in ("own_message.json", "bot_message.json", "message_changed.json",
-                 "channel_join.json"):
+    for name in (
+        "own_message.json",
+        "bot_message.json",
+        "message_changed.json",
+        "channel_join.json",
+    ):
         assert (await kairos.event(load(name))).status_code == 200
     # A channel message outside Kairos's task threads is not for Kairos either.
     chatter = load("thread_reply.json")
@@ -108,6 +114,5 @@ async def test_tokens_never_reach_logs_or_replies(fake, make_surface, caplog) ->
 
 async def test_url_verification_challenge_is_answered(fake, make_surface) -> None:
     _, kairos = await make_surface(RecordingConversation())
-    response = await kairos.event({"token": "x", "challenge": "c-123",
-                                   "type": "url_verification"})
+    response = await kairos.event({"token": "x", "challenge": "c-123", "type": "url_verification"})
     assert response.status_code == 200 and response.json() == {"challenge": "c-123"}

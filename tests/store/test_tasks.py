@@ -253,11 +253,17 @@ async def test_insert_hands_back_what_a_read_returns(
     got = await store.get_task(created.id)
     assert created == got
     assert created.due is not None and created.due.tzinfo == UTC
-    assert created.schedule == {"kind": "once", "at": "2026-03-29T01:30:00",
-                                "nested": [1, {"a": None}]}
+    assert created.schedule == {
+        "kind": "once",
+        "at": "2026-03-29T01:30:00",
+        "nested": [1, {"a": None}],
+    }
     assert created.assignees == ["U0001", "U0002"] and created.depends_on == [first.id]
     # Left-out fields take the model's defaults, as a ``Task`` object would.
     assert (created.kind, created.status, created.priority) == (
-        TaskKind.TASK, TaskStatus.OPEN, Priority.NORMAL)
+        TaskKind.TASK,
+        TaskStatus.OPEN,
+        Priority.NORMAL,
+    )
     with pytest.raises(ValueError, match="not insertable"):
         await store.insert_task({"workspace_id": workspace.id, "title": "x", "bogus": 1})
