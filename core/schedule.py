@@ -137,7 +137,7 @@ ScheduleSpec = Annotated[
     Field(discriminator="kind"),
 ]
 
-_ADAPTER: TypeAdapter[ScheduleSpec] = TypeAdapter(ScheduleSpec)  # type: ignore[arg-type]
+_ADAPTER: TypeAdapter[ScheduleSpec] = TypeAdapter(ScheduleSpec)
 
 
 def parse_schedule(data: object) -> ScheduleSpec:
