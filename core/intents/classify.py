@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.intents.lexicon import NUMBER_WORDS
+from core.intents.lexicon import NUMBER_WORDS, REMIND_VERBS, UPDATE_VERBS
 from core.intents.model import IntentKind
 from core.intents.tokens import Kind, Token
 
@@ -118,56 +118,8 @@ _RUN_LEADS = frozenset(
 #: Verbs that can only mean "run it now", even next to history words ("retry the failed import").
 _RERUN_LEADS = frozenset({"retry", "rerun", "trigger", "execute", "kick", "redo"})
 _NOT_RUN_OBJECTS = frozenset({"history", "log", "logs", "stats", "statistics", "a", "me"})
-_UPDATE_LEADS = frozenset(
-    {
-        "move",
-        "push",
-        "reschedule",
-        "delay",
-        "change",
-        "rename",
-        "assign",
-        "reassign",
-        "give",
-        "make",
-        "set",
-        "bump",
-        "prioritize",
-        "deprioritize",
-        "update",
-        "edit",
-        "shift",
-        "hand",
-        "transfer",
-        "raise",
-        "lower",
-        "extend",
-        "unassign",
-        "mark",
-        "due",
-        "retitle",
-        "remove",
-        "postpone",
-        "defer",
-    }
-)
-_REMIND_LEADS = frozenset(
-    {
-        "remind",
-        "ping",
-        "nudge",
-        "alert",
-        "notify",
-        "tell",
-        "poke",
-        "reminder",
-        "remember",
-        "dm",
-        "message",
-        "warn",
-        "wake",
-    }
-)
+_UPDATE_LEADS = UPDATE_VERBS | {"defer", "due"}
+_REMIND_LEADS = REMIND_VERBS
 _TASK_LEADS = frozenset(
     {
         "add",

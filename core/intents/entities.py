@@ -6,7 +6,7 @@ to the sentence, such as "for" in "for @bob" or "in" in "in #eng") as used.
 
 from __future__ import annotations
 
-from core.intents.lexicon import PRIORITY_WORDS, Priority
+from core.intents.lexicon import GROUP_WORDS, PRIORITY_WORDS, Priority
 from core.intents.tokens import Kind, Token
 from core.intents.words import norm_at
 
@@ -84,51 +84,31 @@ def take_mentions(toks: list[Token], *, me_words: bool = True) -> list[str]:
     return names
 
 
-_NOT_RECIPIENTS = frozenset(
-    {
-        "me",
-        "us",
-        "you",
-        "everyone",
-        "everybody",
-        "all",
-        "team",
-        "the",
-        "folks",
-        "people",
-        "again",
-        "myself",
-        "him",
-        "her",
-        "them",
-        "it",
-        "this",
-        "that",
-        "to",
-        "about",
-        "of",
-        "a",
-        "an",
-        "later",
-        "please",
-        "channel",
-        "here",
-        "in",
-        "on",
-        "at",
-        "my",
-        "our",
-        "and",
-        "we",
-        "i",
-        "whoever",
-        "someone",
-        "anyone",
-        "then",
-        "also",
-        "so",
-    }
-)
+_NOT_RECIPIENTS = GROUP_WORDS | {
+    "a",
+    "about",
+    "an",
+    "anyone",
+    "at",
+    "her",
+    "him",
+    "i",
+    "it",
+    "later",
+    "my",
+    "of",
+    "on",
+    "our",
+    "so",
+    "someone",
+    "that",
+    "them",
+    "then",
+    "this",
+    "to",
+    "we",
+    "whoever",
+}
 
 
 def take_bare_recipients(toks: list[Token], verb_at: int) -> list[str]:

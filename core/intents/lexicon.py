@@ -362,3 +362,79 @@ THIS_WORDS: Final[frozenset[str]] = frozenset(
         "the reminder",
     }
 )
+
+#: Verbs that ask to be reminded or to notify someone ("remind", "ping", "nudge").
+REMIND_VERBS: Final[frozenset[str]] = frozenset(
+    {
+        "alert",
+        "dm",
+        "message",
+        "notify",
+        "nudge",
+        "ping",
+        "poke",
+        "remember",
+        "remind",
+        "reminder",
+        "tell",
+        "wake",
+        "warn",
+    }
+)
+
+#: Verbs that change an existing task ("move", "assign", "make … urgent").
+UPDATE_VERBS: Final[frozenset[str]] = frozenset(
+    {
+        "assign",
+        "bump",
+        "change",
+        "delay",
+        "deprioritize",
+        "edit",
+        "extend",
+        "give",
+        "hand",
+        "lower",
+        "make",
+        "mark",
+        "move",
+        "postpone",
+        "prioritize",
+        "push",
+        "raise",
+        "reassign",
+        "remove",
+        "rename",
+        "reschedule",
+        "retitle",
+        "set",
+        "shift",
+        "transfer",
+        "unassign",
+        "update",
+    }
+)
+
+#: People words that are nobody in particular ("me", "the team", "everyone").
+GROUP_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "again",
+        "all",
+        "also",
+        "and",
+        "channel",
+        "everybody",
+        "everyone",
+        "folks",
+        "here",
+        "in",
+        "me",
+        "myself",
+        "people",
+        "please",
+        "team",
+        "the",
+        "us",
+        "you",
+    }
+)

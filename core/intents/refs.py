@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from core.intents.lexicon import UPDATE_VERBS
 from core.intents.model import IntentKind
 from core.intents.title import as_ref, leftover, render, trim
 from core.intents.tokens import Kind, Token
@@ -231,47 +232,8 @@ _DROP: dict[IntentKind, frozenset[str]] = {
             "since",
         }
     ),
-    IntentKind.UPDATE_TASK: frozenset(
-        {
-            "move",
-            "push",
-            "reschedule",
-            "delay",
-            "postpone",
-            "change",
-            "rename",
-            "assign",
-            "reassign",
-            "give",
-            "make",
-            "set",
-            "bump",
-            "prioritize",
-            "deprioritize",
-            "update",
-            "edit",
-            "shift",
-            "hand",
-            "transfer",
-            "raise",
-            "lower",
-            "extend",
-            "unassign",
-            "mark",
-            "over",
-            "back",
-            "as",
-            "retitle",
-            "add",
-            "remove",
-            "me",
-            "from",
-            "call",
-            "now",
-            "deadline",
-            "is",
-        }
-    ),
+    IntentKind.UPDATE_TASK: UPDATE_VERBS
+    | {"add", "as", "back", "call", "deadline", "from", "is", "me", "now", "over"},
     IntentKind.SNOOZE: frozenset(
         {
             "snooze",

@@ -21,6 +21,7 @@ from core.intents.entities import (
     take_mentions,
     take_priority,
 )
+from core.intents.lexicon import REMIND_VERBS
 from core.intents.model import Intent, IntentKind
 from core.intents.recurrence import Recurrence, scan_recurrence
 from core.intents.refs import list_people, rename_title, take_bare_assignee, task_ref
@@ -38,24 +39,7 @@ log = logging.getLogger(__name__)
 
 #: How far "snooze" / "later" without a duration postpones a reminder.
 DEFAULT_SNOOZE = timedelta(hours=1)
-_REMIND_VERBS = frozenset(
-    {
-        "remind",
-        "ping",
-        "nudge",
-        "alert",
-        "notify",
-        "tell",
-        "poke",
-        "reminder",
-        "remember",
-        "dm",
-        "message",
-        "warn",
-        "wake",
-        "set",
-    }
-)
+_REMIND_VERBS = REMIND_VERBS | {"set"}
 _TASK_VERBS = frozenset(
     {
         "add",

@@ -8,35 +8,11 @@ either end ("to", "about", "and", ",").
 
 from __future__ import annotations
 
-from core.intents.lexicon import THIS_WORDS
+from core.intents.lexicon import GROUP_WORDS, THIS_WORDS
 from core.intents.tokens import Kind, Token
 
 #: Words that may stand between the verb and the title ("remind the team in #ops to …").
-_RECIPIENTS = frozenset(
-    {
-        "me",
-        "us",
-        "you",
-        "everyone",
-        "everybody",
-        "all",
-        "team",
-        "the",
-        "folks",
-        "people",
-        "again",
-        "myself",
-        "y'all",
-        "yall",
-        "guys",
-        "channel",
-        "here",
-        "in",
-        "please",
-        "also",
-        "and",
-    }
-)
+_RECIPIENTS = GROUP_WORDS | {"guys", "y'all", "yall"}
 _LINKS = frozenset(
     {"to", "about", "that", "of", "re", "regarding", "on", "for", ":", "-", "—", "abt", "re:", ","}
 )
