@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.intents.lexicon import NUMBER_WORDS, REMIND_VERBS, UPDATE_VERBS
+from core.intents.lexicon import DELETE_VERBS, NUMBER_WORDS, REMIND_VERBS, UPDATE_VERBS
 from core.intents.model import IntentKind
 from core.intents.tokens import Kind, Token
 
@@ -79,27 +79,7 @@ _COMPLETE_LEADS = frozenset(
     }
 )
 _DONE_WORDS = frozenset({"done", "complete", "completed", "finished", "closed", "resolved"})
-_DELETE_LEADS = frozenset(
-    {
-        "cancel",
-        "delete",
-        "remove",
-        "drop",
-        "kill",
-        "unschedule",
-        "trash",
-        "discard",
-        "nuke",
-        "forget",
-        "stop",
-        "scrap",
-        "abort",
-        "archive",
-        "clear",
-        "del",
-        "rm",
-    }
-)
+_DELETE_LEADS = DELETE_VERBS
 _RUN_LEADS = frozenset(
     {
         "run",

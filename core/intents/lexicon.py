@@ -438,3 +438,26 @@ GROUP_WORDS: Final[frozenset[str]] = frozenset(
         "you",
     }
 )
+
+#: Verbs that cancel or remove a task ("cancel", "delete", "drop").
+DELETE_VERBS: Final[frozenset[str]] = frozenset(
+    {
+        "abort",
+        "archive",
+        "cancel",
+        "clear",
+        "del",
+        "delete",
+        "discard",
+        "drop",
+        "forget",
+        "kill",
+        "nuke",
+        "remove",
+        "rm",
+        "scrap",
+        "stop",
+        "trash",
+        "unschedule",
+    }
+)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from core.intents.lexicon import UPDATE_VERBS
+from core.intents.lexicon import DELETE_VERBS, UPDATE_VERBS
 from core.intents.model import IntentKind
 from core.intents.title import as_ref, leftover, render, trim
 from core.intents.tokens import Kind, Token
@@ -85,52 +85,34 @@ _DROP: dict[IntentKind, frozenset[str]] = {
             "we're",
         }
     ),
-    IntentKind.DELETE_TASK: frozenset(
-        {
-            "cancel",
-            "delete",
-            "remove",
-            "drop",
-            "kill",
-            "unschedule",
-            "trash",
-            "discard",
-            "nuke",
-            "forget",
-            "stop",
-            "scrap",
-            "abort",
-            "archive",
-            "clear",
-            "del",
-            "rm",
-            "about",
-            "reminding",
-            "me",
-            "us",
-            "sending",
-            "don't",
-            "dont",
-            "do",
-            "not",
-            "remind",
-            "anymore",
-            "any",
-            "more",
-            "reminders",
-            "no",
-            "needed",
-            "longer",
-            "pinging",
-            "messaging",
-            "notifying",
-            "nagging",
-            "never",
-            "mind",
-            "nevermind",
-            "nvm",
-        }
-    ),
+    IntentKind.DELETE_TASK: DELETE_VERBS
+    | {
+        "about",
+        "any",
+        "anymore",
+        "do",
+        "don't",
+        "dont",
+        "longer",
+        "me",
+        "messaging",
+        "mind",
+        "more",
+        "nagging",
+        "needed",
+        "never",
+        "nevermind",
+        "no",
+        "not",
+        "notifying",
+        "nvm",
+        "pinging",
+        "remind",
+        "reminders",
+        "reminding",
+        "sending",
+        "us",
+    },
     IntentKind.RUN_TASK: frozenset(
         {
             "run",
