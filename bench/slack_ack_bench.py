@@ -36,9 +36,7 @@ from signing import SECRET, form_request  # noqa: E402
 
 from bot.app import Kairos  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.slack import build_slack  # noqa: E402
 from bot.web import build_web_app, health_routes  # noqa: E402
-from core.enums import Platform  # noqa: E402
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -104,16 +102,7 @@ async def serve(ready_file: str) -> None:
             slack_api_url=api_url,
         )
         kairos = await Kairos.open(settings)  # the real composition root, scheduler included
-        surface = build_slack(
-            settings=settings,
-            conversation=kairos.conversation,
-            store=kairos.store,
-            clock=kairos.clock,
-            tasks=kairos.tasks,
-            parser=kairos.parser,
-            runs=kairos.runs,
-        )
-        kairos.add_chat(Platform.SLACK, surface.adapter)
+        surface = kairos.add_slack()
         await kairos.start()
 
         async def healthy() -> dict[str, object]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
@@ -29,6 +30,9 @@ from core.scheduler.workers import PoolSettings
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.runs import RunStore
+
+if TYPE_CHECKING:
+    from bot.slack import SlackSurface
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +107,22 @@ class Kairos:
     def runs(self) -> RunStore:
         """Run rows and their history (the scheduler's store)."""
         return self.scheduler.runs
+
+    def add_slack(self) -> SlackSurface:
+        """Build the Slack surface on this Kairos and post Slack reminders through it."""
+        from bot.slack import build_slack
+
+        surface = build_slack(
+            settings=self.settings,
+            conversation=self.conversation,
+            store=self.store,
+            clock=self.clock,
+            tasks=self.tasks,
+            parser=self.parser,
+            runs=self.runs,
+        )
+        self.add_chat(Platform.SLACK, surface.adapter)
+        return surface
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:
         """Let reminders of ``platform`` workspaces be posted through ``adapter``."""

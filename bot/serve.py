@@ -43,7 +43,7 @@ async def serve(
     ``console`` defaults to whether standard input is a terminal: interactive
     people get the chat, a service manager gets a quiet daemon.
     """
-    from bot.slack import build_slack, slack_configured
+    from bot.slack import slack_configured
 
     stop = stop or asyncio.Event()
     _on_signals(stop)
@@ -54,16 +54,7 @@ async def serve(
     chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
     kairos.add_chat(Platform.CONSOLE, chat)
     if slack_configured(settings):
-        slack = build_slack(
-            settings=settings,
-            conversation=kairos.conversation,
-            store=kairos.store,
-            clock=kairos.clock,
-            tasks=kairos.tasks,
-            parser=kairos.parser,
-            runs=kairos.runs,
-        )
-        kairos.add_chat(Platform.SLACK, slack.adapter)
+        slack = kairos.add_slack()
         routes += slack.routes()
         surfaces.append(slack)
     server = _Server(

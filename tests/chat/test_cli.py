@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -114,7 +115,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_run_serves_health_and_stops_on_sigterm(env: dict[str, str]) -> None:
+def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """Start ``kairos run`` without a console; return it and its base URL once healthy."""
     port = _free_port()
     proc = subprocess.Popen(
         [*KAIROS, "run", "--no-console"],
@@ -123,20 +125,53 @@ def test_run_serves_health_and_stops_on_sigterm(env: dict[str, str]) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    try:
-        body = None
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                    body = json.loads(r.read())
-                    break
-            except OSError:
-                time.sleep(0.1)
-        assert body is not None and body["status"] == "ok" and body["database"] == "ok"
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        out, _ = proc.communicate(timeout=30)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(150):
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
+                if json.loads(response.read())["status"] == "ok":
+                    return proc, base
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError(f"kairos run never became healthy: {proc.communicate()[0]}")
+
+
+def _stop(proc: subprocess.Popen[str]) -> str:
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0, out
+    return out
+
+
+def test_run_serves_health_and_stops_on_sigterm(env: dict[str, str]) -> None:
+    proc, base = _serve(env)
+    try:
+        with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+            body = json.loads(response.read())
+        assert (body["status"], body["database"]) == ("ok", "ok")
+    finally:
+        _stop(proc)
+
+
+def test_run_serves_slack_when_configured(env: dict[str, str]) -> None:
+    slack_env = {
+        **env,
+        "KAIROS_SLACK_BOT_TOKEN": "xoxb-cli-test-token",
+        "KAIROS_SLACK_SIGNING_SECRET": "cli-test-signing-secret",
+        "KAIROS_SLACK_API_URL": f"http://127.0.0.1:{_free_port()}/api/",
+    }
+    proc, base = _serve(slack_env)
+    try:
+        unsigned = urllib.request.Request(
+            f"{base}/slack/events", data=b"command=%2Fkairos&text=list", method="POST"
+        )
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(unsigned, timeout=5)
+        assert refused.value.code == 401
+    finally:
+        out = _stop(proc)
+    assert "xoxb-cli-test-token" not in out and "cli-test-signing-secret" not in out
 
 
 def test_default_database_folder_is_created(tmp_path: Path, env: dict[str, str]) -> None:
