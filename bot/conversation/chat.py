@@ -38,6 +38,7 @@ _KIND_OF = {
     IntentKind.CREATE_TASK: TaskKind.TASK,
     IntentKind.SCHEDULE_JOB: TaskKind.JOB,
 }
+UNEXPECTED = "Sorry, something went wrong on my side; it has been logged. Please try again."
 #: Snooze length when the person gives none ("snooze", "later" without a time).
 DEFAULT_SNOOZE = timedelta(minutes=20)
 
@@ -108,6 +109,12 @@ class ChatConversation:
     # --- the Conversation interface -------------------------------------------------
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
+        return await _guarded(self._handle(inbound), "a message")
+
+    async def press(self, inbound: Inbound, *, action: str, value: str) -> list[Reply]:
+        return await _guarded(self._press(inbound, action, value), f"the button {action}")
+
+    async def _handle(self, inbound: Inbound) -> list[Reply]:
         speaker = await self._speaker(inbound)
         text = inbound.text.strip()
         proposal = self.context.take_proposal(
@@ -152,7 +159,7 @@ class ChatConversation:
         )
         return replies.question(question)
 
-    async def press(self, inbound: Inbound, *, action: str, value: str) -> list[Reply]:
+    async def _press(self, inbound: Inbound, action: str, value: str) -> list[Reply]:
         speaker = await self._speaker(inbound)
         task_ref, _, arg = value.partition(":")
         try:
@@ -169,22 +176,14 @@ class ChatConversation:
                 return await self._snooze_until(task_id, when, speaker)
             if action == "task.run":
                 return await self._run_id(task_id, speaker)
-        except (ValueError, KairosError) as exc:
-            return [self._error(exc)]
+        except ValueError:
+            return [replies.error(f"The button value {value!r} is not valid.")]
         return [replies.error(f"I don't know the button '{action}'.")]
 
     # --- dispatch ---------------------------------------------------------------
 
     async def _act(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        try:
-            return await self._handlers[intent.intent](intent, speaker)
-        except KairosError as exc:
-            return [self._error(exc)]
-
-    def _error(self, exc: Exception) -> Reply:
-        if isinstance(exc, KairosError):
-            return replies.error(exc.user_message())
-        return replies.error(f"That did not work: {exc}.")
+        return await self._handlers[intent.intent](intent, speaker)
 
     async def _speaker(self, inbound: Inbound) -> Speaker:
         workspace = await self._store.ensure_workspace(
@@ -441,6 +440,21 @@ class ChatConversation:
         if intent.priority:
             parts.append(intent.priority)
         return " ".join(parts)
+
+
+async def _guarded(work: Awaitable[list[Reply]], what: str) -> list[Reply]:
+    """Domain errors become their message; a bug costs one answer, not the chat surface.
+
+    The details of an unexpected error go to the log, never into chat (they may
+    hold data the reader should not see).
+    """
+    try:
+        return await work
+    except KairosError as exc:
+        return [replies.error(exc.user_message())]
+    except Exception:
+        log.exception("conversation failed on %s", what)
+        return [replies.error(UNEXPECTED)]
 
 
 def _completions(asked: str, answer: str) -> list[str]:

@@ -187,3 +187,25 @@ async def test_an_answer_can_replace_the_doubtful_word(chat: Chat) -> None:
     moved = await chat.say_one("next Thursday")
     assert moved.kind is ReplyKind.CONFIRMATION, moved.text
     assert (await chat.kairos.store.get_task(1)).due == utc(2026, 3, 12, 16)
+
+
+async def test_a_bug_costs_one_answer_not_the_conversation(chat: Chat, monkeypatch, caplog) -> None:
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(chat.kairos.tasks, "create", broken)
+    reply = await chat.say_one("add task write the minutes")
+    assert reply.kind is ReplyKind.ERROR
+    assert "secret internal detail" not in reply.text
+    assert reply.text.startswith("Sorry, something went wrong on my side")
+    assert "secret internal detail" in caplog.text  # the details are in the log
+    monkeypatch.undo()
+    assert (await chat.say_one("add task write the minutes")).kind is ReplyKind.CONFIRMATION
+
+
+async def test_a_bad_button_value_is_refused_clearly(chat: Chat) -> None:
+    from bot.console import to_inbound
+
+    inbound = to_inbound("", user="ana")
+    replies = await chat.kairos.conversation.press(inbound, action="task.done", value="abc")
+    assert replies[0].text == "The button value 'abc' is not valid."
