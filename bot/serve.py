@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 import sys
 from collections.abc import Generator
 
@@ -16,6 +17,7 @@ from bot.console import ConsoleChat
 from bot.settings import Settings
 from bot.web import build_web_app, health_routes
 from core.enums import Platform
+from core.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +28,17 @@ class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
         yield
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The web server's listening socket, or a clear error when the port is taken."""
+    try:
+        return socket.create_server((host, port))
+    except OSError as exc:
+        raise InvalidInput(
+            f"Cannot listen on {host}:{port}: {exc.strerror or exc}.",
+            hint="Stop the program using that port, or set KAIROS_HTTP_PORT to a free one.",
+        ) from exc
 
 
 def _on_signals(stop: asyncio.Event) -> None:
@@ -48,6 +61,7 @@ async def serve(
     stop = stop or asyncio.Event()
     _on_signals(stop)
     interactive = sys.stdin.isatty() if console is None else console
+    listener = _listen(settings.http_host, settings.http_port)  # fail fast, before any work
     kairos = await Kairos.open(settings)
     surfaces = []
     routes = health_routes(kairos.health)
@@ -70,10 +84,11 @@ async def serve(
     background: list[asyncio.Task[None]] = []
     try:
         await kairos.start()
-        background.append(asyncio.create_task(server.serve(), name="kairos-http"))
+        background.append(asyncio.create_task(server.serve(sockets=[listener]), name="kairos-http"))
         for surface in surfaces:
             await surface.start()
-        log.info("Kairos is running: http://%s:%s/healthz", settings.http_host, settings.http_port)
+        host, port = listener.getsockname()[:2]
+        log.info("Kairos is running: http://%s:%s/healthz", host, port)
         if interactive:
             conversation = asyncio.create_task(chat.run(stop), name="kairos-console")
             conversation.add_done_callback(lambda _t: stop.set())
@@ -88,3 +103,4 @@ async def serve(
                 task.cancel()  # it may sit in a blocking read of stdin
         await asyncio.gather(*background, return_exceptions=True)
         await kairos.close()
+        listener.close()

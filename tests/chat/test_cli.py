@@ -191,3 +191,14 @@ def test_unreachable_database_is_a_clear_message(env: dict[str, str]) -> None:
         {**env, "KAIROS_DATABASE_URL": "postgresql://u:pw@h.supabase.co:6543/p"}, "tasks", "list"
     )
     assert "transaction pooler" in pooler.stderr and "pw" not in pooler.stderr
+
+
+def test_run_refuses_a_port_in_use_clearly(env: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = kairos({**env, "KAIROS_HTTP_PORT": str(port)}, "run", "--no-console")
+    assert result.returncode == 1
+    assert f"error: Cannot listen on 127.0.0.1:{port}:" in result.stderr
+    assert "KAIROS_HTTP_PORT" in result.stderr and "Traceback" not in result.stderr
