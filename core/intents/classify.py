@@ -9,52 +9,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.intents.lexicon import DELETE_VERBS, NUMBER_WORDS, REMIND_VERBS, UPDATE_VERBS
+from core.intents.lexicon import (
+    DELETE_VERBS,
+    NUMBER_WORDS,
+    POLITE_WORDS,
+    REMIND_VERBS,
+    UPDATE_VERBS,
+)
 from core.intents.model import IntentKind
 from core.intents.tokens import Kind, Token
 
 #: Words people put before the verb that carries the meaning.
-_POLITE = frozenset(
-    {
-        "hey",
-        "hi",
-        "hello",
-        "yo",
-        "kairos",
-        "bot",
-        "please",
-        "can",
-        "could",
-        "would",
-        "will",
-        "you",
-        "ok",
-        "okay",
-        "so",
-        "oh",
-        "also",
-        "and",
-        "pls",
-        "just",
-        "i",
-        "we",
-        "i've",
-        "we've",
-        "i'm",
-        "have",
-        "kindly",
-        "quick",
-        "quickly",
-        "go",
-        "ahead",
-        "now",
-        ",",
-        ":",
-        "!",
-        "-",
-        "—",
-    }
-)
+_POLITE = POLITE_WORDS | {
+    "!",
+    ",",
+    "-",
+    ":",
+    "ahead",
+    "also",
+    "and",
+    "bot",
+    "go",
+    "have",
+    "hello",
+    "hi",
+    "i'm",
+    "i've",
+    "now",
+    "oh",
+    "quick",
+    "quickly",
+    "so",
+    "we've",
+    "will",
+    "would",
+    "yo",
+    "—",
+}
 _HELP_LEADS = frozenset({"help", "commands", "usage", "?", "halp", "manual"})
 _UNIT_WORDS = frozenset({"minutes", "minute", "mins", "min", "hour", "hours", "hrs", "h", "m"})
 _SNOOZE_LEADS = frozenset({"snooze", "later"})

@@ -461,3 +461,22 @@ DELETE_VERBS: Final[frozenset[str]] = frozenset(
         "unschedule",
     }
 )
+
+#: Courtesy and address words around a request ("please", "hey kairos", "could you").
+POLITE_WORDS: Final[frozenset[str]] = frozenset(
+    {
+        "can",
+        "could",
+        "hey",
+        "i",
+        "just",
+        "kairos",
+        "kindly",
+        "ok",
+        "okay",
+        "please",
+        "pls",
+        "we",
+        "you",
+    }
+)

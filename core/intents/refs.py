@@ -6,47 +6,32 @@
 
 from __future__ import annotations
 
-from core.intents.lexicon import DELETE_VERBS, UPDATE_VERBS
+from core.intents.lexicon import DELETE_VERBS, POLITE_WORDS, UPDATE_VERBS
 from core.intents.model import IntentKind
 from core.intents.title import as_ref, leftover, render, trim
 from core.intents.tokens import Kind, Token
 from core.intents.words import norm_at
 
-_COMMON = frozenset(
-    {
-        "please",
-        "pls",
-        "can",
-        "could",
-        "you",
-        "hey",
-        "kairos",
-        "ok",
-        "okay",
-        "yep",
-        "yes",
-        "yeah",
-        "got",
-        "it,",
-        "cool",
-        "great",
-        "thanks",
-        "i",
-        "we",
-        "just",
-        "now",
-        "right",
-        "immediately",
-        "asap",
-        "already",
-        "again",
-        "also",
-        "kindly",
-        "!",
-        "?",
-        ".",
-    }
-)
+_COMMON = POLITE_WORDS | {
+    "!",
+    ".",
+    "?",
+    "again",
+    "already",
+    "also",
+    "asap",
+    "cool",
+    "got",
+    "great",
+    "immediately",
+    "it,",
+    "now",
+    "right",
+    "thanks",
+    "yeah",
+    "yep",
+    "yes",
+}
 _DROP: dict[IntentKind, frozenset[str]] = {
     IntentKind.COMPLETE_TASK: frozenset(
         {

@@ -8,7 +8,7 @@ either end ("to", "about", "and", ",").
 
 from __future__ import annotations
 
-from core.intents.lexicon import GROUP_WORDS, THIS_WORDS
+from core.intents.lexicon import GROUP_WORDS, POLITE_WORDS, THIS_WORDS
 from core.intents.tokens import Kind, Token
 
 #: Words that may stand between the verb and the title ("remind the team in #ops to …").
@@ -86,27 +86,14 @@ def trim(toks: list[Token], idx: list[int], *, keep_articles: bool = True) -> li
     return idx
 
 
+#: Politeness and address words that may open a request before its verb.
+_LEAD_COURTESY = POLITE_WORDS | {",", "so", "would"}
+
+
 def strip_lead(toks: list[Token], idx: list[int], verbs: frozenset[str]) -> list[int]:
     """Remove politeness, one command verb and what links it to the object."""
     k = 0
-    while k < len(idx) and toks[idx[k]].norm in {
-        "please",
-        "pls",
-        "can",
-        "could",
-        "you",
-        "hey",
-        "kairos",
-        "ok",
-        "okay",
-        "so",
-        "i",
-        "we",
-        "just",
-        "kindly",
-        ",",
-        "would",
-    }:
+    while k < len(idx) and toks[idx[k]].norm in _LEAD_COURTESY:
         k += 1
     if k < len(idx) and toks[idx[k]].norm in verbs:
         k += 1
