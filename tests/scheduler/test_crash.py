@@ -17,7 +17,7 @@ from core.enums import MisfirePolicy, Platform, RunStatus
 from core.models import Workspace
 from core.store.runs import RunStore
 
-from .helpers import add_task
+from .helpers import add_task, once
 
 pytestmark = pytest.mark.slow
 PROC = Path(__file__).with_name("engine_proc.py")
@@ -75,7 +75,7 @@ async def test_kill_9_mid_run_then_restart(database_url: str, tmp_path: Path) ->
                     grace=3600,
                     misfire_policy=MisfirePolicy.CATCH_UP,
                     retry_policy={"max_attempts": 3, "initial_delay_s": 0.5, "jitter": 0},
-                    schedule={"kind": "once", "at": at.isoformat(), "timezone": "UTC"},
+                    schedule=once(at),
                 )
             )
 

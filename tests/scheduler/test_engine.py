@@ -13,7 +13,7 @@ from core.enums import RunStatus, RunTrigger
 from core.scheduler.workers import PoolSettings
 
 from .harness import RecordingExecutor, running, wait_for
-from .helpers import add_task
+from .helpers import add_task, once
 
 REC = {"type": "record"}
 START = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)  # two days before Berlin's DST change
@@ -173,7 +173,7 @@ async def test_wakes_early_for_an_earlier_task(database: Database, workspace_id:
         workspace_id,
         action=REC,
         next_fire_at=late,
-        schedule={"kind": "once", "at": late.isoformat(), "timezone": "UTC"},
+        schedule=once(late),
     )
     async with running(database, clock) as h:
         await asyncio.sleep(0.05)  # the engine now sleeps towards `late`
@@ -183,7 +183,7 @@ async def test_wakes_early_for_an_earlier_task(database: Database, workspace_id:
             workspace_id,
             action=REC,
             next_fire_at=soon,
-            schedule={"kind": "once", "at": soon.isoformat(), "timezone": "UTC"},
+            schedule=once(soon),
         )
         await h.engine.task_changed(tid)
         h.clock.set(soon)
@@ -196,14 +196,14 @@ async def test_executor_exception_fails_only_that_run(
 ) -> None:
     clock = ManualClock(START)
     due = START + timedelta(seconds=5)
-    once = {"kind": "once", "at": due.isoformat(), "timezone": "UTC"}
+    at_due = once(due)
     no_retry = {"max_attempts": 1}
     bad = await add_task(
-        database, workspace_id, action=REC, schedule=once, next_fire_at=due, retry_policy=no_retry
+        database, workspace_id, action=REC, schedule=at_due, next_fire_at=due, retry_policy=no_retry
     )
-    good = await add_task(database, workspace_id, action=REC, schedule=once, next_fire_at=due)
+    good = await add_task(database, workspace_id, action=REC, schedule=at_due, next_fire_at=due)
     unknown = await add_task(
-        database, workspace_id, action={"type": "teleport"}, schedule=once, next_fire_at=due
+        database, workspace_id, action={"type": "teleport"}, schedule=at_due, next_fire_at=due
     )
     executor = RecordingExecutor(fail_tasks={bad})
     async with running(database, clock, executor=executor) as h:
@@ -223,7 +223,7 @@ async def test_executor_exception_fails_only_that_run(
             workspace_id,
             action=REC,
             next_fire_at=later,
-            schedule={"kind": "once", "at": later.isoformat(), "timezone": "UTC"},
+            schedule=once(later),
         )
         await h.engine.task_changed(tid)
         h.clock.set(later)
@@ -239,7 +239,7 @@ async def test_timeout_fails_the_run(database: Database, workspace_id: int) -> N
         next_fire_at=due,
         action={"type": "record", "timeout_seconds": 0.2},
         retry_policy={"max_attempts": 1},
-        schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"},
+        schedule=once(due),
     )
     executor = RecordingExecutor(sleep_seconds=30)
     async with running(
@@ -262,7 +262,7 @@ async def test_a_run_written_ahead_is_cancelled_when_the_task_pauses(
         workspace_id,
         action=REC,
         next_fire_at=due,
-        schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"},
+        schedule=once(due),
     )
     async with running(database, clock) as h:
         h.clock.set(due - timedelta(seconds=1))

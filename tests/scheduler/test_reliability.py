@@ -14,7 +14,7 @@ from core.enums import MisfirePolicy, RunStatus, RunTrigger
 from core.store.runs import RunStore
 
 from .harness import RecordingExecutor, running
-from .helpers import add_task
+from .helpers import add_task, once
 
 REC = {"type": "record"}
 START = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
@@ -30,7 +30,7 @@ async def test_retry_attempts_and_spacing(database: Database, workspace_id: int)
         action=REC,
         retry_policy=policy,
         next_fire_at=due,
-        schedule={"kind": "once", "at": due.isoformat(), "timezone": "UTC"},
+        schedule=once(due),
     )
     executor = RecordingExecutor(fail_tasks=set())
     async with running(database, clock, executor=executor) as h:
@@ -200,7 +200,7 @@ async def test_recovery_waits_for_a_remote_lease_then_retries(
         action=REC,
         next_fire_at=START,
         retry_policy={"max_attempts": 2, "initial_delay_s": 5, "jitter": 0},
-        schedule={"kind": "once", "at": START.isoformat(), "timezone": "UTC"},
+        schedule=once(START),
     )
     fired = await store.fire(tid, START, next_fire_at=None, now=START)
     assert fired is not None
