@@ -4,13 +4,14 @@ Single mode prints one object; ``--jsonl FILE|-`` reads one request per line and
 writes one result per line in the same order, with the parser built once. A bad
 request line gives ``{"error": ...}`` on its line and the batch goes on.
 
-Imports stay light (no settings, store or scheduler) so the command starts fast.
+Imports stay light (no store or scheduler; settings only when a zone is missing)
+so the command starts fast.
 """
 
 from __future__ import annotations
 
+import functools
 import json
-import os
 import sys
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -21,17 +22,17 @@ import typer
 from core.errors import KairosError
 from core.schedule import check_timezone
 
-#: Where the default zone comes from until ``Settings`` is passed in.
-TIMEZONE_ENV = "KAIROS_DEFAULT_TIMEZONE"
-
 
 class RequestError(ValueError):
     """A malformed request (bad JSON, missing text, unknown zone, bad time)."""
 
 
+@functools.cache
 def default_timezone() -> str:
-    """``$KAIROS_DEFAULT_TIMEZONE`` or UTC."""
-    return os.environ.get(TIMEZONE_ENV) or "UTC"
+    """The configured default zone (``KAIROS_DEFAULT_TIMEZONE``, also from ``.env``), read once."""
+    from bot.commands.common import load_settings
+
+    return load_settings().default_timezone
 
 
 def _zone(value: Any) -> str:
@@ -99,7 +100,7 @@ def parse(
         None, "--now", help="Reference time, ISO 8601 (naive = in --tz)."
     ),
     tz: str | None = typer.Option(
-        None, "--tz", help=f"IANA zone (default ${TIMEZONE_ENV} or UTC)."
+        None, "--tz", help="IANA zone (default: KAIROS_DEFAULT_TIMEZONE, else UTC)."
     ),
     user: str = typer.Option("me", "--user", help="Who is speaking."),
     jsonl: str | None = typer.Option(

@@ -135,3 +135,27 @@ def test_batch_with_unknown_and_malformed_lines() -> None:
         "error",
     ]
     assert results[0]["next_runs"] == ["2026-11-26T14:00:00+01:00"]
+
+
+def test_default_zone_comes_from_the_env_file_too(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("KAIROS_DEFAULT_TIMEZONE=Asia/Tokyo\n")
+    env = {k: v for k, v in os.environ.items() if k != "KAIROS_DEFAULT_TIMEZONE"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "parse",
+            "--now",
+            "2026-11-26T12:00:00+09:00",
+            "remind me at 5 to stretch",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["next_runs"] == ["2026-11-26T17:00:00+09:00"]
