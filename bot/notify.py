@@ -14,8 +14,8 @@ from bot.conversation.context import ConversationContext, place
 from bot.conversation.replies import task_buttons
 from core.enums import Platform
 from core.errors import NotConfigured
+from core.jobs import Job, TaskSnapshot
 from core.messages import Reply, ReplyKind
-from core.models import Run, Task
 from core.ports import ChatAdapter
 from core.store import SqlStore
 
@@ -39,8 +39,8 @@ class ChatNotifier:
     def add_adapter(self, platform: Platform, adapter: ChatAdapter) -> None:
         self._adapters[platform] = adapter
 
-    async def notify(self, task: Task, run: Run) -> str | None:
-        assert task.id is not None
+    async def notify(self, job: Job) -> str | None:
+        task = job.task
         workspace = await self._store.get_workspace(task.workspace_id)
         adapter = self._adapters.get(Platform(workspace.platform))
         if adapter is None:
@@ -77,7 +77,7 @@ class ChatNotifier:
         return ",".join(refs) or None
 
     async def _targets(
-        self, task: Task, assignees: list[str]
+        self, task: TaskSnapshot, assignees: list[str]
     ) -> list[tuple[str | None, str | None, str | None]]:
         """Where a reminder goes, as (channel, thread, person) triples.
 

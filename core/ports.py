@@ -11,8 +11,8 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from core.intents.model import Intent
+from core.jobs import Job
 from core.messages import Inbound, Reply
-from core.models import Run, Task
 
 
 @runtime_checkable
@@ -83,17 +83,70 @@ class Executor(Protocol):
     errors a person should read as they are.
     """
 
-    async def execute(self, task: Task, run: Run) -> ExecutionResult:
-        """Do the task's action for ``run`` and describe the result."""
+    async def execute(self, job: Job) -> ExecutionResult:
+        """Do the job's action and describe the result."""
         ...
 
 
 class Notifier(Protocol):
     """Delivers a due reminder/task to its people (the chat layer implements it)."""
 
-    async def notify(self, task: Task, run: Run) -> str | None:
-        """Post the reminder for ``run``; return the message reference, if any."""
+    async def notify(self, job: Job) -> str | None:
+        """Post the reminder for ``job``; return the message reference, if any."""
         ...
+
+
+class Metrics(Protocol):
+    """Operational counters (``bot.metrics.PrometheusMetrics``; ``NullMetrics`` in tests).
+
+    Called from hot paths: implementations must be cheap and never raise.
+    """
+
+    def fired(self, count: int) -> None:
+        """``count`` runs were written by a fire batch."""
+        ...
+
+    def run_started(self, executor: str, lateness_seconds: float) -> None:
+        """An attempt entered its executor ``lateness_seconds`` after it was due."""
+        ...
+
+    def run_finished(self, executor: str, status: str, duration_seconds: float) -> None:
+        """An attempt ended with ``status`` (a ``RunStatus`` value)."""
+        ...
+
+    def queue_depth(self, depth: int) -> None:
+        """Runs claimed or handed over locally but not yet executing."""
+        ...
+
+    def db_error(self, component: str) -> None:
+        """A database operation of ``component`` (``engine``, ``workers``…) failed."""
+        ...
+
+    def chat_call(self, platform: str, method: str, outcome: str) -> None:
+        """A chat API call ended with ``outcome`` (``ok``, ``error``, ``rate_limited``)."""
+        ...
+
+
+class NullMetrics:
+    """A ``Metrics`` that records nothing."""
+
+    def fired(self, count: int) -> None:
+        return None
+
+    def run_started(self, executor: str, lateness_seconds: float) -> None:
+        return None
+
+    def run_finished(self, executor: str, status: str, duration_seconds: float) -> None:
+        return None
+
+    def queue_depth(self, depth: int) -> None:
+        return None
+
+    def db_error(self, component: str) -> None:
+        return None
+
+    def chat_call(self, platform: str, method: str, outcome: str) -> None:
+        return None
 
 
 @runtime_checkable

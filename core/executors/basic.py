@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.models import Run, Task
+from core.jobs import Job
 from core.ports import ExecutionResult, Notifier
 
 
@@ -12,13 +12,13 @@ class NotifyExecutor:
     def __init__(self, notifier: Notifier) -> None:
         self._notifier = notifier
 
-    async def execute(self, task: Task, run: Run) -> ExecutionResult:
-        ref = await self._notifier.notify(task, run)
+    async def execute(self, job: Job) -> ExecutionResult:
+        ref = await self._notifier.notify(job)
         return ExecutionResult(output=f"notified ({ref})" if ref else "notified")
 
 
 class NoopExecutor:
     """Does nothing and succeeds: for benchmarks, tests and placeholder jobs."""
 
-    async def execute(self, task: Task, run: Run) -> ExecutionResult:
+    async def execute(self, job: Job) -> ExecutionResult:
         return ExecutionResult(output="")

@@ -28,7 +28,8 @@ from typing import Any
 from core.enums import RunStatus, RunTrigger, TaskStatus
 from core.errors import InvalidInput, KairosError, NotConfigured, PermissionDenied
 from core.executors.registry import ExecutorRegistry, NoExecutor
-from core.models import Run, Task
+from core.jobs import Job, TaskSnapshot
+from core.models import Task
 from core.ports import Clock
 from core.scheduler import timing
 from core.scheduler.waiting import sleep_or_event
@@ -232,8 +233,16 @@ class WorkerPool:
                 raise NoExecutor(f"Task {claimed.task_id} no longer exists.")
             timeout = _timeout_of(task, timeout)
             executor = self._executors.for_task(task)
+            job = Job(
+                run_id=claimed.run_id,
+                task=TaskSnapshot.of(task),
+                scheduled_for=claimed.scheduled_for,
+                attempt=claimed.attempt,
+                trigger=claimed.trigger,
+                timeout_seconds=timeout,
+            )
             async with asyncio.timeout(timeout):
-                result = await executor.execute(task, _run_view(claimed))
+                result = await executor.execute(job)
             output = result.output
         except TimeoutError:
             status, kind = RunStatus.FAILED, "timeout"
@@ -394,16 +403,3 @@ def _timeout_of(task: Task, default: float) -> float:
 
 def _not_before(run: FiredRun) -> datetime:
     return run.scheduled_for if run.not_before is None else run.not_before
-
-
-def _run_view(c: ClaimedRun) -> Run:
-    return Run(
-        id=c.run_id,
-        task_id=c.task_id,
-        scheduled_for=c.scheduled_for,
-        attempt=c.attempt,
-        status=RunStatus.RUNNING,
-        trigger=c.trigger,
-        not_before=c.scheduled_for,
-        lease_owner=c.lease_owner,
-    )

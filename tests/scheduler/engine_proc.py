@@ -15,7 +15,7 @@ import sys
 from core.clock import SystemClock
 from core.db import Database
 from core.executors import ExecutorRegistry
-from core.models import Run, Task
+from core.jobs import Job
 from core.ports import ExecutionResult
 from core.scheduler.engine import SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
@@ -26,17 +26,16 @@ class SlowLoggingExecutor:
     def __init__(self, path: str) -> None:
         self.path = path
 
-    def _log(self, word: str, task: Task, run: Run) -> None:
+    def _log(self, word: str, job: Job) -> None:
         with open(self.path, "a") as fh:
-            fh.write(
-                f"{word} {task.id} {run.scheduled_for.isoformat()} {run.attempt} {os.getpid()}\n"
-            )
+            at = job.scheduled_for.isoformat()
+            fh.write(f"{word} {job.task_id} {at} {job.attempt} {os.getpid()}\n")
             fh.flush()
 
-    async def execute(self, task: Task, run: Run) -> ExecutionResult:
-        self._log("start", task, run)
+    async def execute(self, job: Job) -> ExecutionResult:
+        self._log("start", job)
         await asyncio.sleep(0.3)
-        self._log("end", task, run)
+        self._log("end", job)
         return ExecutionResult(output="ok")
 
 

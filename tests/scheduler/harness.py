@@ -14,7 +14,8 @@ from core.clock import ManualClock
 from core.db import Database
 from core.enums import RunStatus
 from core.executors import ExecutorRegistry, NoopExecutor
-from core.models import Run, Task
+from core.jobs import Job
+from core.models import Run
 from core.ports import ExecutionResult
 from core.scheduler.engine import SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
@@ -31,14 +32,13 @@ class RecordingExecutor:
     fail_tasks: set[int] = field(default_factory=set)
     sleep_seconds: float = 0.0
 
-    async def execute(self, task: Task, run: Run) -> ExecutionResult:
-        assert task.id is not None
-        self.calls.append((task.id, run.scheduled_for, run.attempt))
+    async def execute(self, job: Job) -> ExecutionResult:
+        self.calls.append((job.task_id, job.scheduled_for, job.attempt))
         if self.sleep_seconds:
             await asyncio.sleep(self.sleep_seconds)
-        if task.id in self.fail_tasks:
-            raise RuntimeError(f"task {task.id} exploded")
-        return ExecutionResult(output=f"ran {task.id}#{run.attempt}")
+        if job.task_id in self.fail_tasks:
+            raise RuntimeError(f"task {job.task_id} exploded")
+        return ExecutionResult(output=f"ran {job.task_id}#{job.attempt}")
 
 
 @dataclass

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from core.enums import RunStatus, TaskKind
+from core.enums import RunTrigger, TaskKind
 from core.executors import ExecutorRegistry, NoExecutor, NoopExecutor, NotifyExecutor
-from core.models import Run, Task
+from core.jobs import Job, TaskSnapshot
+from core.models import Task
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -17,8 +18,8 @@ class FakeNotifier:
     def __init__(self) -> None:
         self.sent: list[tuple[int | None, int | None]] = []
 
-    async def notify(self, task: Task, run: Run) -> str | None:
-        self.sent.append((task.id, run.id))
+    async def notify(self, job: Job) -> str | None:
+        self.sent.append((job.task_id, job.run_id))
         return "msg-1"
 
 
@@ -26,15 +27,19 @@ def _task(kind: TaskKind, action: dict[str, str] | None) -> Task:
     return Task(id=7, workspace_id=1, kind=kind, title="water the plants", action=action)
 
 
-def _run() -> Run:
-    return Run(id=3, task_id=7, scheduled_for=AT, not_before=AT, status=RunStatus.RUNNING)
-
-
 async def test_reminders_go_through_the_notifier() -> None:
     notifier = FakeNotifier()
     registry = ExecutorRegistry({"notify": NotifyExecutor(notifier), "noop": NoopExecutor()})
     task = _task(TaskKind.REMINDER, None)
-    result = await registry.for_task(task).execute(task, _run())
+    job = Job(
+        run_id=3,
+        task=TaskSnapshot.of(task),
+        scheduled_for=AT,
+        attempt=1,
+        trigger=RunTrigger.SCHEDULE,
+        timeout_seconds=10,
+    )
+    result = await registry.for_task(task).execute(job)
     assert result.output == "notified (msg-1)"
     assert notifier.sent == [(7, 3)]
 
