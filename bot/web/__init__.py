@@ -1,37 +1,21 @@
 """Kairos's own ASGI web app (Starlette), served by ``kairos run``.
 
-Routes are contributed by the surfaces that need them (health, Slack events,
-OAuth); ``build_web_app`` composes them.
+Routes are contributed by the surfaces that need them (``health``: health,
+readiness and metrics; Slack events and OAuth from ``bot.slack``);
+``build_web_app`` composes them. Every inbound endpoint that takes a body goes
+through ``inbound.Gate`` (size cap, signature on raw bytes, then parsing).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute
 
-from bot import __version__
+from bot.web.health import HealthCheck, ReadyCheck, health_routes, metrics_routes
 
-HealthCheck = Callable[[], Awaitable[dict[str, object]]]
-
-
-def health_routes(check: HealthCheck) -> list[BaseRoute]:
-    """``GET /healthz``: 200 with component states when healthy, else 503."""
-
-    async def healthz(_request: Request) -> JSONResponse:
-        try:
-            details = await check()
-        except Exception as exc:  # a failing dependency is reported, not raised
-            return JSONResponse(
-                {"status": "error", "error": type(exc).__name__, "version": __version__},
-                status_code=503,
-            )
-        return JSONResponse({"status": "ok", "version": __version__, **details})
-
-    return [Route("/healthz", healthz, methods=["GET"])]
+__all__ = ["HealthCheck", "ReadyCheck", "build_web_app", "health_routes", "metrics_routes"]
 
 
 def build_web_app(routes: Sequence[BaseRoute]) -> Starlette:
