@@ -77,6 +77,7 @@ async def serve(
             host=settings.http_host,
             port=settings.http_port,
             log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn logs through Kairos's handlers (text or JSON)
             lifespan="off",
             access_log=False,
         )
