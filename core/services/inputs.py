@@ -76,7 +76,8 @@ def check_instant(value: datetime, what: str) -> datetime:
     if not low <= value < high:
         shown = value.isoformat(sep=" ", timespec="minutes")
         raise InvalidInput(
-            f"The {what} {shown} is out of range: Kairos keeps dates from 1970 up to the year 9000.",
+            f"The {what} {shown} is out of range: "
+            "Kairos keeps dates from 1970 up to the year 9000.",
             hint="Pick a date between 1970 and 9000.",
         )
     return value
