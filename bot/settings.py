@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     )
     http_host: str = Field(default="127.0.0.1", description="Address of the local web server")
     http_port: int = Field(default=8080, ge=0, le=65535, description="Port of the web server")
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest request body the web server reads (413 past it)",
+    )
     console_user: str = Field(default="me", description="Your name in `kairos chat`")
     confidence_threshold: float = Field(
         default=0.6, ge=0, le=1, description="Below this the bot asks back instead of acting"

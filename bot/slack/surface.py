@@ -30,7 +30,7 @@ from bot.slack.installation import SqlInstallationStore, SqlOAuthStateStore
 from bot.slack.people import MemberRegistry, Profiles
 from bot.slack.taskforms import ServiceTaskForms, StoreHome
 from bot.slack.transport import dispatch, slack_gate, unsigned_gate
-from bot.web.inbound import gated
+from bot.web.inbound import MAX_BODY_BYTES, gated
 from core.errors import NotConfigured
 from core.ports import Clock, Conversation, IntentParser
 from core.services.tasks import TaskService
@@ -70,6 +70,7 @@ class SlackSurface:
         listeners: Listeners,
         app_token: str | None,
         signing_secret: str | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
         socket_client: Any = None,
     ) -> None:
         self.app = app
@@ -79,6 +80,7 @@ class SlackSurface:
         self._socket_client = socket_client
         self._socket: AsyncSocketModeHandler | None = None
         self._signing_secret = signing_secret
+        self._max_body_bytes = max_body_bytes
 
     @property
     def socket_mode(self) -> bool:
@@ -98,7 +100,8 @@ class SlackSurface:
 
         routes: list[BaseRoute] = []
         if self._signing_secret:
-            endpoint = gated(slack_gate(self._signing_secret), events)
+            gate = slack_gate(self._signing_secret, max_bytes=self._max_body_bytes)
+            endpoint = gated(gate, events)
             routes.append(Route(EVENTS_PATH, endpoint, methods=["POST"]))
         flow = app.oauth_flow
         if flow is not None:
@@ -109,9 +112,10 @@ class SlackSurface:
             async def redirect(_request: Request, bolt: AsyncBoltRequest) -> Response:
                 return to_starlette_response(await flow.handle_callback(bolt))
 
+            pages = unsigned_gate(max_bytes=self._max_body_bytes)
             routes += [
-                Route(INSTALL_PATH, gated(unsigned_gate(), install), methods=["GET"]),
-                Route(REDIRECT_PATH, gated(unsigned_gate(), redirect), methods=["GET"]),
+                Route(INSTALL_PATH, gated(pages, install), methods=["GET"]),
+                Route(REDIRECT_PATH, gated(pages, redirect), methods=["GET"]),
             ]
         return routes
 
@@ -214,5 +218,6 @@ def build_slack(
         listeners=listeners,
         app_token=app_token,
         signing_secret=signing,
+        max_body_bytes=settings.http_max_body_bytes,
         socket_client=web_client(base_url=base_url, token=token) if app_token else None,
     )

@@ -232,3 +232,15 @@ async def test_an_oversized_streamed_body_is_refused_while_reading(edge) -> None
     print(f"streamed upload: status {status}, {sent / 2**20:.0f} MiB produced before the refusal")
     assert status in (413, None)
     assert sent < 20 * 1024 * 1024  # the rest was never read: the connection was closed
+
+
+async def test_the_cap_follows_the_setting(make_surface, slack_settings) -> None:
+    settings = slack_settings.model_copy(update={"http_max_body_bytes": 2048})
+    surface, _ = await make_surface(RecordingConversation(), settings=settings)
+    transport = httpx.ASGITransport(app=build_web_app(surface.routes()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://kairos.test") as client:
+        small = json.dumps({"type": "surprise", "pad": "x" * 1500}).encode()
+        big = json.dumps({"type": "surprise", "pad": "x" * 2500}).encode()
+        ok = await client.post("/slack/events", content=small, headers=_signed(small, JSON))
+        too_big = await client.post("/slack/events", content=big, headers=_signed(big, JSON))
+    assert (ok.status_code, too_big.status_code) == (400, 413)
