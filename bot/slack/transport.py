@@ -10,6 +10,7 @@ Only then is it dispatched; bolt's own verification stays on as a second lock.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -83,6 +84,8 @@ def shape_problem(body: object) -> None:
     if not isinstance(body, Mapping):
         raise Refused(400, "body is not an object")
     kind = body.get("type")
+    if not _is(kind, str):
+        raise Refused(400, "'type' is not a string")
     if "ssl_check" in body or kind == "url_verification":
         return
     if "command" in body:
@@ -108,6 +111,7 @@ def _check_event(body: Mapping[str, Any]) -> None:
     _strings(event, "type", required=True)
     _strings(event, "user", "text", "channel", "channel_type", "ts", "thread_ts", "subtype")
     _strings(event, "parent_user_id", "bot_id", "team", "tab")
+    _objects(event, "message", "previous_message", "bot_profile")
     # Messages without a user are ignored as noise; the App Home needs its viewer.
     if event["type"] == "app_home_opened" and event.get("user") is None:
         raise Refused(400, "app_home_opened without a user")
@@ -134,13 +138,47 @@ def _check_interactive(body: Mapping[str, Any]) -> None:
         if isinstance(body.get("message"), Mapping):
             _strings(body["message"], "ts", "text")
     elif kind in {"view_submission", "view_closed"}:
-        view = _object(body, "view")
-        _strings(view, "callback_id", "private_metadata", required=False)
-        _objects(view, "state")
+        _check_view(_object(body, "view"))
     else:  # shortcuts
         _strings(body, "trigger_id", "callback_id", required=True)
         if isinstance(body.get("message"), Mapping):
             _strings(body["message"], "text")
+
+
+def _check_view(view: Mapping[str, Any]) -> None:
+    """A modal's state and Kairos's metadata, as ``modals.read_submission`` reads them."""
+    _strings(view, "type", required=True)  # bolt reads it to tell workflow steps apart
+    _strings(view, "callback_id", "private_metadata")
+    _objects(view, "state")
+    values = (view.get("state") or {}).get("values")
+    if not _is(values, Mapping):
+        raise Refused(400, "'view.state.values' is not an object")
+    for block in (values or {}).values():
+        if not isinstance(block, Mapping) or not all(
+            isinstance(e, Mapping) for e in block.values()
+        ):
+            raise Refused(400, "a modal block is not an object of elements")
+        for element in block.values():
+            _strings(element, "value", "type")
+            option = element.get("selected_option")
+            if not _is(option, Mapping) or (option and not _is(option.get("value"), str)):
+                raise Refused(400, "'selected_option' is not an option")
+            users = element.get("selected_users")
+            if not _is(users, list) or not all(isinstance(u, str) for u in users or ()):
+                raise Refused(400, "'selected_users' is not a list of user ids")
+    metadata = view.get("private_metadata")
+    if metadata:
+        try:
+            data = json.loads(metadata)
+        except ValueError:
+            return  # read_submission treats unreadable metadata as none
+        task_id = data.get("task_id") if isinstance(data, Mapping) else None
+        if not isinstance(data, Mapping) or not (
+            task_id is None or (isinstance(task_id, int) and not isinstance(task_id, bool))
+        ):
+            raise Refused(400, "the modal's metadata is not Kairos's")
+        _strings(data, "channel")
+        _objects(data, "shown")
 
 
 def parse_bolt_request(request: Request, body: bytes) -> AsyncBoltRequest:

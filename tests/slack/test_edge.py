@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import logging
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -25,9 +26,18 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from http_server import serving
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from waiting import eventually
 
+from bot.slack.taskforms import ServiceTaskForms, StoreHome
+from bot.slack.transport import shape_problem
 from bot.web import build_web_app
+from bot.web.inbound import Refused
+from core.intents.rules import RuleParser
+from core.services.tasks import TaskService
+from core.store import SqlStore
+from core.store.runs import RunStore
 
 from .recording import RecordingConversation
 from .signing import SECRET
@@ -86,7 +96,9 @@ def mutated(payload: dict[str, Any], path: tuple[Any, ...], value: Any) -> dict[
     return copied
 
 
-def garbage(seed: int = 8, sample: int = 700) -> list[tuple[str, bytes, str]]:
+def garbage(
+    seed: int = 8, sample: int = int(os.environ.get("KAIROS_EDGE_FUZZ_SAMPLE", "700"))
+) -> list[tuple[str, bytes, str]]:
     """(label, body, content type): hand-picked traps plus mutations of the recorded payloads."""
     traps: list[tuple[str, bytes, str]] = [
         ("empty", b"", JSON),
@@ -126,9 +138,14 @@ def garbage(seed: int = 8, sample: int = 700) -> list[tuple[str, bytes, str]]:
 
 
 @pytest.fixture
-async def edge(make_surface) -> Any:
+async def edge(make_surface, sqlite_database, clock) -> Any:
+    # The real forms and App Home too: their listeners read the most of a payload.
+    store = SqlStore(sqlite_database)
+    service = TaskService(store=store, clock=clock)
+    forms = ServiceTaskForms(service=service, store=store, parser=RuleParser(), clock=clock)
+    home = StoreHome(store=store, runs=RunStore(sqlite_database), clock=clock)
     conversation = RecordingConversation()
-    surface, _ = await make_surface(conversation)
+    surface, _ = await make_surface(conversation, store=store, forms=forms, home=home)
     async with (
         serving(build_web_app(surface.routes())) as url,
         httpx.AsyncClient(base_url=url, timeout=30) as client,
@@ -244,3 +261,48 @@ async def test_the_cap_follows_the_setting(make_surface, slack_settings) -> None
         ok = await client.post("/slack/events", content=small, headers=_signed(small, JSON))
         too_big = await client.post("/slack/events", content=big, headers=_signed(big, JSON))
     assert (ok.status_code, too_big.status_code) == (400, 413)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(
+    ["type", "event", "user", "team", "team_id", "user_id", "command", "actions", "view",
+     "channel", "container", "message", "trigger_id", "callback_id", "id", "action_id"]
+)  # fmt: skip
+SLACKISH = st.recursive(
+    st.none()
+    | st.integers()
+    | st.text(max_size=6)
+    | st.sampled_from(
+        [
+            "event_callback",
+            "block_actions",
+            "view_submission",
+            "shortcut",
+            "message",
+            "app_mention",
+            "app_home_opened",
+            "message_action",
+            "/kairos",
+            "T0001",
+            "U0001",
+        ]
+    ),
+    lambda inner: st.lists(inner, max_size=2) | st.dictionaries(KEYS, inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(body=st.one_of(JSON_VALUES, SLACKISH))
+def test_the_shape_check_is_total(body: Any) -> None:
+    """Any JSON value is either admitted or refused with a 400 — never another exception."""
+    try:
+        shape_problem(body)
+    except Refused as refusal:
+        assert refusal.status == 400
