@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -12,6 +14,8 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from pydantic import SecretStr, ValidationError
+from sqlalchemy.engine import make_url
+from waiting import eventually
 
 from bot.app import Kairos
 from bot.logs import configure_logging
@@ -96,16 +100,68 @@ async def test_ready_only_once_the_scheduler_runs_and_the_schema_is_current(
     assert behind.json()["reasons"][0].startswith("database schema at 0001, this version needs")
 
 
-async def test_readyz_says_when_the_database_is_unreachable(kairos: Kairos) -> None:
-    await kairos.start()
-    await kairos.db.dispose()
-    kairos.db.engine.pool._creator = _refuse  # type: ignore[attr-defined]  # the server is gone
-    reasons = await kairos.readiness()
-    assert len(reasons) == 1 and reasons[0].startswith("database unreachable")
+class Proxy:
+    """A TCP proxy on port 0 in front of PostgreSQL that can play "the server is gone"."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.open = True
+        self.writers: list[asyncio.StreamWriter] = []
+        self.server: asyncio.Server | None = None
+
+    async def start(self) -> int:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if not self.open:
+            writer.close()
+            return
+        up_reader, up_writer = await asyncio.open_connection(*self.target)
+        self.writers += [writer, up_writer]
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    def cut(self) -> None:
+        """Refuse new connections and drop the open ones."""
+        self.open = False
+        for writer in self.writers:
+            writer.transport.abort()
+
+    async def stop(self) -> None:
+        self.cut()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
 
 
-def _refuse(*_args: object, **_kw: object) -> None:
-    raise ConnectionRefusedError("connection refused")
+async def test_readyz_says_when_the_database_is_unreachable(
+    database_url: str, backend: str, clock: ManualClock
+) -> None:
+    if backend != "postgres":
+        pytest.skip("SQLite is a file: there is no server to lose")
+    url = make_url(database_url)
+    proxy = Proxy(url.host or "127.0.0.1", url.port or 5432)
+    port = await proxy.start()
+    proxied = url.set(port=port).render_as_string(hide_password=False)
+    settings = Settings(_env_file=None, database_url=proxied)  # type: ignore[call-arg]
+    kairos = await Kairos.open(settings, clock=clock)
+    try:
+        await kairos.start()
+        assert await kairos.readiness() == []
+        proxy.cut()
+        reasons = await eventually(kairos.readiness)
+        assert len(reasons) == 1 and reasons[0].startswith("database unreachable ("), reasons
+    finally:
+        await proxy.stop()
+        await kairos.close()
 
 
 async def test_metrics_endpoint_serves_prometheus_text_with_run_counts(
