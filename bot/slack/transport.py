@@ -4,7 +4,7 @@ bolt parses a request's body in ``AsyncBoltRequest.__init__`` — before its own
 signature check — and answers 500 with a traceback for anything it cannot
 parse or walk. Here the generic ``bot.web.inbound.Gate`` verifies Slack's
 ``v0`` signature on the raw bytes first, then the body is parsed the way bolt
-parses it and checked for the shape Kairos's listeners read (``shape_problem``).
+parses it and checked for the shape Kairos's listeners read (``check_shape``).
 Only then is it dispatched; bolt's own verification stays on as a second lock.
 """
 
@@ -79,14 +79,17 @@ def _objects(body: Mapping[str, Any], *keys: str) -> None:
             raise Refused(400, f"'{key}' is not an object")
 
 
-def shape_problem(body: object) -> None:
+def check_shape(body: object) -> None:
     """Refuse (400) a parsed body whose shape Kairos's listeners could trip over."""
     if not isinstance(body, Mapping):
         raise Refused(400, "body is not an object")
     kind = body.get("type")
     if not _is(kind, str):
         raise Refused(400, "'type' is not a string")
-    if "ssl_check" in body or kind == "url_verification":
+    if kind == "url_verification":
+        _strings(body, "challenge", required=True)
+        return
+    if "ssl_check" in body:
         return
     if "command" in body:
         _strings(body, "command", "team_id", "user_id", required=True)
@@ -188,7 +191,7 @@ def parse_bolt_request(request: Request, body: bytes) -> AsyncBoltRequest:
         query=request.url.query,
         headers=dict(request.headers.items()),
     )
-    shape_problem(bolt.body)
+    check_shape(bolt.body)
     return bolt
 
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from waiting import eventually
 
 from bot.slack.taskforms import ServiceTaskForms, StoreHome
-from bot.slack.transport import shape_problem
+from bot.slack.transport import check_shape
 from bot.web import build_web_app
 from bot.web.inbound import Refused
 from core.intents.rules import RuleParser
@@ -122,6 +122,9 @@ def garbage(
         ("no event", b'{"type": "event_callback", "team_id": "T0001"}', JSON),
         ("event array", b'{"type": "event_callback", "team_id": "T0001", "event": []}', JSON),
         ("unknown type", b'{"type": "surprise", "team_id": "T0001"}', JSON),
+        ("challenge missing", b'{"type": "url_verification"}', JSON),
+        ("challenge object", b'{"type": "url_verification", "challenge": {"a": []}}', JSON),
+        ("ssl check", b"ssl_check=1&token=x", FORM),
         ("huge number", b'{"type": 1e999999}', JSON),
         ("big int", b'{"type": ' + b"9" * 5000 + b"}", JSON),
     ]
@@ -303,6 +306,6 @@ SLACKISH = st.recursive(
 def test_the_shape_check_is_total(body: Any) -> None:
     """Any JSON value is either admitted or refused with a 400 — never another exception."""
     try:
-        shape_problem(body)
+        check_shape(body)
     except Refused as refusal:
         assert refusal.status == 400
