@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from bot.conversation import ChatConversation, ConversationContext
+from bot.metrics import PrometheusMetrics
 from bot.notify import ChatNotifier
 from bot.settings import Settings
 from core import migrate
 from core.clock import SystemClock
 from core.db import Database
-from core.enums import Platform
+from core.enums import Platform, RunStatus
 from core.errors import KairosError, StoreError
 from core.executors import ExecutorRegistry, NoopExecutor, NotifyExecutor
 from core.intents.rules import RuleParser
@@ -50,7 +51,9 @@ class Kairos:
     notifier: ChatNotifier
     parser: IntentParser
     conversation: ChatConversation
+    metrics: PrometheusMetrics
     _started: bool = field(default=False, repr=False)
+    _head_revision: str | None = field(default=None, repr=False)
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Kairos:
@@ -68,6 +71,12 @@ class Kairos:
             ) from exc
         db = Database(settings.database_url)
         store = SqlStore(db)
+
+        async def run_gauges() -> dict[str, float]:
+            counts = await store.run_counts([RunStatus.PENDING, RunStatus.RUNNING])
+            return {str(status): float(count) for status, count in counts.items()}
+
+        metrics = PrometheusMetrics(store_gauges=run_gauges)
         context = ConversationContext()
         notifier = ChatNotifier(store=store, adapters={}, context=context)
         executors = ExecutorRegistry({"notify": NotifyExecutor(notifier), "noop": NoopExecutor()})
@@ -78,6 +87,7 @@ class Kairos:
             settings=PoolSettings(
                 concurrency=settings.workers, timeout_seconds=settings.run_timeout_seconds
             ),
+            # TODO(lead): pass metrics=metrics once Scheduler accepts it (scheduler branch).
         )
         tasks = TaskService(store=store, clock=clock, listener=scheduler)
         parser = RuleParser()
@@ -101,6 +111,8 @@ class Kairos:
             notifier=notifier,
             parser=parser,
             conversation=conversation,
+            metrics=metrics,
+            _head_revision=migrate.head_revision(),
         )
 
     @property
@@ -138,6 +150,22 @@ class Kairos:
             await self.scheduler.stop()
             self._started = False
         await self.db.dispose()
+
+    async def readiness(self) -> list[str]:
+        """For ``/readyz``: why this process should not get work yet (empty: ready)."""
+        reasons: list[str] = []
+        try:
+            revision = await self.store.schema_revision()
+        except Exception as exc:  # any driver error means the same to a load balancer
+            return [f"database unreachable ({_reason(exc)})"]
+        if revision != self._head_revision:
+            reasons.append(
+                f"database schema at {revision or 'nothing'}, this version needs "
+                f"{self._head_revision} (run 'kairos db upgrade')"
+            )
+        if not self._started:
+            reasons.append("scheduler not started")
+        return reasons
 
     async def health(self) -> dict[str, object]:
         """For ``/healthz``: the database answers and the scheduler state."""

@@ -15,7 +15,7 @@ import uvicorn
 from bot.app import Kairos
 from bot.console import ConsoleChat
 from bot.settings import Settings
-from bot.web import build_web_app, health_routes
+from bot.web import build_web_app, health_routes, metrics_routes
 from core.enums import Platform
 from core.errors import InvalidInput
 
@@ -64,7 +64,7 @@ async def serve(
     listener = _listen(settings.http_host, settings.http_port)  # fail fast, before any work
     kairos = await Kairos.open(settings)
     surfaces = []
-    routes = health_routes(kairos.health)
+    routes = health_routes(kairos.health, ready=kairos.readiness) + metrics_routes(kairos.metrics)
     chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
     kairos.add_chat(Platform.CONSOLE, chat)
     if slack_configured(settings):
@@ -77,6 +77,7 @@ async def serve(
             host=settings.http_host,
             port=settings.http_port,
             log_level=settings.log_level.lower(),
+            log_config=None,  # uvicorn logs through Kairos's handlers (text or JSON)
             lifespan="off",
             access_log=False,
         )

@@ -7,7 +7,7 @@ module reads the environment on its own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -35,8 +35,17 @@ class Settings(BaseSettings):
     )
     default_timezone: str = Field(default="UTC", description="IANA zone for new workspaces")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="text, or json: one JSON object per line"
+    )
     http_host: str = Field(default="127.0.0.1", description="Address of the local web server")
     http_port: int = Field(default=8080, ge=0, le=65535, description="Port of the web server")
+    http_max_body_bytes: int = Field(
+        default=1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="Largest request body the web server reads (413 past it)",
+    )
     console_user: str = Field(default="me", description="Your name in `kairos chat`")
     confidence_threshold: float = Field(
         default=0.6, ge=0, le=1, description="Below this the bot asks back instead of acting"
@@ -54,6 +63,27 @@ class Settings(BaseSettings):
     )
     anthropic_api_key: SecretStr | None = Field(default=None, description="Claude API key")
 
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        # The value itself is never repeated: it may hold a password.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except (ArgumentError, ValueError):
+            raise ValueError(
+                "not a database URL; use sqlite:///path/to/kairos.db or "
+                "postgresql://user:password@host:5432/kairos"
+            ) from None
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError(
+                f"Kairos stores its data in SQLite or PostgreSQL, not {backend!r}; use "
+                "sqlite:///path/to/kairos.db or postgresql://user:password@host:5432/kairos"
+            )
+        return value
+
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -66,6 +96,18 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("log level must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return level
+
+    def secret_values(self) -> list[str]:
+        """Every configured secret (and the database password), for masking in logs."""
+        from sqlalchemy.engine import make_url
+
+        found = [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        ]
+        password = make_url(self.database_url).password
+        return [s for s in [*found, str(password or "")] if s]
 
     def masked(self) -> dict[str, Any]:
         """Every setting with secrets (and database passwords) masked, for display."""

@@ -12,6 +12,7 @@ from bot.commands.common import load_settings, run_async
 
 if TYPE_CHECKING:
     from bot.app import Kairos
+    from bot.settings import Settings
     from core.models import Member
 
 T = TypeVar("T")
@@ -19,10 +20,10 @@ T = TypeVar("T")
 tasks_app = typer.Typer(help="Add, list, show and complete tasks.", no_args_is_help=True)
 
 
-def _configure_logging(level: str) -> None:
-    import logging
+def _configure_logging(level: str, settings: Settings) -> None:
+    from bot.logs import configure_logging
 
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(level, fmt=settings.log_format, secrets=settings.secret_values())
 
 
 def run(
@@ -36,7 +37,7 @@ def run(
     from bot.serve import serve
 
     settings = load_settings()
-    _configure_logging(settings.log_level)
+    _configure_logging(settings.log_level, settings)
     run_async(serve(settings, console=console))
 
 
@@ -47,7 +48,7 @@ def chat() -> None:
     from core.enums import Platform
 
     settings = load_settings()
-    _configure_logging("WARNING")
+    _configure_logging("WARNING", settings)
 
     async def talk() -> None:
         kairos = await Kairos.open(settings)

@@ -13,8 +13,8 @@ import logging
 from typing import Any
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.adapter.starlette.async_handler import to_starlette_response
+from slack_bolt.async_app import AsyncApp, AsyncBoltRequest
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from starlette.requests import Request
 from starlette.responses import Response
@@ -29,6 +29,8 @@ from bot.slack.home import HomeSource
 from bot.slack.installation import SqlInstallationStore, SqlOAuthStateStore
 from bot.slack.people import MemberRegistry, Profiles
 from bot.slack.taskforms import ServiceTaskForms, StoreHome
+from bot.slack.transport import dispatch, slack_gate, unsigned_gate
+from bot.web.inbound import MAX_BODY_BYTES, gated
 from core.errors import NotConfigured
 from core.ports import Clock, Conversation, IntentParser
 from core.services.tasks import TaskService
@@ -67,6 +69,8 @@ class SlackSurface:
         adapter: SlackAdapter,
         listeners: Listeners,
         app_token: str | None,
+        signing_secret: str | None = None,
+        max_body_bytes: int = MAX_BODY_BYTES,
         socket_client: Any = None,
     ) -> None:
         self.app = app
@@ -75,23 +79,43 @@ class SlackSurface:
         self._app_token = app_token
         self._socket_client = socket_client
         self._socket: AsyncSocketModeHandler | None = None
-        self._http = AsyncSlackRequestHandler(app)
+        self._signing_secret = signing_secret
+        self._max_body_bytes = max_body_bytes
 
     @property
     def socket_mode(self) -> bool:
         return self._app_token is not None
 
     def routes(self) -> list[BaseRoute]:
-        """Starlette routes: ``POST /slack/events``, and the OAuth pages when enabled."""
+        """Starlette routes: ``POST /slack/events``, and the OAuth pages when enabled.
 
-        async def endpoint(request: Request) -> Response:
-            return await self._http.handle(request)
+        Every request passes ``bot.slack.transport``'s gate first (size cap,
+        signature on the raw bytes, shape); without a signing secret there is
+        no events endpoint at all (Socket Mode needs none).
+        """
+        app = self.app
 
-        routes: list[BaseRoute] = [Route(EVENTS_PATH, endpoint, methods=["POST"])]
-        if self.app.oauth_flow is not None:
+        async def events(_request: Request, bolt: AsyncBoltRequest) -> Response:
+            return await dispatch(app, bolt)
+
+        routes: list[BaseRoute] = []
+        if self._signing_secret:
+            gate = slack_gate(self._signing_secret, max_bytes=self._max_body_bytes)
+            endpoint = gated(gate, events)
+            routes.append(Route(EVENTS_PATH, endpoint, methods=["POST"]))
+        flow = app.oauth_flow
+        if flow is not None:
+
+            async def install(_request: Request, bolt: AsyncBoltRequest) -> Response:
+                return to_starlette_response(await flow.handle_installation(bolt))
+
+            async def redirect(_request: Request, bolt: AsyncBoltRequest) -> Response:
+                return to_starlette_response(await flow.handle_callback(bolt))
+
+            pages = unsigned_gate(max_bytes=self._max_body_bytes)
             routes += [
-                Route(INSTALL_PATH, endpoint, methods=["GET"]),
-                Route(REDIRECT_PATH, endpoint, methods=["GET"]),
+                Route(INSTALL_PATH, gated(pages, install), methods=["GET"]),
+                Route(REDIRECT_PATH, gated(pages, redirect), methods=["GET"]),
             ]
         return routes
 
@@ -193,5 +217,7 @@ def build_slack(
         adapter=adapter,
         listeners=listeners,
         app_token=app_token,
+        signing_secret=signing,
+        max_body_bytes=settings.http_max_body_bytes,
         socket_client=web_client(base_url=base_url, token=token) if app_token else None,
     )

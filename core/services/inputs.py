@@ -6,6 +6,7 @@ was wrong and what to do instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -29,8 +30,62 @@ from core.schedule import (
 TITLE_MAX = 500
 DESCRIPTION_MAX = 10_000
 
+#: The instants every zone can render and every database can store. Python's
+#: ``datetime`` ends at 9999-12-31: a UTC instant that late overflows when
+#: shown east of UTC, and one in year 1 west of it; nobody plans that far.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+#: What PostgreSQL's text columns cannot hold: NUL, and UTF-16 surrogates
+#: (which arrive as lone ``\ud800`` escapes in JSON and cannot be encoded as UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` without the characters no database column can store (NUL, lone surrogates).
+
+    They are invisible or meaningless to people, so free text loses them
+    silently; identifiers and actions are refused instead (``check_storable``).
+    """
+    return _UNSTORABLE.sub("", text)
+
+
+def check_storable(value: object, field: str) -> None:
+    """Refuse a value with characters the database cannot store, anywhere inside it."""
+    if isinstance(value, str):
+        if _UNSTORABLE.search(value):
+            raise InvalidInput(
+                f"The field {field!r} contains a character that cannot be stored "
+                "(a NUL byte or an unpaired surrogate).",
+                hint="Remove control characters from it and try again.",
+            )
+    elif isinstance(value, Mapping):
+        for key, inner in value.items():
+            check_storable(key, field)
+            check_storable(inner, field)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for inner in value:
+            check_storable(inner, field)
+
+
+def check_instant(value: datetime, what: str) -> datetime:
+    """``value`` when it lies between 1970 and 9000 (naive values as wall-clock time)."""
+    low, high = EARLIEST, LATEST
+    if value.tzinfo is None or value.utcoffset() is None:
+        low, high = low.replace(tzinfo=None), high.replace(tzinfo=None)
+    if not low <= value < high:
+        shown = value.isoformat(sep=" ", timespec="minutes")
+        raise InvalidInput(
+            f"The {what} {shown} is out of range: "
+            "Kairos keeps dates from 1970 up to the year 9000.",
+            hint="Pick a date between 1970 and 9000.",
+        )
+    return value
+
 
 def clean_title(value: object) -> str:
+    if isinstance(value, str):
+        value = storable(value)
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(
             "The task title is empty.",
@@ -46,7 +101,7 @@ def clean_title(value: object) -> str:
 
 
 def clean_description(value: object) -> str:
-    text = "" if value is None else str(value).strip()
+    text = "" if value is None else storable(str(value)).strip()
     if len(text) > DESCRIPTION_MAX:
         raise InvalidInput(
             f"The description is {len(text)} characters long; the limit is {DESCRIPTION_MAX}.",
@@ -107,9 +162,10 @@ def clean_due(value: object, timezone: str) -> datetime | None:
             f"The due time must be a date and time, not {type(value).__name__}.",
             hint="Write it in ISO 8601, e.g. '2026-03-05T17:00' or '2026-03-05T17:00+01:00'.",
         )
+    check_instant(value, "due time")
     if value.tzinfo is None or value.utcoffset() is None:
         value = value.replace(tzinfo=ZoneInfo(timezone))
-    return value.astimezone(UTC)
+    return check_instant(value.astimezone(UTC), "due time")
 
 
 def clean_schedule(value: object, timezone: str) -> ScheduleSpec | None:
@@ -131,7 +187,21 @@ def clean_schedule(value: object, timezone: str) -> ScheduleSpec | None:
                 for p in data["parts"]
             ]
         value = data
-    return parse_schedule(value)
+    spec = parse_schedule(value)
+    check_schedule_range(spec)
+    return spec
+
+
+def check_schedule_range(spec: ScheduleSpec) -> None:
+    """Refuse a schedule whose start, end or one-off time lies outside 1970–9000."""
+    if isinstance(spec, MixedSchedule):
+        for part in spec.parts:
+            check_schedule_range(part)
+        return
+    for name in ("at", "start", "end", "dtstart"):
+        value = getattr(spec, name, None)
+        if isinstance(value, datetime):
+            check_instant(value, f"schedule's {name} time" if name != "at" else "time")
 
 
 def anchor_schedule(spec: ScheduleSpec, now: datetime) -> ScheduleSpec:
@@ -162,9 +232,14 @@ def raw_fields(
     """The fields a caller gave, as a dict, and which ones were given explicitly."""
     if isinstance(data, TaskCreate | TaskUpdate):
         given = set(data.model_fields_set)
+        for name in given - {"title", "description"}:
+            check_storable(getattr(data, name), name)
         return {name: getattr(data, name) for name in type(data).model_fields}, given
     if not isinstance(data, Mapping):
         raise InvalidInput(f"Task data must be a mapping, not {type(data).__name__}.")
+    for name, value in data.items():
+        if name not in {"title", "description"}:  # free text is cleaned, not refused
+            check_storable(value, str(name))
     unknown = sorted(set(data) - set(model.model_fields))
     if unknown:
         raise InvalidInput(

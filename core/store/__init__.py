@@ -11,18 +11,20 @@ from __future__ import annotations
 from core.store.audit import AuditStore
 from core.store.base import StoreBase
 from core.store.chat import ChatStateStore
+from core.store.operations import OperationsStore
 from core.store.query import TaskQuery
 from core.store.tasks import TaskStore, task_not_found
 from core.store.workspaces import WorkspaceStore
 
 
-class SqlStore(WorkspaceStore, TaskStore, AuditStore, ChatStateStore):
+class SqlStore(WorkspaceStore, TaskStore, AuditStore, ChatStateStore, OperationsStore):
     """The SQL store over SQLite or PostgreSQL (see ``core.db.Database``)."""
 
 
 __all__ = [
     "AuditStore",
     "ChatStateStore",
+    "OperationsStore",
     "SqlStore",
     "StoreBase",
     "TaskQuery",

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -48,17 +47,6 @@ class Chat:
 
 def _fields(inbound: Inbound) -> dict[str, object]:
     return {name: getattr(inbound, name) for name in inbound.__slots__}
-
-
-async def eventually(probe: Callable[[], Awaitable[T | None]], limit: float = 10.0) -> T:
-    """Poll ``probe`` in real time until it returns something other than ``None``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while (value := await probe()) is None:
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {probe}")
-        await asyncio.sleep(0.02)
-    return value
 
 
 @pytest.fixture

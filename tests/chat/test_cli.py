@@ -69,6 +69,15 @@ def test_bad_configuration_is_named(env: dict[str, str]) -> None:
     assert "Unknown time zone 'Mars/Olympus'" in result.stderr
 
 
+@pytest.mark.parametrize("url", ["not-a-url", "mysql://kairos:hunter2@db/kairos"])
+def test_a_bad_database_url_is_one_line_even_for_config(env: dict[str, str], url: str) -> None:
+    result = kairos({**env, "KAIROS_DATABASE_URL": url}, "config")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr  # one line, no traceback
+    assert result.stderr.startswith("error: Invalid configuration (KAIROS_DATABASE_URL: ")
+    assert "hunter2" not in result.stderr
+
+
 def test_tasks_add_list_done(env: dict[str, str]) -> None:
     added = kairos(env, "tasks", "add", "write the release notes", "--due", "2026-12-03T17:00")
     assert added.stdout.strip() == "added #1 'write the release notes'", added.stderr

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from waiting import eventually
+
 from core.enums import Platform, RunStatus, TaskKind, TaskStatus
 from core.messages import ReplyKind
 from core.store import TaskQuery
 
-from .conftest import Chat, eventually
+from .conftest import Chat
 
 
 def utc(*args: int) -> datetime:

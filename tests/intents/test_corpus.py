@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from core.intents.rules import RuleParser
 
 from .scoring import EXTRA_CORPUS, SHARED_CORPUS, load, score
@@ -9,8 +13,19 @@ from .scoring import EXTRA_CORPUS, SHARED_CORPUS, load, score
 THRESHOLD = 0.95
 
 
+def _under_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
 def test_dev_corpus() -> None:
-    assert SHARED_CORPUS.exists(), f"{SHARED_CORPUS} is missing: set KAIROS_SHARED_DIR"
+    if not SHARED_CORPUS.exists():
+        reason = (
+            f"{SHARED_CORPUS} is missing (the project's shared/ folder is not beside this "
+            "clone); set KAIROS_SHARED_DIR to run this test"
+        )
+        if not _under_ci():  # a fresh clone still passes `make test`; CI must have it
+            pytest.skip(reason)
+        pytest.fail(reason)
     result = score(RuleParser(), load(SHARED_CORPUS))
     print("\n" + result.table("parse-dev.jsonl"))
     assert result.rate >= THRESHOLD, result.table("parse-dev.jsonl")

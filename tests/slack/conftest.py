@@ -9,8 +9,6 @@ routes, and ``post_signed`` sends a request signed like Slack signs them.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -51,20 +49,6 @@ def slack_settings(fake: FakeSlack, tmp_path: Any) -> Settings:
         slack_signing_secret=SecretStr(SECRET),
         slack_api_url=fake.api_url,  # type: ignore[attr-defined]
     )
-
-
-async def eventually(check: Callable[[], Any], *, within: float = 5.0) -> Any:
-    """Wait until ``check()`` is truthy: listeners keep working after the ack."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = check()
-        if inspect.isawaitable(result):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 class Kairos:

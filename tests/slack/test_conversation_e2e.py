@@ -11,13 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import eventually
 
 from bot.app import Kairos
 from core.enums import Platform, TaskStatus
 from core.intents.rules import RuleParser
 from core.store import SqlStore, TaskQuery
-
-from .conftest import eventually
 
 PAYLOADS = Path(__file__).parent / "payloads"
 

@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 from pydantic import SecretStr
+from waiting import eventually
 
 from bot.settings import Settings
 
-from .conftest import eventually
 from .recording import RecordingConversation
 
 PAYLOADS = Path(__file__).parent / "payloads"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import eventually
 
 from bot.slack.taskforms import ServiceTaskForms, StoreHome
 from core.enums import Platform, TaskKind
@@ -21,7 +22,6 @@ from core.services.tasks import TaskService
 from core.store import SqlStore, TaskQuery
 from core.store.runs import RunStore
 
-from .conftest import eventually
 from .recording import RecordingConversation
 
 PAYLOADS = Path(__file__).parent / "payloads"

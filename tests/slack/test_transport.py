@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from pathlib import Path
 from typing import Any
 
+from waiting import eventually
+
 from core.enums import Platform
 from core.messages import Reply, ReplyKind
 
-from .conftest import BOT_TOKEN, eventually
+from .conftest import BOT_TOKEN
 from .recording import RecordingConversation
 from .signing import event_request
 
@@ -20,6 +21,17 @@ PAYLOADS = Path(__file__).parent / "payloads"
 
 def load(name: str) -> dict[str, Any]:
     return json.loads((PAYLOADS / name).read_text())
+
+
+BARRIER_TEXT = "barrier: this one is handled"
+
+
+def barrier() -> dict[str, Any]:
+    """A genuine DM sent last: once it is handled, anything sent before it was too."""
+    payload = load("dm_message.json")
+    payload["event_id"] = "EvBarrier"
+    payload["event"] = payload["event"] | {"text": BARRIER_TEXT, "ts": "1772443999.000100"}
+    return payload
 
 
 async def test_bad_or_stale_signature_is_refused_and_nothing_happens(fake, make_surface) -> None:
@@ -36,8 +48,11 @@ async def test_bad_or_stale_signature_is_refused_and_nothing_happens(fake, make_
         "/slack/events", content=body.replace("plants", "cacti"), headers=headers
     )
     assert [r.status_code for r in (forged, stale, unsigned, tampered)] == [401] * 4
-    await asyncio.sleep(0.2)
-    assert conversation.handled == [] and fake.calls == []
+    # A genuine message sent after them is handled; none of the refused ones were.
+    await kairos.event(barrier())
+    await eventually(lambda: conversation.handled)
+    assert [i.text for i in conversation.handled] == [BARRIER_TEXT]
+    assert fake.of("chat.postMessage") == [] and fake.of("chat.postEphemeral") == []
 
 
 async def test_a_retried_event_is_acted_on_once(fake, make_surface) -> None:
@@ -48,8 +63,9 @@ async def test_a_retried_event_is_acted_on_once(fake, make_surface) -> None:
     again = await kairos.event(payload, retry=1)
     assert first.status_code == again.status_code == 200
     await eventually(lambda: conversation.handled)
-    await asyncio.sleep(0.2)
-    assert len(conversation.handled) == 1
+    await kairos.event(barrier())
+    await eventually(lambda: len(conversation.handled) >= 2)
+    assert [i.text for i in conversation.handled][1:] == [BARRIER_TEXT]
     inbound = conversation.handled[0]
     assert inbound.text == "remind me to water the plants every monday at 8am"
     assert inbound.is_direct and inbound.user_timezone == "Europe/Berlin"
@@ -71,8 +87,9 @@ async def test_own_bot_edits_and_joins_are_ignored(fake, make_surface) -> None:
     chatter["event_id"] = "EvChatter"
     chatter["event"]["parent_user_id"] = "U0009"
     await kairos.event(chatter)
-    await asyncio.sleep(0.3)
-    assert conversation.handled == []
+    await kairos.event(barrier())
+    await eventually(lambda: conversation.handled)
+    assert [i.text for i in conversation.handled] == [BARRIER_TEXT]
 
 
 async def test_slash_command_is_acked_before_the_work_is_done(fake, make_surface) -> None:
