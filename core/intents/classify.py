@@ -134,8 +134,31 @@ _HISTORY_WORDS = frozenset(
         "broke",
         "reliability",
         "duration",
+        "runtime",
+        "durations",
+        "runtimes",
     }
 )
+#: After "why", a negation asks what went wrong: "why didn't the backup run?".
+_NEGATIONS = frozenset(
+    {
+        "didn't",
+        "didnt",
+        "wasn't",
+        "wasnt",
+        "isn't",
+        "hasn't",
+        "haven't",
+        "doesn't",
+        "won't",
+        "not",
+        "never",
+        "weren't",
+    }
+)
+#: "can you …?" asks what Kairos can do unless it names a person, a time or content.
+_ABILITY_LEADS = frozenset({"can", "could"})
+_PERSONAL = frozenset({"me", "us", "my", "our", "i"})
 _REPORT_WORDS = frozenset(
     {
         "report",
@@ -223,7 +246,7 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
     nxt = toks[lead_at + 1].norm if lead_at + 1 < len(toks) else ""
     joined = " " + " ".join(words) + " "
     wordset = set(words)
-    if _is_help(lead, joined, len(words)):
+    if _is_help(lead, joined, len(words)) or _asks_how(lead, nxt, words, toks, cues):
         return IntentKind.HELP, 0.95
     if lead == "give" and nxt == "me" and wordset & _UNIT_WORDS:
         return IntentKind.SNOOZE, 0.8  # "give me 10 minutes"
@@ -303,6 +326,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
             or " last run" in joined
             or " how long " in joined
             or (lead in ("when", "did", "has", "how") and " run" in joined)
+            or (lead == "why" and bool(wordset & _NEGATIONS))
+            or " average " in joined
         )
         and not cues.strong_schedule
         and not cues.action
@@ -380,6 +405,45 @@ def _is_help(lead: str, joined: str, count: int) -> bool:
         " what commands",
     )
     return any(p in joined for p in phrases)
+
+
+def _asks_how(lead: str, nxt: str, words: list[str], toks: list[Token], cues: Cues) -> bool:
+    """How-to and capability questions: "how do I …?", "can you run scripts?"."""
+    joined = " " + " ".join(words) + " "
+    if lead == "how" and nxt in ("do", "can", "should", "to", "would") and (
+        " how to " in joined or " i " in joined or " we " in joined or " one " in joined
+    ):
+        return True
+    if lead == "how" and nxt in ("does", "do") and words[-1] in ("work", "?") and " work" in joined:
+        return True  # "how does snoozing work?"
+    if any(
+        p in joined
+        for p in (
+            " is it possible to ",
+            " is there a way to ",
+            " are you able to ",
+            " do you support ",
+            " do you understand ",
+            " do you know how ",
+            " what kinds of ",
+            " what kind of ",
+            " what types of ",
+            " what type of ",
+            " which kinds of ",
+        )
+    ):
+        return not (cues.when or cues.strong_schedule) or lead in ("is", "what", "which", "do")
+    if words[0] in _ABILITY_LEADS and words[1:2] in (["you"], ["kairos"], ["i"], ["we"]) and (
+        words[-1] == "?"
+    ):
+        # "can you remind me tomorrow…?" is a polite request; "can you run shell scripts?"
+        # asks about a capability: no person, time, place, content or object reference.
+        named = any(t.kind in (Kind.USER, Kind.REF, Kind.QUOTE, Kind.CODE, Kind.URL) for t in toks)
+        personal = bool(set(words[2:]) & _PERSONAL) if words[1] == "you" else False
+        return not (
+            cues.when or cues.strong_schedule or cues.action or named or personal
+        ) and " to " not in joined and " the " not in joined
+    return False
 
 
 def _is_complete(lead: str, nxt: str, wordset: set[str], joined: str) -> bool:

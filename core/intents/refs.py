@@ -197,6 +197,26 @@ _DROP: dict[IntentKind, frozenset[str]] = {
             "so",
             "far",
             "since",
+            "usually",
+            "typically",
+            "normally",
+            "generally",
+            "recently",
+            "lately",
+            "still",
+            "time",
+            "average",
+            "runtime",
+            "wasn't",
+            "didn't",
+            "isn't",
+            "hasn't",
+            "not",
+            "work",
+            "working",
+            "ever",
+            "go",
+            "went",
         }
     ),
     IntentKind.UPDATE_TASK: UPDATE_VERBS
@@ -276,6 +296,8 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
                 and toks[idx[p + 1]].norm not in drop
             )
         ]
+        while len(kept) > 1 and _is_participle(toks[kept[-1]].norm):
+            kept.pop()  # "why wasn't the digest posted": the verb, not the name
         return as_ref(toks, kept, text)
     if kind is IntentKind.UPDATE_TASK:
         idx = _strip_field_words(toks, idx)
@@ -291,6 +313,10 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
     while end > start and droppable(idx[end - 1]):
         end -= 1
     return as_ref(toks, idx[start:end], text)
+
+
+def _is_participle(word: str) -> bool:
+    return len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
 
 
 _RANGE_HEADS = frozenset({"this", "last", "past", "previous", "so"})
