@@ -57,15 +57,38 @@ def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | No
         add_duration(when, duration)
         return duration[2]
     duration = read_duration(toks, i)
-    if duration is not None and prep == "":
-        end = duration[2]
-        if norm_at(toks, end) == "from" and norm_at(toks, end + 1) in ("now", "today"):
-            add_duration(when, duration)
-            return end + 2
-        if norm_at(toks, end) in ("later", "hence"):
-            add_duration(when, duration)
-            return end + 1
+    if duration is None or prep not in ("", "by", "due", "on", "until"):
+        return None
+    end = duration[2]
+    follower, anchor = norm_at(toks, end), norm_at(toks, end + 1)
+    if follower == "from" and anchor in ("now", "today"):
+        if prep:
+            return None
+        add_duration(when, duration)
+        return end + 2
+    if follower in ("from", "after", "before") and duration[0] == "d":
+        # "a week from Friday", "3 days after tomorrow", "2 days before Dec 10"
+        days = round(duration[1] / 86400)
+        return shifted(toks, end + 1, when, -days if follower == "before" else days)
+    if follower in ("later", "hence") and not prep:
+        add_duration(when, duration)
+        return end + 1
     return None
+
+
+def shifted(toks: list[Token], j: int, when: When, days: int) -> int | None:
+    """A date phrase at ``j`` moved by ``days``: the composed dates ("a week from Friday")."""
+    inner = When()
+    end = match_day_word(toks, j, inner, "")
+    if end is None:
+        end = match_calendar(toks, j, inner, "")
+    if end is None or inner.date is None or inner.extra_dates:
+        return None
+    inner.date.shift += days
+    set_date(when, inner.date)
+    if inner.part_of_day:
+        when.part_of_day = inner.part_of_day
+    return end
 
 
 def add_duration(when: When, duration: tuple[str, float, int]) -> None:
@@ -93,6 +116,8 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
         if norm_at(toks, k) == "after" and norm_at(toks, k + 1) == "tomorrow":
             set_date(when, DatePart(DateKind.OFFSET, 2))
             return k + 2
+        if norm_at(toks, k) in ("after", "before"):  # "the day after Dec 10"
+            return shifted(toks, k + 1, when, 1 if toks[k].norm == "after" else -1)
         return None
     if (word == "time" and prep == "this") or (word == "same" and norm_at(toks, i + 1) == "time"):
         # "this time tomorrow", "same time next week": the wall clock of now, days ahead
@@ -119,6 +144,8 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
     elif word == "the" and norm_at(toks, i + 1) == "weekend":
         set_date(when, DatePart(DateKind.WEEKEND))
         return i + 2
+    elif word == "the" and _after_next(toks, i + 2) and read_weekday(toks, i + 1) is not None:
+        j = i + 1  # "the Friday after next"
     target = norm_at(toks, j)
     if mode == "near" and target in DAY_PARTS:
         set_date(when, DatePart(DateKind.OFFSET, 0))
@@ -142,6 +169,10 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
     if weekday is None or (toks[j].norm.endswith("s") and not mode):
         return None
     day, end = weekday
+    if _after_next(toks, end):
+        # "the Friday after next": the Friday after "next Friday" (PARSING.md's meaning)
+        set_date(when, DatePart(DateKind.NEXT_WEEKDAY, day, shift=7))
+        return end + 2
     if norm_at(toks, end) == "next" and norm_at(toks, end + 1) == "week":
         mode, end = "next", end + 2
     elif norm_at(toks, end) == "this" and norm_at(toks, end + 1) == "week":
@@ -149,6 +180,10 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
     kind = DateKind.NEXT_WEEKDAY if mode == "next" else DateKind.WEEKDAY
     set_date(when, DatePart(kind, day))
     return end
+
+
+def _after_next(toks: list[Token], i: int) -> bool:
+    return norm_at(toks, i) == "after" and norm_at(toks, i + 1) == "next"
 
 
 def match_end_of(toks: list[Token], i: int, when: When) -> int | None:

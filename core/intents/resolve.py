@@ -139,6 +139,13 @@ def add_months(value: datetime, months: int) -> datetime:
 
 def resolve_date(part: DatePart, today: date) -> tuple[date, str | None]:
     """The calendar day a ``DatePart`` names, seen from ``today``; plus a doubt, if any."""
+    day, question = _base_date(part, today)
+    if part.shift:
+        return day + timedelta(days=part.shift), None
+    return day, question
+
+
+def _base_date(part: DatePart, today: date) -> tuple[date, str | None]:
     kind = part.kind
     weekday = today.weekday()
     if kind is DateKind.OFFSET:

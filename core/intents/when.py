@@ -37,6 +37,7 @@ class DatePart:
     month: int = 0
     day: int = 0
     year: int = 0
+    shift: int = 0  # days added afterwards: "a week from Friday", "the day after Dec 10"
 
 
 @dataclass(slots=True)
