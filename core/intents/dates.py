@@ -9,8 +9,16 @@ from __future__ import annotations
 from core.intents.lexicon import MONTHS
 from core.intents.tokens import Kind, Token
 from core.intents.when import DateKind, DatePart, When
-from core.intents.words import norm_at, read_duration, read_ordinal, read_weekday
+from core.intents.words import (
+    is_plural_day,
+    norm_at,
+    read_duration,
+    read_ordinal,
+    read_weekday,
+)
 
+#: "in a bit", "in a while": half an hour (a stated default, see docs).
+A_BIT_SECONDS = 30 * 60
 DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night"})
 _AFTER_ORD_OK = frozenset(
     {
@@ -50,6 +58,11 @@ def set_date(when: When, part: DatePart) -> None:
 def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | None:
     """ "in 2 hours", "3 days from now", "a week later" → an offset from now."""
     word = norm_at(toks, i)
+    if (word == "in" or prep == "for") and _a_bit(toks, i + (1 if word == "in" else 0)):
+        # "in a bit", "(snooze) for a while": a stated default of half an hour
+        when.has_delta = True
+        when.delta_seconds += A_BIT_SECONDS
+        return i + (3 if word == "in" else 2)
     if word == "in" or word == "within":
         duration = read_duration(toks, i + 1)
         if duration is None:
@@ -74,6 +87,10 @@ def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | No
         add_duration(when, duration)
         return end + 1
     return None
+
+
+def _a_bit(toks: list[Token], i: int) -> bool:
+    return norm_at(toks, i) == "a" and norm_at(toks, i + 1) in ("bit", "while", "moment")
 
 
 def shifted(toks: list[Token], j: int, when: When, days: int) -> int | None:
@@ -108,6 +125,11 @@ def add_duration(when: When, duration: tuple[str, float, int]) -> None:
 def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | None:
     """ "today", "tomorrow", "(next) Friday", "next week/month", "the weekend", "this time …"."""
     word = norm_at(toks, i)
+    if word == "later" and norm_at(toks, i + 1) in ("today", "on"):
+        # "later today", "later on": resolved from now (core.intents.resolve.later_today)
+        set_date(when, DatePart(DateKind.OFFSET, 0))
+        when.part_of_day = "later"
+        return i + 2
     if word in ("today", "tomorrow"):
         set_date(when, DatePart(DateKind.OFFSET, 0 if word == "today" else 1))
         return i + 1
@@ -166,7 +188,7 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
         set_date(when, DatePart(DateKind.WEEKEND))
         return j + 1
     weekday = read_weekday(toks, j)
-    if weekday is None or (toks[j].norm.endswith("s") and not mode):
+    if weekday is None or (is_plural_day(toks[j].norm) and not mode):
         return None
     day, end = weekday
     if _after_next(toks, end):

@@ -91,6 +91,9 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
             time = TimeOfDay(hour, minute)
     elif word in ("half", "quarter") or (tok.kind is Kind.NUM and nxt in ("past", "to")):
         return _match_past_to(toks, i, when)
+    elif word == "after" and nxt in ("lunch", "work") and not (i and toks[i - 1].norm == "the"):
+        when.part_of_day = "after " + nxt  # 13:00 and 18:00 (stated defaults)
+        return i + 2
     elif word in ("noon", "midnight", "eod", "tonight") or (word == "lunch" and prep):
         when.part_of_day = word
         if word == "tonight":

@@ -14,6 +14,7 @@ from core.intents.lexicon import MONTHS, RRULE_DAYS
 from core.intents.tokens import Token
 from core.intents.when import When
 from core.intents.words import (
+    is_plural_day,
     norm_at,
     read_number,
     read_ordinal,
@@ -143,7 +144,7 @@ def _match_strong(toks: list[Token], i: int, rec: Recurrence) -> int | None:
         target = norm_at(toks, j)
         if target in ("weekdays", "weekends", "workdays"):
             return _days(rec, j + 1, weekend=target == "weekends", toks=toks)
-        if target.endswith("s") and weekday_of(target, context=False) is not None:
+        if is_plural_day(target) and weekday_of(target, context=False) is not None:
             days = read_weekday_list(toks, j)
             if days is not None:
                 rec.freq, rec.byday = "WEEKLY", [RRULE_DAYS[d] for d in days[0]]
