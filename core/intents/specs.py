@@ -17,6 +17,7 @@ from core.errors import InvalidSchedule
 from core.intents.model import ParsedSchedule
 from core.intents.recurrence import Recurrence
 from core.intents.resolve import (
+    DEADLINE_HOUR,
     REMINDER_HOUR,
     add_months,
     elapsed,
@@ -37,6 +38,7 @@ from core.schedule import (
 from core.triggers import next_fire_time, next_runs
 
 _WEEKDAY_KINDS = frozenset({DateKind.WEEKDAY, DateKind.NEXT_WEEKDAY})
+_END_KINDS = frozenset({DateKind.END_OF_WEEK, DateKind.END_OF_MONTH, DateKind.END_OF_YEAR})
 _RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -105,6 +107,8 @@ def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
     start_day = today
     said = when.date
     if said is not None and _absorb(rec, said.kind, said.value, said.month, said.day):
+        if said.kind in _END_KINDS and when.time is None and when.part_of_day is None:
+            hour, minute = DEADLINE_HOUR, 0  # "monthly at the end of the month": 17:00
         said = None
     _defaults(rec)
     if said is not None:
@@ -165,7 +169,11 @@ def _absorb(rec: Recurrence, kind: DateKind, value: int, month: int, day: int) -
 
 
 def _defaults(rec: Recurrence) -> None:
-    # "weekly" alone starts on Mondays, "monthly" on the 1st, "yearly" on 1 January.
+    # "weekly" alone starts on Mondays, "monthly" on the 1st, "yearly" on 1 January;
+    # a quarter starts in January, April, July, October and ends in March, June, …
+    if rec.quarterly and rec.freq == "MONTHLY" and not rec.bymonth:
+        ends = any(d < 0 for d in rec.bymonthday) or any(p.startswith("-") for p in rec.byday)
+        rec.bymonth = [3, 6, 9, 12] if ends or any(p < 0 for p in rec.bysetpos) else [1, 4, 7, 10]
     if rec.freq == "WEEKLY" and not rec.byday:
         rec.byday = ["MO"]
     elif rec.freq == "MONTHLY" and not (rec.bymonthday or rec.byday):
