@@ -98,7 +98,7 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
         when.part_of_day = word
         if word == "tonight":
             set_date(when, DatePart(DateKind.OFFSET, 0))
-        return _match_zone(toks, i + 1, when)
+        return _more_times(toks, _match_zone(toks, i + 1, when), when)
     elif word in DAY_PARTS and (prep or _after_time_word(toks, i)):
         when.part_of_day = word
         return i + 1
@@ -119,6 +119,10 @@ def _more_times(toks: list[Token], j: int, when: When) -> int:
     while norm_at(toks, j) in ("and", "&", ",") and j + 1 < len(toks):
         tok = toks[j + 1]
         nxt = norm_at(toks, j + 2)
+        if not tok.used and tok.norm in ("noon", "midnight"):  # "at 9 and noon"
+            when.extra_times.append(TimeOfDay(12 if tok.norm == "noon" else 0, 0))
+            j += 2
+            continue
         if tok.used or tok.kind not in (Kind.NUM, Kind.CLOCK):
             break
         if tok.kind is Kind.CLOCK:

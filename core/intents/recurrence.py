@@ -55,6 +55,7 @@ class Recurrence:
     starting: When | None = None
     count: int | None = None
     for_span: tuple[str, float] | None = None  # ("s", seconds) | ("mo", months)
+    times_a_day: int = 0  # "twice a day", "3 times daily"
     quarterly: bool = False  # calendar quarters: January, April, July, October
     hours: list[int] = field(default_factory=list)  # "every hour from 9 to 5"
     minute: int = 0  # the minute of those hours
@@ -138,6 +139,10 @@ def _match_strong(toks: list[Token], i: int, rec: Recurrence) -> int | None:
             return _set_unit(rec, unit[0], unit[1], 1, unit[2])
     if word in ("on", "the"):
         end = _match_nth_of_month(toks, i + (1 if word == "on" else 0), rec, every=False)
+        if end is not None:
+            return end
+    if word in ("twice", "thrice") or norm_at(toks, i + 1) == "times":
+        end = _match_times_a_day(toks, i, rec)
         if end is not None:
             return end
     if word in ("the", "end"):
@@ -290,6 +295,26 @@ def _pod_suffix(toks: list[Token], end: int, rec: Recurrence) -> int:
     if norm_at(toks, end) in _PODS:
         rec.part_of_day = norm_at(toks, end)
         return end + 1
+    return end
+
+
+def _match_times_a_day(toks: list[Token], i: int, rec: Recurrence) -> int | None:
+    """ "twice a day", "three times daily", "2 times per day": a daily rule with several times."""
+    word = norm_at(toks, i)
+    if word in ("twice", "thrice"):
+        count, j = (2 if word == "twice" else 3), i + 1
+    else:
+        number = read_number(toks, i)
+        if number is None or not 1 < number[0] <= 24 or norm_at(toks, number[1]) != "times":
+            return None
+        count, j = int(number[0]), number[1] + 1
+    if norm_at(toks, j) == "daily":
+        end = j + 1
+    elif norm_at(toks, j) in ("a", "per", "each", "every") and norm_at(toks, j + 1) == "day":
+        end = j + 2
+    else:
+        return None
+    rec.freq, rec.times_a_day = "DAILY", count
     return end
 
 
