@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.intents.assignment import names_then_modal
 from core.intents.lexicon import (
     DELETE_VERBS,
     NUMBER_WORDS,
@@ -313,6 +314,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9
+    if names_then_modal(toks, lead_at) is not None and not cues.strong_schedule:
+        return IntentKind.CREATE_TASK, 0.8  # "alice and bob should prepare the demo"
     if (
         (lead in _RERUN_LEADS or (lead in ("run", "start") and nxt not in _NOT_RUN_OBJECTS))
         and not cues.strong_schedule

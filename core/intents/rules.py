@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.intents.actions import ai_prompt, take_action, take_event
+from core.intents.assignment import take_assignment
 from core.intents.classify import Cues, classify, lead_index
 from core.intents.entities import (
     take_bare_recipients,
@@ -275,7 +276,8 @@ class _Reading:
             self._schedule(result, rec, when, None)
         else:
             self._due(result, when)
-        result.assignees = take_mentions(toks)
+        assigned = take_assignment(toks, lead_index(toks))
+        result.assignees = list(dict.fromkeys(assigned + take_mentions(toks)))
         result.channel = take_channel(toks)
         result.priority = take_priority(toks)
         result.depends_on = take_dependencies(toks, loose=True)
