@@ -419,6 +419,14 @@ def list_people(toks: list[Token]) -> list[str]:
                 people.append(name.text)
         elif word.endswith("'s") and norm_at(toks, i + 1) in _THEIR_THINGS:
             people.append(tok.text[:-2])
+        elif (
+            word == "for"
+            and norm_at(toks, i + 2) in ("", "?", ".", "!")
+            and i + 1 < len(toks)
+            and toks[i + 1].kind is Kind.WORD
+            and toks[i + 1].norm not in _NOT_NAMES | _RANGE_UNITS | {"now", "later", "week"}
+        ):  # "what's overdue for alice?"
+            people.append(toks[i + 1].text)
         elif word in ("for", "to") and norm_at(toks, i - 1) in ("tasks", "assigned", "todos"):
             after = toks[i + 1] if i + 1 < len(toks) else None
             if after is not None and after.kind is Kind.WORD and after.norm not in _NOT_NAMES:
