@@ -259,7 +259,7 @@ def match_calendar(toks: list[Token], i: int, when: When, prep: str) -> int | No
         kind = DateKind.END_OF_WEEK if word == "eow" else DateKind.END_OF_MONTH
         set_date(when, DatePart(kind))
         return i + 1
-    if tok.kind is Kind.DATE:
+    if tok.kind is Kind.DATE:  # ISO, or a numeric date folded by core.intents.numeric_dates
         year, month, mday = (int(x) for x in tok.value.split("-"))
         set_date(when, DatePart(DateKind.CALENDAR, month=month, day=mday, year=year))
         return i + 1

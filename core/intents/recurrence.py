@@ -241,7 +241,10 @@ def _after_every(toks: list[Token], j: int, rec: Recurrence) -> int | None:
             return _set_unit(rec, unit[0], 1, max(1, int(number[0])), unit[2])
     unit = read_unit(toks, j)
     if unit is not None:
-        return _set_unit(rec, unit[0], unit[1], interval, unit[2])
+        kind, size, end = unit
+        if kind == "s" and [norm_at(toks, k) for k in range(end, end + 3)] == ["and", "a", "half"]:
+            size, end = size * 3 // 2, end + 3  # "every hour and a half"
+        return _set_unit(rec, kind, size, interval, end)
     if word == "half" and norm_at(toks, j + 1) == "hour":
         rec.every_seconds = 1800
         return j + 2

@@ -24,6 +24,7 @@ from core.intents.entities import (
 )
 from core.intents.lexicon import REMIND_VERBS
 from core.intents.model import Intent, IntentKind
+from core.intents.numeric_dates import DateOrder, fold_numeric_dates
 from core.intents.recurrence import Recurrence, scan_recurrence
 from core.intents.refs import list_people, rename_title, take_bare_assignee, task_ref
 from core.intents.resolve import resolve
@@ -94,17 +95,32 @@ class RuleParser:
     Stateless and cheap to build; ``parse`` never raises for any input text.
     """
 
-    def parse(self, text: str, *, now: datetime, tz: str, user: str = "me") -> Intent:
+    def __init__(self, *, date_order: DateOrder | str | None = None) -> None:
+        #: How the workspace writes numeric dates; ``None``: "3/12" is asked back.
+        self.date_order = DateOrder(date_order) if date_order else None
+
+    def parse(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        tz: str,
+        user: str = "me",
+        date_order: DateOrder | str | None = None,
+    ) -> Intent:
         """Parse ``text`` said at ``now`` (naive = wall time in ``tz``) by ``user``.
 
         ``user`` is the speaker's handle: a mention of it is reported as ``"me"``.
+        ``date_order`` (``"DMY"``/``"MDY"``) overrides the parser's default for this
+        message: how "3/12" is read.
         """
+        order = DateOrder(date_order) if date_order else self.date_order
         zone = check_timezone(tz)
         if now.tzinfo is None:
             now = now.replace(tzinfo=ZoneInfo(zone))
         now = now.replace(microsecond=0)
         try:
-            intent = _Reading(text, now=now, tz=zone).intent()
+            intent = _Reading(text, now=now, tz=zone, date_order=order).intent()
         except Exception:  # the parser faces arbitrary user text: never take the bot down
             log.exception("rule parser failed on %r", text[:200])
             return Intent(
@@ -125,9 +141,11 @@ class RuleParser:
 class _Reading:
     """One parse in progress (keeps the tokens and what has been found so far)."""
 
-    def __init__(self, text: str, *, now: datetime, tz: str) -> None:
+    def __init__(
+        self, text: str, *, now: datetime, tz: str, date_order: DateOrder | None = None
+    ) -> None:
         self.text = normalise_text(text)
-        self.toks: list[Token] = tokenize(self.text)
+        self.toks: list[Token] = fold_numeric_dates(tokenize(self.text), date_order)
         self.now = now
         self.tz = tz
 

@@ -81,8 +81,10 @@ def score(parser: IntentParser, cases: list[dict[str, Any]]) -> Score:
         now = datetime.fromisoformat(request["now"])
         if now.tzinfo is None:
             now = now.replace(tzinfo=ZoneInfo(tz))
+        # The workspace's date order is context only some cases give (and some parsers take).
+        extra = {"date_order": request["date_order"]} if "date_order" in request else {}
         got = parser.parse(
-            request["text"], now=now, tz=tz, user=request.get("user", "me")
+            request["text"], now=now, tz=tz, user=request.get("user", "me"), **extra
         ).to_json()
         result.cases += 1
         wrong = []
