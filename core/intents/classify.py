@@ -160,6 +160,7 @@ _NEGATIONS = frozenset(
 #: "can you …?" asks what Kairos can do unless it names a person, a time or content.
 _ABILITY_LEADS = frozenset({"can", "could"})
 _PERSONAL = frozenset({"me", "us", "my", "our", "i"})
+_TASK_NOUNS = frozenset({"task", "todo", "reminder", "ticket", "job", "note"})
 _REPORT_WORDS = frozenset(
     {
         "report",
@@ -433,6 +434,9 @@ def _asks_how(lead: str, nxt: str, words: list[str], toks: list[Token], cues: Cu
             " what types of ",
             " what type of ",
             " which kinds of ",
+            " explain how ",
+            " tell me how ",
+            " show me how ",
         )
     ):
         return not (cues.when or cues.strong_schedule) or lead in ("is", "what", "which", "do")
@@ -443,9 +447,11 @@ def _asks_how(lead: str, nxt: str, words: list[str], toks: list[Token], cues: Cu
         # asks about a capability: no person, time, place, content or object reference.
         named = any(t.kind in (Kind.USER, Kind.REF, Kind.QUOTE, Kind.CODE, Kind.URL) for t in toks)
         personal = bool(set(words[2:]) & _PERSONAL) if words[1] == "you" else False
+        # "can you add a task to renew the VPN?" is a request with its content after "to".
+        content = " to " in joined and bool(set(words) & _TASK_NOUNS)
         return not (
-            cues.when or cues.strong_schedule or cues.action or named or personal
-        ) and " to " not in joined and " the " not in joined
+            cues.when or cues.strong_schedule or cues.action or named or personal or content
+        ) and " the " not in joined
     return False
 
 

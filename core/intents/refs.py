@@ -340,6 +340,9 @@ def _strip_ranges(toks: list[Token], idx: list[int]) -> list[int]:
             continue
         if word in ("today", "yesterday", "tonight"):
             continue
+        if word in ("on", "in") and nxt == "average":  # "how long … take on average"
+            skip = 1
+            continue
         kept.append(i)
     return kept
 

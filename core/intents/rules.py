@@ -77,6 +77,7 @@ _AI_CUES = frozenset(
     }
 )
 _EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "on", "after"})
+_QUESTION_AUX = frozenset({"did", "does", "do", "was", "were", "is", "are", "has", "have", "will"})
 _REF_INTENTS = frozenset(
     {
         IntentKind.COMPLETE_TASK,
@@ -167,6 +168,7 @@ class _Reading:
         if (
             rec is None
             and lead in _EVENT_LEADS
+            and norm_at(toks, lead_index(toks) + 1) not in _QUESTION_AUX  # "when did X run?"
             and (
                 action is not None
                 or any(t.norm in _AI_CUES | _REMIND_VERBS for t in toks if not t.used)
@@ -184,10 +186,9 @@ class _Reading:
         kind, confidence = classify(toks, cues)
         if rec is None and event_name is None and action is None and bare_time_reply(toks, when):
             kind, confidence = IntentKind.SNOOZE, 0.8
-            before_action = [tok.used for tok in toks]
         if kind is not IntentKind.SCHEDULE_JOB:
-            for tok, used in zip(toks, before_action, strict=True):
-                tok.used = used
+            for tok in action_toks:  # only what the action read goes back
+                tok.used = False
             action = None
             if kind is not IntentKind.CREATE_REMINDER:
                 event_name = None
