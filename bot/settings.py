@@ -7,7 +7,7 @@ module reads the environment on its own.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///path.db (default) or postgresql://…",
     )
     default_timezone: str = Field(default="UTC", description="IANA zone for new workspaces")
+    date_order: Literal["DMY", "MDY"] | None = Field(
+        default=None,
+        description="How numeric dates are written (3/12): DMY or MDY; unset asks back",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     http_host: str = Field(default="127.0.0.1", description="Address of the local web server")
     http_port: int = Field(default=8080, ge=0, le=65535, description="Port of the web server")

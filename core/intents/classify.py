@@ -414,8 +414,10 @@ def _is_help(lead: str, joined: str, count: int) -> bool:
 def _asks_how(lead: str, nxt: str, words: list[str], toks: list[Token], cues: Cues) -> bool:
     """How-to and capability questions: "how do I …?", "can you run scripts?"."""
     joined = " " + " ".join(words) + " "
-    if lead == "how" and nxt in ("do", "can", "should", "to", "would") and (
-        " how to " in joined or " i " in joined or " we " in joined or " one " in joined
+    if (
+        lead == "how"
+        and nxt in ("do", "can", "should", "to", "would")
+        and (" how to " in joined or " i " in joined or " we " in joined or " one " in joined)
     ):
         return True
     if lead == "how" and nxt in ("does", "do") and words[-1] in ("work", "?") and " work" in joined:
@@ -440,8 +442,10 @@ def _asks_how(lead: str, nxt: str, words: list[str], toks: list[Token], cues: Cu
         )
     ):
         return not (cues.when or cues.strong_schedule) or lead in ("is", "what", "which", "do")
-    if words[0] in _ABILITY_LEADS and words[1:2] in (["you"], ["kairos"], ["i"], ["we"]) and (
-        words[-1] == "?"
+    if (
+        words[0] in _ABILITY_LEADS
+        and words[1:2] in (["you"], ["kairos"], ["i"], ["we"])
+        and (words[-1] == "?")
     ):
         # "can you remind me tomorrow…?" is a polite request; "can you run shell scripts?"
         # asks about a capability: no person, time, place, content or object reference.
@@ -449,9 +453,10 @@ def _asks_how(lead: str, nxt: str, words: list[str], toks: list[Token], cues: Cu
         personal = bool(set(words[2:]) & _PERSONAL) if words[1] == "you" else False
         # "can you add a task to renew the VPN?" is a request with its content after "to".
         content = " to " in joined and bool(set(words) & _TASK_NOUNS)
-        return not (
-            cues.when or cues.strong_schedule or cues.action or named or personal or content
-        ) and " the " not in joined
+        return (
+            not (cues.when or cues.strong_schedule or cues.action or named or personal or content)
+            and " the " not in joined
+        )
     return False
 
 

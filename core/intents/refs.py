@@ -208,7 +208,6 @@ _DROP: dict[IntentKind, frozenset[str]] = {
             "average",
             "runtime",
             "wasn't",
-            "didn't",
             "isn't",
             "hasn't",
             "not",

@@ -20,6 +20,8 @@ SHARED_DIR = Path(
 )
 SHARED_CORPUS = SHARED_DIR / "corpus" / "parse-dev.jsonl"
 EXTRA_CORPUS = Path(__file__).with_name("corpus_extra.jsonl")
+#: Written blind, before the grammar was looked at; cases may carry a ``date_order``.
+BLIND_CORPUS = Path(__file__).with_name("corpus_blind.jsonl")
 
 
 def load(path: Path) -> list[dict[str, Any]]:
