@@ -166,7 +166,8 @@ def test_huge_and_odd_inputs_stay_fast() -> None:
 
 #: The grammar of issue 10 item 9: composed dates, several times, quarters, numeric
 #: dates, assignment clauses, questions.
-NEW_VOCABULARY = VOCABULARY + (
+NEW_VOCABULARY = (
+    *VOCABULARY,
     "a",
     "week",
     "weeks",
