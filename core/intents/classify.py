@@ -161,6 +161,46 @@ _NEGATIONS = frozenset(
 _ABILITY_LEADS = frozenset({"can", "could"})
 _PERSONAL = frozenset({"me", "us", "my", "our", "i"})
 _TASK_NOUNS = frozenset({"task", "todo", "reminder", "ticket", "job", "note"})
+_NAMED = frozenset({Kind.USER, Kind.REF, Kind.QUOTE, Kind.CODE, Kind.URL, Kind.NUM, Kind.CHANNEL})
+#: "can you <verb> …?" asks about a capability with these verbs ("can you run scripts?");
+#: "can you show the overdue tasks?" is a request.
+_ABILITY_VERBS = frozenset(
+    {
+        "run",
+        "remind",
+        "schedule",
+        "post",
+        "send",
+        "handle",
+        "do",
+        "support",
+        "fetch",
+        "integrate",
+        "understand",
+        "work",
+        "connect",
+        "read",
+        "notify",
+        "ping",
+        "create",
+        "make",
+        "set",
+        "use",
+        "track",
+        "summarize",
+        "summarise",
+        "execute",
+        "query",
+        "talk",
+        "repeat",
+        "help",
+        "manage",
+        "watch",
+        "monitor",
+        "call",
+        "trigger",
+    }
+)
 _REPORT_WORDS = frozenset(
     {
         "report",
@@ -315,7 +355,11 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9
-    if names_then_modal(toks, lead_at) is not None and not cues.strong_schedule:
+    if (
+        names_then_modal(toks, lead_at) is not None
+        and not cues.strong_schedule
+        and (cues.deadline or not cues.when)  # "backup should run at 5" is no assignment
+    ):
         return IntentKind.CREATE_TASK, 0.8  # "alice and bob should prepare the demo"
     if (
         (lead in _RERUN_LEADS or (lead in ("run", "start") and nxt not in _NOT_RUN_OBJECTS))
@@ -445,12 +489,14 @@ def _asks_how(lead: str, nxt: str, words: list[str], toks: list[Token], cues: Cu
     if (
         words[0] in _ABILITY_LEADS
         and words[1:2] in (["you"], ["kairos"], ["i"], ["we"])
-        and (words[-1] == "?")
+        and words[-1] == "?"
+        and (len(words) < 3 or words[2] in _ABILITY_VERBS)
     ):
         # "can you remind me tomorrow…?" is a polite request; "can you run shell scripts?"
         # asks about a capability: no person, time, place, content or object reference.
-        named = any(t.kind in (Kind.USER, Kind.REF, Kind.QUOTE, Kind.CODE, Kind.URL) for t in toks)
+        named = any(t.kind in _NAMED for t in toks)
         personal = bool(set(words[2:]) & _PERSONAL) if words[1] == "you" else False
+        personal = personal or bool(set(words) & {"it", "this", "that"})
         # "can you add a task to renew the VPN?" is a request with its content after "to".
         content = " to " in joined and bool(set(words) & _TASK_NOUNS)
         return (
