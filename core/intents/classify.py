@@ -346,6 +346,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         if cues.action and lead not in ("remind", "reminder", "remember"):
             return IntentKind.SCHEDULE_JOB, 0.85
         return IntentKind.CREATE_REMINDER, 0.92
+    if lead in ("did", "has", "was", "were") and words[-1] == "?" and not cues.action:
+        return IntentKind.SHOW_HISTORY, 0.8  # "did the report get posted this morning?"
     ai_job = (
         cues.ai_verb
         and lead not in _TASK_LEADS | _UPDATE_LEADS
