@@ -377,6 +377,7 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
             or " how long " in joined
             or (lead in ("when", "did", "has", "how") and " run" in joined)
             or (lead == "why" and bool(wordset & _NEGATIONS))
+            or (lead == "why" and nxt in ("did", "does", "do", "is", "was", "has", "are"))
             or " average " in joined
         )
         and not cues.strong_schedule

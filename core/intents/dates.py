@@ -68,7 +68,8 @@ def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | No
         if duration is None:
             return None
         add_duration(when, duration)
-        return duration[2]
+        end = duration[2] + (1 if norm_at(toks, duration[2]) == "'" else 0)
+        return end + 1 if norm_at(toks, end) == "time" else duration[2]  # "in 2 weeks' time"
     duration = read_duration(toks, i)
     if duration is None or prep not in ("", "by", "due", "on", "until"):
         return None
@@ -79,10 +80,12 @@ def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | No
             return None
         add_duration(when, duration)
         return end + 2
-    if follower in ("from", "after", "before") and duration[0] == "d":
-        # "a week from Friday", "3 days after tomorrow", "2 days before Dec 10"
-        days = round(duration[1] / 86400)
-        return shifted(toks, end + 1, when, -days if follower == "before" else days)
+    if follower in ("from", "after", "before") and duration[0] in ("d", "mo"):
+        # "a week from Friday", "3 days after tomorrow", "a month from tomorrow"
+        sign = -1 if follower == "before" else 1
+        if duration[0] == "mo":
+            return shifted(toks, end + 1, when, 0, months=sign * int(duration[1]))
+        return shifted(toks, end + 1, when, sign * round(duration[1] / 86400))
     if follower in ("later", "hence") and not prep:
         add_duration(when, duration)
         return end + 1
@@ -93,7 +96,7 @@ def _a_bit(toks: list[Token], i: int) -> bool:
     return norm_at(toks, i) == "a" and norm_at(toks, i + 1) in ("bit", "while", "moment")
 
 
-def shifted(toks: list[Token], j: int, when: When, days: int) -> int | None:
+def shifted(toks: list[Token], j: int, when: When, days: int, *, months: int = 0) -> int | None:
     """A date phrase at ``j`` moved by ``days``: the composed dates ("a week from Friday")."""
     inner = When()
     end = match_day_word(toks, j, inner, "")
@@ -102,6 +105,7 @@ def shifted(toks: list[Token], j: int, when: When, days: int) -> int | None:
     if end is None or inner.date is None or inner.extra_dates:
         return None
     inner.date.shift += days
+    inner.date.shift_months += months
     set_date(when, inner.date)
     if inner.part_of_day:
         when.part_of_day = inner.part_of_day
@@ -200,6 +204,9 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
     elif norm_at(toks, end) == "this" and norm_at(toks, end + 1) == "week":
         end += 2
     kind = DateKind.NEXT_WEEKDAY if mode == "next" else DateKind.WEEKDAY
+    if norm_at(toks, end) == "week" and norm_at(toks, end + 1) in _AFTER_ORD_OK:
+        set_date(when, DatePart(kind, day, shift=7))  # "Friday week": a week after Friday
+        return end + 1
     set_date(when, DatePart(kind, day))
     return end
 

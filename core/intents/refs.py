@@ -216,6 +216,9 @@ _DROP: dict[IntentKind, frozenset[str]] = {
             "ever",
             "go",
             "went",
+            "slow",
+            "late",
+            "early",
         }
     ),
     IntentKind.UPDATE_TASK: UPDATE_VERBS

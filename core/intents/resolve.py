@@ -154,7 +154,9 @@ def add_months(value: datetime, months: int) -> datetime:
 def resolve_date(part: DatePart, today: date) -> tuple[date, str | None]:
     """The calendar day a ``DatePart`` names, seen from ``today``; plus a doubt, if any."""
     day, question = _base_date(part, today)
-    if part.shift:
+    if part.shift_months:
+        day = add_months(datetime.combine(day, time()), part.shift_months).date()
+    if part.shift or part.shift_months:
         return day + timedelta(days=part.shift), None
     return day, question
 

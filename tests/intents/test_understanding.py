@@ -57,6 +57,9 @@ def test_later_today_default(berlin: Parse, now: str, expected: str) -> None:
         ("remind me the day after Dec 31 to stretch", "2027-01-01T09:00:00+01:00"),
         ("remind me the Wednesday after next at 3pm to stretch", "2026-12-09T15:00:00+01:00"),
         ("remind me 3 days from now to stretch", "2026-11-29T12:00:00+01:00"),  # unchanged
+        ("remind me a month from tomorrow to stretch", "2026-12-27T09:00:00+01:00"),
+        ("remind me on Friday week to stretch", "2026-12-04T09:00:00+01:00"),
+        ("remind me in two weeks' time to stretch", "2026-12-10T12:00:00+01:00"),
     ],
 )
 def test_vague_and_composed_times(berlin: Parse, text: str, expected: str) -> None:
@@ -200,6 +203,7 @@ def test_plural_nouns_are_not_people(berlin: Parse) -> None:
         ("can you add a task to renew the VPN?", IntentKind.CREATE_TASK),
         ("why didn't the export run?", IntentKind.SHOW_HISTORY),
         ("when did the weekly digest last run?", IntentKind.SHOW_HISTORY),
+        ("why is the sync so slow?", IntentKind.SHOW_HISTORY),
     ],
 )
 def test_questions(berlin: Parse, text: str, kind: IntentKind) -> None:
