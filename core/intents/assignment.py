@@ -16,6 +16,7 @@ _ASSIGN_VERBS = frozenset({"assign", "assigned", "reassign", "give", "hand"})
 #: "give feedback to the team" is content: give/hand need "it" before "to".
 _NEEDS_OBJECT = frozenset({"give", "hand"})
 _OWNER_NOUNS = frozenset({"assignee", "assignees", "owner", "owners"})
+_DELEGATE_VERBS = frozenset({"ask", "get", "tell", "have"})
 _MODALS = frozenset({"should", "must", "shall"})
 _MODALS_TO = frozenset({"needs", "need", "has", "have"})
 _CLAUSE_END = frozenset({"", ",", ";", ".", "!", "and", "due", "by", "with", "-", ")"})
@@ -87,7 +88,7 @@ def _name_run(toks: list[Token], j: int) -> tuple[list[str], list[int]]:
     return names, ends
 
 
-def _names_to_clause_end(toks: list[Token], j: int) -> tuple[list[str], int]:
+def names_to_clause_end(toks: list[Token], j: int) -> tuple[list[str], int]:
     """The longest run of names from ``j`` that ends a clause ("to ivan, high priority")."""
     names, ends = _name_run(toks, j)
     for count in range(len(names), 0, -1):
@@ -118,12 +119,12 @@ def take_assignment(toks: list[Token], lead_at: int) -> list[str]:
                 continue
             if norm_at(toks, k) != "to":
                 continue
-            names, end = _names_to_clause_end(toks, k + 1)
+            names, end = names_to_clause_end(toks, k + 1)
             if names:
                 _use(toks, i, end)
                 return names
         elif word in _OWNER_NOUNS and norm_at(toks, i + 1) in (":", "=", "is", "are"):
-            names, end = _names_to_clause_end(toks, i + 2)
+            names, end = names_to_clause_end(toks, i + 2)
             if names:
                 _use(toks, i, end)
                 return names
@@ -153,8 +154,18 @@ def names_then_modal(toks: list[Token], lead_at: int) -> tuple[list[str], int] |
     return None
 
 
+def delegation(toks: list[Token], lead_at: int) -> tuple[list[str], int] | None:
+    """ "get bob to fix the printer", "ask kim and lee to review the PR" → (names, end)."""
+    if norm_at(toks, lead_at) not in _DELEGATE_VERBS:
+        return None
+    names, end = _read_names(toks, lead_at + 1)
+    if names and norm_at(toks, end) == "to":
+        return names, end + 1
+    return None
+
+
 def _leading_names(toks: list[Token], lead_at: int) -> list[str]:
-    found = names_then_modal(toks, lead_at)
+    found = names_then_modal(toks, lead_at) or delegation(toks, lead_at)
     if found is None:
         return []
     names, end = found

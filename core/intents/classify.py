@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.intents.assignment import names_then_modal
+from core.intents.assignment import delegation, names_then_modal
 from core.intents.lexicon import (
     DELETE_VERBS,
     NUMBER_WORDS,
@@ -358,7 +358,7 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9
     if (
-        names_then_modal(toks, lead_at) is not None
+        (names_then_modal(toks, lead_at) or delegation(toks, lead_at)) is not None
         and not cues.strong_schedule
         and (cues.deadline or not cues.when)  # "backup should run at 5" is no assignment
     ):

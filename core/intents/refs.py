@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from core.intents.assignment import names_to_clause_end
 from core.intents.lexicon import DELETE_VERBS, POLITE_WORDS, UPDATE_VERBS
 from core.intents.model import IntentKind
 from core.intents.title import as_ref, leftover, render, trim
@@ -364,22 +365,24 @@ def _strip_field_words(toks: list[Token], idx: list[int]) -> list[int]:
     return idx
 
 
-def take_bare_assignee(toks: list[Token]) -> str | None:
-    """ "assign 12 to bob", "give the deck to alice" → the name after the last "to"."""
+def take_bare_assignee(toks: list[Token]) -> list[str]:
+    """ "assign 12 to bob", "give the deck to alice and kim" → the names after the last "to"."""
     words = [t.norm for t in toks if not t.used]
     if not words or words[0] not in _ASSIGN_VERBS:
-        return None
+        return []
     for i in range(len(toks) - 1, 0, -1):
-        if toks[i].used:
+        if toks[i].used or toks[i].norm != "to":
             continue
-        if toks[i].norm == "to" and i + 1 < len(toks):
-            name_tok = toks[i + 1]
-            tail = [t for t in toks[i + 2 :] if not t.used and t.kind is not Kind.PUNCT]
-            if name_tok.kind is Kind.WORD and name_tok.norm not in _NOT_NAMES and not tail:
-                name_tok.used = True
-                toks[i].used = True
-                return name_tok.text
-    return None
+        names, end = names_to_clause_end(toks, i + 1)
+        tail = [t for t in toks[end:] if not t.used and t.kind is not Kind.PUNCT]
+        if names and not tail and toks[i + 1].kind is Kind.WORD:
+            if toks[i + 1].norm in _NOT_NAMES:
+                return []
+            for tok in toks[i:end]:
+                tok.used = True
+            return names
+        return []
+    return []
 
 
 def rename_title(toks: list[Token], text: str) -> str | None:

@@ -351,8 +351,7 @@ class _Reading:
             self._due(result, when)
             result.priority = take_priority(toks, plain_levels=True)
             people = take_mentions(toks, me_words=True)
-            bare = take_bare_assignee(toks)
-            result.assignees = people + ([bare] if bare else [])
+            result.assignees = list(dict.fromkeys(people + take_bare_assignee(toks)))
             result.title = rename_title(toks, self.text)
         elif kind is not IntentKind.SHOW_HISTORY:
             result.channel = take_channel(toks)

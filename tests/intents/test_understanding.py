@@ -180,6 +180,8 @@ def test_dotted_time_is_not_a_date(berlin: Parse) -> None:
         ("task for ana: fix the CI", ["ana"], "fix the CI"),
         ("ana and bo should fix the CI", ["ana", "bo"], "fix the CI"),
         ("add task give feedback to the team", [], "give feedback to the team"),
+        ("get bob to fix the printer", ["bob"], "fix the printer"),
+        ("ask kim and lee to review the PR", ["kim", "lee"], "review the PR"),
     ],
 )
 def test_assignment_clauses(berlin: Parse, text: str, names: list[str], title: str) -> None:
@@ -227,3 +229,10 @@ def test_zone_of_now_does_not_matter() -> None:
     aware = datetime(2026, 11, 26, 11, 0, tzinfo=ZoneInfo("UTC"))
     intent = parser.parse("remind me a week from Friday to x", now=aware, tz=BERLIN)
     assert iso(intent.next_runs) == ["2026-12-04T09:00:00+01:00"]
+
+
+def test_assigning_an_existing_task_to_several_people(berlin: Parse) -> None:
+    intent = berlin("assign the onboarding task to kim and lee")
+    assert intent.intent is IntentKind.UPDATE_TASK
+    assert intent.task_ref == "the onboarding task"
+    assert intent.assignees == ["kim", "lee"]
