@@ -236,3 +236,10 @@ def test_assigning_an_existing_task_to_several_people(berlin: Parse) -> None:
     assert intent.intent is IntentKind.UPDATE_TASK
     assert intent.task_ref == "the onboarding task"
     assert intent.assignees == ["kim", "lee"]
+
+
+@pytest.mark.parametrize("bound", ["until further notice", "until cancelled", "forever"])
+def test_open_ended_bounds_leave_the_title(berlin: Parse, bound: str) -> None:
+    intent = berlin(f"remind me every day {bound} to smile")
+    assert intent.title == "smile"
+    assert len(intent.next_runs) == 3
