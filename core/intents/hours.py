@@ -72,6 +72,25 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
             if converted is None:
                 return None
             time, j = TimeOfDay(converted, 0), i + 2
+        elif (
+            nxt == "h"
+            and 0 <= value <= 23
+            and toks[i + 1].start == tok.end
+            and prep in ("at", "@", "around", "by", "before", "until")
+        ):
+            # "15h", "15h30": the continental 24-hour form
+            minute, j = 0, i + 2
+            after = toks[j] if j < len(toks) else None
+            if (
+                after is not None
+                and after.kind is Kind.NUM
+                and after.start == toks[i + 1].end
+                and len(after.value) == 2
+                and after.value.isdigit()
+                and int(after.value) < 60
+            ):
+                minute, j = int(after.value), j + 1
+            time = TimeOfDay(value, minute)
         elif nxt == "oclock" and 1 <= value <= 12:
             time, j = TimeOfDay(_bare_hour(value), 0, bare=True), i + 2
         elif prep in ("at", "@", "around", "by", "before", "until") and 0 <= value <= 23:
@@ -155,7 +174,9 @@ def _after_time_word(toks: list[Token], i: int) -> bool:
 
 
 def _day_part_suffix(toks: list[Token], j: int, when: When) -> int:
-    # "at 8 in the evening", "at 7 tonight", "9 at night"
+    # "at 8 in the evening", "at 7 tonight", "9 at night", "9am sharp"
+    if norm_at(toks, j) in ("sharp", "exactly"):
+        j += 1
     if (
         norm_at(toks, j) == "in"
         and norm_at(toks, j + 1) == "the"

@@ -243,3 +243,16 @@ def test_open_ended_bounds_leave_the_title(berlin: Parse, bound: str) -> None:
     intent = berlin(f"remind me every day {bound} to smile")
     assert intent.title == "smile"
     assert len(intent.next_runs) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("remind me at 15h30 to call", "2026-11-26T15:30:00+01:00"),
+        ("remind me at 9am sharp tomorrow to call", "2026-11-27T09:00:00+01:00"),
+        ("snooze 2h", "2026-11-26T14:00:00+01:00"),
+        ("remind me in 1h30 to call", "2026-11-26T13:30:00+01:00"),
+    ],
+)
+def test_compact_hours(berlin: Parse, text: str, expected: str) -> None:
+    assert iso(berlin(text).next_runs) == [expected]
