@@ -232,6 +232,9 @@ def match_end_of(toks: list[Token], i: int, when: When) -> int | None:
         "month": DateKind.END_OF_MONTH,
         "year": DateKind.END_OF_YEAR,
     }
+    if target in MONTHS and not ahead:  # "the end of January": its last day
+        set_date(when, DatePart(DateKind.END_OF_MONTH, month=MONTHS[target]))
+        return j + 1
     if target in parts:
         set_date(when, DatePart(parts[target], value=ahead))
         return j + 1

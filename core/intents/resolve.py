@@ -194,6 +194,9 @@ def _base_date(part: DatePart, today: date) -> tuple[date, str | None]:
         return today + timedelta(days=ahead + part.value), None
     if kind is DateKind.END_OF_WEEK:
         return today + timedelta(days=(4 - weekday) % 7 + 7 * part.value), None
+    if kind is DateKind.END_OF_MONTH and part.month:  # "the end of January"
+        year = today.year + (1 if part.month < today.month else 0)
+        return date(year, part.month, calendar.monthrange(year, part.month)[1]), None
     if kind is DateKind.END_OF_MONTH:
         first = add_months(datetime.combine(today.replace(day=1), time()), part.value).date()
         return first.replace(day=calendar.monthrange(first.year, first.month)[1]), None

@@ -256,3 +256,13 @@ def test_open_ended_bounds_leave_the_title(berlin: Parse, bound: str) -> None:
 )
 def test_compact_hours(berlin: Parse, text: str, expected: str) -> None:
     assert iso(berlin(text).next_runs) == [expected]
+
+
+def test_end_of_a_named_month(berlin: Parse) -> None:
+    intent = berlin("add task renew my passport by the end of January")
+    assert intent.due == at("2027-01-31T17:00", BERLIN)
+    assert intent.title == "renew my passport"
+    # November is this month: its end is still ahead
+    assert berlin("add task close the books by the end of November").due == at(
+        "2026-11-30T17:00", BERLIN
+    )
