@@ -13,7 +13,7 @@ The grammar is split by noun: ``tokens`` (tokeniser), ``lexicon`` (word tables),
 ``resolve`` (conventions → instants), ``recurrence``/``bounds`` (repeating rules),
 ``entities`` (people, channel, priority, prerequisites), ``assignment`` (assignment
 clauses with bare names), ``numeric_dates`` ("3/12" by the workspace's date order,
-``DateOrder``), ``actions`` (job actions
+``DateOrder``), ``questions`` (how-to and capability questions), ``actions`` (job actions
 and events), ``classify`` (which intent), ``title``/``refs`` (names and task
 references), ``signals`` (whole-message judgements, confidence).
 """
