@@ -3,7 +3,8 @@
 Measures, in one run on the same machine (figures are only comparable as ratios):
 
 * throughput — messages per second, median of several passes over the corpus
-  texts (parse-dev.jsonl + tests/intents/corpus_extra.jsonl): ``RuleParser.parse``
+  texts (parse-dev.jsonl + tests/intents/corpus_extra.jsonl and corpus_blind.jsonl):
+  ``RuleParser.parse``
   (full intent, schedule and next runs) vs ``dateparser.search.search_dates``
   (only finds dates);
 * start-up — wall time of ``kairos parse --jsonl -`` on one line vs a Python
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 CORPORA = [
     ROOT.parent / "shared" / "corpus" / "parse-dev.jsonl",
     ROOT / "tests" / "intents" / "corpus_extra.jsonl",
+    ROOT / "tests" / "intents" / "corpus_blind.jsonl",
 ]
 
 Request = tuple[str, datetime, str]

@@ -34,6 +34,10 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL: sqlite:///path.db (default) or postgresql://…",
     )
     default_timezone: str = Field(default="UTC", description="IANA zone for new workspaces")
+    date_order: Literal["DMY", "MDY"] | None = Field(
+        default=None,
+        description="How numeric dates are written (3/12): DMY or MDY; unset asks back",
+    )
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR")
     log_format: Literal["text", "json"] = Field(
         default="text", description="text, or json: one JSON object per line"

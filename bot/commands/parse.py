@@ -22,6 +22,8 @@ import typer
 from core.errors import KairosError
 from core.schedule import check_timezone
 
+_DATE_ORDERS = ("DMY", "MDY")
+
 
 class RequestError(ValueError):
     """A malformed request (bad JSON, missing text, unknown zone, bad time)."""
@@ -72,7 +74,12 @@ def parse_request(parser: Any, request: Any) -> dict[str, Any]:
     user = request.get("user", "me")
     if not isinstance(user, str):
         raise RequestError("'user' must be a string")
-    result: dict[str, Any] = parser.parse(text, now=now, tz=zone, user=user).to_json()
+    order = request.get("date_order")
+    order = order.upper() if isinstance(order, str) else order
+    if order is not None and order not in _DATE_ORDERS:
+        raise RequestError("'date_order' must be 'DMY' (3/12 = 3 December) or 'MDY' (March 12)")
+    extra = {"date_order": order} if order else {}
+    result: dict[str, Any] = parser.parse(text, now=now, tz=zone, user=user, **extra).to_json()
     return result
 
 
@@ -106,11 +113,21 @@ def parse(
     jsonl: str | None = typer.Option(
         None, "--jsonl", help="Batch: a file (or - for stdin) of JSON request lines."
     ),
+    date_order: str | None = typer.Option(
+        None,
+        "--date-order",
+        envvar="KAIROS_DATE_ORDER",
+        help="How numeric dates are written: DMY (3/12 = 3 Dec) or MDY (March 12). "
+        "Unset: ambiguous ones are asked back. A batch line's 'date_order' wins.",
+    ),
 ) -> None:
     """Show what Kairos understands in TEXT, as the JSON intent of PARSING.md."""
     from core.intents.rules import RuleParser
 
-    parser = RuleParser()
+    if date_order is not None and date_order.upper() not in _DATE_ORDERS:
+        typer.echo(json.dumps({"error": "--date-order must be DMY or MDY"}), err=True)
+        raise typer.Exit(2)
+    parser = RuleParser(date_order=date_order.upper() if date_order else None)
     if jsonl is not None:
         if jsonl == "-":
             run_batch(parser, sys.stdin, sys.stdout)

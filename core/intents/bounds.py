@@ -30,6 +30,11 @@ def scan_bounds(toks: list[Token], rec: Recurrence) -> None:
             window = _window(toks, i + 1, rec)
         if window is not None:
             end = window
+        elif word == "until" and norm_at(toks, i + 1) in ("further", "cancelled", "canceled"):
+            # "until further notice", "until cancelled": no end, and no part of the title
+            end = i + (3 if norm_at(toks, i + 2) == "notice" else 2)
+        elif word in ("forever", "indefinitely"):
+            end = i + 1
         elif word in ("until", "ending", "up"):
             j = i + 2 if word == "up" and norm_at(toks, i + 1) == "to" else i + 1
             if word == "up" and j == i + 1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.intents.assignment import delegation, names_then_modal
 from core.intents.lexicon import (
     DELETE_VERBS,
     NUMBER_WORDS,
@@ -17,6 +18,7 @@ from core.intents.lexicon import (
     UPDATE_VERBS,
 )
 from core.intents.model import IntentKind
+from core.intents.questions import asks_how
 from core.intents.tokens import Kind, Token
 
 #: Words people put before the verb that carries the meaning.
@@ -134,6 +136,26 @@ _HISTORY_WORDS = frozenset(
         "broke",
         "reliability",
         "duration",
+        "runtime",
+        "durations",
+        "runtimes",
+    }
+)
+#: After "why", a negation asks what went wrong: "why didn't the backup run?".
+_NEGATIONS = frozenset(
+    {
+        "didn't",
+        "didnt",
+        "wasn't",
+        "wasnt",
+        "isn't",
+        "hasn't",
+        "haven't",
+        "doesn't",
+        "won't",
+        "not",
+        "never",
+        "weren't",
     }
 )
 _REPORT_WORDS = frozenset(
@@ -223,7 +245,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
     nxt = toks[lead_at + 1].norm if lead_at + 1 < len(toks) else ""
     joined = " " + " ".join(words) + " "
     wordset = set(words)
-    if _is_help(lead, joined, len(words)):
+    if _is_help(lead, joined, len(words)) or asks_how(
+        lead, nxt, words, toks, timed=cues.when or cues.strong_schedule, action=cues.action
+    ):
         return IntentKind.HELP, 0.95
     if lead == "give" and nxt == "me" and wordset & _UNIT_WORDS:
         return IntentKind.SNOOZE, 0.8  # "give me 10 minutes"
@@ -281,6 +305,8 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         if cues.action and lead not in ("remind", "reminder", "remember"):
             return IntentKind.SCHEDULE_JOB, 0.85
         return IntentKind.CREATE_REMINDER, 0.92
+    if lead in ("did", "has", "was", "were") and words[-1] == "?" and not cues.action:
+        return IntentKind.SHOW_HISTORY, 0.8  # "did the report get posted this morning?"
     ai_job = (
         cues.ai_verb
         and lead not in _TASK_LEADS | _UPDATE_LEADS
@@ -290,6 +316,12 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.SCHEDULE_JOB, 0.9
     if lead in _TASK_LEADS and (lead not in ("log", "note", "open", "file") or nxt == "task"):
         return IntentKind.CREATE_TASK, 0.9
+    if (
+        (names_then_modal(toks, lead_at) or delegation(toks, lead_at)) is not None
+        and not cues.strong_schedule
+        and (cues.deadline or not cues.when)  # "backup should run at 5" is no assignment
+    ):
+        return IntentKind.CREATE_TASK, 0.8  # "alice and bob should prepare the demo"
     if (
         (lead in _RERUN_LEADS or (lead in ("run", "start") and nxt not in _NOT_RUN_OBJECTS))
         and not cues.strong_schedule
@@ -303,6 +335,9 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
             or " last run" in joined
             or " how long " in joined
             or (lead in ("when", "did", "has", "how") and " run" in joined)
+            or (lead == "why" and bool(wordset & _NEGATIONS))
+            or (lead == "why" and nxt in ("did", "does", "do", "is", "was", "has", "are"))
+            or " average " in joined
         )
         and not cues.strong_schedule
         and not cues.action

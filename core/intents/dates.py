@@ -9,8 +9,16 @@ from __future__ import annotations
 from core.intents.lexicon import MONTHS
 from core.intents.tokens import Kind, Token
 from core.intents.when import DateKind, DatePart, When
-from core.intents.words import norm_at, read_duration, read_ordinal, read_weekday
+from core.intents.words import (
+    is_plural_day,
+    norm_at,
+    read_duration,
+    read_ordinal,
+    read_weekday,
+)
 
+#: "in a bit", "in a while": half an hour (a stated default, see docs).
+A_BIT_SECONDS = 30 * 60
 DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night"})
 _AFTER_ORD_OK = frozenset(
     {
@@ -50,22 +58,58 @@ def set_date(when: When, part: DatePart) -> None:
 def match_relative(toks: list[Token], i: int, when: When, prep: str) -> int | None:
     """ "in 2 hours", "3 days from now", "a week later" → an offset from now."""
     word = norm_at(toks, i)
+    if (word == "in" or prep == "for") and _a_bit(toks, i + (1 if word == "in" else 0)):
+        # "in a bit", "(snooze) for a while": a stated default of half an hour
+        when.has_delta = True
+        when.delta_seconds += A_BIT_SECONDS
+        return i + (3 if word == "in" else 2)
     if word == "in" or word == "within":
         duration = read_duration(toks, i + 1)
         if duration is None:
             return None
         add_duration(when, duration)
-        return duration[2]
+        end = duration[2] + (1 if norm_at(toks, duration[2]) == "'" else 0)
+        return end + 1 if norm_at(toks, end) == "time" else duration[2]  # "in 2 weeks' time"
     duration = read_duration(toks, i)
-    if duration is not None and prep == "":
-        end = duration[2]
-        if norm_at(toks, end) == "from" and norm_at(toks, end + 1) in ("now", "today"):
-            add_duration(when, duration)
-            return end + 2
-        if norm_at(toks, end) in ("later", "hence"):
-            add_duration(when, duration)
-            return end + 1
+    if duration is None or prep not in ("", "by", "due", "on", "until"):
+        return None
+    end = duration[2]
+    follower, anchor = norm_at(toks, end), norm_at(toks, end + 1)
+    if follower == "from" and anchor in ("now", "today"):
+        if prep:
+            return None
+        add_duration(when, duration)
+        return end + 2
+    if follower in ("from", "after", "before") and duration[0] in ("d", "mo"):
+        # "a week from Friday", "3 days after tomorrow", "a month from tomorrow"
+        sign = -1 if follower == "before" else 1
+        if duration[0] == "mo":
+            return shifted(toks, end + 1, when, 0, months=sign * int(duration[1]))
+        return shifted(toks, end + 1, when, sign * round(duration[1] / 86400))
+    if follower in ("later", "hence") and not prep:
+        add_duration(when, duration)
+        return end + 1
     return None
+
+
+def _a_bit(toks: list[Token], i: int) -> bool:
+    return norm_at(toks, i) == "a" and norm_at(toks, i + 1) in ("bit", "while", "moment")
+
+
+def shifted(toks: list[Token], j: int, when: When, days: int, *, months: int = 0) -> int | None:
+    """A date phrase at ``j`` moved by ``days``: the composed dates ("a week from Friday")."""
+    inner = When()
+    end = match_day_word(toks, j, inner, "")
+    if end is None:
+        end = match_calendar(toks, j, inner, "")
+    if end is None or inner.date is None or inner.extra_dates:
+        return None
+    inner.date.shift += days
+    inner.date.shift_months += months
+    set_date(when, inner.date)
+    if inner.part_of_day:
+        when.part_of_day = inner.part_of_day
+    return end
 
 
 def add_duration(when: When, duration: tuple[str, float, int]) -> None:
@@ -85,6 +129,11 @@ def add_duration(when: When, duration: tuple[str, float, int]) -> None:
 def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | None:
     """ "today", "tomorrow", "(next) Friday", "next week/month", "the weekend", "this time …"."""
     word = norm_at(toks, i)
+    if word == "later" and norm_at(toks, i + 1) in ("today", "on"):
+        # "later today", "later on": resolved from now (core.intents.resolve.later_today)
+        set_date(when, DatePart(DateKind.OFFSET, 0))
+        when.part_of_day = "later"
+        return i + 2
     if word in ("today", "tomorrow"):
         set_date(when, DatePart(DateKind.OFFSET, 0 if word == "today" else 1))
         return i + 1
@@ -93,6 +142,8 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
         if norm_at(toks, k) == "after" and norm_at(toks, k + 1) == "tomorrow":
             set_date(when, DatePart(DateKind.OFFSET, 2))
             return k + 2
+        if norm_at(toks, k) in ("after", "before"):  # "the day after Dec 10"
+            return shifted(toks, k + 1, when, 1 if toks[k].norm == "after" else -1)
         return None
     if (word == "time" and prep == "this") or (word == "same" and norm_at(toks, i + 1) == "time"):
         # "this time tomorrow", "same time next week": the wall clock of now, days ahead
@@ -119,6 +170,8 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
     elif word == "the" and norm_at(toks, i + 1) == "weekend":
         set_date(when, DatePart(DateKind.WEEKEND))
         return i + 2
+    elif word == "the" and _after_next(toks, i + 2) and read_weekday(toks, i + 1) is not None:
+        j = i + 1  # "the Friday after next"
     target = norm_at(toks, j)
     if mode == "near" and target in DAY_PARTS:
         set_date(when, DatePart(DateKind.OFFSET, 0))
@@ -139,16 +192,27 @@ def match_day_word(toks: list[Token], i: int, when: When, prep: str) -> int | No
         set_date(when, DatePart(DateKind.WEEKEND))
         return j + 1
     weekday = read_weekday(toks, j)
-    if weekday is None or (toks[j].norm.endswith("s") and not mode):
+    if weekday is None or (is_plural_day(toks[j].norm) and not mode):
         return None
     day, end = weekday
+    if _after_next(toks, end):
+        # "the Friday after next": the Friday after "next Friday" (PARSING.md's meaning)
+        set_date(when, DatePart(DateKind.NEXT_WEEKDAY, day, shift=7))
+        return end + 2
     if norm_at(toks, end) == "next" and norm_at(toks, end + 1) == "week":
         mode, end = "next", end + 2
     elif norm_at(toks, end) == "this" and norm_at(toks, end + 1) == "week":
         end += 2
     kind = DateKind.NEXT_WEEKDAY if mode == "next" else DateKind.WEEKDAY
+    if norm_at(toks, end) == "week" and norm_at(toks, end + 1) in _AFTER_ORD_OK:
+        set_date(when, DatePart(kind, day, shift=7))  # "Friday week": a week after Friday
+        return end + 1
     set_date(when, DatePart(kind, day))
     return end
+
+
+def _after_next(toks: list[Token], i: int) -> bool:
+    return norm_at(toks, i) == "after" and norm_at(toks, i + 1) == "next"
 
 
 def match_end_of(toks: list[Token], i: int, when: When) -> int | None:
@@ -168,6 +232,9 @@ def match_end_of(toks: list[Token], i: int, when: When) -> int | None:
         "month": DateKind.END_OF_MONTH,
         "year": DateKind.END_OF_YEAR,
     }
+    if target in MONTHS and not ahead:  # "the end of January": its last day
+        set_date(when, DatePart(DateKind.END_OF_MONTH, month=MONTHS[target]))
+        return j + 1
     if target in parts:
         set_date(when, DatePart(parts[target], value=ahead))
         return j + 1
@@ -202,7 +269,7 @@ def match_calendar(toks: list[Token], i: int, when: When, prep: str) -> int | No
         kind = DateKind.END_OF_WEEK if word == "eow" else DateKind.END_OF_MONTH
         set_date(when, DatePart(kind))
         return i + 1
-    if tok.kind is Kind.DATE:
+    if tok.kind is Kind.DATE:  # ISO, or a numeric date folded by core.intents.numeric_dates
         year, month, mday = (int(x) for x in tok.value.split("-"))
         set_date(when, DatePart(DateKind.CALENDAR, month=month, day=mday, year=year))
         return i + 1

@@ -72,6 +72,25 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
             if converted is None:
                 return None
             time, j = TimeOfDay(converted, 0), i + 2
+        elif (
+            nxt == "h"
+            and 0 <= value <= 23
+            and toks[i + 1].start == tok.end
+            and prep in ("at", "@", "around", "by", "before", "until")
+        ):
+            # "15h", "15h30": the continental 24-hour form
+            minute, j = 0, i + 2
+            after = toks[j] if j < len(toks) else None
+            if (
+                after is not None
+                and after.kind is Kind.NUM
+                and after.start == toks[i + 1].end
+                and len(after.value) == 2
+                and after.value.isdigit()
+                and int(after.value) < 60
+            ):
+                minute, j = int(after.value), j + 1
+            time = TimeOfDay(value, minute)
         elif nxt == "oclock" and 1 <= value <= 12:
             time, j = TimeOfDay(_bare_hour(value), 0, bare=True), i + 2
         elif prep in ("at", "@", "around", "by", "before", "until") and 0 <= value <= 23:
@@ -91,11 +110,14 @@ def match_clock(toks: list[Token], i: int, when: When, prep: str) -> int | None:
             time = TimeOfDay(hour, minute)
     elif word in ("half", "quarter") or (tok.kind is Kind.NUM and nxt in ("past", "to")):
         return _match_past_to(toks, i, when)
+    elif word == "after" and nxt in ("lunch", "work") and not (i and toks[i - 1].norm == "the"):
+        when.part_of_day = "after " + nxt  # 13:00 and 18:00 (stated defaults)
+        return i + 2
     elif word in ("noon", "midnight", "eod", "tonight") or (word == "lunch" and prep):
         when.part_of_day = word
         if word == "tonight":
             set_date(when, DatePart(DateKind.OFFSET, 0))
-        return _match_zone(toks, i + 1, when)
+        return _more_times(toks, _match_zone(toks, i + 1, when), when)
     elif word in DAY_PARTS and (prep or _after_time_word(toks, i)):
         when.part_of_day = word
         return i + 1
@@ -116,6 +138,10 @@ def _more_times(toks: list[Token], j: int, when: When) -> int:
     while norm_at(toks, j) in ("and", "&", ",") and j + 1 < len(toks):
         tok = toks[j + 1]
         nxt = norm_at(toks, j + 2)
+        if not tok.used and tok.norm in ("noon", "midnight"):  # "at 9 and noon"
+            when.extra_times.append(TimeOfDay(12 if tok.norm == "noon" else 0, 0))
+            j += 2
+            continue
         if tok.used or tok.kind not in (Kind.NUM, Kind.CLOCK):
             break
         if tok.kind is Kind.CLOCK:
@@ -148,7 +174,9 @@ def _after_time_word(toks: list[Token], i: int) -> bool:
 
 
 def _day_part_suffix(toks: list[Token], j: int, when: When) -> int:
-    # "at 8 in the evening", "at 7 tonight", "9 at night"
+    # "at 8 in the evening", "at 7 tonight", "9 at night", "9am sharp"
+    if norm_at(toks, j) in ("sharp", "exactly"):
+        j += 1
     if (
         norm_at(toks, j) == "in"
         and norm_at(toks, j + 1) == "the"

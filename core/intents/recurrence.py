@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.intents.bounds import scan_bounds
-from core.intents.lexicon import MONTHS, RRULE_DAYS
+from core.intents.lexicon import MONTHS, REMIND_VERBS, RRULE_DAYS
 from core.intents.tokens import Token
 from core.intents.when import When
 from core.intents.words import (
+    is_plural_day,
     norm_at,
     read_number,
     read_ordinal,
@@ -54,6 +55,8 @@ class Recurrence:
     starting: When | None = None
     count: int | None = None
     for_span: tuple[str, float] | None = None  # ("s", seconds) | ("mo", months)
+    times_a_day: int = 0  # "twice a day", "3 times daily"
+    quarterly: bool = False  # calendar quarters: January, April, July, October
     hours: list[int] = field(default_factory=list)  # "every hour from 9 to 5"
     minute: int = 0  # the minute of those hours
     weak: bool = False  # read from an adverb such as "weekly" only
@@ -138,12 +141,20 @@ def _match_strong(toks: list[Token], i: int, rec: Recurrence) -> int | None:
         end = _match_nth_of_month(toks, i + (1 if word == "on" else 0), rec, every=False)
         if end is not None:
             return end
+    if word in ("twice", "thrice") or norm_at(toks, i + 1) == "times":
+        end = _match_times_a_day(toks, i, rec)
+        if end is not None:
+            return end
+    if word in ("the", "end"):
+        end = _match_end_of_every(toks, i + (1 if word == "the" else 0), rec)
+        if end is not None:
+            return end
     if word in ("on", "weekdays", "weekends") or weekday_of(word, context=False) is not None:
         j = i + 1 if word == "on" else i
         target = norm_at(toks, j)
         if target in ("weekdays", "weekends", "workdays"):
             return _days(rec, j + 1, weekend=target == "weekends", toks=toks)
-        if target.endswith("s") and weekday_of(target, context=False) is not None:
+        if is_plural_day(target) and weekday_of(target, context=False) is not None:
             days = read_weekday_list(toks, j)
             if days is not None:
                 rec.freq, rec.byday = "WEEKLY", [RRULE_DAYS[d] for d in days[0]]
@@ -182,16 +193,23 @@ _ADVERB_FOLLOWERS = frozenset(
 )
 
 
+_VERBS_AFTER = REMIND_VERBS | {"run", "fetch", "post", "send", "check", "execute"}
+
+
 def _match_weak(toks: list[Token], i: int, rec: Recurrence) -> int | None:
     word = norm_at(toks, i)
     if word in _ADVERBS or word == "hourly":
-        rec.adjective = norm_at(toks, i + 1) not in _ADVERB_FOLLOWERS
+        follower = norm_at(toks, i + 1)
+        # "daily standup" names a thing; "daily remind me …", "weekly run `x`" schedule it.
+        rec.adjective = follower not in _ADVERB_FOLLOWERS and follower not in _VERBS_AFTER
     if word == "hourly":
         rec.every_seconds = 3600
         return i + 1
     if word in _ADVERBS:
         rec.freq, rec.interval = _ADVERBS[word]
         rec.part_of_day = "night" if word == "nightly" else None
+        if word == "quarterly":
+            rec.interval, rec.quarterly = 1, True
         return i + 1
     return None
 
@@ -223,12 +241,15 @@ def _after_every(toks: list[Token], j: int, rec: Recurrence) -> int | None:
             return _set_unit(rec, unit[0], 1, max(1, int(number[0])), unit[2])
     unit = read_unit(toks, j)
     if unit is not None:
-        return _set_unit(rec, unit[0], unit[1], interval, unit[2])
+        kind, size, end = unit
+        if kind == "s" and [norm_at(toks, k) for k in range(end, end + 3)] == ["and", "a", "half"]:
+            size, end = size * 3 // 2, end + 3  # "every hour and a half"
+        return _set_unit(rec, kind, size, interval, end)
     if word == "half" and norm_at(toks, j + 1) == "hour":
         rec.every_seconds = 1800
         return j + 2
     if word == "quarter":
-        rec.freq, rec.interval = "MONTHLY", 3 * interval
+        rec.freq, rec.interval, rec.quarterly = "MONTHLY", interval, True
         return j + 1
     if word in _PODS:
         rec.freq, rec.interval, rec.part_of_day = "DAILY", interval, word
@@ -280,6 +301,45 @@ def _pod_suffix(toks: list[Token], end: int, rec: Recurrence) -> int:
     return end
 
 
+def _match_times_a_day(toks: list[Token], i: int, rec: Recurrence) -> int | None:
+    """ "twice a day", "three times daily", "2 times per day": a daily rule with several times."""
+    word = norm_at(toks, i)
+    if word in ("twice", "thrice"):
+        count, j = (2 if word == "twice" else 3), i + 1
+    else:
+        number = read_number(toks, i)
+        if number is None or not 1 < number[0] <= 24 or norm_at(toks, number[1]) != "times":
+            return None
+        count, j = int(number[0]), number[1] + 1
+    if norm_at(toks, j) == "daily":
+        end = j + 1
+    elif norm_at(toks, j) in ("a", "per", "each", "every") and norm_at(toks, j + 1) == "day":
+        end = j + 2
+    else:
+        return None
+    rec.freq, rec.times_a_day = "DAILY", count
+    return end
+
+
+def _match_end_of_every(toks: list[Token], i: int, rec: Recurrence) -> int | None:
+    """ "(the) end of every month / each quarter / every year": its last day, 17:00."""
+    if norm_at(toks, i) != "end" or norm_at(toks, i + 1) != "of":
+        return None
+    if norm_at(toks, i + 2) not in ("every", "each"):
+        return None
+    unit = norm_at(toks, i + 3)
+    if unit in ("month", "quarter"):
+        rec.freq, rec.bymonthday, rec.quarterly = "MONTHLY", [-1], unit == "quarter"
+    elif unit == "year":
+        rec.freq, rec.bymonth, rec.bymonthday = "YEARLY", [12], [31]
+    elif unit == "week":
+        rec.freq, rec.byday = "WEEKLY", ["FR"]
+    else:
+        return None
+    rec.part_of_day = "eod"
+    return i + 4
+
+
 def _month_tail(toks: list[Token], j: int) -> int | None:
     """``of (the|every|each) month`` / ``of every month`` / ``each month`` → end."""
     k = j + 1 if norm_at(toks, j) == "day" else j
@@ -287,7 +347,7 @@ def _month_tail(toks: list[Token], j: int) -> int | None:
         k += 1
     elif norm_at(toks, k) not in ("every", "each"):
         return None
-    if norm_at(toks, k) in _MONTH_WORDS and norm_at(toks, k + 1) == "month":
+    if norm_at(toks, k) in _MONTH_WORDS and norm_at(toks, k + 1) in ("month", "quarter"):
         return k + 2
     return None
 
@@ -317,6 +377,7 @@ def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *, every: bo
         if end is not None:
             rec.freq = "MONTHLY"
             rec.byday = [f"{m:+d}{RRULE_DAYS[days[0][0]]}" for m in ns]
+            rec.quarterly = toks[end - 1].norm == "quarter"
             return end
         return None
     if word in ("weekday", "workday", "business", "working"):
@@ -325,6 +386,7 @@ def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *, every: bo
         if end is not None:
             rec.freq, rec.byday = "MONTHLY", ["MO", "TU", "WE", "TH", "FR"]
             rec.bysetpos = ns
+            rec.quarterly = toks[end - 1].norm == "quarter"
             return end
         return None
     if n == -1 and word != "day":
@@ -333,6 +395,7 @@ def _match_nth_of_month(toks: list[Token], i: int, rec: Recurrence, *, every: bo
         end = _month_tail(toks, k)
         if end is not None:
             rec.freq, rec.bymonthday = "MONTHLY", ns
+            rec.quarterly = toks[end - 1].norm == "quarter"
             return end
         if every and norm_at(toks, k) == "of" and norm_at(toks, k + 1) in MONTHS and n > 0:
             rec.freq, rec.bymonth, rec.bymonthday = "YEARLY", [MONTHS[norm_at(toks, k + 1)]], ns

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from core.intents.assignment import names_to_clause_end
 from core.intents.lexicon import DELETE_VERBS, POLITE_WORDS, UPDATE_VERBS
 from core.intents.model import IntentKind
 from core.intents.title import as_ref, leftover, render, trim
@@ -197,6 +198,28 @@ _DROP: dict[IntentKind, frozenset[str]] = {
             "so",
             "far",
             "since",
+            "usually",
+            "typically",
+            "normally",
+            "generally",
+            "recently",
+            "lately",
+            "still",
+            "time",
+            "average",
+            "runtime",
+            "wasn't",
+            "isn't",
+            "hasn't",
+            "not",
+            "work",
+            "working",
+            "ever",
+            "go",
+            "went",
+            "slow",
+            "late",
+            "early",
         }
     ),
     IntentKind.UPDATE_TASK: UPDATE_VERBS
@@ -276,6 +299,8 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
                 and toks[idx[p + 1]].norm not in drop
             )
         ]
+        while len(kept) > 1 and _is_participle(toks[kept[-1]].norm):
+            kept.pop()  # "why wasn't the digest posted": the verb, not the name
         return as_ref(toks, kept, text)
     if kind is IntentKind.UPDATE_TASK:
         idx = _strip_field_words(toks, idx)
@@ -291,6 +316,10 @@ def task_ref(toks: list[Token], text: str, kind: IntentKind) -> str:
     while end > start and droppable(idx[end - 1]):
         end -= 1
     return as_ref(toks, idx[start:end], text)
+
+
+def _is_participle(word: str) -> bool:
+    return len(word) > 4 and word.endswith("ed") and not word.endswith("eed")
 
 
 _RANGE_HEADS = frozenset({"this", "last", "past", "previous", "so"})
@@ -314,6 +343,9 @@ def _strip_ranges(toks: list[Token], idx: list[int]) -> list[int]:
             continue
         if word in ("today", "yesterday", "tonight"):
             continue
+        if word in ("on", "in") and nxt == "average":  # "how long … take on average"
+            skip = 1
+            continue
         kept.append(i)
     return kept
 
@@ -333,22 +365,24 @@ def _strip_field_words(toks: list[Token], idx: list[int]) -> list[int]:
     return idx
 
 
-def take_bare_assignee(toks: list[Token]) -> str | None:
-    """ "assign 12 to bob", "give the deck to alice" → the name after the last "to"."""
+def take_bare_assignee(toks: list[Token]) -> list[str]:
+    """ "assign 12 to bob", "give the deck to alice and kim" → the names after the last "to"."""
     words = [t.norm for t in toks if not t.used]
     if not words or words[0] not in _ASSIGN_VERBS:
-        return None
+        return []
     for i in range(len(toks) - 1, 0, -1):
-        if toks[i].used:
+        if toks[i].used or toks[i].norm != "to":
             continue
-        if toks[i].norm == "to" and i + 1 < len(toks):
-            name_tok = toks[i + 1]
-            tail = [t for t in toks[i + 2 :] if not t.used and t.kind is not Kind.PUNCT]
-            if name_tok.kind is Kind.WORD and name_tok.norm not in _NOT_NAMES and not tail:
-                name_tok.used = True
-                toks[i].used = True
-                return name_tok.text
-    return None
+        names, end = names_to_clause_end(toks, i + 1)
+        tail = [t for t in toks[end:] if not t.used and t.kind is not Kind.PUNCT]
+        if names and not tail and toks[i + 1].kind is Kind.WORD:
+            if toks[i + 1].norm in _NOT_NAMES:
+                return []
+            for tok in toks[i:end]:
+                tok.used = True
+            return names
+        return []
+    return []
 
 
 def rename_title(toks: list[Token], text: str) -> str | None:
@@ -393,6 +427,14 @@ def list_people(toks: list[Token]) -> list[str]:
                 people.append(name.text)
         elif word.endswith("'s") and norm_at(toks, i + 1) in _THEIR_THINGS:
             people.append(tok.text[:-2])
+        elif (
+            word == "for"
+            and norm_at(toks, i + 2) in ("", "?", ".", "!")
+            and i + 1 < len(toks)
+            and toks[i + 1].kind is Kind.WORD
+            and toks[i + 1].norm not in _NOT_NAMES | _RANGE_UNITS | {"now", "later", "week"}
+        ):  # "what's overdue for alice?"
+            people.append(toks[i + 1].text)
         elif word in ("for", "to") and norm_at(toks, i - 1) in ("tasks", "assigned", "todos"):
             after = toks[i + 1] if i + 1 < len(toks) else None
             if after is not None and after.kind is Kind.WORD and after.norm not in _NOT_NAMES:

@@ -50,11 +50,23 @@ def attach(wall: datetime, zone: str) -> datetime:
     return placed
 
 
+def later_today(wall_now: datetime) -> datetime:
+    """ "later today": three hours on, rounded up to the hour — or 17:00, if that is
+    earlier and still at least an hour away (a stated default, see docs/parsing)."""
+    ahead = wall_now + timedelta(hours=3)
+    if ahead.minute or ahead.second:
+        ahead = ahead.replace(minute=0, second=0) + timedelta(hours=1)
+    close = datetime.combine(wall_now.date(), time(DEADLINE_HOUR))
+    if close - wall_now >= timedelta(hours=1) and close < ahead:
+        return close
+    return ahead
+
+
 def time_of(when: When) -> tuple[int, int] | None:
     """The wall-clock (hour, minute) the words give, if any; midnight is (24, 0)."""
     pod = when.part_of_day
     if when.time is None:
-        return PARTS_OF_DAY[pod] if pod else None
+        return PARTS_OF_DAY.get(pod) if pod else None  # "later" depends on now: see resolve
     hour, minute = when.time.hour, when.time.minute
     if when.time.bare and pod:
         if pod == "night" and 13 <= hour <= 17:  # "every night at 2": 1–5 at night are am
@@ -72,6 +84,8 @@ def resolve(when: When, *, now: datetime, tz: str, deadline: bool = False) -> Re
     wall_now = local_now(now, zone)
     today = wall_now.date()
     clock = time_of(when)
+    if when.part_of_day == "later" and not when.has_delta and when.time is None:
+        return Resolved(attach(later_today(wall_now), zone), zone)
     if when.has_delta:
         try:
             return _resolve_delta(when, now=now, wall_now=wall_now, zone=zone, clock=clock)
@@ -139,6 +153,15 @@ def add_months(value: datetime, months: int) -> datetime:
 
 def resolve_date(part: DatePart, today: date) -> tuple[date, str | None]:
     """The calendar day a ``DatePart`` names, seen from ``today``; plus a doubt, if any."""
+    day, question = _base_date(part, today)
+    if part.shift_months:
+        day = add_months(datetime.combine(day, time()), part.shift_months).date()
+    if part.shift or part.shift_months:
+        return day + timedelta(days=part.shift), None
+    return day, question
+
+
+def _base_date(part: DatePart, today: date) -> tuple[date, str | None]:
     kind = part.kind
     weekday = today.weekday()
     if kind is DateKind.OFFSET:
@@ -171,6 +194,9 @@ def resolve_date(part: DatePart, today: date) -> tuple[date, str | None]:
         return today + timedelta(days=ahead + part.value), None
     if kind is DateKind.END_OF_WEEK:
         return today + timedelta(days=(4 - weekday) % 7 + 7 * part.value), None
+    if kind is DateKind.END_OF_MONTH and part.month:  # "the end of January"
+        year = today.year + (1 if part.month < today.month else 0)
+        return date(year, part.month, calendar.monthrange(year, part.month)[1]), None
     if kind is DateKind.END_OF_MONTH:
         first = add_months(datetime.combine(today.replace(day=1), time()), part.value).date()
         return first.replace(day=calendar.monthrange(first.year, first.month)[1]), None

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.intents.actions import ai_prompt, take_action, take_event
+from core.intents.assignment import take_assignment
 from core.intents.classify import Cues, classify, lead_index
 from core.intents.entities import (
     take_bare_recipients,
@@ -23,6 +24,7 @@ from core.intents.entities import (
 )
 from core.intents.lexicon import REMIND_VERBS
 from core.intents.model import Intent, IntentKind
+from core.intents.numeric_dates import DateOrder, fold_numeric_dates
 from core.intents.recurrence import Recurrence, scan_recurrence
 from core.intents.refs import list_people, rename_title, take_bare_assignee, task_ref
 from core.intents.resolve import resolve
@@ -75,6 +77,7 @@ _AI_CUES = frozenset(
     }
 )
 _EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "on", "after"})
+_QUESTION_AUX = frozenset({"did", "does", "do", "was", "were", "is", "are", "has", "have", "will"})
 _REF_INTENTS = frozenset(
     {
         IntentKind.COMPLETE_TASK,
@@ -93,17 +96,32 @@ class RuleParser:
     Stateless and cheap to build; ``parse`` never raises for any input text.
     """
 
-    def parse(self, text: str, *, now: datetime, tz: str, user: str = "me") -> Intent:
+    def __init__(self, *, date_order: DateOrder | str | None = None) -> None:
+        #: How the workspace writes numeric dates; ``None``: "3/12" is asked back.
+        self.date_order = DateOrder(date_order) if date_order else None
+
+    def parse(
+        self,
+        text: str,
+        *,
+        now: datetime,
+        tz: str,
+        user: str = "me",
+        date_order: DateOrder | str | None = None,
+    ) -> Intent:
         """Parse ``text`` said at ``now`` (naive = wall time in ``tz``) by ``user``.
 
         ``user`` is the speaker's handle: a mention of it is reported as ``"me"``.
+        ``date_order`` (``"DMY"``/``"MDY"``) overrides the parser's default for this
+        message: how "3/12" is read.
         """
+        order = DateOrder(date_order) if date_order else self.date_order
         zone = check_timezone(tz)
         if now.tzinfo is None:
             now = now.replace(tzinfo=ZoneInfo(zone))
         now = now.replace(microsecond=0)
         try:
-            intent = _Reading(text, now=now, tz=zone).intent()
+            intent = _Reading(text, now=now, tz=zone, date_order=order).intent()
         except Exception:  # the parser faces arbitrary user text: never take the bot down
             log.exception("rule parser failed on %r", text[:200])
             return Intent(
@@ -124,9 +142,11 @@ class RuleParser:
 class _Reading:
     """One parse in progress (keeps the tokens and what has been found so far)."""
 
-    def __init__(self, text: str, *, now: datetime, tz: str) -> None:
+    def __init__(
+        self, text: str, *, now: datetime, tz: str, date_order: DateOrder | None = None
+    ) -> None:
         self.text = normalise_text(text)
-        self.toks: list[Token] = tokenize(self.text)
+        self.toks: list[Token] = fold_numeric_dates(tokenize(self.text), date_order)
         self.now = now
         self.tz = tz
 
@@ -148,6 +168,7 @@ class _Reading:
         if (
             rec is None
             and lead in _EVENT_LEADS
+            and norm_at(toks, lead_index(toks) + 1) not in _QUESTION_AUX  # "when did X run?"
             and (
                 action is not None
                 or any(t.norm in _AI_CUES | _REMIND_VERBS for t in toks if not t.used)
@@ -165,10 +186,9 @@ class _Reading:
         kind, confidence = classify(toks, cues)
         if rec is None and event_name is None and action is None and bare_time_reply(toks, when):
             kind, confidence = IntentKind.SNOOZE, 0.8
-            before_action = [tok.used for tok in toks]
         if kind is not IntentKind.SCHEDULE_JOB:
-            for tok, used in zip(toks, before_action, strict=True):
-                tok.used = used
+            for tok in action_toks:  # only what the action read goes back
+                tok.used = False
             action = None
             if kind is not IntentKind.CREATE_REMINDER:
                 event_name = None
@@ -275,7 +295,8 @@ class _Reading:
             self._schedule(result, rec, when, None)
         else:
             self._due(result, when)
-        result.assignees = take_mentions(toks)
+        assigned = take_assignment(toks, lead_index(toks))
+        result.assignees = list(dict.fromkeys(assigned + take_mentions(toks)))
         result.channel = take_channel(toks)
         result.priority = take_priority(toks)
         result.depends_on = take_dependencies(toks, loose=True)
@@ -330,8 +351,7 @@ class _Reading:
             self._due(result, when)
             result.priority = take_priority(toks, plain_levels=True)
             people = take_mentions(toks, me_words=True)
-            bare = take_bare_assignee(toks)
-            result.assignees = people + ([bare] if bare else [])
+            result.assignees = list(dict.fromkeys(people + take_bare_assignee(toks)))
             result.title = rename_title(toks, self.text)
         elif kind is not IntentKind.SHOW_HISTORY:
             result.channel = take_channel(toks)

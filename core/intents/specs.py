@@ -17,6 +17,7 @@ from core.errors import InvalidSchedule
 from core.intents.model import ParsedSchedule
 from core.intents.recurrence import Recurrence
 from core.intents.resolve import (
+    DEADLINE_HOUR,
     REMINDER_HOUR,
     add_months,
     elapsed,
@@ -36,7 +37,10 @@ from core.schedule import (
 )
 from core.triggers import next_fire_time, next_runs
 
+#: "twice a day" with no times said: spread over the working day (stated defaults).
+_SPREAD = {2: (9, 17), 3: (9, 13, 17), 4: (9, 12, 15, 18)}
 _WEEKDAY_KINDS = frozenset({DateKind.WEEKDAY, DateKind.NEXT_WEEKDAY})
+_END_KINDS = frozenset({DateKind.END_OF_WEEK, DateKind.END_OF_MONTH, DateKind.END_OF_YEAR})
 _RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
@@ -105,16 +109,20 @@ def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
     start_day = today
     said = when.date
     if said is not None and _absorb(rec, said.kind, said.value, said.month, said.day):
+        if said.kind in _END_KINDS and when.time is None and when.part_of_day is None:
+            hour, minute = DEADLINE_HOUR, 0  # "monthly at the end of the month": 17:00
         said = None
     _defaults(rec)
     if said is not None:
         start_day = max(today, resolve_date(said, today)[0])
     if rec.starting is not None and rec.starting.date is not None:
         start_day = max(start_day, resolve_date(rec.starting.date, today)[0])
-    hours = [hour] + [t.hour % 24 for t in when.extra_times if t.minute == minute]
+    times = sorted({(hour, minute)} | {(t.hour % 24, t.minute) for t in when.extra_times})
+    if not when.extra_times and when.time is None and rec.times_a_day > 1:
+        times = [(h, 0) for h in _SPREAD.get(rec.times_a_day, (REMINDER_HOUR,))]
     if rec.hours:  # "every hour from 9 to 5"
-        hours, minute = rec.hours, rec.minute
-    parts = _rule_parts(rec, sorted(set(hours)), minute)
+        times = [(h, rec.minute) for h in rec.hours]
+    parts, dropped = _rule_parts(rec, times)
     dtstart = datetime.combine(start_day, datetime.min.time())
     if rec.until is not None:
         until = _until(rec.until, today)
@@ -141,9 +149,15 @@ def recurring(rec: Recurrence, when: When, *, now: datetime, tz: str) -> Built:
     parsed = ParsedSchedule(kind="recurring", rrule=rule, dtstart=dtstart, timezone=zone)
     try:
         spec = to_spec(parsed)
-        return Built(parsed, spec, next_runs(spec, now, 3))
+        built = Built(parsed, spec, next_runs(spec, now, 3))
     except InvalidSchedule as exc:
         return Built(parsed, None, [], problem=exc.message)
+    if dropped:
+        built.problem = (
+            "I can only keep the times on the same minute here; "
+            "please set the other times as a separate reminder."
+        )
+    return built
 
 
 def _absorb(rec: Recurrence, kind: DateKind, value: int, month: int, day: int) -> bool:
@@ -165,7 +179,11 @@ def _absorb(rec: Recurrence, kind: DateKind, value: int, month: int, day: int) -
 
 
 def _defaults(rec: Recurrence) -> None:
-    # "weekly" alone starts on Mondays, "monthly" on the 1st, "yearly" on 1 January.
+    # "weekly" alone starts on Mondays, "monthly" on the 1st, "yearly" on 1 January;
+    # a quarter starts in January, April, July, October and ends in March, June, …
+    if rec.quarterly and rec.freq == "MONTHLY" and not rec.bymonth:
+        ends = any(d < 0 for d in rec.bymonthday) or any(p.startswith("-") for p in rec.byday)
+        rec.bymonth = [3, 6, 9, 12] if ends or any(p < 0 for p in rec.bysetpos) else [1, 4, 7, 10]
     if rec.freq == "WEEKLY" and not rec.byday:
         rec.byday = ["MO"]
     elif rec.freq == "MONTHLY" and not (rec.bymonthday or rec.byday):
@@ -174,7 +192,8 @@ def _defaults(rec: Recurrence) -> None:
         rec.bymonth, rec.bymonthday = [1], rec.bymonthday or [1]
 
 
-def _rule_parts(rec: Recurrence, hours: list[int], minute: int) -> list[str]:
+def _rule_parts(rec: Recurrence, times: list[tuple[int, int]]) -> tuple[list[str], bool]:
+    """The RRULE parts, and whether some of the times said could not be kept."""
     parts = [f"FREQ={rec.freq}"]
     if rec.bymonth:
         parts.append("BYMONTH=" + ",".join(str(m) for m in rec.bymonth))
@@ -182,10 +201,28 @@ def _rule_parts(rec: Recurrence, hours: list[int], minute: int) -> list[str]:
         parts.append("BYMONTHDAY=" + ",".join(str(d) for d in rec.bymonthday))
     if rec.byday:
         parts.append("BYDAY=" + ",".join(rec.byday))
-    if rec.bysetpos:
-        parts.append("BYSETPOS=" + ",".join(str(p) for p in rec.bysetpos))
-    parts += ["BYHOUR=" + ",".join(str(h) for h in hours), f"BYMINUTE={minute}"]
-    return parts
+    hours = sorted({h for h, _ in times})
+    minutes = sorted({m for _, m in times})
+    setpos = list(rec.bysetpos)
+    dropped = False
+    if len(minutes) > 1:
+        # "at 8:30 and 17:45": BYHOUR × BYMINUTE makes every combination; BYSETPOS keeps
+        # the ones said. Positions count within one period, so only a fixed number of
+        # days per period works: a day (DAILY) or the listed weekdays (WEEKLY).
+        days = 1 if rec.freq == "DAILY" else len(rec.byday) if rec.freq == "WEEKLY" else 0
+        if not days or setpos:
+            dropped = True
+            times = [t for t in times if t[1] == times[0][1]]  # keep what one rule can say
+            hours, minutes = sorted({h for h, _ in times}), [times[0][1]]
+        else:
+            grid = [(h, m) for h in hours for m in minutes]
+            wanted = [grid.index(t) + 1 for t in times]
+            setpos = [day * len(grid) + p for day in range(days) for p in wanted]
+    if setpos:
+        parts.append("BYSETPOS=" + ",".join(str(p) for p in setpos))
+    parts += ["BYHOUR=" + ",".join(str(h) for h in hours)]
+    parts += ["BYMINUTE=" + ",".join(str(m) for m in minutes)]
+    return parts, dropped
 
 
 def _until(bound: When, today: date) -> datetime | None:

@@ -12,7 +12,7 @@ from core.intents.lexicon import GROUP_WORDS, POLITE_WORDS, THIS_WORDS
 from core.intents.tokens import Kind, Token
 
 #: Words that may stand between the verb and the title ("remind the team in #ops to …").
-_RECIPIENTS = GROUP_WORDS | {"guys", "y'all", "yall"}
+_RECIPIENTS = GROUP_WORDS | {"guys", "y'all", "yall", "whole", "entire", "of"}
 _LINKS = frozenset(
     {"to", "about", "that", "of", "re", "regarding", "on", "for", ":", "-", "—", "abt", "re:", ","}
 )

@@ -157,7 +157,42 @@ def _plain(raw: str, start: int, end: int) -> Token:
 
 def _word(raw: str, start: int, end: int) -> Token:
     low = raw.lower().replace("’", "'")
-    return Token(raw, ALIASES.get(low, low), Kind.WORD, start, end)
+    norm = ALIASES.get(low)
+    if norm is None:
+        typo = 5 <= len(low) <= 9 and low[0] in "rt" and low not in _REAL_WORDS
+        norm = _typo_of(low) if typo else low
+    return Token(raw, norm, Kind.WORD, start, end)
+
+
+#: Words whose misspellings change the meaning of a whole message if missed.
+_KEY_WORDS = ("remind", "reminder", "tomorrow", "tonight")
+_REAL_WORDS = frozenset({"rewind", "remand", "rebind", "reminds", "rewinder", "romania"})
+
+
+def _typo_of(word: str) -> str:
+    """``word``, or the key word it misspells by one letter or two swapped letters."""
+    for key in _KEY_WORDS:
+        if word != key and abs(len(word) - len(key)) <= 1 and _one_edit(word, key):
+            return key
+    return word
+
+
+def _one_edit(a: str, b: str) -> bool:
+    if len(a) == len(b):
+        diff = [k for k in range(len(a)) if a[k] != b[k]]
+        if len(diff) == 1:
+            return True
+        return (
+            len(diff) == 2
+            and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]]
+            and (a[diff[1]] == b[diff[0]])
+        )
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    k = 0
+    while k < len(short) and short[k] == long_[k]:
+        k += 1
+    return short[k:] == long_[k + 1 :]
 
 
 def _make(group: str, raw: str, start: int, end: int) -> Token:

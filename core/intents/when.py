@@ -37,6 +37,8 @@ class DatePart:
     month: int = 0
     day: int = 0
     year: int = 0
+    shift: int = 0  # days added afterwards: "a week from Friday", "the day after Dec 10"
+    shift_months: int = 0  # "a month from tomorrow"
 
 
 @dataclass(slots=True)

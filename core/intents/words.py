@@ -137,6 +137,11 @@ def weekday_of(word: str, *, context: bool) -> int | None:
     return None
 
 
+def is_plural_day(word: str) -> bool:
+    """ "mondays", "fridays" (every such day) — not the short forms "tues", "thurs", "weds"."""
+    return word.endswith("s") and word not in WEEKDAYS and word not in WEEKDAYS_CONTEXTUAL
+
+
 def read_weekday(toks: list[Token], i: int) -> tuple[int, int] | None:
     """A weekday name at ``i``; short forms only after a calendar word."""
     word = norm_at(toks, i)

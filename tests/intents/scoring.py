@@ -20,6 +20,8 @@ SHARED_DIR = Path(
 )
 SHARED_CORPUS = SHARED_DIR / "corpus" / "parse-dev.jsonl"
 EXTRA_CORPUS = Path(__file__).with_name("corpus_extra.jsonl")
+#: Written blind, before the grammar was looked at; cases may carry a ``date_order``.
+BLIND_CORPUS = Path(__file__).with_name("corpus_blind.jsonl")
 
 
 def load(path: Path) -> list[dict[str, Any]]:
@@ -81,8 +83,10 @@ def score(parser: IntentParser, cases: list[dict[str, Any]]) -> Score:
         now = datetime.fromisoformat(request["now"])
         if now.tzinfo is None:
             now = now.replace(tzinfo=ZoneInfo(tz))
+        # The workspace's date order is context only some cases give (and some parsers take).
+        extra = {"date_order": request["date_order"]} if "date_order" in request else {}
         got = parser.parse(
-            request["text"], now=now, tz=tz, user=request.get("user", "me")
+            request["text"], now=now, tz=tz, user=request.get("user", "me"), **extra
         ).to_json()
         result.cases += 1
         wrong = []

@@ -159,3 +159,32 @@ def test_default_zone_comes_from_the_env_file_too(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["next_runs"] == ["2026-11-26T17:00:00+09:00"]
+
+
+def test_date_order_option_env_and_batch_field() -> None:
+    text = "remind me on 3/12 to renew the lease"
+    code, out = _invoke("--now", NOW, "--tz", "Europe/Berlin", "--date-order", "MDY", text)
+    assert code == 0
+    assert json.loads(out)["next_runs"] == ["2027-03-12T09:00:00+01:00"]
+    code, out = _invoke(
+        "--now", NOW, "--tz", "Europe/Berlin", text, env={"KAIROS_DATE_ORDER": "DMY"}
+    )
+    assert json.loads(out)["next_runs"] == ["2026-12-03T09:00:00+01:00"]
+    lines = [
+        {"text": text, "now": NOW, "tz": "Europe/Berlin", "date_order": "mdy"},
+        {"text": text, "now": NOW, "tz": "Europe/Berlin"},
+        {"text": text, "now": NOW, "tz": "Europe/Berlin", "date_order": "YMD"},
+    ]
+    code, out = _invoke(
+        "--jsonl", "-", "--date-order", "DMY", stdin="\n".join(json.dumps(x) for x in lines)
+    )
+    assert code == 0
+    first, second, third = (json.loads(x) for x in out.splitlines())
+    assert first["next_runs"] == ["2027-03-12T09:00:00+01:00"]  # the line's order wins
+    assert second["next_runs"] == ["2026-12-03T09:00:00+01:00"]  # the option's
+    assert "date_order" in third["error"]
+
+
+def test_bad_date_order_option_is_refused() -> None:
+    code, _ = _invoke("--date-order", "YMD", "remind me on 3/12 to x")
+    assert code == 2

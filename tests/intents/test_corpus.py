@@ -8,7 +8,7 @@ import pytest
 
 from core.intents.rules import RuleParser
 
-from .scoring import EXTRA_CORPUS, SHARED_CORPUS, load, score
+from .scoring import BLIND_CORPUS, EXTRA_CORPUS, SHARED_CORPUS, load, score
 
 THRESHOLD = 0.95
 
@@ -37,3 +37,12 @@ def test_extra_corpus() -> None:
     result = score(RuleParser(), cases)
     print("\n" + result.table("corpus_extra.jsonl"))
     assert result.rate >= THRESHOLD, result.table("corpus_extra.jsonl")
+
+
+def test_blind_corpus() -> None:
+    """Phrasings written before the grammar was looked at (see the file's kinds)."""
+    cases = load(BLIND_CORPUS)
+    assert len(cases) >= 120
+    result = score(RuleParser(), cases)
+    print("\n" + result.table("corpus_blind.jsonl"))
+    assert result.rate >= THRESHOLD, result.table("corpus_blind.jsonl")

@@ -6,6 +6,7 @@ seconds to hours), not ordinary slowness on a busy machine.
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -161,3 +162,81 @@ def test_huge_and_odd_inputs_stay_fast() -> None:
         assert time.perf_counter() - started < 2.0, text[:40]
         if not text.strip():
             assert intent.intent == IntentKind.UNKNOWN
+
+
+#: The grammar of issue 10 item 9: composed dates, several times, quarters, numeric
+#: dates, assignment clauses, questions.
+NEW_VOCABULARY = (
+    *VOCABULARY,
+    "a",
+    "week",
+    "weeks",
+    "from",
+    "after",
+    "before",
+    "friday",
+    "the",
+    "day",
+    "twice",
+    "three",
+    "times",
+    "and",
+    "9:30",
+    "17:45",
+    "13",
+    "quarter",
+    "quarterly",
+    "end",
+    "each",
+    "later",
+    "today",
+    "lunch",
+    "bit",
+    "3/12",
+    "12/03/2027",
+    "2.1.",
+    "25/12",
+    "/",
+    ".",
+    "assign",
+    "it",
+    "alice",
+    "should",
+    "owners",
+    ":",
+    "why",
+    "didn't",
+    "how",
+    "do",
+    "i",
+    "can",
+    "you",
+    "?",
+    "remidn",
+    "tmrw",
+)
+
+
+class _Errors(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
+@settings(max_examples=400, deadline=2000)
+@given(st.lists(st.sampled_from(NEW_VOCABULARY), max_size=25).map(" ".join))
+def test_new_grammar_word_salad_never_fails_inside(text: str) -> None:
+    # parse() turns an internal error into "unknown": the log shows whether one happened.
+    errors = _Errors()
+    log = logging.getLogger("core.intents.rules")
+    log.addHandler(errors)
+    try:
+        for order in (None, "DMY", "MDY"):
+            intent = PARSER.parse(text, now=NOW, tz="Europe/Berlin", date_order=order)
+            assert isinstance(intent, Intent)
+    finally:
+        log.removeHandler(errors)
+    assert errors.count == 0, text
