@@ -110,6 +110,8 @@ class SchedulerEngine:
         self._outage = Outage("engine", logger=log, metrics=self._metrics, rng=rng)
         #: No fires before this timestamp (clock time): the back-off after a failed batch.
         self._hold_until = 0.0
+        #: While the loop sleeps: the clock timestamp it sleeps towards (``None`` while busy).
+        self._asleep_until: float | None = None
 
     # --- lifecycle --------------------------------------------------------
 
@@ -140,6 +142,16 @@ class SchedulerEngine:
     def scheduled(self) -> int:
         """How many tasks currently have a next fire in the heap."""
         return len(self._due)
+
+    def idle_past(self, ts: float) -> bool:
+        """Whether the loop sleeps with nothing to do before clock time ``ts`` (tests
+        wait on this instead of sleeping and hoping the engine has caught up)."""
+        return (
+            self._asleep_until is not None
+            and self._asleep_until > ts
+            and not self._wake.is_set()
+            and not self._firing
+        )
 
     def next_due(self) -> float | None:
         """The earliest live fire timestamp, if any (for status displays)."""
@@ -322,7 +334,11 @@ class SchedulerEngine:
             self._sink.submit(ready)
 
     async def _wait(self, seconds: float) -> None:
-        await sleep_or_event(self._clock, seconds, self._wake, name=self._name)
+        self._asleep_until = self._clock.now().timestamp() + seconds
+        try:
+            await sleep_or_event(self._clock, seconds, self._wake, name=self._name)
+        finally:
+            self._asleep_until = None
 
     async def _fire(self, task_ids: list[int], now: datetime) -> None:
         self._firing.update(task_ids)
