@@ -175,8 +175,8 @@ class ChangeWatcher:
             await self._sleep(delay, self._rescan_kick)
             self._rescan_kick.clear()
 
-    async def rescan(self) -> int:
-        """Forward the tasks changed since the last rescan; returns how many."""
+    async def rescan(self) -> list[int]:
+        """Forward the tasks changed since the last rescan; returns their ids."""
         now = self._now()
         mark, changed = self._floor, []
         while True:
@@ -192,7 +192,7 @@ class ChangeWatcher:
         self._advance_floor(now)
         if changed:
             self._offer(changed)
-        return len(changed)
+        return changed
 
     def _advance_floor(self, now: float) -> None:
         """Move the floor to the high mark seen ``overlap`` seconds ago."""

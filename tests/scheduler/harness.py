@@ -77,7 +77,7 @@ class Harness:
 
 
 async def wait_for(
-    probe: Callable[[], Awaitable[T | None | bool] | T | None | bool],
+    probe: Callable[[], Awaitable[T | bool | None] | T | bool | None],
     limit: float = 10.0,
     what: str = "",
 ) -> T:
