@@ -99,6 +99,8 @@ class ChangeWatcher:
         self._tasks: list[asyncio.Task[None]] = []
         #: Changes handed to the engine so far (for tests and status displays).
         self.forwarded = 0
+        #: Whether a LISTEN connection is open right now (PostgreSQL).
+        self.listening = False
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -217,6 +219,7 @@ class ChangeWatcher:
                 await self._sleep(outage.failed(exc, self._now()), self._stop)
                 continue
             outage.succeeded(self._now())
+            self.listening = True
             # Notifications sent while nobody listened are gone: the rescan finds them.
             self._rescan_kick.set()
             lost: BaseException = ConnectionError("the LISTEN connection was closed")
@@ -225,6 +228,7 @@ class ChangeWatcher:
             except Exception as exc:
                 lost = exc
             finally:
+                self.listening = False
                 await conn.close()
             if not self._stop.is_set():
                 await self._sleep(outage.failed(lost, self._now()), self._stop)

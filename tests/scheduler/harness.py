@@ -42,6 +42,28 @@ class RecordingExecutor:
         return ExecutionResult(output=f"ran {job.task_id}#{job.attempt}")
 
 
+class RecordingMetrics:
+    """A ``core.ports.Metrics`` that keeps fires and database errors."""
+
+    def __init__(self) -> None:
+        self.fires: list[int] = []
+        self.errors: list[str] = []
+
+    def fired(self, count: int) -> None:
+        self.fires.append(count)
+
+    def db_error(self, component: str) -> None:
+        self.errors.append(component)
+
+    def run_started(self, executor: str, lateness_seconds: float) -> None: ...
+
+    def run_finished(self, executor: str, status: str, duration_seconds: float) -> None: ...
+
+    def queue_depth(self, depth: int) -> None: ...
+
+    def chat_call(self, platform: str, method: str, outcome: str) -> None: ...
+
+
 @dataclass
 class Harness:
     db: Database

@@ -29,7 +29,7 @@ from core.store import SqlStore
 from core.store.changes import CHANGED_REASON, CHANNEL, RESCAN, ChangeFeed, parse_payload, payload
 from core.store.runs import CursorMove, FiredRun, NewRun, RunStore
 
-from .harness import quiet, running, wait_for
+from .harness import RecordingMetrics, quiet, running, wait_for
 
 POSTGRES_ONLY = pytest.mark.parametrize(
     "backend", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
@@ -224,26 +224,6 @@ class FlakyRuns(RunStore):
         return await super().fire_many(*args, **kwargs)
 
 
-class Metrics:
-    def __init__(self) -> None:
-        self.fires: list[int] = []
-        self.errors: list[str] = []
-
-    def fired(self, count: int) -> None:
-        self.fires.append(count)
-
-    def db_error(self, component: str) -> None:
-        self.errors.append(component)
-
-    def run_started(self, executor: str, lateness_seconds: float) -> None: ...
-
-    def run_finished(self, executor: str, status: str, duration_seconds: float) -> None: ...
-
-    def queue_depth(self, depth: int) -> None: ...
-
-    def chat_call(self, platform: str, method: str, outcome: str) -> None: ...
-
-
 class Sink:
     def __init__(self) -> None:
         self.runs: list[FiredRun] = []
@@ -261,7 +241,7 @@ async def test_failed_fires_back_off_and_log_once_per_state_change(
 ) -> None:
     service = TaskService(store=store, clock=clock)
     task_id = await _reminder(service, member, clock.now() + timedelta(seconds=10))
-    runs, sink, metrics = FlakyRuns(database), Sink(), Metrics()
+    runs, sink, metrics = FlakyRuns(database), Sink(), RecordingMetrics()
     engine = SchedulerEngine(store=runs, clock=clock, sink=sink, metrics=metrics)
     caplog.set_level(logging.DEBUG, logger="core.scheduler")
     await engine.start()
