@@ -85,13 +85,13 @@ async def test_a_connection_cut_backs_off_logs_twice_and_loses_nothing(
     await scheduler.start()
     try:
         await wait_for(lambda: scheduler.changes.listening, 10, "the LISTEN connection")
-        first = await remind(0.5)
+        first = await remind(2)
         await wait_for(lambda: _has(delivered.task_ids, [first]), 15, "a delivery before the cut")
         # Known to the engine before the cut, due during it: its fire fails.
-        during = [await remind(3 + 0.3 * i) for i in range(3)]
+        during = [await remind(4 + 0.3 * i) for i in range(3)]
         await wait_for(lambda: scheduler.engine.scheduled >= 3, 10, "the engine to hear of them")
         proxy.cut()
-        unseen = [await remind(1 + 0.3 * i) for i in range(3)]  # the engine cannot hear of these
+        unseen = [await remind(2 + 0.3 * i) for i in range(3)]  # the engine cannot hear of these
         await wait_for(lambda: metrics.errors.count("engine") >= 3, 60, "failed fires")
         proxy.restore()
         await wait_for(
