@@ -69,13 +69,15 @@ async def observe(url: str) -> None:
     """Process B: an engine fed by a ChangeWatcher, stamping what it learns."""
     db = Database(url)
     engine = SchedulerEngine(store=RunStore(db), clock=SystemClock(), sink=_NullSink())
-    watcher = ChangeWatcher(feed=ChangeFeed(db), target=_Stamping(engine))
+    feed = ChangeFeed(db)
+    watcher = ChangeWatcher(feed=feed, target=_Stamping(engine))
     await watcher.prime()
     await engine.start()
     await watcher.start()
-    if watcher._feed.notifies:
-        while not watcher.listening:
-            await asyncio.sleep(0.01)
+    for _ in range(3000):  # on PostgreSQL, measure once the LISTEN connection is up
+        if watcher.listening or not feed.notifies:
+            break
+        await asyncio.sleep(0.01)
     print("ready", flush=True)
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await watcher.stop()
@@ -162,8 +164,9 @@ async def _propagation(url: str, backend: str, changes: int) -> None:
         )
         committed[task.id] = time.time()
         await asyncio.sleep(rng.uniform(0.005, 0.03))  # spread out: no batching artefacts
-    deadline = time.time() + 30
-    while len(set(committed) & set(seen)) < len(committed) and time.time() < deadline:
+    for _ in range(600):  # up to 30 s for the last ones
+        if set(committed) <= set(seen):
+            break
         await asyncio.sleep(0.05)
     observer.stdin.close()
     await observer.wait()

@@ -7,6 +7,10 @@ the rescan, PostgreSQL through NOTIFY (and the rescan behind it).
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -126,3 +130,48 @@ async def test_a_change_from_another_process_wins_over_a_staged_run(
     finally:
         await cli.stop()
         await server.stop()
+
+
+async def test_kairos_run_fires_a_task_added_by_another_process(
+    database_url: str, tmp_path: Path, runs: RunStore
+) -> None:
+    """The real server (``kairos run --no-console``) and a second process adding a task."""
+    stderr = tmp_path / "server.stderr"
+    env = {
+        **os.environ,
+        "KAIROS_DATABASE_URL": database_url,
+        "KAIROS_HTTP_PORT": "0",
+        "KAIROS_LOG_LEVEL": "INFO",
+    }
+    with stderr.open("wb") as err:
+        server = await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("kairos")),
+            "run",
+            "--no-console",
+            cwd=tmp_path,  # no .env from the checkout
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+    cli = await Node.spawn(database_url, tmp_path / "cli.log", engine=False, name="cli")
+    try:
+        await wait_for(lambda: "Kairos is running" in stderr.read_text(), 60, "kairos run")
+        at = _soon(3)
+        task_id = await cli.add(at)
+
+        async def fired() -> list[Run]:
+            return [r for r in await runs.runs_for(task_id) if r.status != RunStatus.PENDING]
+
+        [run] = await wait_for(fired, 30, "kairos run to fire the task")
+        assert (run.scheduled_for, run.trigger) == (at, "schedule")
+    finally:
+        await cli.stop()
+        if server.returncode is None:
+            server.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(server.wait(), 30)
+            except TimeoutError:
+                os.killpg(server.pid, signal.SIGKILL)
+                await server.wait()
