@@ -2,6 +2,7 @@
 
     python bench/propagation.py --backend sqlite    # rescan (SQLite's only path)
     python bench/propagation.py --backend postgres  # LISTEN/NOTIFY (+ rescan behind it)
+    python bench/propagation.py --backend postgres --rescan-only  # the safety net alone
 
 This process (A) creates ``--changes`` reminders one by one through ``TaskService``
 and notes when each commit returned; an observer process (B) runs an engine with
@@ -65,11 +66,13 @@ class _Stamping:
         sys.stdout.flush()
 
 
-async def observe(url: str) -> None:
+async def observe(url: str, rescan_only: bool) -> None:
     """Process B: an engine fed by a ChangeWatcher, stamping what it learns."""
     db = Database(url)
     engine = SchedulerEngine(store=RunStore(db), clock=SystemClock(), sink=_NullSink())
     feed = ChangeFeed(db)
+    if rescan_only:
+        feed.notifies = False  # as if every notification were lost
     watcher = ChangeWatcher(feed=feed, target=_Stamping(engine))
     await watcher.prime()
     await engine.start()
@@ -110,19 +113,19 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def measure(backend: str, changes: int, tasks: int) -> None:
+async def measure(backend: str, changes: int, tasks: int, rescan_only: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         url, pg_name = await _database(backend, folder)
         try:
             await upgrade(url)
-            await _propagation(url, backend, changes)
+            await _propagation(url, backend, changes, rescan_only)
             await _rescan_cost(url, backend, tasks)
         finally:
             if pg_name:
                 await _drop(pg_name)
 
 
-async def _propagation(url: str, backend: str, changes: int) -> None:
+async def _propagation(url: str, backend: str, changes: int, rescan_only: bool) -> None:
     db = Database(url)
     store = SqlStore(db)
     clock = SystemClock()
@@ -135,6 +138,7 @@ async def _propagation(url: str, backend: str, changes: int) -> None:
         __file__,
         "--observe",
         url,
+        *(["--rescan-only"] if rescan_only else []),
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -172,7 +176,7 @@ async def _propagation(url: str, backend: str, changes: int) -> None:
     await observer.wait()
     reader.cancel()
     delays = [(seen[t] - c) * 1000 for t, c in committed.items() if t in seen]
-    path = "LISTEN/NOTIFY" if backend == "postgres" else "rescan every 0.5 s"
+    path = "LISTEN/NOTIFY" if backend == "postgres" and not rescan_only else "rescan every 0.5 s"
     print(
         f"{backend}: propagation ({path}) over {len(delays)}/{changes} changes: "
         f"p50 {_pct(delays, 0.5):.1f} ms, p99 {_pct(delays, 0.99):.1f} ms, "
@@ -223,12 +227,13 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--changes", type=int, default=200)
     parser.add_argument("--tasks", type=int, default=100_000)
+    parser.add_argument("--rescan-only", action="store_true", help="PostgreSQL without LISTEN.")
     parser.add_argument("--observe", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.observe:
-        asyncio.run(observe(args.observe))
+        asyncio.run(observe(args.observe, args.rescan_only))
     else:
-        asyncio.run(measure(args.backend, args.changes, args.tasks))
+        asyncio.run(measure(args.backend, args.changes, args.tasks, args.rescan_only))
 
 
 if __name__ == "__main__":

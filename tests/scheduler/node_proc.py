@@ -1,4 +1,6 @@
-"""A real Kairos node for the cross-process tests: ``python node_proc.py URL LOG [--no-engine]``.
+"""A real Kairos node for the cross-process tests.
+
+``python node_proc.py URL LOG [--no-engine] [--lookahead SECONDS]``
 
 Wired like ``kairos run``: a ``Scheduler`` (engine, workers, change watcher) on
 the system clock, and a ``TaskService`` whose listener is that scheduler. With
@@ -52,7 +54,7 @@ def _once(at: str) -> dict[str, Any]:
     return {"kind": "once", "at": at, "timezone": "UTC"}
 
 
-async def main(url: str, log_path: str, engine: bool) -> None:
+async def main(url: str, log_path: str, engine: bool, lookahead: float) -> None:
     db = Database(url)
     store = SqlStore(db)
     clock = SystemClock()
@@ -61,6 +63,7 @@ async def main(url: str, log_path: str, engine: bool) -> None:
         clock=clock,
         executors=ExecutorRegistry({"notify": LoggingNotifier(log_path)}),
         settings=PoolSettings(concurrency=8, poll_seconds=0.2),
+        lookahead_seconds=lookahead,
     )
     service = TaskService(store=store, clock=clock, listener=scheduler)
     workspace = await store.ensure_workspace(Platform.CONSOLE, "procs")
@@ -110,4 +113,6 @@ async def main(url: str, log_path: str, engine: bool) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2], "--no-engine" not in sys.argv[3:]))
+    flags = sys.argv[3:]
+    ahead = float(flags[flags.index("--lookahead") + 1]) if "--lookahead" in flags else 2.0
+    asyncio.run(main(sys.argv[1], sys.argv[2], "--no-engine" not in flags, ahead))

@@ -30,9 +30,19 @@ class Node:
     stderr: Path
 
     @classmethod
-    async def spawn(cls, url: str, log: Path, *, engine: bool = True, name: str = "node") -> Node:
+    async def spawn(
+        cls,
+        url: str,
+        log: Path,
+        *,
+        engine: bool = True,
+        name: str = "node",
+        lookahead: float | None = None,
+    ) -> Node:
         stderr = log.with_name(f"{name}-{os.getpid()}-{id(log)}.stderr")
         args = [sys.executable, str(NODE), url, str(log)] + ([] if engine else ["--no-engine"])
+        if lookahead is not None:
+            args += ["--lookahead", str(lookahead)]
         with stderr.open("wb") as err:
             proc = await asyncio.create_subprocess_exec(
                 *args,

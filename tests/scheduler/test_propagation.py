@@ -101,13 +101,14 @@ async def _staged(runs: RunStore, task_id: int, at: datetime) -> Run | None:
 async def test_a_change_from_another_process_wins_over_a_staged_run(
     database_url: str, tmp_path: Path, runs: RunStore, change: str
 ) -> None:
-    """The server writes the run ~2 s ahead; a change made by the CLI in that window
-    wins: the old time never runs, the new time (for a reschedule) does."""
+    """The server writes the run ahead (5 s here, 2 s by default, so that a loaded
+    machine still lands the change inside the window); a change made by the CLI in
+    that window wins: the old time never runs, the new time (for a reschedule) does."""
     log = tmp_path / "deliveries.log"
-    server = await Node.spawn(database_url, log, name="server")
+    server = await Node.spawn(database_url, log, name="server", lookahead=5)
     cli = await Node.spawn(database_url, log, engine=False, name="cli")
     try:
-        at = _soon(5)
+        at = _soon(8)
         task_id = await cli.add(at)
         # A later reminder: once it is delivered, the old time has long been due.
         sentinel = await cli.add(at + timedelta(seconds=1))
