@@ -166,11 +166,13 @@ class TaskStore(StoreBase):
             await session.refresh(task)
             if scheduling:
                 collect(session, [task_id])
+                # The edit wins over runs some engine (in any process, maybe dead by
+                # now) wrote ahead of their time.
                 live = task.enabled and task.status == TaskStatus.OPEN and task.deleted_at is None
                 await cancel_staged(
                     session,
                     task_id,
-                    now=task.updated_at,
+                    now=changes.get("updated_at") or datetime.now(UTC),
                     keep=task.next_fire_at if live else None,
                 )
             if assignee_ids is not None:
