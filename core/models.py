@@ -149,12 +149,22 @@ class Task(TaskBase, table=True):
     retry_policy: dict[str, Any] | None = _json()
     enabled: bool = Field(default=True)
     next_fire_at: datetime | None = _dt(index=True)
+    #: Bumped by every write that can move fires (see ``core.store.changes``): engines
+    #: in other processes rescan the tasks whose counter passed the last one they saw.
+    change_seq: int = Field(
+        default=0, sa_type=sa.BigInteger, index=True, sa_column_kwargs={"server_default": "0"}
+    )
     created_by: int | None = Field(default=None, foreign_key="members.id")
     last_modified_by: int | None = Field(default=None, foreign_key="members.id")
     created_at: datetime = _created()
     updated_at: datetime = _created()
     completed_at: datetime | None = _dt()
     deleted_at: datetime | None = _dt()
+
+
+#: PostgreSQL's source of ``tasks.change_seq`` values (SQLite takes the column's maximum + 1:
+#: it has one writer at a time).
+TASK_CHANGE_SEQ = sa.Sequence("task_change_seq", metadata=SQLModel.metadata)
 
 
 class TaskCreate(TaskBase):

@@ -17,6 +17,17 @@ task is paused, deleted or rescheduled before its instant is cancelled with that
 reason; if the process dies meanwhile, the rows are claimed from the database
 when due, like any pending run.
 
+Other processes write too (replicas, the CLI): ``core.scheduler.changes``
+feeds their committed changes into ``tasks_changed`` within a second, and the
+store itself cancels runs staged ahead of a change (``core.store.changes``), so
+an edit, pause or delete made anywhere wins over a staged run. A task fired by
+another replica is harmless here: every fire re-reads the task and moves its
+cursor with a compare-and-set.
+
+When a fire batch fails (database down), the tasks go back into the heap and
+the loop holds all fires for an exponentially growing, jittered delay (up to
+30 s), logging once when the database goes away and once when it is back.
+
 Late fires go through the misfire policy (``core.scheduler.timing``): fires
 older than the grace window are recorded as ``skipped`` runs with a reason,
 never silently dropped. That covers restarts, pauses and a stalled loop alike.
@@ -27,13 +38,15 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
+import random
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from core.enums import RunStatus, RunTrigger
 from core.errors import Conflict, NotFound
-from core.ports import Clock
+from core.ports import Clock, Metrics, NullMetrics
+from core.scheduler.backoff import Outage
 from core.scheduler.planner import FirePlanner
 from core.scheduler.waiting import sleep_or_event
 from core.store.runs import CursorMove, FiredRun, FireInfo, NewRun, RunStore
@@ -45,8 +58,6 @@ log = logging.getLogger(__name__)
 MAX_SLEEP_SECONDS = 60.0
 #: How far ahead fires are written (see the module docstring).
 LOOKAHEAD_SECONDS = 2.0
-#: Back-off after a failed fire batch (database down): the tasks are retried, not lost.
-ERROR_BACKOFF_SECONDS = 1.0
 
 
 class RunSink(Protocol):
@@ -74,6 +85,8 @@ class SchedulerEngine:
         batch_limit: int = 5000,
         lookahead_seconds: float = LOOKAHEAD_SECONDS,
         name: str = "kairos-engine",
+        metrics: Metrics | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -93,6 +106,12 @@ class SchedulerEngine:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._metrics = metrics or NullMetrics()
+        self._outage = Outage("engine", logger=log, metrics=self._metrics, rng=rng)
+        #: No fires before this timestamp (clock time): the back-off after a failed batch.
+        self._hold_until = 0.0
+        #: While the loop sleeps: the clock timestamp it sleeps towards (``None`` while busy).
+        self._asleep_until: float | None = None
 
     # --- lifecycle --------------------------------------------------------
 
@@ -123,6 +142,16 @@ class SchedulerEngine:
     def scheduled(self) -> int:
         """How many tasks currently have a next fire in the heap."""
         return len(self._due)
+
+    def idle_past(self, ts: float) -> bool:
+        """Whether the loop sleeps with nothing to do before clock time ``ts`` (tests
+        wait on this instead of sleeping and hoping the engine has caught up)."""
+        return (
+            self._asleep_until is not None
+            and self._asleep_until > ts
+            and not self._wake.is_set()
+            and not self._firing
+        )
 
     def next_due(self) -> float | None:
         """The earliest live fire timestamp, if any (for status displays)."""
@@ -269,16 +298,25 @@ class SchedulerEngine:
             now = self._clock.now()
             now_ts = now.timestamp()
             self._release(now_ts)
-            due = self._pop_due(now_ts + self._lookahead)
+            held = now_ts < self._hold_until
+            due = [] if held else self._pop_due(now_ts + self._lookahead)
             if due:
-                await self._fire(due, now)
+                try:
+                    await self._fire(due, now)
+                except Exception as exc:
+                    # Nothing was committed and the tasks are back in the heap; hold
+                    # every fire (they would all fail alike) rather than spin.
+                    self._hold_until = now_ts + self._outage.failed(exc, now_ts)
+                else:
+                    self._outage.succeeded(now_ts)
                 continue
             # Drop stale heads so the sleep targets a live entry.
             while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
                 heapq.heappop(self._heap)
             wake_at = now_ts + MAX_SLEEP_SECONDS
             if self._heap:
-                wake_at = min(wake_at, self._heap[0][0] - self._lookahead)
+                head = self._heap[0][0] - self._lookahead
+                wake_at = min(wake_at, max(head, self._hold_until) if held else head)
             if self._staged:
                 wake_at = min(wake_at, self._staged[0][0])
             await self._wait(wake_at - now_ts)
@@ -296,7 +334,11 @@ class SchedulerEngine:
             self._sink.submit(ready)
 
     async def _wait(self, seconds: float) -> None:
-        await sleep_or_event(self._clock, seconds, self._wake, name=self._name)
+        self._asleep_until = self._clock.now().timestamp() + seconds
+        try:
+            await sleep_or_event(self._clock, seconds, self._wake, name=self._name)
+        finally:
+            self._asleep_until = None
 
     async def _fire(self, task_ids: list[int], now: datetime) -> None:
         self._firing.update(task_ids)
@@ -320,14 +362,16 @@ class SchedulerEngine:
                     pushes.append((info.task_id, plan.next_fire_at.timestamp()))
             fired = await self._store.fire_many(runs, moves, now=now)
         except Exception:
-            # Nothing was committed: put the tasks back and try again shortly.
-            log.exception("scheduler: firing %d task(s) failed; retrying", len(task_ids))
-            retry_at = now.timestamp() + ERROR_BACKOFF_SECONDS
+            # Nothing was committed: put the tasks back (they are re-read when fired
+            # again, so a change that arrived meanwhile is seen then).
+            self._firing.difference_update(task_ids)
+            self._dirty.difference_update(task_ids)
+            retry_at = now.timestamp()
             for tid in task_ids:
                 self._due[tid] = retry_at
                 heapq.heappush(self._heap, (retry_at, tid))
-            await self._clear_firing(task_ids)
-            return
+            raise
+        self._metrics.fired(len(fired))
         now_ts = now.timestamp()
         cursors = {m.task_id: m.new for m in moves}
         ready: list[FiredRun] = []
@@ -352,6 +396,14 @@ class SchedulerEngine:
         dirty = [tid for tid in task_ids if tid in self._dirty]
         if dirty:
             self._dirty.difference_update(dirty)
-            by_id = {i.task_id: i for i in await self._store.fire_info(dirty)}
-            for tid in dirty:
-                await self._refresh(tid, by_id.get(tid))
+            try:
+                by_id = {i.task_id: i for i in await self._store.fire_info(dirty)}
+                for tid in dirty:
+                    await self._refresh(tid, by_id.get(tid))
+            except Exception:
+                # The batch itself is committed; re-read these when the database
+                # answers again (a fire re-reads the task before writing anything).
+                log.warning("scheduler: re-reading %d changed task(s) failed", len(dirty))
+                at = self._clock.now().timestamp()
+                for tid in dirty:
+                    self._push(tid, at)

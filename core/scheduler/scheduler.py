@@ -10,7 +10,9 @@ The composition root builds one of these per process::
         ...  # serve chat
 
 Several processes may run one each on the same PostgreSQL database: fires are
-idempotent and runs are leased, so each due run executes once.
+idempotent and runs are leased, so each due run executes once. A
+``ChangeWatcher`` feeds the engine the task changes committed by any process
+(NOTIFY on PostgreSQL, a periodic rescan on both backends).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from types import TracebackType
 from core.db import Database
 from core.executors.registry import ExecutorRegistry
 from core.models import Run, RunEvent
-from core.ports import Clock
+from core.ports import Clock, Metrics, NullMetrics
+from core.scheduler.changes import RESCAN_SECONDS, ChangeWatcher
 from core.scheduler.engine import LOOKAHEAD_SECONDS, SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
+from core.store.changes import ChangeFeed
 from core.store.runs import FiredRun, RunStore
 
 
@@ -38,20 +42,37 @@ class Scheduler:
         executors: ExecutorRegistry,
         settings: PoolSettings | None = None,
         lookahead_seconds: float = LOOKAHEAD_SECONDS,
+        rescan_seconds: float = RESCAN_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
+        metrics = metrics or NullMetrics()
         self.runs = RunStore(db)
         self.pool = WorkerPool(store=self.runs, executors=executors, clock=clock, settings=settings)
         self.engine = SchedulerEngine(
-            store=self.runs, clock=clock, sink=self.pool, lookahead_seconds=lookahead_seconds
+            store=self.runs,
+            clock=clock,
+            sink=self.pool,
+            lookahead_seconds=lookahead_seconds,
+            metrics=metrics,
+        )
+        self.changes = ChangeWatcher(
+            feed=ChangeFeed(db), target=self.engine, metrics=metrics, rescan_seconds=rescan_seconds
         )
 
     async def start(self) -> None:
-        """Recover crashed runs, start the workers, then rebuild and start the engine."""
+        """Recover crashed runs, start the workers, then rebuild and start the engine.
+
+        The change watcher takes its mark before the engine loads its tasks, so a
+        change committed in between is read again rather than missed.
+        """
         await self.pool.start()
+        await self.changes.prime()
         await self.engine.start()
+        await self.changes.start()
 
     async def stop(self) -> None:
         """Stop firing, then let running executions finish (bounded) and stop the workers."""
+        await self.changes.stop()
         await self.engine.stop()
         await self.pool.stop()
 

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.db import Database
 from core.errors import Conflict, StoreError
+from core.store.changes import announce_collected
 
 
 class StoreBase:
@@ -56,6 +57,8 @@ class StoreBase:
                 token = self._ambient.set(session)
                 try:
                     yield
+                    # The one NOTIFY of this transaction, sent just before it commits.
+                    await announce_collected(session, self.dialect)
                 finally:
                     self._ambient.reset(token)
         except IntegrityError as exc:

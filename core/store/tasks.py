@@ -17,6 +17,7 @@ from core.enums import TaskStatus
 from core.errors import NotFound
 from core.models import Member, Task, TaskAssignee, TaskDependency, TaskPublic, UtcDateTime
 from core.store.base import StoreBase, new_id
+from core.store.changes import SCHEDULING_COLUMNS, cancel_staged, collect, next_change_seq
 from core.store.query import TaskQuery
 from core.store.workspaces import _clean_ref
 
@@ -27,11 +28,14 @@ _TASKS: sa.Table = SQLModel.metadata.tables["tasks"]
 _ASSIGNEES: sa.Table = SQLModel.metadata.tables["task_assignees"]
 _DEPENDENCIES: sa.Table = SQLModel.metadata.tables["task_dependencies"]
 #: The columns ``insert_task`` writes (the id comes from the database).
-_INSERT_FIELDS = tuple(c.name for c in _TASKS.columns if c.name != "id")
+_INSERT_FIELDS = tuple(c.name for c in _TASKS.columns if c.name not in ("id", "change_seq"))
 _FIELDS = Task.model_fields
 #: Built once, so its compiled form is cached. The new id is SQLite's lastrowid or
 #: PostgreSQL's implicit ``RETURNING id``.
-_INSERT_TASK = sa.insert(_TASKS)
+_INSERT_TASK = {
+    dialect: sa.insert(_TASKS).values(change_seq=next_change_seq(dialect))
+    for dialect in ("sqlite", "postgresql")
+}
 _UTC_COLUMNS = frozenset(c.name for c in _TASKS.columns if isinstance(c.type, UtcDateTime))
 _JSON_COLUMNS = frozenset(c.name for c in _TASKS.columns if isinstance(c.type, sa.JSON))
 
@@ -89,8 +93,11 @@ class TaskStore(StoreBase):
         """
         values = _task_values(task)
         async with self._session() as session:
-            result = cast("CursorResult[Any]", await session.execute(_INSERT_TASK, values))
+            result = cast(
+                "CursorResult[Any]", await session.execute(_INSERT_TASK[self.dialect], values)
+            )
             task_id = new_id(result)
+            collect(session, [task_id])
             if isinstance(task, Task):
                 task.id = task_id
             members = list(dict.fromkeys(assignee_ids))
@@ -152,8 +159,22 @@ class TaskStore(StoreBase):
                 raise task_not_found(task_id)
             for name, value in changes.items():
                 setattr(task, name, value)
+            scheduling = not SCHEDULING_COLUMNS.isdisjoint(changes)
+            if scheduling:
+                task.change_seq = next_change_seq(self.dialect)  # type: ignore[assignment]
             await session.flush()
             await session.refresh(task)
+            if scheduling:
+                collect(session, [task_id])
+                # The edit wins over runs some engine (in any process, maybe dead by
+                # now) wrote ahead of their time.
+                live = task.enabled and task.status == TaskStatus.OPEN and task.deleted_at is None
+                await cancel_staged(
+                    session,
+                    task_id,
+                    now=changes.get("updated_at") or datetime.now(UTC),
+                    keep=task.next_fire_at if live else None,
+                )
             if assignee_ids is not None:
                 await self._replace_assignees(session, task_id, assignee_ids)
             if depends_on is not None:
@@ -312,7 +333,11 @@ class TaskStore(StoreBase):
         Returns whether the row changed, so of several replicas advancing the same
         cursor exactly one wins.
         """
-        stmt = sa.update(Task).where(col(Task.id) == task_id).values(next_fire_at=new)
+        stmt = (
+            sa.update(Task)
+            .where(col(Task.id) == task_id)
+            .values(next_fire_at=new, change_seq=next_change_seq(self.dialect))
+        )
         if check:
             stmt = stmt.where(
                 col(Task.next_fire_at).is_(None)
@@ -321,7 +346,10 @@ class TaskStore(StoreBase):
             )
         async with self._session() as session:
             result = await session.execute(stmt)
-            return bool(getattr(result, "rowcount", 0))
+            moved = bool(getattr(result, "rowcount", 0))
+            if moved:
+                collect(session, [task_id])
+            return moved
 
     # --- helpers -----------------------------------------------------------------
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from core.clock import ManualClock
 from core.db import Database
@@ -16,7 +17,7 @@ from core.enums import RunStatus
 from core.executors import ExecutorRegistry, NoopExecutor
 from core.jobs import Job
 from core.models import Run
-from core.ports import ExecutionResult
+from core.ports import Clock, ExecutionResult
 from core.scheduler.engine import SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
 from core.store.runs import RunStore
@@ -41,6 +42,28 @@ class RecordingExecutor:
         return ExecutionResult(output=f"ran {job.task_id}#{job.attempt}")
 
 
+class RecordingMetrics:
+    """A ``core.ports.Metrics`` that keeps fires and database errors."""
+
+    def __init__(self) -> None:
+        self.fires: list[int] = []
+        self.errors: list[str] = []
+
+    def fired(self, count: int) -> None:
+        self.fires.append(count)
+
+    def db_error(self, component: str) -> None:
+        self.errors.append(component)
+
+    def run_started(self, executor: str, lateness_seconds: float) -> None: ...
+
+    def run_finished(self, executor: str, status: str, duration_seconds: float) -> None: ...
+
+    def queue_depth(self, depth: int) -> None: ...
+
+    def chat_call(self, platform: str, method: str, outcome: str) -> None: ...
+
+
 @dataclass
 class Harness:
     db: Database
@@ -51,8 +74,13 @@ class Harness:
     executor: RecordingExecutor
 
     async def advance(self, seconds: float) -> None:
+        """Move the clock, then wait until the engine has handled everything due by then."""
         self.clock.advance(seconds)
-        await asyncio.sleep(0.05)
+        await self.quiet()
+
+    async def quiet(self) -> None:
+        """Wait until the engine sleeps past the clock's now and the workers are idle."""
+        await quiet(self.engine, self.clock, self.pool)
 
     async def runs(self, task_id: int) -> list[Run]:
         return sorted(
@@ -70,17 +98,34 @@ class Harness:
         return runs if len(runs) == count and len(done) == count else None
 
 
-async def wait_for(probe: Callable[[], Awaitable[T | None]], limit: float = 10.0) -> T:
-    """Poll ``probe`` (real time) until it returns something other than ``None``."""
+async def wait_for(
+    probe: Callable[[], Awaitable[T | bool | None] | T | bool | None],
+    limit: float = 10.0,
+    what: str = "",
+) -> T:
+    """Poll ``probe`` (sync or async; real time) until it returns something truthy
+    (returned); fail after ``limit`` seconds. The one way tests wait."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit
     while True:
-        value = await probe()
-        if value is not None:
-            return value
+        value = probe()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return cast(T, value)
         if loop.time() > deadline:
-            raise AssertionError(f"timed out after {limit} s waiting for {probe}")
+            raise AssertionError(f"timed out after {limit} s waiting for {what or probe}")
         await asyncio.sleep(0.02)
+
+
+async def quiet(engine: SchedulerEngine, clock: Clock, pool: WorkerPool | None = None) -> None:
+    """Wait until ``engine`` has handled everything due at ``clock``'s now (and ``pool``
+    runs nothing): the condition "nothing more will happen" tests assert after."""
+
+    def done() -> bool:
+        return engine.idle_past(clock.now().timestamp()) and (pool is None or pool.busy == 0)
+
+    await wait_for(done, what="the engine to go idle")
 
 
 @asynccontextmanager

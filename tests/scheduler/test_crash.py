@@ -17,6 +17,7 @@ from core.enums import MisfirePolicy, Platform, RunStatus
 from core.models import Workspace
 from core.store.runs import RunStore
 
+from .harness import wait_for
 from .helpers import add_task, once
 
 pytestmark = pytest.mark.slow
@@ -80,10 +81,8 @@ async def test_kill_9_mid_run_then_restart(database_url: str, tmp_path: Path) ->
             )
 
         first = await _spawn(database_url, log)
-        for _ in range(400):  # wait until some runs are mid-flight
-            if len(_lines(log, "start")) >= 6:
-                break
-            await asyncio.sleep(0.05)
+        # Wait until some runs are mid-flight.
+        await wait_for(lambda: len(_lines(log, "start")) >= 6, 20, "runs to start")
         first.send_signal(signal.SIGKILL)
         await first.wait()
         started_before = len(_lines(log, "start"))
@@ -92,16 +91,17 @@ async def test_kill_9_mid_run_then_restart(database_url: str, tmp_path: Path) ->
         second = await _spawn(database_url, log)
         store = RunStore(db)
         try:
-            for _ in range(600):
+
+            async def all_final() -> bool:
                 finals = 0
                 for tid in ids:
                     runs = await store.runs_for(tid)
                     last = max(runs, key=lambda r: r.attempt) if runs else None
                     if last and last.status in (RunStatus.COMPLETED, RunStatus.FAILED):
                         finals += 1
-                if finals == len(ids):
-                    break
-                await asyncio.sleep(0.1)
+                return finals == len(ids)
+
+            await wait_for(all_final, 60, "every task's final outcome")
         finally:
             second.send_signal(signal.SIGTERM)
             await asyncio.wait_for(second.wait(), 30)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -85,7 +84,7 @@ async def test_each_schedule_kind_fires_at_its_times(sqlite_database: Database, 
         for i, due in enumerate(expected):
             # Just before the fire: written ahead (pending until its instant), not run.
             h.clock.set(due - timedelta(seconds=1))
-            await asyncio.sleep(0.1)
+            await h.quiet()
             assert len(h.executor.calls) == i
             assert [r.status for r in (await h.runs(tid))[i:]] == ["pending"]
             h.clock.set(due)
@@ -93,7 +92,7 @@ async def test_each_schedule_kind_fires_at_its_times(sqlite_database: Database, 
             assert runs[-1].scheduled_for == due
             assert runs[-1].status == RunStatus.COMPLETED
         h.clock.set(expected[-1] + timedelta(minutes=59))
-        await asyncio.sleep(0.05)
+        await h.quiet()
         assert [r.scheduled_for for r in await h.runs(tid)] == expected
         assert [c[1] for c in h.executor.calls] == expected
 
@@ -139,7 +138,6 @@ async def test_run_now_pause_resume_and_cancel(database: Database, workspace_id:
 
         await h.engine.pause(tid)
         await h.advance(300)
-        await asyncio.sleep(0.1)
         assert len(await h.runs(tid)) == 1  # paused: no fire
         await h.engine.resume(tid)
         runs = await h.settle(tid, 2)  # the missed fire, within grace: run once
@@ -152,7 +150,7 @@ async def test_run_now_pause_resume_and_cancel(database: Database, workspace_id:
         assert await h.engine.cancel(pending)
         assert not await h.engine.cancel(pending)
     async with running(database, clock) as h:
-        await asyncio.sleep(0.2)
+        await h.quiet()
         runs = {r.id: r for r in await h.runs(tid)}
         assert runs[pending].status == RunStatus.CANCELLED
         assert len(h.executor.calls) == 0
@@ -176,7 +174,7 @@ async def test_wakes_early_for_an_earlier_task(database: Database, workspace_id:
         schedule=once(late),
     )
     async with running(database, clock) as h:
-        await asyncio.sleep(0.05)  # the engine now sleeps towards `late`
+        await h.quiet()  # the engine now sleeps towards `late`
         soon = START + timedelta(seconds=10)
         tid = await add_task(
             database,
@@ -270,7 +268,7 @@ async def test_a_run_written_ahead_is_cancelled_when_the_task_pauses(
         assert staged.status == RunStatus.PENDING and staged.not_before == due
         await h.engine.pause(tid)
         h.clock.set(due + timedelta(seconds=5))
-        await asyncio.sleep(0.3)
+        await h.quiet()
         [run] = await h.runs(tid)
         assert run.status == RunStatus.CANCELLED
         assert "paused" in (run.error or "")

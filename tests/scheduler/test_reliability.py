@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -11,9 +10,10 @@ import pytest
 from core.clock import ManualClock
 from core.db import Database
 from core.enums import MisfirePolicy, RunStatus, RunTrigger
+from core.models import Run
 from core.store.runs import RunStore
 
-from .harness import RecordingExecutor, running
+from .harness import RecordingExecutor, running, wait_for
 from .helpers import add_task, once
 
 REC = {"type": "record"}
@@ -38,7 +38,7 @@ async def test_retry_attempts_and_spacing(database: Database, workspace_id: int)
         h.clock.set(due)
         await _wait_attempts(h, tid, 1)
         h.clock.set(due + timedelta(seconds=9))
-        await asyncio.sleep(0.2)
+        await h.quiet()
         assert len(executor.calls) == 1  # back-off not over yet
         h.clock.set(due + timedelta(seconds=10))
         await _wait_attempts(h, tid, 2)
@@ -64,12 +64,11 @@ async def test_retry_attempts_and_spacing(database: Database, workspace_id: int)
 
 
 async def _wait_attempts(h, tid: int, n: int) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(300):
+    async def finished() -> bool:
         runs = await h.runs(tid)
-        if len([r for r in runs if r.status in ("retrying", "failed", "completed")]) >= n:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"attempt {n} did not finish")
+        return len([r for r in runs if r.status in ("retrying", "failed", "completed")]) >= n
+
+    await wait_for(finished, what=f"attempt {n} to finish")
 
 
 @pytest.mark.parametrize(
@@ -132,7 +131,13 @@ async def test_a_long_outage_is_summarised_not_enumerated(
     )
     clock = ManualClock(START + timedelta(seconds=5))
     async with running(database, clock) as h:
-        await asyncio.sleep(0.5)
+
+        async def latest_done() -> list[Run] | None:
+            runs = await h.runs(tid)
+            return runs if any(r.status == RunStatus.COMPLETED for r in runs) else None
+
+        await wait_for(latest_done, what="the latest missed fire to run")
+        await h.quiet()
         runs = await h.runs(tid)
     done = [r for r in runs if r.status == RunStatus.COMPLETED]
     assert [r.scheduled_for for r in done] == [START]  # the latest missed fire
@@ -170,13 +175,14 @@ async def test_two_engines_on_one_database_run_each_fire_once(
     ):
         for step in range(1, 4):
             clock.set(due + timedelta(seconds=10 * (step - 1), milliseconds=999))
-            for _ in range(200):
+
+            async def fired(step: int = step) -> bool:
                 total = sum([len(await a.runs(t)) for t in ids])
-                if total >= 40 * step and len(executor.calls) >= 40 * step:
-                    break
-                await asyncio.sleep(0.02)
-        await asyncio.sleep(0.3)
-        _ = b
+                return total >= 40 * step and len(executor.calls) >= 40 * step
+
+            await wait_for(fired, what=f"step {step}'s fires")
+        await a.quiet()
+        await b.quiet()
     counts = Counter((t, s) for t, s, _ in executor.calls)
     assert len(counts) == 120
     assert set(counts.values()) == {1}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from core.clock import ManualClock
@@ -14,7 +13,7 @@ from core.scheduler import Scheduler
 from core.services.tasks import TaskService
 from core.store import SqlStore
 
-from .harness import wait_for
+from .harness import quiet, wait_for
 from .test_executors import FakeNotifier
 
 
@@ -39,7 +38,7 @@ async def test_a_reminder_created_through_the_service_is_delivered(
             actor=member,
         )
         clock.set(at - timedelta(seconds=30))
-        await asyncio.sleep(0.1)
+        await quiet(scheduler.engine, clock, scheduler.pool)
         assert notifier.sent == []
         clock.set(at)
         await wait_for(lambda: _done(scheduler, task.id))
@@ -68,7 +67,7 @@ async def test_a_reminder_created_through_the_service_is_delivered(
         )
         await service.delete(later.id, actor=member)
         clock.set(at + timedelta(hours=2))
-        await asyncio.sleep(0.2)
+        await quiet(scheduler.engine, clock, scheduler.pool)
         assert await scheduler.history(later.id) == []
 
 
