@@ -50,8 +50,19 @@ class ChatNotifier:
             )
         public = await self._store.get_task(task.id)
         targets = await self._targets(task, public.assignees)
+        # A retry (of a crashed attempt above all) skips the people an earlier
+        # attempt of this fire already reached: its posts were recorded at once.
+        earlier = await job.deliveries.earlier() if job.attempt > 1 else {}
         refs: list[str] = []
+        repeated: set[int] = set()
         for channel_ref, thread_ref, user_ref in targets:
+            target = _target_key(channel_ref, thread_ref, user_ref)
+            if target in earlier:
+                attempt, ref = earlier[target]
+                repeated.add(attempt)
+                if ref:
+                    refs.append(ref)
+                continue
             reply = Reply(
                 text=f"Reminder: {task.title}",
                 kind=ReplyKind.REMINDER,
@@ -62,6 +73,7 @@ class ChatNotifier:
                 user_ref=user_ref,
             )
             ref = await adapter.send(reply)
+            job.deliveries.record(target, ref)
             self._context.reminder_fired(
                 workspace_id=task.workspace_id,
                 place=place(
@@ -74,6 +86,15 @@ class ChatNotifier:
             )
             if ref:
                 refs.append(ref)
+        if repeated:
+            attempts = ", ".join(str(n) for n in sorted(repeated))
+            log.info(
+                "reminder #%s (run %s): already delivered in attempt %s, not posted again",
+                task.id,
+                job.run_id,
+                attempts,
+            )
+            refs.insert(0, f"already delivered in attempt {attempts}")
         return ",".join(refs) or None
 
     async def _targets(
@@ -98,3 +119,8 @@ class ChatNotifier:
         if task.channel_ref and task.thread_ref:
             return [(task.channel_ref, task.thread_ref, creator)]
         return [(None, None, creator)]
+
+
+def _target_key(channel_ref: str | None, thread_ref: str | None, user_ref: str | None) -> str:
+    """One reminder destination as recorded in ``runs.delivery_ref``."""
+    return f"{channel_ref or ''}/{thread_ref or ''}/{user_ref or ''}"

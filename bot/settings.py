@@ -41,7 +41,17 @@ class Settings(BaseSettings):
     confidence_threshold: float = Field(
         default=0.6, ge=0, le=1, description="Below this the bot asks back instead of acting"
     )
-    workers: int = Field(default=4, ge=1, le=256, description="Concurrent task runs")
+    workers: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="Concurrent runs of each executor type not named in KAIROS_CONCURRENCY",
+    )
+    concurrency: dict[str, int] = Field(
+        default_factory=dict,
+        description='Concurrent runs per executor type, JSON, e.g. {"shell": 2, "notify": 100} '
+        "(defaults: notify 256, http 256, shell 4; others KAIROS_WORKERS)",
+    )
     run_timeout_seconds: float = Field(default=300, gt=0, description="Per-run time limit")
 
     slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-… bot token")
@@ -58,6 +68,17 @@ class Settings(BaseSettings):
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    @field_validator("concurrency")
+    @classmethod
+    def _limits(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {kind: n for kind, n in value.items() if not 1 <= n <= 4096}
+        if bad:
+            raise ValueError(
+                f"each executor type's limit must be between 1 and 4096 (got {bad}); "
+                'write it as JSON, e.g. {"shell": 2}'
+            )
+        return value
 
     @field_validator("log_level")
     @classmethod

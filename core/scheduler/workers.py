@@ -1,13 +1,26 @@
 """The worker pool: claims runs, executes them with bounded concurrency, records outcomes.
 
-Runs arrive two ways: the local engine hands new run ids straight in
-(``submit``), and the pool claims due pending runs from the database (runs fired
-by other replicas, retries whose back-off has passed, runs left pending by a
-restart). Either way a run executes only after a successful lease in the
-database, so each run executes once across replicas.
+Runs arrive three ways:
 
-Outcomes are written by one flusher task in batches (group commit): a worker
-waits for its outcome to be durable, but a thousand workers share one commit.
+* **prepared** — the local engine stages runs ahead of their instant and calls
+  ``prepare``: the pool reserves them in the database (still ``pending``, so the
+  engine can cancel them) and loads their tasks. At the instant ``submit`` hands
+  them over and one conditional statement (``RunStore.start_reserved``) moves
+  them to ``running`` only if their task is unchanged since it was loaded —
+  then only in-memory dispatch remains;
+* **submitted** — other runs of the local engine (due now): claimed by id;
+* **polled** — due pending runs from the database (fires of other replicas,
+  retries whose back-off has passed, runs left pending by a restart).
+
+Either way a run executes only after a successful lease in the database, so
+each run executes once across replicas. Execution is bounded per executor type
+(``PoolSettings.per_type``): many chat posts in flight, few scripts.
+
+Reliability: a heartbeat renews the leases of every run this pool holds — while
+it executes and while its outcome waits to be written — so only a dead worker's
+lease expires. Outcomes and deliveries go through ``OutcomeRecorder`` (group
+commit, retried until the database is back). Failed claims back off
+exponentially with jitter up to 30 s, logging once per state change.
 """
 
 from __future__ import annotations
@@ -20,26 +33,36 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from core.enums import RunStatus, RunTrigger, TaskStatus
 from core.errors import InvalidInput, KairosError, NotConfigured, PermissionDenied
-from core.executors.registry import ExecutorRegistry, NoExecutor
+from core.executors.registry import ExecutorRegistry, NoExecutor, action_type
 from core.jobs import Job, TaskSnapshot
 from core.models import Task
-from core.ports import Clock
+from core.ports import Clock, Metrics, NullMetrics
 from core.scheduler import timing
+from core.scheduler.outage import Backoff, Outage
+from core.scheduler.recorder import OutcomeRecorder, RunDeliveries
 from core.scheduler.waiting import sleep_or_event
-from core.store.runs import ClaimedRun, FiredRun, Outcome, RunStore
+from core.store.runs import CRASHED, ClaimedRun, FiredRun, Outcome, RunStore
 
 log = logging.getLogger(__name__)
 
 # Worker ids created by this process: a run leased by our own pid under another
 # id belongs to an earlier incarnation (a container restarting with the same pid).
 _OWN_IDS: set[str] = set()
+
+#: Runs in flight per executor type by default: chat posts and HTTP calls mostly
+#: wait on the network, scripts use the machine. Other types: ``PoolSettings.concurrency``.
+DEFAULT_PER_TYPE: Mapping[str, int] = {"notify": 256, "http": 256, "shell": 4}
+#: How long a prepared run stays reserved past its instant if its engine never
+#: hands it over (the engine died): then any worker may claim it.
+RESERVATION_GRACE_SECONDS = 10.0
 
 
 def new_worker_id() -> str:
@@ -69,13 +92,37 @@ def owner_is_dead(owner: str) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class PoolSettings:
-    """Tuning of a ``WorkerPool`` (defaults suit a chat bot; the bench raises them)."""
+    """Tuning of a ``WorkerPool`` (defaults suit a chat bot; the bench raises them).
+
+    ``concurrency`` bounds runs of executor types not named in ``per_type``;
+    ``per_type`` bounds the named ones (``DEFAULT_PER_TYPE`` by default).
+    """
 
     concurrency: int = 16
+    per_type: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PER_TYPE))
     lease_seconds: float = 60.0
     poll_seconds: float = 1.0
     timeout_seconds: float = 300.0
     drain_seconds: float = 10.0
+    prepare: bool = True
+
+    def limit(self, kind: str) -> int:
+        """How many runs of executor type ``kind`` may execute at once."""
+        return max(1, self.per_type.get(kind, self.concurrency))
+
+    @property
+    def capacity(self) -> int:
+        """How many runs the pool holds at once (executing or waiting for their type's slot)."""
+        return sum(max(1, n) for n in self.per_type.values()) + max(1, self.concurrency)
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A reserved run with its task loaded ahead of its instant."""
+
+    run: FiredRun
+    task: Task
+    cursor: datetime | None  # the task's cursor as the engine left it after this fire
 
 
 class WorkerPool:
@@ -90,6 +137,7 @@ class WorkerPool:
         settings: PoolSettings | None = None,
         worker_id: str | None = None,
         rng: random.Random | None = None,
+        metrics: Metrics | None = None,
         name: str = "kairos-workers",
     ) -> None:
         self._store = store
@@ -99,36 +147,59 @@ class WorkerPool:
         self.worker_id = worker_id or new_worker_id()
         _OWN_IDS.add(self.worker_id)
         self._rng = rng or random.Random()
+        self._metrics = metrics or NullMetrics()
         self._name = name
         self._lease = timedelta(seconds=self._settings.lease_seconds)
+        self._outage = Outage("workers", metrics=self._metrics)
+        self._recorder = OutcomeRecorder(
+            store=store,
+            clock=clock,
+            outage=self._outage,
+            on_retries=self._retries_written,
+            rng=self._rng,
+            name=f"{name}-recorder",
+        )
         self._local: deque[int] = deque()
+        self._ready: deque[_Prepared] = deque()
+        self._prepared: dict[int, _Prepared] = {}
+        self._preparing: set[asyncio.Task[None]] = set()
+        # Runs whose prepared fast path failed: (scheduled_for, cursor) to re-check.
+        self._demoted: dict[int, tuple[datetime, datetime | None]] = {}
         self._inflight: dict[int, asyncio.Task[None]] = {}
+        self._slots: dict[str, asyncio.Semaphore] = {}
+        self._waiting = 0
         self._kick = asyncio.Event()
         self._stop = asyncio.Event()
-        self._outcomes: list[tuple[Outcome, asyncio.Future[None]]] = []
-        self._flush_kick = asyncio.Event()
+        self._halt = asyncio.Event()
         self._next_poll = 0.0
         self._last_recover = 0.0
         self._loops: list[asyncio.Task[None]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
 
     # --- lifecycle ----------------------------------------------------------
 
     async def start(self) -> None:
         """Recover runs of crashed workers, then start dispatching."""
         self._stop.clear()
-        self._flusher = asyncio.create_task(self._flush_loop(), name=f"{self._name}-flusher")
+        self._halt.clear()
+        self._recorder.start()
         await self.recover()
+        self._heartbeat = asyncio.create_task(
+            self._heartbeat_loop(), name=f"{self._name}-heartbeat"
+        )
         self._loops = [
             asyncio.create_task(self._dispatch_loop(), name=f"{self._name}-dispatcher"),
-            asyncio.create_task(self._heartbeat_loop(), name=f"{self._name}-heartbeat"),
         ]
 
     async def stop(self) -> None:
-        """Stop claiming, let running executions finish (``drain_seconds``), then cancel."""
+        """Stop claiming, let running executions finish (``drain_seconds``), then cancel.
+
+        Leases stay renewed until every outcome is written or, with the database
+        away, until ``drain_seconds`` more have passed.
+        """
         self._stop.set()
         self._kick.set()
-        await asyncio.gather(*self._loops, return_exceptions=True)
+        await asyncio.gather(*self._loops, *self._preparing, return_exceptions=True)
         self._loops = []
         running = list(self._inflight.values())
         if running:
@@ -136,34 +207,80 @@ class WorkerPool:
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
-        if self._flusher is not None:
-            self._flush_kick.set()
-            await self._flusher
-            self._flusher = None
+        await self._recorder.close(self._settings.drain_seconds)
+        self._halt.set()
+        if self._heartbeat is not None:
+            await self._heartbeat
+            self._heartbeat = None
 
     @property
     def busy(self) -> int:
-        """Runs executing right now."""
+        """Runs held right now (executing, waiting for a slot, or for their outcome write)."""
         return len(self._inflight)
 
     # --- RunSink ------------------------------------------------------------
 
     def submit(self, runs: Sequence[FiredRun]) -> None:
-        """Queue new pending runs from the local engine (claimed before they execute)."""
-        self._local.extend(r.run_id for r in runs)
+        """Queue runs from the local engine whose instant has come (claimed before they run)."""
+        for run in runs:
+            prepared = self._prepared.pop(run.run_id, None)
+            if prepared is None:
+                self._local.append(run.run_id)
+            else:
+                self._ready.append(prepared)
         self._kick.set()
+
+    def prepare(self, runs: Sequence[FiredRun]) -> None:
+        """Reserve runs staged ahead of their instant and load their tasks (in the background).
+
+        Purely an optimisation: a run not prepared in time, or whose task changes
+        meanwhile, takes the ordinary path when ``submit`` hands it over.
+        """
+        pending = [r for r in runs if r.status is RunStatus.PENDING]
+        if not self._settings.prepare or not pending or self._stop.is_set():
+            return
+        job = asyncio.create_task(self._prepare(pending), name=f"{self._name}-prepare")
+        self._preparing.add(job)
+        job.add_done_callback(self._preparing.discard)
+
+    async def _prepare(self, runs: list[FiredRun]) -> None:
+        last = max((r.not_before or r.scheduled_for) for r in runs)
+        until = last + timedelta(seconds=RESERVATION_GRACE_SECONDS)
+        try:
+            reserved = set(
+                await self._store.reserve(self.worker_id, [r.run_id for r in runs], until=until)
+            )
+            tasks = await self._store.tasks(r.task_id for r in runs if r.run_id in reserved)
+        except Exception as exc:  # the runs still take the ordinary path
+            log.debug("workers: preparing %d run(s) failed: %s", len(runs), exc)
+            return
+        handed = False
+        for run in runs:
+            task = tasks.get(run.task_id)
+            if run.run_id in reserved and task is not None:
+                if run.run_id in self._local:
+                    # Handed over while we prepared: too late, it goes the ordinary way.
+                    continue
+                self._prepared[run.run_id] = _Prepared(run, task, task.next_fire_at)
+                handed = True
+        if handed:
+            self._kick.set()
 
     # --- dispatching ----------------------------------------------------------
 
     async def _dispatch_loop(self) -> None:
+        backoff = Backoff(rng=self._rng)
         while not self._stop.is_set():
             self._kick.clear()
             try:
                 more = await self._dispatch_once()
-            except Exception:
-                log.exception("workers: claiming runs failed; retrying")
-                more = False
-                self._next_poll = self._clock.now().timestamp() + self._settings.poll_seconds
+                self._outage.ok()
+                backoff.reset()
+            except Exception as exc:
+                delay = self._outage.failed(exc, backoff, "claiming runs")
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                continue
             if more:
                 continue
             now_ts = self._clock.now().timestamp()
@@ -175,7 +292,12 @@ class WorkerPool:
         now_ts = now.timestamp()
         if now_ts - self._last_recover >= self._settings.lease_seconds:
             await self.recover()
-        free = self._settings.concurrency - len(self._inflight)
+            self._forget_stale(now)
+        capacity = self._settings.capacity
+        free = capacity - len(self._inflight)
+        if free > 0 and self._ready:
+            batch = [self._ready.popleft() for _ in range(min(free, len(self._ready)))]
+            free -= await self._start_prepared(batch, now)
         claimed: list[ClaimedRun] = []
         if free > 0 and self._local:
             ids = [self._local.popleft() for _ in range(min(free, len(self._local)))]
@@ -190,43 +312,123 @@ class WorkerPool:
                 self._next_poll = now_ts + self._settings.poll_seconds
         if claimed:
             await self._start(claimed)
-        has_room = len(self._inflight) < self._settings.concurrency
-        return has_room and (bool(self._local) or saturated)
+        self._metrics.queue_depth(len(self._local) + len(self._ready) + self._waiting)
+        has_room = len(self._inflight) < capacity
+        return has_room and (bool(self._local) or bool(self._ready) or saturated)
 
     async def _wait(self, seconds: float) -> None:
         await sleep_or_event(self._clock, seconds, self._kick, name=f"{self._name}-dispatcher")
 
+    def _forget_stale(self, now: datetime) -> None:
+        """Drop prepared runs their engine never handed over (it cancelled them)."""
+        horizon = now - self._lease
+        for run_id, prepared in list(self._prepared.items()):
+            if (prepared.run.not_before or prepared.run.scheduled_for) < horizon:
+                del self._prepared[run_id]
+        for run_id, (due, _cursor) in list(self._demoted.items()):
+            if due < horizon and run_id not in self._inflight:
+                del self._demoted[run_id]
+
+    async def _start_prepared(self, batch: list[_Prepared], now: datetime) -> int:
+        """Start prepared runs whose task is unchanged; the others go the ordinary way."""
+        started = await self._store.start_reserved(
+            self.worker_id,
+            [(p.run.run_id, p.task.updated_at) for p in batch],
+            now=now,
+            lease=self._lease,
+        )
+        for p in batch:
+            run = p.run
+            trigger = started.get(run.run_id)
+            if trigger is None:
+                # Changed, paused, deleted or cancelled since it was prepared: claim it
+                # by id (if still pending) and re-read the task before deciding.
+                self._demoted[run.run_id] = (run.scheduled_for, p.cursor)
+                self._local.append(run.run_id)
+                continue
+            claimed = ClaimedRun(
+                run.run_id, run.task_id, run.scheduled_for, run.attempt, trigger, self.worker_id
+            )
+            self._launch(claimed, p.task)
+        return len(started)
+
     async def _start(self, claimed: list[ClaimedRun]) -> None:
         tasks = await self._store.tasks(c.task_id for c in claimed)
+        crashed = await self._store.crashed_before(claimed)
         for c in claimed:
-            job = asyncio.create_task(
-                self._execute(c, tasks.get(c.task_id)), name=f"kairos-run-{c.run_id}"
-            )
-            self._inflight[c.run_id] = job
-            job.add_done_callback(self._done)
+            if c.run_id in crashed:
+                c = ClaimedRun(
+                    c.run_id, c.task_id, c.scheduled_for, c.attempt, c.trigger, c.lease_owner, True
+                )
+            self._launch(c, tasks.get(c.task_id))
+
+    def _launch(self, claimed: ClaimedRun, task: Task | None) -> None:
+        job = asyncio.create_task(self._execute(claimed, task), name=f"kairos-run-{claimed.run_id}")
+        self._inflight[claimed.run_id] = job
+        job.add_done_callback(self._done)
 
     def _done(self, job: asyncio.Task[None]) -> None:
         run_id = int(job.get_name().rsplit("-", 1)[1])
         self._inflight.pop(run_id, None)
+        self._demoted.pop(run_id, None)
         self._kick.set()  # a slot is free
+
+    def _slot(self, kind: str) -> asyncio.Semaphore:
+        slot = self._slots.get(kind)
+        if slot is None:
+            slot = self._slots[kind] = asyncio.Semaphore(self._settings.limit(kind))
+        return slot
 
     # --- executing ----------------------------------------------------------
 
     async def _execute(self, claimed: ClaimedRun, task: Task | None) -> None:
-        if task is not None and claimed.trigger in _SCHEDULED and not _live(task):
-            # Paused, completed or deleted after the run was written (possibly by
-            # another replica): the fire is recorded as skipped, not executed.
-            await self._record(
-                Outcome(
-                    claimed.run_id,
-                    claimed.lease_owner,
-                    RunStatus.SKIPPED,
-                    error="skipped: the task was paused, completed or deleted before this fire",
-                )
+        skip = self._skip_reason(claimed, task)
+        if skip is not None:
+            status, reason = skip
+            await self._recorder.record(
+                Outcome(claimed.run_id, claimed.lease_owner, status, error=reason)
             )
             return
+        kind = (action_type(task) if task is not None else None) or "unknown"
+        slot = self._slot(kind)
+        self._waiting += 1
+        try:
+            await slot.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            outcome = await self._attempt(claimed, task, kind)
+        finally:
+            slot.release()
+        await self._recorder.record(outcome)
+
+    def _skip_reason(self, claimed: ClaimedRun, task: Task | None) -> tuple[RunStatus, str] | None:
+        if task is None or claimed.trigger not in _SCHEDULED:
+            return None
+        if not _live(task):
+            # Paused, completed or deleted after the run was written (possibly by
+            # another replica): the fire is recorded as skipped, not executed.
+            return (
+                RunStatus.SKIPPED,
+                "skipped: the task was paused, completed or deleted before this fire",
+            )
+        staged = self._demoted.get(claimed.run_id)
+        if staged is not None:
+            due, cursor = staged
+            if task.next_fire_at not in (cursor, due):
+                # Rescheduled by someone after this fire was staged: the new schedule wins.
+                return (
+                    RunStatus.CANCELLED,
+                    "cancelled: the task was changed, paused or deleted before this fire",
+                )
+        return None
+
+    async def _attempt(self, claimed: ClaimedRun, task: Task | None, kind: str) -> Outcome:
+        self._metrics.run_started(
+            kind, max(0.0, (self._clock.now() - claimed.scheduled_for).total_seconds())
+        )
         started = time.perf_counter()
-        status, output, error, kind = RunStatus.COMPLETED, None, None, "error"
+        status, output, error, error_kind = RunStatus.COMPLETED, None, None, "error"
         timeout = self._settings.timeout_seconds
         try:
             if task is None:
@@ -240,22 +442,29 @@ class WorkerPool:
                 attempt=claimed.attempt,
                 trigger=claimed.trigger,
                 timeout_seconds=timeout,
+                retry_of_crash=claimed.retry_of_crash,
+                deliveries=RunDeliveries(
+                    recorder=self._recorder, store=self._store, clock=self._clock, run=claimed
+                ),
             )
             async with asyncio.timeout(timeout):
                 result = await executor.execute(job)
             output = result.output
         except TimeoutError:
-            status, kind = RunStatus.FAILED, "timeout"
+            status, error_kind = RunStatus.FAILED, "timeout"
             error = f"timeout: no result after {timeout:g} s"
         except asyncio.CancelledError:
-            status, kind = RunStatus.FAILED, "interrupted"
+            status, error_kind = RunStatus.FAILED, "interrupted"
             error = "interrupted: the scheduler stopped while this attempt ran"
         except KairosError as exc:
-            status, kind, error = RunStatus.FAILED, _kind_of(exc), exc.user_message()
+            status, error_kind, error = RunStatus.FAILED, _kind_of(exc), exc.user_message()
         except Exception as exc:  # an executor's bug fails its run, never the pool
             status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
-        duration_ms = int((time.perf_counter() - started) * 1000)
-        outcome = self._outcome(claimed, task, status, output, error, kind, duration_ms)
+        duration = time.perf_counter() - started
+        outcome = self._outcome(
+            claimed, task, status, output, error, error_kind, int(duration * 1000)
+        )
+        self._metrics.run_finished(kind, outcome.status.value, duration)
         if status is not RunStatus.COMPLETED:
             log.warning(
                 "run %s (task %s, attempt %d) %s: %s",
@@ -265,7 +474,7 @@ class WorkerPool:
                 outcome.status.value,
                 error,
             )
-        await self._record(outcome)
+        return outcome
 
     def _outcome(
         self,
@@ -292,62 +501,37 @@ class WorkerPool:
                 )
         return Outcome(claimed.run_id, claimed.lease_owner, status, output, error, duration_ms)
 
-    # --- recording (group commit) ---------------------------------------------
-
-    async def _record(self, outcome: Outcome) -> None:
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._outcomes.append((outcome, future))
-        self._flush_kick.set()
-        await asyncio.shield(future)
-
-    async def _flush_loop(self) -> None:
-        while True:
-            await self._flush_kick.wait()
-            self._flush_kick.clear()
-            batch, self._outcomes = self._outcomes, []
-            if batch:
-                await self._flush(batch)
-            elif self._stop.is_set() and not self._inflight:
-                return
-
-    async def _flush(self, batch: list[tuple[Outcome, asyncio.Future[None]]]) -> None:
-        for attempt in range(3):
-            try:
-                retries = await self._store.finish_many(
-                    [o for o, _ in batch], now=self._clock.now()
-                )
-                break
-            except Exception:
-                log.exception(
-                    "workers: recording %d outcome(s) failed (try %d)", len(batch), attempt + 1
-                )
-                await asyncio.sleep(0.2 * (attempt + 1))
-        else:
-            # Left running under our lease: recovery marks them crashed later.
-            retries = []
-        for _, future in batch:
-            if not future.done():
-                future.set_result(None)
-        if retries:
-            self._next_poll = min(self._next_poll, min(_not_before(r) for r in retries).timestamp())
-            self._kick.set()
-        self._flush_kick.set()  # re-check for outcomes queued meanwhile / stop
+    def _retries_written(self, retries: list[FiredRun]) -> None:
+        self._next_poll = min(self._next_poll, min(_not_before(r) for r in retries).timestamp())
+        self._kick.set()
 
     # --- leases and recovery ----------------------------------------------------
 
     async def _heartbeat_loop(self) -> None:
-        interval = self._settings.lease_seconds / 3
-        while not self._stop.is_set():
-            await self._wait_stop(interval)
-            if self._inflight:
-                until = self._clock.now() + self._lease
-                try:
-                    await self._store.renew(self.worker_id, list(self._inflight), until=until)
-                except Exception:
-                    log.exception("workers: renewing leases failed")
+        """Renew the leases of every run held here until the pool halts.
 
-    async def _wait_stop(self, seconds: float) -> None:
-        await sleep_or_event(self._clock, seconds, self._stop, name=f"{self._name}-heartbeat")
+        Runs between a renewal and the next are at most ``lease / 3`` old; a failed
+        renewal is retried with back-off (never slower than that), so a live
+        worker's lease outlives database hiccups shorter than two thirds of it.
+        """
+        interval = self._settings.lease_seconds / 3
+        backoff = Backoff(rng=self._rng, cap=interval)
+        delay = interval
+        while not self._halt.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._halt.wait(), delay)
+            if self._halt.is_set():
+                return
+            delay = interval
+            held = list(self._inflight)
+            if not held:
+                continue
+            try:
+                await self._store.renew(self.worker_id, held, until=self._clock.now() + self._lease)
+                self._outage.ok()
+                backoff.reset()
+            except Exception as exc:
+                delay = min(interval, self._outage.failed(exc, backoff, "renewing leases"))
 
     async def recover(self) -> int:
         """Settle runs left ``running`` by crashed workers: failed, or retried per policy.
@@ -369,7 +553,7 @@ class WorkerPool:
         outcomes = []
         for c, expires in crashed:
             why = "its lease expired" if expires is None or expires <= now else "it is gone"
-            error = f"crashed: worker {c.lease_owner} stopped during attempt {c.attempt} ({why})"
+            error = f"{CRASHED} worker {c.lease_owner} stopped during attempt {c.attempt} ({why})"
             outcomes.append(
                 self._outcome(c, tasks.get(c.task_id), RunStatus.FAILED, None, error, "crash", None)
             )

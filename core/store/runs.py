@@ -34,6 +34,7 @@ from core.models import Run, RunEvent, Task
 from core.store.run_types import (
     ClaimedRun,
     CursorMove,
+    Delivery,
     FiredRun,
     FireInfo,
     NewRun,
@@ -47,6 +48,7 @@ __all__ = [
     "TASKS",
     "ClaimedRun",
     "CursorMove",
+    "Delivery",
     "FireInfo",
     "FiredRun",
     "NewRun",
@@ -69,6 +71,8 @@ _OUTCOMES = frozenset(
         RunStatus.BLOCKED,
     }
 )
+#: How the error of an attempt cut off by a dead worker starts (recovery writes it).
+CRASHED = "crashed:"
 #: Statuses a pending run may be moved to without running (cancel, DAG decisions).
 _SETTLE = frozenset({RunStatus.CANCELLED, RunStatus.SKIPPED, RunStatus.BLOCKED})
 
@@ -269,11 +273,15 @@ class RunStore:
         # SKIP LOCKED lets replicas claim side by side on PostgreSQL; SQLite has a
         # single writer, so the one statement is atomic there as it is.
         lock = " FOR UPDATE SKIP LOCKED" if sql.pg else ""
+        # A pending run reserved by a live worker (``reserve``) is left to it; an
+        # expired reservation is fair game again.
         where = (
             "id IN (SELECT id FROM runs WHERE status = 'pending' AND not_before <= "
-            f"{sql.mark(4)} ORDER BY not_before, id LIMIT {sql.mark(5)}{lock})"
+            f"{sql.mark(4)} AND (lease_expires_at IS NULL OR lease_expires_at <= {sql.mark(5)}) "
+            f"ORDER BY not_before, id LIMIT {sql.mark(6)}{lock})"
         )
-        params = [worker_id, sql.dt(now + lease), sql.dt(now), sql.dt(now), limit]
+        at = sql.dt(now)
+        params = [worker_id, sql.dt(now + lease), at, at, at, limit]
         return await self._claim(where, params, worker_id, now)
 
     async def claim_ids(
@@ -319,6 +327,77 @@ class RunStore:
                 )
         return claimed
 
+    async def reserve(
+        self, worker_id: str, run_ids: Sequence[int], *, until: datetime
+    ) -> list[int]:
+        """Reserve pending runs for ``worker_id`` until ``until`` (runs staged ahead).
+
+        The runs stay ``pending`` (the engine can still cancel them) but other
+        workers' ``claim`` leaves them alone while the reservation lasts. Returns
+        the ids reserved.
+        """
+        sql = self._sql
+        out: list[int] = []
+        async with self.db.engine.begin() as conn:
+            for chunk in _chunks(run_ids, sql.rows_per_statement(1) - 4):
+                rows = await sql.run(
+                    conn,
+                    f"UPDATE runs SET lease_owner = {sql.mark(1)}, "
+                    f"lease_expires_at = {sql.mark(2)} "
+                    f"WHERE id IN ({sql.marks(len(chunk), start=3)}) AND status = 'pending' "
+                    "RETURNING id",
+                    [worker_id, sql.dt(until), *chunk],
+                )
+                out.extend(r[0] for r in rows)
+        return out
+
+    async def start_reserved(
+        self,
+        worker_id: str,
+        runs: Sequence[tuple[int, datetime]],
+        *,
+        now: datetime,
+        lease: timedelta,
+    ) -> dict[int, RunTrigger]:
+        """Move reserved runs to ``running`` if nothing changed since they were prepared.
+
+        ``runs`` are ``(run_id, task updated_at as prepared)``. A run starts only if
+        it is still pending under this worker's reservation and its task is still
+        schedulable and unchanged (same ``updated_at``), all in one statement: the
+        prepared task snapshot is then exactly what the database holds. Returns
+        the triggers of the runs that started, by id; the rest must take the slow
+        path (claim and re-read).
+        """
+        sql = self._sql
+        started: dict[int, RunTrigger] = {}
+        async with self.db.engine.begin() as conn:
+            for chunk in _chunks(runs, sql.rows_per_statement(3) - 4):
+                values, params = sql.values(
+                    [(rid, sql.dt(stamp), worker_id) for rid, stamp in chunk],
+                    ("int", "timestamptz", "text"),
+                    start=3,
+                )
+                rows = await sql.run(
+                    conn,
+                    f"UPDATE runs SET status = 'running', lease_expires_at = {sql.mark(1)}, "
+                    f"started_at = {sql.mark(2)} FROM (VALUES {values}) AS v "
+                    "WHERE runs.id = v.column1 AND runs.status = 'pending' "
+                    "AND runs.lease_owner = v.column3 AND EXISTS (SELECT 1 FROM tasks t "
+                    "WHERE t.id = runs.task_id AND t.updated_at = v.column2 "
+                    "AND t.enabled AND t.status = 'open' AND t.deleted_at IS NULL) "
+                    "RETURNING runs.id, runs.attempt, runs.trigger",
+                    [sql.dt(now + lease), sql.dt(now), *params],
+                )
+                started.update((r[0], RunTrigger(r[2])) for r in rows)
+                await self._events(
+                    conn,
+                    [
+                        (r[0], RunStatus.RUNNING, now, f"attempt {r[1]} on {worker_id}")
+                        for r in rows
+                    ],
+                )
+        return started
+
     async def renew(self, worker_id: str, run_ids: Sequence[int], *, until: datetime) -> None:
         """Extend the lease of runs this worker is still executing."""
         if not run_ids:
@@ -337,13 +416,22 @@ class RunStore:
 
     # --- outcomes ---------------------------------------------------------
 
-    async def finish_many(self, outcomes: Sequence[Outcome], *, now: datetime) -> list[FiredRun]:
-        """Record how running attempts ended, in one transaction.
+    async def finish_many(
+        self,
+        outcomes: Sequence[Outcome],
+        *,
+        now: datetime,
+        deliveries: Sequence[Delivery] = (),
+    ) -> list[FiredRun]:
+        """Record deliveries, then how running attempts ended, in one transaction.
 
         An outcome applies only if the run is still running under ``owner``
         (a recovered or re-leased run is not overwritten). Retries insert the
         next attempt; the new pending runs are returned.
         """
+        if deliveries:
+            async with self.db.engine.begin() as conn:
+                await self._deliver(conn, deliveries)
         if not outcomes:
             return []
         for o in outcomes:
@@ -357,7 +445,14 @@ class RunStore:
             for chunk in _chunks(outcomes, sql.rows_per_statement(6)):
                 values, params = sql.values(
                     [
-                        (o.run_id, o.status.value, o.output, o.error, o.duration_ms, o.owner)
+                        (
+                            o.run_id,
+                            o.status.value,
+                            _clean(o.output),
+                            _clean(o.error),
+                            o.duration_ms,
+                            o.owner,
+                        )
                         for o in chunk
                     ],
                     ("int", "text", "text", "text", "int", "text"),
@@ -393,6 +488,73 @@ class RunStore:
             await self._events(conn, events)
             fired = await self._insert_runs(conn, retries, now)
         return fired
+
+    async def _deliver(self, conn: AsyncConnection, deliveries: Sequence[Delivery]) -> None:
+        line = sa.bindparam("line", type_=sa.Text)
+        await conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.id == sa.bindparam("rid"), RUNS.c.lease_owner == sa.bindparam("owner"))
+            .values(
+                delivered_at=sa.func.coalesce(RUNS.c.delivered_at, sa.bindparam("at")),
+                delivery_ref=sa.func.coalesce(RUNS.c.delivery_ref + "\n", "") + line,
+            ),
+            [
+                {
+                    "rid": d.run_id,
+                    "owner": d.owner,
+                    "at": d.at,
+                    "line": _clean(f"{d.target}\t{d.ref or ''}"),
+                }
+                for d in deliveries
+            ],
+        )
+
+    async def deliveries_before(
+        self, task_id: int, scheduled_for: datetime, attempt: int
+    ) -> dict[str, tuple[int, str | None]]:
+        """What earlier attempts of one fire delivered: target → (attempt, message ref)."""
+        if attempt <= 1:
+            return {}
+        async with self.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(RUNS.c.attempt, RUNS.c.delivery_ref)
+                    .where(
+                        RUNS.c.task_id == task_id,
+                        RUNS.c.scheduled_for == scheduled_for,
+                        RUNS.c.attempt < attempt,
+                        RUNS.c.delivered_at.is_not(None),
+                    )
+                    .order_by(RUNS.c.attempt)
+                )
+            ).all()
+        out: dict[str, tuple[int, str | None]] = {}
+        for earlier, refs in rows:
+            for line in (refs or "").splitlines():
+                target, _, ref = line.partition("\t")
+                out.setdefault(target, (earlier, ref or None))
+        return out
+
+    async def crashed_before(self, runs: Sequence[ClaimedRun]) -> set[int]:
+        """Run ids among ``runs`` whose previous attempt was cut off (worker crash)."""
+        retries = [r for r in runs if r.attempt > 1]
+        if not retries:
+            return set()
+        out: set[int] = set()
+        async with self.db.engine.connect() as conn:
+            for r in retries:
+                error = (
+                    await conn.execute(
+                        sa.select(RUNS.c.error).where(
+                            RUNS.c.task_id == r.task_id,
+                            RUNS.c.scheduled_for == r.scheduled_for,
+                            RUNS.c.attempt == r.attempt - 1,
+                        )
+                    )
+                ).scalar()
+                if isinstance(error, str) and error.startswith(CRASHED):
+                    out.add(r.run_id)
+        return out
 
     async def settle(self, run_id: int, status: RunStatus, *, reason: str, now: datetime) -> bool:
         """Move a still-pending run to cancelled/skipped/blocked with a reason."""
@@ -565,6 +727,12 @@ def _json(value: Any) -> dict[str, Any] | None:
         return value
     loaded = json.loads(value)
     return loaded if isinstance(loaded, dict) else None
+
+
+def _clean(text: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL: an executor's output must not make its
+    # outcome unwritable (the write would be retried forever).
+    return text.replace("\x00", "\ufffd") if text and "\x00" in text else text
 
 
 def _clip(text: str | None, limit: int = 4000) -> str | None:
