@@ -19,6 +19,7 @@ import logging
 import random
 from collections.abc import Callable, Mapping
 from contextlib import suppress
+from datetime import datetime
 
 from core.errors import InvalidInput
 from core.ports import Clock
@@ -26,6 +27,11 @@ from core.scheduler.outage import Backoff, Outage, is_transient
 from core.store.runs import ClaimedRun, Delivery, FiredRun, Outcome, RunStore
 
 log = logging.getLogger(__name__)
+
+#: How long the flusher lets outcomes gather before a commit.
+GROUP_WINDOW_SECONDS = 0.005
+#: The longest it waits for a burst of runs to start before committing anyway.
+MAX_WINDOW_SECONDS = 0.25
 
 
 class OutcomeRecorder:
@@ -38,6 +44,7 @@ class OutcomeRecorder:
         clock: Clock,
         outage: Outage,
         on_retries: Callable[[list[FiredRun]], None],
+        busy: Callable[[], bool] = lambda: False,
         rng: random.Random | None = None,
         name: str = "kairos-recorder",
     ) -> None:
@@ -45,10 +52,12 @@ class OutcomeRecorder:
         self._clock = clock
         self._outage = outage
         self._on_retries = on_retries
+        self._busy = busy
         self._rng = rng or random.Random()
         self._name = name
-        self._outcomes: list[tuple[Outcome, asyncio.Future[None]]] = []
+        self._outcomes: list[tuple[Outcome, Callable[[], None]]] = []
         self._deliveries: list[Delivery] = []
+        self._started: list[tuple[int, str, datetime, str]] = []
         self._kick = asyncio.Event()
         self._abandon = asyncio.Event()
         self._closing = False
@@ -81,29 +90,56 @@ class OutcomeRecorder:
         self._deliveries.append(delivery)
         self._kick.set()
 
+    def started(self, run_id: int, owner: str, at: datetime, detail: str) -> None:
+        """Queue the start (status, time, event) of a run started from its reservation."""
+        self._started.append((run_id, owner, at, detail))
+        self._kick.set()
+
+    def add(self, outcome: Outcome, written: Callable[[], None]) -> None:
+        """Queue an outcome; ``written`` is called once it is durable (or given up)."""
+        self._outcomes.append((outcome, written))
+        self._kick.set()
+
     async def record(self, outcome: Outcome) -> None:
         """Queue an outcome and wait until it is durable (or given up at shutdown)."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._outcomes.append((outcome, future))
-        self._kick.set()
+
+        def written() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        self.add(outcome, written)
         await asyncio.shield(future)
 
     async def _loop(self) -> None:
         backoff = Backoff(rng=self._rng)
         while True:
             await self._kick.wait()
+            # A short group-commit window: a burst's outcomes share one commit
+            # instead of each finished run paying for its own; while runs are still
+            # waiting to start, starting them comes first (up to a bound).
+            waited = 0.0
+            while not self._closing and waited < MAX_WINDOW_SECONDS:
+                await asyncio.sleep(GROUP_WINDOW_SECONDS)
+                waited += GROUP_WINDOW_SECONDS
+                if not self._busy():
+                    break
             self._kick.clear()
-            if not self._outcomes and not self._deliveries:
+            if not self._outcomes and not self._deliveries and not self._started:
                 if self._closing:
                     return
                 continue
             batch, self._outcomes = self._outcomes, []
             deliveries, self._deliveries = self._deliveries, []
+            started, self._started = self._started, []
             retries: list[FiredRun] = []
             while True:
                 try:
                     retries = await self._store.finish_many(
-                        [o for o, _ in batch], deliveries=deliveries, now=self._clock.now()
+                        [o for o, _ in batch],
+                        deliveries=deliveries,
+                        started=started,
+                        now=self._clock.now(),
                     )
                     self._outage.ok()
                     backoff.reset()
@@ -131,10 +167,10 @@ class OutcomeRecorder:
                     # Whatever arrived meanwhile joins the retried batch.
                     batch.extend(self._outcomes)
                     deliveries.extend(self._deliveries)
-                    self._outcomes, self._deliveries = [], []
-            for _, future in batch:
-                if not future.done():
-                    future.set_result(None)
+                    started.extend(self._started)
+                    self._outcomes, self._deliveries, self._started = [], [], []
+            for _, written in batch:
+                written()
             if retries:
                 self._on_retries(retries)
             self._kick.set()  # re-check for work queued meanwhile / closing

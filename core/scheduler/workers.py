@@ -3,11 +3,13 @@
 Runs arrive three ways:
 
 * **prepared** — the local engine stages runs ahead of their instant and calls
-  ``prepare``: the pool reserves them in the database (still ``pending``, so the
-  engine can cancel them) and loads their tasks. At the instant ``submit`` hands
-  them over and one conditional statement (``RunStore.start_reserved``) moves
-  them to ``running`` only if their task is unchanged since it was loaded —
-  then only in-memory dispatch remains;
+  ``prepare``: the pool reserves them at once (``RunStore.reserve``: still
+  ``pending``, so the engine's cancel settles them, but no other worker claims
+  them) and snapshots their tasks. At the instant ``submit`` hands them over and
+  only in-memory dispatch remains; their start is written right after, with the
+  next group commit. A run whose task is edited, paused or deleted meanwhile is
+  cancelled by the engine (which learns of every change, from any process) and
+  never handed over;
 * **submitted** — other runs of the local engine (due now): claimed by id;
 * **polled** — due pending runs from the database (fires of other replicas,
   retries whose back-off has passed, runs left pending by a restart).
@@ -37,6 +39,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from core.enums import RunStatus, RunTrigger, TaskStatus
@@ -60,9 +63,10 @@ _OWN_IDS: set[str] = set()
 #: Runs in flight per executor type by default: chat posts and HTTP calls mostly
 #: wait on the network, scripts use the machine. Other types: ``PoolSettings.concurrency``.
 DEFAULT_PER_TYPE: Mapping[str, int] = {"notify": 256, "http": 256, "shell": 4}
-#: How long a prepared run stays reserved past its instant if its engine never
-#: hands it over (the engine died): then any worker may claim it.
-RESERVATION_GRACE_SECONDS = 10.0
+
+
+#: How often attempts are checked against their time limit.
+WATCHDOG_SECONDS = 0.05
 
 
 def new_worker_id() -> str:
@@ -120,9 +124,19 @@ class PoolSettings:
 class _Prepared:
     """A reserved run with its task loaded ahead of its instant."""
 
-    run: FiredRun
+    claimed: ClaimedRun
     task: Task
-    cursor: datetime | None  # the task's cursor as the engine left it after this fire
+    snapshot: TaskSnapshot
+    kind: str
+
+
+@dataclass(slots=True)
+class _Queued:
+    """A leased run waiting for (or holding) a slot of its executor type."""
+
+    claimed: ClaimedRun
+    task: Task | None
+    snapshot: TaskSnapshot | None
 
 
 class WorkerPool:
@@ -150,12 +164,14 @@ class WorkerPool:
         self._metrics = metrics or NullMetrics()
         self._name = name
         self._lease = timedelta(seconds=self._settings.lease_seconds)
+        self._capacity = self._settings.capacity
         self._outage = Outage("workers", metrics=self._metrics)
         self._recorder = OutcomeRecorder(
             store=store,
             clock=clock,
             outage=self._outage,
             on_retries=self._retries_written,
+            busy=self._starting,
             rng=self._rng,
             name=f"{name}-recorder",
         )
@@ -163,11 +179,19 @@ class WorkerPool:
         self._ready: deque[_Prepared] = deque()
         self._prepared: dict[int, _Prepared] = {}
         self._preparing: set[asyncio.Task[None]] = set()
-        # Runs whose prepared fast path failed: (scheduled_for, cursor) to re-check.
-        self._demoted: dict[int, tuple[datetime, datetime | None]] = {}
-        self._inflight: dict[int, asyncio.Task[None]] = {}
-        self._slots: dict[str, asyncio.Semaphore] = {}
-        self._waiting = 0
+        self._preparing_ids: set[int] = set()
+        self._early: set[int] = set()  # handed over while still being prepared
+        # Every run leased here until its outcome is durable (the heartbeat renews them).
+        self._held: set[int] = set()
+        # Runs leased and not done executing; bounded by ``capacity``.
+        self._active = 0
+        # Per executor type: the queue and its worker coroutines (at most the type's limit).
+        self._queues: dict[str, deque[_Queued]] = {}
+        self._alive: dict[str, int] = {}
+        self._workers: set[asyncio.Task[None]] = set()
+        # Worker coroutine → (monotonic deadline, run id) of the attempt it executes.
+        self._deadlines: dict[asyncio.Task[Any], tuple[float, int]] = {}
+        self._timed_out: set[int] = set()
         self._kick = asyncio.Event()
         self._stop = asyncio.Event()
         self._halt = asyncio.Event()
@@ -175,6 +199,7 @@ class WorkerPool:
         self._last_recover = 0.0
         self._loops: list[asyncio.Task[None]] = []
         self._heartbeat: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.Task[None] | None = None
 
     # --- lifecycle ----------------------------------------------------------
 
@@ -190,6 +215,7 @@ class WorkerPool:
         self._loops = [
             asyncio.create_task(self._dispatch_loop(), name=f"{self._name}-dispatcher"),
         ]
+        self._watchdog = asyncio.create_task(self._watchdog_loop(), name=f"{self._name}-watchdog")
 
     async def stop(self) -> None:
         """Stop claiming, let running executions finish (``drain_seconds``), then cancel.
@@ -201,22 +227,25 @@ class WorkerPool:
         self._kick.set()
         await asyncio.gather(*self._loops, *self._preparing, return_exceptions=True)
         self._loops = []
-        running = list(self._inflight.values())
+        await self._release_prepared()
+        running = list(self._workers)
         if running:
             _done, late = await asyncio.wait(running, timeout=self._settings.drain_seconds)
             for task in late:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
+        self._abandon_queued()
         await self._recorder.close(self._settings.drain_seconds)
         self._halt.set()
-        if self._heartbeat is not None:
-            await self._heartbeat
-            self._heartbeat = None
+        for loop in (self._heartbeat, self._watchdog):
+            if loop is not None:
+                await loop
+        self._heartbeat = self._watchdog = None
 
     @property
     def busy(self) -> int:
         """Runs held right now (executing, waiting for a slot, or for their outcome write)."""
-        return len(self._inflight)
+        return len(self._held)
 
     # --- RunSink ------------------------------------------------------------
 
@@ -224,47 +253,82 @@ class WorkerPool:
         """Queue runs from the local engine whose instant has come (claimed before they run)."""
         for run in runs:
             prepared = self._prepared.pop(run.run_id, None)
-            if prepared is None:
-                self._local.append(run.run_id)
-            else:
+            if prepared is not None:
                 self._ready.append(prepared)
+            elif run.run_id in self._preparing_ids:
+                self._early.add(run.run_id)  # ``_prepare`` routes it when its lease is known
+            else:
+                self._local.append(run.run_id)
         self._kick.set()
 
     def prepare(self, runs: Sequence[FiredRun]) -> None:
-        """Reserve runs staged ahead of their instant and load their tasks (in the background).
+        """Lease runs staged ahead of their instant and snapshot their tasks (in the background).
 
-        Purely an optimisation: a run not prepared in time, or whose task changes
-        meanwhile, takes the ordinary path when ``submit`` hands it over.
+        The engine hands each of them over with ``submit`` at its instant — or
+        cancels it (its task changed), and then it is never started here.
         """
         pending = [r for r in runs if r.status is RunStatus.PENDING]
         if not self._settings.prepare or not pending or self._stop.is_set():
             return
+        self._preparing_ids.update(r.run_id for r in pending)
         job = asyncio.create_task(self._prepare(pending), name=f"{self._name}-prepare")
         self._preparing.add(job)
         job.add_done_callback(self._preparing.discard)
 
     async def _prepare(self, runs: list[FiredRun]) -> None:
         last = max((r.not_before or r.scheduled_for) for r in runs)
-        until = last + timedelta(seconds=RESERVATION_GRACE_SECONDS)
+        leased: dict[int, RunTrigger] = {}
+        tasks: dict[int, Task] = {}
         try:
-            reserved = set(
-                await self._store.reserve(self.worker_id, [r.run_id for r in runs], until=until)
+            leased = await self._store.reserve(
+                self.worker_id, [r.run_id for r in runs], until=last + self._lease
             )
-            tasks = await self._store.tasks(r.task_id for r in runs if r.run_id in reserved)
-        except Exception as exc:  # the runs still take the ordinary path
+            tasks = await self._store.tasks(r.task_id for r in runs if r.run_id in leased)
+        except Exception as exc:
+            # Leased or not, every run still starts: see the hand-off below.
             log.debug("workers: preparing %d run(s) failed: %s", len(runs), exc)
-            return
-        handed = False
+        orphans: list[int] = []
         for run in runs:
+            self._preparing_ids.discard(run.run_id)
+            early = run.run_id in self._early
+            self._early.discard(run.run_id)
+            trigger = leased.get(run.run_id)
             task = tasks.get(run.task_id)
-            if run.run_id in reserved and task is not None:
-                if run.run_id in self._local:
-                    # Handed over while we prepared: too late, it goes the ordinary way.
-                    continue
-                self._prepared[run.run_id] = _Prepared(run, task, task.next_fire_at)
-                handed = True
-        if handed:
-            self._kick.set()
+            if trigger is None:
+                if early:
+                    self._local.append(run.run_id)  # not leased: claim it the ordinary way
+                continue
+            if task is None:  # leased but unreadable (deleted, or the read failed)
+                orphans.append(run.run_id)
+                if early:
+                    self._local.append(run.run_id)
+                continue
+            claimed = ClaimedRun(
+                run.run_id, run.task_id, run.scheduled_for, run.attempt, trigger, self.worker_id
+            )
+            prepared = _Prepared(
+                claimed, task, TaskSnapshot.of(task), action_type(task) or "unknown"
+            )
+            if early:
+                self._ready.append(prepared)
+            else:
+                self._prepared[run.run_id] = prepared
+        if orphans:
+            with suppress(Exception):
+                await self._store.release(orphans, owner=self.worker_id)
+        self._kick.set()
+
+    async def _release_prepared(self) -> None:
+        """At shutdown: runs leased ahead and not started go back to ``pending``."""
+        ids = [p.claimed.run_id for p in self._prepared.values()]
+        ids += [p.claimed.run_id for p in self._ready]
+        self._prepared.clear()
+        self._ready.clear()
+        if ids:
+            try:
+                await self._store.release(ids, owner=self.worker_id)
+            except Exception as exc:  # recovery returns them to pending later
+                log.warning("workers: could not release %d prepared run(s): %s", len(ids), exc)
 
     # --- dispatching ----------------------------------------------------------
 
@@ -292,12 +356,12 @@ class WorkerPool:
         now_ts = now.timestamp()
         if now_ts - self._last_recover >= self._settings.lease_seconds:
             await self.recover()
-            self._forget_stale(now)
-        capacity = self._settings.capacity
-        free = capacity - len(self._inflight)
-        if free > 0 and self._ready:
-            batch = [self._ready.popleft() for _ in range(min(free, len(self._ready)))]
-            free -= await self._start_prepared(batch, now)
+            await self._forget_stale(now)
+        capacity = self._capacity
+        free = capacity - self._active
+        if self._ready:
+            # Leased already: starting them is in-memory only, whatever the room.
+            free -= self._start_prepared(now)
         claimed: list[ClaimedRun] = []
         if free > 0 and self._local:
             ids = [self._local.popleft() for _ in range(min(free, len(self._local)))]
@@ -312,45 +376,37 @@ class WorkerPool:
                 self._next_poll = now_ts + self._settings.poll_seconds
         if claimed:
             await self._start(claimed)
-        self._metrics.queue_depth(len(self._local) + len(self._ready) + self._waiting)
-        has_room = len(self._inflight) < capacity
+        waiting = sum(len(q) for q in self._queues.values())
+        self._metrics.queue_depth(len(self._local) + len(self._ready) + waiting)
+        has_room = self._active < capacity
         return has_room and (bool(self._local) or bool(self._ready) or saturated)
 
     async def _wait(self, seconds: float) -> None:
         await sleep_or_event(self._clock, seconds, self._kick, name=f"{self._name}-dispatcher")
 
-    def _forget_stale(self, now: datetime) -> None:
+    async def _forget_stale(self, now: datetime) -> None:
         """Drop prepared runs their engine never handed over (it cancelled them)."""
         horizon = now - self._lease
-        for run_id, prepared in list(self._prepared.items()):
-            if (prepared.run.not_before or prepared.run.scheduled_for) < horizon:
-                del self._prepared[run_id]
-        for run_id, (due, _cursor) in list(self._demoted.items()):
-            if due < horizon and run_id not in self._inflight:
-                del self._demoted[run_id]
+        stale = [
+            run_id for run_id, p in self._prepared.items() if p.claimed.scheduled_for < horizon
+        ]
+        for run_id in stale:
+            del self._prepared[run_id]
+        if stale:  # normally settled by the engine's cancel already; never leave a lease
+            await self._store.release(stale, owner=self.worker_id)
 
-    async def _start_prepared(self, batch: list[_Prepared], now: datetime) -> int:
-        """Start prepared runs whose task is unchanged; the others go the ordinary way."""
-        started = await self._store.start_reserved(
-            self.worker_id,
-            [(p.run.run_id, p.task.updated_at) for p in batch],
-            now=now,
-            lease=self._lease,
-        )
-        for p in batch:
-            run = p.run
-            trigger = started.get(run.run_id)
-            if trigger is None:
-                # Changed, paused, deleted or cancelled since it was prepared: claim it
-                # by id (if still pending) and re-read the task before deciding.
-                self._demoted[run.run_id] = (run.scheduled_for, p.cursor)
-                self._local.append(run.run_id)
-                continue
-            claimed = ClaimedRun(
-                run.run_id, run.task_id, run.scheduled_for, run.attempt, trigger, self.worker_id
+    def _start_prepared(self, now: datetime) -> int:
+        """Start every handed-over prepared run: no database round trip at the instant."""
+        count = 0
+        while self._ready:
+            p = self._ready.popleft()
+            run = p.claimed
+            self._recorder.started(
+                run.run_id, self.worker_id, now, f"attempt {run.attempt} on {self.worker_id}"
             )
-            self._launch(claimed, p.task)
-        return len(started)
+            self._enqueue(_Queued(run, p.task, p.snapshot), p.kind)
+            count += 1
+        return count
 
     async def _start(self, claimed: list[ClaimedRun]) -> None:
         tasks = await self._store.tasks(c.task_id for c in claimed)
@@ -360,47 +416,81 @@ class WorkerPool:
                 c = ClaimedRun(
                     c.run_id, c.task_id, c.scheduled_for, c.attempt, c.trigger, c.lease_owner, True
                 )
-            self._launch(c, tasks.get(c.task_id))
+            task = tasks.get(c.task_id)
+            kind = (action_type(task) if task is not None else None) or "unknown"
+            self._enqueue(_Queued(c, task, None), kind)
 
-    def _launch(self, claimed: ClaimedRun, task: Task | None) -> None:
-        job = asyncio.create_task(self._execute(claimed, task), name=f"kairos-run-{claimed.run_id}")
-        self._inflight[claimed.run_id] = job
-        job.add_done_callback(self._done)
+    def _enqueue(self, item: _Queued, kind: str) -> None:
+        """Queue a leased run for its type; start a worker coroutine if the type has room."""
+        self._held.add(item.claimed.run_id)
+        self._active += 1
+        queue = self._queues.get(kind)
+        if queue is None:
+            queue = self._queues[kind] = deque()
+        queue.append(item)
+        alive = self._alive.get(kind, 0)
+        if alive < self._settings.limit(kind) and alive < len(queue):
+            self._alive[kind] = alive + 1
+            worker = asyncio.create_task(self._work(kind, queue), name=f"{self._name}-{kind}")
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
 
-    def _done(self, job: asyncio.Task[None]) -> None:
-        run_id = int(job.get_name().rsplit("-", 1)[1])
-        self._inflight.pop(run_id, None)
-        self._demoted.pop(run_id, None)
-        self._kick.set()  # a slot is free
+    async def _work(self, kind: str, queue: deque[_Queued]) -> None:
+        """One of a type's worker coroutines: runs queued attempts one after the other.
 
-    def _slot(self, kind: str) -> asyncio.Semaphore:
-        slot = self._slots.get(kind)
-        if slot is None:
-            slot = self._slots[kind] = asyncio.Semaphore(self._settings.limit(kind))
-        return slot
+        Long-lived coroutines (not a task per run) keep the cost at the due
+        instant to a queue pop and a call; the outcome is handed to the recorder
+        without waiting for its commit.
+        """
+        try:
+            while queue:
+                item = queue.popleft()
+                try:
+                    outcome = await self._execute(item, kind)
+                finally:
+                    self._active -= 1
+                    if self._active + 1 >= self._capacity:
+                        self._kick.set()  # the pool was full: there is room again
+                self._recorder.add(outcome, partial(self._written, item.claimed.run_id))
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    return  # stopped mid-attempt: the rest of the queue is abandoned by stop()
+        finally:
+            self._alive[kind] -= 1
+
+    def _starting(self) -> bool:
+        """Whether handed-over runs still wait to start (outcome commits can wait a bit)."""
+        return bool(self._ready) or any(self._queues.values())
+
+    def _written(self, run_id: int) -> None:
+        self._held.discard(run_id)
+
+    def _abandon_queued(self) -> None:
+        """At shutdown: runs leased but never started are failed as interrupted (retried)."""
+        for queue in self._queues.values():
+            while queue:
+                item = queue.popleft()
+                self._active -= 1
+                outcome = self._outcome(
+                    item.claimed,
+                    item.task,
+                    RunStatus.FAILED,
+                    None,
+                    "interrupted: the scheduler stopped before this attempt started",
+                    "interrupted",
+                    None,
+                )
+                self._recorder.add(outcome, partial(self._written, item.claimed.run_id))
 
     # --- executing ----------------------------------------------------------
 
-    async def _execute(self, claimed: ClaimedRun, task: Task | None) -> None:
+    async def _execute(self, item: _Queued, kind: str) -> Outcome:
+        claimed, task = item.claimed, item.task
         skip = self._skip_reason(claimed, task)
         if skip is not None:
             status, reason = skip
-            await self._recorder.record(
-                Outcome(claimed.run_id, claimed.lease_owner, status, error=reason)
-            )
-            return
-        kind = (action_type(task) if task is not None else None) or "unknown"
-        slot = self._slot(kind)
-        self._waiting += 1
-        try:
-            await slot.acquire()
-        finally:
-            self._waiting -= 1
-        try:
-            outcome = await self._attempt(claimed, task, kind)
-        finally:
-            slot.release()
-        await self._recorder.record(outcome)
+            return Outcome(claimed.run_id, claimed.lease_owner, status, error=reason)
+        return await self._attempt(claimed, task, item.snapshot, kind)
 
     def _skip_reason(self, claimed: ClaimedRun, task: Task | None) -> tuple[RunStatus, str] | None:
         if task is None or claimed.trigger not in _SCHEDULED:
@@ -412,18 +502,11 @@ class WorkerPool:
                 RunStatus.SKIPPED,
                 "skipped: the task was paused, completed or deleted before this fire",
             )
-        staged = self._demoted.get(claimed.run_id)
-        if staged is not None:
-            due, cursor = staged
-            if task.next_fire_at not in (cursor, due):
-                # Rescheduled by someone after this fire was staged: the new schedule wins.
-                return (
-                    RunStatus.CANCELLED,
-                    "cancelled: the task was changed, paused or deleted before this fire",
-                )
         return None
 
-    async def _attempt(self, claimed: ClaimedRun, task: Task | None, kind: str) -> Outcome:
+    async def _attempt(
+        self, claimed: ClaimedRun, task: Task | None, snapshot: TaskSnapshot | None, kind: str
+    ) -> Outcome:
         self._metrics.run_started(
             kind, max(0.0, (self._clock.now() - claimed.scheduled_for).total_seconds())
         )
@@ -437,7 +520,7 @@ class WorkerPool:
             executor = self._executors.for_task(task)
             job = Job(
                 run_id=claimed.run_id,
-                task=TaskSnapshot.of(task),
+                task=snapshot or TaskSnapshot.of(task),
                 scheduled_for=claimed.scheduled_for,
                 attempt=claimed.attempt,
                 trigger=claimed.trigger,
@@ -447,15 +530,30 @@ class WorkerPool:
                     recorder=self._recorder, store=self._store, clock=self._clock, run=claimed
                 ),
             )
-            async with asyncio.timeout(timeout):
+            current = asyncio.current_task()
+            assert current is not None
+            # The watchdog cancels this coroutine at the deadline: a float stored
+            # here instead of a timer handle per run (``asyncio.timeout``).
+            self._deadlines[current] = (time.monotonic() + timeout, claimed.run_id)
+            try:
                 result = await executor.execute(job)
+            finally:
+                del self._deadlines[current]
             output = result.output
         except TimeoutError:
             status, error_kind = RunStatus.FAILED, "timeout"
             error = f"timeout: no result after {timeout:g} s"
         except asyncio.CancelledError:
-            status, error_kind = RunStatus.FAILED, "interrupted"
-            error = "interrupted: the scheduler stopped while this attempt ran"
+            if claimed.run_id in self._timed_out:
+                self._timed_out.discard(claimed.run_id)
+                current = asyncio.current_task()
+                if current is not None:
+                    current.uncancel()
+                status, error_kind = RunStatus.FAILED, "timeout"
+                error = f"timeout: no result after {timeout:g} s"
+            else:
+                status, error_kind = RunStatus.FAILED, "interrupted"
+                error = "interrupted: the scheduler stopped while this attempt ran"
         except KairosError as exc:
             status, error_kind, error = RunStatus.FAILED, _kind_of(exc), exc.user_message()
         except Exception as exc:  # an executor's bug fails its run, never the pool
@@ -523,7 +621,7 @@ class WorkerPool:
             if self._halt.is_set():
                 return
             delay = interval
-            held = list(self._inflight)
+            held = list(self._held)
             if not held:
                 continue
             try:
@@ -533,27 +631,56 @@ class WorkerPool:
             except Exception as exc:
                 delay = min(interval, self._outage.failed(exc, backoff, "renewing leases"))
 
-    async def recover(self) -> int:
-        """Settle runs left ``running`` by crashed workers: failed, or retried per policy.
+    async def _watchdog_loop(self) -> None:
+        """Cancel attempts past their time limit (checked every ``WATCHDOG_SECONDS``)."""
+        while not self._halt.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._halt.wait(), WATCHDOG_SECONDS)
+            now = time.monotonic()
+            for worker, (deadline, run_id) in list(self._deadlines.items()):
+                if deadline <= now and run_id not in self._timed_out:
+                    self._timed_out.add(run_id)
+                    worker.cancel()
 
-        A run is crashed when its lease expired, or its owner was a process on
-        this host that is gone. Returns how many runs were recovered.
+    async def recover(self) -> int:
+        """Settle runs of crashed workers: failed, or retried per policy (``retry_of_crash``).
+
+        A run is crashed when it is ``running`` and its lease expired or its owner
+        was a process on this host that is gone — or when it was reserved ahead
+        of its instant by such a worker and the instant has passed (that worker
+        may have started it: the start is written just after it). Returns how
+        many runs were recovered.
         """
         now = self._clock.now()
         self._last_recover = now.timestamp()
-        crashed = [
-            (c, expires)
-            for c, expires in await self._store.running()
-            if c.lease_owner != self.worker_id
-            and (expires is None or expires <= now or owner_is_dead(c.lease_owner))
-        ]
+
+        def gone(owner: str, expires: datetime | None) -> bool:
+            if owner == self.worker_id:
+                return False
+            return expires is None or expires <= now or owner_is_dead(owner)
+
+        # (run as leased now, the owner that is gone, why)
+        crashed: list[tuple[ClaimedRun, str, str]] = []
+        for c, expires in await self._store.running():
+            if gone(c.lease_owner, expires):
+                why = "its lease expired" if expires is None or expires <= now else "it is gone"
+                crashed.append((c, c.lease_owner, why))
+        reserved = {
+            run_id: owner
+            for run_id, owner, expires in await self._store.reserved_expired(now)
+            if gone(owner, expires)
+        }
+        if reserved:
+            taken = await self._store.claim_ids(
+                self.worker_id, list(reserved), now=now, lease=self._lease
+            )
+            crashed += [(c, reserved[c.run_id], "it reserved the run and is gone") for c in taken]
         if not crashed:
             return 0
-        tasks = await self._store.tasks(c.task_id for c, _ in crashed)
+        tasks = await self._store.tasks(c.task_id for c, _, _ in crashed)
         outcomes = []
-        for c, expires in crashed:
-            why = "its lease expired" if expires is None or expires <= now else "it is gone"
-            error = f"{CRASHED} worker {c.lease_owner} stopped during attempt {c.attempt} ({why})"
+        for c, owner, why in crashed:
+            error = f"{CRASHED} worker {owner} stopped during attempt {c.attempt} ({why})"
             outcomes.append(
                 self._outcome(c, tasks.get(c.task_id), RunStatus.FAILED, None, error, "crash", None)
             )

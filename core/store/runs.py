@@ -273,15 +273,14 @@ class RunStore:
         # SKIP LOCKED lets replicas claim side by side on PostgreSQL; SQLite has a
         # single writer, so the one statement is atomic there as it is.
         lock = " FOR UPDATE SKIP LOCKED" if sql.pg else ""
-        # A pending run reserved by a live worker (``reserve``) is left to it; an
-        # expired reservation is fair game again.
+        # A pending run reserved by a worker (``reserve``) is left to it; a dead
+        # worker's reservation is settled by recovery (it may have started).
         where = (
             "id IN (SELECT id FROM runs WHERE status = 'pending' AND not_before <= "
-            f"{sql.mark(4)} AND (lease_expires_at IS NULL OR lease_expires_at <= {sql.mark(5)}) "
-            f"ORDER BY not_before, id LIMIT {sql.mark(6)}{lock})"
+            f"{sql.mark(4)} AND lease_owner IS NULL "
+            f"ORDER BY not_before, id LIMIT {sql.mark(5)}{lock})"
         )
-        at = sql.dt(now)
-        params = [worker_id, sql.dt(now + lease), at, at, at, limit]
+        params = [worker_id, sql.dt(now + lease), sql.dt(now), sql.dt(now), limit]
         return await self._claim(where, params, worker_id, now)
 
     async def claim_ids(
@@ -329,15 +328,18 @@ class RunStore:
 
     async def reserve(
         self, worker_id: str, run_ids: Sequence[int], *, until: datetime
-    ) -> list[int]:
-        """Reserve pending runs for ``worker_id`` until ``until`` (runs staged ahead).
+    ) -> dict[int, RunTrigger]:
+        """Reserve pending runs staged ahead of their instant for ``worker_id``.
 
-        The runs stay ``pending`` (the engine can still cancel them) but other
-        workers' ``claim`` leaves them alone while the reservation lasts. Returns
-        the ids reserved.
+        They stay ``pending`` — the engine's ``cancel`` still settles them — but
+        carry ``lease_owner``, so other workers' ``claim`` leaves them alone. The
+        worker starts them from memory at their instant and writes the start
+        right after (``finish_many(started=…)``); a reservation of a worker that
+        died is settled by ``WorkerPool.recover`` (``reserved_expired``).
+        Returns the triggers of the runs reserved, by id.
         """
         sql = self._sql
-        out: list[int] = []
+        out: dict[int, RunTrigger] = {}
         async with self.db.engine.begin() as conn:
             for chunk in _chunks(run_ids, sql.rows_per_statement(1) - 4):
                 rows = await sql.run(
@@ -345,61 +347,46 @@ class RunStore:
                     f"UPDATE runs SET lease_owner = {sql.mark(1)}, "
                     f"lease_expires_at = {sql.mark(2)} "
                     f"WHERE id IN ({sql.marks(len(chunk), start=3)}) AND status = 'pending' "
-                    "RETURNING id",
+                    "RETURNING id, trigger",
                     [worker_id, sql.dt(until), *chunk],
                 )
-                out.extend(r[0] for r in rows)
+                out.update((r[0], RunTrigger(r[1])) for r in rows)
         return out
 
-    async def start_reserved(
-        self,
-        worker_id: str,
-        runs: Sequence[tuple[int, datetime]],
-        *,
-        now: datetime,
-        lease: timedelta,
-    ) -> dict[int, RunTrigger]:
-        """Move reserved runs to ``running`` if nothing changed since they were prepared.
-
-        ``runs`` are ``(run_id, task updated_at as prepared)``. A run starts only if
-        it is still pending under this worker's reservation and its task is still
-        schedulable and unchanged (same ``updated_at``), all in one statement: the
-        prepared task snapshot is then exactly what the database holds. Returns
-        the triggers of the runs that started, by id; the rest must take the slow
-        path (claim and re-read).
-        """
-        sql = self._sql
-        started: dict[int, RunTrigger] = {}
+    async def release(self, run_ids: Sequence[int], *, owner: str) -> int:
+        """Drop ``owner``'s reservations of still-pending runs (a worker stopping)."""
+        released = 0
         async with self.db.engine.begin() as conn:
-            for chunk in _chunks(runs, sql.rows_per_statement(3) - 4):
-                values, params = sql.values(
-                    [(rid, sql.dt(stamp), worker_id) for rid, stamp in chunk],
-                    ("int", "timestamptz", "text"),
-                    start=3,
+            for chunk in _chunks(run_ids, 5000):
+                result = await conn.execute(
+                    sa.update(RUNS)
+                    .where(
+                        RUNS.c.id.in_(chunk),
+                        RUNS.c.status == RunStatus.PENDING.value,
+                        RUNS.c.lease_owner == owner,
+                    )
+                    .values(lease_owner=None, lease_expires_at=None)
+                    .returning(RUNS.c.id)
                 )
-                rows = await sql.run(
-                    conn,
-                    f"UPDATE runs SET status = 'running', lease_expires_at = {sql.mark(1)}, "
-                    f"started_at = {sql.mark(2)} FROM (VALUES {values}) AS v "
-                    "WHERE runs.id = v.column1 AND runs.status = 'pending' "
-                    "AND runs.lease_owner = v.column3 AND EXISTS (SELECT 1 FROM tasks t "
-                    "WHERE t.id = runs.task_id AND t.updated_at = v.column2 "
-                    "AND t.enabled AND t.status = 'open' AND t.deleted_at IS NULL) "
-                    "RETURNING runs.id, runs.attempt, runs.trigger",
-                    [sql.dt(now + lease), sql.dt(now), *params],
+                released += len(result.all())
+        return released
+
+    async def reserved_expired(self, now: datetime) -> list[tuple[int, str, datetime | None]]:
+        """Reserved pending runs past their instant: ``(run id, owner, reservation expiry)``."""
+        async with self.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(RUNS.c.id, RUNS.c.lease_owner, RUNS.c.lease_expires_at).where(
+                        RUNS.c.status == RunStatus.PENDING.value,
+                        RUNS.c.lease_owner.is_not(None),
+                        RUNS.c.not_before <= now,
+                    )
                 )
-                started.update((r[0], RunTrigger(r[2])) for r in rows)
-                await self._events(
-                    conn,
-                    [
-                        (r[0], RunStatus.RUNNING, now, f"attempt {r[1]} on {worker_id}")
-                        for r in rows
-                    ],
-                )
-        return started
+            ).all()
+        return [(r[0], r[1], r[2]) for r in rows]
 
     async def renew(self, worker_id: str, run_ids: Sequence[int], *, until: datetime) -> None:
-        """Extend the lease of runs this worker is still executing."""
+        """Extend the lease (or reservation) of runs this worker holds."""
         if not run_ids:
             return
         async with self.db.engine.begin() as conn:
@@ -409,7 +396,8 @@ class RunStore:
                     .where(
                         RUNS.c.id.in_(chunk),
                         RUNS.c.lease_owner == worker_id,
-                        RUNS.c.status == RunStatus.RUNNING.value,
+                        # pending: reserved and started, its start not written yet
+                        RUNS.c.status.in_([RunStatus.RUNNING.value, RunStatus.PENDING.value]),
                     )
                     .values(lease_expires_at=until)
                 )
@@ -422,16 +410,41 @@ class RunStore:
         *,
         now: datetime,
         deliveries: Sequence[Delivery] = (),
+        started: Sequence[tuple[int, str, datetime, str]] = (),
     ) -> list[FiredRun]:
-        """Record deliveries, then how running attempts ended, in one transaction.
+        """Record deliveries and start events, then how running attempts ended.
 
+        Deliveries and the start of reserved runs (``reserve``; ``started`` holds
+        ``(run id, owner, started at, event detail)``) commit first, then the
+        outcomes in one transaction.
         An outcome applies only if the run is still running under ``owner``
         (a recovered or re-leased run is not overwritten). Retries insert the
         next attempt; the new pending runs are returned.
         """
-        if deliveries:
+        if deliveries or started:
             async with self.db.engine.begin() as conn:
-                await self._deliver(conn, deliveries)
+                if started:
+                    # A burst starts together: one statement per start instant.
+                    by_at: dict[tuple[datetime, str], list[int]] = {}
+                    for rid, owner, at, _ in started:
+                        by_at.setdefault((at, owner), []).append(rid)
+                    for (at, owner), ids in by_at.items():
+                        for id_chunk in _chunks(ids, 5000):
+                            await conn.execute(
+                                sa.update(RUNS)
+                                .where(
+                                    RUNS.c.id.in_(id_chunk),
+                                    RUNS.c.status == RunStatus.PENDING.value,
+                                    RUNS.c.lease_owner == owner,
+                                )
+                                .values(status=RunStatus.RUNNING.value, started_at=at)
+                            )
+                    await self._events(
+                        conn,
+                        [(rid, RunStatus.RUNNING, at, detail) for rid, _, at, detail in started],
+                    )
+                if deliveries:
+                    await self._deliver(conn, deliveries)
         if not outcomes:
             return []
         for o in outcomes:
@@ -557,15 +570,24 @@ class RunStore:
         return out
 
     async def settle(self, run_id: int, status: RunStatus, *, reason: str, now: datetime) -> bool:
-        """Move a still-pending run to cancelled/skipped/blocked with a reason."""
+        """Move a still-pending run (reserved or not) to cancelled/skipped/blocked."""
         if status not in _SETTLE:
             raise InvalidInput(f"A pending run cannot be settled as {status.value!r}.")
         async with self.db.engine.begin() as conn:
             row = (
                 await conn.execute(
                     sa.update(RUNS)
-                    .where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.PENDING.value)
-                    .values(status=status.value, finished_at=now, error=reason)
+                    .where(
+                        RUNS.c.id == run_id,
+                        RUNS.c.status == RunStatus.PENDING.value,
+                    )
+                    .values(
+                        status=status.value,
+                        finished_at=now,
+                        error=reason,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                    )
                     .returning(RUNS.c.id)
                 )
             ).first()
