@@ -101,7 +101,7 @@ class Outage:
         if self._down_since is None:
             self._down_since = time.monotonic()
             self._capped = False
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+            reason = f"{type(exc).__name__}: {_first_line(exc)}"
             self._log.warning(
                 "%s: database unavailable (%s while %s) — retrying with back-off up to every %g s",
                 self.component,
@@ -119,7 +119,7 @@ class Outage:
                 self.cap,
             )
         else:
-            self._log.debug("%s: %s failed again: %s", self.component, what, exc)
+            self._log.debug("%s: %s failed again: %s", self.component, what, _first_line(exc))
         return delay
 
     def ok(self) -> None:
@@ -132,3 +132,8 @@ class Outage:
             )
             self._down_since = None
             self._capped = False
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc)
+    return text.splitlines()[0] if text else ""

@@ -252,7 +252,10 @@ class RunStore:
         sql = self._sql
         for chunk in _chunks(events, sql.rows_per_statement(4)):
             values, params = sql.values(
-                [(rid, st.value, sql.dt(at), _clip(detail)) for rid, st, at, detail in chunk],
+                [
+                    (rid, st.value, sql.dt(at), _clean(_clip(detail)))
+                    for rid, st, at, detail in chunk
+                ],
                 ("", "", "", ""),
             )
             await sql.run(
