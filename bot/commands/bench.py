@@ -93,7 +93,7 @@ def scheduler(
             tasks=tasks, lookahead=lookahead, only=only or None, progress=progress
         )
     )
-    figures["python"] = platform.python_version()  # type: ignore[assignment]
+    figures["python"] = platform.python_version()
     if as_json:
         json.dump(figures, sys.stdout)
         sys.stdout.write("\n")
