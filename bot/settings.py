@@ -6,12 +6,13 @@ module reads the environment on its own.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.schedule import check_timezone
 
@@ -47,7 +48,7 @@ class Settings(BaseSettings):
         le=1024,
         description="Concurrent runs of each executor type not named in KAIROS_CONCURRENCY",
     )
-    concurrency: dict[str, int] = Field(
+    concurrency: Annotated[dict[str, int], NoDecode] = Field(
         default_factory=dict,
         description='Concurrent runs per executor type, JSON, e.g. {"shell": 2, "notify": 100} '
         "(defaults: notify 256, http 256, shell 4; others KAIROS_WORKERS)",
@@ -69,9 +70,21 @@ class Settings(BaseSettings):
     def _zone(cls, value: str) -> str:
         return check_timezone(value)
 
-    @field_validator("concurrency")
+    @field_validator("concurrency", mode="before")
     @classmethod
-    def _limits(cls, value: dict[str, int]) -> dict[str, int]:
+    def _limits(cls, value: Any) -> dict[str, int]:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                value = None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(n, int) and not isinstance(n, bool)
+            for k, n in value.items()
+        ):
+            raise ValueError(
+                'must be a JSON object of executor type → whole number, e.g. {"shell": 2}'
+            )
         bad = {kind: n for kind, n in value.items() if not 1 <= n <= 4096}
         if bad:
             raise ValueError(

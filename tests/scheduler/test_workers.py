@@ -406,3 +406,24 @@ async def test_an_outcome_is_written_after_the_connection_comes_back(
     assert [(r.attempt, r.status) for r in runs] == [(1, RunStatus.COMPLETED)]
     assert gate.done == 1
     assert any("database back after" in r.getMessage() for r in caplog.records)
+
+
+def test_concurrency_settings_merge_over_the_defaults_and_refuse_bad_values(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pydantic import ValidationError
+
+    from bot.settings import Settings
+    from core.scheduler.workers import DEFAULT_PER_TYPE
+
+    monkeypatch.setenv("KAIROS_CONCURRENCY", '{"shell": 2}')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    merged = PoolSettings(
+        concurrency=settings.workers, per_type={**DEFAULT_PER_TYPE, **settings.concurrency}
+    )
+    assert merged.limit("shell") == 2 and merged.limit("notify") == 256
+    assert merged.limit("digest") == 16
+    for bad, says in [("shell=2", "JSON object"), ('{"shell": 0}', "between 1 and 4096")]:
+        monkeypatch.setenv("KAIROS_CONCURRENCY", bad)
+        with pytest.raises(ValidationError, match=says):
+            Settings(_env_file=None)  # type: ignore[call-arg]
