@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 #: How long the flusher lets outcomes gather before a commit.
 GROUP_WINDOW_SECONDS = 0.005
 #: The longest it waits for a burst of runs to start before committing anyway.
-MAX_WINDOW_SECONDS = 0.25
+MAX_WINDOW_SECONDS = 1.0
 
 
 class OutcomeRecorder:
@@ -122,8 +122,8 @@ class OutcomeRecorder:
             while not self._closing and waited < MAX_WINDOW_SECONDS:
                 await asyncio.sleep(GROUP_WINDOW_SECONDS)
                 waited += GROUP_WINDOW_SECONDS
-                if not self._busy():
-                    break
+                if self._deliveries or not self._busy():
+                    break  # a delivery record is what prevents a repeat: never held back
             self._kick.clear()
             if not self._outcomes and not self._deliveries and not self._started:
                 if self._closing:
