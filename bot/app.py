@@ -27,7 +27,7 @@ from core.executors import ExecutorRegistry, NoopExecutor, NotifyExecutor
 from core.intents.rules import RuleParser
 from core.ports import ChatAdapter, Clock, IntentParser
 from core.scheduler.scheduler import Scheduler
-from core.scheduler.workers import PoolSettings
+from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.runs import RunStore
@@ -85,7 +85,9 @@ class Kairos:
             clock=clock,
             executors=executors,
             settings=PoolSettings(
-                concurrency=settings.workers, timeout_seconds=settings.run_timeout_seconds
+                concurrency=settings.workers,
+                per_type={**DEFAULT_PER_TYPE, **settings.concurrency},
+                timeout_seconds=settings.run_timeout_seconds,
             ),
             # TODO(lead): pass metrics=metrics once Scheduler accepts it (scheduler branch).
         )

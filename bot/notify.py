@@ -35,23 +35,41 @@ class ChatNotifier:
         self._store = store
         self._adapters = dict(adapters)
         self._context = context
+        # Values that never change once stored (a workspace's platform, a member's
+        # platform id), cached so a burst of reminders does not re-read them each time.
+        self._platforms: dict[int, Platform] = {}
+        self._user_ids: dict[int, str] = {}
 
     def add_adapter(self, platform: Platform, adapter: ChatAdapter) -> None:
         self._adapters[platform] = adapter
 
     async def notify(self, job: Job) -> str | None:
         task = job.task
-        workspace = await self._store.get_workspace(task.workspace_id)
-        adapter = self._adapters.get(Platform(workspace.platform))
+        platform = self._platforms.get(task.workspace_id)
+        if platform is None:
+            workspace = await self._store.get_workspace(task.workspace_id)
+            platform = self._platforms[task.workspace_id] = Platform(workspace.platform)
+        adapter = self._adapters.get(platform)
         if adapter is None:
             raise NotConfigured(
-                f"No chat adapter for {workspace.platform}: reminder #{task.id} was not posted.",
+                f"No chat adapter for {platform.value}: reminder #{task.id} was not posted.",
                 hint="Configure that platform's tokens, or run Kairos with its chat surface.",
             )
         public = await self._store.get_task(task.id)
         targets = await self._targets(task, public.assignees)
+        # A retry (of a crashed attempt above all) skips the people an earlier
+        # attempt of this fire already reached: its posts were recorded at once.
+        earlier = await job.deliveries.earlier() if job.attempt > 1 else {}
         refs: list[str] = []
+        repeated: set[int] = set()
         for channel_ref, thread_ref, user_ref in targets:
+            target = _target_key(channel_ref, thread_ref, user_ref)
+            if target in earlier:
+                attempt, ref = earlier[target]
+                repeated.add(attempt)
+                if ref:
+                    refs.append(ref)
+                continue
             reply = Reply(
                 text=f"Reminder: {task.title}",
                 kind=ReplyKind.REMINDER,
@@ -62,6 +80,7 @@ class ChatNotifier:
                 user_ref=user_ref,
             )
             ref = await adapter.send(reply)
+            job.deliveries.record(target, ref)
             self._context.reminder_fired(
                 workspace_id=task.workspace_id,
                 place=place(
@@ -74,6 +93,15 @@ class ChatNotifier:
             )
             if ref:
                 refs.append(ref)
+        if repeated:
+            attempts = ", ".join(str(n) for n in sorted(repeated))
+            log.info(
+                "reminder #%s (run %s): already delivered in attempt %s, not posted again",
+                task.id,
+                job.run_id,
+                attempts,
+            )
+            refs.insert(0, f"already delivered in attempt {attempts}")
         return ",".join(refs) or None
 
     async def _targets(
@@ -85,11 +113,7 @@ class ChatNotifier:
         named but a channel → that channel ("remind #eng …"); the creator alone →
         the task's thread when it has a card, else the creator's DM.
         """
-        creator = (
-            (await self._store.get_member(task.created_by)).platform_user_id
-            if task.created_by is not None
-            else None
-        )
+        creator = await self._user_id(task.created_by)
         others = [person for person in assignees if person != creator]
         if others:
             return [(None, None, person) for person in others]
@@ -98,3 +122,17 @@ class ChatNotifier:
         if task.channel_ref and task.thread_ref:
             return [(task.channel_ref, task.thread_ref, creator)]
         return [(None, None, creator)]
+
+    async def _user_id(self, member_id: int | None) -> str | None:
+        if member_id is None:
+            return None
+        user_id = self._user_ids.get(member_id)
+        if user_id is None:
+            user_id = (await self._store.get_member(member_id)).platform_user_id
+            self._user_ids[member_id] = user_id
+        return user_id
+
+
+def _target_key(channel_ref: str | None, thread_ref: str | None, user_ref: str | None) -> str:
+    """One reminder destination as recorded in ``runs.delivery_ref``."""
+    return f"{channel_ref or ''}/{thread_ref or ''}/{user_ref or ''}"

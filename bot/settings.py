@@ -6,12 +6,13 @@ module reads the environment on its own.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.schedule import check_timezone
 
@@ -54,7 +55,17 @@ class Settings(BaseSettings):
     confidence_threshold: float = Field(
         default=0.6, ge=0, le=1, description="Below this the bot asks back instead of acting"
     )
-    workers: int = Field(default=4, ge=1, le=256, description="Concurrent task runs")
+    workers: int = Field(
+        default=16,
+        ge=1,
+        le=1024,
+        description="Concurrent runs of each executor type not named in KAIROS_CONCURRENCY",
+    )
+    concurrency: Annotated[dict[str, int], NoDecode] = Field(
+        default_factory=dict,
+        description='Concurrent runs per executor type, JSON, e.g. {"shell": 2, "notify": 100} '
+        "(defaults: notify 256, http 256, shell 4; others KAIROS_WORKERS)",
+    )
     run_timeout_seconds: float = Field(default=300, gt=0, description="Per-run time limit")
 
     slack_bot_token: SecretStr | None = Field(default=None, description="xoxb-… bot token")
@@ -92,6 +103,29 @@ class Settings(BaseSettings):
     @classmethod
     def _zone(cls, value: str) -> str:
         return check_timezone(value)
+
+    @field_validator("concurrency", mode="before")
+    @classmethod
+    def _limits(cls, value: Any) -> dict[str, int]:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value) if value.strip() else {}
+            except ValueError:
+                value = None
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(n, int) and not isinstance(n, bool)
+            for k, n in value.items()
+        ):
+            raise ValueError(
+                'must be a JSON object of executor type → whole number, e.g. {"shell": 2}'
+            )
+        bad = {kind: n for kind, n in value.items() if not 1 <= n <= 4096}
+        if bad:
+            raise ValueError(
+                f"each executor type's limit must be between 1 and 4096 (got {bad}); "
+                'write it as JSON, e.g. {"shell": 2}'
+            )
+        return value
 
     @field_validator("log_level")
     @classmethod

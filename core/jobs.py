@@ -30,6 +30,33 @@ class NullLogSink:
         return None
 
 
+class DeliveryLog(Protocol):
+    """Where an executor records a side effect the moment it happened (``docs/delivery.md``).
+
+    ``record`` is called right after, e.g., a chat post returned: the worker
+    commits it within milliseconds, ahead of the attempt's outcome, so a retry of
+    an attempt that was cut off can tell what already happened (``earlier``).
+    """
+
+    def record(self, target: str, ref: str | None) -> None:
+        """Note that ``target`` (a channel, a person…) got it; ``ref`` is the message id."""
+        ...
+
+    async def earlier(self) -> Mapping[str, tuple[int, str | None]]:
+        """What earlier attempts of this fire delivered: target → (attempt, ref)."""
+        ...
+
+
+class NullDeliveryLog:
+    """Remembers nothing (jobs built outside a worker, tests)."""
+
+    def record(self, target: str, ref: str | None) -> None:
+        return None
+
+    async def earlier(self) -> Mapping[str, tuple[int, str | None]]:
+        return {}
+
+
 def _frozen(value: Any) -> Any:
     if isinstance(value, Mapping):
         return MappingProxyType({k: _frozen(v) for k, v in value.items()})
@@ -87,6 +114,7 @@ class Job:
     timeout_seconds: float
     retry_of_crash: bool = False
     log: LogSink = field(default_factory=NullLogSink)
+    deliveries: DeliveryLog = field(default_factory=NullDeliveryLog)
 
     @property
     def task_id(self) -> int:

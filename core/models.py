@@ -270,6 +270,10 @@ class Run(SQLModel, table=True):
     error: str | None = Field(default=None, sa_type=sa.Text)
     lease_owner: str | None = Field(default=None, max_length=100)
     lease_expires_at: datetime | None = _dt()
+    # Set right after a side effect (a chat post) happened, before the outcome is
+    # written: a retry of a cut-off attempt reads them and does not repeat it.
+    delivered_at: datetime | None = _dt()
+    delivery_ref: str | None = Field(default=None, sa_type=sa.Text)
 
 
 class RunEvent(SQLModel, table=True):

@@ -67,6 +67,10 @@ class RunSink(Protocol):
         """Accept new pending runs for execution; must not block."""
         ...
 
+    def prepare(self, runs: Sequence[FiredRun]) -> None:
+        """Runs staged ahead of their instant (``submit`` follows at it); must not block."""
+        ...
+
 
 class SchedulerEngine:
     """Fires due tasks into runs; implements ``core.ports.TaskListener``.
@@ -386,6 +390,9 @@ class SchedulerEngine:
                 heapq.heappush(self._staged, (at, f.run_id, f.task_id))
         if ready:
             self._sink.submit(ready)
+        if len(ready) < len(fired):
+            staged = [f for f in fired if self._staged_by_task.get(f.task_id, (None,))[0] is f]
+            self._sink.prepare(staged)
         for tid, ts in pushes:
             if tid not in self._dirty:
                 self._push(tid, ts)

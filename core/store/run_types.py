@@ -52,6 +52,7 @@ class ClaimedRun:
     attempt: int
     trigger: RunTrigger
     lease_owner: str
+    retry_of_crash: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,17 @@ class Outcome:
     error: str | None = None
     duration_ms: int | None = None
     retry_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A side effect an attempt completed (one chat post to ``target``), recorded at once."""
+
+    run_id: int
+    owner: str
+    target: str
+    ref: str | None
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

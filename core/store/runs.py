@@ -35,6 +35,7 @@ from core.store.changes import announce, cancel_staged, next_change_seq
 from core.store.run_types import (
     ClaimedRun,
     CursorMove,
+    Delivery,
     FiredRun,
     FireInfo,
     NewRun,
@@ -48,6 +49,7 @@ __all__ = [
     "TASKS",
     "ClaimedRun",
     "CursorMove",
+    "Delivery",
     "FireInfo",
     "FiredRun",
     "NewRun",
@@ -70,6 +72,8 @@ _OUTCOMES = frozenset(
         RunStatus.BLOCKED,
     }
 )
+#: How the error of an attempt cut off by a dead worker starts (recovery writes it).
+CRASHED = "crashed:"
 #: Statuses a pending run may be moved to without running (cancel, DAG decisions).
 _SETTLE = frozenset({RunStatus.CANCELLED, RunStatus.SKIPPED, RunStatus.BLOCKED})
 
@@ -249,7 +253,10 @@ class RunStore:
         sql = self._sql
         for chunk in _chunks(events, sql.rows_per_statement(4)):
             values, params = sql.values(
-                [(rid, st.value, sql.dt(at), _clip(detail)) for rid, st, at, detail in chunk],
+                [
+                    (rid, st.value, sql.dt(at), _clean(_clip(detail)))
+                    for rid, st, at, detail in chunk
+                ],
                 ("", "", "", ""),
             )
             await sql.run(
@@ -270,9 +277,12 @@ class RunStore:
         # SKIP LOCKED lets replicas claim side by side on PostgreSQL; SQLite has a
         # single writer, so the one statement is atomic there as it is.
         lock = " FOR UPDATE SKIP LOCKED" if sql.pg else ""
+        # A pending run reserved by a worker (``reserve``) is left to it; a dead
+        # worker's reservation is settled by recovery (it may have started).
         where = (
             "id IN (SELECT id FROM runs WHERE status = 'pending' AND not_before <= "
-            f"{sql.mark(4)} ORDER BY not_before, id LIMIT {sql.mark(5)}{lock})"
+            f"{sql.mark(4)} AND lease_owner IS NULL "
+            f"ORDER BY not_before, id LIMIT {sql.mark(5)}{lock})"
         )
         params = [worker_id, sql.dt(now + lease), sql.dt(now), sql.dt(now), limit]
         return await self._claim(where, params, worker_id, now)
@@ -320,8 +330,67 @@ class RunStore:
                 )
         return claimed
 
+    async def reserve(
+        self, worker_id: str, run_ids: Sequence[int], *, until: datetime
+    ) -> dict[int, RunTrigger]:
+        """Reserve pending runs staged ahead of their instant for ``worker_id``.
+
+        They stay ``pending`` — the engine's ``cancel`` still settles them — but
+        carry ``lease_owner``, so other workers' ``claim`` leaves them alone. The
+        worker starts them from memory at their instant and writes the start
+        right after (``finish_many(started=…)``); a reservation of a worker that
+        died is settled by ``WorkerPool.recover`` (``reserved_expired``).
+        Returns the triggers of the runs reserved, by id.
+        """
+        sql = self._sql
+        out: dict[int, RunTrigger] = {}
+        async with self.db.engine.begin() as conn:
+            for chunk in _chunks(run_ids, sql.rows_per_statement(1) - 4):
+                rows = await sql.run(
+                    conn,
+                    f"UPDATE runs SET lease_owner = {sql.mark(1)}, "
+                    f"lease_expires_at = {sql.mark(2)} "
+                    f"WHERE id IN ({sql.marks(len(chunk), start=3)}) AND status = 'pending' "
+                    "RETURNING id, trigger",
+                    [worker_id, sql.dt(until), *chunk],
+                )
+                out.update((r[0], RunTrigger(r[1])) for r in rows)
+        return out
+
+    async def release(self, run_ids: Sequence[int], *, owner: str) -> int:
+        """Drop ``owner``'s reservations of still-pending runs (a worker stopping)."""
+        released = 0
+        async with self.db.engine.begin() as conn:
+            for chunk in _chunks(run_ids, 5000):
+                result = await conn.execute(
+                    sa.update(RUNS)
+                    .where(
+                        RUNS.c.id.in_(chunk),
+                        RUNS.c.status == RunStatus.PENDING.value,
+                        RUNS.c.lease_owner == owner,
+                    )
+                    .values(lease_owner=None, lease_expires_at=None)
+                    .returning(RUNS.c.id)
+                )
+                released += len(result.all())
+        return released
+
+    async def reserved_expired(self, now: datetime) -> list[tuple[int, str, datetime | None]]:
+        """Reserved pending runs past their instant: ``(run id, owner, reservation expiry)``."""
+        async with self.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(RUNS.c.id, RUNS.c.lease_owner, RUNS.c.lease_expires_at).where(
+                        RUNS.c.status == RunStatus.PENDING.value,
+                        RUNS.c.lease_owner.is_not(None),
+                        RUNS.c.not_before <= now,
+                    )
+                )
+            ).all()
+        return [(r[0], r[1], r[2]) for r in rows]
+
     async def renew(self, worker_id: str, run_ids: Sequence[int], *, until: datetime) -> None:
-        """Extend the lease of runs this worker is still executing."""
+        """Extend the lease (or reservation) of runs this worker holds."""
         if not run_ids:
             return
         async with self.db.engine.begin() as conn:
@@ -331,20 +400,55 @@ class RunStore:
                     .where(
                         RUNS.c.id.in_(chunk),
                         RUNS.c.lease_owner == worker_id,
-                        RUNS.c.status == RunStatus.RUNNING.value,
+                        # pending: reserved and started, its start not written yet
+                        RUNS.c.status.in_([RunStatus.RUNNING.value, RunStatus.PENDING.value]),
                     )
                     .values(lease_expires_at=until)
                 )
 
     # --- outcomes ---------------------------------------------------------
 
-    async def finish_many(self, outcomes: Sequence[Outcome], *, now: datetime) -> list[FiredRun]:
-        """Record how running attempts ended, in one transaction.
+    async def finish_many(
+        self,
+        outcomes: Sequence[Outcome],
+        *,
+        now: datetime,
+        deliveries: Sequence[Delivery] = (),
+        started: Sequence[tuple[int, str, datetime, str]] = (),
+    ) -> list[FiredRun]:
+        """Record deliveries and start events, then how running attempts ended.
 
+        Deliveries and the start of reserved runs (``reserve``; ``started`` holds
+        ``(run id, owner, started at, event detail)``) commit first, then the
+        outcomes in one transaction.
         An outcome applies only if the run is still running under ``owner``
         (a recovered or re-leased run is not overwritten). Retries insert the
         next attempt; the new pending runs are returned.
         """
+        if deliveries or started:
+            async with self.db.engine.begin() as conn:
+                if started:
+                    # A burst starts together: one statement per start instant.
+                    by_at: dict[tuple[datetime, str], list[int]] = {}
+                    for rid, owner, at, _ in started:
+                        by_at.setdefault((at, owner), []).append(rid)
+                    for (at, owner), ids in by_at.items():
+                        for id_chunk in _chunks(ids, 5000):
+                            await conn.execute(
+                                sa.update(RUNS)
+                                .where(
+                                    RUNS.c.id.in_(id_chunk),
+                                    RUNS.c.status == RunStatus.PENDING.value,
+                                    RUNS.c.lease_owner == owner,
+                                )
+                                .values(status=RunStatus.RUNNING.value, started_at=at)
+                            )
+                    await self._events(
+                        conn,
+                        [(rid, RunStatus.RUNNING, at, detail) for rid, _, at, detail in started],
+                    )
+                if deliveries:
+                    await self._deliver(conn, deliveries)
         if not outcomes:
             return []
         for o in outcomes:
@@ -358,7 +462,14 @@ class RunStore:
             for chunk in _chunks(outcomes, sql.rows_per_statement(6)):
                 values, params = sql.values(
                     [
-                        (o.run_id, o.status.value, o.output, o.error, o.duration_ms, o.owner)
+                        (
+                            o.run_id,
+                            o.status.value,
+                            _clean(o.output),
+                            _clean(o.error),
+                            o.duration_ms,
+                            o.owner,
+                        )
                         for o in chunk
                     ],
                     ("int", "text", "text", "text", "int", "text"),
@@ -395,16 +506,92 @@ class RunStore:
             fired = await self._insert_runs(conn, retries, now)
         return fired
 
+    async def _deliver(self, conn: AsyncConnection, deliveries: Sequence[Delivery]) -> None:
+        line = sa.bindparam("line", type_=sa.Text)
+        await conn.execute(
+            sa.update(RUNS)
+            .where(RUNS.c.id == sa.bindparam("rid"), RUNS.c.lease_owner == sa.bindparam("owner"))
+            .values(
+                delivered_at=sa.func.coalesce(RUNS.c.delivered_at, sa.bindparam("at")),
+                delivery_ref=sa.func.coalesce(RUNS.c.delivery_ref + "\n", "") + line,
+            ),
+            [
+                {
+                    "rid": d.run_id,
+                    "owner": d.owner,
+                    "at": d.at,
+                    "line": _clean(f"{d.target}\t{d.ref or ''}"),
+                }
+                for d in deliveries
+            ],
+        )
+
+    async def deliveries_before(
+        self, task_id: int, scheduled_for: datetime, attempt: int
+    ) -> dict[str, tuple[int, str | None]]:
+        """What earlier attempts of one fire delivered: target → (attempt, message ref)."""
+        if attempt <= 1:
+            return {}
+        async with self.db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(RUNS.c.attempt, RUNS.c.delivery_ref)
+                    .where(
+                        RUNS.c.task_id == task_id,
+                        RUNS.c.scheduled_for == scheduled_for,
+                        RUNS.c.attempt < attempt,
+                        RUNS.c.delivered_at.is_not(None),
+                    )
+                    .order_by(RUNS.c.attempt)
+                )
+            ).all()
+        out: dict[str, tuple[int, str | None]] = {}
+        for earlier, refs in rows:
+            for line in (refs or "").splitlines():
+                target, _, ref = line.partition("\t")
+                out.setdefault(target, (earlier, ref or None))
+        return out
+
+    async def crashed_before(self, runs: Sequence[ClaimedRun]) -> set[int]:
+        """Run ids among ``runs`` whose previous attempt was cut off (worker crash)."""
+        retries = [r for r in runs if r.attempt > 1]
+        if not retries:
+            return set()
+        out: set[int] = set()
+        async with self.db.engine.connect() as conn:
+            for r in retries:
+                error = (
+                    await conn.execute(
+                        sa.select(RUNS.c.error).where(
+                            RUNS.c.task_id == r.task_id,
+                            RUNS.c.scheduled_for == r.scheduled_for,
+                            RUNS.c.attempt == r.attempt - 1,
+                        )
+                    )
+                ).scalar()
+                if isinstance(error, str) and error.startswith(CRASHED):
+                    out.add(r.run_id)
+        return out
+
     async def settle(self, run_id: int, status: RunStatus, *, reason: str, now: datetime) -> bool:
-        """Move a still-pending run to cancelled/skipped/blocked with a reason."""
+        """Move a still-pending run (reserved or not) to cancelled/skipped/blocked."""
         if status not in _SETTLE:
             raise InvalidInput(f"A pending run cannot be settled as {status.value!r}.")
         async with self.db.engine.begin() as conn:
             row = (
                 await conn.execute(
                     sa.update(RUNS)
-                    .where(RUNS.c.id == run_id, RUNS.c.status == RunStatus.PENDING.value)
-                    .values(status=status.value, finished_at=now, error=reason)
+                    .where(
+                        RUNS.c.id == run_id,
+                        RUNS.c.status == RunStatus.PENDING.value,
+                    )
+                    .values(
+                        status=status.value,
+                        finished_at=now,
+                        error=reason,
+                        lease_owner=None,
+                        lease_expires_at=None,
+                    )
                     .returning(RUNS.c.id)
                 )
             ).first()
@@ -572,6 +759,12 @@ def _json(value: Any) -> dict[str, Any] | None:
         return value
     loaded = json.loads(value)
     return loaded if isinstance(loaded, dict) else None
+
+
+def _clean(text: str | None) -> str | None:
+    # PostgreSQL text cannot hold NUL: an executor's output must not make its
+    # outcome unwritable (the write would be retried forever).
+    return text.replace("\x00", "\ufffd") if text and "\x00" in text else text
 
 
 def _clip(text: str | None, limit: int = 4000) -> str | None:

@@ -150,3 +150,65 @@ async def test_cancel_only_pending_and_skipped_fires(database: Database, workspa
     runs = {r.id: r for r in await store.runs_for(tid)}
     assert runs[skipped.run_id].error == "missed by 2h"
     assert runs[pending.run_id].status == RunStatus.CANCELLED
+
+
+async def test_a_reserved_run_is_left_to_its_worker_and_cancel_still_wins(
+    database: Database, workspace_id: int
+) -> None:
+    store = RunStore(database)
+    a, b = [
+        await add_task(database, workspace_id, schedule=once(T0), next_fire_at=None)
+        for _ in range(2)
+    ]
+    fired = await store.fire_many([NewRun(a, T0), NewRun(b, T0)], now=T0)
+    ids = {f.task_id: f.run_id for f in fired}
+    assert set(await store.reserve("w1", [ids[a], ids[b]], until=T0 + LEASE)) == set(ids.values())
+    # Another worker's claim skips reservations, even once due.
+    assert await store.claim("w2", limit=10, now=T0, lease=LEASE) == []
+    # The engine's cancel settles a reserved run (it has not started).
+    assert await store.cancel(ids[b], now=T0)
+    # The reserving worker starts it from memory; the start is written afterwards.
+    started = T0 + timedelta(milliseconds=3)
+    await store.finish_many([], now=started, started=[(ids[a], "w1", started, "attempt 1 on w1")])
+    run = await store.get(ids[a])
+    assert run is not None and run.status == RunStatus.RUNNING and run.started_at == started
+    await store.finish_many([Outcome(ids[a], "w1", RunStatus.COMPLETED, "ok")], now=started)
+    assert [e.status for e in await store.events_for(ids[a])] == ["running", "completed"]
+    # Released reservations are claimable by anyone.
+    c = await add_task(database, workspace_id, schedule=once(T0), next_fire_at=None)
+    [f] = await store.fire_many([NewRun(c, T0)], now=T0)
+    await store.reserve("w1", [f.run_id], until=T0 + LEASE)
+    assert await store.release([f.run_id], owner="w1") == 1
+    assert [r.run_id for r in await store.claim("w2", limit=10, now=T0, lease=LEASE)] == [f.run_id]
+
+
+async def test_deliveries_are_recorded_before_the_outcome_and_read_by_the_retry(
+    database: Database, workspace_id: int
+) -> None:
+    from core.store.runs import Delivery
+
+    store = RunStore(database)
+    tid = await add_task(database, workspace_id, schedule=once(T0), next_fire_at=None)
+    await store.fire_many([NewRun(tid, T0)], now=T0)
+    [claimed] = await store.claim("w1", limit=1, now=T0, lease=LEASE)
+    await store.finish_many(
+        [],
+        now=T0,
+        deliveries=[
+            Delivery(claimed.run_id, "w1", "C1//", "ts-1", T0),
+            Delivery(claimed.run_id, "w1", "//U2", None, T0),
+        ],
+    )
+    run = await store.get(claimed.run_id)
+    assert run is not None and run.status == RunStatus.RUNNING and run.delivered_at == T0
+    # The attempt is cut off; its retry asks what attempt 1 already delivered.
+    await store.finish_many(
+        [Outcome(claimed.run_id, "w1", RunStatus.RETRYING, error="crashed: x\x00y", retry_at=T0)],
+        now=T0,
+    )
+    assert await store.deliveries_before(tid, T0, 2) == {"C1//": (1, "ts-1"), "//U2": (1, None)}
+    assert await store.deliveries_before(tid, T0, 1) == {}
+    [retry] = await store.claim("w2", limit=1, now=T0, lease=LEASE)
+    assert retry.attempt == 2 and await store.crashed_before([retry]) == {retry.run_id}
+    first = await store.get(claimed.run_id)
+    assert first is not None and first.error == "crashed: x\ufffdy"  # NUL cannot block a write
