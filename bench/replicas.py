@@ -93,6 +93,7 @@ class Options:
     seed: int | None = None
     pg_dsn: str = PG_ADMIN_DSN
     keep_logs: bool = False
+    details: str | None = None  # a JSON-lines file: one line per reminder
 
 
 @dataclass
@@ -323,7 +324,9 @@ class Bench:
         if outside:
             reminder = Reminder(number, phase, "outside", time.time(), channel)
             self.reminders[number] = reminder
-            at = datetime.now(UTC) + timedelta(seconds=seconds)
+            # Whole seconds, like a person's "at 09:00:05": Kairos's triggers work
+            # to the second (they floor), so a fractional due would read as early.
+            at = (datetime.now(UTC) + timedelta(seconds=seconds)).replace(microsecond=0)
             try:
                 await self.service.create(
                     {
@@ -567,6 +570,8 @@ class Bench:
                 round(100 * chaos.get("delivered_twice", 0) / in_flight, 2) if in_flight else None
             ),
         }
+        if self.o.details:
+            self._write_details(Path(self.o.details), stored, posts)
         figures["create_errors"] = dict(self.create_errors)
         figures["logs"] = self._log_figures()
         figures["slack_calls"] = dict(self.slack.calls)
@@ -626,6 +631,30 @@ class Bench:
             # Negative: posted before it was due (an engine firing early).
             "lateness_min_ms": ms(min(late) if late else None),
         }
+
+    def _write_details(
+        self,
+        path: Path,
+        stored: dict[int, tuple[datetime, datetime]],
+        posts: dict[int, list[Post]],
+    ) -> None:
+        with path.open("w") as out:
+            for number, reminder in sorted(self.reminders.items()):
+                due, created = stored.get(number, (None, None))
+                line = {
+                    "number": number,
+                    "phase": reminder.phase,
+                    "origin": reminder.origin,
+                    "asked_at": reminder.asked_at,
+                    "accepted": reminder.accepted,
+                    "created_at": created.timestamp() if created else None,
+                    "due": due.timestamp() if due else None,
+                    "posts": [[p.at, self._replica_of(p.token)] for p in posts.get(number, [])],
+                }
+                out.write(json.dumps(line) + "\n")
+        kills = [[k.at, k.replica, k.running_runs, k.posts_in_flight] for k in self.kills]
+        with path.open("a") as out:
+            out.write(json.dumps({"kills": kills, "outage": self.outage_window}) + "\n")
 
     def _log_figures(self) -> dict[str, int]:
         lines = tracebacks = size = 0
@@ -712,7 +741,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--drain", type=float, default=d.drain)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--pg-dsn", default=d.pg_dsn, help="maintenance database DSN")
-    p.add_argument("--keep-logs", action="store_true")
+    p.add_argument("--keep-logs", action="store_true", help="keep the replicas' log files")
+    p.add_argument("--details", metavar="FILE", help="write one JSON line per reminder")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
