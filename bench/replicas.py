@@ -88,6 +88,10 @@ class Options:
     outage: float = 15.0  # 0: no outage phase
     outage_reminders: int = 300
     drain: float = 30.0
+    #: Seconds to keep watching after the outage phase drained: a run whose
+    #: outcome write was lost is retried when its lease expires (60 s), and
+    #: that duplicate comes late. 0: do not wait for it.
+    watch: float = 0.0
     channels: int = 1000
     users: int = 50
     seed: int | None = None
@@ -483,6 +487,9 @@ class Bench:
                 with contextlib.suppress(RuntimeError):
                     await replica.wait_ready(self.http, within=60)
             await self._drain("outage")
+            if o.watch > 0:
+                self.say(f"watching {o.watch:.0f} s more for late duplicates")
+                await asyncio.sleep(o.watch)  # an observation window, not a wait for a condition
         return await self._figures(time.time() - started)
 
     async def _settle_creations(self) -> None:
@@ -553,6 +560,7 @@ class Bench:
             "kill_interval_s": self.o.kill_interval,
             "latency_ms": [round(x * 1000) for x in self.o.latency],
             "wall_s": round(wall, 1),
+            "watch_s": self.o.watch,
             "load_avg_1m": round(os.getloadavg()[0], 2),
         }
         for phase in ("chaos", "outage"):
@@ -689,6 +697,8 @@ def render(figures: dict[str, Any]) -> str:
         f"Slack latency {figures['latency_ms'][0]}-{figures['latency_ms'][1]} ms "
         f"(wall {figures['wall_s']} s, load {figures['load_avg_1m']})"
     ]
+    if figures.get("outage") and not figures.get("watch_s"):
+        out.append("(duplicates counted until the drain; --watch 130 sees lease-expiry retries)")
     for phase in ("chaos", "outage"):
         p = figures.get(phase)
         if not p:
@@ -726,8 +736,8 @@ def _pair(text: str) -> tuple[float, float]:
     return float(low), float(high or low)
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parser(prog: str | None = None) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     d = Options()
     p.add_argument("--replicas", type=int, default=d.replicas)
     p.add_argument("--duration", type=float, default=d.duration, help="chaos phase, seconds")
@@ -739,6 +749,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--outage", type=float, default=d.outage, help="seconds; 0: no outage phase")
     p.add_argument("--outage-reminders", type=int, default=d.outage_reminders)
     p.add_argument("--drain", type=float, default=d.drain)
+    p.add_argument(
+        "--watch",
+        type=float,
+        default=d.watch,
+        help="seconds to keep watching after the outage for late (lease-expiry) duplicates",
+    )
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--pg-dsn", default=d.pg_dsn, help="maintenance database DSN")
     p.add_argument("--keep-logs", action="store_true", help="keep the replicas' log files")
@@ -747,8 +763,8 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, *, prog: str | None = None) -> None:
+    args = parser(prog).parse_args(argv)
     as_json = args.__dict__.pop("json")
     options = Options(**vars(args))
     progress: Progress = (lambda m: print(m, file=sys.stderr)) if not as_json else (lambda _m: None)
