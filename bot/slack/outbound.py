@@ -49,6 +49,8 @@ _CHANNEL_METHODS = frozenset(
 )
 #: Of those, the ones under Slack's "about one a second per channel" limit.
 _PER_CHANNEL_PACED = frozenset({"chat.postMessage", "chat.scheduleMessage"})
+#: Lanes kept before idle ones are forgotten (one per channel posted to).
+_MAX_LANES = 10_000
 
 
 def retry_after(exc: SlackApiError) -> float | None:
@@ -114,8 +116,18 @@ class Pacer:
     def _lane(self, key: str) -> _Lane:
         lane = self._lanes.get(key)
         if lane is None:
+            if len(self._lanes) >= _MAX_LANES:
+                self._forget_idle_lanes()
             lane = self._lanes[key] = _Lane(self._rate, self._burst, self._now())
         return lane
+
+    def _forget_idle_lanes(self) -> None:
+        """Drop lanes nobody waits on that are back to a full bucket (memory stays bounded)."""
+        now = self._now()
+        for key, lane in list(self._lanes.items()):
+            refilled = lane.tokens + (now - lane.stamp) * lane.rate >= lane.burst
+            if not lane.lock.locked() and lane.paused_until <= now and refilled:
+                del self._lanes[key]
 
     async def call(self, method: str, channel: str | None, send: Callable[[], Awaitable[T]]) -> T:
         """Run ``send`` (one Web API call of ``method``) when the limits allow it."""

@@ -110,3 +110,19 @@ async def test_posts_to_different_channels_are_in_flight_together(
     refs = await asyncio.gather(*(adapter.send(reminder(f"C{i:04d}", 0)) for i in range(60)))
     assert all(refs)
     assert fake.max_in_flight >= 30, fake.max_in_flight
+
+
+async def test_idle_lanes_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.slack import outbound
+
+    monkeypatch.setattr(outbound, "_MAX_LANES", 5)
+    now = [0.0]
+    pacer = outbound.Pacer(monotonic=lambda: now[0])
+
+    async def ok() -> str:
+        return "ok"
+
+    for i in range(12):
+        now[0] += 10.0  # every earlier lane has refilled
+        assert await pacer.call("chat.postMessage", f"C{i}", ok) == "ok"
+    assert len(pacer._lanes) <= 5
