@@ -183,8 +183,10 @@ def build_slack(
     app = build_bolt_app(
         listeners=listeners,
         signing_secret=signing or "",
-        # bolt copies base URL and retry handlers from this client per request.
-        client=clients.single or web_client(base_url=base_url),
+        # bolt copies base URL and retry handlers from this client per request:
+        # an unpaced one that waits out 429s itself (what Kairos posts through
+        # the adapter is paced by ``clients``).
+        client=web_client(base_url=base_url, token=token),
         oauth_settings=oauth,
     )
     app_token = _secret(settings.slack_app_token)
