@@ -329,7 +329,10 @@ class SlackAdapter:
         or ``fields['workspace_ref']``.
         """
         task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
-        team = reply.fields.get("workspace_ref") or await self._team_of(task)
+        team = reply.fields.get("workspace_ref")
+        if team is None and self._clients.single is None:
+            # Only OAuth mode needs the workspace (its token): one read less per reminder.
+            team = await self._team_of(task)
         client = await self._clients.for_team(team)
         channel, thread = reply.channel_ref, reply.thread_ref
         if channel is None and reply.user_ref:
