@@ -370,9 +370,11 @@ class Bench:
         except Exception as exc:  # the replica was killed under the request
             self.create_errors[f"slash: {type(exc).__name__}"] += 1
 
-    async def _create_at_rate(self, phase: str, seconds: float, lead: tuple[float, float]) -> int:
+    async def _create_at_rate(
+        self, phase: str, seconds: float, lead: tuple[float, float], *, rate: float
+    ) -> int:
         """Create reminders at ``rate``/min for ``seconds``, paced on the clock (no drift)."""
-        interval = 60.0 / self.o.rate
+        interval = 60.0 / rate
         started = time.monotonic()
         made = 0
         while (elapsed := time.monotonic() - started) < seconds:
@@ -458,7 +460,7 @@ class Bench:
             else None
         )
         self.say(f"chaos phase: {o.duration:.0f} s at {o.rate:.0f} reminders/min")
-        made = await self._create_at_rate("chaos", o.duration, o.lead)
+        made = await self._create_at_rate("chaos", o.duration, o.lead, rate=o.rate)
         stop_kills.set()
         if killer is not None:
             await killer
@@ -474,10 +476,8 @@ class Bench:
             )
             outage_lead = (5.0, 5.0 + o.outage + 10.0)
             spread = max(1.0, o.outage_reminders * 60.0 / o.rate)
-            saved = o.rate
-            o.rate = o.outage_reminders * 60.0 / spread
-            await self._create_at_rate("outage", spread, outage_lead)
-            o.rate = saved
+            rate = o.outage_reminders * 60.0 / spread
+            await self._create_at_rate("outage", spread, outage_lead, rate=rate)
             await self._settle_creations()
             await self._database_outage(o.outage)
             for replica in self.replicas:

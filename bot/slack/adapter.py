@@ -93,7 +93,7 @@ class Clients:
         self._clock = clock
         self._metrics = metrics or NullMetrics()
         self._pacers: dict[str, Pacer] = {}
-        self._single = self._paced(token) if token else None
+        self._single: AsyncWebClient | None = self._paced(token) if token else None
         self._cache: dict[str, tuple[datetime, AsyncWebClient]] = {}
 
     def _paced(self, token: str) -> PacedWebClient:
