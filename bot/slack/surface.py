@@ -30,7 +30,7 @@ from bot.slack.installation import SqlInstallationStore, SqlOAuthStateStore
 from bot.slack.people import MemberRegistry, Profiles
 from bot.slack.taskforms import ServiceTaskForms, StoreHome
 from core.errors import NotConfigured
-from core.ports import Clock, Conversation, IntentParser
+from core.ports import Clock, Conversation, IntentParser, Metrics
 from core.services.tasks import TaskService
 from core.store.chat import ChatStateStore
 from core.store.runs import RunStore
@@ -123,8 +123,11 @@ def build_slack(
     forms: TaskForms | None = None,
     home: HomeSource | None = None,
     chat_state: ChatStateStore | None = None,
+    metrics: Metrics | None = None,
 ) -> SlackSurface:
     """Wire the Slack surface from ``settings``.
+
+    ``metrics`` counts every Web API call Kairos makes (``Metrics.chat_call``).
 
     ``store`` is the ``SqlStore`` (tasks, workspaces, members); ``chat_state``
     defaults to a ``ChatStateStore`` on the same database. With ``tasks`` (the
@@ -159,7 +162,9 @@ def build_slack(
             install_path=INSTALL_PATH,
             redirect_uri_path=REDIRECT_PATH,
         )
-    clients = Clients(base_url=base_url, token=token, installations=installations, clock=clock)
+    clients = Clients(
+        base_url=base_url, token=token, installations=installations, clock=clock, metrics=metrics
+    )
     registry: MemberRegistry | None = store if hasattr(store, "ensure_member") else None
     profiles = Profiles(registry=registry, clock=clock, default_timezone=settings.default_timezone)
     if forms is None and tasks is not None and parser is not None:
