@@ -728,7 +728,28 @@ def render(figures: dict[str, Any]) -> str:
     if figures["create_errors"]:
         out.append(f"[create errors] {figures['create_errors']}")
     out.append("targets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
+    out.append(
+        "verdict: "
+        + "; ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in verdict(figures).items())
+    )
     return "\n".join(out)
+
+
+def verdict(figures: dict[str, Any]) -> dict[str, bool]:
+    """Each target of issue 8, met or not, from the figures (phases absent are skipped)."""
+    chaos, outage = figures.get("chaos") or {}, figures.get("outage") or {}
+    phases = [p for p in (chaos, outage) if p]
+    share = figures["kills"]["duplicates_pct_of_in_flight"]
+    result = {
+        "within 2 s": all(p["created_elsewhere_within_2s_pct"] in (None, 100.0) for p in phases),
+        "lost": all(p["lost"] == 0 and p["asked_not_stored"] == 0 for p in phases),
+        "twice at kills": not chaos or chaos["delivered_twice"] == 0 or (share or 0) <= 0.5,
+        "p99": all((p["lateness_p99_ms"] or 0) <= 5000 for p in phases),
+    }
+    if outage:
+        watched = "" if figures.get("watch_s") else " (not watched past the leases)"
+        result["twice after outage" + watched] = outage["delivered_twice"] == 0
+    return result
 
 
 def _pair(text: str) -> tuple[float, float]:
