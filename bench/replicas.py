@@ -44,8 +44,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import sys
 import tempfile
 import time
@@ -62,6 +60,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: ``bench`` and the app from the checkout
     sys.path.insert(0, str(ROOT))
 
+from bench.chaos_report import pct, render  # noqa: E402
+from bench.replica_process import Replica  # noqa: E402
 from bench.slack_api import BenchSlack, Post  # noqa: E402
 
 SECRET = "bench-signing-secret"
@@ -131,97 +131,6 @@ def _sign(body: str) -> dict[str, str]:
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-class Replica:
-    """One ``kairos run --no-console`` process; its output goes to a log file.
-
-    Output goes to a file, not a pipe: a killed child can never block on a full
-    pipe, and the logs stay for inspection. ``kill`` signals the whole process
-    group, as ``kill -9`` of a service would.
-    """
-
-    def __init__(self, index: int, *, env: dict[str, str], workdir: Path) -> None:
-        self.index = index
-        self.port = _free_port()
-        self.token = f"xoxb-r{index}-{TEAM}"
-        self.log_path = workdir / f"replica-{index}.log"
-        self._env = {
-            **env,
-            "KAIROS_HTTP_PORT": str(self.port),
-            "KAIROS_SLACK_BOT_TOKEN": self.token,
-        }
-        self._workdir = workdir
-        self.proc: asyncio.subprocess.Process | None = None
-        self.ready = False
-        self.starts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> None:
-        self.ready = False
-        self.starts += 1
-        with self.log_path.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                "--no-console",
-                env=self._env,
-                cwd=self._workdir,  # no stray .env file
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    async def wait_ready(self, http: Any, *, within: float = 90.0) -> None:
-        deadline = time.monotonic() + within
-        while time.monotonic() < deadline:
-            if self.proc is None or self.proc.returncode is not None:
-                raise RuntimeError(f"replica {self.index} exited; see {self.log_path}")
-            with contextlib.suppress(Exception):
-                async with http.get(f"{self.url}/healthz") as response:
-                    if response.status == 200:
-                        self.ready = True
-                        return
-            await asyncio.sleep(0.1)
-        raise RuntimeError(f"replica {self.index} not ready after {within:.0f} s")
-
-    async def kill(self) -> None:
-        self.ready = False
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        await self.proc.wait()
-
-    async def stop(self) -> None:
-        self.ready = False
-        if self.proc is None or self.proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self.proc.wait(), 15)
-        except TimeoutError:
-            await self.kill()
-
-
 class Bench:
     """One run of the scenario; ``run()`` returns the figures."""
 
@@ -262,7 +171,10 @@ class Bench:
             "KAIROS_LOG_LEVEL": "INFO",
             "PYTHONPATH": str(ROOT),
         }
-        self.replicas = [Replica(i, env=env, workdir=workdir) for i in range(self.o.replicas)]
+        self.replicas = [
+            Replica(i, token=f"xoxb-r{i}-{TEAM}", env=env, workdir=workdir)
+            for i in range(self.o.replicas)
+        ]
         timeout = aiohttp.ClientTimeout(total=10)
         connector = aiohttp.TCPConnector(limit=128)
         try:
@@ -633,8 +545,8 @@ class Bench:
             "created_elsewhere_within_2s_pct": (
                 round(100 * on_time / len(elsewhere), 1) if elsewhere else None
             ),
-            "lateness_p50_ms": ms(_pct(late, 0.5)),
-            "lateness_p99_ms": ms(_pct(late, 0.99)),
+            "lateness_p50_ms": ms(pct(late, 0.5)),
+            "lateness_p99_ms": ms(pct(late, 0.99)),
             "lateness_max_ms": ms(max(late) if late else None),
             # Negative: posted before it was due (an engine firing early).
             "lateness_min_ms": ms(min(late) if late else None),
@@ -679,77 +591,6 @@ class Bench:
 async def run_replicas_bench(options: Options, progress: Progress | None = None) -> dict[str, Any]:
     """Run the scenario once and return its figures (a JSON-able dict)."""
     return await Bench(options, progress or (lambda _m: None)).run()
-
-
-TARGETS = {
-    "created elsewhere, delivered within 2 s": "100 %",
-    "lost": "0",
-    "delivered twice": "<= 0.5 % of runs in flight at a kill; 0 after an outage",
-    "lateness p99": "<= 5,000 ms at 1,500 reminders/min",
-}
-
-
-def render(figures: dict[str, Any]) -> str:
-    """The figures as a short text report."""
-    out = [
-        f"{figures['replicas']} replicas, {figures['rate_per_min']:.0f} reminders/min for "
-        f"{figures['duration_s']:.0f} s, kill -9 every {figures['kill_interval_s']:.0f} s, "
-        f"Slack latency {figures['latency_ms'][0]}-{figures['latency_ms'][1]} ms "
-        f"(wall {figures['wall_s']} s, load {figures['load_avg_1m']})"
-    ]
-    if figures.get("outage") and not figures.get("watch_s"):
-        out.append("(duplicates counted until the drain; --watch 130 sees lease-expiry retries)")
-    for phase in ("chaos", "outage"):
-        p = figures.get(phase)
-        if not p:
-            continue
-        out.append(
-            f"[{phase}] asked {p['asked']}, stored {p['stored']} "
-            f"(accepted but not stored {p['asked_not_stored']}), delivered {p['delivered']}, "
-            f"LOST {p['lost']}, delivered twice {p['delivered_twice']}, "
-            f"posted by another process {p['posted_by_another_process']}"
-        )
-        out.append(
-            f"[{phase}] created elsewhere {p['created_elsewhere']}: delivered within 2 s "
-            f"{p['created_elsewhere_within_2s_pct']} %; lateness p50 {p['lateness_p50_ms']} ms, "
-            f"p99 {p['lateness_p99_ms']} ms, max {p['lateness_max_ms']} ms, "
-            f"min {p['lateness_min_ms']} ms"
-        )
-    k = figures["kills"]
-    out.append(
-        f"[kills] {k['count']} kills, {k['runs_running_at_kills']} runs running at the kills "
-        f"({k['posts_in_flight_at_kills']} Slack calls in flight); delivered twice = "
-        f"{k['duplicates_pct_of_in_flight']} % of them"
-    )
-    logs = figures["logs"]
-    out.append(
-        f"[logs] {logs['lines']} lines, {logs['tracebacks']} tracebacks, {logs['bytes']:,} bytes"
-    )
-    if figures["create_errors"]:
-        out.append(f"[create errors] {figures['create_errors']}")
-    out.append("targets: " + "; ".join(f"{k} {v}" for k, v in TARGETS.items()))
-    out.append(
-        "verdict: "
-        + "; ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in verdict(figures).items())
-    )
-    return "\n".join(out)
-
-
-def verdict(figures: dict[str, Any]) -> dict[str, bool]:
-    """Each target of issue 8, met or not, from the figures (phases absent are skipped)."""
-    chaos, outage = figures.get("chaos") or {}, figures.get("outage") or {}
-    phases = [p for p in (chaos, outage) if p]
-    share = figures["kills"]["duplicates_pct_of_in_flight"]
-    result = {
-        "within 2 s": all(p["created_elsewhere_within_2s_pct"] in (None, 100.0) for p in phases),
-        "lost": all(p["lost"] == 0 and p["asked_not_stored"] == 0 for p in phases),
-        "twice at kills": not chaos or chaos["delivered_twice"] == 0 or (share or 0) <= 0.5,
-        "p99": all((p["lateness_p99_ms"] or 0) <= 5000 for p in phases),
-    }
-    if outage:
-        watched = "" if figures.get("watch_s") else " (not watched past the leases)"
-        result["twice after outage" + watched] = outage["delivered_twice"] == 0
-    return result
 
 
 def _pair(text: str) -> tuple[float, float]:

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.replicas import Options, render, run_replicas_bench  # noqa: E402
+from bench.chaos_report import render  # noqa: E402
+from bench.replicas import Options, run_replicas_bench  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
