@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from slack_sdk.errors import SlackApiError
 
 from bot.slack.adapter import Clients, SlackAdapter
 from core.clock import ManualClock
@@ -126,3 +128,50 @@ async def test_idle_lanes_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None
         now[0] += 10.0  # every earlier lane has refilled
         assert await pacer.call("chat.postMessage", f"C{i}", ok) == "ok"
     assert len(pacer._lanes) <= 5
+
+
+def _limited_error(retry_after: str) -> SlackApiError:
+    response = SimpleNamespace(status_code=429, headers={"Retry-After": retry_after})
+    return SlackApiError("ratelimited", response)
+
+
+async def test_two_channels_limited_at_once_pause_the_whole_method() -> None:
+    from bot.slack.outbound import Pacer
+
+    now = [100.0]
+    pacer = Pacer(monotonic=lambda: now[0])
+    refused = {"C1", "C2"}
+
+    def sender(channel: str) -> Any:
+        async def send() -> str:
+            if channel in refused:
+                refused.discard(channel)
+                now[0] += 0.01
+                raise _limited_error("30")
+            return channel
+
+        return send
+
+    # C1's 429 pauses only C1; C2's, while C1 is still paused, is the workspace's
+    # limit: chat.postMessage as a whole waits. (The sends retry after the pause.)
+    c1 = asyncio.ensure_future(pacer.call("chat.postMessage", "C1", sender("C1")))
+    c2 = asyncio.ensure_future(pacer.call("chat.postMessage", "C2", sender("C2")))
+    for _ in range(100):  # both refusals happen within the next few loop turns
+        if not refused:
+            break
+        await asyncio.sleep(0)
+    assert not refused
+    paused = pacer._method_paused_until.get("chat.postMessage", 0.0)
+    assert paused >= now[0] + 29.9
+    c1.cancel()
+    c2.cancel()
+    await asyncio.gather(c1, c2, return_exceptions=True)
+
+
+def test_retry_after_reads_the_header_and_defaults_to_a_second() -> None:
+    from bot.slack.outbound import retry_after
+
+    assert retry_after(_limited_error("7")) == 7.0
+    assert retry_after(_limited_error("soon")) == 1.0
+    other = SlackApiError("channel_not_found", SimpleNamespace(status_code=200, headers={}))
+    assert retry_after(other) is None
