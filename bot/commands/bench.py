@@ -107,6 +107,30 @@ def scheduler(
         )
 
 
+@bench_app.command(
+    "replicas",
+    # Options are bench/replicas.py's own (argparse): passed through as given,
+    # ``--help`` included, so they are defined once.
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    add_help_option=False,
+)
+def replicas(ctx: typer.Context) -> None:
+    """Chaos benchmark: replicas on one PostgreSQL, kill -9, a database outage (--help)."""
+    import importlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "bench" / "replicas.py").is_file():
+        raise typer.BadParameter(
+            "bench/replicas.py is not here: the benchmarks ship with the source, not the "
+            "package. Run it from a checkout of the Kairos repository."
+        )
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    bench = importlib.import_module("bench.replicas")
+    bench.main(list(ctx.args), prog="kairos bench replicas")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``kairos bench`` to the CLI."""
     app.add_typer(bench_app, name="bench")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -25,10 +25,11 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks import SlackMessage, render, task_card
+from bot.slack.outbound import PacedWebClient, Pacer
 from core.errors import NotConfigured
 from core.messages import Inbound, Reply, ReplyKind
 from core.models import TaskPublic
-from core.ports import Clock
+from core.ports import Clock, Metrics, NullMetrics
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,11 @@ class TaskReader(Protocol):
 
 
 def web_client(*, base_url: str, token: str | None = None) -> AsyncWebClient:
-    """A Web API client that waits out 429s (``Retry-After``) and reconnects once."""
+    """A Web API client that waits out 429s (``Retry-After``) and reconnects once.
+
+    For bolt's own per-request clients. What Kairos posts goes through
+    ``Clients``, whose clients are paced (``bot.slack.outbound``).
+    """
     return AsyncWebClient(
         token=token,
         base_url=base_url,
@@ -69,6 +74,9 @@ class Clients:
 
     Single-workspace mode: one client with the configured bot token. OAuth
     mode: the bot token of the team's installation, cached for a few minutes.
+    Every client it hands out is paced to Slack's rate limits by one ``Pacer``
+    per bot token (Slack counts per workspace), which also reports each call
+    to ``metrics``.
     """
 
     def __init__(
@@ -78,12 +86,29 @@ class Clients:
         token: str | None,
         installations: AsyncInstallationStore | None,
         clock: Clock,
+        metrics: Metrics | None = None,
     ) -> None:
         self.base_url = base_url
         self._installations = installations
         self._clock = clock
-        self._single = web_client(base_url=base_url, token=token) if token else None
+        self._metrics = metrics or NullMetrics()
+        self._pacers: dict[str, Pacer] = {}
+        self._single: AsyncWebClient | None = self._paced(token) if token else None
         self._cache: dict[str, tuple[datetime, AsyncWebClient]] = {}
+
+    def _paced(self, token: str) -> PacedWebClient:
+        pacer = self._pacers.get(token)
+        if pacer is None:
+            pacer = self._pacers[token] = Pacer(metrics=self._metrics)
+        return PacedWebClient(pacer=pacer, token=token, base_url=self.base_url)
+
+    def paced(self, client: AsyncWebClient) -> AsyncWebClient:
+        """``client`` (e.g. bolt's per-request one) as a paced client for the same token."""
+        if isinstance(client, PacedWebClient) or not client.token:
+            return client
+        if self._single is not None and client.token == self._single.token:
+            return self._single
+        return self._paced(client.token)
 
     @property
     def single(self) -> AsyncWebClient | None:
@@ -110,7 +135,7 @@ class Clients:
                 f"Kairos is not installed in Slack workspace {team_id}.",
                 hint="Install it via /slack/install.",
             )
-        client = web_client(base_url=self.base_url, token=bot.bot_token)
+        client = self._paced(bot.bot_token)
         self._cache[team_id] = (now + timedelta(minutes=5), client)
         return client
 
@@ -136,10 +161,15 @@ class SlackAdapter:
         self._clients = clients
         self._store = store
         self._clock = clock
+        #: (bot token, person) → their DM channel: it never changes, and asking
+        #: ``conversations.open`` before every reminder doubles the calls.
+        self._dms: dict[tuple[str | None, str], str] = {}
 
     # --- replies to something a person did -------------------------------------
 
     async def deliver(self, replies: Sequence[Reply], origin: Origin) -> None:
+        # bolt's client for this request, paced with everything else this token sends.
+        origin = replace(origin, client=self._clients.paced(origin.client))
         for reply in replies:
             try:
                 await self._deliver_one(reply, origin)
@@ -273,8 +303,15 @@ class SlackAdapter:
         )
 
     async def _dm(self, client: AsyncWebClient, user: str) -> str:
-        response = await client.conversations_open(users=user)
-        return str(response["channel"]["id"])
+        key = (client.token, user)
+        channel = self._dms.get(key)
+        if channel is None:
+            response = await client.conversations_open(users=user)
+            channel = str(response["channel"]["id"])
+            if len(self._dms) >= 10_000:
+                self._dms.clear()  # a bound, not an LRU: re-asking is cheap
+            self._dms[key] = channel
+        return channel
 
     # --- ChatAdapter -----------------------------------------------------------
 
@@ -292,7 +329,10 @@ class SlackAdapter:
         or ``fields['workspace_ref']``.
         """
         task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
-        team = reply.fields.get("workspace_ref") or await self._team_of(task)
+        team = reply.fields.get("workspace_ref")
+        if team is None and self._clients.single is None:
+            # Only OAuth mode needs the workspace (its token): one read less per reminder.
+            team = await self._team_of(task)
         client = await self._clients.for_team(team)
         channel, thread = reply.channel_ref, reply.thread_ref
         if channel is None and reply.user_ref:

@@ -32,7 +32,7 @@ from bot.slack.taskforms import ServiceTaskForms, StoreHome
 from bot.slack.transport import dispatch, slack_gate, unsigned_gate
 from bot.web.inbound import MAX_BODY_BYTES, gated
 from core.errors import NotConfigured
-from core.ports import Clock, Conversation, IntentParser
+from core.ports import Clock, Conversation, IntentParser, Metrics
 from core.services.tasks import TaskService
 from core.store.chat import ChatStateStore
 from core.store.runs import RunStore
@@ -147,8 +147,11 @@ def build_slack(
     forms: TaskForms | None = None,
     home: HomeSource | None = None,
     chat_state: ChatStateStore | None = None,
+    metrics: Metrics | None = None,
 ) -> SlackSurface:
     """Wire the Slack surface from ``settings``.
+
+    ``metrics`` counts every Web API call Kairos makes (``Metrics.chat_call``).
 
     ``store`` is the ``SqlStore`` (tasks, workspaces, members); ``chat_state``
     defaults to a ``ChatStateStore`` on the same database. With ``tasks`` (the
@@ -183,7 +186,9 @@ def build_slack(
             install_path=INSTALL_PATH,
             redirect_uri_path=REDIRECT_PATH,
         )
-    clients = Clients(base_url=base_url, token=token, installations=installations, clock=clock)
+    clients = Clients(
+        base_url=base_url, token=token, installations=installations, clock=clock, metrics=metrics
+    )
     registry: MemberRegistry | None = store if hasattr(store, "ensure_member") else None
     profiles = Profiles(registry=registry, clock=clock, default_timezone=settings.default_timezone)
     if forms is None and tasks is not None and parser is not None:
@@ -207,8 +212,10 @@ def build_slack(
     app = build_bolt_app(
         listeners=listeners,
         signing_secret=signing or "",
-        # bolt copies base URL and retry handlers from this client per request.
-        client=clients.single or web_client(base_url=base_url),
+        # bolt copies base URL and retry handlers from this client per request:
+        # an unpaced one that waits out 429s itself (what Kairos posts through
+        # the adapter is paced by ``clients``).
+        client=web_client(base_url=base_url, token=token),
         oauth_settings=oauth,
     )
     app_token = _secret(settings.slack_app_token)

@@ -3,13 +3,18 @@
 It answers the methods Kairos calls with Slack-shaped JSON, records every
 request (method, token, parsed body) so tests assert on what was actually
 sent, serves ``response_url`` posts under ``/response/…``, and can be told to
-answer a method with 429 + ``Retry-After`` a number of times.
+answer a method with 429 + ``Retry-After`` a number of times (``throttle``), to
+enforce a per-channel ``chat.postMessage`` limit like Slack's (``channel_rate``,
+``channel_burst``: 429 + ``Retry-After`` when a channel's bucket is empty), and
+to answer after a ``latency`` (seconds), counting the requests in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +58,18 @@ class FakeSlack:
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
     attempts: Counter[str] = field(default_factory=Counter)
+    #: Seconds to wait before answering each API call (0: at once).
+    latency: float = 0.0
+    #: chat.postMessage per channel: messages a second and the bucket's size
+    #: (``None``: unlimited). Over it: 429 with ``Retry-After: retry_after``.
+    channel_rate: float | None = None
+    channel_burst: int = 1
+    #: channel → how many 429s its chat.postMessage calls got.
+    limited: Counter[str] = field(default_factory=Counter)
+    in_flight: int = 0
+    max_in_flight: int = 0
     _ts: Any = field(default_factory=lambda: itertools.count(1))
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     # --- lifecycle -------------------------------------------------------------
 
@@ -131,6 +147,37 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or body.get("token")
         self.attempts[method] += 1
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            return self._answer(method, body, token)
+        finally:
+            self.in_flight -= 1
+
+    def _channel_allows(self, channel: str) -> bool:
+        """Take a token from ``channel``'s bucket (Slack's ~1 message/s per channel)."""
+        if self.channel_rate is None:
+            return True
+        now = time.monotonic()
+        tokens, stamp = self._buckets.get(channel, (float(self.channel_burst), now))
+        tokens = min(float(self.channel_burst), tokens + (now - stamp) * self.channel_rate)
+        if tokens < 1.0:
+            self._buckets[channel] = (tokens, now)
+            return False
+        self._buckets[channel] = (tokens - 1.0, now)
+        return True
+
+    def _answer(self, method: str, body: dict[str, Any], token: str | None) -> web.Response:
+        channel = str(body.get("channel"))
+        if method == "chat.postMessage" and not self._channel_allows(channel):
+            self.limited[channel] += 1
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(self.retry_after)},
+            )
         if self.throttle[method] > 0:
             self.throttle[method] -= 1
             return web.json_response(
