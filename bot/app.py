@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from bot.conversation import ChatConversation, ConversationContext
+from bot.conversation.history import RunsTalk
 from bot.notify import ChatNotifier
 from bot.settings import Settings
 from core import migrate
@@ -22,13 +23,17 @@ from core.clock import SystemClock
 from core.db import Database
 from core.enums import Platform
 from core.errors import KairosError, StoreError
-from core.executors import ExecutorRegistry, NoopExecutor, NotifyExecutor
+from core.executors.logs import FileLogs
+from core.executors.registry import ExecutorRegistry
+from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
 from core.ports import ChatAdapter, Clock, IntentParser
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import PoolSettings
+from core.services.actions import ActionChecker
 from core.services.tasks import TaskService
 from core.store import SqlStore
+from core.store.history import RunHistory
 from core.store.runs import RunStore
 
 if TYPE_CHECKING:
@@ -50,6 +55,8 @@ class Kairos:
     notifier: ChatNotifier
     parser: IntentParser
     conversation: ChatConversation
+    history: RunHistory
+    executors: ExecutorRegistry
     _started: bool = field(default=False, repr=False)
 
     @classmethod
@@ -70,7 +77,17 @@ class Kairos:
         store = SqlStore(db)
         context = ConversationContext()
         notifier = ChatNotifier(store=store, adapters={}, context=context)
-        executors = ExecutorRegistry({"notify": NotifyExecutor(notifier), "noop": NoopExecutor()})
+        policy = settings.execution_policy()
+        history = RunHistory(db)
+        executors = standard_registry(
+            notifier=notifier,
+            policy=policy,
+            store=store,
+            history=history,
+            clock=clock,
+            logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
+            reporter=notifier,
+        )
         scheduler = Scheduler(
             db=db,
             clock=clock,
@@ -79,9 +96,11 @@ class Kairos:
                 concurrency=settings.workers, timeout_seconds=settings.run_timeout_seconds
             ),
         )
-        tasks = TaskService(store=store, clock=clock, listener=scheduler)
+        checker = ActionChecker(store=store, policy=policy, available=executors.types)
+        tasks = TaskService(store=store, clock=clock, listener=scheduler, actions=checker)
         parser = RuleParser()
         conversation = ChatConversation(
+            runs_talk=RunsTalk(history=history, tasks=tasks, clock=clock),
             store=store,
             tasks=tasks,
             parser=parser,
@@ -101,6 +120,8 @@ class Kairos:
             notifier=notifier,
             parser=parser,
             conversation=conversation,
+            history=history,
+            executors=executors,
         )
 
     @property
@@ -137,6 +158,7 @@ class Kairos:
         if self._started:
             await self.scheduler.stop()
             self._started = False
+        await self.executors.aclose()
         await self.db.dispose()
 
     async def health(self) -> dict[str, object]:

@@ -11,15 +11,19 @@ import logging
 from collections.abc import Mapping
 
 from bot.conversation.context import ConversationContext, place
+from bot.conversation.history import result_buttons
 from bot.conversation.replies import task_buttons
 from core.enums import Platform
 from core.errors import NotConfigured
 from core.jobs import Job, TaskSnapshot
 from core.messages import Reply, ReplyKind
-from core.ports import ChatAdapter
+from core.ports import ChatAdapter, RunReport
 from core.store import SqlStore
 
 log = logging.getLogger(__name__)
+
+#: Output shown inline in a result post; longer output is left to "Show log".
+_INLINE_CHARS = 1500
 
 
 class ChatNotifier:
@@ -98,3 +102,62 @@ class ChatNotifier:
         if task.channel_ref and task.thread_ref:
             return [(task.channel_ref, task.thread_ref, creator)]
         return [(None, None, creator)]
+
+    # --- results of actions (core.ports.RunReporter) ---------------------------------
+
+    async def report(self, job: Job, report: RunReport) -> None:
+        """Post how an action ended to its thread/channel (or its creator's DM);
+        a failure also goes to the task's owner when the post went elsewhere."""
+        task = job.task
+        workspace = await self._store.get_workspace(task.workspace_id)
+        adapter = self._adapters.get(Platform(workspace.platform))
+        if adapter is None:
+            log.warning(
+                "run %s: no %s adapter to post its result", report.run_id, workspace.platform
+            )
+            return
+        creator = (
+            (await self._store.get_member(task.created_by)).platform_user_id
+            if task.created_by is not None
+            else None
+        )
+        body = result_text(task, report)
+        buttons = result_buttons(report.run_id, task.id)
+        if task.channel_ref:
+            await adapter.send(
+                Reply(
+                    text=body,
+                    task_id=task.id,
+                    buttons=buttons,
+                    channel_ref=task.channel_ref,
+                    thread_ref=task.thread_ref,
+                )
+            )
+            if report.ok or creator is None:
+                return
+            body = f"Your job failed. {body}"
+        elif creator is None:
+            return
+        kind = ReplyKind.TEXT if report.ok else ReplyKind.ERROR
+        await adapter.send(
+            Reply(text=body, kind=kind, task_id=task.id, buttons=buttons, user_ref=creator)
+        )
+
+
+def result_text(task: TaskSnapshot, report: RunReport) -> str:
+    """Status, duration, summary and an excerpt of the output."""
+    kind = task.action.get("type")
+    if kind == "digest" and report.ok:
+        return report.summary
+    took = f"{report.duration_seconds:.1f} s"
+    if report.ok:
+        head = f"✓ #{task.id} '{task.title}' completed in {took}: {report.summary}"
+    else:
+        head = f"✗ #{task.id} '{task.title}' failed after {took}: {report.error or report.summary}"
+    excerpt = report.excerpt.strip()
+    if not excerpt:
+        return head
+    if len(excerpt) > _INLINE_CHARS:
+        excerpt = "…" + excerpt[-_INLINE_CHARS:]
+        head += f"\n(output cut; full log: 'Show log' or `kairos runs logs {report.run_id}`)"
+    return f"{head}\n```\n{excerpt}\n```"
