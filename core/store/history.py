@@ -63,7 +63,7 @@ class RunHistory:
 
     async def runs(
         self,
-        workspace_id: int,
+        workspace_id: int | None,
         *,
         task_id: int | None = None,
         statuses: tuple[str, ...] = (),
@@ -71,15 +71,13 @@ class RunHistory:
         text: str | None = None,
         limit: int = 50,
     ) -> list[RunRow]:
-        """Runs of the workspace's tasks, newest first, filtered as asked.
+        """Runs of the workspace's tasks (every workspace: ``None``), newest first.
 
         ``text`` is a case-insensitive substring of the output, error or log excerpt.
         """
-        stmt = (
-            select(Run, col(Task.title))
-            .join(Task, col(Task.id) == col(Run.task_id))
-            .where(col(Task.workspace_id) == workspace_id)
-        )
+        stmt = select(Run, col(Task.title)).join(Task, col(Task.id) == col(Run.task_id))
+        if workspace_id is not None:
+            stmt = stmt.where(col(Task.workspace_id) == workspace_id)
         if task_id is not None:
             stmt = stmt.where(col(Run.task_id) == task_id)
         if statuses:
@@ -99,13 +97,15 @@ class RunHistory:
             rows = (await session.execute(stmt)).all()
         return [RunRow(run, title) for run, title in rows]
 
-    async def get(self, run_id: int, *, workspace_id: int) -> RunRow:
-        """One run of the workspace, or ``NotFound``."""
+    async def get(self, run_id: int, *, workspace_id: int | None) -> RunRow:
+        """One run of the workspace (any: ``None``), or ``NotFound``."""
         stmt = (
             select(Run, col(Task.title))
             .join(Task, col(Task.id) == col(Run.task_id))
-            .where(col(Run.id) == run_id, col(Task.workspace_id) == workspace_id)
+            .where(col(Run.id) == run_id)
         )
+        if workspace_id is not None:
+            stmt = stmt.where(col(Task.workspace_id) == workspace_id)
         async with self.db.sessions() as session:
             row = (await session.execute(stmt)).first()
         if row is None:
