@@ -42,6 +42,8 @@ _SEARCH = re.compile(
     re.IGNORECASE,
 )
 _TAIL_LINES = 15
+#: Attempts that failed, whether or not a retry follows.
+FAILED = (RunStatus.FAILED.value, RunStatus.RETRYING.value)
 
 
 class RunsTalk:
@@ -56,9 +58,7 @@ class RunsTalk:
         said = text.strip().rstrip(".!")
         if _FAILED_RUNS.match(said):
             since = self._clock.now() - timedelta(days=7)
-            rows = await self._history.runs(
-                workspace_id, statuses=(RunStatus.FAILED.value,), since=since, limit=15
-            )
+            rows = await self._history.runs(workspace_id, statuses=FAILED, since=since, limit=15)
             if not rows:
                 return [replies.text("No failed runs in the last 7 days.")]
             head = f"Failed runs in the last 7 days ({len(rows)}):"
@@ -93,9 +93,7 @@ class RunsTalk:
 
     async def _why(self, what: str, workspace_id: int, tz: str) -> Reply:
         task_id = await self._task_id(what, workspace_id)
-        rows = await self._history.runs(
-            workspace_id, task_id=task_id, statuses=(RunStatus.FAILED.value, "retrying"), limit=1
-        )
+        rows = await self._history.runs(workspace_id, task_id=task_id, statuses=FAILED, limit=1)
         if not rows:
             return replies.text(f"Task #{task_id} has no failed runs.", task_id=task_id)
         return replies.text(run_detail(rows[0], tz, log_lines=_TAIL_LINES), task_id=task_id)

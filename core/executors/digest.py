@@ -58,7 +58,7 @@ class DigestExecutor:
             if t.completed_at is not None and t.completed_at >= since
         ]
         failing = await self._history.runs(
-            ws, statuses=(RunStatus.FAILED.value,), since=since, limit=200
+            ws, statuses=(RunStatus.FAILED.value, RunStatus.RETRYING.value), since=since, limit=200
         )
         upcoming = sorted(
             (t for t in open_tasks if t.next_fire_at is not None and t.id != job.task_id),
