@@ -53,7 +53,9 @@ def parse_since(text: str) -> timedelta:
 @runs_app.command("list")
 def list_runs(
     task: int = typer.Option(None, "--task", help="Only the runs of this task."),
-    status: str = typer.Option(None, "--status", help=f"One of: {', '.join(_STATUSES)}."),
+    status: str = typer.Option(
+        None, "--status", help=f"One of: {', '.join(_STATUSES)} (failed includes retrying)."
+    ),
     since: str = typer.Option(None, "--since", help="Only runs due in this window (e.g. 1d)."),
     search: str = typer.Option(None, "--search", help="Text in the output or error."),
     limit: int = typer.Option(50, "--limit", min=1, max=1000, help="At most this many runs."),
@@ -65,13 +67,15 @@ def list_runs(
     window = parse_since(since) if since else None
 
     async def work(kairos: Kairos, member: Member) -> None:
-        from bot.conversation.history import history_table
+        from bot.conversation.history import FAILED, history_table
         from core.insight.run_stats import RunStats
 
+        # "failed" includes attempts that failed and will be retried.
+        statuses = FAILED if status == "failed" else (status,) if status else ()
         rows = await kairos.history.runs(
             None,
             task_id=task,
-            statuses=(status,) if status else (),
+            statuses=statuses,
             since=kairos.clock.now() - window if window else None,
             text=search,
             limit=limit,
