@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from core.errors import InvalidInput, PermissionDenied
 
+#: Creating a task does not wait long on DNS: the run checks again anyway.
+_CREATE_RESOLVE_SECONDS = 3.0
 _HINT = "Set KAIROS_HTTP_ALLOW_PRIVATE=true to allow internal targets, or use a public address."
 
 
@@ -58,12 +60,14 @@ async def check_public(url: str, *, allow_private: bool, strict: bool = True) ->
     if allow_private:
         return []
     try:
-        addresses = await resolve(host, port)
-    except OSError as exc:
+        async with asyncio.timeout(None if strict else _CREATE_RESOLVE_SECONDS):
+            addresses = await resolve(host, port)
+    except (OSError, TimeoutError) as exc:
         if not strict:
             return []
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise InvalidInput(
-            f"Cannot resolve {host!r}: {exc.strerror or exc}.", hint="Check the host name."
+            f"Cannot resolve {host!r}: {reason}.", hint="Check the host name."
         ) from exc
     internal = [a for a in addresses if is_internal(a)]
     if internal:
