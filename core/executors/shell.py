@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import pwd
 import resource
@@ -57,16 +58,26 @@ class ShellExecutor:
         user = _job_user(policy.shell_user)
         if user is not None:
             os.chown(workdir, user.pw_uid, user.pw_gid)
-        argv = _resolve(argv, workdir)
+        env = _environment(action, policy, job, user)
+        argv = _resolve(argv, workdir, env["PATH"])
         if policy.bwrap_path is not None:
             argv = _bwrap(policy.bwrap_path, workdir) + argv
-        env = _environment(action, policy, job, user)
+        prefix = _limit_prefix(policy.shell_limits, user)
+        if prefix is not None:
+            argv = prefix + argv
         limit = job.timeout_seconds
         limits = policy.shell_limits
         # Leave the worker's own timeout room for the grace period and the record.
         term_after = max(limit * 0.5, limit - limits.kill_grace_seconds - 0.5)
         run = _Child(
-            argv, workdir=workdir, env=env, limits=limits, user=user, job=job, label=action.command
+            argv,
+            workdir=workdir,
+            env=env,
+            limits=limits,
+            user=user,
+            job=job,
+            label=action.command,
+            limited=prefix is not None,
         )
         return await run.run(term_after=term_after, output_cap=policy.output_cap_bytes)
 
@@ -82,7 +93,9 @@ class _Child:
         user: pwd.struct_passwd | None,
         job: Job,
         label: str,
+        limited: bool,
     ) -> None:
+        self.limited = limited
         self.label = label
         self.argv = argv
         self.workdir = workdir
@@ -108,7 +121,9 @@ class _Child:
                 cwd=self.workdir,
                 env=self.env,
                 start_new_session=True,  # its own process group, killed as a whole
-                preexec_fn=_preexec(self.limits, self.user),
+                # Limits are applied by the prlimit/setpriv prefix when installed (the
+                # child can then be spawned with vfork: ~4x cheaper than preexec_fn).
+                preexec_fn=None if self.limited else _preexec(self.limits, self.user),
             )
         except OSError as exc:
             for fd in (out_r, err_r):
@@ -233,6 +248,39 @@ def _job_user(name: str) -> pwd.struct_passwd | None:
         return None
 
 
+@functools.cache
+def _tool(name: str) -> str | None:
+    return shutil.which(name, path=_DEFAULT_PATH)
+
+
+def _limit_prefix(limits: ShellLimits, user: pwd.struct_passwd | None) -> list[str] | None:
+    """``prlimit … [setpriv …] --``: the same limits and user as ``_preexec``, set by small
+    programs that then exec the job; ``None`` when they are not installed."""
+    prlimit = _tool("prlimit")
+    setpriv = _tool("setpriv") if user is not None else None
+    if prlimit is None or (user is not None and setpriv is None):
+        return None
+    prefix = [
+        prlimit,
+        f"--cpu={limits.cpu_seconds}",
+        f"--as={limits.memory_bytes}",
+        f"--fsize={limits.file_bytes}",
+        f"--nofile={limits.open_files}",
+        f"--nproc={limits.processes}",
+        "--core=0",
+        "--",
+    ]
+    if user is not None and setpriv is not None:
+        prefix += [
+            setpriv,
+            f"--reuid={user.pw_uid}",
+            f"--regid={user.pw_gid}",
+            "--clear-groups",
+            "--",
+        ]
+    return prefix
+
+
 def _preexec(limits: ShellLimits, user: pwd.struct_passwd | None) -> Callable[[], None]:
     def apply() -> None:  # runs in the child between fork and exec: no logging, no locks
         for which, value in (
@@ -252,14 +300,23 @@ def _preexec(limits: ShellLimits, user: pwd.struct_passwd | None) -> Callable[[]
     return apply
 
 
-def _resolve(argv: list[str], workdir: Path) -> list[str]:
-    """``backup.sh`` means the workspace's script when no program of that name is on PATH."""
+def _resolve(argv: list[str], workdir: Path, path: str) -> list[str]:
+    """The program as a full path: on ``path``, else the workspace's script of that name
+    (``backup.sh``); ``JobFailed`` (exit status 127) when there is none."""
     first = argv[0]
-    if "/" not in first and shutil.which(first, path=_DEFAULT_PATH) is None:
-        local = workdir / first
-        if local.exists():
-            return [str(local), *argv[1:]]
-    return argv
+    if "/" not in first:
+        found = shutil.which(first, path=path)
+        if found is not None:
+            return [found, *argv[1:]]
+    candidate = workdir / first
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return [str(candidate), *argv[1:]]
+    where = f"in {workdir}" if "/" in first else f"on PATH ({path}) or in {workdir}"
+    raise JobFailed(
+        f"Cannot start {first!r}: no executable of that name {where}.",
+        hint="Check the command's name, that the script is there and that it is executable.",
+        exit_code=127,
+    )
 
 
 def _environment(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from pathlib import Path
 
@@ -13,6 +14,19 @@ from core.executors.shell import ShellExecutor
 from core.jobs import NullLogSink
 
 from .helpers import LIMITS, excerpt, job, policy
+
+
+@pytest.fixture(autouse=True, params=["prlimit", "preexec"])
+def limiter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways of applying the limits: the prlimit/setpriv prefix and ``preexec_fn``."""
+    import core.executors.shell as shell
+
+    if request.param == "prlimit":
+        if shell._limit_prefix(LIMITS, None) is None:
+            pytest.skip("prlimit is not installed")
+    else:
+        monkeypatch.setattr(shell, "_limit_prefix", lambda limits, user: None)
+    return str(request.param)
 
 
 def _sh(command: str, **extra: object) -> dict[str, object]:
@@ -207,3 +221,13 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().split()[2]
     except OSError:
         return "Z"
+
+
+async def test_jobs_of_a_root_kairos_run_as_the_job_user(data_dir: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only a root Kairos changes the job's user")
+    j = job({"type": "shell", "command": "bash -c 'id -u; id -G; ulimit -u; ulimit -n'"})
+    await ShellExecutor(policy(data_dir)).execute(j)
+    uid, groups, nproc, nofile = excerpt(j).split("\n")[:4]
+    assert (uid, groups) == ("65534", "65534")
+    assert (nproc, nofile) == (str(LIMITS.processes), str(LIMITS.open_files))
