@@ -40,6 +40,8 @@ class FakeSlack:
     bot_user_id: str = "UBOT"
     bot_id: str = "BBOT"
     timezones: dict[str, str] = field(default_factory=dict)
+    #: users whose users.info says is_admin (workspace admins).
+    admins: set[str] = field(default_factory=set)
     #: channels the bot is not a member of (chat.postMessage → not_in_channel).
     closed_channels: set[str] = field(default_factory=set)
     #: method → how many more times to answer 429.
@@ -188,6 +190,8 @@ class FakeSlack:
                 "name": user.lower(),
                 "real_name": f"Person {user}",
                 "tz": self.timezones.get(user, "Europe/Berlin"),
+                "is_admin": user in self.admins,
+                "is_owner": False,
                 "profile": {"display_name": f"person-{user.lower()}"},
             },
         }
