@@ -7,8 +7,10 @@ workspace's platform. The conversation remembers it, so "snooze" works.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 
 from bot.conversation.context import ConversationContext, place
 from bot.conversation.history import result_buttons
@@ -16,14 +18,16 @@ from bot.conversation.replies import task_buttons
 from core.enums import Platform
 from core.errors import NotConfigured
 from core.jobs import Job, TaskSnapshot
-from core.messages import Reply, ReplyKind
+from core.messages import Attachment, Reply, ReplyKind
 from core.ports import ChatAdapter, RunReport
 from core.store import SqlStore
 
 log = logging.getLogger(__name__)
 
-#: Output shown inline in a result post; longer output is left to "Show log".
+#: Output shown inline in a result post; longer output is attached as a file.
 _INLINE_CHARS = 1500
+#: At most this much of a log file is attached.
+_ATTACH_BYTES = 8 * 2**20
 
 
 class ChatNotifier:
@@ -123,6 +127,7 @@ class ChatNotifier:
         )
         body = result_text(task, report)
         buttons = result_buttons(report.run_id, task.id)
+        attachment = await _full_log(report)
         if task.channel_ref:
             await adapter.send(
                 Reply(
@@ -131,6 +136,7 @@ class ChatNotifier:
                     buttons=buttons,
                     channel_ref=task.channel_ref,
                     thread_ref=task.thread_ref,
+                    attachment=attachment,
                 )
             )
             if report.ok or creator is None:
@@ -140,8 +146,33 @@ class ChatNotifier:
             return
         kind = ReplyKind.TEXT if report.ok else ReplyKind.ERROR
         await adapter.send(
-            Reply(text=body, kind=kind, task_id=task.id, buttons=buttons, user_ref=creator)
+            Reply(
+                text=body,
+                kind=kind,
+                task_id=task.id,
+                buttons=buttons,
+                user_ref=creator,
+                attachment=None if task.channel_ref else attachment,
+            )
         )
+
+
+async def _full_log(report: RunReport) -> Attachment | None:
+    """The log file to attach when the output is too long to show inline."""
+    if len(report.excerpt.strip()) <= _INLINE_CHARS or report.log_location is None:
+        return None
+    path = Path(report.log_location)
+    try:
+        data = await asyncio.to_thread(_head, path, _ATTACH_BYTES)
+    except OSError:
+        log.warning("run %s: its log %s cannot be read", report.run_id, path)
+        return None
+    return Attachment(filename=f"run-{report.run_id}.log", content=data)
+
+
+def _head(path: Path, limit: int) -> str:
+    with path.open("rb") as file:
+        return file.read(limit).decode("utf-8", "replace")
 
 
 def result_text(task: TaskSnapshot, report: RunReport) -> str:
@@ -159,5 +190,5 @@ def result_text(task: TaskSnapshot, report: RunReport) -> str:
         return head
     if len(excerpt) > _INLINE_CHARS:
         excerpt = "…" + excerpt[-_INLINE_CHARS:]
-        head += f"\n(output cut; full log: 'Show log' or `kairos runs logs {report.run_id}`)"
+        head += f"\n(output cut; the full log is attached, or `kairos runs logs {report.run_id}`)"
     return f"{head}\n```\n{excerpt}\n```"

@@ -54,6 +54,8 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    #: files_upload_v2: file id → the bytes uploaded.
+    uploads: dict[str, bytes] = field(default_factory=dict)
     attempts: Counter[str] = field(default_factory=Counter)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
@@ -64,6 +66,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -122,6 +125,21 @@ class FakeSlack:
         else:
             body.update(parse_qsl(raw.decode()))
         return body
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
+
+    def _files_getUploadURLExternal(
+        self, body: dict[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        file_id = f"F{len(self.uploads) + 1:04d}"
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(
+        self, body: dict[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        return {"ok": True, "files": [{"id": f["id"]} for f in json.loads(body["files"])]}
 
     async def _response(self, request: web.Request) -> web.Response:
         self.responses.append({"url": request.path, **json.loads(await request.read())})
