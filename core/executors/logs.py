@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from core.jobs import Job
+from core.jobs import Job, LogSink
 
 _TRUNCATED = "\n… [{skipped} bytes left out] …\n"
 
@@ -66,6 +66,22 @@ class MemoryLogSink:
 
     async def close(self) -> None:
         return None
+
+
+class TeeLogSink(MemoryLogSink):
+    """Keeps an excerpt and passes everything on to another sink (one the worker gave)."""
+
+    def __init__(self, inner: LogSink, cap: int) -> None:
+        super().__init__(cap)
+        self._inner = inner
+
+    async def write(self, stream: str, text: str) -> None:
+        await super().write(stream, text)
+        await self._inner.write(stream, text)
+
+    @property
+    def location(self) -> str | None:
+        return getattr(self._inner, "location", None)
 
 
 class FileLogSink(MemoryLogSink):

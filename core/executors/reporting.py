@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.errors import JobFailed, KairosError
-from core.executors.logs import MemoryLogSink
+from core.executors.logs import MemoryLogSink, TeeLogSink
 from core.jobs import Job, NullLogSink
 from core.ports import ClosableLogSink, ExecutionResult, Executor, LogSinks, RunReport, RunReporter
 from core.store.history import RunHistory, RunOutput
@@ -55,7 +55,8 @@ class ReportingExecutor:
             sink = self._logs.open(job) if self._logs is not None else MemoryLogSink(self._cap)
             job = dataclasses.replace(job, log=sink)
         else:  # the worker already gave a sink: keep an excerpt beside it
-            sink = MemoryLogSink(self._cap)
+            sink = TeeLogSink(job.log, self._cap)
+            job = dataclasses.replace(job, log=sink)
         started = time.perf_counter()
         result: ExecutionResult | None = None
         error: str | None = None

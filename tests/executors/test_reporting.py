@@ -220,3 +220,41 @@ async def test_the_log_file_is_capped(data_dir: Path) -> None:
     data = (data_dir / "x.log").read_bytes()
     assert len(data) < 10_100 and data.endswith(b"[log file cap reached; the rest was not kept]\n")
     assert len(sink.excerpt()) < 1100
+
+
+class Collecting:
+    """A sink the worker might give (once it builds jobs with real log sinks)."""
+
+    def __init__(self) -> None:
+        self.text = ""
+        self.location = "/somewhere/run.log"
+
+    async def write(self, stream: str, text: str) -> None:
+        self.text += text
+
+
+class Talker:
+    async def execute(self, job: Job) -> ExecutionResult:
+        await job.log.write("stdout", "hello\n")
+        return ExecutionResult(output="ok")
+
+
+async def test_a_sink_given_by_the_worker_is_kept_and_excerpted() -> None:
+    import dataclasses
+
+    from .helpers import job as make_job
+
+    given = Collecting()
+    j = dataclasses.replace(make_job({"type": "noop"}), log=given)
+    reports: list[object] = []
+
+    class Reporter:
+        async def report(self, job: Job, report: object) -> None:
+            reports.append(report)
+
+    wrapper = ReportingExecutor(Talker(), history=None, reporter=Reporter())
+    await wrapper.execute(j)
+    await wrapper.drain()
+    assert given.text == "hello\n"
+    (report,) = reports
+    assert report.excerpt == "hello\n" and report.log_location == "/somewhere/run.log"  # type: ignore[attr-defined]
