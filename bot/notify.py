@@ -127,7 +127,8 @@ class ChatNotifier:
         )
         body = result_text(task, report)
         buttons = result_buttons(report.run_id, task.id)
-        attachment = await _full_log(report)
+        # A digest's text is the message itself; other long outputs go as a file.
+        attachment = None if task.action.get("type") == "digest" else await _full_log(report)
         if task.channel_ref:
             await adapter.send(
                 Reply(

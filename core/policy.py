@@ -7,6 +7,8 @@ executors (limits while running), so both agree on what "allowed" means.
 from __future__ import annotations
 
 import fnmatch
+import os
+import pwd
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +16,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from core.enums import Role
+from core.errors import NotConfigured
 
 #: Action types whose creation needs an admin unless the policy says otherwise.
 PRIVILEGED_ACTIONS = frozenset({"shell", "http", "sql"})
@@ -89,6 +92,34 @@ class ExecutionPolicy:
         """The working directory of a workspace's shell jobs (created on first use)."""
         path = self.data_dir / "work" / f"workspace-{workspace_id}"
         path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def job_user(self) -> pwd.struct_passwd | None:
+        """The user shell jobs run as when Kairos is root (rlimits such as NPROC do not
+        bind root); ``None``: they run as Kairos's own user."""
+        if os.geteuid() != 0 or not self.shell_user:
+            return None
+        try:
+            return pwd.getpwnam(self.shell_user)
+        except KeyError:
+            return None
+
+    def reachable_workdir(self, workspace_id: int) -> Path:
+        """The workspace's working folder, or ``NotConfigured`` when the job user cannot
+        enter it (a root Kairos keeping its data under /root, which is private)."""
+        path = self.workdir(workspace_id)
+        user = self.job_user()
+        if user is None:
+            return path
+        os.chown(path, user.pw_uid, user.pw_gid)
+        for parent in path.parents:
+            info = parent.stat()
+            if not (info.st_mode & 0o001 or info.st_uid == user.pw_uid):
+                raise NotConfigured(
+                    f"Shell jobs run as {user.pw_name!r}, who cannot enter {parent}.",
+                    hint="Set KAIROS_DATA_DIR to a folder other users can reach "
+                    "(e.g. /var/lib/kairos), or choose KAIROS_SHELL_USER.",
+                )
         return path
 
     def log_dir(self) -> Path:

@@ -54,10 +54,8 @@ class ShellExecutor:
         action = action_as(job.action, ShellAction)
         policy = self._policy
         argv = check_shell(action, policy)  # the policy may have changed since creation
-        workdir = policy.workdir(job.workspace_id)
-        user = _job_user(policy.shell_user)
-        if user is not None:
-            os.chown(workdir, user.pw_uid, user.pw_gid)
+        workdir = policy.reachable_workdir(job.workspace_id)
+        user = policy.job_user()
         env = _environment(action, policy, job, user)
         argv = _resolve(argv, workdir, env["PATH"])
         if policy.bwrap_path is not None:
@@ -236,16 +234,6 @@ def _status(code: int) -> str:
 def _killpg(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, sig)
-
-
-def _job_user(name: str) -> pwd.struct_passwd | None:
-    """The user jobs run as when Kairos is root (rlimits such as NPROC do not bind root)."""
-    if os.geteuid() != 0 or not name:
-        return None
-    try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        return None
 
 
 @functools.cache

@@ -46,7 +46,7 @@ class ActionChecker:
         action = parse_action(raw)
         await self._may_create(action, actor)
         self._installed(action)
-        await self._allowed(action)
+        await self._allowed(action, actor)
         return dump_action(action)
 
     async def _may_create(self, action: Action, actor: Member) -> None:
@@ -75,10 +75,11 @@ class ActionChecker:
                 hint=f"Enabled action types: {', '.join(sorted(self._available))}.",
             )
 
-    async def _allowed(self, action: Action) -> None:
+    async def _allowed(self, action: Action, actor: Member) -> None:
         policy = self._policy
         if isinstance(action, ShellAction):
             check_shell(action, policy)
+            policy.reachable_workdir(actor.workspace_id)
         elif isinstance(action, HttpAction):
             _secrets_exist(action, policy)
             await check_public(

@@ -231,3 +231,13 @@ async def test_jobs_of_a_root_kairos_run_as_the_job_user(data_dir: Path) -> None
     uid, groups, nproc, nofile = excerpt(j).split("\n")[:4]
     assert (uid, groups) == ("65534", "65534")
     assert (nproc, nofile) == (str(LIMITS.processes), str(LIMITS.open_files))
+
+
+async def test_a_working_folder_the_job_user_cannot_reach_is_refused(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only a root Kairos changes the job's user")
+    private = tmp_path / "private"  # pytest's tmp_path lives under a 0700 folder
+    private.mkdir()
+    with pytest.raises(NotConfigured, match="cannot enter") as refused:
+        await ShellExecutor(policy(private)).execute(job(_sh("true")))
+    assert "KAIROS_DATA_DIR" in refused.value.user_message()
