@@ -169,7 +169,7 @@ class _Child:
             )
         if code != 0:
             raise JobFailed(
-                f"exit status {_status(code)} after {seconds:.1f} s.{self._stderr_tail()}",
+                f"exit status {_status(code)}.{self._stderr_tail()}",
                 exit_code=code,
             )
         return ExecutionResult(
