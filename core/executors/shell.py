@@ -77,7 +77,7 @@ class ShellExecutor:
             label=action.command,
             limited=prefix is not None,
         )
-        return await run.run(term_after=term_after, output_cap=policy.output_cap_bytes)
+        return await run.run(term_after=term_after)
 
 
 class _Child:
@@ -105,7 +105,7 @@ class _Child:
         self.output_bytes = 0
         self.overflow = asyncio.Event()
 
-    async def run(self, *, term_after: float, output_cap: int) -> ExecutionResult:
+    async def run(self, *, term_after: float) -> ExecutionResult:
         loop = asyncio.get_running_loop()
         out_r, out_w = os.pipe()
         err_r, err_w = os.pipe()
