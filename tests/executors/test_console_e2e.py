@@ -149,3 +149,32 @@ async def test_daily_digest_is_created_and_posted(chat: Console_) -> None:
     await eventually(lambda: _has(chat, "Digest —"))
     printed = chat.printed()
     assert "renew the certificate" in printed
+
+
+async def test_a_morning_query_posts_its_table(
+    database_url: str, clock: ManualClock, data_dir: Path, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    sales = tmp_path / "sales.db"
+    with sqlite3.connect(sales) as conn:
+        conn.execute("CREATE TABLE sales (region TEXT, amount INTEGER)")
+        conn.executemany("INSERT INTO sales VALUES (?, ?)", [("north", 120), ("south", 80)])
+    c = await _open(
+        database_url, clock, data_dir=data_dir, sql_connections={"sales": f"sqlite:///{sales}"}
+    )
+    try:
+        got = await c.say(
+            "run `SELECT region, sum(amount) AS total FROM sales GROUP BY region` every morning"
+        )
+        assert got.kind is ReplyKind.CONFIRMATION, got.text
+        task = await c.kairos.store.get_task(got.task_id or 0)
+        assert task.action is not None and task.action["type"] == "sql"
+        assert task.next_fire_at is not None
+        c.clock.set(task.next_fire_at + timedelta(seconds=1))
+        await eventually(lambda: _has(c, "completed in"))
+        printed = c.printed()
+        assert "2 row(s) from sales" in printed
+        assert "region | total" in printed and "north  | 120" in printed
+    finally:
+        await c.kairos.close()
