@@ -20,6 +20,7 @@ from core.errors import NotConfigured
 from core.jobs import Job, TaskSnapshot
 from core.messages import Attachment, Reply, ReplyKind
 from core.ports import ChatAdapter, RunReport
+from core.retry import will_retry
 from core.store import SqlStore
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,12 @@ class ChatNotifier:
             if task.created_by is not None
             else None
         )
-        body = result_text(task, report)
+        retrying = not report.ok and will_retry(
+            (await self._store.get_task(task.id)).retry_policy,
+            report.attempt,
+            report.error_kind or "error",
+        )
+        body = result_text(task, report, retrying=retrying)
         buttons = result_buttons(report.run_id, task.id)
         # A digest's text is the message itself; other long outputs go as a file.
         attachment = None if task.action.get("type") == "digest" else await _full_log(report)
@@ -140,8 +146,8 @@ class ChatNotifier:
                     attachment=attachment,
                 )
             )
-            if report.ok or creator is None:
-                return
+            if report.ok or retrying or creator is None:
+                return  # the owner hears of the final failure only
             body = f"Your job failed. {body}"
         elif creator is None:
             return
@@ -176,7 +182,7 @@ def _head(path: Path, limit: int) -> str:
         return file.read(limit).decode("utf-8", "replace")
 
 
-def result_text(task: TaskSnapshot, report: RunReport) -> str:
+def result_text(task: TaskSnapshot, report: RunReport, *, retrying: bool = False) -> str:
     """Status, duration, summary and an excerpt of the output."""
     kind = task.action.get("type")
     if kind == "digest" and report.ok:
@@ -185,7 +191,11 @@ def result_text(task: TaskSnapshot, report: RunReport) -> str:
     if report.ok:
         head = f"✓ #{task.id} '{task.title}' completed in {took}: {report.summary}"
     else:
-        head = f"✗ #{task.id} '{task.title}' failed after {took}: {report.error or report.summary}"
+        again = f" (attempt {report.attempt}; it will be retried)" if retrying else ""
+        head = (
+            f"✗ #{task.id} '{task.title}' failed after {took}{again}: "
+            f"{report.error or report.summary}"
+        )
     excerpt = report.excerpt.strip()
     if not excerpt:
         return head

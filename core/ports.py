@@ -141,6 +141,9 @@ class RunReport:
     http_status: int | None = None
     log_location: str | None = None
     result: Mapping[str, Any] | None = None
+    #: ``core.retry.error_kind`` of the failure (``None`` on success).
+    error_kind: str | None = None
+    attempt: int = 1
 
 
 class RunReporter(Protocol):

@@ -21,6 +21,7 @@ from core.errors import JobFailed, KairosError
 from core.executors.logs import MemoryLogSink, TeeLogSink
 from core.jobs import Job, NullLogSink
 from core.ports import ClosableLogSink, ExecutionResult, Executor, LogSinks, RunReport, RunReporter
+from core.retry import error_kind
 from core.store.history import RunHistory, RunOutput
 
 log = logging.getLogger(__name__)
@@ -62,20 +63,23 @@ class ReportingExecutor:
         error: str | None = None
         details: JobFailed | None = None
         trace: str | None = None
+        kind: str | None = None
         try:
             result = await self.inner.execute(job)
             return result
         except JobFailed as exc:
-            error, details = exc.user_message(), exc
+            error, details, kind = exc.user_message(), exc, error_kind(exc)
             raise
         except KairosError as exc:
-            error = exc.user_message()
+            error, kind = exc.user_message(), error_kind(exc)
             raise
         except (TimeoutError, asyncio.CancelledError):
             error = f"timeout: no result after {job.timeout_seconds:g} s (or Kairos stopped)"
+            kind = "timeout"
             raise
         except Exception as exc:
             error, trace = f"{type(exc).__name__}: {exc}", traceback.format_exc()
+            kind = error_kind(exc)
             raise
         finally:
             await sink.close()
@@ -92,6 +96,8 @@ class ReportingExecutor:
                 ),
                 log_location=sink.location,
                 result=result.result if result else None,
+                error_kind=kind,
+                attempt=job.attempt,
             )
             # Shielded: a timeout or shutdown cancelling the attempt must not lose its record.
             await asyncio.shield(self._record(report, trace))

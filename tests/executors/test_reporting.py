@@ -258,3 +258,27 @@ async def test_a_sink_given_by_the_worker_is_kept_and_excerpted() -> None:
     assert given.text == "hello\n"
     (report,) = reports
     assert report.excerpt == "hello\n" and report.log_location == "/somewhere/run.log"  # type: ignore[attr-defined]
+
+
+async def test_an_attempt_that_will_be_retried_does_not_page_the_owner(app: Kairos) -> None:
+    recorder = Recorder()
+    app.add_chat(Platform.CONSOLE, recorder)
+    me = await _me(app)
+    task = await app.tasks.create(
+        {
+            "kind": "job",
+            "title": "flaky",
+            "channel_ref": "#ops",
+            "retry_policy": {"max_attempts": 2, "initial_delay_s": 3600, "max_delay_s": 3600},
+            "action": {"type": "shell", "command": "false"},
+        },
+        actor=me,
+    )
+    await app.scheduler.run_now(task.id)
+    (post,) = await _posts(recorder, 1)
+    assert post.channel_ref == "#ops" and "(attempt 1; it will be retried)" in post.text
+    deadline = time.monotonic() + 10
+    while not [r for r in await app.runs.runs_for(task.id) if r.status == RunStatus.RETRYING]:
+        assert time.monotonic() < deadline, "attempt 1 was not recorded as retrying"
+        await asyncio.sleep(0.02)
+    assert not [r for r in recorder.sent if r.user_ref == "ana"]
