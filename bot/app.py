@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from bot.conversation import ChatConversation, ConversationContext
+from bot.conversation.history import RunsTalk
 from bot.metrics import PrometheusMetrics
 from bot.notify import ChatNotifier
 from bot.settings import Settings
@@ -23,13 +24,17 @@ from core.clock import SystemClock
 from core.db import Database
 from core.enums import Platform, RunStatus
 from core.errors import KairosError, StoreError
-from core.executors import ExecutorRegistry, NoopExecutor, NotifyExecutor
+from core.executors.logs import FileLogs
+from core.executors.registry import ExecutorRegistry
+from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
 from core.ports import ChatAdapter, Clock, IntentParser
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
+from core.services.actions import ActionChecker
 from core.services.tasks import TaskService
 from core.store import SqlStore
+from core.store.history import RunHistory
 from core.store.runs import RunStore
 
 if TYPE_CHECKING:
@@ -52,6 +57,8 @@ class Kairos:
     parser: IntentParser
     conversation: ChatConversation
     metrics: PrometheusMetrics
+    history: RunHistory
+    executors: ExecutorRegistry
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
 
@@ -79,7 +86,17 @@ class Kairos:
         metrics = PrometheusMetrics(store_gauges=run_gauges)
         context = ConversationContext()
         notifier = ChatNotifier(store=store, adapters={}, context=context)
-        executors = ExecutorRegistry({"notify": NotifyExecutor(notifier), "noop": NoopExecutor()})
+        policy = settings.execution_policy()
+        history = RunHistory(db)
+        executors = standard_registry(
+            notifier=notifier,
+            policy=policy,
+            store=store,
+            history=history,
+            clock=clock,
+            logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
+            reporter=notifier,
+        )
         scheduler = Scheduler(
             db=db,
             clock=clock,
@@ -89,11 +106,13 @@ class Kairos:
                 per_type={**DEFAULT_PER_TYPE, **settings.concurrency},
                 timeout_seconds=settings.run_timeout_seconds,
             ),
-            # TODO(lead): pass metrics=metrics once Scheduler accepts it (scheduler branch).
+            metrics=metrics,
         )
-        tasks = TaskService(store=store, clock=clock, listener=scheduler)
-        parser = RuleParser()
+        checker = ActionChecker(store=store, policy=policy, available=executors.types)
+        tasks = TaskService(store=store, clock=clock, listener=scheduler, actions=checker)
+        parser = RuleParser(date_order=settings.date_order)
         conversation = ChatConversation(
+            runs_talk=RunsTalk(history=history, tasks=tasks, clock=clock),
             store=store,
             tasks=tasks,
             parser=parser,
@@ -115,6 +134,8 @@ class Kairos:
             conversation=conversation,
             metrics=metrics,
             _head_revision=migrate.head_revision(),
+            history=history,
+            executors=executors,
         )
 
     @property
@@ -151,6 +172,7 @@ class Kairos:
         if self._started:
             await self.scheduler.stop()
             self._started = False
+        await self.executors.aclose()
         await self.db.dispose()
 
     async def readiness(self) -> list[str]:

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "bot.commands.admin",
     "bot.commands.parse",
     "bot.commands.bench",
+    "bot.commands.runs",
 )
 
 app = typer.Typer(

@@ -7,19 +7,28 @@ workspace's platform. The conversation remembers it, so "snooze" works.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 
 from bot.conversation.context import ConversationContext, place
+from bot.conversation.history import result_buttons
 from bot.conversation.replies import task_buttons
 from core.enums import Platform
 from core.errors import NotConfigured
 from core.jobs import Job, TaskSnapshot
-from core.messages import Reply, ReplyKind
-from core.ports import ChatAdapter
+from core.messages import Attachment, Reply, ReplyKind
+from core.ports import ChatAdapter, RunReport
+from core.retry import will_retry
 from core.store import SqlStore
 
 log = logging.getLogger(__name__)
+
+#: Output shown inline in a result post; longer output is attached as a file.
+_INLINE_CHARS = 1500
+#: At most this much of a log file is attached.
+_ATTACH_BYTES = 8 * 2**20
 
 
 class ChatNotifier:
@@ -132,7 +141,103 @@ class ChatNotifier:
             self._user_ids[member_id] = user_id
         return user_id
 
+    # --- results of actions (core.ports.RunReporter) ---------------------------------
+
+    async def report(self, job: Job, report: RunReport) -> None:
+        """Post how an action ended to its thread/channel (or its creator's DM);
+        a failure also goes to the task's owner when the post went elsewhere."""
+        task = job.task
+        workspace = await self._store.get_workspace(task.workspace_id)
+        adapter = self._adapters.get(Platform(workspace.platform))
+        if adapter is None:
+            log.warning(
+                "run %s: no %s adapter to post its result", report.run_id, workspace.platform
+            )
+            return
+        creator = (
+            (await self._store.get_member(task.created_by)).platform_user_id
+            if task.created_by is not None
+            else None
+        )
+        retrying = not report.ok and will_retry(
+            (await self._store.get_task(task.id)).retry_policy,
+            report.attempt,
+            report.error_kind or "error",
+        )
+        body = result_text(task, report, retrying=retrying)
+        buttons = result_buttons(report.run_id, task.id)
+        # A digest's text is the message itself; other long outputs go as a file.
+        attachment = None if task.action.get("type") == "digest" else await _full_log(report)
+        if task.channel_ref:
+            await adapter.send(
+                Reply(
+                    text=body,
+                    task_id=task.id,
+                    buttons=buttons,
+                    channel_ref=task.channel_ref,
+                    thread_ref=task.thread_ref,
+                    attachment=attachment,
+                )
+            )
+            if report.ok or retrying or creator is None:
+                return  # the owner hears of the final failure only
+            body = f"Your job failed. {body}"
+        elif creator is None:
+            return
+        kind = ReplyKind.TEXT if report.ok else ReplyKind.ERROR
+        await adapter.send(
+            Reply(
+                text=body,
+                kind=kind,
+                task_id=task.id,
+                buttons=buttons,
+                user_ref=creator,
+                attachment=None if task.channel_ref else attachment,
+            )
+        )
+
 
 def _target_key(channel_ref: str | None, thread_ref: str | None, user_ref: str | None) -> str:
     """One reminder destination as recorded in ``runs.delivery_ref``."""
     return f"{channel_ref or ''}/{thread_ref or ''}/{user_ref or ''}"
+
+
+async def _full_log(report: RunReport) -> Attachment | None:
+    """The log file to attach when the output is too long to show inline."""
+    if len(report.excerpt.strip()) <= _INLINE_CHARS or report.log_location is None:
+        return None
+    path = Path(report.log_location)
+    try:
+        data = await asyncio.to_thread(_head, path, _ATTACH_BYTES)
+    except OSError:
+        log.warning("run %s: its log %s cannot be read", report.run_id, path)
+        return None
+    return Attachment(filename=f"run-{report.run_id}.log", content=data)
+
+
+def _head(path: Path, limit: int) -> str:
+    with path.open("rb") as file:
+        return file.read(limit).decode("utf-8", "replace")
+
+
+def result_text(task: TaskSnapshot, report: RunReport, *, retrying: bool = False) -> str:
+    """Status, duration, summary and an excerpt of the output."""
+    kind = task.action.get("type")
+    if kind == "digest" and report.ok:
+        return report.summary
+    took = f"{report.duration_seconds:.1f} s"
+    if report.ok:
+        head = f"✓ #{task.id} '{task.title}' completed in {took}: {report.summary}"
+    else:
+        again = f" (attempt {report.attempt}; it will be retried)" if retrying else ""
+        head = (
+            f"✗ #{task.id} '{task.title}' failed after {took}{again}: "
+            f"{report.error or report.summary}"
+        )
+    excerpt = report.excerpt.strip()
+    if not excerpt:
+        return head
+    if len(excerpt) > _INLINE_CHARS:
+        excerpt = "…" + excerpt[-_INLINE_CHARS:]
+        head += f"\n(output cut; the full log is attached, or `kairos runs logs {report.run_id}`)"
+    return f"{head}\n```\n{excerpt}\n```"

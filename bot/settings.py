@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -16,11 +17,18 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.schedule import check_timezone
 
+if TYPE_CHECKING:
+    from core.policy import ExecutionPolicy
+
+
+def default_data_dir() -> Path:
+    """The user's data directory for Kairos (database, job logs, job working folders)."""
+    return Path(user_data_dir("kairos", appauthor=False))
+
 
 def default_database_url() -> str:
     """A SQLite file under the user's data directory."""
-    data_dir = Path(user_data_dir("kairos", appauthor=False))
-    return f"sqlite:///{data_dir / 'kairos.db'}"
+    return f"sqlite:///{default_data_dir() / 'kairos.db'}"
 
 
 class Settings(BaseSettings):
@@ -99,6 +107,39 @@ class Settings(BaseSettings):
             )
         return value
 
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Job logs and job working folders"
+    )
+    run_output_cap_bytes: int = Field(
+        default=64 * 1024, ge=1024, le=16 * 2**20, description="Output kept per run in the database"
+    )
+    secrets: dict[str, SecretStr] = Field(
+        default_factory=dict, description="JSON name → value; jobs ask for secrets by name"
+    )
+    shell_allow: str = Field(
+        default="", description="Comma-separated command patterns; empty: shell jobs refused"
+    )
+    shell_sandbox: Literal["none", "bwrap"] = Field(
+        default="none", description="bwrap: run shell jobs in bubblewrap (must be installed)"
+    )
+    shell_user: str = Field(default="nobody", description="User of shell jobs when Kairos is root")
+    shell_cpu_seconds: int = Field(default=60, ge=1, description="CPU time per shell job")
+    shell_memory_mb: int = Field(default=1024, ge=16, description="Address space per shell job")
+    shell_file_mb: int = Field(default=256, ge=1, description="Largest file a shell job writes")
+    shell_open_files: int = Field(default=256, ge=16, description="Open files per shell job")
+    shell_processes: int = Field(default=256, ge=4, description="Processes of the job user")
+    shell_kill_grace_seconds: float = Field(default=3, gt=0, description="SIGTERM → SIGKILL")
+    http_allow_private: bool = Field(
+        default=False, description="Let HTTP jobs call private, loopback and link-local addresses"
+    )
+    http_timeout_seconds: float = Field(default=30, gt=0, description="Per HTTP request")
+    http_max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed")
+    sql_connections: dict[str, str] = Field(
+        default_factory=dict, description="JSON name → SQLAlchemy URL for SQL jobs"
+    )
+    sql_row_cap: int = Field(default=500, ge=1, le=100_000, description="Rows kept per query")
+    sql_statement_timeout_seconds: float = Field(default=30, gt=0, description="Per SQL query")
+
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
@@ -158,5 +199,51 @@ class Settings(BaseSettings):
                 value = "********" if value.get_secret_value() else ""
             elif name == "database_url":
                 value = make_url(value).render_as_string(hide_password=True)
+            elif name == "sql_connections":
+                value = {k: _hide_password(v) for k, v in value.items()}
+            elif name == "secrets":
+                value = ", ".join(sorted(value))  # names only
             shown[name] = value
         return shown
+
+    def execution_policy(self) -> ExecutionPolicy:
+        """What jobs may do here (``core.policy``), from these settings."""
+        from core.enums import Role
+        from core.policy import ExecutionPolicy, ShellLimits
+
+        return ExecutionPolicy(
+            data_dir=self.data_dir,
+            shell_allow=tuple(p.strip() for p in self.shell_allow.split(",") if p.strip()),
+            shell_sandbox=self.shell_sandbox,
+            shell_user=self.shell_user,
+            shell_limits=ShellLimits(
+                cpu_seconds=self.shell_cpu_seconds,
+                memory_bytes=self.shell_memory_mb * 2**20,
+                file_bytes=self.shell_file_mb * 2**20,
+                open_files=self.shell_open_files,
+                processes=self.shell_processes,
+                kill_grace_seconds=self.shell_kill_grace_seconds,
+            ),
+            http_allow_private=self.http_allow_private,
+            http_max_redirects=self.http_max_redirects,
+            http_timeout_seconds=self.http_timeout_seconds,
+            output_cap_bytes=self.run_output_cap_bytes,
+            sql_connections=MappingProxyType(dict(self.sql_connections)),
+            sql_row_cap=self.sql_row_cap,
+            sql_statement_timeout_seconds=self.sql_statement_timeout_seconds,
+            secrets=MappingProxyType({k: v.get_secret_value() for k, v in self.secrets.items()}),
+            llm_configured=bool(
+                self.anthropic_api_key and self.anthropic_api_key.get_secret_value()
+            ),
+            privileged_role=Role.ADMIN,
+        )
+
+
+def _hide_password(url: str) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(not a valid SQLAlchemy URL)"

@@ -50,3 +50,23 @@ class NotConfigured(KairosError):
 
 class StoreError(KairosError):
     """The database failed in a way the caller cannot fix by changing input."""
+
+
+class JobFailed(KairosError):
+    """A job ran and failed (non-zero exit, bad HTTP status, query error, a limit hit).
+
+    Carries what the attempt produced, so history shows the exit or HTTP status
+    even when the run failed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        exit_code: int | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.exit_code = exit_code
+        self.http_status = http_status

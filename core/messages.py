@@ -65,6 +65,14 @@ class TaskLine:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply (a job's full log): surfaces that can upload files do."""
+
+    filename: str
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What Kairos says back. ``text`` is always a complete plain-text rendering;
     richer surfaces may use the structured fields instead."""
@@ -79,3 +87,4 @@ class Reply:
     thread_ref: str | None = None
     user_ref: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    attachment: Attachment | None = None

@@ -268,6 +268,14 @@ class Run(SQLModel, table=True):
     duration_ms: int | None = None
     output: str | None = Field(default=None, sa_type=sa.Text)
     error: str | None = Field(default=None, sa_type=sa.Text)
+    # What the executor produced (``core.executors.reporting``): the exit or HTTP
+    # status, the captured output up to the cap, the full log's location, rows.
+    exit_code: int | None = None
+    http_status: int | None = None
+    log_excerpt: str | None = Field(default=None, sa_type=sa.Text)
+    log_path: str | None = Field(default=None, max_length=1000)
+    result: dict[str, Any] | None = _json()
+    traceback: str | None = Field(default=None, sa_type=sa.Text)
     lease_owner: str | None = Field(default=None, max_length=100)
     lease_expires_at: datetime | None = _dt()
     # Set right after a side effect (a chat post) happened, before the outcome is

@@ -6,12 +6,13 @@ Each section names the module that owns its implementation.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from core.intents.model import Intent
-from core.jobs import Job
+from core.jobs import Job, LogSink
 from core.messages import Inbound, Reply
 
 
@@ -70,9 +71,16 @@ class TaskListener(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class ExecutionResult:
-    """What a successful execution produced (shown in run history and chat)."""
+    """What a successful execution produced (shown in run history and chat).
+
+    ``output`` is the one-line summary the worker stores; the other fields are
+    recorded by ``core.executors.reporting`` (exit/HTTP status, rows…).
+    """
 
     output: str = ""
+    exit_code: int | None = None
+    http_status: int | None = None
+    result: Mapping[str, Any] | None = None
 
 
 class Executor(Protocol):
@@ -93,6 +101,56 @@ class Notifier(Protocol):
 
     async def notify(self, job: Job) -> str | None:
         """Post the reminder for ``job``; return the message reference, if any."""
+        ...
+
+
+class LogSinks(Protocol):
+    """Opens the log of one attempt (``core.executors.logs.FileLogs``; Supabase Storage later)."""
+
+    def open(self, job: Job) -> ClosableLogSink:
+        """A sink for ``job``'s full log; closed by the caller when the attempt ends."""
+        ...
+
+
+class ClosableLogSink(LogSink, Protocol):
+    """A ``LogSink`` that keeps a capped excerpt and knows where the full log lives."""
+
+    @property
+    def location(self) -> str | None:
+        """Where the full log is stored (a file path, a storage key), if anywhere."""
+        ...
+
+    def excerpt(self) -> str:
+        """The captured output up to the cap (head and tail when it was longer)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """How an action's attempt ended, for the chat (``RunReporter``)."""
+
+    run_id: int
+    ok: bool
+    duration_seconds: float
+    summary: str
+    excerpt: str = ""
+    error: str | None = None
+    exit_code: int | None = None
+    http_status: int | None = None
+    log_location: str | None = None
+    result: Mapping[str, Any] | None = None
+    #: ``core.retry.error_kind`` of the failure (``None`` on success).
+    error_kind: str | None = None
+    attempt: int = 1
+
+
+class RunReporter(Protocol):
+    """Posts an action's result back to chat (``bot.notify.ChatNotifier``)."""
+
+    async def report(self, job: Job, report: RunReport) -> None:
+        """Tell the task's thread/channel (or its creator) how ``job`` ended."""
         ...
 
 

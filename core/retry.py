@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -75,3 +75,27 @@ class RetryPolicy(BaseModel):
         exact = growth_log < 700
         base = self.initial_delay_s * self.backoff ** (attempt - 1) if exact else math.exp(log_base)
         return min(base, self.max_delay_s)
+
+
+def error_kind(exc: BaseException) -> str:
+    """The retry policies' name for what ended an attempt (the worker's classification).
+
+    A missing executor, bad input or a refused permission never heals by retrying.
+    """
+    from core.errors import InvalidInput, NotConfigured, PermissionDenied
+
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, NotConfigured):
+        return "not_configured"
+    if isinstance(exc, InvalidInput):
+        return "invalid_input"
+    if isinstance(exc, PermissionDenied):
+        return "permission_denied"
+    return "error"
+
+
+def will_retry(policy_data: dict[str, Any] | None, attempt: int, kind: str) -> bool:
+    """Whether attempt ``attempt`` failing with ``kind`` is followed by another attempt."""
+    policy = RetryPolicy.model_validate(policy_data) if policy_data else RetryPolicy()
+    return policy.should_retry(attempt, kind)

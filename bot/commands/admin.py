@@ -37,6 +37,7 @@ def config(
 
     settings = load_settings()
     shown = settings.masked()
+    shown["shell_isolation"] = settings.execution_policy().isolation()
     if as_json:
         typer.echo(json.dumps(shown, default=str))
         return
@@ -45,7 +46,10 @@ def config(
 
     table = Table("setting", "value", title="Kairos settings (KAIROS_* / .env)")
     for name, value in shown.items():
-        table.add_row(f"KAIROS_{name.upper()}", "" if value is None else str(value))
+        label = (
+            "shell isolation (active)" if name == "shell_isolation" else f"KAIROS_{name.upper()}"
+        )
+        table.add_row(label, "" if value is None else str(value))
     Console().print(table)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
@@ -149,14 +149,24 @@ def add(
     due: str = typer.Option(None, "--due", help="Deadline, ISO 8601 (e.g. 2026-12-03T17:00)."),
     priority: str = typer.Option("normal", help="low, normal, high or urgent."),
     assignee: list[str] = typer.Option([], "--assignee", "-a", help="Who it is for."),
+    action: str = typer.Option(
+        None, "--action", help='What it runs, JSON: {"type": "shell", "command": "backup.sh"}.'
+    ),
+    schedule: str = typer.Option(
+        None, "--schedule", help='When, JSON: {"kind": "cron", "cron": "0 2 * * *"}.'
+    ),
 ) -> None:
-    """Add a task."""
+    """Add a task (a job when it has an --action; refused when it could not run here)."""
+    from bot.commands.runs import json_option
+
+    data: dict[str, Any] = {"title": title, "due": due, "priority": priority, "assignees": assignee}
+    if action is not None:
+        data.update(kind="job", action=json_option(action, "--action"))
+    if schedule is not None:
+        data["schedule"] = json_option(schedule, "--schedule")
 
     async def work(kairos: Kairos, member: Member) -> None:
-        task = await kairos.tasks.create(
-            {"title": title, "due": due, "priority": priority, "assignees": assignee},
-            actor=member,
-        )
+        task = await kairos.tasks.create(data, actor=member)
         typer.echo(f"added #{task.id} '{task.title}'")
 
     _with_kairos(work)

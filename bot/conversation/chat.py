@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from bot import formatting
 from bot.conversation import replies
 from bot.conversation.context import ConversationContext, place
+from bot.conversation.history import RunsTalk
 from bot.conversation.listing import list_query
 from bot.conversation.refs import find_by_words, is_pronoun, number_of
 from bot.conversation.schedules import job_title
@@ -81,7 +82,9 @@ class ChatConversation:
         context: ConversationContext | None = None,
         default_timezone: str = "UTC",
         confidence_threshold: float = 0.6,
+        runs_talk: RunsTalk | None = None,
     ) -> None:
+        self._runs_talk = runs_talk
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -122,6 +125,8 @@ class ChatConversation:
         )
         if proposal is not None and text.lower().rstrip("!.") in _YES:
             return await self._act(proposal, speaker)
+        if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
+            return got
         intent = self._understand(text, speaker)
         if intent.clarification:
             return [self._ask(speaker, intent.clarification)]
@@ -161,6 +166,8 @@ class ChatConversation:
 
     async def _press(self, inbound: Inbound, action: str, value: str) -> list[Reply]:
         speaker = await self._speaker(inbound)
+        if action == "run.log" and self._runs_talk and value.isdigit():
+            return await self._runs_talk.press(int(value), **_where(speaker))
         task_ref, _, arg = value.partition(":")
         try:
             task_id = int(task_ref)
@@ -440,6 +447,10 @@ class ChatConversation:
         if intent.priority:
             parts.append(intent.priority)
         return " ".join(parts)
+
+
+def _where(speaker: Speaker) -> dict[str, Any]:
+    return {"workspace_id": speaker.workspace_id, "tz": speaker.tz}
 
 
 async def _guarded(work: Awaitable[list[Reply]], what: str) -> list[Reply]:

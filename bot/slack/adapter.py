@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.slack.blocks import SlackMessage, render, task_card
 from bot.slack.outbound import PacedWebClient, Pacer
 from core.errors import NotConfigured
-from core.messages import Inbound, Reply, ReplyKind
+from core.messages import Attachment, Inbound, Reply, ReplyKind
 from core.models import TaskPublic
 from core.ports import Clock, Metrics, NullMetrics
 
@@ -362,7 +362,26 @@ class SlackAdapter:
         if task is not None and reply.kind == ReplyKind.REMINDER:
             # The card's "Next" line moved on with this fire.
             await self.refresh_card(client, task, tz=task.timezone)
+        if reply.attachment is not None:
+            await self._attach(client, reply.attachment, channel, thread or str(response["ts"]))
         return str(response["ts"])
+
+    @staticmethod
+    async def _attach(
+        client: AsyncWebClient, attachment: Attachment, channel: str, thread: str
+    ) -> None:
+        """Upload a long output as a file in the message's thread (never pasted whole)."""
+        try:
+            await client.files_upload_v2(
+                channel=channel,
+                thread_ts=thread,
+                content=attachment.content,
+                filename=attachment.filename,
+                title=attachment.filename,
+            )
+        except (SlackApiError, SlackRequestError) as exc:
+            # The message itself went out; a missing file is no reason to fail it.
+            log.warning("file %s not uploaded: %s", attachment.filename, exc)
 
     @staticmethod
     def _calling(message: SlackMessage, task: TaskPublic, *, direct: bool) -> SlackMessage:

@@ -26,10 +26,12 @@ ACTION_SNOOZE: Final = "task.snooze"
 ACTION_RUN: Final = "task.run"
 ACTION_EDIT: Final = "task.edit"
 TASK_ACTIONS: Final = (ACTION_DONE, ACTION_SNOOZE, ACTION_RUN, ACTION_EDIT)
+#: "Show log" on a job's result post (``bot.conversation.history``).
+ACTION_RUN_LOG: Final = "run.log"
 
 #: Slack wants action_ids unique inside a block; three Snooze buttons share one
 #: action, so the rendered id is ``<action>#<n>`` and this pattern matches them all.
-ACTION_ID_PATTERN: Final = re.compile(r"^task\.(done|snooze|run|edit)(#\d+)?$")
+ACTION_ID_PATTERN: Final = re.compile(r"^(task\.(done|snooze|run|edit)|run\.log)(#\d+)?$")
 
 #: Bot events the app subscribes to (``settings.event_subscriptions.bot_events``).
 BOT_EVENTS: Final = (
@@ -54,6 +56,8 @@ METHOD_SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "views.open": (),
     "views.publish": (),
     "oauth.v2.access": (),
+    # files_upload_v2 = files.getUploadURLExternal + files.completeUploadExternal
+    "files.upload_v2": ("files:write",),
 }
 
 #: Scopes needed by how Kairos is reached rather than by a method it calls:

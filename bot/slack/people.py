@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from core.enums import Platform
+from core.enums import Platform, Role
 from core.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 class Profile:
     name: str
     timezone: str | None
+    #: A workspace owner or admin in Slack: a Kairos admin when first registered.
+    admin: bool = False
 
 
 class MemberRegistry(Protocol):
@@ -88,7 +90,8 @@ class Profiles:
         user = response.get("user") or {}
         profile = user.get("profile") or {}
         name = profile.get("display_name") or user.get("real_name") or user.get("name") or ""
-        return Profile(name=str(name), timezone=user.get("tz") or None), True
+        admin = bool(user.get("is_owner") or user.get("is_admin") or user.get("is_primary_owner"))
+        return Profile(name=str(name), timezone=user.get("tz") or None, admin=admin), True
 
     async def _register(self, team_id: str, user_id: str, profile: Profile) -> None:
         if self._registry is None:
@@ -96,6 +99,11 @@ class Profiles:
         workspace = await self._registry.ensure_workspace(
             Platform.SLACK, team_id, default_timezone=self._default_tz
         )
+        # The role applies on first registration only: a role changed in Kairos sticks.
         await self._registry.ensure_member(
-            int(workspace.id), user_id, display_name=profile.name, timezone=profile.timezone
+            int(workspace.id),
+            user_id,
+            display_name=profile.name,
+            timezone=profile.timezone,
+            role=Role.ADMIN if profile.admin else Role.MEMBER,
         )

@@ -33,6 +33,19 @@ class ExecutorRegistry:
     def register(self, kind: str, executor: Executor) -> None:
         self._executors[kind] = executor
 
+    @property
+    def types(self) -> frozenset[str]:
+        """The action types that have an executor here."""
+        return frozenset(self._executors)
+
+    async def aclose(self) -> None:
+        """Let executors finish posting and release what they hold (HTTP client, engines)."""
+        for executor in self._executors.values():
+            for name in ("drain", "aclose"):
+                method = getattr(executor, name, None)
+                if method is not None:
+                    await method()
+
     def for_task(self, task: Task) -> Executor:
         """The executor for ``task``, or ``NoExecutor`` saying what is missing."""
         kind = action_type(task)

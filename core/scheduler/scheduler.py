@@ -47,7 +47,9 @@ class Scheduler:
     ) -> None:
         metrics = metrics or NullMetrics()
         self.runs = RunStore(db)
-        self.pool = WorkerPool(store=self.runs, executors=executors, clock=clock, settings=settings)
+        self.pool = WorkerPool(
+            store=self.runs, executors=executors, clock=clock, settings=settings, metrics=metrics
+        )
         self.engine = SchedulerEngine(
             store=self.runs,
             clock=clock,

@@ -22,6 +22,7 @@ from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import AuditEvent, Member, TaskCreate, TaskPublic, TaskUpdate
 from core.ports import Clock, CreationListener, TaskListener
 from core.schedule import ScheduleSpec
+from core.services.actions import ActionChecker
 from core.services.firing import new_schedule, next_fire, stored_spec
 from core.services.inputs import (
     clean_description,
@@ -57,9 +58,15 @@ class TaskService:
     """
 
     def __init__(
-        self, *, store: SqlStore, clock: Clock, listener: TaskListener | None = None
+        self,
+        *,
+        store: SqlStore,
+        clock: Clock,
+        listener: TaskListener | None = None,
+        actions: ActionChecker | None = None,
     ) -> None:
         self._store = store
+        self._actions = actions
         self._links = TaskLinks(store)
         self._clock = clock
         self._listener = listener
@@ -102,6 +109,7 @@ class TaskService:
         self._may_change(actor)
         workspace_id = self._workspace_of(actor)
         raw, given = raw_fields(data, TaskCreate)
+        await self._check_action(raw, actor)
         now = self._clock.now()
 
         # One transaction from here: the workspace's default zone (when needed) is
@@ -178,6 +186,7 @@ class TaskService:
         self._may_change(actor)
         workspace_id = self._workspace_of(actor)
         raw, given = raw_fields(changes, TaskUpdate)
+        await self._check_action(raw, actor)
         now = self._clock.now()
 
         async with self._store.transaction():
@@ -418,6 +427,11 @@ class TaskService:
                 "Viewers cannot change tasks.",
                 hint="Ask a workspace admin to give you the member role.",
             )
+
+    async def _check_action(self, raw: dict[str, Any], actor: Member) -> None:
+        # Before the transaction: checking may resolve a host name.
+        if self._actions is not None and raw.get("action") is not None:
+            raw["action"] = await self._actions.checked(raw["action"], actor=actor)
 
     @staticmethod
     def _workspace_of(actor: Member) -> int:

@@ -45,6 +45,8 @@ class FakeSlack:
     bot_user_id: str = "UBOT"
     bot_id: str = "BBOT"
     timezones: dict[str, str] = field(default_factory=dict)
+    #: users whose users.info says is_admin (workspace admins).
+    admins: set[str] = field(default_factory=set)
     #: channels the bot is not a member of (chat.postMessage → not_in_channel).
     closed_channels: set[str] = field(default_factory=set)
     #: method → how many more times to answer 429.
@@ -57,6 +59,8 @@ class FakeSlack:
     sockets: list[web.WebSocketResponse] = field(default_factory=list)
     socket_acks: list[dict[str, Any]] = field(default_factory=list)
     responses: list[dict[str, Any]] = field(default_factory=list)
+    #: files_upload_v2: file id → the bytes uploaded.
+    uploads: dict[str, bytes] = field(default_factory=dict)
     attempts: Counter[str] = field(default_factory=Counter)
     #: Seconds to wait before answering each API call (0: at once).
     latency: float = 0.0
@@ -78,6 +82,7 @@ class FakeSlack:
         app.router.add_post("/api/{method}", self._api)
         app.router.add_get("/api/{method}", self._api)
         app.router.add_post("/response/{name}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -136,6 +141,21 @@ class FakeSlack:
         else:
             body.update(parse_qsl(raw.decode()))
         return body
+
+    async def _upload(self, request: web.Request) -> web.Response:
+        self.uploads[request.match_info["file_id"]] = await request.read()
+        return web.Response(text="OK")
+
+    def _files_getUploadURLExternal(
+        self, body: dict[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        file_id = f"F{len(self.uploads) + 1:04d}"
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def _files_completeUploadExternal(
+        self, body: dict[str, Any], token: str | None
+    ) -> dict[str, Any]:
+        return {"ok": True, "files": [{"id": f["id"]} for f in json.loads(body["files"])]}
 
     async def _response(self, request: web.Request) -> web.Response:
         self.responses.append({"url": request.path, **json.loads(await request.read())})
@@ -235,6 +255,8 @@ class FakeSlack:
                 "name": user.lower(),
                 "real_name": f"Person {user}",
                 "tz": self.timezones.get(user, "Europe/Berlin"),
+                "is_admin": user in self.admins,
+                "is_owner": False,
                 "profile": {"display_name": f"person-{user.lower()}"},
             },
         }

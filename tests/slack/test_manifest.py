@@ -104,7 +104,9 @@ def test_every_rendered_action_and_view_is_handled_and_interactivity_is_on() -> 
 def _called_methods() -> set[str]:
     """Web API methods called anywhere in bot/slack (``client.chat_postMessage(`` …)."""
     source = "\n".join(p.read_text() for p in (ROOT / "bot" / "slack").glob("*.py"))
-    calls = re.findall(r"\.((?:chat|users|views|conversations|auth|oauth|apps)_\w+)\(", source)
+    calls = re.findall(
+        r"\.((?:chat|users|views|conversations|auth|oauth|apps|files)_\w+)\(", source
+    )
     return {name.replace("_", ".", 1) for name in calls}
 
 

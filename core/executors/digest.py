@@ -1,0 +1,113 @@
+"""Digest jobs: a deterministic summary of a workspace (or one channel), as plain text.
+
+Guarantee: read-only, safe to repeat. "Done since the last digest" counts from
+this digest task's previous completed run (a day back the first time).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from core.actions import DigestAction, action_as
+from core.enums import RunStatus, TaskStatus
+from core.jobs import Job
+from core.models import TaskPublic
+from core.ports import Clock, ExecutionResult
+from core.store import SqlStore, TaskQuery
+from core.store.history import RunHistory
+
+_SHOWN = 8
+
+
+class DigestExecutor:
+    """Runs ``DigestAction`` jobs; the text is the run's output and the chat message."""
+
+    action_model = DigestAction
+
+    def __init__(self, *, store: SqlStore, history: RunHistory, clock: Clock) -> None:
+        self._store = store
+        self._history = history
+        self._clock = clock
+
+    async def execute(self, job: Job) -> ExecutionResult:
+        action = action_as(job.action, DigestAction)
+        text = await self.compose(job, channel=action.channel)
+        await job.log.write("stdout", text + "\n")
+        return ExecutionResult(output=text)
+
+    async def compose(self, job: Job, *, channel: str | None) -> str:
+        now = self._clock.now()
+        tz = ZoneInfo(job.task.timezone)
+        local = now.astimezone(tz)
+        end_of_day = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        end_of_week = end_of_day + timedelta(days=6 - local.weekday())
+        ws = job.workspace_id
+        base = TaskQuery(statuses=frozenset({TaskStatus.OPEN}), channel_ref=channel, limit=1000)
+        open_tasks = await self._store.query_tasks(ws, base, now=now)
+        overdue = [t for t in open_tasks if t.due is not None and t.due < now]
+        today = [t for t in open_tasks if t.due is not None and now <= t.due < end_of_day]
+        week = [t for t in open_tasks if t.due is not None and end_of_day <= t.due < end_of_week]
+        since = await self._last_digest(job) or now - timedelta(days=1)
+        done_query = TaskQuery(
+            statuses=frozenset({TaskStatus.DONE}), channel_ref=channel, limit=1000
+        )
+        done = [
+            t
+            for t in await self._store.query_tasks(ws, done_query, now=now)
+            if t.completed_at is not None and t.completed_at >= since
+        ]
+        failing = await self._history.runs(
+            ws, statuses=(RunStatus.FAILED.value, RunStatus.RETRYING.value), since=since, limit=200
+        )
+        upcoming = sorted(
+            (t for t in open_tasks if t.next_fire_at is not None and t.id != job.task_id),
+            key=lambda t: (t.next_fire_at, t.id),
+        )
+        where = f" for {channel}" if channel else ""
+        lines = [f"Digest{where} — {local:%A %d %B %Y, %H:%M} ({job.task.timezone})"]
+        lines += _section("Overdue", overdue, tz)
+        lines += _section("Due today", today, tz)
+        lines += _section("Due this week", week, tz)
+        lines += _section(f"Done since {since.astimezone(tz):%d %b %H:%M}", done, tz, done=True)
+        failed_tasks: dict[int, tuple[str, int]] = {}
+        for row in failing:
+            title, count = failed_tasks.get(row.run.task_id, (row.task_title, 0))
+            failed_tasks[row.run.task_id] = (title, count + 1)
+        if failed_tasks:
+            lines.append(f"Failing jobs ({len(failed_tasks)}):")
+            lines += [
+                f"  ✗ #{tid} {title} — {count} failed run(s)"
+                for tid, (title, count) in sorted(failed_tasks.items())[:_SHOWN]
+            ]
+        if upcoming:
+            lines.append("Next up:")
+            lines += [
+                f"  • #{t.id} {t.title} — {_when(t.next_fire_at, tz)}" for t in upcoming[:_SHOWN]
+            ]
+        if len(lines) == 1:
+            lines.append("Nothing due, nothing overdue, nothing failing. All clear.")
+        return "\n".join(lines)
+
+    async def _last_digest(self, job: Job) -> datetime | None:
+        rows = await self._history.runs(
+            job.workspace_id, task_id=job.task_id, statuses=(RunStatus.COMPLETED.value,), limit=1
+        )
+        return rows[0].run.finished_at if rows else None
+
+
+def _section(name: str, tasks: list[TaskPublic], tz: ZoneInfo, *, done: bool = False) -> list[str]:
+    if not tasks:
+        return []
+    mark = "✓" if done else "•"
+    lines = [f"{name} ({len(tasks)}):"]
+    for t in tasks[:_SHOWN]:
+        when = t.completed_at if done else t.due
+        lines.append(f"  {mark} #{t.id} {t.title}" + (f" — {_when(when, tz)}" if when else ""))
+    if len(tasks) > _SHOWN:
+        lines.append(f"  … and {len(tasks) - _SHOWN} more")
+    return lines
+
+
+def _when(value: datetime | None, tz: ZoneInfo) -> str:
+    return "" if value is None else f"{value.astimezone(tz):%a %d %b %H:%M}"

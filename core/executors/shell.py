@@ -1,0 +1,347 @@
+"""Shell jobs: a child process in its own group, scrubbed, resource-limited, timed out.
+
+Guarantee: at most once per attempt — a command is never started twice by one
+attempt, but a retried or crash-recovered attempt runs it again (make scripts
+idempotent). The child gets argv (a shell only when the action asks), a fresh
+environment (a small allowlist plus the secrets it names), the workspace's
+working directory, and ``setrlimit`` limits. Its output is read concurrently
+from pipes Kairos owns, so a full pipe never blocks it and a lingering
+grandchild holding a pipe never blocks Kairos (CPython issue 119710). On the
+wall-clock limit the whole group gets SIGTERM, then SIGKILL after a grace
+period; no process of the job outlives it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import os
+import pwd
+import resource
+import shutil
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from core.actions import ShellAction, action_as
+from core.errors import JobFailed
+from core.executors.logs import CappedText
+from core.jobs import Job
+from core.policy import ExecutionPolicy, ShellLimits
+from core.ports import ExecutionResult
+from core.services.actions import check_shell
+
+#: Environment variables a job inherits from Kairos (everything else is dropped).
+_ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ")
+_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+_CHUNK = 64 * 1024
+#: How long to wait for the pipes to close after the process ended (a grandchild
+#: that left the group may hold them open).
+_DRAIN_SECONDS = 1.0
+
+
+class ShellExecutor:
+    """Runs ``ShellAction`` jobs (see the module docstring for the guarantees)."""
+
+    action_model = ShellAction
+
+    def __init__(self, policy: ExecutionPolicy) -> None:
+        self._policy = policy
+
+    async def execute(self, job: Job) -> ExecutionResult:
+        action = action_as(job.action, ShellAction)
+        policy = self._policy
+        argv = check_shell(action, policy)  # the policy may have changed since creation
+        workdir = policy.reachable_workdir(job.workspace_id)
+        user = policy.job_user()
+        env = _environment(action, policy, job, user)
+        argv = _resolve(argv, workdir, env["PATH"])
+        if policy.bwrap_path is not None:
+            argv = _bwrap(policy.bwrap_path, workdir) + argv
+        prefix = _limit_prefix(policy.shell_limits, user)
+        if prefix is not None:
+            argv = prefix + argv
+        limit = job.timeout_seconds
+        limits = policy.shell_limits
+        # Leave the worker's own timeout room for the grace period and the record.
+        term_after = max(limit * 0.5, limit - limits.kill_grace_seconds - 0.5)
+        run = _Child(
+            argv,
+            workdir=workdir,
+            env=env,
+            limits=limits,
+            user=user,
+            job=job,
+            label=action.command,
+            limited=prefix is not None,
+        )
+        return await run.run(term_after=term_after)
+
+
+class _Child:
+    def __init__(
+        self,
+        argv: list[str],
+        *,
+        workdir: Path,
+        env: dict[str, str],
+        limits: ShellLimits,
+        user: pwd.struct_passwd | None,
+        job: Job,
+        label: str,
+        limited: bool,
+    ) -> None:
+        self.limited = limited
+        self.label = label
+        self.argv = argv
+        self.workdir = workdir
+        self.env = env
+        self.limits = limits
+        self.user = user
+        self.job = job
+        self.stderr = CappedText(8 * 1024)
+        self.output_bytes = 0
+        self.overflow = asyncio.Event()
+
+    async def run(self, *, term_after: float) -> ExecutionResult:
+        loop = asyncio.get_running_loop()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        started = time.perf_counter()
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                *self.argv,
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=err_w,
+                cwd=self.workdir,
+                env=self.env,
+                start_new_session=True,  # its own process group, killed as a whole
+                # Limits are applied by the prlimit/setpriv prefix when installed (the
+                # child can then be spawned with vfork: ~4x cheaper than preexec_fn).
+                preexec_fn=None if self.limited else _preexec(self.limits, self.user),
+            )
+        except OSError as exc:
+            for fd in (out_r, err_r):
+                os.close(fd)
+            raise JobFailed(
+                f"Cannot start {self.argv[0]!r}: {exc.strerror or exc}.",
+                hint="Check the command's path and that it is executable.",
+                exit_code=127,
+            ) from exc
+        finally:
+            os.close(out_w)
+            os.close(err_w)
+        readers = [
+            await self._reader(loop, out_r, "stdout"),
+            await self._reader(loop, err_r, "stderr"),
+        ]
+        killed: str | None = None
+        try:
+            waiter = asyncio.ensure_future(proc.wait())
+            overflow = asyncio.ensure_future(self.overflow.wait())
+            done, _ = await asyncio.wait(
+                {waiter, overflow}, timeout=term_after, return_when=asyncio.FIRST_COMPLETED
+            )
+            overflow.cancel()
+            if waiter not in done:
+                killed = (
+                    f"output exceeded {self.limits.output_kill_bytes // 2**20} MiB"
+                    if self.overflow.is_set()
+                    else f"timed out after {term_after:g} s"
+                )
+                await self._stop(proc, waiter)
+            code = await waiter
+        except asyncio.CancelledError:
+            _killpg(proc.pid, signal.SIGKILL)
+            raise
+        finally:
+            _killpg(proc.pid, signal.SIGKILL)  # leftovers of the group (`cmd &`)
+            await self._close(readers)
+        seconds = time.perf_counter() - started
+        if killed is not None:
+            raise JobFailed(
+                f"{self.label!r} was killed: {killed}.{self._stderr_tail()}",
+                hint="Make it finish sooner, or raise the task's timeout_seconds.",
+                exit_code=code,
+            )
+        if code != 0:
+            raise JobFailed(
+                f"exit status {_status(code)}.{self._stderr_tail()}",
+                exit_code=code,
+            )
+        return ExecutionResult(
+            output=f"exit 0 in {seconds:.1f} s, {self.output_bytes} bytes of output",
+            exit_code=0,
+        )
+
+    def _stderr_tail(self) -> str:
+        tail = self.stderr.tail(5).strip()
+        return f"\nstderr:\n{tail}" if tail else ""
+
+    async def _reader(
+        self, loop: asyncio.AbstractEventLoop, fd: int, stream: str
+    ) -> tuple[asyncio.Task[None], asyncio.BaseTransport]:
+        reader = asyncio.StreamReader(limit=_CHUNK)
+        transport, _ = await loop.connect_read_pipe(
+            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0)
+        )
+        task = asyncio.create_task(
+            self._pump(reader, stream), name=f"kairos-shell-{self.job.run_id}-{stream}"
+        )
+        return task, transport
+
+    async def _pump(self, reader: asyncio.StreamReader, stream: str) -> None:
+        while chunk := await reader.read(_CHUNK):
+            self.output_bytes += len(chunk)
+            if stream == "stderr":
+                self.stderr.add(chunk)
+            if self.output_bytes > self.limits.output_kill_bytes:
+                self.overflow.set()
+                continue  # keep draining so the child never blocks on a full pipe
+            await self.job.log.write(stream, chunk.decode("utf-8", "replace"))
+
+    async def _stop(self, proc: asyncio.subprocess.Process, waiter: asyncio.Future[int]) -> None:
+        """SIGTERM to the group, SIGKILL after the grace period."""
+        _killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), self.limits.kill_grace_seconds)
+        except TimeoutError:
+            _killpg(proc.pid, signal.SIGKILL)
+
+    @staticmethod
+    async def _close(readers: list[tuple[asyncio.Task[None], asyncio.BaseTransport]]) -> None:
+        tasks = [task for task, _ in readers]
+        _done, pending = await asyncio.wait(tasks, timeout=_DRAIN_SECONDS)
+        for _, transport in readers:
+            transport.close()  # our pipes: closing them never waits on the child
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _status(code: int) -> str:
+    if code < 0:
+        try:
+            return f"{code} (killed by {signal.Signals(-code).name})"
+        except ValueError:
+            return str(code)
+    return str(code)
+
+
+def _killpg(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+@functools.cache
+def _tool(name: str) -> str | None:
+    return shutil.which(name, path=_DEFAULT_PATH)
+
+
+def _limit_prefix(limits: ShellLimits, user: pwd.struct_passwd | None) -> list[str] | None:
+    """``prlimit … [setpriv …] --``: the same limits and user as ``_preexec``, set by small
+    programs that then exec the job; ``None`` when they are not installed."""
+    prlimit = _tool("prlimit")
+    setpriv = _tool("setpriv") if user is not None else None
+    if prlimit is None or (user is not None and setpriv is None):
+        return None
+    prefix = [
+        prlimit,
+        f"--cpu={limits.cpu_seconds}",
+        f"--as={limits.memory_bytes}",
+        f"--fsize={limits.file_bytes}",
+        f"--nofile={limits.open_files}",
+        f"--nproc={limits.processes}",
+        "--core=0",
+        "--",
+    ]
+    if user is not None and setpriv is not None:
+        prefix += [
+            setpriv,
+            f"--reuid={user.pw_uid}",
+            f"--regid={user.pw_gid}",
+            "--clear-groups",
+            "--",
+        ]
+    return prefix
+
+
+def _preexec(limits: ShellLimits, user: pwd.struct_passwd | None) -> Callable[[], None]:
+    def apply() -> None:  # runs in the child between fork and exec: no logging, no locks
+        for which, value in (
+            (resource.RLIMIT_CPU, limits.cpu_seconds),
+            (resource.RLIMIT_AS, limits.memory_bytes),
+            (resource.RLIMIT_FSIZE, limits.file_bytes),
+            (resource.RLIMIT_NOFILE, limits.open_files),
+            (resource.RLIMIT_NPROC, limits.processes),
+            (resource.RLIMIT_CORE, 0),
+        ):
+            resource.setrlimit(which, (value, value))
+        if user is not None:
+            os.setgroups([])
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+
+    return apply
+
+
+def _resolve(argv: list[str], workdir: Path, path: str) -> list[str]:
+    """The program as a full path: on ``path``, else the workspace's script of that name
+    (``backup.sh``); ``JobFailed`` (exit status 127) when there is none."""
+    first = argv[0]
+    if "/" not in first:
+        found = shutil.which(first, path=path)
+        if found is not None:
+            return [found, *argv[1:]]
+    candidate = workdir / first
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return [str(candidate), *argv[1:]]
+    where = f"in {workdir}" if "/" in first else f"on PATH ({path}) or in {workdir}"
+    raise JobFailed(
+        f"Cannot start {first!r}: no executable of that name {where}.",
+        hint="Check the command's name, that the script is there and that it is executable.",
+        exit_code=127,
+    )
+
+
+def _environment(
+    action: ShellAction, policy: ExecutionPolicy, job: Job, user: pwd.struct_passwd | None
+) -> dict[str, str]:
+    env = {name: os.environ[name] for name in _ENV_ALLOW if name in os.environ}
+    env.setdefault("PATH", _DEFAULT_PATH)
+    env["HOME"] = str(policy.workdir(job.workspace_id))
+    env.update(action.env)
+    env.update({name: policy.secrets[name] for name in action.secrets})
+    env.update(
+        KAIROS_TASK_ID=str(job.task_id),
+        KAIROS_RUN_ID=str(job.run_id),
+        KAIROS_SCHEDULED_FOR=job.scheduled_for.isoformat(),
+        KAIROS_ATTEMPT=str(job.attempt),
+    )
+    if user is not None:
+        # Root's PATH may name folders the job's user cannot enter.
+        env.update(USER=user.pw_name, PATH=_DEFAULT_PATH)
+    return env
+
+
+def _bwrap(binary: str, workdir: Path) -> list[str]:
+    """Bubblewrap: read-only system, a private /tmp, only the workdir writable, no network."""
+    return [
+        binary,
+        "--ro-bind", "/usr", "/usr",
+        "--ro-bind-try", "/bin", "/bin",
+        "--ro-bind-try", "/lib", "/lib",
+        "--ro-bind-try", "/lib64", "/lib64",
+        "--ro-bind-try", "/etc", "/etc",
+        "--proc", "/proc",
+        "--dev", "/dev",
+        "--tmpfs", "/tmp",
+        "--bind", str(workdir), str(workdir),
+        "--chdir", str(workdir),
+        "--unshare-all",
+        "--die-with-parent",
+        "--",
+    ]  # fmt: skip

@@ -1,0 +1,1 @@
+"""Analytics over history: pure functions, no I/O."""

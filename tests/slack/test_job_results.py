@@ -1,0 +1,92 @@
+"""A shell job in Slack end to end: an admin creates it, a member is refused, its result is
+posted in the task's thread with the full log uploaded as a file (files_upload_v2), and
+"Show log" answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import Kairos
+from bot.settings import Settings
+from core.enums import Platform
+from core.intents.rules import RuleParser
+
+from .conftest import eventually
+from .test_conversation_e2e import Chat
+
+
+@pytest.fixture
+def jobs_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="kairos-slack-jobs-"))
+    os.chmod(path, 0o755)  # jobs run as nobody when the tests run as root
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+async def chat(
+    fake: Any, make_surface: Any, slack_settings: Settings, clock: Any, jobs_dir: Path
+) -> AsyncIterator[Chat]:
+    settings = slack_settings.model_copy(update={"shell_allow": "backup.sh", "data_dir": jobs_dir})
+    app = await Kairos.open(settings, clock=clock)
+    surface, kairos = await make_surface(
+        app.conversation, store=app.store, tasks=app.tasks, parser=RuleParser(), runs=app.runs
+    )
+    app.add_chat(Platform.SLACK, surface.adapter)
+    await app.start()
+    chat = Chat(kairos, fake, app.store, clock)
+    chat.app = app  # type: ignore[attr-defined]
+    try:
+        yield chat
+    finally:
+        await app.close()
+
+
+async def test_a_job_result_lands_in_its_thread_with_the_log_attached(
+    chat: Chat, fake: Any
+) -> None:
+    fake.admins.add("U0001")
+    await chat.command("every night at 2 run backup.sh", user="U0002")
+    refusal = fake.responses[-1]
+    assert "Only workspace admins may create shell jobs" in json.dumps(refusal)
+    assert await chat.tasks() == []
+
+    await chat.command("every night at 2 run backup.sh", user="U0001")
+    [task] = await eventually(chat.tasks)
+    task = await chat.carded(task.id)
+    app: Kairos = chat.app  # type: ignore[attr-defined]
+    script = app.settings.execution_policy().workdir(task.workspace_id) / "backup.sh"
+    script.write_text("#!/bin/sh\nseq 1 3000\necho 'backup ok'\n")
+    script.chmod(0o755)
+
+    chat.clock.set(task.next_fire_at + timedelta(seconds=1))
+    posts = await eventually(
+        lambda: [c for c in fake.of("chat.postMessage") if "completed in" in c.body["text"]],
+        within=20,
+    )
+    post = posts[0]
+    assert post.body["channel"] == "C0001" and post.body["thread_ts"] == task.thread_ref
+    assert "backup ok" in post.body["text"] and len(post.body["text"]) < 3000
+    actions = [
+        e["action_id"] for b in post.blocks() if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert [a.split("#")[0] for a in actions] == ["run.log", "task.run"]
+    upload = (await eventually(lambda: fake.of("files.completeUploadExternal")))[0]
+    assert upload.body["channel_id"] == "C0001" and upload.body["thread_ts"] == task.thread_ref
+    [content] = fake.uploads.values()
+    assert content.decode().startswith("1\n2\n3\n") and content.decode().endswith("backup ok\n")
+
+    [run] = await app.runs.runs_for(task.id)
+    before = len(fake.responses)
+    await chat.press("run.log", str(run.id), message_ts=str(post.body.get("ts", "1")))
+    shown = await eventually(lambda: fake.responses[before:])
+    assert "backup ok" in json.dumps(shown)
