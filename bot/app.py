@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
-from bot.conversation import ChatConversation, ConversationContext
+from bot.conversation import ChatConversation
 from bot.notify import ChatNotifier
 from bot.settings import Settings
 from core import migrate
@@ -27,6 +27,7 @@ from core.intents.rules import RuleParser
 from core.ports import ChatAdapter, Clock, IntentParser
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import PoolSettings
+from core.services.conversation import ConversationMemory
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.runs import RunStore
@@ -68,8 +69,8 @@ class Kairos:
             ) from exc
         db = Database(settings.database_url)
         store = SqlStore(db)
-        context = ConversationContext()
-        notifier = ChatNotifier(store=store, adapters={}, context=context)
+        context = ConversationMemory(store=store, clock=clock)
+        notifier = ChatNotifier(store=store, adapters={}, context=context, clock=clock)
         executors = ExecutorRegistry({"notify": NotifyExecutor(notifier), "noop": NoopExecutor()})
         scheduler = Scheduler(
             db=db,
@@ -80,6 +81,7 @@ class Kairos:
             ),
         )
         tasks = TaskService(store=store, clock=clock, listener=scheduler)
+        notifier.use_tasks(tasks)
         parser = RuleParser()
         conversation = ChatConversation(
             store=store,

@@ -10,14 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from bot.conversation.context import ConversationContext, place
-from bot.conversation.replies import task_buttons
-from core.enums import Platform
+from bot import formatting
+from bot.conversation.context import place
+from bot.conversation.replies import fired_buttons
+from core.enums import Platform, RunTrigger, TaskKind
 from core.errors import NotConfigured
 from core.jobs import Job, TaskSnapshot
 from core.messages import Reply, ReplyKind
-from core.ports import ChatAdapter
+from core.ports import ChatAdapter, Clock
+from core.services.conversation import ConversationMemory
+from core.services.tasks import TaskService
 from core.store import SqlStore
+
+#: A reminder delivered later than this after its time says so.
+LATE_AFTER_SECONDS = 60
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +36,19 @@ class ChatNotifier:
         *,
         store: SqlStore,
         adapters: Mapping[Platform, ChatAdapter],
-        context: ConversationContext,
+        context: ConversationMemory,
+        clock: Clock | None = None,
+        tasks: TaskService | None = None,
     ) -> None:
         self._store = store
         self._adapters = dict(adapters)
         self._context = context
+        self._clock = clock
+        self._tasks = tasks
+
+    def use_tasks(self, tasks: TaskService) -> None:
+        """Let fired one-off reminders be marked done (wired after the scheduler exists)."""
+        self._tasks = tasks
 
     def add_adapter(self, platform: Platform, adapter: ChatAdapter) -> None:
         self._adapters[platform] = adapter
@@ -50,20 +64,29 @@ class ChatNotifier:
             )
         public = await self._store.get_task(task.id)
         targets = await self._targets(task, public.assignees)
+        # A one-off reminder is done once it has fired (Reopen brings it back);
+        # a snooze or manual run of it changes nothing.
+        one_off = (
+            task.kind == TaskKind.REMINDER
+            and (public.schedule or {}).get("kind") == "once"
+            and job.trigger in (RunTrigger.SCHEDULE, RunTrigger.MISFIRE)
+        )
+        text = f"Reminder: {task.title}{self._lateness(job)}"
         refs: list[str] = []
         for channel_ref, thread_ref, user_ref in targets:
             reply = Reply(
-                text=f"Reminder: {task.title}",
+                text=text,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
-                buttons=task_buttons(task.id, reminder=True),
+                buttons=fired_buttons(task.id, done=one_off),
                 channel_ref=channel_ref,
                 thread_ref=thread_ref,
                 user_ref=user_ref,
             )
             ref = await adapter.send(reply)
-            self._context.reminder_fired(
+            await self._context.reminder_fired(
                 workspace_id=task.workspace_id,
+                person=user_ref if channel_ref is None or thread_ref else None,
                 place=place(
                     user_ref=user_ref,
                     channel_ref=channel_ref,
@@ -74,7 +97,21 @@ class ChatNotifier:
             )
             if ref:
                 refs.append(ref)
+        if one_off and self._tasks is not None:
+            await self._tasks.finish_fired(task.id)
         return ",".join(refs) or None
+
+    def _lateness(self, job: Job) -> str:
+        """Say how late a delivery is, and why (Kairos was not running)."""
+        if self._clock is None:
+            return ""
+        late = (self._clock.now() - job.scheduled_for).total_seconds()
+        if late < LATE_AFTER_SECONDS:
+            return ""
+        minutes = int(late // 60)
+        span = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+        due = formatting.when(job.scheduled_for, job.task.timezone)
+        return f" (late by {span}: it was due {due}, while Kairos was not running)"
 
     async def _targets(
         self, task: TaskSnapshot, assignees: list[str]

@@ -21,7 +21,7 @@ def utc(*args: int) -> datetime:
 async def test_reminder_is_confirmed_in_the_speakers_zone(chat: Chat) -> None:
     reply = await chat.say_one("remind me to call the bank tomorrow at 3pm")
     assert reply.kind is ReplyKind.CONFIRMATION
-    assert reply.text == "Got it — #1 'call the bank', tomorrow Tue 03 Mar 15:00 CET, for ana"
+    assert reply.text == "Got it — #1 'call the bank', tomorrow Tue 03 Mar 15:00 CET, for @ana"
     task = await chat.kairos.store.get_task(1)
     assert task.kind == TaskKind.REMINDER
     assert task.next_fire_at == utc(2026, 3, 3, 14)
@@ -99,7 +99,7 @@ async def test_names_numbers_and_bad_references(chat: Chat) -> None:
     assert missing.kind is ReplyKind.ERROR
     assert missing.text == "Task #42 does not exist. List your tasks to see their numbers."
     nothing = await chat.say_one("done", user="zoe")  # zoe has discussed no task
-    assert nothing.text.startswith("I'm not sure which task you mean.")
+    assert nothing.text.startswith("I'm not sure which task you mean")
 
 
 async def test_reminder_fires_on_the_console_and_snoozes(chat: Chat) -> None:
@@ -182,7 +182,7 @@ async def test_an_answer_completes_the_question_kairos_asked(chat: Chat) -> None
 async def test_an_answer_can_replace_the_doubtful_word(chat: Chat) -> None:
     await chat.say_one("add task book the venue due Friday")
     chat.clock.set(utc(2026, 3, 5, 9))  # a Thursday: "Thursday" is now doubtful
-    question = await chat.say_one("move it to Thursday")
+    question = await chat.say_one("move 1 to Thursday")  # "it" expired: days went by
     assert question.kind is ReplyKind.QUESTION, question.text
     moved = await chat.say_one("next Thursday")
     assert moved.kind is ReplyKind.CONFIRMATION, moved.text
