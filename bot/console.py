@@ -32,6 +32,7 @@ def thread_task(thread_ref: str | None) -> int | None:
         return int(rest) if rest.isdigit() else None
     return None
 
+
 _STYLES = {
     ReplyKind.CONFIRMATION: "green",
     ReplyKind.ERROR: "red",

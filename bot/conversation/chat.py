@@ -28,7 +28,7 @@ from core.enums import Platform, Priority, Role, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
 from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
-from core.messages import Button, Inbound, Reply
+from core.messages import Button, Inbound, Reply, ReplyKind
 from core.models import Member, Run, TaskPublic
 from core.ports import Clock, IntentParser
 from core.services.conversation import ConversationMemory
@@ -158,7 +158,7 @@ class ChatConversation:
         return replace(reply, ephemeral=True)
 
     async def _handle_as(self, speaker: Speaker, text: str) -> list[Reply]:
-        key = {
+        key: dict[str, Any] = {
             "workspace_id": speaker.workspace_id,
             "place": speaker.place,
             "person": speaker.person,
@@ -341,7 +341,11 @@ class ChatConversation:
         if is_pronoun(ref):
             task = await self._thread_task(speaker)
             if task is None:
-                key = {"workspace_id": ws, "place": speaker.place, "person": speaker.person}
+                key: dict[str, Any] = {
+                    "workspace_id": ws,
+                    "place": speaker.place,
+                    "person": speaker.person,
+                }
                 last = await self.memory.last_fired(**key) if fired else None
                 if last is not None:
                     allow_done = True  # snoozing the reminder that just fired
@@ -419,7 +423,7 @@ class ChatConversation:
         listed = ", ".join(f"#{t.id} '{t.title}'" for t in options)
         return Reply(
             text=f"{head} {listed}? Reply with its number.",
-            kind=replies.ReplyKind.QUESTION,
+            kind=ReplyKind.QUESTION,
             buttons=tuple(
                 Button(f"#{t.id} {t.title}"[:40], "task.pick", str(t.id)) for t in options
             ),
@@ -526,21 +530,27 @@ class ChatConversation:
         shown: datetime | None = None
         if intent.schedule is not None and intent.schedule.kind == "once" and intent.schedule.at:
             at = intent.schedule.at
-            if _YESTERDAY.search(said):
-                at = at - timedelta(
-                    days=(at.astimezone(zone).date() - now.astimezone(zone).date()).days + 1
-                )
-                alt.title = _YESTERDAY.sub("", alt.title or "").strip(" ,") or alt.title
+            yesterday = bool(_YESTERDAY.search(said))
+            if yesterday:
+                today = now.astimezone(zone).date()
+                at = at - timedelta(days=(at.astimezone(zone).date() - today).days + 1)
+                cleaned = _YESTERDAY.sub("", alt.title or "").strip(" ,")
+                alt.title = re.sub(r"^(?:to|about)\s+", "", cleaned) or alt.title
                 intent = intent.model_copy(update={"title": alt.title})
             if at <= now:
                 shown = at
-                new_at = at + timedelta(days=max(1, (now - at).days + 1))
+                # "yesterday" was most likely meant as "tomorrow"; else the next such time.
+                new_at = at + timedelta(days=2 if yesterday else 1)
+                while new_at <= now:
+                    new_at += timedelta(days=1)
                 assert alt.schedule is not None
                 alt.schedule = alt.schedule.model_copy(update={"at": new_at})
                 alt.next_runs = [new_at]
         elif intent.due is not None and intent.due <= now:
             shown = intent.due
-            alt.due = intent.due + timedelta(days=max(1, (now - intent.due).days + 1))
+            alt.due = intent.due + timedelta(days=1)
+            while alt.due <= now:
+                alt.due += timedelta(days=1)
         if shown is None:
             return None
         first = (alt.schedule.at if alt.schedule and alt.schedule.at else alt.due) or now
@@ -715,7 +725,8 @@ class ChatConversation:
         await self._undoable(speaker, task.id, {"op": "restore"})
         return [
             Reply(
-                text=f"Deleted #{deleted.id} '{deleted.title}'. Say 'restore #{deleted.id}' to undo.",
+                text=f"Deleted #{deleted.id} '{deleted.title}'. "
+                f"Say 'restore #{deleted.id}' to undo.",
                 task_id=deleted.id,
                 buttons=(Button("Restore", "task.restore", str(deleted.id)),),
             )
@@ -771,7 +782,9 @@ class ChatConversation:
             updated = await self._members.set_timezone(member, request.arg or "")
             return [replies.text(f"Your time zone is now {updated.timezone}.")]
         if kind == "role":
-            updated = await self._members.set_role(member, request.ref or "", Role(request.arg))
+            updated = await self._members.set_role(
+                member, request.ref or "", Role(request.arg or "member")
+            )
             return [replies.text(f"@{updated.platform_user_id} is now {updated.role}.")]
         if kind == "search":
             found = await self._visible(
@@ -810,8 +823,9 @@ class ChatConversation:
             )
             return [
                 replies.question(
-                    f"Delete all {len(mine)} of your tasks ({', '.join(f'#{t.id}' for t in mine[:10])})?"
-                    " Reply 'yes' to delete them, 'no' to keep them."
+                    f"Delete all {len(mine)} of your tasks "
+                    f"({', '.join(f'#{t.id}' for t in mine[:10])})? "
+                    "Reply 'yes' to delete them, 'no' to keep them."
                 )
             ]
         return None

@@ -35,7 +35,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "delete_all",
         _p(
-            r"(?:delete|remove|cancel|clear)\s+(?:everything|all(?:\s+(?:my\s+)?(?:tasks|reminders|of them))?|all\s+tasks)"
+            r"(?:delete|remove|cancel|clear)\s+"
+            r"(?:everything|all(?:\s+(?:my\s+)?(?:tasks|reminders|of them))?)"
         ),
     ),
     ("restore", _p(rf"(?:restore|undelete|bring back)\s+(?:task\s+)?{_REF}")),

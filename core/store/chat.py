@@ -155,7 +155,7 @@ class ChatStateStore(StoreBase):
     ) -> ConversationState | None:
         """The unexpired memory of ``kind`` for this person here, or ``None``."""
         async with self._session() as session:
-            return await session.scalar(
+            found: ConversationState | None = await session.scalar(
                 sa.select(ConversationState).where(
                     col(ConversationState.workspace_id) == workspace_id,
                     col(ConversationState.place) == place,
@@ -164,6 +164,7 @@ class ChatStateStore(StoreBase):
                     col(ConversationState.expires_at) > now,
                 )
             )
+            return found
 
     async def forget_state(
         self, *, workspace_id: int, place: str, person: str, kind: str, now: datetime
