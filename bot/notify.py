@@ -23,7 +23,7 @@ from core.services.tasks import TaskService
 from core.store import SqlStore
 
 #: A reminder delivered later than this after its time says so.
-LATE_AFTER_SECONDS = 60
+LATE_AFTER_SECONDS = 120
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class ChatNotifier:
         self._context = context
         self._clock = clock
         self._tasks = tasks
+        # Fires due before this process started were missed while Kairos was down.
+        self._started = clock.now() if clock is not None else None
 
     def use_tasks(self, tasks: TaskService) -> None:
         """Let fired one-off reminders be marked done (wired after the scheduler exists)."""
@@ -64,6 +66,11 @@ class ChatNotifier:
             )
         public = await self._store.get_task(task.id)
         targets = await self._targets(task, public.assignees)
+        creator_ref = (
+            (await self._store.get_member(task.created_by)).platform_user_id
+            if task.created_by is not None
+            else None
+        )
         # A one-off reminder is done once it has fired (Reopen brings it back);
         # a snooze or manual run of it changes nothing.
         one_off = (
@@ -74,8 +81,9 @@ class ChatNotifier:
         text = f"Reminder: {task.title}{self._lateness(job)}"
         refs: list[str] = []
         for channel_ref, thread_ref, user_ref in targets:
+            sender = creator_ref if user_ref is not None and user_ref != creator_ref else None
             reply = Reply(
-                text=text,
+                text=text.replace("Reminder:", f"Reminder from @{sender}:", 1) if sender else text,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
                 buttons=fired_buttons(task.id, done=one_off),
@@ -109,9 +117,14 @@ class ChatNotifier:
         if late < LATE_AFTER_SECONDS:
             return ""
         minutes = int(late // 60)
-        span = f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+        hours, rest = divmod(minutes, 60)
+        span = (
+            f"{minutes} min" if minutes < 120 else f"{hours} h" + (f" {rest} min" if rest else "")
+        )
         due = formatting.when(job.scheduled_for, job.task.timezone)
-        return f" (late by {span}: it was due {due}, while Kairos was not running)"
+        down = self._started is not None and job.scheduled_for < self._started
+        why = "Kairos was not running then" if down else "Kairos could not deliver it on time"
+        return f" (late by {span}: it was due {due}; {why})"
 
     async def _targets(
         self, task: TaskSnapshot, assignees: list[str]
@@ -131,7 +144,7 @@ class ChatNotifier:
         if others:
             return [(None, None, person) for person in others]
         if task.channel_ref and not assignees:
-            return [(task.channel_ref, None, None)]
+            return [(task.channel_ref, task.thread_ref, None)]
         if task.channel_ref and task.thread_ref:
             return [(task.channel_ref, task.thread_ref, creator)]
         return [(None, None, creator)]

@@ -55,6 +55,8 @@ UNEXPECTED = "Sorry, something went wrong on my side; it has been logged. Please
 #: Snooze length when the person gives none ("snooze", "later" without a time).
 DEFAULT_SNOOZE = timedelta(minutes=20)
 _LIVE = frozenset({TaskStatus.OPEN, TaskStatus.PAUSED})
+#: How late a missed reminder is still delivered after downtime (then it is skipped).
+REMINDER_GRACE_SECONDS = 24 * 3600
 
 
 class Runner(Protocol):
@@ -155,6 +157,8 @@ class ChatConversation:
         """In a channel, what concerns only the speaker is said to them alone."""
         if not speaker.in_channel or reply.ephemeral or reply.fields.get("public"):
             return reply
+        if speaker.inbound.thread_ref and reply.task_id is not None:
+            return reply  # about the thread's own (public) card: said in the thread
         return replace(reply, ephemeral=True)
 
     async def _handle_as(self, speaker: Speaker, text: str) -> list[Reply]:
@@ -507,6 +511,9 @@ class ChatConversation:
             "depends_on": depends,
             "private": speaker.inbound.is_direct and not intent.channel,
         }
+        if kind is TaskKind.REMINDER:
+            # After downtime a reminder is better late (saying so) than never.
+            data["misfire_grace_seconds"] = REMINDER_GRACE_SECONDS
         personal = for_me and (not intent.assignees or intent.assignees == ["me"])
         if speaker.in_channel and not intent.channel and not personal:
             data["channel_ref"] = speaker.inbound.channel_ref
@@ -649,11 +656,18 @@ class ChatConversation:
     # --- changing -------------------------------------------------------------------
 
     async def _complete(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        task = await self._task(intent.task_ref, speaker, intent=intent)
+        task = await self._task(intent.task_ref, speaker, intent=intent, allow_done=True)
         return await self._done(task.id, speaker)
 
     async def _done(self, task_id: int, speaker: Speaker, *, force: bool = False) -> list[Reply]:
         task = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
+        if not self._may_see(task, speaker.member):
+            raise NotFound(f"There is no task #{task_id} you can see.", hint="Say 'list'.")
+        if task.status == TaskStatus.DELETED:
+            raise InvalidInput(
+                f"#{task.id} '{task.title}' was deleted.",
+                hint=f"Say 'restore #{task.id}' to bring it back first.",
+            )
         if task.status == TaskStatus.DONE:
             return [replies.text(f"#{task.id} '{task.title}' is already done.", task_id=task.id)]
         if not force and task.depends_on:
@@ -740,6 +754,44 @@ class ChatConversation:
         )
 
     async def _snooze_until(self, task_id: int, when: datetime, speaker: Speaker) -> list[Reply]:
+        current = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
+        if not self._may_see(current, speaker.member):
+            raise NotFound(f"There is no task #{task_id} you can see.", hint="Say 'list'.")
+        now = self._clock.now()
+        if (
+            current.status == TaskStatus.OPEN
+            and (current.schedule or {}).get("kind") == "once"
+            and current.next_fire_at is not None
+            and current.next_fire_at > now
+            and when > now
+        ):
+            # Not fired yet: snoozing moves it (an extra run would make it fire twice),
+            # and only later: a "snooze" never brings a reminder forward.
+            due = formatting.when(current.next_fire_at, speaker.tz, now=now)
+            if when <= current.next_fire_at:
+                return [
+                    replies.text(
+                        f"#{current.id} '{current.title}' has not fired yet (it is due {due}), "
+                        f"so there is nothing to snooze. Say 'move {current.id} to …' "
+                        "to change its time.",
+                        task_id=current.id,
+                    )
+                ]
+            before = _undo_values(current, {"schedule": None})
+            moved = await self._tasks.update(
+                task_id,
+                {"schedule": {"kind": "once", "at": when, "timezone": current.timezone}},
+                actor=speaker.member,
+            )
+            await self._remember(moved, speaker)
+            await self._undoable(speaker, moved.id, {"op": "update", "values": before})
+            shown = formatting.when(when, speaker.tz, now=now)
+            return [
+                replies.text(
+                    f"#{moved.id} '{moved.title}' had not fired yet: moved it to {shown}.",
+                    task_id=moved.id,
+                )
+            ]
         task = await self._runs.snooze(task_id, when, actor=speaker.member)
         await self._remember(task, speaker)
         shown = formatting.when(when, speaker.tz, now=self._clock.now())

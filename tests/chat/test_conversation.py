@@ -154,12 +154,24 @@ async def test_workspaces_never_see_each_others_tasks(chat: Chat) -> None:
 async def test_buttons_complete_and_snooze(chat: Chat) -> None:
     from bot.console import to_inbound
 
-    await chat.say_one("remind me tomorrow at 9 to water the plants")
+    await chat.say_one("remind me every day at 9 to water the plants")
     inbound = to_inbound("", user="ana")
     snoozed = await chat.kairos.conversation.press(inbound, action="task.snooze", value="1:60")
     assert snoozed[0].text == "Snoozed #1 'water the plants' until today Mon 02 Mar 11:00 CET."
     done = await chat.kairos.conversation.press(inbound, action="task.done", value="1")
     assert done[0].text == "Done — #1 'water the plants'. Nice work."
+
+
+async def test_snoozing_a_reminder_before_it_fired_never_doubles_it(chat: Chat) -> None:
+    from bot.console import to_inbound
+
+    await chat.say_one("remind me tomorrow at 8 to water the plants")
+    inbound = to_inbound("", user="ana")
+    early = await chat.kairos.conversation.press(inbound, action="task.snooze", value="1:60")
+    assert "has not fired yet" in early[0].text
+    later = await chat.kairos.conversation.press(inbound, action="task.snooze", value="1:tomorrow")
+    assert "had not fired yet: moved it to tomorrow Tue 03 Mar 09:00" in later[0].text
+    assert await chat.kairos.runs.runs_for(1) == []
 
 
 async def _printed(chat: Chat, text: str, times: int) -> bool | None:

@@ -9,6 +9,7 @@ A scenario is a script (the JSON Lines of shared/CONVERSATION.md) plus checks:
 ``expect`` — for each, some output line matches every field (``text`` is a
 regular expression searched in the text; other fields compare equal);
 ``absent`` — regular expressions no output text may match;
+``once`` — regular expressions exactly one output text matches;
 ``tasks`` — fields of tasks in the last ``dump`` (by id), and ``count``.
 """
 
@@ -27,6 +28,7 @@ class Scenario:
     script: list[dict[str, Any]]
     expect: list[dict[str, Any]] = field(default_factory=list)
     absent: list[str] = field(default_factory=list)
+    once: list[str] = field(default_factory=list)
     tasks: dict[int, dict[str, Any]] = field(default_factory=dict)
     count: int | None = None
     now: str = NOW
@@ -539,6 +541,98 @@ def scenarios() -> list[Scenario]:
                     {"as": who, "in": "dm", "say": f"make @{who} an admin"},
                 ],
                 expect=[{"text": r"Only workspace owners and admins"}],
+            )
+        )
+        out.append(
+            Scenario(
+                f"snooze-before-the-fire-never-doubles-it-{who}",
+                [
+                    person,
+                    {"as": who, "in": "dm", "say": "remind me in 1 hour to take the cake out"},
+                    {"as": who, "press": "snooze:20", "task": 1},
+                    {"wait": "PT3H"},
+                    {"dump": "tasks"},
+                ],
+                expect=[{"text": r"has not fired yet", "visibility": "private"}],
+                once=[r"^Reminder: take the cake out"],
+                tasks={1: {"status": "done"}},
+            )
+        )
+        out.append(
+            Scenario(
+                f"reminder-for-someone-else-reaches-them-{who}-{other}",
+                [
+                    person,
+                    {"person": other, "tz": "Europe/Berlin"},
+                    {"as": who, "in": "dm", "say": f"remind @{other} in 3 hours to review the PR"},
+                    {"wait": "PT3H"},
+                    {"as": other, "in": "dm", "say": "snooze 1h"},
+                    {"wait": "PT1H"},
+                    {"dump": "tasks"},
+                ],
+                expect=[
+                    {
+                        "to": other,
+                        "in": "dm",
+                        "at": _at_berlin("2026-11-26T15:00:00+01:00"),
+                        "text": rf"^Reminder from @{who}: review the PR",
+                    },
+                    {"to": other, "text": r"Snoozed #1 'review the PR'"},
+                    {
+                        "to": other,
+                        "at": _at_berlin("2026-11-26T16:00:00+01:00"),
+                        "text": rf"^Reminder from @{who}: review the PR",
+                    },
+                ],
+                tasks={1: {"assignees": [other], "created_by": who, "private": True}},
+            )
+        )
+        out.append(
+            Scenario(
+                f"done-after-a-one-off-fired-is-honest-{who}",
+                [
+                    person,
+                    {"as": who, "in": "dm", "say": "remind me in 10 minutes to call mom"},
+                    {"wait": "PT10M"},
+                    {"as": who, "in": "dm", "say": "done"},
+                    {"as": who, "press": "reopen", "task": 1},
+                    {"dump": "tasks"},
+                ],
+                expect=[
+                    {"text": r"#1 'call mom' is already done"},
+                    {"text": r"^Reopened — #1 'call mom'"},
+                ],
+                tasks={1: {"status": "open"}},
+            )
+        )
+        out.append(
+            Scenario(
+                f"channel-reminder-snoozed-by-a-colleague-{chan}",
+                [
+                    person,
+                    {
+                        "as": who,
+                        "in": f"#{chan}",
+                        "say": f"remind #{chan} in 2 hours to start the retro",
+                    },
+                    {"wait": "PT2H"},
+                    {"as": other, "in": f"#{chan}", "say": "snooze 15 minutes"},
+                    {"wait": "PT30M"},
+                ],
+                expect=[
+                    {
+                        "in": f"#{chan}",
+                        "to": None,
+                        "visibility": "public",
+                        "text": r"^Reminder: start the retro",
+                    },
+                    {"to": other, "text": r"Snoozed #1 'start the retro'"},
+                    {
+                        "in": f"#{chan}",
+                        "at": _at_berlin("2026-11-26T14:15:00+01:00"),
+                        "text": r"^Reminder: start the retro",
+                    },
+                ],
             )
         )
     return out

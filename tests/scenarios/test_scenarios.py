@@ -68,6 +68,9 @@ def test_scenario(scenario: Scenario, template_db: Path, tmp_path: Path) -> None
     for pattern in scenario.absent:
         hits = [line for line in lines if "text" in line and re.search(pattern, line["text"])]
         assert not hits, f"unexpected {pattern!r}:\n{shown}"
+    for pattern in scenario.once:
+        hits = [line for line in lines if "text" in line and re.search(pattern, line["text"])]
+        assert len(hits) == 1, f"{pattern!r} matched {len(hits)} lines:\n{shown}"
     for line in lines:  # every output line has the contract's fields
         if "text" in line:
             assert set(line) == {"at", "to", "in", "visibility", "task", "text"}, line

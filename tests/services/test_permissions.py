@@ -61,7 +61,9 @@ async def test_viewers_cannot_change_run_or_snooze_and_attempts_leave_no_trace(
         await runs.run_now(task.id, actor=people[role])
         await runs.snooze(task.id, clock.now() + timedelta(hours=1), actor=people[role])
     assert len(runner.calls) == 6
-    actions = [e.action for e in await task_service.history(task.id, workspace_id=task.workspace_id)]
+    actions = [
+        e.action for e in await task_service.history(task.id, workspace_id=task.workspace_id)
+    ]
     assert actions.count("task.run") == 3 and actions.count("task.snoozed") == 3
 
 
