@@ -92,6 +92,7 @@ class Kairos:
             context=context,
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
+            executors=executors,
         )
         return cls(
             settings=settings,

@@ -26,10 +26,11 @@ from bot.conversation.requests import match as match_request
 from bot.conversation.schedules import job_title
 from core.enums import Platform, Priority, Role, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
+from core.executors.registry import ExecutorRegistry, NoExecutor
 from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
 from core.messages import Button, Inbound, Reply, ReplyKind
-from core.models import Member, Run, TaskPublic
+from core.models import Member, Run, Task, TaskPublic
 from core.ports import Clock, IntentParser
 from core.services.conversation import ConversationMemory
 from core.services.members import MemberService
@@ -113,7 +114,9 @@ class ChatConversation:
         context: ConversationMemory | None = None,
         default_timezone: str = "UTC",
         confidence_threshold: float = 0.6,
+        executors: ExecutorRegistry | None = None,
     ) -> None:
+        self._executors = executors
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -182,11 +185,18 @@ class ChatConversation:
         request = match_request(text)
         if request is not None:
             return await self._request(request, speaker)
-        intent = self._understand(text, speaker, question)
+        intent, said = self._understand(text, speaker, question)
+        past = _only_past(intent, self._clock.now())
+        if past:
+            # A time that has passed gets a proper question (with a suggestion).
+            intent = intent.model_copy(update={"clarification": None})
+            speaker = replace(speaker, inbound=replace(speaker.inbound, text=said))
         if intent.clarification:
-            return [await self._ask(speaker, intent.clarification, text)]
-        if intent.intent not in (IntentKind.UNKNOWN, IntentKind.HELP) and (
-            intent.confidence < self._threshold
+            return [await self._ask(speaker, intent.clarification, said)]
+        if (
+            not past
+            and intent.intent not in (IntentKind.UNKNOWN, IntentKind.HELP)
+            and intent.confidence < self._threshold
         ):
             await self.memory.propose(
                 **key, proposal={"type": "intent", "intent": intent.model_dump(mode="json")}
@@ -199,22 +209,40 @@ class ChatConversation:
             ]
         return await self._act(intent, speaker)
 
-    def _understand(self, text: str, speaker: Speaker, question: dict[str, Any] | None) -> Intent:
+    def _understand(
+        self, text: str, speaker: Speaker, question: dict[str, Any] | None
+    ) -> tuple[Intent, str]:
         """Parse ``text``; right after a question, first as the answer completing it.
 
-        A message that is a whole command on its own is that command: the stale
-        question is dropped, and nothing of it leaks into the new request.
+        Returns the reading and the words it was read from. A message that is a
+        whole command on its own is that command: the stale question is dropped,
+        and nothing of it leaks into the new request. An answer that does not
+        complete the question never acts on some other task ("today" is not a
+        snooze of whatever was discussed last): the question is asked again.
         """
         now = self._clock.now()
         alone = self._parser.parse(text, now=now, tz=speaker.tz, user="me")
         if question is None or question.get("type") != "complete" or _self_contained(alone):
-            return alone
+            return alone, text
         asked = str(question.get("text", ""))
+        doubtful: tuple[Intent, str] | None = None
         for candidate in _completions(asked, text):
             completed = self._parser.parse(candidate, now=now, tz=speaker.tz, user="me")
-            if completed.intent is not IntentKind.UNKNOWN and not completed.clarification:
-                return completed
-        return alone
+            if completed.intent is IntentKind.UNKNOWN:
+                continue
+            if not completed.clarification or _only_past(completed, now):
+                return completed, candidate
+            doubtful = doubtful or (completed, candidate)
+        if doubtful is not None:
+            return doubtful
+        again = Intent(
+            intent=IntentKind.UNKNOWN,
+            clarification=(
+                f"Sorry, I couldn't use '{text}' as an answer. "
+                "When should it be? E.g. 'tomorrow at 3pm' or 'in 2 hours'."
+            ),
+        )
+        return again, asked
 
     async def _ask(self, speaker: Speaker, question: str, said: str | None = None) -> Reply:
         """Ask back, remembering what was said so that the answer can complete it."""
@@ -460,6 +488,17 @@ class ChatConversation:
             return await self._act(Intent.model_validate(proposal["intent"]), speaker)
         if kind == "create":
             chosen = proposal["alt"] if yes else proposal["intent"]
+            original = Intent.model_validate(chosen)
+            if not yes and original.schedule is not None and original.schedule.kind == "once":
+                # A reminder cannot fire in the past: ask for the time instead.
+                text = str(proposal.get("text") or "")
+                return [
+                    await self._ask(
+                        speaker,
+                        "OK. When should I remind you instead? E.g. 'at 5pm' or 'tomorrow'.",
+                        _YESTERDAY.sub("", text).strip(),
+                    )
+                ]
             return await self._create(Intent.model_validate(chosen), speaker, checked=True)
         if kind == "complete":
             if not yes:
@@ -491,6 +530,27 @@ class ChatConversation:
             ]
         if kind is TaskKind.JOB and intent.schedule is None:
             return [await self._ask(speaker, "When should this job run? E.g. 'every night at 2'.")]
+        if intent.schedule is not None and intent.schedule.kind == "event":
+            return [
+                replies.error(
+                    "I can't react to events such as a task being done yet, so nothing "
+                    "was created. Give me a time instead (e.g. 'remind #eng tomorrow at 10 "
+                    "to …'), or mark the task done and tell people yourself."
+                )
+            ]
+        if kind is TaskKind.JOB and self._executors is not None:
+            # Never confirm a job that cannot run: say what is missing instead.
+            probe = Task(kind=kind, title="job", workspace_id=0, action=intent.action)
+            try:
+                self._executors.for_task(probe)
+            except NoExecutor:
+                what = (intent.action or {}).get("type", "this kind of")
+                return [
+                    replies.error(
+                        f"I can't run {what} jobs here: no executor for '{what}' is "
+                        "configured, so nothing was created. Ask an admin to enable it."
+                    )
+                ]
         if not checked:
             past = await self._question_the_past(intent, speaker)
             if past is not None:
@@ -567,6 +627,7 @@ class ChatConversation:
             person=speaker.person,
             proposal={
                 "type": "create",
+                "text": said,
                 "intent": intent.model_dump(mode="json"),
                 "alt": alt.model_dump(mode="json"),
             },
@@ -1048,10 +1109,20 @@ class ChatConversation:
         if intent.due:
             parts.append("due " + formatting.when(intent.due, speaker.tz, now=now))
         if intent.assignees:
-            parts.append("for " + ", ".join(f"@{a}" for a in intent.assignees))
+            parts.append(
+                "for " + ", ".join("you" if a == "me" else f"@{a}" for a in intent.assignees)
+            )
         if intent.priority:
             parts.append(intent.priority)
         return " ".join(parts)
+
+
+def _only_past(intent: Intent, now: datetime) -> bool:
+    """Whether a new task's only problem is that its time has already passed."""
+    if intent.intent not in _CREATES:
+        return False
+    at = intent.schedule.at if intent.schedule is not None else None
+    return (at is not None and at <= now) or (intent.due is not None and intent.due <= now)
 
 
 def _self_contained(intent: Intent) -> bool:

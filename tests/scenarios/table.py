@@ -635,6 +635,40 @@ def scenarios() -> list[Scenario]:
                 ],
             )
         )
+        out.append(
+            Scenario(
+                f"an-answer-never-snoozes-another-task-{who}",
+                [
+                    person,
+                    {"as": who, "in": "dm", "say": "remind me in 1 hour to feed the cat"},
+                    {"as": who, "in": "dm", "say": "remind me to call the plumber"},
+                    {"as": who, "in": "dm", "say": "tomorrow"},
+                    {"as": who, "in": "dm", "say": "yes"},
+                    {"dump": "tasks"},
+                ],
+                expect=[
+                    {"text": r"When should I remind you"},
+                    {"text": r"Got it — #2 'call the plumber', tomorrow"},
+                ],
+                absent=[r"Snoozed", r"nothing to snooze"],
+                tasks={1: {"title": "feed the cat", "status": "open"}},
+                count=2,
+            )
+        )
+        out.append(
+            Scenario(
+                f"what-cannot-happen-is-not-confirmed-{who}",
+                [
+                    person,
+                    {"as": who, "in": "dm", "say": "add task deploy v2"},
+                    {"as": who, "in": "dm", "say": f"when 'deploy v2' is done, notify #{chan}"},
+                    {"as": who, "in": "dm", "say": "every night at 2 run `backup.sh`"},
+                    {"dump": "tasks"},
+                ],
+                expect=[{"text": r"can't react to events"}, {"text": r"can't run shell jobs"}],
+                count=1,
+            )
+        )
     return out
 
 
