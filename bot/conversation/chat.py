@@ -392,7 +392,12 @@ class ChatConversation:
                 task = await self._tasks.get(number, workspace_id=ws)
             else:
                 try:
-                    task = await find_by_words(self._tasks, ref, workspace_id=ws)
+                    task = await find_by_words(
+                        self._tasks,
+                        ref,
+                        workspace_id=ws,
+                        visible=lambda t: self._may_see(t, speaker.member),
+                    )
                 except AmbiguousTask as many:
                     raise Asked(
                         await self._which(speaker, intent, many.matches, words=ref)
@@ -646,7 +651,13 @@ class ChatConversation:
         number = number_of(name)
         if number is not None:
             return number
-        return (await find_by_words(self._tasks, name, workspace_id=speaker.workspace_id)).id
+        found = await find_by_words(
+            self._tasks,
+            name,
+            workspace_id=speaker.workspace_id,
+            visible=lambda t: self._may_see(t, speaker.member),
+        )
+        return found.id
 
     def _confirm(self, verb: str, task: TaskPublic, speaker: Speaker) -> Reply:
         now = self._clock.now()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from core.enums import TaskStatus
 from core.errors import InvalidInput, NotFound
@@ -37,8 +37,17 @@ def number_of(ref: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-async def find_by_words(tasks: TaskService, words: str, *, workspace_id: int) -> TaskPublic:
-    """The one live task whose title matches ``words`` (exact title wins over a part)."""
+async def find_by_words(
+    tasks: TaskService,
+    words: str,
+    *,
+    workspace_id: int,
+    visible: Callable[[TaskPublic], bool] | None = None,
+) -> TaskPublic:
+    """The one live task whose title matches ``words`` (exact title wins over a part).
+
+    ``visible`` leaves out tasks the speaker may not see (never named back to them).
+    """
     needle = words.strip().strip("'\"")
     while (stripped := _FILLER.sub("", needle)) != needle:
         needle = stripped
@@ -48,6 +57,8 @@ async def find_by_words(tasks: TaskService, words: str, *, workspace_id: int) ->
     found = await tasks.query(
         TaskQuery(text=needle, statuses=live, limit=20), workspace_id=workspace_id
     )
+    if visible is not None:
+        found = [t for t in found if visible(t)]
     exact = [t for t in found if t.title.lower() == needle.lower()]
     candidates = exact or found
     open_ones = [t for t in candidates if t.status != TaskStatus.DONE]

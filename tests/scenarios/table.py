@@ -308,13 +308,17 @@ def scenarios() -> list[Scenario]:
                     {"as": who, "in": "dm", "say": "add task secret gift"},
                     {"as": other, "in": f"#{chan}", "say": "list"},
                     {"as": who, "in": "dm", "say": "list"},
+                    {"as": other, "in": "dm", "say": "done secret gift"},
+                    {"as": other, "in": "dm", "say": "done 1"},
                     {"dump": "tasks"},
                 ],
                 expect=[
                     {"to": other, "visibility": "private", "text": r"Open tasks: nothing"},
                     {"to": who, "text": r"#1 secret gift"},
+                    {"to": other, "text": r"can't find a task called 'secret gift'"},
+                    {"to": other, "text": r"no task #1 you can see"},
                 ],
-                tasks={1: {"private": True}},
+                tasks={1: {"private": True, "status": "open"}},
             )
         )
         out.append(
