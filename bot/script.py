@@ -397,8 +397,9 @@ class ScriptRunner:
                 self.emit(reply, to=reply.user_ref, where="dm", visibility="private")
                 continue
             private = place == "dm" or reply.ephemeral
-            to = None if (reply.fields.get("to_place") and not private) else person.name
-            self.emit(reply, to=to, where=place, visibility="private" if private else "public")
+            self.emit(
+                reply, to=person.name, where=place, visibility="private" if private else "public"
+            )
 
     async def advance(self, delta: timedelta) -> None:
         """Move the clock by ``delta``, stopping at every due instant on the way."""

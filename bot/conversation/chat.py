@@ -261,6 +261,9 @@ class ChatConversation:
             task_id = int(task_ref)
         except ValueError:
             return [replies.error(f"The button value {value!r} is not valid.")]
+        pressed = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
+        if not self._may_see(pressed, speaker.member):
+            raise NotFound(f"There is no task #{task_id} you can see.", hint="Say 'list'.")
         if action == "task.done":
             return await self._done(task_id, speaker)
         if action == "task.snooze":
