@@ -183,6 +183,7 @@ class _Person:
     name: str
     tz: str
     role: Role = Role.MEMBER
+    seen: bool = False  # registered: later messages keep their stored zone
 
 
 class ScriptConsole:
@@ -278,6 +279,7 @@ class ScriptRunner:
         person.tz = data.get("tz", person.tz)
         person.role = Role(data.get("role", person.role))
         member = await self._member(person)
+        person.seen = True
         if member.role != person.role or member.timezone != person.tz:
             await self.kairos.store.update_member(
                 member.id or 0, role=person.role, timezone=person.tz
@@ -286,6 +288,7 @@ class ScriptRunner:
     async def _do_say(self, data: dict[str, Any]) -> None:
         person = self._person(data["as"])
         await self._member(person)
+        person.seen = True
         found = _PLACE.match(data["in"])
         assert found is not None
         channel, task = found.group("chan"), found.group("task")
@@ -294,7 +297,7 @@ class ScriptRunner:
             workspace_ref=WORKSPACE_REF,
             user_ref=person.name,
             user_name=person.name,
-            user_timezone=person.tz,
+            user_timezone=None,  # the member's stored zone (they may have changed it)
             text=data["text"],
             channel_ref=channel,
             thread_ref=f"{THREAD_PREFIX}{task}" if task else None,
@@ -307,6 +310,7 @@ class ScriptRunner:
     async def _do_press(self, data: dict[str, Any]) -> None:
         person = self._person(data["as"])
         await self._member(person)
+        person.seen = True
         press: str = data["press"]
         task_id: int = data["task"]
         where, channel, thread = "dm", None, None
@@ -320,7 +324,7 @@ class ScriptRunner:
             workspace_ref=WORKSPACE_REF,
             user_ref=person.name,
             user_name=person.name,
-            user_timezone=person.tz,
+            user_timezone=None,  # the member's stored zone (they may have changed it)
             text="",
             channel_ref=channel,
             thread_ref=thread,
@@ -359,16 +363,17 @@ class ScriptRunner:
         return self._people[name]
 
     async def _member(self, person: _Person) -> Member:
+        """The person as a member: registered in their zone and role on first sight.
+
+        Later messages keep what the member has since changed ("set my timezone").
+        """
         store = self.kairos.store
-        workspace = await store.ensure_workspace(
-            Platform.CONSOLE, WORKSPACE_REF, default_timezone=self.tz
-        )
-        assert workspace.id is not None
+        workspace_id = await self._workspace_id()
         return await store.ensure_member(
-            workspace.id,
+            workspace_id,
             person.name,
             display_name=person.name,
-            timezone=person.tz,
+            timezone=None if person.seen else person.tz,
             role=person.role,
         )
 

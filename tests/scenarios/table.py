@@ -673,6 +673,25 @@ def scenarios() -> list[Scenario]:
                 count=1,
             )
         )
+        out.append(
+            Scenario(
+                f"my-timezone-is-used-from-then-on-{who}",
+                [
+                    person,
+                    {"as": who, "in": "dm", "say": "set my timezone to America/Chicago"},
+                    {"as": who, "in": "dm", "say": "remind me tomorrow at 9am to stand up"},
+                    {"restart": True},
+                    {"as": who, "in": "dm", "say": "remind me tomorrow at 10am to stretch"},
+                    {"dump": "tasks"},
+                ],
+                expect=[
+                    {"text": r"time zone is now America/Chicago"},
+                    {"text": r"#1 'stand up', tomorrow Fri 27 Nov 09:00 CST"},
+                    {"text": r"#2 'stretch', tomorrow Fri 27 Nov 10:00 CST"},
+                ],
+                tasks={1: {"next_runs": ["2026-11-27T16:00:00+01:00"]}},
+            )
+        )
     return out
 
 
