@@ -177,6 +177,14 @@ class ChatConversation:
                 return await self._accept(proposal, speaker, yes=True)
             if said in _NO or said in {"keep it", "as written"}:
                 return await self._accept(proposal, speaker, yes=False)
+        if proposal is None and said in _YES | _NO:
+            return [
+                replies.text(
+                    f"There is nothing waiting for your '{said}' (questions expire after "
+                    f"{int(self.memory.ttl.total_seconds() // 60)} minutes). "
+                    "What would you like to do?"
+                )
+            ]
         question = await self.memory.take_question(**key)
         if question is not None and question.get("type") == "which":
             picked = await self._pick(question, text, speaker)
@@ -412,6 +420,9 @@ class ChatConversation:
                 f"#{task.id} '{task.title}' was deleted.",
                 hint=f"Say 'restore #{task.id}' to bring it back first.",
             )
+        named = not is_pronoun(ref) or speaker.inbound.thread_ref is not None
+        if fired and named and task.kind == TaskKind.REMINDER:
+            allow_done = True  # snoozing a reminder named or in its thread, even if it fired
         if task.status == TaskStatus.DONE and not allow_done:
             raise Asked(
                 Reply(

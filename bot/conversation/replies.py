@@ -100,6 +100,7 @@ def task_list(title: str, tasks: Sequence[TaskPublic], *, tz: str, now: datetime
     plain = "\n".join(
         f"#{line.task_id} {line.title}"
         + (f" — {line.when}" if line.when else "")
+        + (f" — {', '.join('@' + a for a in line.assignees)}" if line.assignees else "")
         + (" (overdue)" if line.overdue else "")
         for line in lines
     )

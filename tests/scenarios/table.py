@@ -692,6 +692,30 @@ def scenarios() -> list[Scenario]:
                 tasks={1: {"next_runs": ["2026-11-27T16:00:00+01:00"]}},
             )
         )
+        out.append(
+            Scenario(
+                f"snooze-in-a-fired-reminders-thread-{chan}",
+                [
+                    person,
+                    {"as": who, "in": f"#{chan}", "say": f"remind #{chan} in 1 hour to demo"},
+                    {"wait": "PT4H"},
+                    {"as": other, "in": f"#{chan}>1", "say": "snooze 30 minutes"},
+                    {"as": other, "in": "dm", "say": "yes"},
+                    {"wait": "PT1H"},
+                    {"dump": "tasks"},
+                ],
+                expect=[
+                    {"in": f"#{chan}>1", "to": other, "text": r"Snoozed #1 'demo'"},
+                    {"to": other, "text": r"nothing waiting for your 'yes'"},
+                    {
+                        "in": f"#{chan}",
+                        "at": _at_berlin("2026-11-26T16:30:00+01:00"),
+                        "text": r"^Reminder: demo",
+                    },
+                ],
+                tasks={1: {"status": "done", "channel": chan}},
+            )
+        )
     return out
 
 
