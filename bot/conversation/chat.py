@@ -925,9 +925,12 @@ class ChatConversation:
             )
             return [replies.text(f"@{updated.platform_user_id} is now {updated.role}.")]
         if kind == "search":
-            found = await self._visible(
-                TaskQuery(text=request.arg, statuses=_LIVE | {TaskStatus.DONE}, limit=20), speaker
+            found = await self._tasks.search(
+                request.arg or "",
+                workspace_id=speaker.workspace_id,
+                statuses=_LIVE | {TaskStatus.DONE},
             )
+            found = [t for t in found if self._may_see(t, speaker.member)]
             return [
                 replies.task_list(
                     f"Tasks matching '{request.arg}'", found, tz=speaker.tz, now=self._clock.now()

@@ -365,6 +365,23 @@ class TaskService:
             if event.action == "task.commented"
         ]
 
+    async def search(
+        self, text: str, *, workspace_id: int, statuses: frozenset[TaskStatus] | None = None
+    ) -> list[TaskPublic]:
+        """Tasks whose title, description or comments contain ``text``."""
+        found = await self.query(
+            TaskQuery(text=text, statuses=statuses, limit=100), workspace_id=workspace_id
+        )
+        seen = {t.id for t in found}
+        for task_id in await self._store.commented_task_ids(workspace_id, text):
+            if task_id in seen:
+                continue
+            task = await self._store.get_task(task_id, workspace_id=workspace_id)
+            if statuses is None or task.status in statuses:
+                found.append(task)
+                seen.add(task_id)
+        return found
+
     async def finish_fired(self, task_id: int) -> TaskPublic | None:
         """A one-off reminder has fired: it is done (by Kairos, audited as such)."""
         now = self._clock.now()

@@ -61,3 +61,12 @@ async def test_undo_remembers_the_last_change_only(
     await memory.changed(workspace_id=ws, person="U1", task_id=2, undo={"op": "reopen"})
     assert await memory.take_change(workspace_id=ws, person="U1") == (2, {"op": "reopen"})
     assert await memory.take_change(workspace_id=ws, person="U1") is None
+
+
+async def test_search_finds_titles_and_comments(task_service, member: Member) -> None:
+    first = await task_service.create({"title": "deploy v2"}, actor=member)
+    second = await task_service.create({"title": "rotate keys"}, actor=member)
+    await task_service.comment(second.id, "needed before the Deploy freeze", actor=member)
+    found = await task_service.search("deploy", workspace_id=member.workspace_id)
+    assert sorted(t.id for t in found) == [first.id, second.id]
+    assert await task_service.search("nothing like it", workspace_id=member.workspace_id) == []
