@@ -10,26 +10,36 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import formatting
-from bot.console import thread_task
 from bot.conversation import replies
 from bot.conversation.context import place
 from bot.conversation.listing import list_query
-from bot.conversation.refs import AmbiguousTask, find_by_words, is_pronoun, number_of
+from bot.conversation.readings import (
+    LIVE,
+    completions,
+    later_runs,
+    only_past,
+    self_contained,
+    undo_values,
+)
+from bot.conversation.refs import find_by_words, number_of
+from bot.conversation.requesting import RequestAnswers
 from bot.conversation.requests import Request
 from bot.conversation.requests import match as match_request
+from bot.conversation.resolving import TaskReferences
 from bot.conversation.schedules import job_title
-from core.enums import Platform, Priority, Role, TaskKind, TaskStatus
+from bot.conversation.speaker import Asked, Runner, Speaker
+from core.enums import Platform, Priority, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
 from core.executors.registry import ExecutorRegistry, NoExecutor
 from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
-from core.messages import Button, Inbound, Reply, ReplyKind
+from core.messages import Button, Inbound, Reply
 from core.models import Member, Run, Task, TaskPublic
 from core.ports import Clock, IntentParser
 from core.services.conversation import ConversationMemory
@@ -37,7 +47,6 @@ from core.services.members import MemberService
 from core.services.runs import RunService
 from core.services.tasks import TaskService
 from core.store import SqlStore, TaskQuery
-from core.triggers import next_runs
 
 log = logging.getLogger(__name__)
 
@@ -50,57 +59,18 @@ _KIND_OF = {
     IntentKind.CREATE_TASK: TaskKind.TASK,
     IntentKind.SCHEDULE_JOB: TaskKind.JOB,
 }
-_CREATES = frozenset(_KIND_OF)
 _YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
 UNEXPECTED = "Sorry, something went wrong on my side; it has been logged. Please try again."
 #: Snooze length when the person gives none ("snooze", "later" without a time).
 DEFAULT_SNOOZE = timedelta(minutes=20)
-_LIVE = frozenset({TaskStatus.OPEN, TaskStatus.PAUSED})
 #: How late a missed reminder is still delivered after downtime (then it is skipped).
 REMINDER_GRACE_SECONDS = 24 * 3600
-
-
-class Runner(Protocol):
-    """The scheduler operations the conversation uses (``core.scheduler.Scheduler``)."""
-
-    async def run_now(self, task_id: int) -> object: ...
-
-    async def run_at(self, task_id: int, when: datetime) -> object: ...
-
-    async def history(self, task_id: int, *, limit: int = 50) -> Sequence[Run]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Speaker:
-    """Who is talking, where, and in which time zone."""
-
-    member: Member
-    workspace_id: int
-    tz: str
-    place: str
-    inbound: Inbound
-
-    @property
-    def person(self) -> str:
-        return self.member.platform_user_id
-
-    @property
-    def in_channel(self) -> bool:
-        return not self.inbound.is_direct and self.inbound.channel_ref is not None
-
-
-class Asked(Exception):
-    """Resolving a task needs the person to pick or confirm first: these replies ask."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__(reply.text)
-        self.reply = reply
 
 
 Handler = Callable[[Intent, Speaker], Awaitable[list[Reply]]]
 
 
-class ChatConversation:
+class ChatConversation(TaskReferences, RequestAnswers):
     """The platform-neutral conversation (implements ``core.ports.Conversation``)."""
 
     def __init__(
@@ -194,7 +164,7 @@ class ChatConversation:
         if request is not None:
             return await self._request(request, speaker)
         intent, said = self._understand(text, speaker, question)
-        past = _only_past(intent, self._clock.now())
+        past = only_past(intent, self._clock.now())
         if past:
             # A time that has passed gets a proper question (with a suggestion).
             intent = intent.model_copy(update={"clarification": None})
@@ -230,15 +200,15 @@ class ChatConversation:
         """
         now = self._clock.now()
         alone = self._parser.parse(text, now=now, tz=speaker.tz, user="me")
-        if question is None or question.get("type") != "complete" or _self_contained(alone):
+        if question is None or question.get("type") != "complete" or self_contained(alone):
             return alone, text
         asked = str(question.get("text", ""))
         doubtful: tuple[Intent, str] | None = None
-        for candidate in _completions(asked, text):
+        for candidate in completions(asked, text):
             completed = self._parser.parse(candidate, now=now, tz=speaker.tz, user="me")
             if completed.intent is IntentKind.UNKNOWN:
                 continue
-            if not completed.clarification or _only_past(completed, now):
+            if not completed.clarification or only_past(completed, now):
                 return completed, candidate
             doubtful = doubtful or (completed, candidate)
         if doubtful is not None:
@@ -347,155 +317,6 @@ class ChatConversation:
         if not task.private:
             return True
         return task.created_by == member.id or member.platform_user_id in task.assignees
-
-    async def _thread_task(self, speaker: Speaker) -> TaskPublic | None:
-        ref = speaker.inbound.thread_ref
-        if not ref:
-            return None
-        found = await self._tasks.query(
-            TaskQuery(thread_ref=ref), workspace_id=speaker.workspace_id
-        )
-        if found:
-            return found[0]
-        number = thread_task(ref)
-        if number is None:
-            return None
-        try:
-            return await self._tasks.get(number, workspace_id=speaker.workspace_id)
-        except NotFound:
-            return None
-
-    async def _task(
-        self,
-        ref: str | None,
-        speaker: Speaker,
-        *,
-        fired: bool = False,
-        intent: Intent | None = None,
-        allow_done: bool = False,
-    ) -> TaskPublic:
-        """The task a message refers to: its thread's, a number, words, or the last one.
-
-        Never silently an old one: a done or deleted task is refused with what
-        to say instead; when nothing identifies a task, the person is asked which.
-        """
-        ws = speaker.workspace_id
-        task: TaskPublic | None = None
-        if is_pronoun(ref):
-            task = await self._thread_task(speaker)
-            if task is None:
-                key: dict[str, Any] = {
-                    "workspace_id": ws,
-                    "place": speaker.place,
-                    "person": speaker.person,
-                }
-                last = await self.memory.last_fired(**key) if fired else None
-                if last is not None:
-                    allow_done = True  # snoozing the reminder that just fired
-                last = last or await self.memory.last_discussed(**key)
-                if last is None:
-                    raise Asked(await self._which(speaker, intent))
-                task = await self._tasks.get(last, workspace_id=ws)
-        else:
-            assert ref is not None
-            number = number_of(ref)
-            if number is not None:
-                task = await self._tasks.get(number, workspace_id=ws)
-            else:
-                try:
-                    task = await find_by_words(
-                        self._tasks,
-                        ref,
-                        workspace_id=ws,
-                        visible=lambda t: self._may_see(t, speaker.member),
-                    )
-                except AmbiguousTask as many:
-                    raise Asked(
-                        await self._which(speaker, intent, many.matches, words=ref)
-                    ) from None
-        if not self._may_see(task, speaker.member):
-            raise NotFound(f"There is no task #{task.id} you can see.", hint="Say 'list'.")
-        if task.status == TaskStatus.DELETED:
-            raise InvalidInput(
-                f"#{task.id} '{task.title}' was deleted.",
-                hint=f"Say 'restore #{task.id}' to bring it back first.",
-            )
-        named = not is_pronoun(ref) or speaker.inbound.thread_ref is not None
-        if fired and named and task.kind == TaskKind.REMINDER:
-            allow_done = True  # snoozing a reminder named or in its thread, even if it fired
-        if task.status == TaskStatus.DONE and not allow_done:
-            raise Asked(
-                Reply(
-                    text=f"#{task.id} '{task.title}' is already done. Reopen it first?",
-                    task_id=task.id,
-                    buttons=(Button("Reopen", "task.reopen", str(task.id)),),
-                )
-            )
-        return task
-
-    async def _which(
-        self,
-        speaker: Speaker,
-        intent: Intent | None,
-        options: Sequence[TaskPublic] | None = None,
-        *,
-        words: str | None = None,
-    ) -> Reply:
-        """Ask which task is meant, with buttons for the likely ones."""
-        if options is None:
-            mine = await self._tasks.query(
-                TaskQuery(statuses=_LIVE, limit=50), workspace_id=speaker.workspace_id
-            )
-            options = [
-                t
-                for t in mine
-                if self._may_see(t, speaker.member)
-                and (t.created_by == speaker.member.id or speaker.person in t.assignees)
-            ]
-            options = sorted(options, key=lambda t: t.updated_at, reverse=True)
-        options = list(options)[:5]
-        if intent is not None:
-            await self.memory.ask(
-                workspace_id=speaker.workspace_id,
-                place=speaker.place,
-                person=speaker.person,
-                question={
-                    "type": "which",
-                    "intent": intent.model_dump(mode="json"),
-                    "options": [t.id for t in options],
-                },
-            )
-        head = f"Which task do you mean by '{words}'?" if words else "Which task do you mean?"
-        if not options:
-            return replies.question(
-                "I'm not sure which task you mean, and you have no open tasks. "
-                "Name it by number (e.g. 'done #12') or say 'list'."
-            )
-        listed = ", ".join(f"#{t.id} '{t.title}'" for t in options)
-        return Reply(
-            text=f"{head} {listed}? Reply with its number.",
-            kind=ReplyKind.QUESTION,
-            buttons=tuple(
-                Button(f"#{t.id} {t.title}"[:40], "task.pick", str(t.id)) for t in options
-            ),
-        )
-
-    async def _pick(
-        self, question: dict[str, Any], text: str, speaker: Speaker
-    ) -> list[Reply] | None:
-        """The answer to "which task?": a number, or words naming one of the options."""
-        options = [int(i) for i in question.get("options", [])]
-        number = number_of(text.strip().rstrip(".!?"))
-        if number is None:
-            for task_id in options:
-                task = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
-                if text.strip().lower() and text.strip().lower() in task.title.lower():
-                    number = task_id
-                    break
-        if number is None:
-            return None
-        intent = Intent.model_validate({**question["intent"], "task_ref": str(number)})
-        return await self._act(intent, speaker)
 
     async def _accept(
         self, proposal: dict[str, Any], speaker: Speaker, *, yes: bool
@@ -677,7 +498,7 @@ class ChatConversation:
         now = self._clock.now()
         upcoming: list[datetime] = []
         if task.next_fire_at is not None and task.schedule is not None:
-            upcoming = [task.next_fire_at, *_later_runs(task, task.next_fire_at)]
+            upcoming = [task.next_fire_at, *later_runs(task, task.next_fire_at)]
         return replies.confirmation(verb, task, tz=speaker.tz, now=now, next_runs=upcoming)
 
     async def _undoable(self, speaker: Speaker, task_id: int, undo: dict[str, Any]) -> None:
@@ -760,7 +581,7 @@ class ChatConversation:
             waiting = []
             for pid in task.depends_on:
                 before = await self._tasks.get(pid, workspace_id=speaker.workspace_id)
-                if before.status in _LIVE:
+                if before.status in LIVE:
                     waiting.append(f"#{before.id} '{before.title}'")
             if waiting:
                 await self.memory.propose(
@@ -813,7 +634,7 @@ class ChatConversation:
                     "E.g. 'move it to Thursday', 'assign it to @bob', 'make it urgent'."
                 )
             ]
-        before = _undo_values(task, changes)
+        before = undo_values(task, changes)
         updated = await self._tasks.update(task.id, changes, actor=speaker.member)
         await self._remember(updated, speaker)
         await self._undoable(speaker, task.id, {"op": "update", "values": before})
@@ -863,7 +684,7 @@ class ChatConversation:
                         task_id=current.id,
                     )
                 ]
-            before = _undo_values(current, {"schedule": None})
+            before = undo_values(current, {"schedule": None})
             moved = await self._tasks.update(
                 task_id,
                 {"schedule": {"kind": "once", "at": when, "timezone": current.timezone}},
@@ -892,236 +713,6 @@ class ChatConversation:
         await self._remember(task, speaker)
         return [replies.text(f"Running #{task.id} '{task.title}' now.", task_id=task.id)]
 
-    # --- the requests the parser has no intent for ----------------------------------
-
-    async def _request(self, request: Request, speaker: Speaker) -> list[Reply]:
-        simple = await self._personal(request, speaker)
-        if simple is not None:
-            return simple
-        try:
-            allow = request.kind in {"restore", "reopen", "show", "who", "next_run", "how_long"}
-            if request.kind == "restore":
-                number = number_of(request.ref or "")
-                if number is None:
-                    raise InvalidInput("Which task should I restore?", hint="Say 'restore #3'.")
-                task = await self._tasks.get(number, workspace_id=speaker.workspace_id)
-                if not self._may_see(task, speaker.member):
-                    raise NotFound(f"There is no task #{number} you can see.")
-            else:
-                task = await self._task(request.ref, speaker, allow_done=allow)
-        except Asked as asked:
-            return [asked.reply]
-        return await self._on(request, task.id, speaker)
-
-    async def _personal(self, request: Request, speaker: Speaker) -> list[Reply] | None:
-        """Requests about the speaker or the workspace rather than one task."""
-        kind, member = request.kind, speaker.member
-        if kind == "set_tz":
-            updated = await self._members.set_timezone(member, request.arg or "")
-            return [replies.text(f"Your time zone is now {updated.timezone}.")]
-        if kind == "role":
-            updated = await self._members.set_role(
-                member, request.ref or "", Role(request.arg or "member")
-            )
-            return [replies.text(f"@{updated.platform_user_id} is now {updated.role}.")]
-        if kind == "search":
-            found = await self._tasks.search(
-                request.arg or "",
-                workspace_id=speaker.workspace_id,
-                statuses=_LIVE | {TaskStatus.DONE},
-            )
-            found = [t for t in found if self._may_see(t, speaker.member)]
-            return [
-                replies.task_list(
-                    f"Tasks matching '{request.arg}'", found, tz=speaker.tz, now=self._clock.now()
-                )
-            ]
-        if kind == "next_mine":
-            mine = await self._visible(TaskQuery(statuses=frozenset({TaskStatus.OPEN})), speaker)
-            mine = [t for t in mine if t.next_fire_at and speaker.person in t.assignees]
-            if not mine:
-                return [replies.text("You have no reminders coming up.")]
-            first = min(mine, key=lambda t: t.next_fire_at or self._clock.now())
-            assert first.next_fire_at is not None
-            shown = formatting.when(first.next_fire_at, speaker.tz, now=self._clock.now())
-            return [
-                replies.text(
-                    f"Your next reminder: #{first.id} '{first.title}', {shown}.", task_id=first.id
-                )
-            ]
-        if kind == "undo":
-            return await self._undo(speaker)
-        if kind == "delete_all":
-            mine = await self._visible(TaskQuery(statuses=_LIVE | {TaskStatus.DONE}), speaker)
-            mine = [t for t in mine if t.created_by == member.id]
-            if not mine:
-                return [replies.text("You have no tasks to delete.")]
-            await self.memory.propose(
-                workspace_id=speaker.workspace_id,
-                place=speaker.place,
-                person=speaker.person,
-                proposal={"type": "delete_all", "tasks": [t.id for t in mine]},
-            )
-            return [
-                replies.question(
-                    f"Delete all {len(mine)} of your tasks "
-                    f"({', '.join(f'#{t.id}' for t in mine[:10])})? "
-                    "Reply 'yes' to delete them, 'no' to keep them."
-                )
-            ]
-        return None
-
-    async def _on(self, request: Request, task_id: int, speaker: Speaker) -> list[Reply]:
-        kind, actor, ws = request.kind, speaker.member, speaker.workspace_id
-        now = self._clock.now()
-        if kind == "restore":
-            task = await self._tasks.restore(task_id, actor=actor)
-            await self._remember(task, speaker)
-            return [
-                replies.text(
-                    f"Restored #{task.id} '{task.title}' ({task.status}).", task_id=task.id
-                )
-            ]
-        if kind == "reopen":
-            task = await self._tasks.reopen(task_id, actor=actor)
-            await self._remember(task, speaker)
-            return [self._confirm("Reopened", task, speaker)]
-        if kind == "pause":
-            task = await self._tasks.pause(task_id, actor=actor)
-            await self._remember(task, speaker)
-            await self._undoable(speaker, task.id, {"op": "resume"})
-            return [
-                replies.text(
-                    f"Paused #{task.id} '{task.title}': it won't fire until you "
-                    f"say 'resume #{task.id}'.",
-                    task_id=task.id,
-                )
-            ]
-        if kind == "resume":
-            task = await self._tasks.resume(task_id, actor=actor)
-            await self._remember(task, speaker)
-            return [self._confirm("Resumed", task, speaker)]
-        if kind == "rename":
-            current = await self._tasks.get(task_id, workspace_id=ws)
-            task = await self._tasks.update(task_id, {"title": request.arg}, actor=actor)
-            await self._remember(task, speaker)
-            await self._undoable(
-                speaker, task.id, {"op": "update", "values": {"title": current.title}}
-            )
-            return [replies.text(f"Renamed #{task.id} to '{task.title}'.", task_id=task.id)]
-        if kind == "unassign":
-            current = await self._tasks.get(task_id, workspace_id=ws)
-            who = (request.arg or "").lstrip("@")
-            if who.lower() == "me":
-                who = speaker.person
-            if who not in current.assignees:
-                return [
-                    replies.text(
-                        f"@{who} is not assigned to #{current.id} '{current.title}'.",
-                        task_id=current.id,
-                    )
-                ]
-            rest = [a for a in current.assignees if a != who]
-            task = await self._tasks.update(task_id, {"assignees": rest}, actor=actor)
-            await self._remember(task, speaker)
-            await self._undoable(
-                speaker, task.id, {"op": "update", "values": {"assignees": current.assignees}}
-            )
-            return [
-                replies.text(f"Removed @{who} from #{task.id} '{task.title}'.", task_id=task.id)
-            ]
-        if kind == "comment":
-            task = await self._tasks.comment(task_id, request.arg or "", actor=actor)
-            await self._remember(task, speaker)
-            return [
-                replies.text(f"Added your comment to #{task.id} '{task.title}'.", task_id=task.id)
-            ]
-        if kind == "retry":
-            times = int(request.arg or "1")
-            policy = {"max_attempts": times + 1}
-            task = await self._tasks.update(task_id, {"retry_policy": policy}, actor=actor)
-            await self._remember(task, speaker)
-            return [
-                replies.text(
-                    f"#{task.id} '{task.title}' will be retried up to {times} "
-                    f"time(s) when a run fails.",
-                    task_id=task.id,
-                )
-            ]
-        task = await self._tasks.get(task_id, workspace_id=ws)
-        await self._remember(task, speaker)
-        if kind == "show":
-            lines = [replies.describe(task, tz=speaker.tz, now=now, next_runs=_upcoming(task))]
-            lines.append(f"status {task.status}" + (", private" if task.private else ""))
-            lines += [f"💬 {c}" for c in await self._tasks.comments(task.id, workspace_id=ws)]
-            return [replies.text("\n".join(lines), task_id=task.id)]
-        if kind == "who":
-            if not task.assignees:
-                return [
-                    replies.text(
-                        f"Nobody is assigned to #{task.id} '{task.title}'.", task_id=task.id
-                    )
-                ]
-            people = ", ".join(f"@{a}" for a in task.assignees)
-            return [replies.text(f"On #{task.id} '{task.title}': {people}.", task_id=task.id)]
-        if kind == "next_run":
-            upcoming = _upcoming(task)
-            if not upcoming:
-                why = (
-                    "it is " + str(task.status)
-                    if task.status != TaskStatus.OPEN
-                    else ("it has no schedule")
-                )
-                return [
-                    replies.text(
-                        f"#{task.id} '{task.title}' has no next run: {why}.", task_id=task.id
-                    )
-                ]
-            return [
-                replies.text(
-                    f"Next run of #{task.id} '{task.title}': "
-                    f"{formatting.when(upcoming[0], speaker.tz, now=now)}.",
-                    task_id=task.id,
-                )
-            ]
-        if kind == "how_long":
-            return [
-                replies.text(
-                    f"I can't estimate how long #{task.id} '{task.title}' will take yet: "
-                    "duration estimates are not available. Say 'show the last runs of "
-                    f"{task.id}' to see how long past runs took.",
-                    task_id=task.id,
-                )
-            ]
-        return [replies.error("I can't do that yet.")]
-
-    async def _undo(self, speaker: Speaker) -> list[Reply]:
-        last = await self.memory.take_change(
-            workspace_id=speaker.workspace_id, person=speaker.person
-        )
-        if last is None or last[0] is None or last[1] is None:
-            return [replies.text("There is nothing of yours to undo from the last 10 minutes.")]
-        task_id, undo = last[0], last[1]
-        op, actor = undo.get("op"), speaker.member
-        if op == "delete":
-            task = await self._tasks.delete(task_id, actor=actor)
-            return [
-                replies.text(
-                    f"Undone: #{task.id} '{task.title}' is deleted again.", task_id=task.id
-                )
-            ]
-        if op == "restore":
-            task = await self._tasks.restore(task_id, actor=actor)
-        elif op == "reopen":
-            task = await self._tasks.reopen(task_id, actor=actor)
-        elif op == "resume":
-            task = await self._tasks.resume(task_id, actor=actor)
-        else:
-            task = await self._tasks.update(task_id, dict(undo.get("values") or {}), actor=actor)
-        return [
-            replies.text(f"Undone — #{task.id} '{task.title}' is back as it was.", task_id=task.id)
-        ]
-
     # --- wording ----------------------------------------------------------------------
 
     def _summary(self, intent: Intent, speaker: Speaker) -> str:
@@ -1145,42 +736,6 @@ class ChatConversation:
         return " ".join(parts)
 
 
-def _only_past(intent: Intent, now: datetime) -> bool:
-    """Whether a new task's only problem is that its time has already passed."""
-    if intent.intent not in _CREATES:
-        return False
-    at = intent.schedule.at if intent.schedule is not None else None
-    return (at is not None and at <= now) or (intent.due is not None and intent.due <= now)
-
-
-def _self_contained(intent: Intent) -> bool:
-    """Whether a message is a whole command on its own (not an answer to a question)."""
-    if intent.intent in (IntentKind.UNKNOWN, IntentKind.SNOOZE):
-        return False
-    if intent.intent in _CREATES:
-        return bool(intent.title)
-    return not is_pronoun(intent.task_ref) or intent.intent in (
-        IntentKind.LIST_TASKS,
-        IntentKind.HELP,
-        IntentKind.REPORT,
-    )
-
-
-def _undo_values(task: TaskPublic, changes: dict[str, Any]) -> dict[str, Any]:
-    """The current values of the fields ``changes`` touches (what undo puts back)."""
-    out: dict[str, Any] = {}
-    for name in changes:
-        value = getattr(task, name)
-        out[name] = value.isoformat() if isinstance(value, datetime) else value
-    return out
-
-
-def _upcoming(task: TaskPublic) -> list[datetime]:
-    if task.status != TaskStatus.OPEN or not task.enabled or task.next_fire_at is None:
-        return []
-    return [task.next_fire_at, *_later_runs(task, task.next_fire_at)]
-
-
 async def _guarded(work: Awaitable[list[Reply]], what: str) -> list[Reply]:
     """Domain errors become their message; a bug costs one answer, not the chat surface.
 
@@ -1194,29 +749,3 @@ async def _guarded(work: Awaitable[list[Reply]], what: str) -> list[Reply]:
     except Exception:
         log.exception("conversation failed on %s", what)
         return [replies.error(UNEXPECTED)]
-
-
-def _completions(asked: str, answer: str) -> list[str]:
-    """Ways an answer completes what was said before the question.
-
-    An answer that repeats a word of the original replaces it ("move it to
-    Thursday" + "next Thursday" → "move it to next Thursday"); otherwise the
-    answer adds what was missing ("remind me to X" + "at 4pm").
-    """
-    words = asked.split()
-    shared = {w.lower() for w in answer.split()} & {w.lower() for w in words}
-    candidates = []
-    for i, word in enumerate(words):
-        if word.lower() in shared:
-            candidates.append(" ".join([*words[:i], answer, *words[i + 1 :]]))
-    return [*candidates, f"{asked} {answer}"]
-
-
-def _later_runs(task: TaskPublic, first: datetime) -> list[datetime]:
-    """The two fires after ``first``, for confirmations of recurring tasks."""
-    from core.schedule import parse_schedule
-
-    try:
-        return next_runs(parse_schedule(task.schedule), first, 2)
-    except KairosError:
-        return []
