@@ -26,6 +26,7 @@ from bot.conversation.readings import (
     only_past,
     self_contained,
     undo_values,
+    upcoming,
 )
 from bot.conversation.refs import find_by_words, number_of
 from bot.conversation.requesting import RequestAnswers
@@ -54,6 +55,8 @@ _YES = frozenset(
     {"yes", "y", "yep", "yeah", "ok", "okay", "sure", "do it", "go ahead", "confirm", "yes please"}
 )
 _NO = frozenset({"no", "n", "nope", "cancel", "never mind", "nevermind", "don't", "stop"})
+#: Schedules that repeat: "done" is for this time only.
+_REPEATING = frozenset({"interval", "cron", "rrule", "mixed"})
 _KIND_OF = {
     IntentKind.CREATE_REMINDER: TaskKind.REMINDER,
     IntentKind.CREATE_TASK: TaskKind.TASK,
@@ -123,7 +126,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
 
     async def _handle(self, inbound: Inbound) -> list[Reply]:
         speaker = await self._speaker(inbound)
-        out = await self._handle_as(speaker, inbound.text.strip())
+        # Errors too: in a channel, a refusal concerns only the speaker.
+        out = await _guarded(self._handle_as(speaker, inbound.text.strip()), "a message")
         return [self._placed(r, speaker) for r in out]
 
     def _placed(self, reply: Reply, speaker: Speaker) -> Reply:
@@ -563,7 +567,9 @@ class ChatConversation(TaskReferences, RequestAnswers):
     # --- changing -------------------------------------------------------------------
 
     async def _complete(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        task = await self._task(intent.task_ref, speaker, intent=intent, allow_done=True)
+        task = await self._task(
+            intent.task_ref, speaker, fired=True, intent=intent, allow_done=True
+        )
         return await self._done(task.id, speaker)
 
     async def _done(self, task_id: int, speaker: Speaker, *, force: bool = False) -> list[Reply]:
@@ -596,6 +602,20 @@ class ChatConversation(TaskReferences, RequestAnswers):
                         "which is still open. Mark it done anyway? (yes/no)"
                     )
                 ]
+        if (task.schedule or {}).get("kind") in _REPEATING and not force:
+            # "done" on a repeating task is this time's: the series goes on.
+            task = await self._tasks.occurrence_done(task_id, actor=speaker.member)
+            await self._remember(task, speaker)
+            coming = upcoming(task)
+            shown = formatting.when(coming[0], speaker.tz, now=self._clock.now()) if coming else ""
+            return [
+                replies.text(
+                    f"Done for this time — #{task.id} '{task.title}' repeats"
+                    + (f", next {shown}" if shown else "")
+                    + f". Say 'delete #{task.id}' to end it, or 'pause #{task.id}'.",
+                    task_id=task.id,
+                )
+            ]
         task = await self._tasks.complete(task_id, actor=speaker.member)
         await self._remember(task, speaker)
         await self._undoable(speaker, task.id, {"op": "reopen"})

@@ -107,6 +107,7 @@ class RequestAnswers:
             first = min(mine, key=lambda t: t.next_fire_at or self._clock.now())
             assert first.next_fire_at is not None
             shown = formatting.when(first.next_fire_at, speaker.tz, now=self._clock.now())
+            await self._remember(first, speaker)
             return [
                 replies.text(
                     f"Your next reminder: #{first.id} '{first.title}', {shown}.", task_id=first.id

@@ -357,6 +357,20 @@ class TaskService:
         )
         return task
 
+    async def occurrence_done(self, task_id: int, *, actor: Member) -> TaskPublic:
+        """This time of a recurring task is done; the series goes on (audited)."""
+        self._may_change(actor)
+        task = await self._live(task_id, actor.workspace_id)
+        await self._store.record_audit(
+            workspace_id=actor.workspace_id,
+            action="task.occurrence_done",
+            at=self._clock.now(),
+            actor_id=actor.id,
+            task_id=task_id,
+            details={"next_fire_at": task.next_fire_at.isoformat() if task.next_fire_at else None},
+        )
+        return task
+
     async def comments(self, task_id: int, *, workspace_id: int) -> list[str]:
         """The task's comments, oldest first."""
         return [

@@ -159,7 +159,9 @@ async def test_buttons_complete_and_snooze(chat: Chat) -> None:
     snoozed = await chat.kairos.conversation.press(inbound, action="task.snooze", value="1:60")
     assert snoozed[0].text == "Snoozed #1 'water the plants' until today Mon 02 Mar 11:00 CET."
     done = await chat.kairos.conversation.press(inbound, action="task.done", value="1")
-    assert done[0].text == "Done — #1 'water the plants'. Nice work."
+    # A repeating reminder's Done is for this time: the series goes on.
+    assert done[0].text.startswith("Done for this time — #1 'water the plants' repeats, next")
+    assert (await chat.kairos.store.get_task(1)).status == "open"
 
 
 async def test_snoozing_a_reminder_before_it_fired_never_doubles_it(chat: Chat) -> None:

@@ -515,9 +515,9 @@ def scenarios() -> list[Scenario]:
                 ],
                 expect=[
                     {"text": r"Snoozed #1 'stand up'", "visibility": "private"},
-                    {"text": r"Done — #1 'stand up'"},
+                    {"text": r"Done for this time — #1 'stand up' repeats"},
                 ],
-                tasks={1: {"status": "done"}},
+                tasks={1: {"status": "open"}},
             )
         )
         out.append(
@@ -716,6 +716,22 @@ def scenarios() -> list[Scenario]:
                     },
                 ],
                 tasks={1: {"status": "done", "channel": chan}},
+            )
+        )
+        out.append(
+            Scenario(
+                f"done-on-a-repeating-reminder-is-for-this-time-{who}",
+                [
+                    person,
+                    {"as": who, "in": "dm", "say": "remind me every 2 hours to stretch"},
+                    {"wait": "PT2H10M"},
+                    {"as": who, "in": "dm", "say": "done"},
+                    {"as": who, "press": "done", "task": 1},
+                    {"dump": "tasks"},
+                ],
+                expect=[{"text": r"Done for this time — #1 'stretch' repeats, next"}],
+                absent=[r"Which task"],
+                tasks={1: {"status": "open"}},
             )
         )
     return out
