@@ -635,8 +635,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
                         "when should it be instead?"
                     )
                 ]
-            if task.schedule is not None and task.schedule.get("kind") == "once":
+            kind = (task.schedule or {}).get("kind")
+            if kind == "once":
                 changes["schedule"] = {"kind": "once", "at": when, "timezone": speaker.tz}
+            elif kind in _REPEATING and task.kind != TaskKind.TASK:
+                # One time for a repeating reminder or job: ask rather than guess.
+                shown = formatting.when(when, speaker.tz, now=self._clock.now())
+                return [
+                    replies.question(
+                        f"#{task.id} '{task.title}' repeats. Say 'snooze #{task.id} until "
+                        f"{shown}' to be reminded once more then, or give a new schedule "
+                        f"(e.g. 'change #{task.id} to every weekday at 10')."
+                    )
+                ]
             else:
                 changes["due"] = when
         if intent.assignees:
@@ -663,6 +674,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
     async def _delete(self, intent: Intent, speaker: Speaker) -> list[Reply]:
         task = await self._task(intent.task_ref, speaker, intent=intent, allow_done=True)
         deleted = await self._tasks.delete(task.id, actor=speaker.member)
+        await self._remember(deleted, speaker)  # "restore it"
         await self._undoable(speaker, task.id, {"op": "restore"})
         return [
             Reply(

@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING, Any
 from bot import formatting
 from bot.conversation import replies
 from bot.conversation.readings import LIVE, upcoming
-from bot.conversation.refs import number_of
+from bot.conversation.refs import is_pronoun, number_of
 from bot.conversation.requests import Request
 from bot.conversation.speaker import Asked, Speaker
 from core.enums import Role, TaskStatus
 from core.errors import InvalidInput, NotFound
+from core.intents.specs import to_spec
 from core.messages import Reply
 from core.models import Member, TaskPublic
-from core.ports import Clock
+from core.ports import Clock, IntentParser
 from core.services.conversation import ConversationMemory
 from core.services.members import MemberService
 from core.services.tasks import TaskService
@@ -32,6 +33,7 @@ class RequestAnswers:
 
     _tasks: TaskService
     _members: MemberService
+    _parser: IntentParser
     _clock: Clock
     memory: ConversationMemory
 
@@ -64,17 +66,65 @@ class RequestAnswers:
         try:
             allow = request.kind in {"restore", "reopen", "show", "who", "next_run", "how_long"}
             if request.kind == "restore":
-                number = number_of(request.ref or "")
-                if number is None:
-                    raise InvalidInput("Which task should I restore?", hint="Say 'restore #3'.")
-                task = await self._tasks.get(number, workspace_id=speaker.workspace_id)
-                if not self._may_see(task, speaker.member):
-                    raise NotFound(f"There is no task #{number} you can see.")
+                task = await self._deleted(request.ref, speaker)
             else:
                 task = await self._task(request.ref, speaker, allow_done=allow)
         except Asked as asked:
             return [asked.reply]
         return await self._on(request, task.id, speaker)
+
+    async def _reschedule(self, task_id: int, words: str, speaker: Speaker) -> list[Reply]:
+        """A new repeating schedule, read by the parser as a reminder's would be."""
+        reading = self._parser.parse(
+            f"remind me {words} to do it", now=self._clock.now(), tz=speaker.tz, user="me"
+        )
+        schedule = reading.schedule
+        if schedule is None or schedule.kind not in ("recurring", "interval"):
+            return [
+                replies.question(
+                    f"I couldn't read '{words}' as a repeating schedule. "
+                    "Try e.g. 'every weekday at 10' or 'every Monday at 9'."
+                )
+            ]
+        current = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
+        task = await self._tasks.update(
+            task_id, {"schedule": to_spec(schedule)}, actor=speaker.member
+        )
+        await self._remember(task, speaker)
+        await self._undoable(
+            speaker, task.id, {"op": "update", "values": {"schedule": current.schedule}}
+        )
+        return [self._confirm("Rescheduled", task, speaker)]
+
+    async def _deleted(self, ref: str | None, speaker: Speaker) -> TaskPublic:
+        """The task "restore …" means: a number, "it" (the one just deleted), or its name."""
+        ws = speaker.workspace_id
+        number = number_of(ref or "")
+        if number is None and is_pronoun(ref):
+            number = await self.memory.last_discussed(
+                workspace_id=ws, place=speaker.place, person=speaker.person
+            )
+        if number is not None:
+            task = await self._tasks.get(number, workspace_id=ws)
+            if not self._may_see(task, speaker.member):
+                raise NotFound(f"There is no task #{number} you can see.")
+            return task
+        if not ref:
+            raise InvalidInput("Which task should I restore?", hint="Say 'restore #3'.")
+        gone = await self._tasks.query(
+            TaskQuery(text=ref, statuses=frozenset({TaskStatus.DELETED}), include_deleted=True),
+            workspace_id=ws,
+        )
+        gone = [t for t in gone if self._may_see(t, speaker.member)]
+        if len(gone) != 1:
+            listed = ", ".join(f"#{t.id} '{t.title}'" for t in gone[:5])
+            raise InvalidInput(
+                f"Several deleted tasks match '{ref}': {listed}."
+                if gone
+                else f"I can't find a deleted task called '{ref}'.",
+                hint="Say 'restore #N' with its number.",
+            )
+        return gone[0]
 
     async def _personal(self, request: Request, speaker: Speaker) -> list[Reply] | None:
         """Requests about the speaker or the workspace rather than one task."""
@@ -165,6 +215,8 @@ class RequestAnswers:
             task = await self._tasks.resume(task_id, actor=actor)
             await self._remember(task, speaker)
             return [self._confirm("Resumed", task, speaker)]
+        if kind == "reschedule":
+            return await self._reschedule(task_id, request.arg or "", speaker)
         if kind == "rename":
             current = await self._tasks.get(task_id, workspace_id=ws)
             task = await self._tasks.update(task_id, {"title": request.arg}, actor=actor)

@@ -40,6 +40,14 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("restore", _p(rf"(?:restore|undelete|bring back)\s+(?:task\s+)?{_REF}")),
+    (
+        "reschedule",
+        _p(
+            rf"(?:move|change|reschedule|set|make)\s+(?:task\s+)?{_REF}\s+(?:to\s+)?"
+            r"(?:repeat\s+)?(?P<arg>(?:every|each|daily|weekly|monthly|hourly|weekdays|on weekdays)"
+            r"\b.*)"
+        ),
+    ),
     ("reopen", _p(rf"(?:reopen|re-open|undone|not done)\s+(?:task\s+)?{_REF}")),
     ("pause", _p(rf"(?:pause|suspend|disable|stop)\s+(?:task\s+|job\s+|reminder\s+)?{_REF}")),
     ("resume", _p(rf"(?:resume|unpause|enable|restart)\s+(?:task\s+|job\s+|reminder\s+)?{_REF}")),

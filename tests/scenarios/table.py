@@ -734,6 +734,26 @@ def scenarios() -> list[Scenario]:
                 tasks={1: {"status": "open"}},
             )
         )
+        out.append(
+            Scenario(
+                f"reschedule-restore-it-and-repeating-moves-{who}",
+                [
+                    person,
+                    {"as": who, "in": "dm", "say": "remind me every day at 9 to stretch"},
+                    {"as": who, "in": "dm", "say": "change 1 to every weekday at 10"},
+                    {"as": who, "in": "dm", "say": "move 1 to Friday at 11"},
+                    {"as": who, "in": "dm", "say": "delete task 1"},
+                    {"as": who, "in": "dm", "say": "restore it"},
+                    {"dump": "tasks"},
+                ],
+                expect=[
+                    {"text": r"Rescheduled — #1 'stretch', next .* 10:00"},
+                    {"text": r"#1 'stretch' repeats\. Say 'snooze #1 until"},
+                    {"text": r"Restored #1 'stretch'"},
+                ],
+                tasks={1: {"status": "open", "due": None}},
+            )
+        )
     return out
 
 
