@@ -156,3 +156,25 @@ def test_the_real_command_exits_2_on_a_malformed_script() -> None:
         "line": 2,
     }
     assert "line 2" in json.loads(done.stdout)["error"]
+
+
+ON_BOTH = [
+    s for s in SCENARIOS if s.name.startswith(("restart-", "downtime-", "question-survives"))
+][:3] + [s for s in SCENARIOS if s.name.startswith("channel-reminder-snoozed")][:1]
+
+
+@pytest.mark.parametrize("scenario", ON_BOTH, ids=[s.name for s in ON_BOTH])
+async def test_scenarios_on_both_databases(scenario: Scenario, database_url: str) -> None:
+    """A few scenarios with restarts, downtime and shared places on SQLite and PostgreSQL."""
+    out: list[str] = []
+    status = await run_script(
+        [json.dumps(line) for line in scenario.script],
+        write=out.append,
+        now=datetime.fromisoformat(scenario.now),
+        tz=scenario.tz,
+        database_url=database_url,
+    )
+    lines = [json.loads(line) for line in out]
+    assert status == 0
+    for want in scenario.expect:
+        assert any(_matches(line, want) for line in lines), (want, lines)
