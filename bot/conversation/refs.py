@@ -32,6 +32,14 @@ def is_pronoun(ref: str | None) -> bool:
     return ref is None or ref.strip().lower() in _PRONOUNS
 
 
+def bare_name(words: str) -> str:
+    """A task's name as written, without quotes and filler ("the backup task" → "backup")."""
+    needle = words.strip().strip("'\"")
+    while (stripped := _FILLER.sub("", needle)) != needle:
+        needle = stripped
+    return needle
+
+
 def number_of(ref: str) -> int | None:
     found = _NUMBER.match(ref.strip())
     return int(found.group(1)) if found else None
@@ -48,9 +56,7 @@ async def find_by_words(
 
     ``visible`` leaves out tasks the speaker may not see (never named back to them).
     """
-    needle = words.strip().strip("'\"")
-    while (stripped := _FILLER.sub("", needle)) != needle:
-        needle = stripped
+    needle = bare_name(words)
     if not needle:
         raise NotFound(f"I can't tell which task '{words}' is.", hint="Use its number.")
     live = frozenset({TaskStatus.OPEN, TaskStatus.PAUSED, TaskStatus.DONE})

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot import formatting
 from bot.conversation import replies
 from bot.conversation.readings import LIVE, upcoming
-from bot.conversation.refs import is_pronoun, number_of
+from bot.conversation.refs import bare_name, is_pronoun, number_of
 from bot.conversation.requests import Request
 from bot.conversation.speaker import Asked, Speaker
 from core.enums import Role, TaskStatus
@@ -111,6 +111,7 @@ class RequestAnswers:
             return task
         if not ref:
             raise InvalidInput("Which task should I restore?", hint="Say 'restore #3'.")
+        ref = bare_name(ref)
         gone = await self._tasks.query(
             TaskQuery(text=ref, statuses=frozenset({TaskStatus.DELETED}), include_deleted=True),
             workspace_id=ws,
