@@ -507,7 +507,7 @@ async def run_script(
     try:
         steps = parse_script(lines)
     except ScriptError as exc:
-        write(json.dumps({"error": str(exc), "line": exc.line_no}))
+        write(json.dumps({"error": str(exc)}))
         return 2
     with tempfile.TemporaryDirectory(prefix="kairos-script-") as folder:
         url = database_url or f"sqlite:///{Path(folder) / 'kairos.db'}"
