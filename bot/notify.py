@@ -86,7 +86,7 @@ class ChatNotifier:
                 text=text.replace("Reminder:", f"Reminder from @{sender}:", 1) if sender else text,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
-                buttons=fired_buttons(task.id, done=one_off),
+                buttons=fired_buttons(task.id, done=one_off or public.status == "done"),
                 channel_ref=channel_ref,
                 thread_ref=thread_ref,
                 user_ref=user_ref,

@@ -413,12 +413,14 @@ class ChatConversation(TaskReferences, RequestAnswers):
             "assignees": intent.assignees or (["me"] if for_me else []),
             "channel_ref": intent.channel,
             "depends_on": depends,
-            "private": speaker.inbound.is_direct and not intent.channel,
         }
+        personal = for_me and (not intent.assignees or intent.assignees == ["me"])
+        # Made in a DM, or a personal reminder (its confirmation was private too):
+        # only its creator and assignees see it.
+        data["private"] = (speaker.inbound.is_direct or personal) and not intent.channel
         if kind is TaskKind.REMINDER:
             # After downtime a reminder is better late (saying so) than never.
             data["misfire_grace_seconds"] = REMINDER_GRACE_SECONDS
-        personal = for_me and (not intent.assignees or intent.assignees == ["me"])
         if speaker.in_channel and not intent.channel and not personal:
             data["channel_ref"] = speaker.inbound.channel_ref
             if speaker.inbound.thread_ref:

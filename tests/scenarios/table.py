@@ -366,7 +366,7 @@ def scenarios() -> list[Scenario]:
                 ],
                 tasks={
                     1: {"channel": chan, "assignees": [other], "private": False},
-                    2: {"channel": None},
+                    2: {"channel": None, "private": True},
                 },
             )
         )
