@@ -150,6 +150,9 @@ class RequestAnswers:
                     f"Tasks matching '{request.arg}'", found, tz=speaker.tz, now=self._clock.now()
                 )
             ]
+        if kind == "list_done":
+            done = await self._visible(TaskQuery(statuses=frozenset({TaskStatus.DONE})), speaker)
+            return [replies.task_list("Done tasks", done, tz=speaker.tz, now=self._clock.now())]
         if kind == "next_mine":
             mine = await self._visible(TaskQuery(statuses=frozenset({TaskStatus.OPEN})), speaker)
             mine = [t for t in mine if t.next_fire_at and speaker.person in t.assignees]

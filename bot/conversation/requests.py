@@ -80,6 +80,13 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("next_run", _p(rf"when\s+(?:does|will)\s+(?:task\s+)?{_REF}\s+(?:run|fire)(?:\s+next)?")),
+    (
+        "list_done",
+        _p(
+            r"(?:what(?:'s|\s+is|\s+has\s+been|\s+got)|show(?:\s+me)?|list)\s+"
+            r"(?:(?:been|the|my)\s+)?(?:done|completed|finished)(?:\s+(?:tasks|ones|so far))?"
+        ),
+    ),
     ("next_mine", _p(r"(?:what(?:'s|\s+is)|when(?:'s|\s+is))\s+my\s+next\s+reminder")),
     (
         "how_long",

@@ -29,6 +29,8 @@ from bot.conversation.requests import Request, match
         ("undo", Request("undo")),
         ("delete everything", Request("delete_all")),
         ("what's my next reminder?", Request("next_mine")),
+        ("what's done?", Request("list_done")),
+        ("show me the completed tasks", Request("list_done")),
         ("change #1 to every weekday at 10", Request("reschedule", "#1", "every weekday at 10")),
         ("move 4 to every Monday", Request("reschedule", "4", "every Monday")),
     ],
