@@ -168,15 +168,22 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if request is not None:
             return await self._request(request, speaker)
         intent, said = self._understand(text, speaker, question)
-        past = only_past(intent, self._clock.now())
-        if past:
-            # A time that has passed gets a proper question (with a suggestion).
+        settled = only_past(intent, self._clock.now())
+        untimed = (
+            intent.intent in (IntentKind.CREATE_REMINDER, IntentKind.SCHEDULE_JOB)
+            and intent.schedule is None
+            and bool(intent.title)
+        )
+        if settled or untimed:
+            # A time that has passed gets a proper question (with a suggestion); a
+            # missing one is asked for by name ("When should I remind you to …?").
             intent = intent.model_copy(update={"clarification": None})
             speaker = replace(speaker, inbound=replace(speaker.inbound, text=said))
+            settled = True  # the next reply asks exactly what is missing
         if intent.clarification:
             return [await self._ask(speaker, intent.clarification, said)]
         if (
-            not past
+            not settled
             and intent.intent not in (IntentKind.UNKNOWN, IntentKind.HELP)
             and intent.confidence < self._threshold
         ):
