@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
-from bot.conversation import ChatConversation, ConversationContext
+from bot.conversation import ChatConversation
 from bot.conversation.history import RunsTalk
 from bot.metrics import PrometheusMetrics
 from bot.notify import ChatNotifier
@@ -32,6 +32,7 @@ from core.ports import ChatAdapter, Clock, IntentParser
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
 from core.services.actions import ActionChecker
+from core.services.conversation import ConversationMemory
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.history import RunHistory
@@ -84,8 +85,8 @@ class Kairos:
             return {str(status): float(count) for status, count in counts.items()}
 
         metrics = PrometheusMetrics(store_gauges=run_gauges)
-        context = ConversationContext()
-        notifier = ChatNotifier(store=store, adapters={}, context=context)
+        context = ConversationMemory(store=store, clock=clock)
+        notifier = ChatNotifier(store=store, adapters={}, context=context, clock=clock)
         policy = settings.execution_policy()
         history = RunHistory(db)
         executors = standard_registry(
@@ -110,6 +111,7 @@ class Kairos:
         )
         checker = ActionChecker(store=store, policy=policy, available=executors.types)
         tasks = TaskService(store=store, clock=clock, listener=scheduler, actions=checker)
+        notifier.use_tasks(tasks)
         parser = RuleParser(date_order=settings.date_order)
         conversation = ChatConversation(
             runs_talk=RunsTalk(history=history, tasks=tasks, clock=clock),
@@ -121,6 +123,7 @@ class Kairos:
             context=context,
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
+            executors=executors,
         )
         return cls(
             settings=settings,

@@ -21,6 +21,17 @@ from core.ports import Conversation
 
 WORKSPACE_REF = "local"
 CHANNEL_REF = "console"
+#: Console thread references name their task: ``task-12`` is task 12's thread.
+THREAD_PREFIX = "task-"
+
+
+def thread_task(thread_ref: str | None) -> int | None:
+    """The task a console thread reference names, if it is one."""
+    if thread_ref and thread_ref.startswith(THREAD_PREFIX):
+        rest = thread_ref[len(THREAD_PREFIX) :]
+        return int(rest) if rest.isdigit() else None
+    return None
+
 
 _STYLES = {
     ReplyKind.CONFIRMATION: "green",

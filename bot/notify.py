@@ -12,16 +12,22 @@ import logging
 from collections.abc import Mapping
 from pathlib import Path
 
-from bot.conversation.context import ConversationContext, place
+from bot import formatting
+from bot.conversation.context import place
 from bot.conversation.history import result_buttons
-from bot.conversation.replies import task_buttons
-from core.enums import Platform
+from bot.conversation.replies import fired_buttons
+from core.enums import Platform, RunTrigger, TaskKind
 from core.errors import NotConfigured
 from core.jobs import Job, TaskSnapshot
 from core.messages import Attachment, Reply, ReplyKind
-from core.ports import ChatAdapter, RunReport
+from core.ports import ChatAdapter, Clock, RunReport
 from core.retry import will_retry
+from core.services.conversation import ConversationMemory
+from core.services.tasks import TaskService
 from core.store import SqlStore
+
+#: A reminder delivered later than this after its time says so.
+LATE_AFTER_SECONDS = 120
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +45,9 @@ class ChatNotifier:
         *,
         store: SqlStore,
         adapters: Mapping[Platform, ChatAdapter],
-        context: ConversationContext,
+        context: ConversationMemory,
+        clock: Clock | None = None,
+        tasks: TaskService | None = None,
     ) -> None:
         self._store = store
         self._adapters = dict(adapters)
@@ -48,6 +56,14 @@ class ChatNotifier:
         # platform id), cached so a burst of reminders does not re-read them each time.
         self._platforms: dict[int, Platform] = {}
         self._user_ids: dict[int, str] = {}
+        self._clock = clock
+        self._tasks = tasks
+        # Fires due before this process started were missed while Kairos was down.
+        self._started = clock.now() if clock is not None else None
+
+    def use_tasks(self, tasks: TaskService) -> None:
+        """Let fired one-off reminders be marked done (wired after the scheduler exists)."""
+        self._tasks = tasks
 
     def add_adapter(self, platform: Platform, adapter: ChatAdapter) -> None:
         self._adapters[platform] = adapter
@@ -69,6 +85,15 @@ class ChatNotifier:
         # A retry (of a crashed attempt above all) skips the people an earlier
         # attempt of this fire already reached: its posts were recorded at once.
         earlier = await job.deliveries.earlier() if job.attempt > 1 else {}
+        creator_ref = await self._user_id(task.created_by)
+        # A one-off reminder is done once it has fired (Reopen brings it back);
+        # a snooze or manual run of it changes nothing.
+        one_off = (
+            task.kind == TaskKind.REMINDER
+            and (public.schedule or {}).get("kind") == "once"
+            and job.trigger in (RunTrigger.SCHEDULE, RunTrigger.MISFIRE)
+        )
+        text = f"Reminder: {task.title}{self._lateness(job)}"
         refs: list[str] = []
         repeated: set[int] = set()
         for channel_ref, thread_ref, user_ref in targets:
@@ -79,19 +104,21 @@ class ChatNotifier:
                 if ref:
                     refs.append(ref)
                 continue
+            sender = creator_ref if user_ref is not None and user_ref != creator_ref else None
             reply = Reply(
-                text=f"Reminder: {task.title}",
+                text=text.replace("Reminder:", f"Reminder from @{sender}:", 1) if sender else text,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
-                buttons=task_buttons(task.id, reminder=True),
+                buttons=fired_buttons(task.id, done=one_off or public.status == "done"),
                 channel_ref=channel_ref,
                 thread_ref=thread_ref,
                 user_ref=user_ref,
             )
             ref = await adapter.send(reply)
             job.deliveries.record(target, ref)
-            self._context.reminder_fired(
+            await self._context.reminder_fired(
                 workspace_id=task.workspace_id,
+                person=user_ref if channel_ref is None or thread_ref else None,
                 place=place(
                     user_ref=user_ref,
                     channel_ref=channel_ref,
@@ -111,7 +138,26 @@ class ChatNotifier:
                 attempts,
             )
             refs.insert(0, f"already delivered in attempt {attempts}")
+        if one_off and self._tasks is not None:
+            await self._tasks.finish_fired(task.id)
         return ",".join(refs) or None
+
+    def _lateness(self, job: Job) -> str:
+        """Say how late a delivery is, and why (Kairos was not running)."""
+        if self._clock is None:
+            return ""
+        late = (self._clock.now() - job.scheduled_for).total_seconds()
+        if late < LATE_AFTER_SECONDS:
+            return ""
+        minutes = int(late // 60)
+        hours, rest = divmod(minutes, 60)
+        span = (
+            f"{minutes} min" if minutes < 120 else f"{hours} h" + (f" {rest} min" if rest else "")
+        )
+        due = formatting.when(job.scheduled_for, job.task.timezone)
+        down = self._started is not None and job.scheduled_for < self._started
+        why = "Kairos was not running then" if down else "Kairos could not deliver it on time"
+        return f" (late by {span}: it was due {due}; {why})"
 
     async def _targets(
         self, task: TaskSnapshot, assignees: list[str]
@@ -127,7 +173,7 @@ class ChatNotifier:
         if others:
             return [(None, None, person) for person in others]
         if task.channel_ref and not assignees:
-            return [(task.channel_ref, None, None)]
+            return [(task.channel_ref, task.thread_ref, None)]
         if task.channel_ref and task.thread_ref:
             return [(task.channel_ref, task.thread_ref, creator)]
         return [(None, None, creator)]

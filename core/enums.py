@@ -13,6 +13,7 @@ class Platform(StrEnum):
 
 
 class Role(StrEnum):
+    OWNER = "owner"
     ADMIN = "admin"
     MEMBER = "member"
     VIEWER = "viewer"

@@ -128,6 +128,8 @@ class TaskBase(SQLModel):
     thread_ref: str | None = Field(default=None, max_length=200)
     misfire_policy: MisfirePolicy = Field(default=MisfirePolicy.RUN_ONCE, sa_type=sa.String(16))
     misfire_grace_seconds: int = Field(default=3600, ge=0)
+    #: Created in a direct message: only its creator and assignees see it.
+    private: bool = Field(default=False)
 
 
 class Task(TaskBase, table=True):
@@ -195,6 +197,7 @@ class TaskUpdate(SQLModel):
     enabled: bool | None = None
     misfire_policy: MisfirePolicy | None = None
     misfire_grace_seconds: int | None = None
+    private: bool | None = None
     assignees: list[str] | None = None
     depends_on: list[int] | None = None
 
@@ -311,3 +314,29 @@ class AuditEvent(SQLModel, table=True):
     task_id: int | None = Field(default=None, foreign_key="tasks.id", index=True)
     details: dict[str, Any] | None = _json()
     at: datetime = _created()
+
+
+# --- conversation memory ------------------------------------------------------
+
+
+class ConversationState(SQLModel, table=True):
+    """One thing the conversation remembers about a person in a place, until it expires.
+
+    ``kind`` is what it is (the task last discussed, the reminder last fired, a
+    question asked, a reading waiting for "yes", the last change for undo);
+    ``person`` is the platform user id, or ``*`` for everyone in the place (a
+    reminder posted to a channel). Kept in the database so that restarts and
+    other replicas see it.
+    """
+
+    __tablename__ = "conversation_states"
+    __table_args__ = (sa.UniqueConstraint("workspace_id", "place", "person", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: int = Field(foreign_key="workspaces.id", index=True)
+    place: str = Field(max_length=300)
+    person: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    task_id: int | None = None
+    payload: dict[str, Any] | None = _json()
+    expires_at: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False, index=True))

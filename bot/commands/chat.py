@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from bot.commands.common import load_settings, run_async
+from bot.commands.common import fail, load_settings, run_async
 
 if TYPE_CHECKING:
     from bot.app import Kairos
@@ -41,8 +41,27 @@ def run(
     run_async(serve(settings, console=console))
 
 
-def chat() -> None:
+def chat(
+    script: str = typer.Option(
+        None,
+        "--script",
+        help="Run a scripted conversation (JSON Lines, '-' for stdin); see CONVERSATION.md.",
+    ),
+    now: str = typer.Option(
+        None, "--now", help="With --script: the clock's start, ISO 8601 (default: now)."
+    ),
+    tz: str = typer.Option(
+        None, "--tz", help="With --script: the zone of undeclared people (default: settings)."
+    ),
+    database: str = typer.Option(
+        None, "--database", help="With --script: database URL (default: a new temporary one)."
+    ),
+) -> None:
     """Talk to Kairos in the terminal (reminders fire here while it is open)."""
+    if script is not None:
+        raise typer.Exit(_chat_script(script, now=now, tz=tz, database=database))
+    if now is not None or tz is not None or database is not None:
+        fail("--now, --tz and --database go with --script FILE (a scripted conversation).", 2)
     from bot.app import Kairos
     from bot.console import ConsoleChat
     from core.enums import Platform
@@ -61,6 +80,44 @@ def chat() -> None:
             await kairos.close()
 
     run_async(talk())
+
+
+def _chat_script(path: str, *, now: str | None, tz: str | None, database: str | None) -> int:
+    """``kairos chat --script``: JSON Lines in, JSON Lines out; exit 2 if malformed."""
+    import sys
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.script import run_script
+    from core.errors import KairosError
+    from core.schedule import check_timezone
+
+    settings = load_settings()
+    _configure_logging("ERROR", settings)
+    try:
+        zone = check_timezone(tz) if tz else settings.default_timezone
+    except (KairosError, ValueError):
+        fail(f"--tz {tz!r} is not an IANA time zone (e.g. Europe/Berlin).", 2)
+    start = datetime.now(UTC)
+    if now:
+        try:
+            start = datetime.fromisoformat(now)
+        except ValueError:
+            fail(f"--now {now!r} is not an ISO 8601 time (e.g. 2026-11-26T12:00:00+01:00).", 2)
+        if start.tzinfo is None:
+            start = start.replace(tzinfo=ZoneInfo(zone))
+    try:
+        source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    except OSError as exc:
+        fail(f"cannot read the script {path}: {exc.strerror or exc}.", 2)
+    with source:
+        lines = source.read().splitlines()
+
+    def write(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+    return run_async(run_script(lines, write=write, now=start, tz=zone, database_url=database))
 
 
 def _with_kairos(work: Callable[[Kairos, Member], Awaitable[T]]) -> T:

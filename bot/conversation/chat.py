@@ -8,67 +8,73 @@ understood, in the speaker's time zone.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot import formatting
 from bot.conversation import replies
-from bot.conversation.context import ConversationContext, place
+from bot.conversation.context import place
 from bot.conversation.history import RunsTalk
 from bot.conversation.listing import list_query
-from bot.conversation.refs import find_by_words, is_pronoun, number_of
+from bot.conversation.readings import (
+    LIVE,
+    completions,
+    later_runs,
+    only_past,
+    self_contained,
+    undo_values,
+    upcoming,
+)
+from bot.conversation.refs import find_by_words, number_of
+from bot.conversation.requesting import RequestAnswers
+from bot.conversation.requests import Request
+from bot.conversation.requests import match as match_request
+from bot.conversation.resolving import TaskReferences
 from bot.conversation.schedules import job_title
+from bot.conversation.speaker import Asked, Runner, Speaker
 from core.enums import Platform, Priority, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
+from core.executors.registry import ExecutorRegistry, NoExecutor
 from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
-from core.messages import Inbound, Reply
-from core.models import Member, Run, TaskPublic
+from core.messages import Button, Inbound, Reply
+from core.models import Member, Run, Task, TaskPublic
 from core.ports import Clock, IntentParser
+from core.services.conversation import ConversationMemory
+from core.services.members import MemberService
+from core.services.runs import RunService
 from core.services.tasks import TaskService
 from core.store import SqlStore, TaskQuery
-from core.triggers import next_runs
 
 log = logging.getLogger(__name__)
 
-_YES = frozenset({"yes", "y", "yep", "yeah", "ok", "okay", "sure", "do it", "go ahead", "confirm"})
+_YES = frozenset(
+    {"yes", "y", "yep", "yeah", "ok", "okay", "sure", "do it", "go ahead", "confirm", "yes please"}
+)
+_NO = frozenset({"no", "n", "nope", "cancel", "never mind", "nevermind", "don't", "stop"})
+#: Schedules that repeat: "done" is for this time only.
+_REPEATING = frozenset({"interval", "cron", "rrule", "mixed"})
 _KIND_OF = {
     IntentKind.CREATE_REMINDER: TaskKind.REMINDER,
     IntentKind.CREATE_TASK: TaskKind.TASK,
     IntentKind.SCHEDULE_JOB: TaskKind.JOB,
 }
+_YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
 UNEXPECTED = "Sorry, something went wrong on my side; it has been logged. Please try again."
 #: Snooze length when the person gives none ("snooze", "later" without a time).
 DEFAULT_SNOOZE = timedelta(minutes=20)
-
-
-class Runner(Protocol):
-    """The scheduler operations the conversation uses (``core.scheduler.Scheduler``)."""
-
-    async def run_now(self, task_id: int) -> object: ...
-
-    async def run_at(self, task_id: int, when: datetime) -> object: ...
-
-    async def history(self, task_id: int, *, limit: int = 50) -> Sequence[Run]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Speaker:
-    """Who is talking, where, and in which time zone."""
-
-    member: Member
-    workspace_id: int
-    tz: str
-    place: str
-    inbound: Inbound
+#: How late a missed reminder is still delivered after downtime (then it is skipped).
+REMINDER_GRACE_SECONDS = 24 * 3600
 
 
 Handler = Callable[[Intent, Speaker], Awaitable[list[Reply]]]
 
 
-class ChatConversation:
+class ChatConversation(TaskReferences, RequestAnswers):
     """The platform-neutral conversation (implements ``core.ports.Conversation``)."""
 
     def __init__(
@@ -79,18 +85,22 @@ class ChatConversation:
         parser: IntentParser,
         clock: Clock,
         runner: Runner | None = None,
-        context: ConversationContext | None = None,
+        context: ConversationMemory | None = None,
         default_timezone: str = "UTC",
         confidence_threshold: float = 0.6,
         runs_talk: RunsTalk | None = None,
+        executors: ExecutorRegistry | None = None,
     ) -> None:
         self._runs_talk = runs_talk
+        self._executors = executors
         self._store = store
         self._tasks = tasks
         self._parser = parser
         self._clock = clock
         self._runner = runner
-        self.context = context or ConversationContext()
+        self.memory = context or ConversationMemory(store=store, clock=clock)
+        self._runs = RunService(store=store, clock=clock, runner=runner)
+        self._members = MemberService(store=store, clock=clock)
         self._default_tz = default_timezone
         self._threshold = confidence_threshold
         self._handlers: dict[IntentKind, Handler] = {
@@ -119,22 +129,71 @@ class ChatConversation:
 
     async def _handle(self, inbound: Inbound) -> list[Reply]:
         speaker = await self._speaker(inbound)
-        text = inbound.text.strip()
-        proposal = self.context.take_proposal(
-            workspace_id=speaker.workspace_id, place=speaker.place
-        )
-        if proposal is not None and text.lower().rstrip("!.") in _YES:
-            return await self._act(proposal, speaker)
+        # Errors too: in a channel, a refusal concerns only the speaker.
+        out = await _guarded(self._handle_as(speaker, inbound.text.strip()), "a message")
+        return [self._placed(r, speaker) for r in out]
+
+    def _placed(self, reply: Reply, speaker: Speaker) -> Reply:
+        """In a channel, what concerns only the speaker is said to them alone."""
+        if not speaker.in_channel or reply.ephemeral or reply.fields.get("public"):
+            return reply
+        if speaker.inbound.thread_ref and reply.task_id is not None:
+            return reply  # about the thread's own (public) card: said in the thread
+        return replace(reply, ephemeral=True)
+
+    async def _handle_as(self, speaker: Speaker, text: str) -> list[Reply]:
+        key: dict[str, Any] = {
+            "workspace_id": speaker.workspace_id,
+            "place": speaker.place,
+            "person": speaker.person,
+        }
+        proposal = await self.memory.take_proposal(**key)
+        said = text.lower().strip().rstrip("!.")
+        if proposal is not None:
+            if said in _YES:
+                return await self._accept(proposal, speaker, yes=True)
+            if said in _NO or said in {"keep it", "as written"}:
+                return await self._accept(proposal, speaker, yes=False)
+        if proposal is None and said in _YES | _NO:
+            return [
+                replies.text(
+                    f"There is nothing waiting for your '{said}' (questions expire after "
+                    f"{int(self.memory.ttl.total_seconds() // 60)} minutes). "
+                    "What would you like to do?"
+                )
+            ]
+        question = await self.memory.take_question(**key)
+        if question is not None and question.get("type") == "which":
+            picked = await self._pick(question, text, speaker)
+            if picked is not None:
+                return picked
+        request = match_request(text)
+        if request is not None:
+            return await self._request(request, speaker)
         if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
             return got
-        intent = self._understand(text, speaker)
+        intent, said = self._understand(text, speaker, question)
+        settled = only_past(intent, self._clock.now())
+        untimed = (
+            intent.intent in (IntentKind.CREATE_REMINDER, IntentKind.SCHEDULE_JOB)
+            and intent.schedule is None
+            and bool(intent.title)
+        )
+        if settled or untimed:
+            # A time that has passed gets a proper question (with a suggestion); a
+            # missing one is asked for by name ("When should I remind you to …?").
+            intent = intent.model_copy(update={"clarification": None})
+            speaker = replace(speaker, inbound=replace(speaker.inbound, text=said))
+            settled = True  # the next reply asks exactly what is missing
         if intent.clarification:
-            return [self._ask(speaker, intent.clarification)]
-        if intent.intent not in (IntentKind.UNKNOWN, IntentKind.HELP) and (
-            intent.confidence < self._threshold
+            return [await self._ask(speaker, intent.clarification, said)]
+        if (
+            not settled
+            and intent.intent not in (IntentKind.UNKNOWN, IntentKind.HELP)
+            and intent.confidence < self._threshold
         ):
-            self.context.propose(
-                workspace_id=speaker.workspace_id, place=speaker.place, intent=intent
+            await self.memory.propose(
+                **key, proposal={"type": "intent", "intent": intent.model_dump(mode="json")}
             )
             return [
                 replies.question(
@@ -144,23 +203,48 @@ class ChatConversation:
             ]
         return await self._act(intent, speaker)
 
-    def _understand(self, text: str, speaker: Speaker) -> Intent:
-        """Parse ``text``; right after a question, first as the answer completing it."""
-        asked = self.context.take_asked(workspace_id=speaker.workspace_id, place=speaker.place)
-        now = self._clock.now()
-        if asked is not None:
-            for candidate in _completions(asked, text):
-                completed = self._parser.parse(candidate, now=now, tz=speaker.tz, user="me")
-                if completed.intent is not IntentKind.UNKNOWN and not completed.clarification:
-                    return completed
-        return self._parser.parse(text, now=now, tz=speaker.tz, user="me")
+    def _understand(
+        self, text: str, speaker: Speaker, question: dict[str, Any] | None
+    ) -> tuple[Intent, str]:
+        """Parse ``text``; right after a question, first as the answer completing it.
 
-    def _ask(self, speaker: Speaker, question: str) -> Reply:
+        Returns the reading and the words it was read from. A message that is a
+        whole command on its own is that command: the stale question is dropped,
+        and nothing of it leaks into the new request. An answer that does not
+        complete the question never acts on some other task ("today" is not a
+        snooze of whatever was discussed last): the question is asked again.
+        """
+        now = self._clock.now()
+        alone = self._parser.parse(text, now=now, tz=speaker.tz, user="me")
+        if question is None or question.get("type") != "complete" or self_contained(alone):
+            return alone, text
+        asked = str(question.get("text", ""))
+        doubtful: tuple[Intent, str] | None = None
+        for candidate in completions(asked, text):
+            completed = self._parser.parse(candidate, now=now, tz=speaker.tz, user="me")
+            if completed.intent is IntentKind.UNKNOWN:
+                continue
+            if not completed.clarification or only_past(completed, now):
+                return completed, candidate
+            doubtful = doubtful or (completed, candidate)
+        if doubtful is not None:
+            return doubtful
+        again = Intent(
+            intent=IntentKind.UNKNOWN,
+            clarification=(
+                f"Sorry, I couldn't use '{text}' as an answer. "
+                "When should it be? E.g. 'tomorrow at 3pm' or 'in 2 hours'."
+            ),
+        )
+        return again, asked
+
+    async def _ask(self, speaker: Speaker, question: str, said: str | None = None) -> Reply:
         """Ask back, remembering what was said so that the answer can complete it."""
-        self.context.asked(
+        await self.memory.ask(
             workspace_id=speaker.workspace_id,
             place=speaker.place,
-            text=speaker.inbound.text.strip(),
+            person=speaker.person,
+            question={"type": "complete", "text": said or speaker.inbound.text.strip()},
         )
         return replies.question(question)
 
@@ -171,26 +255,48 @@ class ChatConversation:
         task_ref, _, arg = value.partition(":")
         try:
             task_id = int(task_ref)
-            if action == "task.done":
-                return await self._done(task_id, speaker)
-            if action == "task.snooze":
-                now = self._clock.now()
-                when = (
-                    formatting.tomorrow_morning(now, speaker.tz)
-                    if arg == "tomorrow"
-                    else now + (timedelta(minutes=int(arg)) if arg else DEFAULT_SNOOZE)
-                )
-                return await self._snooze_until(task_id, when, speaker)
-            if action == "task.run":
-                return await self._run_id(task_id, speaker)
         except ValueError:
             return [replies.error(f"The button value {value!r} is not valid.")]
+        pressed = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
+        if not self._may_see(pressed, speaker.member):
+            raise NotFound(f"There is no task #{task_id} you can see.", hint="Say 'list'.")
+        if action == "task.done":
+            return await self._done(task_id, speaker)
+        if action == "task.snooze":
+            now = self._clock.now()
+            when = (
+                formatting.tomorrow_morning(now, speaker.tz)
+                if arg == "tomorrow"
+                else now + (timedelta(minutes=int(arg)) if arg.isdigit() else DEFAULT_SNOOZE)
+            )
+            return await self._snooze_until(task_id, when, speaker)
+        if action == "task.run":
+            return await self._run_id(task_id, speaker)
+        if action == "task.reopen":
+            return await self._on(Request("reopen", str(task_id)), task_id, speaker)
+        if action == "task.restore":
+            return await self._on(Request("restore", str(task_id)), task_id, speaker)
+        if action == "task.pick":
+            question = await self.memory.take_question(
+                workspace_id=speaker.workspace_id, place=speaker.place, person=speaker.person
+            )
+            if question is None:
+                return [replies.error("That question has expired; please ask again.")]
+            intent = Intent.model_validate({**question["intent"], "task_ref": str(task_id)})
+            return await self._act(intent, speaker)
+        if action in ("task.approve", "task.cancel"):
+            return [
+                replies.text("There is nothing waiting for approval on this task.", task_id=task_id)
+            ]
         return [replies.error(f"I don't know the button '{action}'.")]
 
     # --- dispatch ---------------------------------------------------------------
 
     async def _act(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        return await self._handlers[intent.intent](intent, speaker)
+        try:
+            return await self._handlers[intent.intent](intent, speaker)
+        except Asked as asked:
+            return [asked.reply]
 
     async def _speaker(self, inbound: Inbound) -> Speaker:
         workspace = await self._store.ensure_workspace(
@@ -216,52 +322,100 @@ class ChatConversation:
             member=member, workspace_id=workspace.id, tz=tz, place=where, inbound=inbound
         )
 
-    def _remember(self, task: TaskPublic, speaker: Speaker) -> None:
-        self.context.discussed(
-            workspace_id=speaker.workspace_id, place=speaker.place, task_id=task.id
+    async def _remember(self, task: TaskPublic, speaker: Speaker) -> None:
+        await self.memory.discussed(
+            workspace_id=speaker.workspace_id,
+            place=speaker.place,
+            person=speaker.person,
+            task_id=task.id,
         )
 
-    async def _task(self, ref: str | None, speaker: Speaker, *, fired: bool = False) -> TaskPublic:
-        """The task a message refers to: its thread's, a number, words, or the last one."""
-        ws = speaker.workspace_id
-        if is_pronoun(ref):
-            inbound = speaker.inbound
-            if inbound.thread_ref:
-                found = await self._tasks.query(
-                    TaskQuery(thread_ref=inbound.thread_ref), workspace_id=ws
-                )
-                if found:
-                    return found[0]
-            last = self.context.last_fired(workspace_id=ws, place=speaker.place) if fired else None
-            last = last or self.context.last_discussed(workspace_id=ws, place=speaker.place)
-            if last is None:
-                raise InvalidInput(
-                    "I'm not sure which task you mean.",
-                    hint="Reply in the task's thread, or name it by number (e.g. 'done #12').",
-                )
-            return await self._tasks.get(last, workspace_id=ws)
-        assert ref is not None
-        number = number_of(ref)
-        if number is not None:
-            return await self._tasks.get(number, workspace_id=ws)
-        return await find_by_words(self._tasks, ref, workspace_id=ws)
+    def _may_see(self, task: TaskPublic, member: Member) -> bool:
+        """Private tasks (made in a DM) are seen by their creator and assignees only."""
+        if not task.private:
+            return True
+        return task.created_by == member.id or member.platform_user_id in task.assignees
+
+    async def _accept(
+        self, proposal: dict[str, Any], speaker: Speaker, *, yes: bool
+    ) -> list[Reply]:
+        kind = proposal.get("type")
+        if kind == "intent":
+            if not yes:
+                return [replies.text("OK, I won't do that. Say it another way?")]
+            return await self._act(Intent.model_validate(proposal["intent"]), speaker)
+        if kind == "create":
+            chosen = proposal["alt"] if yes else proposal["intent"]
+            original = Intent.model_validate(chosen)
+            if not yes and original.schedule is not None and original.schedule.kind == "once":
+                # A reminder cannot fire in the past: ask for the time instead.
+                text = str(proposal.get("text") or "")
+                return [
+                    await self._ask(
+                        speaker,
+                        "OK. When should I remind you instead? E.g. 'at 5pm' or 'tomorrow'.",
+                        _YESTERDAY.sub("", text).strip(),
+                    )
+                ]
+            return await self._create(Intent.model_validate(chosen), speaker, checked=True)
+        if kind == "complete":
+            if not yes:
+                return [replies.text("OK, left open.")]
+            return await self._done(int(proposal["task"]), speaker, force=True)
+        if kind == "delete_all":
+            if not yes:
+                return [replies.text("OK, nothing deleted.")]
+            gone = []
+            for task_id in proposal.get("tasks", []):
+                task = await self._tasks.delete(int(task_id), actor=speaker.member)
+                gone.append(f"#{task.id}")
+            return [replies.text(f"Deleted {len(gone)} task(s): {', '.join(gone)}.")]
+        return [replies.text("OK.")]
 
     # --- creating -----------------------------------------------------------------
 
-    async def _create(self, intent: Intent, speaker: Speaker) -> list[Reply]:
+    async def _create(
+        self, intent: Intent, speaker: Speaker, *, checked: bool = False
+    ) -> list[Reply]:
         kind = _KIND_OF[intent.intent]
         if kind is TaskKind.REMINDER and intent.schedule is None:
             return [
-                self._ask(
+                await self._ask(
                     speaker,
                     f"When should I remind you{' to ' + intent.title if intent.title else ''}? "
                     "E.g. 'tomorrow at 3pm' or 'every Monday at 9'.",
                 )
             ]
         if kind is TaskKind.JOB and intent.schedule is None:
-            return [self._ask(speaker, "When should this job run? E.g. 'every night at 2'.")]
+            return [await self._ask(speaker, "When should this job run? E.g. 'every night at 2'.")]
+        if intent.schedule is not None and intent.schedule.kind == "event":
+            return [
+                replies.error(
+                    "I can't react to events such as a task being done yet, so nothing "
+                    "was created. Give me a time instead (e.g. 'remind #eng tomorrow at 10 "
+                    "to …'), or mark the task done and tell people yourself."
+                )
+            ]
+        if kind is TaskKind.JOB and self._executors is not None:
+            # Never confirm a job that cannot run: say what is missing instead.
+            probe = Task(kind=kind, title="job", workspace_id=0, action=intent.action)
+            try:
+                self._executors.for_task(probe)
+            except NoExecutor:
+                what = (intent.action or {}).get("type", "this kind of")
+                return [
+                    replies.error(
+                        f"I can't run {what} jobs here: no executor for '{what}' is "
+                        "configured, so nothing was created. Ask an admin to enable it."
+                    )
+                ]
+        if not checked:
+            past = await self._question_the_past(intent, speaker)
+            if past is not None:
+                return [past]
         title = job_title(intent) if kind is TaskKind.JOB else intent.title
         depends = [await self._dependency(name, speaker) for name in intent.depends_on]
+        for_me = kind is TaskKind.REMINDER and not intent.channel
         data: dict[str, Any] = {
             "kind": kind,
             "title": title,
@@ -270,49 +424,131 @@ class ChatConversation:
             "schedule": to_spec(intent.schedule) if intent.schedule else None,
             "action": intent.action,
             "priority": intent.priority or Priority.NORMAL,
-            "assignees": intent.assignees or (["me"] if kind is TaskKind.REMINDER else []),
+            "assignees": intent.assignees or (["me"] if for_me else []),
             "channel_ref": intent.channel,
             "depends_on": depends,
         }
-        if speaker.inbound.thread_ref and not intent.channel:
+        personal = for_me and (not intent.assignees or intent.assignees == ["me"])
+        # Made in a DM, or a personal reminder (its confirmation was private too):
+        # only its creator and assignees see it.
+        data["private"] = (speaker.inbound.is_direct or personal) and not intent.channel
+        if kind is TaskKind.REMINDER:
+            # After downtime a reminder is better late (saying so) than never.
+            data["misfire_grace_seconds"] = REMINDER_GRACE_SECONDS
+        if speaker.in_channel and not intent.channel and not personal:
             data["channel_ref"] = speaker.inbound.channel_ref
-            data["thread_ref"] = speaker.inbound.thread_ref
+            if speaker.inbound.thread_ref:
+                data["thread_ref"] = speaker.inbound.thread_ref
         task = await self._tasks.create(data, actor=speaker.member)
-        self._remember(task, speaker)
-        return [self._confirm("Got it", task, speaker)]
+        await self._remember(task, speaker)
+        await self._undoable(speaker, task.id, {"op": "delete"})
+        reply = self._confirm("Got it", task, speaker)
+        public = speaker.in_channel and task.channel_ref == speaker.inbound.channel_ref
+        if public:
+            reply = replace(reply, fields={**reply.fields, "public": "1"})
+        return [reply]
+
+    async def _question_the_past(self, intent: Intent, speaker: Speaker) -> Reply | None:
+        """A past instant is questioned, never silently moved or dropped."""
+        now = self._clock.now()
+        zone = ZoneInfo(speaker.tz)
+        said = speaker.inbound.text
+        alt = intent.model_copy(deep=True)
+        shown: datetime | None = None
+        if intent.schedule is not None and intent.schedule.kind == "once" and intent.schedule.at:
+            at = intent.schedule.at
+            yesterday = bool(_YESTERDAY.search(said))
+            if yesterday:
+                today = now.astimezone(zone).date()
+                at = at - timedelta(days=(at.astimezone(zone).date() - today).days + 1)
+                cleaned = _YESTERDAY.sub("", alt.title or "").strip(" ,")
+                alt.title = re.sub(r"^(?:to|about)\s+", "", cleaned) or alt.title
+                intent = intent.model_copy(update={"title": alt.title})
+            if at <= now:
+                shown = at
+                # "yesterday" was most likely meant as "tomorrow"; else the next such time.
+                new_at = at + timedelta(days=2 if yesterday else 1)
+                while new_at <= now:
+                    new_at += timedelta(days=1)
+                assert alt.schedule is not None
+                alt.schedule = alt.schedule.model_copy(update={"at": new_at})
+                alt.next_runs = [new_at]
+        elif intent.due is not None and intent.due <= now:
+            shown = intent.due
+            alt.due = intent.due + timedelta(days=1)
+            while alt.due <= now:
+                alt.due += timedelta(days=1)
+        if shown is None:
+            return None
+        first = (alt.schedule.at if alt.schedule and alt.schedule.at else alt.due) or now
+        await self.memory.propose(
+            workspace_id=speaker.workspace_id,
+            place=speaker.place,
+            person=speaker.person,
+            proposal={
+                "type": "create",
+                "text": said,
+                "intent": intent.model_dump(mode="json"),
+                "alt": alt.model_dump(mode="json"),
+            },
+        )
+        local = shown.astimezone(zone)
+        when_text = formatting.when(shown, speaker.tz, now=now)
+        if _YESTERDAY.search(said):
+            when_text = f"yesterday {local:%H:%M}"
+        return replies.question(
+            f"{when_text} has already passed — did you mean "
+            f"{formatting.when(first, speaker.tz, now=now)}? "
+            "Reply 'yes' for that, or 'no' to keep it as written."
+        )
 
     async def _dependency(self, name: str, speaker: Speaker) -> int:
         number = number_of(name)
         if number is not None:
             return number
-        return (await find_by_words(self._tasks, name, workspace_id=speaker.workspace_id)).id
+        found = await find_by_words(
+            self._tasks,
+            name,
+            workspace_id=speaker.workspace_id,
+            visible=lambda t: self._may_see(t, speaker.member),
+        )
+        return found.id
 
     def _confirm(self, verb: str, task: TaskPublic, speaker: Speaker) -> Reply:
         now = self._clock.now()
         upcoming: list[datetime] = []
         if task.next_fire_at is not None and task.schedule is not None:
-            upcoming = [task.next_fire_at, *_later_runs(task, task.next_fire_at)]
+            upcoming = [task.next_fire_at, *later_runs(task, task.next_fire_at)]
         return replies.confirmation(verb, task, tz=speaker.tz, now=now, next_runs=upcoming)
 
+    async def _undoable(self, speaker: Speaker, task_id: int, undo: dict[str, Any]) -> None:
+        await self.memory.changed(
+            workspace_id=speaker.workspace_id, person=speaker.person, task_id=task_id, undo=undo
+        )
+
     # --- reading ------------------------------------------------------------------
+
+    async def _visible(self, query: TaskQuery, speaker: Speaker) -> list[TaskPublic]:
+        found = await self._tasks.query(
+            query, workspace_id=speaker.workspace_id, actor=speaker.member
+        )
+        return [t for t in found if self._may_see(t, speaker.member)]
 
     async def _list(self, intent: Intent, speaker: Speaker) -> list[Reply]:
         query, heading = list_query(
             intent, speaker.inbound.text, now=self._clock.now(), tz=speaker.tz
         )
-        found = await self._tasks.query(
-            query, workspace_id=speaker.workspace_id, actor=speaker.member
-        )
+        found = await self._visible(query, speaker)
         return [replies.task_list(heading, found, tz=speaker.tz, now=self._clock.now())]
 
     async def _history(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        task = await self._task(intent.task_ref, speaker)
-        self._remember(task, speaker)
+        task = await self._task(intent.task_ref, speaker, intent=intent, allow_done=True)
+        await self._remember(task, speaker)
         runs: Sequence[Run] = []
         if self._runner is not None:
             runs = await self._runner.history(task.id, limit=10)
         if not runs:
-            return [replies.text(f"#{task.id} '{task.title}' has not run yet.")]
+            return [replies.text(f"#{task.id} '{task.title}' has not run yet.", task_id=task.id)]
         failed = sum(1 for r in runs if r.status == "failed")
         lines = [
             f"• {formatting.when(r.scheduled_for, speaker.tz)} — {r.status}"
@@ -326,15 +562,10 @@ class ChatConversation:
     async def _report(self, intent: Intent, speaker: Speaker) -> list[Reply]:
         now = self._clock.now()
         week_ago = now - timedelta(days=7)
-        ws = speaker.workspace_id
-        done = await self._tasks.query(
-            TaskQuery(statuses=frozenset({TaskStatus.DONE})), workspace_id=ws
-        )
+        done = await self._visible(TaskQuery(statuses=frozenset({TaskStatus.DONE})), speaker)
         done = [t for t in done if t.completed_at and t.completed_at >= week_ago]
-        overdue = await self._tasks.query(TaskQuery(overdue_at=now), workspace_id=ws)
-        open_ = await self._tasks.query(
-            TaskQuery(statuses=frozenset({TaskStatus.OPEN})), workspace_id=ws
-        )
+        overdue = await self._visible(TaskQuery(overdue_at=now), speaker)
+        open_ = await self._visible(TaskQuery(statuses=frozenset({TaskStatus.OPEN})), speaker)
         lines = [
             f"Report for the last 7 days: {len(done)} done, {len(open_)} open, "
             f"{len(overdue)} overdue."
@@ -352,23 +583,87 @@ class ChatConversation:
     # --- changing -------------------------------------------------------------------
 
     async def _complete(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        task = await self._task(intent.task_ref, speaker)
+        task = await self._task(
+            intent.task_ref, speaker, fired=True, intent=intent, allow_done=True
+        )
         return await self._done(task.id, speaker)
 
-    async def _done(self, task_id: int, speaker: Speaker) -> list[Reply]:
+    async def _done(self, task_id: int, speaker: Speaker, *, force: bool = False) -> list[Reply]:
+        task = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
+        if not self._may_see(task, speaker.member):
+            raise NotFound(f"There is no task #{task_id} you can see.", hint="Say 'list'.")
+        if task.status == TaskStatus.DELETED:
+            raise InvalidInput(
+                f"#{task.id} '{task.title}' was deleted.",
+                hint=f"Say 'restore #{task.id}' to bring it back first.",
+            )
+        if task.status == TaskStatus.DONE:
+            return [replies.text(f"#{task.id} '{task.title}' is already done.", task_id=task.id)]
+        if not force and task.depends_on:
+            waiting = []
+            for pid in task.depends_on:
+                before = await self._tasks.get(pid, workspace_id=speaker.workspace_id)
+                if before.status in LIVE:
+                    waiting.append(f"#{before.id} '{before.title}'")
+            if waiting:
+                await self.memory.propose(
+                    workspace_id=speaker.workspace_id,
+                    place=speaker.place,
+                    person=speaker.person,
+                    proposal={"type": "complete", "task": task.id},
+                )
+                return [
+                    replies.question(
+                        f"#{task.id} '{task.title}' waits for {', '.join(waiting)}, "
+                        "which is still open. Mark it done anyway? (yes/no)"
+                    )
+                ]
+        if (task.schedule or {}).get("kind") in _REPEATING and not force:
+            # "done" on a repeating task is this time's: the series goes on.
+            task = await self._tasks.occurrence_done(task_id, actor=speaker.member)
+            await self._remember(task, speaker)
+            coming = upcoming(task)
+            shown = formatting.when(coming[0], speaker.tz, now=self._clock.now()) if coming else ""
+            return [
+                replies.text(
+                    f"Done for this time — #{task.id} '{task.title}' repeats"
+                    + (f", next {shown}" if shown else "")
+                    + f". Say 'delete #{task.id}' to end it, or 'pause #{task.id}'.",
+                    task_id=task.id,
+                )
+            ]
         task = await self._tasks.complete(task_id, actor=speaker.member)
-        self._remember(task, speaker)
+        await self._remember(task, speaker)
+        await self._undoable(speaker, task.id, {"op": "reopen"})
         return [replies.text(f"Done — #{task.id} '{task.title}'. Nice work.", task_id=task.id)]
 
     async def _update(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        task = await self._task(intent.task_ref, speaker)
+        task = await self._task(intent.task_ref, speaker, intent=intent)
         changes: dict[str, Any] = {}
         when = intent.due or (intent.schedule.at if intent.schedule else None)
         if intent.schedule is not None and intent.schedule.kind != "once":
             changes["schedule"] = to_spec(intent.schedule)
         elif when is not None:
-            if task.schedule is not None and task.schedule.get("kind") == "once":
+            if when <= self._clock.now():
+                return [
+                    replies.question(
+                        f"{formatting.when(when, speaker.tz)} has already passed — "
+                        "when should it be instead?"
+                    )
+                ]
+            kind = (task.schedule or {}).get("kind")
+            if kind == "once":
                 changes["schedule"] = {"kind": "once", "at": when, "timezone": speaker.tz}
+            elif kind in _REPEATING and task.kind != TaskKind.TASK:
+                # One time for a repeating reminder or job: ask rather than guess.
+                shown = formatting.when(when, speaker.tz, now=self._clock.now())
+                return [
+                    replies.question(
+                        f"#{task.id} '{task.title}' repeats. Say 'snooze #{task.id} until "
+                        f"{shown}' to be reminded once more then, or give a new schedule "
+                        f"(e.g. 'change #{task.id} to every weekday at 10')."
+                    )
+                ]
             else:
                 changes["due"] = when
         if intent.assignees:
@@ -377,6 +672,8 @@ class ChatConversation:
             changes["priority"] = intent.priority
         if intent.channel:
             changes["channel_ref"] = intent.channel
+        if intent.title and "title" not in changes and not changes:
+            changes["title"] = intent.title
         if not changes:
             return [
                 replies.question(
@@ -384,48 +681,84 @@ class ChatConversation:
                     "E.g. 'move it to Thursday', 'assign it to @bob', 'make it urgent'."
                 )
             ]
+        before = undo_values(task, changes)
         updated = await self._tasks.update(task.id, changes, actor=speaker.member)
-        self._remember(updated, speaker)
+        await self._remember(updated, speaker)
+        await self._undoable(speaker, task.id, {"op": "update", "values": before})
         return [self._confirm("Updated", updated, speaker)]
 
     async def _delete(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        task = await self._task(intent.task_ref, speaker)
+        task = await self._task(intent.task_ref, speaker, intent=intent, allow_done=True)
         deleted = await self._tasks.delete(task.id, actor=speaker.member)
+        await self._remember(deleted, speaker)  # "restore it"
+        await self._undoable(speaker, task.id, {"op": "restore"})
         return [
-            replies.text(
-                f"Deleted #{deleted.id} '{deleted.title}'. Say 'restore #{deleted.id}' to undo.",
+            Reply(
+                text=f"Deleted #{deleted.id} '{deleted.title}'. "
+                f"Say 'restore #{deleted.id}' to undo.",
                 task_id=deleted.id,
+                buttons=(Button("Restore", "task.restore", str(deleted.id)),),
             )
         ]
 
     async def _snooze(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        task = await self._task(intent.task_ref, speaker, fired=True)
+        task = await self._task(intent.task_ref, speaker, fired=True, intent=intent)
         when = intent.schedule.at if intent.schedule and intent.schedule.at else None
         return await self._snooze_until(
             task.id, when or self._clock.now() + DEFAULT_SNOOZE, speaker
         )
 
     async def _snooze_until(self, task_id: int, when: datetime, speaker: Speaker) -> list[Reply]:
-        task = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
-        if task.status == TaskStatus.DELETED:
-            raise NotFound(f"Task #{task_id} was deleted.")
-        if self._runner is None:
-            raise InvalidInput("Snoozing needs the scheduler, which is not running here.")
-        await self._runner.run_at(task.id, when)
-        self._remember(task, speaker)
+        current = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
+        if not self._may_see(current, speaker.member):
+            raise NotFound(f"There is no task #{task_id} you can see.", hint="Say 'list'.")
+        now = self._clock.now()
+        if (
+            current.status == TaskStatus.OPEN
+            and (current.schedule or {}).get("kind") == "once"
+            and current.next_fire_at is not None
+            and current.next_fire_at > now
+            and when > now
+        ):
+            # Not fired yet: snoozing moves it (an extra run would make it fire twice),
+            # and only later: a "snooze" never brings a reminder forward.
+            due = formatting.when(current.next_fire_at, speaker.tz, now=now)
+            if when <= current.next_fire_at:
+                return [
+                    replies.text(
+                        f"#{current.id} '{current.title}' has not fired yet (it is due {due}), "
+                        f"so there is nothing to snooze. Say 'move {current.id} to …' "
+                        "to change its time.",
+                        task_id=current.id,
+                    )
+                ]
+            before = undo_values(current, {"schedule": None})
+            moved = await self._tasks.update(
+                task_id,
+                {"schedule": {"kind": "once", "at": when, "timezone": current.timezone}},
+                actor=speaker.member,
+            )
+            await self._remember(moved, speaker)
+            await self._undoable(speaker, moved.id, {"op": "update", "values": before})
+            shown = formatting.when(when, speaker.tz, now=now)
+            return [
+                replies.text(
+                    f"#{moved.id} '{moved.title}' had not fired yet: moved it to {shown}.",
+                    task_id=moved.id,
+                )
+            ]
+        task = await self._runs.snooze(task_id, when, actor=speaker.member)
+        await self._remember(task, speaker)
         shown = formatting.when(when, speaker.tz, now=self._clock.now())
         return [replies.text(f"Snoozed #{task.id} '{task.title}' until {shown}.", task_id=task.id)]
 
     async def _run(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        task = await self._task(intent.task_ref, speaker)
+        task = await self._task(intent.task_ref, speaker, intent=intent, allow_done=True)
         return await self._run_id(task.id, speaker)
 
     async def _run_id(self, task_id: int, speaker: Speaker) -> list[Reply]:
-        task = await self._tasks.get(task_id, workspace_id=speaker.workspace_id)
-        if self._runner is None:
-            raise InvalidInput("Running tasks needs the scheduler, which is not running here.")
-        await self._runner.run_now(task.id)
-        self._remember(task, speaker)
+        task = await self._runs.run_now(task_id, actor=speaker.member)
+        await self._remember(task, speaker)
         return [replies.text(f"Running #{task.id} '{task.title}' now.", task_id=task.id)]
 
     # --- wording ----------------------------------------------------------------------
@@ -443,7 +776,9 @@ class ChatConversation:
         if intent.due:
             parts.append("due " + formatting.when(intent.due, speaker.tz, now=now))
         if intent.assignees:
-            parts.append("for " + ", ".join(intent.assignees))
+            parts.append(
+                "for " + ", ".join("you" if a == "me" else f"@{a}" for a in intent.assignees)
+            )
         if intent.priority:
             parts.append(intent.priority)
         return " ".join(parts)
@@ -466,29 +801,3 @@ async def _guarded(work: Awaitable[list[Reply]], what: str) -> list[Reply]:
     except Exception:
         log.exception("conversation failed on %s", what)
         return [replies.error(UNEXPECTED)]
-
-
-def _completions(asked: str, answer: str) -> list[str]:
-    """Ways an answer completes what was said before the question.
-
-    An answer that repeats a word of the original replaces it ("move it to
-    Thursday" + "next Thursday" → "move it to next Thursday"); otherwise the
-    answer adds what was missing ("remind me to X" + "at 4pm").
-    """
-    words = asked.split()
-    shared = {w.lower() for w in answer.split()} & {w.lower() for w in words}
-    candidates = []
-    for i, word in enumerate(words):
-        if word.lower() in shared:
-            candidates.append(" ".join([*words[:i], answer, *words[i + 1 :]]))
-    return [*candidates, f"{asked} {answer}"]
-
-
-def _later_runs(task: TaskPublic, first: datetime) -> list[datetime]:
-    """The two fires after ``first``, for confirmations of recurring tasks."""
-    from core.schedule import parse_schedule
-
-    try:
-        return next_runs(parse_schedule(task.schedule), first, 2)
-    except KairosError:
-        return []

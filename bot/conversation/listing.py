@@ -42,7 +42,7 @@ def list_query(intent: Intent, text: str, *, now: datetime, tz: str) -> tuple[Ta
         start = midnight - timedelta(days=local.weekday()) + timedelta(days=7)
         window, heading = (start, start + timedelta(days=7)), "Due next week"
     if assignee is not None:
-        heading += f" for {assignee}"
+        heading += " for you" if assignee == "me" else f" for @{assignee.lstrip('@')}"
     query = TaskQuery(
         statuses=statuses,
         assignee=assignee,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from core.enums import TaskStatus
 from core.errors import InvalidInput, NotFound
@@ -32,22 +32,39 @@ def is_pronoun(ref: str | None) -> bool:
     return ref is None or ref.strip().lower() in _PRONOUNS
 
 
+def bare_name(words: str) -> str:
+    """A task's name as written, without quotes and filler ("the backup task" → "backup")."""
+    needle = words.strip().strip("'\"")
+    while (stripped := _FILLER.sub("", needle)) != needle:
+        needle = stripped
+    return needle
+
+
 def number_of(ref: str) -> int | None:
     found = _NUMBER.match(ref.strip())
     return int(found.group(1)) if found else None
 
 
-async def find_by_words(tasks: TaskService, words: str, *, workspace_id: int) -> TaskPublic:
-    """The one live task whose title matches ``words`` (exact title wins over a part)."""
-    needle = words.strip().strip("'\"")
-    while (stripped := _FILLER.sub("", needle)) != needle:
-        needle = stripped
+async def find_by_words(
+    tasks: TaskService,
+    words: str,
+    *,
+    workspace_id: int,
+    visible: Callable[[TaskPublic], bool] | None = None,
+) -> TaskPublic:
+    """The one live task whose title matches ``words`` (exact title wins over a part).
+
+    ``visible`` leaves out tasks the speaker may not see (never named back to them).
+    """
+    needle = bare_name(words)
     if not needle:
         raise NotFound(f"I can't tell which task '{words}' is.", hint="Use its number.")
     live = frozenset({TaskStatus.OPEN, TaskStatus.PAUSED, TaskStatus.DONE})
     found = await tasks.query(
         TaskQuery(text=needle, statuses=live, limit=20), workspace_id=workspace_id
     )
+    if visible is not None:
+        found = [t for t in found if visible(t)]
     exact = [t for t in found if t.title.lower() == needle.lower()]
     candidates = exact or found
     open_ones = [t for t in candidates if t.status != TaskStatus.DONE]

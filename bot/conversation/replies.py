@@ -27,6 +27,19 @@ def task_buttons(task_id: int, *, reminder: bool = False) -> tuple[Button, ...]:
     return tuple(buttons)
 
 
+def fired_buttons(task_id: int, *, done: bool) -> tuple[Button, ...]:
+    """Buttons on a reminder that fired: Done (or Reopen, when firing finished it), Snooze."""
+    value = str(task_id)
+    first = Button("Reopen", "task.reopen", value) if done else Button("Done", "task.done", value)
+    return (
+        first,
+        *(
+            Button(f"Snooze {label}", "task.snooze", f"{value}:{suffix}")
+            for label, suffix in SNOOZE_CHOICES
+        ),
+    )
+
+
 def describe(task: TaskPublic, *, tz: str, now: datetime, next_runs: Sequence[datetime]) -> str:
     """What Kairos understood: id, title, when, who, where — in the reader's zone."""
     parts = [formatting.task_label(task)]
@@ -40,7 +53,7 @@ def describe(task: TaskPublic, *, tz: str, now: datetime, next_runs: Sequence[da
     if task.due is not None:
         parts.append(f"due {formatting.when(task.due, tz, now=now)}")
     if task.assignees:
-        parts.append("for " + ", ".join(task.assignees))
+        parts.append("for " + ", ".join(f"@{a}" for a in task.assignees))
     if task.channel_ref:
         parts.append(f"in #{task.channel_ref}")
     if task.priority and task.priority != "normal":
@@ -87,6 +100,7 @@ def task_list(title: str, tasks: Sequence[TaskPublic], *, tz: str, now: datetime
     plain = "\n".join(
         f"#{line.task_id} {line.title}"
         + (f" — {line.when}" if line.when else "")
+        + (f" — {', '.join('@' + a for a in line.assignees)}" if line.assignees else "")
         + (" (overdue)" if line.overdue else "")
         for line in lines
     )

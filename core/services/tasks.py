@@ -349,6 +349,90 @@ class TaskService:
         await self._tell(task_id)
         return updated
 
+    async def comment(self, task_id: int, text: str, *, actor: Member) -> TaskPublic:
+        """Add a comment to the task (kept in its audit trail)."""
+        self._may_change(actor)
+        body = text.strip()
+        if not body:
+            raise InvalidInput("The comment is empty.", hint="Say 'add a comment to #5: …'.")
+        task = await self._live(task_id, actor.workspace_id)
+        await self._store.record_audit(
+            workspace_id=actor.workspace_id,
+            action="task.commented",
+            at=self._clock.now(),
+            actor_id=actor.id,
+            task_id=task_id,
+            details={"text": body[:2000]},
+        )
+        return task
+
+    async def occurrence_done(self, task_id: int, *, actor: Member) -> TaskPublic:
+        """This time of a recurring task is done; the series goes on (audited)."""
+        self._may_change(actor)
+        task = await self._live(task_id, actor.workspace_id)
+        await self._store.record_audit(
+            workspace_id=actor.workspace_id,
+            action="task.occurrence_done",
+            at=self._clock.now(),
+            actor_id=actor.id,
+            task_id=task_id,
+            details={"next_fire_at": task.next_fire_at.isoformat() if task.next_fire_at else None},
+        )
+        return task
+
+    async def comments(self, task_id: int, *, workspace_id: int) -> list[str]:
+        """The task's comments, oldest first."""
+        return [
+            str((event.details or {}).get("text", ""))
+            for event in await self.history(task_id, workspace_id=workspace_id)
+            if event.action == "task.commented"
+        ]
+
+    async def search(
+        self, text: str, *, workspace_id: int, statuses: frozenset[TaskStatus] | None = None
+    ) -> list[TaskPublic]:
+        """Tasks whose title, description or comments contain ``text``."""
+        found = await self.query(
+            TaskQuery(text=text, statuses=statuses, limit=100), workspace_id=workspace_id
+        )
+        seen = {t.id for t in found}
+        for task_id in await self._store.commented_task_ids(workspace_id, text):
+            if task_id in seen:
+                continue
+            task = await self._store.get_task(task_id, workspace_id=workspace_id)
+            if statuses is None or task.status in statuses:
+                found.append(task)
+                seen.add(task_id)
+        return found
+
+    async def finish_fired(self, task_id: int) -> TaskPublic | None:
+        """A one-off reminder has fired: it is done (by Kairos, audited as such)."""
+        now = self._clock.now()
+        async with self._store.transaction():
+            current = await self._store.get_task(task_id)
+            if current.status != TaskStatus.OPEN:
+                return None
+            updated = await self._store.update_task(
+                task_id,
+                {
+                    "status": TaskStatus.DONE,
+                    "completed_at": now,
+                    "updated_at": now,
+                    "next_fire_at": None,
+                },
+                workspace_id=current.workspace_id,
+            )
+            await self._store.record_audit(
+                workspace_id=current.workspace_id,
+                action="task.completed",
+                at=now,
+                actor_id=None,
+                task_id=task_id,
+                details={"changes": {"status": {"from": "open", "to": "done"}}, "by": "fired"},
+            )
+        await self._tell(task_id)
+        return updated
+
     # --- helpers -------------------------------------------------------------------
 
     async def _transition(

@@ -105,3 +105,23 @@ class AuditStore(StoreBase):
                 await session.scalars(stmt.order_by(col(AuditEvent.id).desc()).limit(limit))
             ).all()
             return list(reversed(newest))
+
+    async def commented_task_ids(
+        self, workspace_id: int, needle: str, *, limit: int = 50
+    ) -> list[int]:
+        """Tasks of the workspace with a comment containing ``needle`` (any case)."""
+        pattern = f"%{needle.strip().lower()}%"
+        text = sa.func.lower(sa.cast(col(AuditEvent.details), sa.Text))
+        stmt = (
+            sa.select(col(AuditEvent.task_id))
+            .where(
+                col(AuditEvent.workspace_id) == workspace_id,
+                col(AuditEvent.action) == "task.commented",
+                col(AuditEvent.task_id).is_not(None),
+                text.like(pattern),
+            )
+            .distinct()
+            .limit(limit)
+        )
+        async with self._session() as session:
+            return [int(tid) for tid in (await session.scalars(stmt)).all() if tid is not None]

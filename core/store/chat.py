@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import col
 
+from core.models import ConversationState
 from core.models_chat import ChatInstallation, ChatOAuthState, ChatSeenEvent
 from core.store.base import StoreBase
 
@@ -114,3 +115,72 @@ class ChatStateStore(StoreBase):
                 )
             )
             return bool(getattr(result, "rowcount", 0))
+
+    # --- conversation memory ---------------------------------------------------
+
+    async def remember_state(
+        self,
+        *,
+        workspace_id: int,
+        place: str,
+        person: str,
+        kind: str,
+        expires_at: datetime,
+        task_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Insert or replace what is remembered of ``kind`` for this person here."""
+        async with self._session() as session:
+            stmt = self._insert(ConversationState).values(
+                workspace_id=workspace_id,
+                place=place,
+                person=person,
+                kind=kind,
+                task_id=task_id,
+                payload=payload,
+                expires_at=expires_at,
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["workspace_id", "place", "person", "kind"],
+                set_={
+                    "task_id": stmt.excluded.task_id,
+                    "payload": stmt.excluded.payload,
+                    "expires_at": stmt.excluded.expires_at,
+                },
+            )
+            await session.execute(stmt)
+
+    async def recall_state(
+        self, *, workspace_id: int, place: str, person: str, kind: str, now: datetime
+    ) -> ConversationState | None:
+        """The unexpired memory of ``kind`` for this person here, or ``None``."""
+        async with self._session() as session:
+            found: ConversationState | None = await session.scalar(
+                sa.select(ConversationState).where(
+                    col(ConversationState.workspace_id) == workspace_id,
+                    col(ConversationState.place) == place,
+                    col(ConversationState.person) == person,
+                    col(ConversationState.kind) == kind,
+                    col(ConversationState.expires_at) > now,
+                )
+            )
+            return found
+
+    async def forget_state(
+        self, *, workspace_id: int, place: str, person: str, kind: str, now: datetime
+    ) -> None:
+        """Forget one memory, and prune everything expired on the way."""
+        async with self._session() as session:
+            await session.execute(
+                sa.delete(ConversationState).where(
+                    sa.or_(
+                        col(ConversationState.expires_at) <= now,
+                        sa.and_(
+                            col(ConversationState.workspace_id) == workspace_id,
+                            col(ConversationState.place) == place,
+                            col(ConversationState.person) == person,
+                            col(ConversationState.kind) == kind,
+                        ),
+                    )
+                )
+            )

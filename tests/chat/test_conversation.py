@@ -23,7 +23,7 @@ def utc(*args: int) -> datetime:
 async def test_reminder_is_confirmed_in_the_speakers_zone(chat: Chat) -> None:
     reply = await chat.say_one("remind me to call the bank tomorrow at 3pm")
     assert reply.kind is ReplyKind.CONFIRMATION
-    assert reply.text == "Got it — #1 'call the bank', tomorrow Tue 03 Mar 15:00 CET, for ana"
+    assert reply.text == "Got it — #1 'call the bank', tomorrow Tue 03 Mar 15:00 CET, for @ana"
     task = await chat.kairos.store.get_task(1)
     assert task.kind == TaskKind.REMINDER
     assert task.next_fire_at == utc(2026, 3, 3, 14)
@@ -101,7 +101,7 @@ async def test_names_numbers_and_bad_references(chat: Chat) -> None:
     assert missing.kind is ReplyKind.ERROR
     assert missing.text == "Task #42 does not exist. List your tasks to see their numbers."
     nothing = await chat.say_one("done", user="zoe")  # zoe has discussed no task
-    assert nothing.text.startswith("I'm not sure which task you mean.")
+    assert nothing.text.startswith("I'm not sure which task you mean")
 
 
 async def test_reminder_fires_on_the_console_and_snoozes(chat: Chat) -> None:
@@ -156,12 +156,26 @@ async def test_workspaces_never_see_each_others_tasks(chat: Chat) -> None:
 async def test_buttons_complete_and_snooze(chat: Chat) -> None:
     from bot.console import to_inbound
 
-    await chat.say_one("remind me tomorrow at 9 to water the plants")
+    await chat.say_one("remind me every day at 9 to water the plants")
     inbound = to_inbound("", user="ana")
     snoozed = await chat.kairos.conversation.press(inbound, action="task.snooze", value="1:60")
     assert snoozed[0].text == "Snoozed #1 'water the plants' until today Mon 02 Mar 11:00 CET."
     done = await chat.kairos.conversation.press(inbound, action="task.done", value="1")
-    assert done[0].text == "Done — #1 'water the plants'. Nice work."
+    # A repeating reminder's Done is for this time: the series goes on.
+    assert done[0].text.startswith("Done for this time — #1 'water the plants' repeats, next")
+    assert (await chat.kairos.store.get_task(1)).status == "open"
+
+
+async def test_snoozing_a_reminder_before_it_fired_never_doubles_it(chat: Chat) -> None:
+    from bot.console import to_inbound
+
+    await chat.say_one("remind me tomorrow at 8 to water the plants")
+    inbound = to_inbound("", user="ana")
+    early = await chat.kairos.conversation.press(inbound, action="task.snooze", value="1:60")
+    assert "has not fired yet" in early[0].text
+    later = await chat.kairos.conversation.press(inbound, action="task.snooze", value="1:tomorrow")
+    assert "had not fired yet: moved it to tomorrow Tue 03 Mar 09:00" in later[0].text
+    assert await chat.kairos.runs.runs_for(1) == []
 
 
 async def _printed(chat: Chat, text: str, times: int) -> bool | None:
@@ -184,7 +198,7 @@ async def test_an_answer_completes_the_question_kairos_asked(chat: Chat) -> None
 async def test_an_answer_can_replace_the_doubtful_word(chat: Chat) -> None:
     await chat.say_one("add task book the venue due Friday")
     chat.clock.set(utc(2026, 3, 5, 9))  # a Thursday: "Thursday" is now doubtful
-    question = await chat.say_one("move it to Thursday")
+    question = await chat.say_one("move 1 to Thursday")  # "it" expired: days went by
     assert question.kind is ReplyKind.QUESTION, question.text
     moved = await chat.say_one("next Thursday")
     assert moved.kind is ReplyKind.CONFIRMATION, moved.text

@@ -123,7 +123,7 @@ async def test_unknown_field_message(task_service: TaskService, member: Member) 
     assert info.value.user_message() == (
         "Unknown task field(s): colour. Known fields: action, assignees, channel_ref, "
         "depends_on, description, due, enabled, misfire_grace_seconds, misfire_policy, "
-        "priority, retry_policy, schedule, thread_ref, timezone, title."
+        "priority, private, retry_policy, schedule, thread_ref, timezone, title."
     )
 
 

@@ -1,7 +1,7 @@
 """Runs record their delivery (a chat post) apart from their outcome.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-03 19:10:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0004'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
