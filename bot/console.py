@@ -15,14 +15,30 @@ from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from core.enums import Platform
+from core.enums import Platform, Role
 from core.messages import Inbound, Reply, ReplyKind
+from core.models import Member
 from core.ports import Conversation
+from core.store import SqlStore
 
 WORKSPACE_REF = "local"
 CHANNEL_REF = "console"
 #: Console thread references name their task: ``task-12`` is task 12's thread.
 THREAD_PREFIX = "task-"
+
+
+async def console_owner(store: SqlStore, *, user: str, timezone: str) -> Member:
+    """The console's own person: whoever runs Kairos on this machine owns its workspace.
+
+    Registered before the first message so that the console user may create
+    admin-only jobs (shell, SQL, HTTP); people of scripted conversations are
+    declared separately and are members unless a script says otherwise.
+    """
+    workspace = await store.ensure_workspace(
+        Platform.CONSOLE, WORKSPACE_REF, default_timezone=timezone
+    )
+    assert workspace.id is not None
+    return await store.ensure_member(workspace.id, user, display_name=user, role=Role.OWNER)
 
 
 def thread_task(thread_ref: str | None) -> int | None:

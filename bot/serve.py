@@ -13,7 +13,7 @@ from collections.abc import Generator
 import uvicorn
 
 from bot.app import Kairos
-from bot.console import ConsoleChat
+from bot.console import ConsoleChat, console_owner
 from bot.settings import Settings
 from bot.web import build_web_app, health_routes, metrics_routes
 from core.enums import Platform
@@ -66,6 +66,9 @@ async def serve(
     surfaces = []
     routes = health_routes(kairos.health, ready=kairos.readiness) + metrics_routes(kairos.metrics)
     chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
+    await console_owner(
+        kairos.store, user=settings.console_user, timezone=settings.default_timezone
+    )
     kairos.add_chat(Platform.CONSOLE, chat)
     if slack_configured(settings):
         slack = kairos.add_slack()

@@ -63,7 +63,7 @@ def chat(
     if now is not None or tz is not None or database is not None:
         fail("--now, --tz and --database go with --script FILE (a scripted conversation).", 2)
     from bot.app import Kairos
-    from bot.console import ConsoleChat
+    from bot.console import ConsoleChat, console_owner
     from core.enums import Platform
 
     settings = load_settings()
@@ -72,6 +72,9 @@ def chat(
     async def talk() -> None:
         kairos = await Kairos.open(settings)
         console = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
+        await console_owner(
+            kairos.store, user=settings.console_user, timezone=settings.default_timezone
+        )
         kairos.add_chat(Platform.CONSOLE, console)
         try:
             await kairos.start()
@@ -123,20 +126,15 @@ def _chat_script(path: str, *, now: str | None, tz: str | None, database: str | 
 def _with_kairos(work: Callable[[Kairos, Member], Awaitable[T]]) -> T:
     """Run ``work`` with Kairos built (not started) and the console user as actor."""
     from bot.app import Kairos
-    from bot.console import WORKSPACE_REF
-    from core.enums import Platform
+    from bot.console import console_owner
 
     settings = load_settings()
 
     async def go() -> T:
         kairos = await Kairos.open(settings)
         try:
-            workspace = await kairos.store.ensure_workspace(
-                Platform.CONSOLE, WORKSPACE_REF, default_timezone=settings.default_timezone
-            )
-            assert workspace.id is not None
-            member = await kairos.store.ensure_member(
-                workspace.id, settings.console_user, display_name=settings.console_user
+            member = await console_owner(
+                kairos.store, user=settings.console_user, timezone=settings.default_timezone
             )
             return await work(kairos, member)
         finally:

@@ -24,7 +24,7 @@ from core.actions import (
     parse_action,
 )
 from core.addresses import check_public
-from core.enums import Platform
+from core.enums import Role
 from core.errors import InvalidInput, NotConfigured, PermissionDenied
 from core.models import Member
 from core.policy import PRIVILEGED_ACTIONS, ExecutionPolicy
@@ -50,16 +50,16 @@ class ActionChecker:
         return dump_action(action)
 
     async def _may_create(self, action: Action, actor: Member) -> None:
-        if action.type not in PRIVILEGED_ACTIONS or actor.role == self._policy.privileged_role:
-            return
-        # The console is a one-person workspace: its user installed Kairos and owns it.
-        workspace = await self._store.get_workspace(actor.workspace_id)
-        if Platform(workspace.platform) is Platform.CONSOLE:
+        if action.type not in PRIVILEGED_ACTIONS or Role(actor.role) in self._allowed_roles():
             return
         raise PermissionDenied(
             f"Only workspace admins may create {action.type} jobs.",
             hint="Ask an admin of this workspace to create it, or to make you an admin.",
         )
+
+    def _allowed_roles(self) -> frozenset[Role]:
+        # Owners can do everything admins can.
+        return frozenset({Role.OWNER, Role(self._policy.privileged_role)})
 
     def _installed(self, action: Action) -> None:
         if isinstance(action, AiPromptAction) and (

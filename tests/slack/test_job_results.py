@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waiting import eventually
 
 from bot.app import Kairos
 from bot.settings import Settings
 from core.enums import Platform
 from core.intents.rules import RuleParser
 
-from .conftest import eventually
 from .test_conversation_e2e import Chat
 
 
