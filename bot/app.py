@@ -123,7 +123,6 @@ class Kairos:
             context=context,
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
-            executors=executors,
         )
         return cls(
             settings=settings,

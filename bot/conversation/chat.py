@@ -38,11 +38,10 @@ from bot.conversation.schedules import job_title
 from bot.conversation.speaker import Asked, Runner, Speaker
 from core.enums import Platform, Priority, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
-from core.executors.registry import ExecutorRegistry, NoExecutor
 from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
 from core.messages import Button, Inbound, Reply
-from core.models import Member, Run, Task, TaskPublic
+from core.models import Member, Run, TaskPublic
 from core.ports import Clock, IntentParser
 from core.services.conversation import ConversationMemory
 from core.services.members import MemberService
@@ -89,10 +88,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
         default_timezone: str = "UTC",
         confidence_threshold: float = 0.6,
         runs_talk: RunsTalk | None = None,
-        executors: ExecutorRegistry | None = None,
     ) -> None:
         self._runs_talk = runs_talk
-        self._executors = executors
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -167,11 +164,11 @@ class ChatConversation(TaskReferences, RequestAnswers):
             picked = await self._pick(question, text, speaker)
             if picked is not None:
                 return picked
+        if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
+            return got
         request = match_request(text)
         if request is not None:
             return await self._request(request, speaker)
-        if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
-            return got
         intent, said = self._understand(text, speaker, question)
         settled = only_past(intent, self._clock.now())
         untimed = (
@@ -187,8 +184,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
             settled = True  # the next reply asks exactly what is missing
         if intent.clarification:
             return [await self._ask(speaker, intent.clarification, said)]
+        waits_for_event = intent.schedule is not None and intent.schedule.kind == "event"
         if (
             not settled
+            and not waits_for_event  # refused as it is, however sure the reading
             and intent.intent not in (IntentKind.UNKNOWN, IntentKind.HELP)
             and intent.confidence < self._threshold
         ):
@@ -396,19 +395,6 @@ class ChatConversation(TaskReferences, RequestAnswers):
                     "to …'), or mark the task done and tell people yourself."
                 )
             ]
-        if kind is TaskKind.JOB and self._executors is not None:
-            # Never confirm a job that cannot run: say what is missing instead.
-            probe = Task(kind=kind, title="job", workspace_id=0, action=intent.action)
-            try:
-                self._executors.for_task(probe)
-            except NoExecutor:
-                what = (intent.action or {}).get("type", "this kind of")
-                return [
-                    replies.error(
-                        f"I can't run {what} jobs here: no executor for '{what}' is "
-                        "configured, so nothing was created. Ask an admin to enable it."
-                    )
-                ]
         if not checked:
             past = await self._question_the_past(intent, speaker)
             if past is not None:

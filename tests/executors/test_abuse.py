@@ -19,7 +19,7 @@ from aiohttp import web
 
 from bot.app import Kairos
 from bot.settings import Settings
-from core.enums import Platform, RunStatus
+from core.enums import Platform, Role, RunStatus
 from core.messages import Reply
 from core.models import Run
 
@@ -97,7 +97,7 @@ async def test_runaway_jobs_fail_alone_while_reminders_fire_on_time(
     try:
         workspace = await kairos.store.ensure_workspace(Platform.CONSOLE, "local")
         assert workspace.id is not None
-        me = await kairos.store.ensure_member(workspace.id, "me")
+        me = await kairos.store.ensure_member(workspace.id, "me", role=Role.OWNER)
 
         async def job(title: str, action: dict[str, object]) -> int:
             action = {**action, "timeout_seconds": 4}

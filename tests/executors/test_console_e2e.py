@@ -16,7 +16,7 @@ import pytest
 from rich.console import Console
 
 from bot.app import Kairos
-from bot.console import ConsoleChat, to_inbound
+from bot.console import ConsoleChat, console_owner, to_inbound
 from bot.settings import Settings
 from core.clock import ManualClock
 from core.enums import Platform, RunStatus
@@ -62,6 +62,7 @@ async def _open(database_url: str, clock: ManualClock, **settings: object) -> Co
         timezone=ZONE,
     )
     kairos.add_chat(Platform.CONSOLE, console)
+    await console_owner(kairos.store, user="ana", timezone=ZONE)
     await kairos.start()
     return Console_(kairos=kairos, screen=screen, clock=clock)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.console import console_owner
 from core.actions import parse_action
 from core.clock import ManualClock
 from core.db import Database
@@ -145,14 +146,17 @@ async def test_members_may_not_create_privileged_jobs(
 async def test_the_console_user_owns_the_console_workspace(
     store: SqlStore, clock: ManualClock, data_dir: Path
 ) -> None:
+    service = _service(store, clock, data_dir)
+    job = {"kind": "job", "title": "b", "action": {"type": "shell", "command": "backup.sh"}}
     workspace = await store.ensure_workspace(Platform.CONSOLE, "local")
     assert workspace.id is not None
-    me = await store.ensure_member(workspace.id, "me")
-    assert me.role == Role.MEMBER
-    service = _service(store, clock, data_dir)
-    task = await service.create(
-        {"kind": "job", "title": "b", "action": {"type": "shell", "command": "backup.sh"}}, actor=me
-    )
+    # Other people on the console (scripted conversations) are members like anywhere.
+    guest = await store.ensure_member(workspace.id, "guest")
+    with pytest.raises(PermissionDenied, match="Only workspace admins"):
+        await service.create(job, actor=guest)
+    me = await console_owner(store, user="me", timezone="UTC")
+    assert me.role == Role.OWNER
+    task = await service.create(job, actor=me)
     assert task.action == {"type": "shell", "command": "backup.sh"}
 
 

@@ -14,7 +14,7 @@ import pytest
 from bot.app import Kairos
 from bot.settings import Settings
 from core.clock import ManualClock
-from core.enums import Platform, RunStatus
+from core.enums import Platform, Role, RunStatus
 from core.executors.logs import CappedText, FileLogs, FileLogSink
 from core.executors.reporting import ReportingExecutor
 from core.jobs import Job
@@ -54,7 +54,7 @@ async def app(database_url: str, clock: ManualClock, data_dir: Path) -> AsyncIte
 async def _me(kairos: Kairos) -> Member:
     workspace = await kairos.store.ensure_workspace(Platform.CONSOLE, "local")
     assert workspace.id is not None
-    return await kairos.store.ensure_member(workspace.id, "ana")
+    return await kairos.store.ensure_member(workspace.id, "ana", role=Role.OWNER)
 
 
 async def _ended(kairos: Kairos, task_id: int) -> Run:
