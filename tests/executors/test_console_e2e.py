@@ -21,6 +21,7 @@ from bot.settings import Settings
 from core.clock import ManualClock
 from core.enums import Platform, RunStatus
 from core.messages import Reply, ReplyKind
+from core.models import Run
 
 T = TypeVar("T")
 ZONE = "Europe/Berlin"
@@ -95,7 +96,12 @@ async def test_backup_every_night_runs_and_posts_its_result(chat: Console_) -> N
     assert f"✓ #{task.id} 'run backup.sh' completed in" in printed
     assert "dumped 3 tables" in printed and "[Show log]" in printed and "[Run again]" in printed
 
-    run = (await chat.kairos.runs.runs_for(task.id))[0]
+    async def finished() -> Run | None:
+        # The result is posted as soon as the script ends; the outcome commit follows.
+        run = (await chat.kairos.runs.runs_for(task.id))[0]
+        return run if run.status is not RunStatus.RUNNING else None
+
+    run = await eventually(finished)
     assert (run.status, run.exit_code) == (RunStatus.COMPLETED, 0)
     assert run.log_excerpt == "dumped 3 tables\n"
     assert run.log_path is not None

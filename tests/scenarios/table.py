@@ -671,7 +671,10 @@ def scenarios() -> list[Scenario]:
                     {"as": who, "in": "dm", "say": "every night at 2 run `backup.sh`"},
                     {"dump": "tasks"},
                 ],
-                expect=[{"text": r"can't react to events"}, {"text": r"Only workspace admins may create shell jobs"}],
+                expect=[
+                    {"text": r"can't react to events"},
+                    {"text": r"Only workspace admins may create shell jobs"},
+                ],
                 count=1,
             )
         )

@@ -19,7 +19,6 @@ import os
 import signal
 import sys
 
-from bot.conversation import ConversationContext
 from bot.notify import ChatNotifier
 from core.clock import SystemClock
 from core.db import Database
@@ -29,6 +28,7 @@ from core.jobs import Job
 from core.messages import Reply
 from core.ports import ExecutionResult
 from core.scheduler.workers import PoolSettings, WorkerPool
+from core.services.conversation import ConversationMemory
 from core.store import SqlStore
 from core.store.runs import RunStore
 
@@ -81,8 +81,13 @@ async def main(url: str, log_path: str, lease: float) -> None:
     db = Database(url)
     runs = RunStore(db)
     chat = LoggingChat(log_path)
+    store = SqlStore(db)
+    clock = SystemClock()
     notifier = ChatNotifier(
-        store=SqlStore(db), adapters={Platform.CONSOLE: chat}, context=ConversationContext()
+        store=store,
+        adapters={Platform.CONSOLE: chat},
+        context=ConversationMemory(store=store, clock=clock),
+        clock=clock,
     )
     pool = WorkerPool(
         store=runs,
