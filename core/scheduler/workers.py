@@ -665,11 +665,17 @@ class WorkerPool:
             if gone(c.lease_owner, expires):
                 why = "its lease expired" if expires is None or expires <= now else "it is gone"
                 crashed.append((c, c.lease_owner, why))
-        reserved = {
-            run_id: owner
-            for run_id, owner, expires in await self._store.reserved_expired(now)
-            if gone(owner, expires)
-        }
+        reserved: dict[int, str] = {}
+        early: dict[str, list[int]] = {}
+        for run_id, owner, expires, not_before in await self._store.reservations():
+            if not gone(owner, expires):
+                continue
+            if not_before <= now:
+                reserved[run_id] = owner
+            else:  # not due yet: nobody started it; let any worker claim it when due
+                early.setdefault(owner, []).append(run_id)
+        for owner, run_ids in early.items():
+            await self._store.release(run_ids, owner=owner)
         if reserved:
             taken = await self._store.claim_ids(
                 self.worker_id, list(reserved), now=now, lease=self._lease

@@ -339,7 +339,7 @@ class RunStore:
         carry ``lease_owner``, so other workers' ``claim`` leaves them alone. The
         worker starts them from memory at their instant and writes the start
         right after (``finish_many(started=…)``); a reservation of a worker that
-        died is settled by ``WorkerPool.recover`` (``reserved_expired``).
+        died is settled by ``WorkerPool.recover`` (``reservations``).
         Returns the triggers of the runs reserved, by id.
         """
         sql = self._sql
@@ -375,19 +375,20 @@ class RunStore:
                 released += len(result.all())
         return released
 
-    async def reserved_expired(self, now: datetime) -> list[tuple[int, str, datetime | None]]:
-        """Reserved pending runs past their instant: ``(run id, owner, reservation expiry)``."""
+    async def reservations(self) -> list[tuple[int, str, datetime | None, datetime]]:
+        """Reserved pending runs: ``(run id, owner, reservation expiry, not_before)``."""
         async with self.db.engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    sa.select(RUNS.c.id, RUNS.c.lease_owner, RUNS.c.lease_expires_at).where(
+                    sa.select(
+                        RUNS.c.id, RUNS.c.lease_owner, RUNS.c.lease_expires_at, RUNS.c.not_before
+                    ).where(
                         RUNS.c.status == RunStatus.PENDING.value,
                         RUNS.c.lease_owner.is_not(None),
-                        RUNS.c.not_before <= now,
                     )
                 )
             ).all()
-        return [(r[0], r[1], r[2]) for r in rows]
+        return [(r[0], r[1], r[2], _aware(r[3])) for r in rows]
 
     async def renew(self, worker_id: str, run_ids: Sequence[int], *, until: datetime) -> None:
         """Extend the lease (or reservation) of runs this worker holds."""
