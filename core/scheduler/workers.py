@@ -43,11 +43,12 @@ from functools import partial
 from typing import Any
 
 from core.enums import RunStatus, RunTrigger, TaskStatus
-from core.errors import InvalidInput, KairosError, NotConfigured, PermissionDenied
+from core.errors import KairosError
 from core.executors.registry import ExecutorRegistry, NoExecutor, action_type
 from core.jobs import Job, TaskSnapshot
 from core.models import Task
 from core.ports import Clock, Metrics, NullMetrics
+from core.retry import error_kind as retry_error_kind
 from core.scheduler import timing
 from core.scheduler.outage import Backoff, Outage
 from core.scheduler.recorder import OutcomeRecorder, RunDeliveries
@@ -555,7 +556,7 @@ class WorkerPool:
                 status, error_kind = RunStatus.FAILED, "interrupted"
                 error = "interrupted: the scheduler stopped while this attempt ran"
         except KairosError as exc:
-            status, error_kind, error = RunStatus.FAILED, _kind_of(exc), exc.user_message()
+            status, error_kind, error = RunStatus.FAILED, retry_error_kind(exc), exc.user_message()
         except Exception as exc:  # an executor's bug fails its run, never the pool
             status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
         duration = time.perf_counter() - started
@@ -700,17 +701,6 @@ _SCHEDULED = frozenset({RunTrigger.SCHEDULE, RunTrigger.MISFIRE})
 
 def _live(task: Task) -> bool:
     return task.enabled and task.status == TaskStatus.OPEN and task.deleted_at is None
-
-
-def _kind_of(exc: KairosError) -> str:
-    # Retry policies name error kinds; a missing executor or bad input never heals by retrying.
-    if isinstance(exc, NotConfigured):
-        return "not_configured"
-    if isinstance(exc, InvalidInput):
-        return "invalid_input"
-    if isinstance(exc, PermissionDenied):
-        return "permission_denied"
-    return "error"
 
 
 def _timeout_of(task: Task, default: float) -> float:
