@@ -113,3 +113,22 @@ def deliveries(log: Path) -> list[Delivery]:
         if len(parts) == 5 and parts[0] == "start":
             out.append(Delivery(int(parts[1]), parts[2], int(parts[3]), int(parts[4])))
     return out
+
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+
+async def spawn_ready(script: Path, *args: str, within: float = 60) -> asyncio.subprocess.Process:
+    """Start ``python script args…`` with the repository importable; wait for its ``ready`` line."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(script),
+        *args,
+        env={**os.environ, "PYTHONPATH": str(_ROOT)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), within)
+    assert line.strip() == b"ready"
+    return proc

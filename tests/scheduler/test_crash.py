@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ from core.store.runs import RunStore
 
 from .harness import wait_for
 from .helpers import add_task, once
+from .procs import spawn_ready
 
 pytestmark = pytest.mark.slow
 PROC = Path(__file__).with_name("engine_proc.py")
@@ -26,20 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _spawn(url: str, log: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROC),
-        url,
-        str(log),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), 30)
-    assert line.strip() == b"ready"
-    return proc
+    return await spawn_ready(PROC, url, str(log), within=30)
 
 
 def _lines(log: Path, word: str) -> list[tuple[int, str, int]]:

@@ -5,9 +5,7 @@ posted again by the retry."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from core.store.runs import NewRun, RunStore
 
 from .harness import wait_for
 from .helpers import add_task, once
+from .procs import spawn_ready
 
 pytestmark = pytest.mark.slow
 PROC = Path(__file__).with_name("worker_proc.py")
@@ -28,21 +27,7 @@ RETRY = {"max_attempts": 3, "initial_delay_s": 0.2, "jitter": 0}
 
 
 async def _spawn(url: str, log: Path, lease: float) -> asyncio.subprocess.Process:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        str(PROC),
-        url,
-        str(log),
-        str(lease),
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(proc.stdout.readline(), 60)
-    assert line.strip() == b"ready"
-    return proc
+    return await spawn_ready(PROC, url, str(log), str(lease))
 
 
 async def _stop(proc: asyncio.subprocess.Process) -> None:
