@@ -21,7 +21,6 @@ from .procs import spawn_ready
 
 pytestmark = pytest.mark.slow
 PROC = Path(__file__).with_name("engine_proc.py")
-ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _spawn(url: str, log: Path) -> asyncio.subprocess.Process:

@@ -22,7 +22,6 @@ from .procs import spawn_ready
 
 pytestmark = pytest.mark.slow
 PROC = Path(__file__).with_name("worker_proc.py")
-ROOT = Path(__file__).resolve().parents[2]
 RETRY = {"max_attempts": 3, "initial_delay_s": 0.2, "jitter": 0}
 
 
