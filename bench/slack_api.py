@@ -27,6 +27,8 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
+from bench.slack_history import ChannelHistory
+
 
 @dataclass(frozen=True, slots=True)
 class Post:
@@ -49,6 +51,8 @@ class BenchSlack:
     #: Requests received and not yet answered, per token (a replica's in-flight calls).
     in_flight: Counter[str] = field(default_factory=Counter)
     calls: Counter[str] = field(default_factory=Counter)
+    #: Every message posted, for conversations.history / .replies (with metadata).
+    history: ChannelHistory = field(default_factory=ChannelHistory)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
 
     async def start(self, host: str = "127.0.0.1") -> str:
@@ -93,6 +97,9 @@ class BenchSlack:
         self.in_flight[token] += 1
         try:
             if method == "chat.postMessage":
+                # Stored on arrival, as Slack does: visible before the answer is.
+                body["ts"] = f"1700000000.{next(self._ts):06d}"
+                self.history.add(body, body["ts"])
                 self.posts.append(
                     Post(
                         at=arrived,
@@ -108,8 +115,12 @@ class BenchSlack:
             self.in_flight[token] -= 1
 
     def _answer(self, method: str, body: dict[str, Any], token: str) -> dict[str, Any]:
+        if method == "conversations.history":
+            return self.history.history(body)
+        if method == "conversations.replies":
+            return self.history.replies(body)
         if method in {"chat.postMessage", "chat.postEphemeral"}:
-            ts = f"1700000000.{next(self._ts):06d}"
+            ts = body.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message_ts": ts}
         if method == "chat.update":
             return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}

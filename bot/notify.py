@@ -107,6 +107,8 @@ class ChatNotifier:
             sender = creator_ref if user_ref is not None and user_ref != creator_ref else None
             reply = Reply(
                 text=text.replace("Reminder:", f"Reminder from @{sender}:", 1) if sender else text,
+                delivery_key=f"{task.id}@{job.scheduled_for.isoformat()}/{target}",
+                unless_posted=job.retry_of_crash,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
                 buttons=fired_buttons(task.id, done=one_off or public.status == "done"),

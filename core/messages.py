@@ -88,3 +88,9 @@ class Reply:
     user_ref: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     attachment: Attachment | None = None
+    #: One fire's post to one place, the same across its attempts: the adapter tags
+    #: the message with it (Slack: message metadata) so that a retry can find it.
+    delivery_key: str | None = None
+    #: Look for a message tagged ``delivery_key`` before posting, and post only if
+    #: none is found (a retry after a crashed attempt that may have posted).
+    unless_posted: bool = False

@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, render, task_card
 from bot.slack.outbound import PacedWebClient, Pacer
 from core.errors import NotConfigured
@@ -352,12 +353,19 @@ class SlackAdapter:
             # In a channel the reminder stays in the task's thread but is also
             # shown in the channel, so it cannot go unseen.
             broadcast = thread is not None
+        key = reply.delivery_key
+        if key is not None and reply.unless_posted:
+            posted = await metadata.find_posted(client, channel=channel, thread=thread, key=key)
+            if posted is not None:
+                log.info("reply %s was posted before a crash (%s): not posted again", key, posted)
+                return posted
         response = await client.chat_postMessage(
             channel=channel,
             text=message.text,
             blocks=message.blocks,
             thread_ts=thread,
             reply_broadcast=broadcast or None,
+            metadata=metadata.tag(key) if key is not None else None,
         )
         if task is not None and reply.kind == ReplyKind.REMINDER:
             # The card's "Next" line moved on with this fire.

@@ -1,9 +1,11 @@
-"""The bolt ``AsyncApp`` of Kairos: listeners that ack first, then translate and act.
+"""The bolt ``AsyncApp`` of Kairos: listeners that ack, translate and act.
 
-Every listener acknowledges within Slack's 3 seconds before doing any work
-(``process_before_response=False`` lets bolt answer the HTTP request as soon as
-``ack()`` is called; the rest runs after). Retried events are dropped by event
-id, the bot's own and other bots' messages and edits/joins are ignored.
+Every listener acknowledges within Slack's 3 seconds (``process_before_response=False``
+lets bolt answer the HTTP request as soon as ``ack()`` is called; the rest runs
+after). A slash command is acked once its work is committed, so that "ok" is
+never said for a command a crash lost; other listeners ack before their work.
+Retried events are dropped by event id, the bot's own and other bots' messages and
+edits/joins are ignored.
 """
 
 from __future__ import annotations
@@ -51,6 +53,11 @@ log = logging.getLogger(__name__)
 EVENT_MEMORY = timedelta(hours=1)
 
 Ack = Callable[..., Awaitable[Any]]
+
+#: How long a slash command's work may take before it is acked unfinished (Slack waits 3 s).
+ACK_BUDGET_SECONDS = 2.5
+#: The ack of a command whose work goes on: received, not done.
+STILL_WORKING = "Working on it…"
 
 
 class Listeners:
@@ -139,16 +146,29 @@ class Listeners:
     async def on_command(
         self, ack: Ack, body: Payload, client: AsyncWebClient, respond: Any
     ) -> None:
-        await ack()
+        # Answered only once its work is committed (or has failed and says so): a
+        # process killed before that never told Slack "ok", so the person sees the
+        # command fail instead of waiting for a reply that will never come. Work
+        # slower than Slack's 3 s is acked as received, not as done.
+        work = asyncio.ensure_future(self._command(body, client))
+        try:
+            inbound, replies = await asyncio.wait_for(asyncio.shield(work), ACK_BUDGET_SECONDS)
+        except TimeoutError:
+            await ack(text=STILL_WORKING)
+            inbound, replies = await work
+        else:
+            await ack()
+        # Words answer only the caller (a slash command is typed "in private");
+        # what others need to see goes out as task cards.
+        await self.adapter.deliver(
+            replies, Origin(client=client, inbound=inbound, respond=respond, private=True)
+        )
+
+    async def _command(self, body: Payload, client: AsyncWebClient) -> tuple[Inbound, list[Reply]]:
         async with self._work:
             tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
             inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
-            replies = await self._run(inbound, self.conversation.handle(inbound))
-            # Words answer only the caller (a slash command is typed "in private");
-            # what others need to see goes out as task cards.
-            await self.adapter.deliver(
-                replies, Origin(client=client, inbound=inbound, respond=respond, private=True)
-            )
+            return inbound, await self._run(inbound, self.conversation.handle(inbound))
 
     async def on_message(
         self, event: Payload, body: Payload, client: AsyncWebClient, context: Mapping[str, Any]

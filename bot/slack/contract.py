@@ -52,6 +52,9 @@ METHOD_SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "chat.update": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
     "conversations.open": ("im:write",),
+    # A retry after a crash looks for the reminder it may have posted already.
+    "conversations.history": ("channels:history", "groups:history", "im:history"),
+    "conversations.replies": ("channels:history", "groups:history", "im:history"),
     "users.info": ("users:read",),
     "views.open": (),
     "views.publish": (),

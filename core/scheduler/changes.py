@@ -16,7 +16,7 @@ values seen in the last ``overlap_seconds``) and forwards only ``(id, value)``
 pairs it has not forwarded yet.
 
 The three loops (listener, rescan, hand-over to the engine) back off on
-database errors like the engine does (``core.scheduler.backoff``). They time
+database errors like the engine does (``core.scheduler.outage``). They time
 themselves on the real clock: propagation is about wall time, not about the
 engine's (possibly simulated) schedule clock.
 """
@@ -32,7 +32,7 @@ from typing import Protocol
 
 from core.clock import SystemClock
 from core.ports import Clock, Metrics, NullMetrics
-from core.scheduler.backoff import Outage
+from core.scheduler.outage import Outage, Probe
 from core.scheduler.waiting import sleep_or_event
 from core.store.changes import ChangeFeed, Listening, parse_payload
 
@@ -74,6 +74,7 @@ class ChangeWatcher:
         ping_seconds: float = PING_SECONDS,
         rng: random.Random | None = None,
         name: str = "kairos-changes",
+        probe: Probe | None = None,
     ) -> None:
         self._feed = feed
         self._target = target
@@ -84,9 +85,19 @@ class ChangeWatcher:
         self._name = name
         metrics = metrics or NullMetrics()
         rng = rng or random.Random()
+        parts = ("listener", "rescan", "changes")
+        #: Set by the probe when the database answers again: a loop backing off retries at once.
+        self._back = {part: asyncio.Event() for part in parts}
         self._outages = {
-            part: Outage(f"engine-{part}", logger=log, metrics=metrics, rng=rng)
-            for part in ("listener", "rescan", "changes")
+            part: Outage(
+                f"engine-{part}",
+                logger=log,
+                metrics=metrics,
+                rng=rng,
+                probe=probe,
+                on_back=self._back[part].set,
+            )
+            for part in parts
         }
         self._stop = asyncio.Event()
         self._apply_kick = asyncio.Event()
@@ -156,11 +167,11 @@ class ChangeWatcher:
                 await self._target.tasks_changed(ids)
             except Exception as exc:
                 self._pending.update(ids)
-                await self._sleep(outage.failed(exc, self._now()), self._stop)
+                await self._back_off(outage.failed(exc, "reading changed tasks"), "changes")
                 self._apply_kick.set()
             else:
                 self.forwarded += len(ids)
-                outage.succeeded(self._now())
+                outage.ok()
 
     # --- rescan ----------------------------------------------------------------
 
@@ -171,11 +182,12 @@ class ChangeWatcher:
             try:
                 await self.rescan()
             except Exception as exc:
-                delay = outage.failed(exc, self._now())
+                delay = outage.failed(exc, "rescanning changed tasks")
             else:
-                outage.succeeded(self._now())
-            await self._sleep(delay, self._rescan_kick)
+                outage.ok()
+            await self._sleep(delay, self._rescan_kick, self._back["rescan"])
             self._rescan_kick.clear()
+            self._back["rescan"].clear()
 
     async def rescan(self) -> list[int]:
         """Forward the tasks changed since the last rescan; returns their ids."""
@@ -216,9 +228,9 @@ class ChangeWatcher:
             try:
                 conn = await self._feed.listen(self._on_payload)
             except Exception as exc:
-                await self._sleep(outage.failed(exc, self._now()), self._stop)
+                await self._back_off(outage.failed(exc, "listening"), "listener")
                 continue
-            outage.succeeded(self._now())
+            outage.ok()
             self.listening = True
             # Notifications sent while nobody listened are gone: the rescan finds them.
             self._rescan_kick.set()
@@ -231,7 +243,7 @@ class ChangeWatcher:
                 self.listening = False
                 await conn.close()
             if not self._stop.is_set():
-                await self._sleep(outage.failed(lost, self._now()), self._stop)
+                await self._back_off(outage.failed(lost, "listening"), "listener")
 
     async def _hold(self, conn: Listening) -> None:
         """Return when the connection is lost or the watcher stops; raise if a ping fails."""
@@ -244,6 +256,12 @@ class ChangeWatcher:
 
     def _now(self) -> float:
         return self._timer.now().timestamp()
+
+    async def _back_off(self, seconds: float, part: str) -> None:
+        """Sleep after a failure, until stopped or the probe sees the database back."""
+        back = self._back[part]
+        await self._sleep(seconds, self._stop, back)
+        back.clear()
 
     async def _sleep(self, seconds: float, *events: asyncio.Event) -> None:
         if len(events) == 1:

@@ -46,7 +46,7 @@ from typing import Protocol
 from core.enums import RunStatus, RunTrigger
 from core.errors import Conflict, NotFound
 from core.ports import Clock, Metrics, NullMetrics
-from core.scheduler.backoff import Outage
+from core.scheduler.outage import Outage, Probe
 from core.scheduler.planner import FirePlanner
 from core.scheduler.waiting import sleep_or_event
 from core.store.runs import CursorMove, FiredRun, FireInfo, NewRun, RunStore
@@ -91,6 +91,7 @@ class SchedulerEngine:
         name: str = "kairos-engine",
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
+        probe: Probe | None = None,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -111,7 +112,14 @@ class SchedulerEngine:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._metrics = metrics or NullMetrics()
-        self._outage = Outage("engine", logger=log, metrics=self._metrics, rng=rng)
+        self._outage = Outage(
+            "engine",
+            logger=log,
+            metrics=self._metrics,
+            rng=rng,
+            probe=probe,
+            on_back=self._database_back,
+        )
         #: No fires before this timestamp (clock time): the back-off after a failed batch.
         self._hold_until = 0.0
         #: While the loop sleeps: the clock timestamp it sleeps towards (``None`` while busy).
@@ -310,9 +318,9 @@ class SchedulerEngine:
                 except Exception as exc:
                     # Nothing was committed and the tasks are back in the heap; hold
                     # every fire (they would all fail alike) rather than spin.
-                    self._hold_until = now_ts + self._outage.failed(exc, now_ts)
+                    self._hold_until = now_ts + self._outage.failed(exc, "firing due tasks")
                 else:
-                    self._outage.succeeded(now_ts)
+                    self._outage.ok()
                 continue
             # Drop stale heads so the sleep targets a live entry.
             while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
@@ -324,6 +332,11 @@ class SchedulerEngine:
             if self._staged:
                 wake_at = min(wake_at, self._staged[0][0])
             await self._wait(wake_at - now_ts)
+
+    def _database_back(self) -> None:
+        """The probe saw the database answer: fire what is due now, not after the back-off."""
+        self._hold_until = 0.0
+        self._wake.set()
 
     def _release(self, now_ts: float) -> None:
         """Hand every staged run whose instant has come to the workers."""

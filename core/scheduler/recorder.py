@@ -18,7 +18,6 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from datetime import datetime
 
 from core.errors import InvalidInput
@@ -60,8 +59,13 @@ class OutcomeRecorder:
         self._started: list[tuple[int, str, datetime, str]] = []
         self._kick = asyncio.Event()
         self._abandon = asyncio.Event()
+        self._retry_now = asyncio.Event()
         self._closing = False
         self._task: asyncio.Task[None] | None = None
+
+    def database_back(self) -> None:
+        """The database answers again: retry a failed batch now, not after its back-off."""
+        self._retry_now.set()
 
     def start(self) -> None:
         self._closing = False
@@ -141,8 +145,7 @@ class OutcomeRecorder:
                         started=started,
                         now=self._clock.now(),
                     )
-                    self._outage.ok()
-                    backoff.reset()
+                    self._outage.ok(backoff)
                     break
                 except Exception as exc:
                     if isinstance(exc, InvalidInput) or not is_transient(exc):
@@ -154,7 +157,7 @@ class OutcomeRecorder:
                             len(batch),
                         )
                         break
-                    delay = self._outage.failed(exc, backoff, f"recording {len(batch)} outcome(s)")
+                    delay = self._outage.failed(exc, f"recording {len(batch)} outcome(s)", backoff)
                     if self._abandon.is_set():
                         log.error(
                             "workers: stopping with %d outcome(s) unwritten (database "
@@ -162,8 +165,8 @@ class OutcomeRecorder:
                             len(batch),
                         )
                         break
-                    with suppress(TimeoutError):
-                        await asyncio.wait_for(self._abandon.wait(), delay)
+                    self._retry_now.clear()
+                    await _first(delay, self._abandon, self._retry_now)
                     # Whatever arrived meanwhile joins the retried batch.
                     batch.extend(self._outcomes)
                     deliveries.extend(self._deliveries)
@@ -174,6 +177,16 @@ class OutcomeRecorder:
             if retries:
                 self._on_retries(retries)
             self._kick.set()  # re-check for work queued meanwhile / closing
+
+
+async def _first(seconds: float, *events: asyncio.Event) -> None:
+    """Sleep ``seconds`` or until one of ``events`` is set."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
 
 
 class RunDeliveries:

@@ -26,6 +26,7 @@ from core.models import Run, RunEvent
 from core.ports import Clock, Metrics, NullMetrics
 from core.scheduler.changes import RESCAN_SECONDS, ChangeWatcher
 from core.scheduler.engine import LOOKAHEAD_SECONDS, SchedulerEngine
+from core.scheduler.outage import Probe
 from core.scheduler.workers import PoolSettings, WorkerPool
 from core.store.changes import ChangeFeed
 from core.store.runs import FiredRun, RunStore
@@ -47,8 +48,15 @@ class Scheduler:
     ) -> None:
         metrics = metrics or NullMetrics()
         self.runs = RunStore(db)
+        # One cheap query a second while the database is away wakes every loop when it is back.
+        self.probe = Probe(self.runs.ping)
         self.pool = WorkerPool(
-            store=self.runs, executors=executors, clock=clock, settings=settings, metrics=metrics
+            store=self.runs,
+            executors=executors,
+            clock=clock,
+            settings=settings,
+            metrics=metrics,
+            probe=self.probe,
         )
         self.engine = SchedulerEngine(
             store=self.runs,
@@ -56,9 +64,14 @@ class Scheduler:
             sink=self.pool,
             lookahead_seconds=lookahead_seconds,
             metrics=metrics,
+            probe=self.probe,
         )
         self.changes = ChangeWatcher(
-            feed=ChangeFeed(db), target=self.engine, metrics=metrics, rescan_seconds=rescan_seconds
+            feed=ChangeFeed(db),
+            target=self.engine,
+            metrics=metrics,
+            rescan_seconds=rescan_seconds,
+            probe=self.probe,
         )
 
     async def start(self) -> None:
@@ -77,6 +90,7 @@ class Scheduler:
         await self.changes.stop()
         await self.engine.stop()
         await self.pool.stop()
+        await self.probe.close()
 
     async def __aenter__(self) -> Scheduler:
         await self.start()

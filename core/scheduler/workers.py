@@ -50,7 +50,7 @@ from core.models import Task
 from core.ports import Clock, Metrics, NullMetrics
 from core.retry import error_kind as retry_error_kind
 from core.scheduler import timing
-from core.scheduler.outage import Backoff, Outage
+from core.scheduler.outage import Backoff, Outage, Probe, is_transient
 from core.scheduler.recorder import OutcomeRecorder, RunDeliveries
 from core.scheduler.waiting import sleep_or_event
 from core.store.runs import CRASHED, ClaimedRun, FiredRun, Outcome, RunStore
@@ -65,6 +65,12 @@ _OWN_IDS: set[str] = set()
 #: wait on the network, scripts use the machine. Other types: ``PoolSettings.concurrency``.
 DEFAULT_PER_TYPE: Mapping[str, int] = {"notify": 256, "http": 256, "shell": 4}
 
+
+#: The error kind of an attempt cut short by an unavailable database.
+DATABASE = "database"
+#: Attempts failed by an unavailable database are retried up to this attempt
+#: number whatever the task's retry policy says (an outage is nobody's fault).
+OUTAGE_ATTEMPTS = 20
 
 #: How often attempts are checked against their time limit.
 WATCHDOG_SECONDS = 0.05
@@ -107,6 +113,9 @@ class PoolSettings:
     per_type: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_PER_TYPE))
     lease_seconds: float = 60.0
     poll_seconds: float = 1.0
+    #: How often runs of dead workers are looked for: a worker on this host that
+    #: is gone is seen at once (its pid), one elsewhere when its lease expires.
+    recover_seconds: float = 2.0
     timeout_seconds: float = 300.0
     drain_seconds: float = 10.0
     prepare: bool = True
@@ -154,6 +163,7 @@ class WorkerPool:
         rng: random.Random | None = None,
         metrics: Metrics | None = None,
         name: str = "kairos-workers",
+        probe: Probe | None = None,
     ) -> None:
         self._store = store
         self._executors = executors
@@ -166,7 +176,9 @@ class WorkerPool:
         self._name = name
         self._lease = timedelta(seconds=self._settings.lease_seconds)
         self._capacity = self._settings.capacity
-        self._outage = Outage("workers", metrics=self._metrics)
+        self._outage = Outage(
+            "workers", metrics=self._metrics, probe=probe, on_back=self._database_back
+        )
         self._recorder = OutcomeRecorder(
             store=store,
             clock=clock,
@@ -198,6 +210,7 @@ class WorkerPool:
         self._halt = asyncio.Event()
         self._next_poll = 0.0
         self._last_recover = 0.0
+        self._last_forget = 0.0
         self._loops: list[asyncio.Task[None]] = []
         self._heartbeat: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -339,12 +352,9 @@ class WorkerPool:
             self._kick.clear()
             try:
                 more = await self._dispatch_once()
-                self._outage.ok()
-                backoff.reset()
+                self._outage.ok(backoff)
             except Exception as exc:
-                delay = self._outage.failed(exc, backoff, "claiming runs")
-                with suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), delay)
+                await self._wait(self._outage.failed(exc, "claiming runs", backoff))
                 continue
             if more:
                 continue
@@ -355,8 +365,10 @@ class WorkerPool:
         """Claim what fits; True when more work is known to be waiting right now."""
         now = self._clock.now()
         now_ts = now.timestamp()
-        if now_ts - self._last_recover >= self._settings.lease_seconds:
+        if now_ts - self._last_recover >= self._settings.recover_seconds:
             await self.recover()
+        if now_ts - self._last_forget >= self._settings.lease_seconds:
+            self._last_forget = now_ts
             await self._forget_stale(now)
         capacity = self._capacity
         free = capacity - self._active
@@ -557,8 +569,12 @@ class WorkerPool:
                 error = "interrupted: the scheduler stopped while this attempt ran"
         except KairosError as exc:
             status, error_kind, error = RunStatus.FAILED, retry_error_kind(exc), exc.user_message()
+            if is_transient(exc):
+                error_kind = DATABASE
         except Exception as exc:  # an executor's bug fails its run, never the pool
             status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
+            if is_transient(exc):
+                error_kind = DATABASE
         duration = time.perf_counter() - started
         outcome = self._outcome(
             claimed, task, status, output, error, error_kind, int(duration * 1000)
@@ -587,6 +603,13 @@ class WorkerPool:
     ) -> Outcome:
         if status is RunStatus.FAILED and task is not None:
             delay = timing.retry_delay(task.retry_policy, claimed.attempt, kind, self._rng)
+            if kind == DATABASE and claimed.attempt < OUTAGE_ATTEMPTS:
+                # The database failed, not the action: such attempts do not use up
+                # the task's retries, and the next one comes as soon as the outcome
+                # is written — which itself waits until the database is back.
+                delay = 0.0
+            elif delay is not None and kind == "crash":
+                delay = 0.0  # the worker died, not the action: no reason to wait
             if delay is not None:
                 retry_at = self._clock.now() + timedelta(seconds=delay)
                 return Outcome(
@@ -599,6 +622,11 @@ class WorkerPool:
                     retry_at,
                 )
         return Outcome(claimed.run_id, claimed.lease_owner, status, output, error, duration_ms)
+
+    def _database_back(self) -> None:
+        """The probe saw the database answer: claim and write now, not after the back-off."""
+        self._recorder.database_back()
+        self._kick.set()
 
     def _retries_written(self, retries: list[FiredRun]) -> None:
         self._next_poll = min(self._next_poll, min(_not_before(r) for r in retries).timestamp())
@@ -627,10 +655,9 @@ class WorkerPool:
                 continue
             try:
                 await self._store.renew(self.worker_id, held, until=self._clock.now() + self._lease)
-                self._outage.ok()
-                backoff.reset()
+                self._outage.ok(backoff)
             except Exception as exc:
-                delay = min(interval, self._outage.failed(exc, backoff, "renewing leases"))
+                delay = min(interval, self._outage.failed(exc, "renewing leases", backoff))
 
     async def _watchdog_loop(self) -> None:
         """Cancel attempts past their time limit (checked every ``WATCHDOG_SECONDS``)."""

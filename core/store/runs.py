@@ -375,6 +375,11 @@ class RunStore:
                 released += len(result.all())
         return released
 
+    async def ping(self) -> None:
+        """One trivial query: raises while the database is unreachable."""
+        async with self.db.engine.connect() as conn:
+            await conn.execute(sa.select(1))
+
     async def reservations(self) -> list[tuple[int, str, datetime | None, datetime]]:
         """Reserved pending runs: ``(run id, owner, reservation expiry, not_before)``."""
         async with self.db.engine.connect() as conn:

@@ -108,7 +108,7 @@ async def test_a_connection_cut_backs_off_logs_twice_and_loses_nothing(
     mine = [
         r
         for r in caplog.records
-        if r.name in ("core.scheduler.engine", "core.scheduler.changes", "core.scheduler.backoff")
+        if r.name in ("core.scheduler.engine", "core.scheduler.changes", "core.scheduler.outage")
     ]
     assert all(r.exc_info is None for r in mine), [r.getMessage() for r in mine if r.exc_info]
     for component in COMPONENTS:

@@ -6,7 +6,9 @@ sent, serves ``response_url`` posts under ``/response/…``, and can be told to
 answer a method with 429 + ``Retry-After`` a number of times (``throttle``), to
 enforce a per-channel ``chat.postMessage`` limit like Slack's (``channel_rate``,
 ``channel_burst``: 429 + ``Retry-After`` when a channel's bucket is empty), and
-to answer after a ``latency`` (seconds), counting the requests in flight.
+to answer after a ``latency`` (seconds), counting the requests in flight. Posted
+messages are kept with their metadata for ``conversations.history`` and
+``conversations.replies`` (``bench.slack_history``).
 """
 
 from __future__ import annotations
@@ -14,13 +16,21 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # the history model is shared with the benchmark's fake
+    sys.path.insert(0, str(ROOT))
+
+from bench.slack_history import ChannelHistory  # noqa: E402
 
 
 @dataclass
@@ -72,6 +82,8 @@ class FakeSlack:
     limited: Counter[str] = field(default_factory=Counter)
     in_flight: int = 0
     max_in_flight: int = 0
+    #: Every message posted, for conversations.history / .replies (with metadata).
+    history: ChannelHistory = field(default_factory=ChannelHistory)
     _ts: Any = field(default_factory=lambda: itertools.count(1))
     _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)
 
@@ -170,9 +182,11 @@ class FakeSlack:
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
+            # Slack acts on arrival; its answer reaches the client after the latency.
+            response = self._answer(method, body, token)
             if self.latency:
                 await asyncio.sleep(self.latency)
-            return self._answer(method, body, token)
+            return response
         finally:
             self.in_flight -= 1
 
@@ -230,12 +244,19 @@ class FakeSlack:
         if channel in self.closed_channels:
             return {"ok": False, "error": "not_in_channel"}
         ts = self._next_ts()
+        self.history.add(body, ts)
         return {
             "ok": True,
             "channel": channel,
             "ts": ts,
             "message": {"ts": ts, "text": body.get("text"), "bot_id": self.bot_id},
         }
+
+    def _conversations_history(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return self.history.history(body)
+
+    def _conversations_replies(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
+        return self.history.replies(body)
 
     def _chat_update(self, body: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts")}

@@ -92,15 +92,17 @@ async def test_own_bot_edits_and_joins_are_ignored(fake, make_surface) -> None:
     assert [i.text for i in conversation.handled] == [BARRIER_TEXT]
 
 
-async def test_slash_command_is_acked_before_the_work_is_done(fake, make_surface) -> None:
-    conversation = RecordingConversation(delay=2.0)
+async def test_slash_command_is_acked_within_slacks_3_seconds(fake, make_surface) -> None:
+    # Work longer than Slack waits is acked as received, before it is done.
+    conversation = RecordingConversation(delay=4.0)
     _, kairos = await make_surface(conversation)
     fields = load("slash_command.json") | {"response_url": fake.response_url()}
     started = time.perf_counter()
     response = await kairos.command(fields)
     acked = time.perf_counter() - started
     assert response.status_code == 200
-    assert acked < 1.0, f"ack took {acked:.2f}s"
+    assert acked < 3.0, f"ack took {acked:.2f}s"
+    assert "Working on it" in response.text
     await eventually(lambda: conversation.handled)
     assert conversation.handled[0].text == "remind me to send the <report> tomorrow at 9am"
 
