@@ -10,6 +10,7 @@ import random
 import asyncpg
 import pytest
 from sqlalchemy.exc import DBAPIError, OperationalError
+from waiting import eventually
 
 from core.errors import StoreError
 from core.scheduler.outage import Outage, Probe, is_database_error, is_transient
@@ -103,14 +104,8 @@ async def test_the_probe_wakes_a_loop_as_soon_as_the_database_answers() -> None:
     for _ in range(10):
         delay = outage.failed(ConnectionRefusedError("refused"), "claiming runs")
     assert delay >= 15  # the loop would sleep this long…
-    await asyncio.wait_for(_until(lambda: pings >= 3), 10)
+    await eventually(lambda: pings >= 3)
     assert not back.is_set()  # …and the probe does not wake it while the database is away
     answers.set()
     await asyncio.wait_for(back.wait(), 10)  # …but at once when it answers
     await probe.close()
-
-
-async def _until(condition: object) -> None:
-    assert callable(condition)
-    while not condition():
-        await asyncio.sleep(0.005)
