@@ -24,7 +24,7 @@ What it does (issue 8, "Measure"):
 It prints, per phase: reminders created, delivered, lost, delivered twice,
 lateness (first post − due time) p50/p99/max, and for reminders created
 *elsewhere* (from outside, or on a replica killed before the due time) the share
-delivered within 2 s; for kills, the runs in flight on the killed replica and
+delivered within 1 s; for kills, the runs in flight on the killed replica and
 the duplicates as a share of them; the replicas' log volume. Nothing asserts:
 targets are printed beside the figures.
 
@@ -70,6 +70,9 @@ PG_ADMIN_DSN = os.environ.get(
     "KAIROS_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 _TAG = re.compile(r"\bbx(\d+)\b")
+#: "Seen by the other replicas within one second" (issue 8): a reminder created
+#: elsewhere counts as seen in time when its first post is at most this late.
+WITHIN_SECONDS = 1.0
 
 Progress = Callable[[str], None]
 
@@ -528,7 +531,7 @@ class Bench:
             )
             if reminder.origin == "outside" or creator_killed:
                 elsewhere.append(lateness)
-        on_time = sum(1 for x in elsewhere if x is not None and x <= 2.0)
+        on_time = sum(1 for x in elsewhere if x is not None and x <= WITHIN_SECONDS)
 
         def ms(value: float | None) -> float | None:
             return None if value is None else round(value * 1000)
@@ -542,7 +545,7 @@ class Bench:
             "delivered_twice": twice,
             "posted_by_another_process": by_other,
             "created_elsewhere": len(elsewhere),
-            "created_elsewhere_within_2s_pct": (
+            "created_elsewhere_within_1s_pct": (
                 round(100 * on_time / len(elsewhere), 1) if elsewhere else None
             ),
             "lateness_p50_ms": ms(pct(late, 0.5)),
