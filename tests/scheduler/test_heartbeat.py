@@ -181,3 +181,41 @@ async def test_a_crash_retry_does_not_post_a_delivered_reminder_again(
     finally:
         await _stop(second) if second is not None else None
         await db.dispose()
+
+
+async def test_a_survivor_takes_over_a_killed_workers_run_within_seconds(
+    database_url: str, tmp_path: Path
+) -> None:
+    """With a 60 s lease, a run of a worker killed on this host is retried by a worker
+    that was already running within a few seconds (its pid is gone), not after the lease."""
+    db = Database(database_url)
+    log = tmp_path / "log"
+    procs = [await _spawn(database_url, log, 60.0) for _ in range(2)]
+    try:
+        wid = await _workspace(db)
+        tid = await add_task(
+            db,
+            wid,
+            schedule=once(datetime.now(UTC)),
+            next_fire_at=None,
+            action={"type": "slow", "seconds": 30},
+            retry_policy=RETRY,
+        )
+        await _due_now(db, tid)
+        [start] = await wait_for(lambda: _lines(log, "start") or None, 30, "the first attempt")
+        victim = next(p for p in procs if str(p.pid) == start[-1])
+        survivor = next(p for p in procs if p is not victim)
+        victim.send_signal(signal.SIGKILL)
+        await victim.wait()
+
+        async def retried() -> list[list[str]] | None:
+            return [s for s in _lines(log, "start") if s[2] == "2"] or None
+
+        [again] = await wait_for(retried, 15, "the survivor's retry (a lease is 60 s)")
+        assert again[-1] == str(survivor.pid)
+        runs = await _runs(db, tid)
+        assert (runs[0].error or "").startswith("crashed: worker")
+    finally:
+        for proc in procs:
+            await _stop(proc)
+        await db.dispose()
