@@ -118,3 +118,55 @@ async def test_a_connection_cut_backs_off_logs_twice_and_loses_nothing(
         assert len(down) == len(back) <= 1, (component, lines)
         if component in ("engine", "engine-listener"):
             assert len(down) == 1, (component, lines)
+
+
+async def test_after_a_long_back_off_the_reminders_go_out_as_soon_as_the_database_answers(
+    database_url: str,
+) -> None:
+    """Seven failed fires put the engine's back-off at 15–30 s; the database's return
+    still reaches every loop within about a second (the probe), not after that sleep."""
+    url = make_url(database_url)
+    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
+    port = await proxy.start()
+    direct = Database(database_url)
+    through = Database(url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False))
+    store = SqlStore(direct)
+    clock = SystemClock()
+    service = TaskService(store=store, clock=clock)
+    workspace = await store.ensure_workspace(Platform.CONSOLE, "long-outage")
+    assert workspace.id is not None
+    actor = await store.ensure_member(workspace.id, "ops", role=Role.ADMIN)
+    delivered, metrics = Delivered(), RecordingMetrics()
+    scheduler = Scheduler(
+        db=through,
+        clock=clock,
+        executors=ExecutorRegistry({"notify": delivered}),
+        settings=PoolSettings(poll_seconds=0.2),
+        metrics=metrics,
+    )
+    await scheduler.start()
+    try:
+        at = datetime.now(UTC) + timedelta(seconds=6)  # due during the cut
+        schedule = {"kind": "once", "at": at.isoformat(), "timezone": "UTC"}
+        ids = [
+            (
+                await service.create(
+                    {"kind": TaskKind.REMINDER, "title": f"r{i}", "schedule": schedule},
+                    actor=actor,
+                )
+            ).id
+            for i in range(5)
+        ]
+        await wait_for(lambda: scheduler.engine.scheduled >= 5, 10, "the engine to hear of them")
+        proxy.cut()
+        await wait_for(lambda: metrics.errors.count("engine") >= 7, 90, "seven failed fires")
+        proxy.restore()
+        await wait_for(
+            lambda: _has(delivered.task_ids, ids), 8, "deliveries soon after the database is back"
+        )
+    finally:
+        await scheduler.stop()
+        await proxy.close()
+        await through.dispose()
+        await direct.dispose()
+    assert sorted(delivered.task_ids) == sorted(ids)
