@@ -181,9 +181,10 @@ def _event_value(event: Mapping[str, Any] | None, name: str) -> str:
         elif isinstance(value, tuple | list) and key.isdigit() and int(key) < len(value):
             value = value[int(key)]
         else:
+            keys = ", ".join(map(str, value)) if isinstance(value, Mapping) else "no keys"
             raise InvalidInput(
                 f"The request uses {{{name}}}, but the event payload has no {key!r} there "
-                f"(it has: {', '.join(map(str, value)) if isinstance(value, Mapping) else 'no keys'}).",
+                f"(it has: {keys}).",
                 hint="Check the field names the event sends.",
             )
     if isinstance(value, str):

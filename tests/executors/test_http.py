@@ -160,7 +160,7 @@ async def test_event_placeholders_fail_clearly_without_a_matching_payload(
     executor = _make(executor_for, data_dir)
     with pytest.raises(InvalidInput, match="no event payload"):
         await executor.execute(job(_http(server.url + "/ok?x={event.id}")))
-    with pytest.raises(InvalidInput, match="has no 'id'.*it has: ref"):
+    with pytest.raises(InvalidInput, match=r"has no 'id'.*it has: ref"):
         await executor.execute(job(_http(server.url + "/ok?x={event.id}"), event={"ref": "x"}))
     assert server.requests == []
 
