@@ -2,9 +2,9 @@
 
 * shell — ``ShellExecutor`` running ``/bin/true`` (own process group, scrubbed
   environment, rlimits, pipes read concurrently) vs a bare
-  ``asyncio.create_subprocess_exec('/bin/true')`` loop, interleaved passes, the
-  median ratio per way of applying the limits (prlimit/setpriv prefix; the
-  ``preexec_fn`` fallback);
+  ``asyncio.create_subprocess_exec('/bin/true')`` loop, interleaved in chunks,
+  the median ratio per way of applying the limits (the spawn server, the
+  default; the prlimit/setpriv prefix and ``preexec_fn`` fallbacks);
 * http — ``HttpExecutor`` runs per second against a local aiohttp server.
 
 Usage::
@@ -73,24 +73,46 @@ async def _shell(executor: shell.ShellExecutor, runs: int) -> float:
     return time.perf_counter() - started
 
 
+async def overhead_ratio(executor: shell.ShellExecutor, runs: int, passes: int) -> list[float]:
+    """Per pass: the executor's time for ``runs`` runs over a bare loop's, the two
+    interleaved in chunks of 20 so that the machine's load hits both alike."""
+    await _shell(executor, 5)  # warm up: the spawn server starts on first use
+    ratios = []
+    for _ in range(passes):
+        bare = ours = 0.0
+        for _ in range(max(1, runs // 20)):
+            bare += await _bare(20)
+            ours += await _shell(executor, 20)
+        ratios.append(ours / bare)
+    return ratios
+
+
+async def _none(limits: object, user: object) -> None:
+    return None
+
+
 async def shell_ratios(runs: int, passes: int) -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="kairos-bench-"))
     os.chmod(data_dir, 0o755)
-    prefix = shell._limit_prefix
-    for name, use_prefix in (("prlimit/setpriv prefix", True), ("preexec_fn", False)):
-        shell._limit_prefix = prefix if use_prefix else (lambda limits, user: None)  # type: ignore[assignment]
+    prefix, server = shell._limit_prefix, shell._spawn_server
+    ways = {
+        "spawn server (default)": (prefix, server),
+        "prlimit/setpriv prefix": (prefix, _none),
+        "preexec_fn": (lambda limits, user: None, _none),
+    }
+    for name, (use_prefix, use_server) in ways.items():
+        shell._limit_prefix, shell._spawn_server = use_prefix, use_server
         executor = shell.ShellExecutor(ExecutionPolicy(data_dir=data_dir, shell_allow=("*",)))
-        ratios = []
-        for _ in range(passes):
-            bare = await _bare(runs)
-            ours = await _shell(executor, runs)
-            ratios.append(ours / bare)
+        try:
+            ratios = await overhead_ratio(executor, runs, passes)
+        finally:
+            await executor.aclose()
         print(
             f"shell ({name}, {'as root: job user switched' if os.geteuid() == 0 else 'non-root'}): "
             f"executor / bare = median {statistics.median(ratios):.2f} "
             f"(passes: {', '.join(f'{r:.2f}' for r in ratios)})"
         )
-    shell._limit_prefix = prefix
+    shell._limit_prefix, shell._spawn_server = prefix, server
 
 
 async def http_rate(runs: int) -> None:

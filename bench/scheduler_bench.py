@@ -21,6 +21,8 @@ real code paths and **default pool settings**: tasks created by ``TaskService``
   memory job store, the same number of scheduled jobs, the same bursts;
 * ``apscheduler_sqlalchemy_burst_1000_*`` — the same with its SQLAlchemy job
   store on a SQLite file (the durable peer; WAL, synchronous=NORMAL as Kairos);
+* ``shell_overhead_ratio``, ``http_runs_per_sec`` — real executors
+  (``bench/executor_runs.py``);
 * ``delivery_1000_slow_chat_s`` / ``delivery_1000_slow_chat_p99_ms`` — 1,000
   reminders due at once, posted through the real ``ChatNotifier`` to a chat
   adapter that answers in 300 ms: due instant → last (p99) post returned, with
@@ -452,6 +454,20 @@ async def delivery_slow_chat(options: BenchOptions, *, size: int = 1000) -> Figu
     }
 
 
+async def shell(options: BenchOptions) -> Figures:
+    """``shell_overhead_ratio`` (``bench.executor_runs``)."""
+    from bench.executor_runs import shell_overhead
+
+    return await shell_overhead(options)
+
+
+async def http(options: BenchOptions) -> Figures:
+    """``http_runs_per_sec`` (``bench.executor_runs``)."""
+    from bench.executor_runs import http_runs
+
+    return await http_runs(options)
+
+
 #: Every measurement, in order: one function each (name → coroutine function).
 #: ``delivery`` goes first: it starts a whole Kairos and is timed to the second, so it
 #: should not inherit the garbage of 100,000 APScheduler jobs.
@@ -460,6 +476,8 @@ MEASUREMENTS: dict[str, Callable[[BenchOptions], Awaitable[Figures]]] = {
     "kairos": kairos,
     "apscheduler_memory": apscheduler_memory,
     "apscheduler_sqlalchemy": apscheduler_sqlalchemy,
+    "shell": shell,
+    "http": http,
 }
 
 

@@ -104,6 +104,10 @@ class Job:
     ``retry_of_crash`` is true when the previous attempt of this fire was cut
     off (its worker died or lost its lease) rather than failing on its own: a
     notifier should check whether that attempt already delivered.
+
+    ``event`` is the payload of the event that triggered this run (a webhook's
+    body, a row change…), read-only; ``None`` for scheduled and manual runs.
+    HTTP templates see it as ``{event.<key>…}``.
     """
 
     run_id: int
@@ -115,6 +119,11 @@ class Job:
     retry_of_crash: bool = False
     log: LogSink = field(default_factory=NullLogSink)
     deliveries: DeliveryLog = field(default_factory=NullDeliveryLog)
+    event: Mapping[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if self.event is not None:  # read-only all the way down, like the action
+            object.__setattr__(self, "event", _frozen(self.event))
 
     @property
     def task_id(self) -> int:

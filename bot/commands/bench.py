@@ -29,6 +29,8 @@ _LABELS = {
     "runs_per_sec": ("durable runs (10,000 burst)", "runs/s"),
     "delivery_1000_slow_chat_s": ("1,000 reminders, chat 300 ms: all posted", "s"),
     "delivery_1000_slow_chat_p99_ms": ("1,000 reminders, chat 300 ms: p99 posted", "ms"),
+    "shell_overhead_ratio": ("shell run / bare create_subprocess_exec", "x"),
+    "http_runs_per_sec": ("HTTP runs, local server, scheduler path", "runs/s"),
 }
 for _size in (1000, 10000):
     for _q in ("p50", "p99", "max"):
@@ -72,7 +74,7 @@ def scheduler(
         [],
         "--only",
         help="Run only these measurements (kairos, apscheduler_memory, "
-        "apscheduler_sqlalchemy, delivery); repeatable.",
+        "apscheduler_sqlalchemy, delivery, shell, http); repeatable.",
     ),
 ) -> None:
     """Burst lateness to job start (Kairos and APScheduler 3), startup, run rate, delivery."""

@@ -10,11 +10,13 @@ changes in between is not caught — put an egress proxy in front for that.)
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -25,7 +27,7 @@ from core.jobs import Job
 from core.policy import ExecutionPolicy
 from core.ports import ExecutionResult
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.]*)\}")
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _SHOWN_HEADERS = ("content-type", "content-length", "location", "date", "server")
 
 
@@ -56,9 +58,16 @@ class HttpExecutor:
         action = action_as(job.action, HttpAction)
         policy = self._policy
         values = _values(job)
-        url, shown_url = _render(action.url, values, policy.secrets)
-        headers = {k: _render(v, values, policy.secrets)[0] for k, v in action.headers.items()}
-        body = _render(action.body, values, policy.secrets)[0] if action.body is not None else None
+        url, shown_url = _render(action.url, values, policy.secrets, event=job.event, in_url=True)
+        headers = {
+            k: _render(v, values, policy.secrets, event=job.event)[0]
+            for k, v in action.headers.items()
+        }
+        body = (
+            _render(action.body, values, policy.secrets, event=job.event)[0]
+            if action.body is not None
+            else None
+        )
         timeout = min(policy.http_timeout_seconds, job.timeout_seconds * 0.9)
         started = time.perf_counter()
         method = action.method
@@ -156,14 +165,63 @@ def _values(job: Job) -> dict[str, str]:
     }
 
 
+def _event_value(event: Mapping[str, Any] | None, name: str) -> str:
+    """``{event}`` (the whole payload as JSON) or ``{event.a.b}`` (one value; JSON when
+    it is not a scalar)."""
+    if event is None:
+        raise InvalidInput(
+            f"The request uses {{{name}}}, but this run has no event payload "
+            "(scheduled and manual runs have none).",
+            hint="Use {event…} only in tasks started by an event trigger.",
+        )
+    value: Any = event
+    for key in name.split(".")[1:]:
+        if isinstance(value, Mapping) and key in value:
+            value = value[key]
+        elif isinstance(value, tuple | list) and key.isdigit() and int(key) < len(value):
+            value = value[int(key)]
+        else:
+            keys = ", ".join(map(str, value)) if isinstance(value, Mapping) else "no keys"
+            raise InvalidInput(
+                f"The request uses {{{name}}}, but the event payload has no {key!r} there "
+                f"(it has: {keys}).",
+                hint="Check the field names the event sends.",
+            )
+    if isinstance(value, str):
+        return value
+    return json.dumps(_plain(value), separators=(",", ":"), default=str)
+
+
+def _plain(value: Any) -> Any:
+    """The read-only payload back to JSON-able dicts and lists."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
 def _render(
-    template: str, values: Mapping[str, str], secrets: Mapping[str, str]
+    template: str,
+    values: Mapping[str, str],
+    secrets: Mapping[str, str],
+    *,
+    event: Mapping[str, Any] | None = None,
+    in_url: bool = False,
 ) -> tuple[str, str]:
-    """``(real, shown)``: the template filled in, and the same with secrets masked."""
+    """``(real, shown)``: the template filled in, and the same with secrets masked.
+
+    Event values come from outside: in a URL they are percent-encoded, so a
+    payload can fill a path segment or a query value but never add a host, a
+    path or a parameter.
+    """
 
     def fill(mask: bool) -> str:
         def one(match: re.Match[str]) -> str:
             name = match.group(1)
+            if name == "event" or name.startswith("event."):
+                text = _event_value(event, name)
+                return quote(text, safe="") if in_url else text
             if name.startswith("secret."):
                 key = name.removeprefix("secret.")
                 if key not in secrets:

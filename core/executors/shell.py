@@ -4,7 +4,10 @@ Guarantee: at most once per attempt — a command is never started twice by one
 attempt, but a retried or crash-recovered attempt runs it again (make scripts
 idempotent). The child gets argv (a shell only when the action asks), a fresh
 environment (a small allowlist plus the secrets it names), the workspace's
-working directory, and ``setrlimit`` limits. Its output is read concurrently
+working directory, and ``setrlimit`` limits — inherited from a spawn server
+(``core.executors.spawner``) that set them on itself, so the child is started
+without ``preexec_fn`` or an extra program; when no server can run, a
+``prlimit``/``setpriv`` prefix or, lacking those, ``preexec_fn``. Its output is read concurrently
 from pipes Kairos owns, so a full pipe never blocks it and a lingering
 grandchild holding a pipe never blocks Kairos (CPython issue 119710). On the
 wall-clock limit the whole group gets SIGTERM, then SIGKILL after a grace
@@ -16,22 +19,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import logging
 import os
 import pwd
 import resource
 import shutil
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from core.actions import ShellAction, action_as
 from core.errors import JobFailed
 from core.executors.logs import CappedText
+from core.executors.spawner import SpawnServer, SpawnUnavailable
 from core.jobs import Job
 from core.policy import ExecutionPolicy, ShellLimits
 from core.ports import ExecutionResult
 from core.services.actions import check_shell
+
+log = logging.getLogger(__name__)
 
 #: Environment variables a job inherits from Kairos (everything else is dropped).
 _ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ")
@@ -49,6 +56,9 @@ class ShellExecutor:
 
     def __init__(self, policy: ExecutionPolicy) -> None:
         self._policy = policy
+        self._servers: dict[tuple[ShellLimits, int | None], SpawnServer] = {}
+        self._lock = asyncio.Lock()
+        self._retry_servers_at = 0.0
 
     async def execute(self, job: Job) -> ExecutionResult:
         action = action_as(job.action, ShellAction)
@@ -60,9 +70,6 @@ class ShellExecutor:
         argv = _resolve(argv, workdir, env["PATH"])
         if policy.bwrap_path is not None:
             argv = _bwrap(policy.bwrap_path, workdir) + argv
-        prefix = _limit_prefix(policy.shell_limits, user)
-        if prefix is not None:
-            argv = prefix + argv
         limit = job.timeout_seconds
         limits = policy.shell_limits
         # Leave the worker's own timeout room for the grace period and the record.
@@ -75,9 +82,43 @@ class ShellExecutor:
             user=user,
             job=job,
             label=action.command,
-            limited=prefix is not None,
+            server=await self._server(limits, user),
         )
         return await run.run(term_after=term_after)
+
+    async def _server(
+        self, limits: ShellLimits, user: pwd.struct_passwd | None
+    ) -> SpawnServer | None:
+        """The spawn server for these limits and this user, started on first use; ``None``
+        when none can run here (the job is then started with ``prlimit`` or ``preexec_fn``)."""
+        key = (limits, None if user is None else user.pw_uid)
+        async with self._lock:
+            server = self._servers.get(key)
+            if server is not None and server.usable:
+                return server
+            if time.monotonic() < self._retry_servers_at:
+                return None
+            fresh = await _spawn_server(limits, user)
+            if fresh is None:
+                self._retry_servers_at = time.monotonic() + 60
+                self._servers.pop(key, None)
+                return None
+            self._servers[key] = fresh  # a retiring one closes itself after its last job
+            return fresh
+
+    async def aclose(self) -> None:
+        """Stop the spawn servers (at shutdown, after the workers drained)."""
+        servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            await server.aclose()
+
+
+async def _spawn_server(limits: ShellLimits, user: pwd.struct_passwd | None) -> SpawnServer | None:
+    try:
+        return await SpawnServer.start(limits, None if user is None else (user.pw_uid, user.pw_gid))
+    except SpawnUnavailable as exc:
+        log.warning("shell jobs start without a spawn server (slower): %s", exc)
+        return None
 
 
 class _Child:
@@ -91,9 +132,9 @@ class _Child:
         user: pwd.struct_passwd | None,
         job: Job,
         label: str,
-        limited: bool,
+        server: SpawnServer | None,
     ) -> None:
-        self.limited = limited
+        self.server = server
         self.label = label
         self.argv = argv
         self.workdir = workdir
@@ -111,18 +152,7 @@ class _Child:
         err_r, err_w = os.pipe()
         started = time.perf_counter()
         try:
-            proc = await asyncio.create_subprocess_exec(
-                *self.argv,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=err_w,
-                cwd=self.workdir,
-                env=self.env,
-                start_new_session=True,  # its own process group, killed as a whole
-                # Limits are applied by the prlimit/setpriv prefix when installed (the
-                # child can then be spawned with vfork: ~4x cheaper than preexec_fn).
-                preexec_fn=None if self.limited else _preexec(self.limits, self.user),
-            )
+            pid, waiting = await self._spawn(out_w, err_w)
         except OSError as exc:
             for fd in (out_r, err_r):
                 os.close(fd)
@@ -140,7 +170,7 @@ class _Child:
         ]
         killed: str | None = None
         try:
-            waiter = asyncio.ensure_future(proc.wait())
+            waiter = asyncio.ensure_future(waiting)
             overflow = asyncio.ensure_future(self.overflow.wait())
             done, _ = await asyncio.wait(
                 {waiter, overflow}, timeout=term_after, return_when=asyncio.FIRST_COMPLETED
@@ -152,15 +182,21 @@ class _Child:
                     if self.overflow.is_set()
                     else f"timed out after {term_after:g} s"
                 )
-                await self._stop(proc, waiter)
+                await self._stop(pid, waiter)
             code = await waiter
         except asyncio.CancelledError:
-            _killpg(proc.pid, signal.SIGKILL)
+            _killpg(pid, signal.SIGKILL)
             raise
         finally:
-            _killpg(proc.pid, signal.SIGKILL)  # leftovers of the group (`cmd &`)
+            _killpg(pid, signal.SIGKILL)  # leftovers of the group (`cmd &`)
             await self._close(readers)
         seconds = time.perf_counter() - started
+        if code is None:
+            raise JobFailed(
+                f"{self.label!r} was killed: Kairos lost its spawn server while the job ran."
+                f"{self._stderr_tail()}",
+                hint="Run it again; check Kairos's log for why the spawn server ended.",
+            )
         if killed is not None:
             raise JobFailed(
                 f"{self.label!r} was killed: {killed}.{self._stderr_tail()}",
@@ -203,13 +239,38 @@ class _Child:
                 continue  # keep draining so the child never blocks on a full pipe
             await self.job.log.write(stream, chunk.decode("utf-8", "replace"))
 
-    async def _stop(self, proc: asyncio.subprocess.Process, waiter: asyncio.Future[int]) -> None:
+    async def _spawn(self, out_w: int, err_w: int) -> tuple[int, Awaitable[int | None]]:
+        """Start the child: through the spawn server (limits inherited), else directly with
+        the limits set by a ``prlimit``/``setpriv`` prefix or, lacking those, ``preexec_fn``."""
+        if self.server is not None:
+            try:
+                spawned = await self.server.spawn(
+                    self.argv, env=self.env, cwd=self.workdir, stdout=out_w, stderr=err_w
+                )
+                return spawned.pid, spawned.wait()
+            except SpawnUnavailable:
+                pass  # ended meanwhile: start this one directly
+        prefix = _limit_prefix(self.limits, self.user)
+        proc = await asyncio.create_subprocess_exec(
+            *(prefix or []),
+            *self.argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=out_w,
+            stderr=err_w,
+            cwd=self.workdir,
+            env=self.env,
+            start_new_session=True,  # its own process group, killed as a whole
+            preexec_fn=None if prefix is not None else _preexec(self.limits, self.user),
+        )
+        return proc.pid, proc.wait()
+
+    async def _stop(self, pid: int, waiter: asyncio.Future[int | None]) -> None:
         """SIGTERM to the group, SIGKILL after the grace period."""
-        _killpg(proc.pid, signal.SIGTERM)
+        _killpg(pid, signal.SIGTERM)
         try:
             await asyncio.wait_for(asyncio.shield(waiter), self.limits.kill_grace_seconds)
         except TimeoutError:
-            _killpg(proc.pid, signal.SIGKILL)
+            _killpg(pid, signal.SIGKILL)
 
     @staticmethod
     async def _close(readers: list[tuple[asyncio.Task[None], asyncio.BaseTransport]]) -> None:

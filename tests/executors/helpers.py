@@ -47,6 +47,7 @@ def job(
     workspace_id: int = 1,
     task_id: int = 1,
     run_id: int = 1,
+    event: dict[str, Any] | None = None,
 ) -> Job:
     snapshot = TaskSnapshot(
         id=task_id,
@@ -68,6 +69,7 @@ def job(
         trigger=RunTrigger.MANUAL,
         timeout_seconds=timeout,
         log=MemoryLogSink(64 * 1024),
+        event=event,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +130,39 @@ async def test_post_is_templated_and_secrets_are_masked(
     assert "task 7 due 2026-03-02T02:00:00+00:00" in excerpt(j)
     assert "s3cr3t" not in result.output and "key=***" in result.output
     assert "s3cr3t" not in excerpt(j)
+
+
+async def test_the_event_payload_fills_url_headers_and_body(
+    server: Server, data_dir: Path, executor_for: list[HttpExecutor]
+) -> None:
+    action = _http(
+        server.url + "/ok?repo={event.repository.name}&first={event.commits.0}",
+        method="POST",
+        headers={"X-Ref": "{event.ref}"},
+        body="{event}",
+    )
+    payload = {"ref": "main", "repository": {"name": "a&b=c/d"}, "commits": ["c1", "c2"]}
+    j = job(action, event=payload)
+    await _make(executor_for, data_dir).execute(j)
+    sent = server.requests[-1]
+    # A value from outside stays one query value: '&', '=' and '/' do not split it.
+    assert dict(sent.query) == {"repo": "a&b=c/d", "first": "c1"}
+    assert server.headers[-1]["X-Ref"] == "main"
+    body = excerpt(j).split("hello POST ", 1)[1].splitlines()[0]
+    assert json.loads(body) == payload
+    with pytest.raises(TypeError):
+        j.event["ref"] = "other"  # type: ignore[index]
+
+
+async def test_event_placeholders_fail_clearly_without_a_matching_payload(
+    server: Server, data_dir: Path, executor_for: list[HttpExecutor]
+) -> None:
+    executor = _make(executor_for, data_dir)
+    with pytest.raises(InvalidInput, match="no event payload"):
+        await executor.execute(job(_http(server.url + "/ok?x={event.id}")))
+    with pytest.raises(InvalidInput, match=r"has no 'id'.*it has: ref"):
+        await executor.execute(job(_http(server.url + "/ok?x={event.id}"), event={"ref": "x"}))
+    assert server.requests == []
 
 
 async def test_status_outside_the_expected_set_fails(

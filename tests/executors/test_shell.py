@@ -5,28 +5,53 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from core.errors import JobFailed, NotConfigured, PermissionDenied
 from core.executors.shell import ShellExecutor
+from core.executors.spawner import SpawnServer
 from core.jobs import NullLogSink
+from core.policy import ShellLimits
 
 from .helpers import LIMITS, excerpt, job, policy
 
 
-@pytest.fixture(autouse=True, params=["prlimit", "preexec"])
-def limiter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Both ways of applying the limits: the prlimit/setpriv prefix and ``preexec_fn``."""
+@pytest.fixture(autouse=True, params=["spawner", "prlimit", "preexec"])
+async def limiter(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """Every way of applying the limits: the spawn server (limits inherited), the
+    prlimit/setpriv prefix, and ``preexec_fn``."""
     import core.executors.shell as shell
 
-    if request.param == "prlimit":
-        if shell._limit_prefix(LIMITS, None) is None:
-            pytest.skip("prlimit is not installed")
+    started: list[SpawnServer] = []
+    if request.param == "spawner":
+        real = shell._spawn_server
+
+        async def recorded(limits: ShellLimits, user: object) -> SpawnServer | None:
+            server = await real(limits, user)  # type: ignore[arg-type]
+            assert server is not None, "the spawn server did not start (see the log)"
+            started.append(server)
+            return server
+
+        monkeypatch.setattr(shell, "_spawn_server", recorded)
     else:
-        monkeypatch.setattr(shell, "_limit_prefix", lambda limits, user: None)
-    return str(request.param)
+
+        async def none(limits: ShellLimits, user: object) -> None:
+            return None
+
+        monkeypatch.setattr(shell, "_spawn_server", none)
+        if request.param == "prlimit":
+            if shell._limit_prefix(LIMITS, None) is None:
+                pytest.skip("prlimit is not installed")
+        else:
+            monkeypatch.setattr(shell, "_limit_prefix", lambda limits, user: None)
+    yield str(request.param)
+    for server in started:
+        await server.aclose()
 
 
 def _sh(command: str, **extra: object) -> dict[str, object]:
@@ -226,11 +251,18 @@ def _state(pid: int) -> str:
 async def test_jobs_of_a_root_kairos_run_as_the_job_user(data_dir: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("only a root Kairos changes the job's user")
-    j = job({"type": "shell", "command": "bash -c 'id -u; id -G; ulimit -u; ulimit -n'"})
+    j = job(
+        {
+            "type": "shell",
+            "command": "bash -c 'id -u; id -G; ulimit -u; ulimit -n; ulimit -Hn; ulimit -Hv'",
+        }
+    )
     await ShellExecutor(policy(data_dir)).execute(j)
-    uid, groups, nproc, nofile = excerpt(j).split("\n")[:4]
+    uid, groups, nproc, nofile, hard_nofile, hard_as = excerpt(j).split("\n")[:6]
     assert (uid, groups) == ("65534", "65534")
     assert (nproc, nofile) == (str(LIMITS.processes), str(LIMITS.open_files))
+    # Hard limits too: the job cannot raise its own.
+    assert (hard_nofile, hard_as) == (str(LIMITS.open_files), str(LIMITS.memory_bytes // 1024))
 
 
 async def test_a_working_folder_the_job_user_cannot_reach_is_refused(tmp_path: Path) -> None:

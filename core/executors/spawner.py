@@ -1,0 +1,218 @@
+"""Kairos's end of a spawn server (``core.executors.spawn_server``).
+
+Why: the limits of a shell job (CPU, address space, file size, open files,
+processes) and its user must be in place before the job's program runs. Setting
+them in the child with ``preexec_fn`` makes CPython fork the whole Kairos process
+(and run Python between fork and exec); putting ``prlimit``/``setpriv`` in front
+of the job execs two more programs per run. A spawn server applies the limits
+to *itself* once, drops to the job user, and then starts each job directly
+(``vfork`` + exec): the job inherits the limits, and a run costs what a bare
+``create_subprocess_exec`` costs plus one message each way.
+
+A server whose own CPU time nears its CPU limit is retired (it keeps reporting
+the jobs it started, then exits) and a fresh one takes the next jobs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import os
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.policy import ShellLimits
+
+_SERVER = Path(__file__).with_name("spawn_server.py")
+_START_SECONDS = 10.0
+
+
+class SpawnUnavailable(Exception):
+    """The server cannot take this job (not started, gone, message too large)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spawned:
+    """A job's process started by the server: its pid (= its process group)."""
+
+    pid: int
+    exit: asyncio.Future[int | None]
+
+    async def wait(self) -> int | None:
+        """The exit status (negative: killed by that signal); ``None`` if the server died."""
+        return await asyncio.shield(self.exit)
+
+
+def _rlimits(limits: ShellLimits) -> dict[str, int]:
+    return {
+        "RLIMIT_CPU": limits.cpu_seconds,
+        "RLIMIT_AS": limits.memory_bytes,
+        "RLIMIT_FSIZE": limits.file_bytes,
+        "RLIMIT_NOFILE": limits.open_files,
+        "RLIMIT_NPROC": limits.processes,
+        "RLIMIT_CORE": 0,
+    }
+
+
+class SpawnServer:
+    """One running spawn server for one set of limits and one job user."""
+
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        sock: socket.socket,
+        *,
+        cpu_seconds: int,
+    ) -> None:
+        self._process = process
+        self._sock = sock
+        self._cpu_budget = cpu_seconds * 0.5
+        self._ids = itertools.count(1)
+        self._starts: dict[int, asyncio.Future[int]] = {}
+        self._exits: dict[int, asyncio.Future[int | None]] = {}
+        self._ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.alive = True
+        self.retiring = False
+
+    @classmethod
+    async def start(cls, limits: ShellLimits, user: tuple[int, int] | None) -> SpawnServer:
+        """Start a server with ``limits`` and (when Kairos is root) ``user`` = (uid, gid)."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = {"fd": theirs.fileno(), "limits": _rlimits(limits), "user": user}
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-I",
+                "-S",
+                str(_SERVER),
+                json.dumps(config),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),),
+                start_new_session=True,
+                cwd="/",
+                env={"PATH": "/usr/local/bin:/usr/bin:/bin"},
+            )
+        except OSError as exc:
+            ours.close()
+            raise SpawnUnavailable(f"cannot start the spawn server: {exc}") from exc
+        finally:
+            theirs.close()
+        ours.setblocking(False)
+        server = cls(process, ours, cpu_seconds=limits.cpu_seconds)
+        asyncio.get_running_loop().add_reader(ours.fileno(), server._readable)
+        try:
+            hello = await asyncio.wait_for(asyncio.shield(server._ready), _START_SECONDS)
+        except TimeoutError:
+            hello = {"ready": False, "error": f"no answer in {_START_SECONDS:g} s"}
+        if not hello.get("ready"):
+            await server.aclose()
+            raise SpawnUnavailable(f"the spawn server did not start: {hello.get('error')}")
+        return server
+
+    @property
+    def usable(self) -> bool:
+        return self.alive and not self.retiring
+
+    async def spawn(
+        self, argv: list[str], *, env: dict[str, str], cwd: Path, stdout: int, stderr: int
+    ) -> Spawned:
+        """Start ``argv``; ``OSError`` as ``create_subprocess_exec`` raises it when it cannot."""
+        if not self.alive:
+            raise SpawnUnavailable("the spawn server has ended")
+        ident = next(self._ids)
+        payload = json.dumps({"id": ident, "argv": argv, "env": env, "cwd": str(cwd)}).encode()
+        loop = asyncio.get_running_loop()
+        started: asyncio.Future[int] = loop.create_future()
+        finished: asyncio.Future[int | None] = loop.create_future()
+        self._starts[ident] = started
+        self._exits[ident] = finished
+        try:
+            await self._send(payload, [stdout, stderr])
+            pid = await started
+        except BaseException:
+            self._exits.pop(ident, None)
+            raise
+        finally:
+            self._starts.pop(ident, None)
+        return Spawned(pid=pid, exit=finished)
+
+    async def _send(self, payload: bytes, fds: list[int]) -> None:
+        for _ in range(1000):  # a full socket buffer drains as the server reads
+            try:
+                socket.send_fds(self._sock, [payload], fds)
+                return
+            except BlockingIOError:
+                await asyncio.sleep(0.001)
+            except OSError as exc:  # EMSGSIZE (a huge environment), EPIPE (server gone)
+                raise SpawnUnavailable(f"cannot reach the spawn server: {exc}") from exc
+        raise SpawnUnavailable("the spawn server does not read its requests")
+
+    def _readable(self) -> None:
+        while True:
+            try:
+                data = self._sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._lost()
+                return
+            self._dispatch(json.loads(data))
+
+    def _dispatch(self, message: dict[str, Any]) -> None:
+        if "ready" in message:
+            if not self._ready.done():
+                self._ready.set_result(message)
+            return
+        ident = message["id"]
+        if "pid" in message:
+            started = self._starts.pop(ident, None)
+            if started is None or started.done():  # the caller was cancelled meanwhile
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(message["pid"], 9)
+            else:
+                started.set_result(message["pid"])
+            if message["cpu"] > self._cpu_budget:
+                self.retiring = True
+        elif "errno" in message:
+            self._exits.pop(ident, None)
+            started = self._starts.pop(ident, None)
+            if started is not None and not started.done():
+                started.set_exception(OSError(message["errno"], message["error"]))
+        elif "exit" in message:
+            finished = self._exits.pop(ident, None)
+            if finished is not None and not finished.done():
+                finished.set_result(message["exit"])
+            if self.retiring and not self._exits and not self._starts:
+                self._close_socket()
+
+    def _lost(self) -> None:
+        self._close_socket()
+        if not self._ready.done():
+            self._ready.set_result({"ready": False, "error": "it exited"})
+        for started in self._starts.values():
+            if not started.done():
+                started.set_exception(SpawnUnavailable("the spawn server ended"))
+        for finished in self._exits.values():
+            if not finished.done():
+                finished.set_result(None)
+        self._exits.clear()
+
+    def _close_socket(self) -> None:
+        if self.alive:
+            self.alive = False
+            asyncio.get_running_loop().remove_reader(self._sock.fileno())
+            self._sock.close()
+
+    async def aclose(self) -> None:
+        """Stop the server (jobs it started keep running: their owners kill them)."""
+        self._lost()
+        with contextlib.suppress(TimeoutError, ProcessLookupError):
+            await asyncio.wait_for(self._process.wait(), 5)
