@@ -6,7 +6,6 @@ the same way ``RunStore.finish_many`` does for runs that finish on their own.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -96,36 +95,26 @@ class PassStore:
     async def rerun(self, pass_id: int, task_id: int, *, now: datetime) -> list[FiredRun]:
         """Run a step again; every step after it is decided again when it ends."""
         async with self.db.engine.begin() as conn:
-            await self._replaceable(conn, pass_id, task_id, "rerun")
-            return await self._reopen(
-                conn,
-                pass_id,
-                [NewRun(task_id, now, RunTrigger.MANUAL, workflow_run_id=pass_id)],
-                now,
-            )
+            _, person = await self._replaceable(conn, pass_id, task_id, "rerun")
+            return await self._reopen(conn, pass_id, task_id, person, now)
 
     async def run_anyway(self, pass_id: int, task_id: int, *, now: datetime) -> list[FiredRun]:
         """Run a blocked or skipped step whatever its prerequisites did (an override)."""
         async with self.db.engine.begin() as conn:
-            state = await self._replaceable(conn, pass_id, task_id, "run")
+            state, person = await self._replaceable(conn, pass_id, task_id, "run")
             if state.status not in (RunStatus.BLOCKED, RunStatus.SKIPPED):
                 raise Conflict(
                     f"That step is {state.status}, not blocked or skipped.",
                     hint="Say 'rerun' to run a step that ran already.",
                 )
-            return await self._reopen(
-                conn,
-                pass_id,
-                [NewRun(task_id, now, RunTrigger.MANUAL, workflow_run_id=pass_id)],
-                now,
-            )
+            return await self._reopen(conn, pass_id, task_id, person, now)
 
     async def clear(
         self, pass_id: int, task_id: int, *, note: str, now: datetime
     ) -> list[FiredRun]:
         """Set a step's failure aside: it counts as completed and what follows is released."""
         async with self.db.engine.begin() as conn:
-            state = await self._replaceable(conn, pass_id, task_id, "clear")
+            state, _ = await self._replaceable(conn, pass_id, task_id, "clear")
             if state.status not in (RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.CANCELLED):
                 raise Conflict(
                     f"That step is {state.status}: there is no failure to clear.",
@@ -188,7 +177,7 @@ class PassStore:
 
     async def _replaceable(
         self, conn: AsyncConnection, pass_id: int, task_id: int, verb: str
-    ) -> RunState:
+    ) -> tuple[RunState, bool]:
         state = await load_pass(conn, pass_id, lock=conn.dialect.name == "postgresql")
         if state is None:
             raise NotFound(f"There is no workflow run {pass_id}.")
@@ -209,12 +198,19 @@ class PassStore:
                 f"'{title}' is {current.status} right now; it cannot be {verb} again yet.",
                 hint="Wait until it has finished.",
             )
-        return current
+        return current, state.graph.nodes[task_id].person
 
     async def _reopen(
-        self, conn: AsyncConnection, pass_id: int, runs: Sequence[NewRun], now: datetime
+        self, conn: AsyncConnection, pass_id: int, task_id: int, person: bool, now: datetime
     ) -> list[FiredRun]:
-        fired = await self._runs.write_runs(conn, runs, now)
+        run = NewRun(
+            task_id,
+            now,
+            RunTrigger.MANUAL,
+            not_before=PERSON if person else now,
+            workflow_run_id=pass_id,
+        )
+        fired = await self._runs.write_runs(conn, [run], now)
         if not fired:
             raise Conflict("That step was just started; try again in a moment.")
         await conn.execute(

@@ -7,7 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import SQLModel, col, select
 
-from core.models import Task, TaskDependency
+from core.models import Run, Task, TaskDependency
 from core.models_workflows import Workflow, WorkflowRun
 from core.store.base import StoreBase
 from core.store.release import load_graph
@@ -57,6 +57,14 @@ class WorkflowStore(StoreBase):
             values["trigger_rule"] = rule
         async with self._session() as session:
             await session.execute(sa.update(Task).where(col(Task.id) == task_id).values(**values))
+
+    async def workflow_of(self, task_ids: list[int]) -> dict[int, int | None]:
+        """``task id → workflow id`` (None: in no workflow) of the given tasks."""
+        async with self._session() as session:
+            rows = await session.execute(
+                sa.select(col(Task.id), col(Task.workflow_id)).where(col(Task.id).in_(task_ids))
+            )
+            return {int(r[0]): r[1] for r in rows}
 
     async def set_rule(self, task_id: int, rule: str) -> None:
         async with self._session() as session:
@@ -108,6 +116,18 @@ class WorkflowStore(StoreBase):
                 .limit(limit)
             )
             return list(rows.scalars())
+
+    async def latest_pass_of_task(self, task_id: int) -> int | None:
+        """The pass of the task's newest run that belongs to one."""
+        async with self._session() as session:
+            rows = await session.execute(
+                sa.select(col(Run.workflow_run_id))
+                .where(col(Run.task_id) == task_id, col(Run.workflow_run_id).is_not(None))
+                .order_by(col(Run.id).desc())
+                .limit(1)
+            )
+            value = rows.scalar()
+            return int(value) if value is not None else None
 
     async def unannounced_passes(self) -> list[WorkflowRun]:
         """Passes that ended and whose owner was not told yet."""
