@@ -186,7 +186,11 @@ _NODE = sa.select(
     TASKS.c.id,
     TASKS.c.title,
     TASKS.c.trigger_rule,
-    sa.and_(TASKS.c.kind == "task", TASKS.c.action.is_(None)),
+    # A JSON column holds "no action" as SQL NULL or as JSON ``null``.
+    sa.and_(
+        TASKS.c.kind == "task",
+        sa.or_(TASKS.c.action.is_(None), sa.cast(TASKS.c.action, sa.Text) == "null"),
+    ),
 )
 
 

@@ -72,9 +72,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("rule", "statuses", "verdict"), CASES)
-def test_rule(
-    rule: TriggerRule, statuses: tuple[RunStatus | None, ...], verdict: Verdict
-) -> None:
+def test_rule(rule: TriggerRule, statuses: tuple[RunStatus | None, ...], verdict: Verdict) -> None:
     assert decide(rule, prereqs(*statuses), on_failure=FailureMode.BLOCK).verdict is verdict
 
 
