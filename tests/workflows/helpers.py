@@ -24,6 +24,7 @@ async def build(
     rules: dict[str, str] | None = None,
     on_failure: str = "block",
     person: bool = False,
+    action: str = "noop",
 ) -> tuple[int, dict[str, int]]:
     """``"a>b a>c b>d c>d"``: one job task per name, steps of a new workflow ``name``."""
     workflow = await store.insert_workflow(
@@ -38,7 +39,11 @@ async def build(
             if n not in ids:
                 values: dict[str, object] = {"workspace_id": workspace_id, "title": n}
                 if not person:
-                    values.update(kind=TaskKind.JOB, action={"type": "noop"})
+                    values.update(
+                        kind=TaskKind.JOB,
+                        action={"type": action},
+                        retry_policy={"max_attempts": 1},  # a failure is final here
+                    )
                 task = await store.insert_task(values)
                 assert task.id is not None
                 ids[n] = task.id

@@ -6,6 +6,7 @@ recorder makes — so what these tests see is what a running scheduler does.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -211,3 +212,28 @@ async def test_a_person_step_waits_for_the_person(
     fired = await d.passes.complete_step(d.ids["code"], now=clock.now(), note="done")
     assert [f.task_id for f in fired] == [d.ids["review"]]
     assert (await d.states(pass_id))["code"][0] == "completed"
+
+
+async def test_two_prerequisites_finishing_at_once_release_the_join_once(
+    store: SqlStore, clock: ManualClock, workspace_id: int
+) -> None:
+    """Two transactions record a and b side by side: d is decided once, after both."""
+    d, _ = await start(store, clock, workspace_id, "s>a s>b a>j b>j")
+    await d.finish("s")
+    now = clock.now()
+    run_a, run_b = await d.run_id("a"), await d.run_id("b")
+    await d.runs.claim_ids(WORKER, [run_a, run_b], now=now, lease=timedelta(seconds=60))
+    other = RunStore(store.db)  # its own connection and transaction
+
+    async def warm() -> None:  # two pooled connections, so neither transaction waits to connect
+        async with store.db.engine.connect() as conn:
+            await conn.exec_driver_sql("SELECT 1")
+            await asyncio.sleep(0.2)
+
+    await asyncio.gather(warm(), warm())
+    await asyncio.gather(
+        d.runs.finish_many([Outcome(run_a, WORKER, OK)], now=now),
+        other.finish_many([Outcome(run_b, WORKER, OK)], now=now),
+    )
+    runs = await d.runs.runs_for(d.ids["j"])
+    assert [r.status for r in runs] == [RunStatus.PENDING]
