@@ -7,7 +7,7 @@ the same way ``RunStore.finish_many`` does for runs that finish on their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -120,10 +120,7 @@ class PassStore:
                     f"That step is {state.status}: there is no failure to clear.",
                     hint="Clear a step that failed or is blocked.",
                 )
-            cleared = NewRun(task_id, now, RunTrigger.MANUAL, workflow_run_id=pass_id)
-            written = await self._runs.write_runs(conn, [cleared], now)
-            if not written:
-                raise Conflict("That step was just changed; try again.")
+            written = await self._new_run(conn, pass_id, task_id, not_before=now, now=now)
             run_id = written[0].run_id
             await conn.execute(
                 sa.update(RUNS)
@@ -203,22 +200,35 @@ class PassStore:
     async def _reopen(
         self, conn: AsyncConnection, pass_id: int, task_id: int, person: bool, now: datetime
     ) -> list[FiredRun]:
-        run = NewRun(
-            task_id,
-            now,
-            RunTrigger.MANUAL,
-            not_before=PERSON if person else now,
-            workflow_run_id=pass_id,
+        fired = await self._new_run(
+            conn, pass_id, task_id, not_before=PERSON if person else now, now=now
         )
-        fired = await self._runs.write_runs(conn, [run], now)
-        if not fired:
-            raise Conflict("That step was just started; try again in a moment.")
         await conn.execute(
             sa.update(PASSES)
             .where(PASSES.c.id == pass_id)
             .values(status="running", finished_at=None, failed_step=None, notified_at=None)
         )
         return fired
+
+    async def _new_run(
+        self,
+        conn: AsyncConnection,
+        pass_id: int,
+        task_id: int,
+        *,
+        not_before: datetime,
+        now: datetime,
+    ) -> list[FiredRun]:
+        """A manual run of a step; its key moves past a run released in the same microsecond."""
+        for bump in range(8):
+            at = now + timedelta(microseconds=bump)
+            run = NewRun(
+                task_id, at, RunTrigger.MANUAL, not_before=not_before, workflow_run_id=pass_id
+            )
+            fired = await self._runs.write_runs(conn, [run], now)
+            if fired:
+                return fired
+        raise Conflict("That step was just started; try again in a moment.")
 
     async def _release(
         self, conn: AsyncConnection, finished: list[Finished], now: datetime
