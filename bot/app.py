@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
@@ -40,6 +41,7 @@ from core.store.runs import RunStore
 
 if TYPE_CHECKING:
     from bot.slack import SlackSurface
+    from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +146,20 @@ class Kairos:
     def runs(self) -> RunStore:
         """Run rows and their history (the scheduler's store)."""
         return self.scheduler.runs
+
+    @cached_property
+    def workflows(self) -> WorkflowService:
+        """Workflows (``core.workflows``); runs they start go straight to the local workers."""
+        from core.store.passes import PassStore
+        from core.workflows.service import WorkflowService
+
+        return WorkflowService(
+            store=self.store,
+            passes=PassStore(self.db, self.runs),
+            tasks=self.tasks,
+            clock=self.clock,
+            handover=self.scheduler.pool,
+        )
 
     def add_slack(self) -> SlackSurface:
         """Build the Slack surface on this Kairos and post Slack reminders through it."""

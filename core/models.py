@@ -162,6 +162,12 @@ class Task(TaskBase, table=True):
     updated_at: datetime = _created()
     completed_at: datetime | None = _dt()
     deleted_at: datetime | None = _dt()
+    #: The workflow this task is a step of (``core.models_workflows``), and the rule its
+    #: prerequisites are judged by (``core.workflows.rules.TriggerRule``).
+    workflow_id: int | None = Field(default=None, foreign_key="workflows.id", index=True)
+    trigger_rule: str = Field(
+        default="all_success", max_length=16, sa_column_kwargs={"server_default": "all_success"}
+    )
 
 
 #: PostgreSQL's source of ``tasks.change_seq`` values (SQLite takes the column's maximum + 1:
@@ -285,6 +291,8 @@ class Run(SQLModel, table=True):
     # written: a retry of a cut-off attempt reads them and does not repeat it.
     delivered_at: datetime | None = _dt()
     delivery_ref: str | None = Field(default=None, sa_type=sa.Text)
+    #: The workflow pass this run belongs to (``core.models_workflows.WorkflowRun``).
+    workflow_run_id: int | None = Field(default=None, foreign_key="workflow_runs.id", index=True)
 
 
 class RunEvent(SQLModel, table=True):

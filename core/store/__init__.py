@@ -14,10 +14,13 @@ from core.store.chat import ChatStateStore
 from core.store.operations import OperationsStore
 from core.store.query import TaskQuery
 from core.store.tasks import TaskStore, task_not_found
+from core.store.workflows import WorkflowStore
 from core.store.workspaces import WorkspaceStore
 
 
-class SqlStore(WorkspaceStore, TaskStore, AuditStore, ChatStateStore, OperationsStore):
+class SqlStore(
+    WorkspaceStore, TaskStore, AuditStore, ChatStateStore, OperationsStore, WorkflowStore
+):
     """The SQL store over SQLite or PostgreSQL (see ``core.db.Database``)."""
 
 
@@ -29,6 +32,7 @@ __all__ = [
     "StoreBase",
     "TaskQuery",
     "TaskStore",
+    "WorkflowStore",
     "WorkspaceStore",
     "task_not_found",
 ]

@@ -19,6 +19,11 @@ class NewRun:
     attempt: int = 1
     not_before: datetime | None = None  # defaults to ``scheduled_for``
     skip_reason: str | None = None
+    #: The workflow pass the run belongs to (``core.store.release``).
+    workflow_run_id: int | None = None
+    #: The status a run with ``skip_reason`` is written with: skipped, or blocked by a
+    #: failed prerequisite.
+    skip_status: RunStatus = RunStatus.SKIPPED
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ built for the read APIs.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -32,6 +32,7 @@ from core.enums import RunStatus, RunTrigger, TaskStatus
 from core.errors import InvalidInput
 from core.models import Run, RunEvent, Task
 from core.store.changes import announce, cancel_staged, next_change_seq
+from core.store.release import Finished, release
 from core.store.run_types import (
     ClaimedRun,
     CursorMove,
@@ -104,6 +105,8 @@ class RunStore:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._sql = RawSql(db.engine.dialect.name)
+        #: Told the ids of workflow passes that ended with outcomes just committed.
+        self.on_workflow_ended: Callable[[list[int]], None] | None = None
 
     # --- firing -----------------------------------------------------------
 
@@ -199,28 +202,29 @@ class RunStore:
         sql = self._sql
         at = sql.dt(now)
         fired: list[FiredRun] = []
-        for chunk in _chunks(runs, sql.rows_per_statement(9)):
+        for chunk in _chunks(runs, sql.rows_per_statement(10)):
             values, params = sql.values(
                 [
                     (
                         r.task_id,
                         sql.dt(r.scheduled_for),
                         r.attempt,
-                        (RunStatus.SKIPPED if r.skip_reason else RunStatus.PENDING).value,
+                        (r.skip_status if r.skip_reason else RunStatus.PENDING).value,
                         r.trigger.value,
                         sql.dt(r.not_before or r.scheduled_for),
                         at,
                         at if r.skip_reason else None,
                         r.skip_reason,
+                        r.workflow_run_id,
                     )
                     for r in chunk
                 ],
-                ("",) * 9,
+                ("",) * 10,
             )
             rows = await sql.run(
                 conn,
                 "INSERT INTO runs (task_id, scheduled_for, attempt, status, trigger, not_before, "
-                f"created_at, finished_at, error) VALUES {values} "
+                f"created_at, finished_at, error, workflow_run_id) VALUES {values} "
                 "ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING "
                 "RETURNING id, task_id, scheduled_for, attempt, status, not_before",
                 params,
@@ -231,7 +235,7 @@ class RunStore:
                 )
                 for r in rows
             )
-        skipped = [f for f in fired if f.status is RunStatus.SKIPPED]
+        skipped = [f for f in fired if f.status in (RunStatus.SKIPPED, RunStatus.BLOCKED)]
         if skipped:
             # A pending run's creation is its row's created_at; a skipped fire is
             # also a final transition, so it gets an event with its reason.
@@ -244,6 +248,12 @@ class RunStore:
                 ],
             )
         return fired
+
+    async def write_runs(
+        self, conn: AsyncConnection, runs: Sequence[NewRun], now: datetime
+    ) -> list[FiredRun]:
+        """Insert runs on a connection already in a transaction (the workflow commands')."""
+        return await self._insert_runs(conn, runs, now)
 
     async def _events(
         self,
@@ -463,6 +473,7 @@ class RunStore:
         sql = self._sql
         by_id = {o.run_id: o for o in outcomes}
         retries: list[NewRun] = []
+        finished: list[Finished] = []
         events: list[tuple[int, RunStatus, datetime, str | None]] = []
         async with self.db.engine.begin() as conn:
             for chunk in _chunks(outcomes, sql.rows_per_statement(6)):
@@ -488,10 +499,11 @@ class RunStore:
                     f"lease_expires_at = NULL FROM (VALUES {values}) AS v "
                     "WHERE runs.id = v.column1 AND runs.status = 'running' "
                     "AND runs.lease_owner = v.column6 "
-                    "RETURNING runs.id, runs.task_id, runs.scheduled_for, runs.attempt",
+                    "RETURNING runs.id, runs.task_id, runs.scheduled_for, runs.attempt, "
+                    "runs.workflow_run_id",
                     [sql.dt(now), *params],
                 )
-                for run_id, task_id, scheduled_raw, attempt in rows:
+                for run_id, task_id, scheduled_raw, attempt, pass_id in rows:
                     o = by_id[run_id]
                     detail = o.error if o.status is not RunStatus.COMPLETED else o.output
                     if o.status is RunStatus.RETRYING and o.retry_at is not None:
@@ -505,11 +517,16 @@ class RunStore:
                                 RunTrigger.RETRY,
                                 attempt + 1,
                                 o.retry_at,
+                                workflow_run_id=pass_id,
                             )
                         )
                     events.append((run_id, o.status, now, detail))
+                    finished.append(Finished(run_id, task_id, pass_id, o.status))
             await self._events(conn, events)
-            fired = await self._insert_runs(conn, retries, now)
+            released = await release(conn, finished, now=now)
+            fired = await self._insert_runs(conn, [*retries, *released.runs], now)
+        if released.ended and self.on_workflow_ended is not None:
+            self.on_workflow_ended([pass_id for pass_id, _ in released.ended])
         return fired
 
     async def _deliver(self, conn: AsyncConnection, deliveries: Sequence[Delivery]) -> None:
