@@ -30,6 +30,7 @@ class Chat:
 
     def __init__(self, kairos: Any, fake: Any, store: SqlStore, clock: Any) -> None:
         self.kairos, self.fake, self.store, self.clock = kairos, fake, store, clock
+        self.surface: Any = None
         self._n = 0
 
     def _id(self) -> str:
@@ -124,7 +125,9 @@ async def chat(fake, make_surface, kairos_app, clock) -> Chat:
         runs=kairos_app.runs,
     )
     kairos_app.add_chat(Platform.SLACK, surface.adapter)
-    return Chat(kairos, fake, kairos_app.store, clock)
+    talking = Chat(kairos, fake, kairos_app.store, clock)
+    talking.surface = surface
+    return talking
 
 
 async def test_slash_command_creates_a_task_and_posts_its_card(chat, fake) -> None:
