@@ -389,20 +389,26 @@ class TaskService:
         ]
 
     async def search(
-        self, text: str, *, workspace_id: int, statuses: frozenset[TaskStatus] | None = None
+        self,
+        text: str,
+        *,
+        workspace_id: int,
+        statuses: frozenset[TaskStatus] | None = None,
+        limit: int = 50,
     ) -> list[TaskPublic]:
-        """Tasks whose title, description or comments contain ``text``."""
-        found = await self.query(
-            TaskQuery(text=text, statuses=statuses, limit=100), workspace_id=workspace_id
-        )
-        seen = {t.id for t in found}
-        for task_id in await self._store.commented_task_ids(workspace_id, text):
-            if task_id in seen:
-                continue
+        """Tasks whose title, description or comments hold every word of ``text``
+        (full-text: stems and prefixes match), best match first."""
+        found: list[TaskPublic] = []
+        for task_id in await self._store.search_task_ids(workspace_id, text, limit=limit * 2):
             task = await self._store.get_task(task_id, workspace_id=workspace_id)
+            if task.status == TaskStatus.DELETED and (
+                statuses is None or TaskStatus.DELETED not in statuses
+            ):
+                continue
             if statuses is None or task.status in statuses:
                 found.append(task)
-                seen.add(task_id)
+            if len(found) >= limit:
+                break
         return found
 
     async def finish_fired(self, task_id: int) -> TaskPublic | None:
