@@ -238,18 +238,6 @@ class SchedulerEngine:
             )
         return fired[0]
 
-    async def pause(self, task_id: int) -> None:
-        """Disable the task: no fires until ``resume``."""
-        if not await self._store.set_enabled(task_id, False, now=self._clock.now()):
-            raise NotFound(f"There is no task {task_id}.")
-        await self.task_changed(task_id)
-
-    async def resume(self, task_id: int) -> None:
-        """Enable the task again; fires missed meanwhile follow its misfire policy."""
-        if not await self._store.set_enabled(task_id, True, now=self._clock.now()):
-            raise NotFound(f"There is no task {task_id}.")
-        await self.task_changed(task_id)
-
     async def cancel(self, run_id: int) -> bool:
         """Cancel a pending run; ``False`` if it already started or ended."""
         return await self._store.cancel(run_id, now=self._clock.now())

@@ -108,14 +108,6 @@ class Scheduler:
         """One extra run at ``when`` (a snooze); the schedule is untouched."""
         return await self.engine.run_at(task_id, when)
 
-    async def pause(self, task_id: int) -> None:
-        """Disable a task's fires (``enabled = false``)."""
-        await self.engine.pause(task_id)
-
-    async def resume(self, task_id: int) -> None:
-        """Enable a task's fires again."""
-        await self.engine.resume(task_id)
-
     async def cancel(self, run_id: int) -> bool:
         """Cancel a pending run; ``False`` if it already started or ended."""
         return await self.engine.cancel(run_id)

@@ -154,3 +154,15 @@ async def test_bolt_never_logs_request_bodies(chat, fake, kairos_app, caplog) ->
     assert "Invalid request signature" in caplog.text or "nhandled" in caplog.text
     assert hook not in caplog.text and "hooks.slack.com" not in caplog.text
     assert secret_text not in caplog.text
+
+
+async def test_pause_from_slack_goes_through_the_task_service(chat, fake) -> None:
+    await chat.command("add task 'water the plants' every day at 9")
+    [task] = await eventually(chat.tasks)
+    await chat.command(f"pause {task.id}")
+    stored = await chat.store.get_task(task.id)
+    assert stored.status == "paused" and stored.next_fire_at is None
+    events = await chat.store.audit_for_task(task.id)
+    paused = [e for e in events if e.action == "task.paused"]
+    assert len(paused) == 1
+    assert (await chat.store.get_member(paused[0].actor_id)).platform_user_id == "U0001"
