@@ -45,7 +45,7 @@ from typing import Protocol
 
 from core.enums import RunStatus, RunTrigger
 from core.errors import Conflict, NotFound
-from core.ports import Clock, Metrics, NullMetrics
+from core.ports import Clock, Metrics, MissedFires, NullMetrics
 from core.scheduler.backoff import Outage
 from core.scheduler.planner import FirePlanner
 from core.scheduler.waiting import sleep_or_event
@@ -91,7 +91,11 @@ class SchedulerEngine:
         name: str = "kairos-engine",
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
+        missed: MissedFires | None = None,
     ) -> None:
+        self._missed = missed
+        # Notices of skipped fires in flight (held so they are not collected mid-way).
+        self._telling: set[asyncio.Task[None]] = set()
         self._store = store
         self._clock = clock
         self._sink = sink
@@ -134,6 +138,8 @@ class SchedulerEngine:
         if self._task is not None:
             await self._task
             self._task = None
+        if self._telling:
+            await asyncio.gather(*self._telling, return_exceptions=True)
 
     async def rebuild(self) -> int:
         """Load every schedulable task's cursor; returns how many are scheduled."""
@@ -364,6 +370,7 @@ class SchedulerEngine:
                 heapq.heappush(self._heap, (retry_at, tid))
             raise
         self._metrics.fired(len(fired))
+        self._tell_missed(fired)
         now_ts = now.timestamp()
         cursors = {m.task_id: m.new for m in moves}
         ready: list[FiredRun] = []
@@ -385,6 +392,32 @@ class SchedulerEngine:
             if tid not in self._dirty:
                 self._push(tid, ts)
         await self._clear_firing(task_ids)
+
+    def _tell_missed(self, fired: list[FiredRun]) -> None:
+        """Hand the fires this batch skipped to ``missed``, one call per task, off the loop."""
+        if self._missed is None:
+            return
+        skipped: dict[int, list[datetime]] = {}
+        late = set()
+        for f in fired:
+            if f.status is RunStatus.SKIPPED:
+                skipped.setdefault(f.task_id, []).append(f.scheduled_for)
+            else:
+                late.add(f.task_id)
+        for task_id, fires in skipped.items():
+            work = self._missed_one(task_id, sorted(fires), late_run=task_id in late)
+            task = asyncio.create_task(work, name=f"{self._name}-missed-{task_id}")
+            self._telling.add(task)
+            task.add_done_callback(self._telling.discard)
+
+    async def _missed_one(self, task_id: int, fires: list[datetime], *, late_run: bool) -> None:
+        assert self._missed is not None
+        try:
+            await self._missed.missed(task_id, fires, late_run=late_run)
+        except Exception:
+            # A notice that could not be posted never stops the engine; the skipped
+            # runs stay recorded with their reason.
+            log.exception("could not tell about %d skipped fire(s) of task %s", len(fires), task_id)
 
     async def _clear_firing(self, task_ids: list[int]) -> None:
         self._firing.difference_update(task_ids)

@@ -23,7 +23,7 @@ from types import TracebackType
 from core.db import Database
 from core.executors.registry import ExecutorRegistry
 from core.models import Run, RunEvent
-from core.ports import Clock, Metrics, NullMetrics
+from core.ports import Clock, Metrics, MissedFires, NullMetrics
 from core.scheduler.changes import RESCAN_SECONDS, ChangeWatcher
 from core.scheduler.engine import LOOKAHEAD_SECONDS, SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
@@ -44,6 +44,7 @@ class Scheduler:
         lookahead_seconds: float = LOOKAHEAD_SECONDS,
         rescan_seconds: float = RESCAN_SECONDS,
         metrics: Metrics | None = None,
+        missed: MissedFires | None = None,
     ) -> None:
         metrics = metrics or NullMetrics()
         self.runs = RunStore(db)
@@ -56,6 +57,7 @@ class Scheduler:
             sink=self.pool,
             lookahead_seconds=lookahead_seconds,
             metrics=metrics,
+            missed=missed,
         )
         self.changes = ChangeWatcher(
             feed=ChangeFeed(db), target=self.engine, metrics=metrics, rescan_seconds=rescan_seconds
