@@ -217,7 +217,10 @@ class SlackAdapter:
             and reply.kind in (ReplyKind.CONFIRMATION, ReplyKind.REMINDER)
             and str(task.status) not in {"done", "deleted"}
         ):
-            channel = task.channel_ref or origin.inbound.channel_ref
+            # A private task (made in a DM, or a personal "remind me" said in a channel)
+            # gets its card in the person's DM: only tasks meant for the channel are public.
+            here = None if task.private else origin.inbound.channel_ref
+            channel = task.channel_ref or here
             try:
                 await self.post_card(
                     origin.client,
@@ -235,8 +238,9 @@ class SlackAdapter:
                 note = unreachable_note(task, channel, error)
                 await self._say(Reply(text=note, task_id=task.id, ephemeral=True), origin)
                 return
-            if reply.ephemeral and origin.respond is not None:
-                await self._say(reply, origin)
+            elsewhere = channel is None or channel != origin.inbound.channel_ref
+            if reply.ephemeral and (origin.respond is not None or elsewhere):
+                await self._say(reply, origin)  # the person hears it where they asked
             return
         await self._say(reply, origin)
 

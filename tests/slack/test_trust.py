@@ -78,7 +78,7 @@ async def test_a_mention_is_answered_in_its_thread(chat, fake) -> None:
 async def test_snooze_before_the_fire_fires_once_at_the_snoozed_time(
     chat, fake, clock, kairos_app
 ) -> None:
-    await chat.command("remind me to stretch in 2 hours")
+    await chat.command("remind <#C0001|general> to stretch in 2 hours")
     [task] = await eventually(chat.tasks)
     ts = (await chat.carded(task.id)).thread_ref
     await chat.press("task.snooze#3", f"{task.id}:tomorrow", message_ts=ts)
@@ -97,7 +97,7 @@ async def test_snooze_before_the_fire_fires_once_at_the_snoozed_time(
 
 
 async def test_the_edit_modal_confirms_where_edit_was_pressed(chat, fake) -> None:
-    await chat.command("remind me to stretch in 2 hours")
+    await chat.command("remind <#C0001|general> to stretch in 2 hours")
     [task] = await eventually(chat.tasks)
     ts = (await chat.carded(task.id)).thread_ref
     await chat.press("task.edit#5", str(task.id), message_ts=ts)
@@ -166,3 +166,35 @@ async def test_pause_from_slack_goes_through_the_task_service(chat, fake) -> Non
     paused = [e for e in events if e.action == "task.paused"]
     assert len(paused) == 1
     assert (await chat.store.get_member(paused[0].actor_id)).platform_user_id == "U0001"
+
+
+async def test_a_personal_reminder_said_in_a_channel_stays_private(chat, fake) -> None:
+    await chat.command("remind me to call the bank tomorrow at 9am")
+    [task] = await eventually(chat.tasks)
+    card = await chat.carded(task.id)
+    assert card.private and card.channel_ref == "D0001"  # the card is in the DM
+    assert [c.body["channel"] for c in fake.of("chat.postMessage")] == ["D0001"]
+    said = [r for r in fake.responses if "call the bank" in r.get("text", "")]
+    assert said and all(r["response_type"] == "ephemeral" for r in said)
+    # Nobody else's list shows it.
+    await chat.command("list", user="U0002")
+    assert "call the bank" not in json.dumps(fake.responses[-1])
+
+
+async def test_done_on_a_card_whose_prerequisite_is_open_asks_first(chat, fake) -> None:
+    await chat.command("add task 'QA signoff'")
+    await chat.command("add task 'deploy v2' after 'QA signoff'")
+    tasks = await eventually(lambda: _two(chat))
+    deploy = next(t for t in tasks if t.title == "deploy v2")
+    ts = (await chat.carded(deploy.id)).thread_ref
+    await chat.press("task.done#0", str(deploy.id), message_ts=ts)
+    asked = await eventually(
+        lambda: [r for r in fake.responses if "waits for" in r.get("text", "")]
+    )
+    assert "QA signoff" in asked[0]["text"] and asked[0]["response_type"] == "ephemeral"
+    assert (await chat.store.get_task(deploy.id)).status == "open"
+
+
+async def _two(chat: Any) -> list[Any] | None:
+    tasks = await chat.tasks()
+    return tasks if len(tasks) == 2 and all(t.thread_ref for t in tasks) else None
