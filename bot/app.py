@@ -110,6 +110,7 @@ class Kairos:
                 timeout_seconds=settings.run_timeout_seconds,
             ),
             metrics=metrics,
+            missed=notifier,
         )
         checker = ActionChecker(store=store, policy=policy, available=executors.types)
         tasks = TaskService(store=store, clock=clock, listener=scheduler, actions=checker)

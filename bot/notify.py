@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from bot import formatting
@@ -20,6 +21,7 @@ from core.enums import Platform, RunTrigger, TaskKind
 from core.errors import NotConfigured
 from core.jobs import Job, TaskSnapshot
 from core.messages import Attachment, Reply, ReplyKind
+from core.models import TaskPublic
 from core.ports import ChatAdapter, Clock, RunReport
 from core.retry import will_retry
 from core.services.conversation import ConversationMemory
@@ -144,6 +146,47 @@ class ChatNotifier:
             await self._tasks.finish_fired(task.id)
         return ",".join(refs) or None
 
+    async def missed(self, task_id: int, fires: Sequence[datetime], *, late_run: bool) -> None:
+        """Tell a reminder's people, in one message, which of its fires were skipped."""
+        task = await self._store.get_task(task_id)
+        if task.kind != TaskKind.REMINDER or not fires:
+            return
+        workspace = await self._store.get_workspace(task.workspace_id)
+        adapter = self._adapters.get(Platform(workspace.platform))
+        if adapter is None:
+            log.warning(
+                "task #%s: no %s adapter to tell of skipped fires", task_id, workspace.platform
+            )
+            return
+        tz = task.timezone
+        down = self._started is not None and fires[-1] < self._started
+        why = "while Kairos was not running" if down else "because Kairos could not fire it in time"
+        if len(fires) == 1:
+            text = (
+                f"Missed: '{task.title}' was due {formatting.when(fires[0], tz)} "
+                f"and was skipped {why}."
+            )
+        else:
+            text = (
+                f"Missed: '{task.title}' was due {len(fires)} times "
+                f"({formatting.when(fires[0], tz)} to {formatting.when(fires[-1], tz)}); "
+                f"they were skipped {why}."
+            )
+        if late_run:
+            text += " The latest one is delivered now."
+        if task.next_fire_at is not None:
+            text += f" Next: {formatting.when(task.next_fire_at, tz)}."
+        for channel_ref, thread_ref, user_ref in await self._targets(task, task.assignees):
+            await adapter.send(
+                Reply(
+                    text=text,
+                    task_id=task.id,
+                    channel_ref=channel_ref,
+                    thread_ref=thread_ref,
+                    user_ref=user_ref,
+                )
+            )
+
     def _lateness(self, job: Job) -> str:
         """Say how late a delivery is, and why (Kairos was not running)."""
         if self._clock is None:
@@ -162,7 +205,7 @@ class ChatNotifier:
         return f" (late by {span}: it was due {due}; {why})"
 
     async def _targets(
-        self, task: TaskSnapshot, assignees: list[str]
+        self, task: TaskSnapshot | TaskPublic, assignees: list[str]
     ) -> list[tuple[str | None, str | None, str | None]]:
         """Where a reminder goes, as (channel, thread, person) triples.
 

@@ -6,7 +6,7 @@ Each section names the module that owns its implementation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -216,3 +216,15 @@ class CreationListener(TaskListener, Protocol):
     """
 
     async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None: ...
+
+
+class MissedFires(Protocol):
+    """Told once per task when the misfire policy skipped some of its fires.
+
+    The engine calls it after committing the skipped runs (one call per task per
+    fire, whatever the number of fires skipped); ``late_run`` says whether a late
+    run of the same task was made as well. The chat notifier implements it, so
+    the people a reminder was for hear what they missed, once.
+    """
+
+    async def missed(self, task_id: int, fires: Sequence[datetime], *, late_run: bool) -> None: ...

@@ -19,6 +19,7 @@ from core.migrate import (
     load_models,
     upgrade,
 )
+from core.models_search import include_object, unmodelled
 
 load_models()
 TABLES = set(SQLModel.metadata.tables)
@@ -38,11 +39,14 @@ async def _inspect(url: str, fn: Any) -> Any:
 
 
 def _tables(connection: Connection) -> set[str]:
-    return set(sa.inspect(connection).get_table_names()) - {"alembic_version"}
+    names = set(sa.inspect(connection).get_table_names()) - {"alembic_version"}
+    return {n for n in names if not unmodelled(n)}  # SQLite's FTS5 tables
 
 
 def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    context = MigrationContext.configure(
+        connection, opts={"compare_type": True, "include_object": include_object}
+    )
     return list(compare_metadata(context, SQLModel.metadata))
 
 

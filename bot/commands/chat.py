@@ -238,6 +238,54 @@ def done(task_id: int = typer.Argument(..., help="The task's number.")) -> None:
     _with_kairos(work)
 
 
+@tasks_app.command("search")
+def search_tasks(
+    words: list[str] = typer.Argument(..., help="Words in the title, description or comments."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """Full-text search over tasks (titles, descriptions, comments), best match first."""
+    from rich.console import Console
+
+    from bot.console import render
+    from bot.conversation.replies import task_list
+
+    text = " ".join(words)
+
+    async def work(kairos: Kairos, member: Member) -> None:
+        found = await kairos.tasks.search(text, workspace_id=member.workspace_id)
+        if as_json:
+            for task in found:
+                typer.echo(task.model_dump_json())
+            return
+        tz = member.timezone or kairos.settings.default_timezone
+        heading = f"Tasks matching '{text}'"
+        Console().print(render(task_list(heading, found, tz=tz, now=kairos.clock.now())))
+
+    _with_kairos(work)
+
+
+@tasks_app.command("pause")
+def pause(task_id: int = typer.Argument(..., help="The task's number.")) -> None:
+    """Pause a task: it does not fire until resumed (the one pause of Kairos, audited)."""
+
+    async def work(kairos: Kairos, member: Member) -> None:
+        task = await kairos.tasks.pause(task_id, actor=member)
+        typer.echo(f"paused #{task.id} '{task.title}'")
+
+    _with_kairos(work)
+
+
+@tasks_app.command("resume")
+def resume(task_id: int = typer.Argument(..., help="The task's number.")) -> None:
+    """Resume a paused task: it fires again from now on (missed fires are not caught up)."""
+
+    async def work(kairos: Kairos, member: Member) -> None:
+        task = await kairos.tasks.resume(task_id, actor=member)
+        typer.echo(f"resumed #{task.id} '{task.title}'")
+
+    _with_kairos(work)
+
+
 def register(app: typer.Typer) -> None:
     app.command("run")(run)
     app.command("chat")(chat)

@@ -34,8 +34,27 @@ from core.ports import Clock, Metrics, NullMetrics
 
 log = logging.getLogger(__name__)
 
-#: chat.postMessage errors after which a card goes to the person's DM instead.
+#: chat.postMessage errors meaning Kairos cannot post in that channel (the person is told).
 _UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
+
+
+def unreachable_note(task: TaskPublic, channel: str, error: str) -> str:
+    """What the person hears when the card cannot go where the task belongs."""
+    where = f"#{channel}"
+    if error == "is_archived":
+        why = f"{where} is archived"
+        fix = "Pick another channel (e.g. 'move #{id} to #general')."
+    elif error == "channel_not_found":
+        why = f"I can't see {where} (a private channel I was not invited to?)"
+        fix = f"Invite me there with `/invite @Kairos` in {where}, or pick another channel."
+    else:
+        why = f"I'm not a member of {where}"
+        fix = f"Invite me with `/invite @Kairos` in {where}; later cards and reminders go there."
+    return (
+        f"#{task.id} '{task.title}' is saved, but I could not post its card: {why}. "
+        + fix.replace("{id}", str(task.id))
+    )
+
 
 Respond = Callable[..., Awaitable[Any]]
 
@@ -199,17 +218,30 @@ class SlackAdapter:
             and reply.kind in (ReplyKind.CONFIRMATION, ReplyKind.REMINDER)
             and str(task.status) not in {"done", "deleted"}
         ):
-            channel = task.channel_ref or origin.inbound.channel_ref
-            await self.post_card(
-                origin.client,
-                task,
-                tz=tz,
-                note=reply.text,
-                channel=channel,
-                user=origin.inbound.user_ref,
-            )
-            if reply.ephemeral and origin.respond is not None:
-                await self._say(reply, origin)
+            # A private task (made in a DM, or a personal "remind me" said in a channel)
+            # gets its card in the person's DM: only tasks meant for the channel are public.
+            here = None if task.private else origin.inbound.channel_ref
+            channel = task.channel_ref or here
+            try:
+                await self.post_card(
+                    origin.client,
+                    task,
+                    tz=tz,
+                    note=reply.text,
+                    channel=channel,
+                    user=origin.inbound.user_ref,
+                )
+            except SlackApiError as exc:
+                error = str(exc.response.get("error"))
+                if error not in _UNREACHABLE or channel is None:
+                    raise
+                # Never silently elsewhere: the person hears where it did not go and why.
+                note = unreachable_note(task, channel, error)
+                await self._say(Reply(text=note, task_id=task.id, ephemeral=True), origin)
+                return
+            elsewhere = channel is None or channel != origin.inbound.channel_ref
+            if reply.ephemeral and (origin.respond is not None or elsewhere):
+                await self._say(reply, origin)  # the person hears it where they asked
             return
         await self._say(reply, origin)
 
@@ -226,21 +258,31 @@ class SlackAdapter:
             )
             return
         channel = reply.channel_ref or inbound.channel_ref
+        direct = inbound.is_direct
         if channel is None:
-            channel = await self._dm(origin.client, inbound.user_ref)
-        if private and not inbound.is_direct:
-            await origin.client.chat_postEphemeral(
-                channel=channel,
-                user=inbound.user_ref,
-                text=message.text,
-                blocks=message.blocks,
-                thread_ts=inbound.thread_ref,
-            )
-            return
-        # A mention in a channel is answered in a thread on it, not in the channel.
+            channel, direct = await self._dm(origin.client, inbound.user_ref), True
+        # A message in a channel is answered in its thread (a mention: the thread on
+        # the mention itself), never at the top of the channel.
         thread = reply.thread_ref or inbound.thread_ref
-        if thread is None and not inbound.is_direct and inbound.message_ref:
+        if thread is None and not direct and inbound.message_ref:
             thread = inbound.message_ref
+        # An ephemeral message in a DM vanishes on reload: there a private answer
+        # is an ordinary message (only the person is in their DM anyway).
+        if private and not direct and not channel.startswith("D"):
+            try:
+                await origin.client.chat_postEphemeral(
+                    channel=channel,
+                    user=inbound.user_ref,
+                    text=message.text,
+                    blocks=message.blocks,
+                    thread_ts=thread,
+                )
+                return
+            except SlackApiError as exc:
+                if exc.response.get("error") not in _UNREACHABLE:
+                    raise
+                # Kairos is not in that channel: the answer goes to the person's DM.
+                channel, thread = await self._dm(origin.client, inbound.user_ref), None
         await origin.client.chat_postMessage(
             channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread
         )
@@ -260,13 +302,8 @@ class SlackAdapter:
         """Post the task's card and store its ``ts`` as the task's thread."""
         message = task_card(task, tz=tz, now=self._clock.now(), note=note)
         target = channel or await self._dm(client, user)
-        try:
-            response = await self._post(client, target, message)
-        except SlackApiError as exc:
-            if exc.response.get("error") not in _UNREACHABLE:
-                raise
-            # Kairos is not in that channel: the card goes to the person instead.
-            response = await self._post(client, await self._dm(client, user), message)
+        # Kairos not in ``channel``: the SlackApiError goes up; the caller tells the person.
+        response = await self._post(client, target, message)
         ts, where = str(response["ts"]), str(response["channel"])
         await self._store.update_task(int(task.id), {"thread_ref": ts, "channel_ref": where})
         return ts

@@ -41,6 +41,7 @@ from bot.slack.inbound import (
 )
 from bot.slack.modals import errors_response, read_submission, task_modal
 from bot.slack.people import Profiles
+from bot.slack.redaction import quiet_bodies
 from core.enums import Platform
 from core.errors import KairosError
 from core.messages import Inbound, Reply, ReplyKind
@@ -257,6 +258,9 @@ class Listeners:
                 Origin(client=client, inbound=inbound, private=True),
             )
             return
+        # The confirmation answers where the Edit was pressed (an ephemeral message
+        # there, besides the card updated in place), not in a DM.
+        form = replace(form, channel=inbound.channel_ref)
         await client.views_open(trigger_id=body["trigger_id"], view=task_modal(form))
 
     async def on_shortcut(self, ack: Ack, body: Payload, client: AsyncWebClient) -> None:
@@ -340,7 +344,8 @@ def build_bolt_app(
     """The bolt app: single-workspace (``client`` carries the bot token) or OAuth."""
     app = AsyncApp(
         name="kairos",
-        logger=logging.getLogger("bot.slack.bolt"),
+        # Request bodies (response_url, what people typed) never reach the logs.
+        logger=quiet_bodies(logging.getLogger("bot.slack.bolt")),
         signing_secret=signing_secret,
         # The token, if any, travels in ``client`` (bolt reads it from there).
         client=client,

@@ -8,6 +8,7 @@ the App Home view.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,21 @@ class SlackMessage:
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn reserves."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+#: Neutral references to Slack people (``@U0123ABC``) and channels (``#C0123ABC``).
+_PERSON = re.compile(r"(?<![\w<&/])@([UW](?=[A-Z]*\d)[A-Z0-9]{4,})\b")
+_CHANNEL = re.compile(r"(?<![\w<&/])#([CG](?=[A-Z]*\d)[A-Z0-9]{4,})\b")
+
+
+def linked(text: str) -> str:
+    """Escaped mrkdwn in which people and channels are Slack mentions, never bare ids."""
+    return _CHANNEL.sub(r"<#\1>", _PERSON.sub(r"<@\1>", escape(text)))
+
+
+def plain_linked(text: str) -> str:
+    """The fallback ``text`` of a message, with the same mentions as its blocks."""
+    return _CHANNEL.sub(r"<#\1>", _PERSON.sub(r"<@\1>", text))
 
 
 def _clip(text: str, limit: int = _SECTION_LIMIT) -> str:
@@ -132,16 +148,16 @@ _ICONS = {
 def render(reply: Reply) -> SlackMessage:
     """Block Kit for one reply; ``text`` stays the reply's complete plain text."""
     icon = _ICONS.get(reply.kind)
-    head = escape(reply.text or "…")
+    head = linked(reply.text or "…")
     if reply.kind == ReplyKind.TASK_LIST and reply.tasks:
         # ``text`` lists every task in plain text; the blocks show them one by one.
-        head = escape(reply.text.splitlines()[0] if reply.text else "Tasks")
+        head = linked(reply.text.splitlines()[0] if reply.text else "Tasks")
     blocks: list[Block] = [section(f"{icon} {head}" if icon else head)]
     if reply.task_id is not None:
         blocks[0]["block_id"] = f"task:{reply.task_id}"
     if reply.fields:
         fields = [
-            {"type": "mrkdwn", "text": _clip(f"*{escape(k)}*\n{escape(v)}", 2000)}
+            {"type": "mrkdwn", "text": _clip(f"*{escape(k)}*\n{linked(v)}", 2000)}
             for k, v in list(reply.fields.items())[:10]
         ]
         blocks.append({"type": "section", "fields": fields})
@@ -157,7 +173,7 @@ def render(reply: Reply) -> SlackMessage:
     if buttons:
         block_id = f"task-actions:{reply.task_id}" if reply.task_id is not None else None
         blocks.append(actions(buttons, block_id=block_id))
-    return SlackMessage(text=_clip(reply.text or "…", 4000), blocks=blocks)
+    return SlackMessage(text=_clip(plain_linked(reply.text or "…"), 4000), blocks=blocks)
 
 
 def describe_schedule(schedule: dict[str, Any] | None, tz: str) -> str:
@@ -220,8 +236,9 @@ def task_card(task: TaskPublic, *, tz: str, now: datetime, note: str = "") -> Sl
         }
     )
     if note:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": linked(note)}]})
     if not finished:
         blocks.append(actions(card_buttons(int(task.id)), block_id=f"task-actions:{task.id}"))
     text = f"#{task.id} {task.title}" + (f" ({status})" if finished else "")
-    return SlackMessage(text=_clip(f"{text} — {note}" if note else text, 4000), blocks=blocks)
+    text = plain_linked(f"{text} — {note}" if note else text)
+    return SlackMessage(text=_clip(text, 4000), blocks=blocks)

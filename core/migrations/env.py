@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from core.db import async_url, create_engine
 from core.migrate import load_models
 from core.models import UtcDateTime
+from core.models_search import include_object
 
 load_models()  # registers every table on SQLModel.metadata
 config = context.config
@@ -49,6 +50,7 @@ def _configure(**kwargs: Any) -> None:
         render_as_batch=True,
         render_item=render_item,
         compare_type=True,
+        include_object=include_object,
         **kwargs,
     )
 

@@ -45,7 +45,7 @@ from typing import Protocol
 
 from core.enums import RunStatus, RunTrigger
 from core.errors import Conflict, NotFound
-from core.ports import Clock, Metrics, NullMetrics
+from core.ports import Clock, Metrics, MissedFires, NullMetrics
 from core.scheduler.outage import Outage, Probe
 from core.scheduler.planner import FirePlanner
 from core.scheduler.waiting import sleep_or_event
@@ -92,7 +92,11 @@ class SchedulerEngine:
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
         probe: Probe | None = None,
+        missed: MissedFires | None = None,
     ) -> None:
+        self._missed = missed
+        # Notices of skipped fires in flight (held so they are not collected mid-way).
+        self._telling: set[asyncio.Task[None]] = set()
         self._store = store
         self._clock = clock
         self._sink = sink
@@ -142,6 +146,8 @@ class SchedulerEngine:
         if self._task is not None:
             await self._task
             self._task = None
+        if self._telling:
+            await asyncio.gather(*self._telling, return_exceptions=True)
 
     async def rebuild(self) -> int:
         """Load every schedulable task's cursor; returns how many are scheduled."""
@@ -245,18 +251,6 @@ class SchedulerEngine:
                 f"Task {task_id} already has a run at that moment.", hint="Pick another time."
             )
         return fired[0]
-
-    async def pause(self, task_id: int) -> None:
-        """Disable the task: no fires until ``resume``."""
-        if not await self._store.set_enabled(task_id, False, now=self._clock.now()):
-            raise NotFound(f"There is no task {task_id}.")
-        await self.task_changed(task_id)
-
-    async def resume(self, task_id: int) -> None:
-        """Enable the task again; fires missed meanwhile follow its misfire policy."""
-        if not await self._store.set_enabled(task_id, True, now=self._clock.now()):
-            raise NotFound(f"There is no task {task_id}.")
-        await self.task_changed(task_id)
 
     async def cancel(self, run_id: int) -> bool:
         """Cancel a pending run; ``False`` if it already started or ended."""
@@ -389,6 +383,7 @@ class SchedulerEngine:
                 heapq.heappush(self._heap, (retry_at, tid))
             raise
         self._metrics.fired(len(fired))
+        self._tell_missed(fired)
         now_ts = now.timestamp()
         cursors = {m.task_id: m.new for m in moves}
         ready: list[FiredRun] = []
@@ -410,6 +405,32 @@ class SchedulerEngine:
             if tid not in self._dirty:
                 self._push(tid, ts)
         await self._clear_firing(task_ids)
+
+    def _tell_missed(self, fired: list[FiredRun]) -> None:
+        """Hand the fires this batch skipped to ``missed``, one call per task, off the loop."""
+        if self._missed is None:
+            return
+        skipped: dict[int, list[datetime]] = {}
+        late = set()
+        for f in fired:
+            if f.status is RunStatus.SKIPPED:
+                skipped.setdefault(f.task_id, []).append(f.scheduled_for)
+            else:
+                late.add(f.task_id)
+        for task_id, fires in skipped.items():
+            work = self._missed_one(task_id, sorted(fires), late_run=task_id in late)
+            task = asyncio.create_task(work, name=f"{self._name}-missed-{task_id}")
+            self._telling.add(task)
+            task.add_done_callback(self._telling.discard)
+
+    async def _missed_one(self, task_id: int, fires: list[datetime], *, late_run: bool) -> None:
+        assert self._missed is not None
+        try:
+            await self._missed.missed(task_id, fires, late_run=late_run)
+        except Exception:
+            # A notice that could not be posted never stops the engine; the skipped
+            # runs stay recorded with their reason.
+            log.exception("could not tell about %d skipped fire(s) of task %s", len(fires), task_id)
 
     async def _clear_firing(self, task_ids: list[int]) -> None:
         self._firing.difference_update(task_ids)

@@ -23,7 +23,7 @@ from types import TracebackType
 from core.db import Database
 from core.executors.registry import ExecutorRegistry
 from core.models import Run, RunEvent
-from core.ports import Clock, Metrics, NullMetrics
+from core.ports import Clock, Metrics, MissedFires, NullMetrics
 from core.scheduler.changes import RESCAN_SECONDS, ChangeWatcher
 from core.scheduler.engine import LOOKAHEAD_SECONDS, SchedulerEngine
 from core.scheduler.outage import Probe
@@ -45,6 +45,7 @@ class Scheduler:
         lookahead_seconds: float = LOOKAHEAD_SECONDS,
         rescan_seconds: float = RESCAN_SECONDS,
         metrics: Metrics | None = None,
+        missed: MissedFires | None = None,
     ) -> None:
         metrics = metrics or NullMetrics()
         self.runs = RunStore(db)
@@ -65,6 +66,7 @@ class Scheduler:
             lookahead_seconds=lookahead_seconds,
             metrics=metrics,
             probe=self.probe,
+            missed=missed,
         )
         self.changes = ChangeWatcher(
             feed=ChangeFeed(db),
@@ -121,14 +123,6 @@ class Scheduler:
     async def run_at(self, task_id: int, when: datetime) -> FiredRun:
         """One extra run at ``when`` (a snooze); the schedule is untouched."""
         return await self.engine.run_at(task_id, when)
-
-    async def pause(self, task_id: int) -> None:
-        """Disable a task's fires (``enabled = false``)."""
-        await self.engine.pause(task_id)
-
-    async def resume(self, task_id: int) -> None:
-        """Enable a task's fires again."""
-        await self.engine.resume(task_id)
 
     async def cancel(self, run_id: int) -> bool:
         """Cancel a pending run; ``False`` if it already started or ended."""

@@ -146,16 +146,17 @@ class TaskService:
 
             # Column values, not a ``Task`` object: the store inserts them with Core.
             task = checked.model_dump(exclude={"assignees", "depends_on"})
+            # One pause state: a task created disabled is a paused task ("resume" starts it).
+            status = TaskStatus.OPEN if checked.enabled else TaskStatus.PAUSED
             task.update(
                 workspace_id=workspace_id,
-                status=TaskStatus.OPEN,
+                status=status,
+                enabled=True,
                 created_by=actor.id,
                 last_modified_by=actor.id,
                 created_at=now,
                 updated_at=now,
-                next_fire_at=next_fire(
-                    spec, status=TaskStatus.OPEN, enabled=checked.enabled, now=now
-                ),
+                next_fire_at=next_fire(spec, status=status, enabled=True, now=now),
             )
 
             member_ids = await self._links.assignee_ids(workspace_id, checked.assignees, actor)
@@ -181,11 +182,33 @@ class TaskService:
 
         A naive ``due`` is read in the task's (possibly new) zone. Changing
         ``timezone`` does not move an existing schedule: a schedule carries its own
-        zone (a new schedule given without one gets the task's).
+        zone (a new schedule given without one gets the task's). ``enabled`` is no
+        field of its own: ``False`` pauses and ``True`` resumes (``pause``/``resume``,
+        the one pause state of a task), after the other changes.
         """
         self._may_change(actor)
-        workspace_id = self._workspace_of(actor)
         raw, given = raw_fields(changes, TaskUpdate)
+        enabled: bool | None = None
+        if "enabled" in given:
+            try:
+                enabled = TaskUpdate.model_validate({"enabled": raw.pop("enabled")}).enabled
+            except ValidationError as exc:
+                raise invalid_fields(exc) from exc
+            given = given - {"enabled"}
+        updated = await self._update(task_id, raw, given, actor) if given else None
+        if enabled is False:
+            return await self.pause(task_id, actor=actor)
+        if enabled is True:
+            current = updated or await self._live(task_id, actor.workspace_id)
+            if current.status != TaskStatus.PAUSED:
+                return current  # not paused: already "enabled"
+            return await self.resume(task_id, actor=actor)
+        return updated or await self._live(task_id, actor.workspace_id)
+
+    async def _update(
+        self, task_id: int, raw: dict[str, Any], given: set[str], actor: Member
+    ) -> TaskPublic:
+        workspace_id = self._workspace_of(actor)
         await self._check_action(raw, actor)
         now = self._clock.now()
 
@@ -244,13 +267,9 @@ class TaskService:
             if not changed:
                 return current
 
-            if "schedule" in changed or "enabled" in changed:
-                schedule = spec if "schedule" in values else stored_spec(current.schedule)
+            if "schedule" in changed:
                 values["next_fire_at"] = next_fire(
-                    schedule,
-                    status=current.status,
-                    enabled=values.get("enabled", current.enabled),
-                    now=now,
+                    spec, status=current.status, enabled=current.enabled, now=now
                 )
             values = {k: v for k, v in values.items() if k in changed or k == "next_fire_at"}
             values.update(updated_at=now, last_modified_by=actor.id)
@@ -304,7 +323,11 @@ class TaskService:
         )
 
     async def resume(self, task_id: int, *, actor: Member) -> TaskPublic:
-        """Fire again from now on (missed fires while paused are not caught up)."""
+        """Fire again from now on (missed fires while paused are not caught up).
+
+        This and ``pause`` are the only way a task stops and starts firing: every
+        surface (chat, Slack buttons, CLI, ``update({"enabled": …})``) comes here,
+        so the permission check, the audit event and the resume rule are one."""
         return await self._transition(
             task_id, actor, "task.resumed", frm={TaskStatus.PAUSED}, to=TaskStatus.OPEN
         )
@@ -389,20 +412,26 @@ class TaskService:
         ]
 
     async def search(
-        self, text: str, *, workspace_id: int, statuses: frozenset[TaskStatus] | None = None
+        self,
+        text: str,
+        *,
+        workspace_id: int,
+        statuses: frozenset[TaskStatus] | None = None,
+        limit: int = 50,
     ) -> list[TaskPublic]:
-        """Tasks whose title, description or comments contain ``text``."""
-        found = await self.query(
-            TaskQuery(text=text, statuses=statuses, limit=100), workspace_id=workspace_id
-        )
-        seen = {t.id for t in found}
-        for task_id in await self._store.commented_task_ids(workspace_id, text):
-            if task_id in seen:
-                continue
+        """Tasks whose title, description or comments hold every word of ``text``
+        (full-text: stems and prefixes match), best match first."""
+        found: list[TaskPublic] = []
+        for task_id in await self._store.search_task_ids(workspace_id, text, limit=limit * 2):
             task = await self._store.get_task(task_id, workspace_id=workspace_id)
+            if task.status == TaskStatus.DELETED and (
+                statuses is None or TaskStatus.DELETED not in statuses
+            ):
+                continue
             if statuses is None or task.status in statuses:
                 found.append(task)
-                seen.add(task_id)
+            if len(found) >= limit:
+                break
         return found
 
     async def finish_fired(self, task_id: int) -> TaskPublic | None:

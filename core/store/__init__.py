@@ -13,13 +13,20 @@ from core.store.base import StoreBase
 from core.store.chat import ChatStateStore
 from core.store.operations import OperationsStore
 from core.store.query import TaskQuery
+from core.store.search import SearchStore
 from core.store.tasks import TaskStore, task_not_found
 from core.store.workflows import WorkflowStore
 from core.store.workspaces import WorkspaceStore
 
 
 class SqlStore(
-    WorkspaceStore, TaskStore, AuditStore, ChatStateStore, OperationsStore, WorkflowStore
+    WorkspaceStore,
+    TaskStore,
+    AuditStore,
+    ChatStateStore,
+    OperationsStore,
+    WorkflowStore,
+    SearchStore,
 ):
     """The SQL store over SQLite or PostgreSQL (see ``core.db.Database``)."""
 
@@ -28,6 +35,7 @@ __all__ = [
     "AuditStore",
     "ChatStateStore",
     "OperationsStore",
+    "SearchStore",
     "SqlStore",
     "StoreBase",
     "TaskQuery",

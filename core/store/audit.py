@@ -12,6 +12,7 @@ from sqlmodel import SQLModel, col
 
 from core.models import AuditEvent
 from core.store.base import StoreBase, new_id
+from core.store.search import reindex
 
 _AUDIT: sa.Table = SQLModel.metadata.tables["audit_events"]
 _INSERT_AUDIT = sa.insert(_AUDIT)
@@ -73,6 +74,10 @@ class AuditStore(StoreBase):
         # SQLite's lastrowid or PostgreSQL's implicit RETURNING.
         async with self._session() as session:
             result = cast("CursorResult[Any]", await session.execute(_INSERT_AUDIT, values))
+            if values["action"] == "task.commented" and values["task_id"] is not None:
+                await reindex(
+                    session, self.dialect, int(values["task_id"])
+                )  # comments are searched
             return new_id(result)
 
     async def audit_for_task(
@@ -105,23 +110,3 @@ class AuditStore(StoreBase):
                 await session.scalars(stmt.order_by(col(AuditEvent.id).desc()).limit(limit))
             ).all()
             return list(reversed(newest))
-
-    async def commented_task_ids(
-        self, workspace_id: int, needle: str, *, limit: int = 50
-    ) -> list[int]:
-        """Tasks of the workspace with a comment containing ``needle`` (any case)."""
-        pattern = f"%{needle.strip().lower()}%"
-        text = sa.func.lower(sa.cast(col(AuditEvent.details), sa.Text))
-        stmt = (
-            sa.select(col(AuditEvent.task_id))
-            .where(
-                col(AuditEvent.workspace_id) == workspace_id,
-                col(AuditEvent.action) == "task.commented",
-                col(AuditEvent.task_id).is_not(None),
-                text.like(pattern),
-            )
-            .distinct()
-            .limit(limit)
-        )
-        async with self._session() as session:
-            return [int(tid) for tid in (await session.scalars(stmt)).all() if tid is not None]

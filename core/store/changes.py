@@ -1,7 +1,7 @@
 """How a committed task change reaches every engine, in every process.
 
 Each write that can move a task's fires (create, schedule edit, pause, resume,
-complete, delete, restore, ``RunStore.set_enabled``) does three things in its own
+complete, delete, restore) does three things in its own
 transaction, here in the store:
 
 * bumps ``tasks.change_seq`` (PostgreSQL: a sequence; SQLite: the column's

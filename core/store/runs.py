@@ -31,7 +31,6 @@ from core.db import Database
 from core.enums import RunStatus, RunTrigger, TaskStatus
 from core.errors import InvalidInput
 from core.models import Run, RunEvent, Task
-from core.store.changes import announce, cancel_staged, next_change_seq
 from core.store.release import Finished, release
 from core.store.run_types import (
     ClaimedRun,
@@ -718,23 +717,6 @@ class RunStore:
                 )
             )
             return [(r[0], r[1]) for r in result if r[1]]
-
-    async def set_enabled(self, task_id: int, enabled: bool, *, now: datetime) -> bool:
-        """Pause (``False``) or resume (``True``) a task; ``False`` if it does not exist."""
-        dialect = self.db.engine.dialect.name
-        async with self.db.engine.begin() as conn:
-            result = await conn.execute(
-                sa.update(TASKS)
-                .where(TASKS.c.id == task_id)
-                .values(enabled=enabled, updated_at=now, change_seq=next_change_seq(dialect))
-                .returning(TASKS.c.id)
-            )
-            if result.first() is None:
-                return False
-            if not enabled:
-                await cancel_staged(conn, task_id, now=now, keep=None)
-            await announce(conn, dialect, [task_id])
-            return True
 
     async def tasks(self, task_ids: Iterable[int]) -> dict[int, Task]:
         """Full task rows by id (what executors receive)."""

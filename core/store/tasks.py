@@ -19,6 +19,7 @@ from core.models import Member, Task, TaskAssignee, TaskDependency, TaskPublic, 
 from core.store.base import StoreBase, new_id
 from core.store.changes import SCHEDULING_COLUMNS, cancel_staged, collect, next_change_seq
 from core.store.query import TaskQuery
+from core.store.search import index_new, reindex
 from core.store.workspaces import _clean_ref
 
 #: Fields callers may change through ``update_task`` (ids and workspace never move).
@@ -119,6 +120,7 @@ class TaskStore(StoreBase):
                     sa.insert(_DEPENDENCIES),
                     [{"predecessor_id": p, "successor_id": task_id} for p in predecessors],
                 )
+            await index_new(session, self.dialect, task_id, values)
             stored = {name: _as_stored(name, value) for name, value in values.items()}
             stored.update(id=task_id, assignees=assignees, depends_on=sorted(predecessors))
             return TaskPublic.model_validate(stored)
@@ -164,6 +166,8 @@ class TaskStore(StoreBase):
                 task.change_seq = next_change_seq(self.dialect)  # type: ignore[assignment]
             await session.flush()
             await session.refresh(task)
+            if "title" in changes or "description" in changes:
+                await reindex(session, self.dialect, task_id)
             if scheduling:
                 collect(session, [task_id])
                 # The edit wins over runs some engine (in any process, maybe dead by

@@ -211,3 +211,19 @@ def test_run_refuses_a_port_in_use_clearly(env: dict[str, str]) -> None:
     assert result.returncode == 1
     assert f"error: Cannot listen on 127.0.0.1:{port}:" in result.stderr
     assert "KAIROS_HTTP_PORT" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_tasks_search_pause_and_resume(env: dict[str, str]) -> None:
+    kairos(env, "tasks", "add", "write the release notes")
+    kairos(env, "tasks", "add", "deploy v2", "--due", "2026-12-03T17:00")
+    kairos(env, "tasks", "add", "notes for the deploy meeting")
+    found = kairos(env, "tasks", "search", "deploy", "--json").stdout.splitlines()
+    # Ranked: both match, and each line is a task.
+    assert sorted(json.loads(line)["id"] for line in found) == [2, 3]
+    assert kairos(env, "tasks", "search", "nothing-like-it", "--json").stdout == ""
+    assert kairos(env, "tasks", "pause", "2").stdout.strip() == "paused #2 'deploy v2'"
+    paused = kairos(env, "tasks", "list", "--status", "paused", "--json").stdout
+    assert [json.loads(line)["id"] for line in paused.splitlines()] == [2]
+    assert kairos(env, "tasks", "resume", "2").stdout.strip() == "resumed #2 'deploy v2'"
+    history = kairos(env, "tasks", "show", "2").stdout
+    assert "task.paused by member" in history and "task.resumed by member" in history

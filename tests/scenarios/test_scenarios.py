@@ -18,8 +18,9 @@ from bot.script import run_script
 from core import migrate
 
 from .table import MALFORMED, NOW, TZ, Scenario, scenarios
+from .trust import trust_scenarios
 
-SCENARIOS = scenarios()
+SCENARIOS = scenarios() + trust_scenarios()
 
 
 @pytest.fixture(scope="session")

@@ -13,13 +13,15 @@ from typing import TypeVar, cast
 
 from core.clock import ManualClock
 from core.db import Database
-from core.enums import RunStatus
+from core.enums import Role, RunStatus
 from core.executors import ExecutorRegistry, NoopExecutor
 from core.jobs import Job
-from core.models import Run
+from core.models import Member, Run
 from core.ports import Clock, ExecutionResult
 from core.scheduler.engine import SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
+from core.services.tasks import TaskService
+from core.store import SqlStore
 from core.store.runs import RunStore
 
 T = TypeVar("T")
@@ -81,6 +83,21 @@ class Harness:
     async def quiet(self) -> None:
         """Wait until the engine sleeps past the clock's now and the workers are idle."""
         await quiet(self.engine, self.clock, self.pool)
+
+    async def pause(self, task_id: int) -> None:
+        """Pause the task the one way Kairos pauses: ``TaskService.pause`` (audited)."""
+        service, admin = await self._service(task_id)
+        await service.pause(task_id, actor=admin)
+
+    async def resume(self, task_id: int) -> None:
+        service, admin = await self._service(task_id)
+        await service.resume(task_id, actor=admin)
+
+    async def _service(self, task_id: int) -> tuple[TaskService, Member]:
+        store = SqlStore(self.db)
+        task = await store.get_task(task_id)
+        admin = await store.ensure_member(task.workspace_id, "UHARNESS", role=Role.ADMIN)
+        return TaskService(store=store, clock=self.clock, listener=self.engine), admin
 
     async def runs(self, task_id: int) -> list[Run]:
         return sorted(

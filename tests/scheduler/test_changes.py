@@ -68,7 +68,6 @@ async def test_every_write_that_moves_fires_is_seen_by_the_rescan(
     store: SqlStore, database: Database, clock: ManualClock, member: Member
 ) -> None:
     service = TaskService(store=store, clock=clock)
-    runs = RunStore(database)
     feed = ChangeFeed(database)
     watcher = ChangeWatcher(feed=feed, target=Recorder())
     await watcher.prime()
@@ -89,8 +88,8 @@ async def test_every_write_that_moves_fires_is_seen_by_the_rescan(
         "reopen": lambda: service.reopen(task_id, actor=member),
         "delete": lambda: service.delete(task_id, actor=member),
         "restore": lambda: service.restore(task_id, actor=member),
-        "engine pause": lambda: runs.set_enabled(task_id, False, now=clock.now()),
-        "engine resume": lambda: runs.set_enabled(task_id, True, now=clock.now()),
+        "pause as an update": lambda: service.update(task_id, {"enabled": False}, actor=member),
+        "resume as an update": lambda: service.update(task_id, {"enabled": True}, actor=member),
         "cursor": lambda: store.set_next_fire_at(task_id, clock.now() + timedelta(hours=3)),
     }
     for name, write in writes.items():
@@ -174,7 +173,7 @@ async def test_an_edit_cancels_runs_staged_by_an_engine_that_is_gone(
     await service.update(moved, {"schedule": _once(at + timedelta(minutes=5))}, actor=member)
     # Rescheduled to the very instant already staged: that run is the fire it wants.
     await service.update(kept, {"schedule": _once(at), "title": "same time"}, actor=member)
-    await runs.set_enabled(paused, False, now=clock.now())  # the engine's pause
+    await service.pause(paused, actor=member)
 
     async def status(tid: int) -> tuple[str, str | None]:
         run = await runs.get(staged[tid].run_id)

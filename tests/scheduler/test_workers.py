@@ -233,7 +233,7 @@ async def test_a_prepared_run_whose_task_is_paused_before_its_instant_never_runs
 
         runs = await wait_for(reserved, 10)
         assert runs[0].status == RunStatus.PENDING  # reserved, not started
-        await h.engine.pause(tid)
+        await h.pause(tid)
         h.clock.set(due + timedelta(seconds=1))
 
         async def cancelled() -> list[Run] | None:

@@ -30,6 +30,7 @@ class Chat:
 
     def __init__(self, kairos: Any, fake: Any, store: SqlStore, clock: Any) -> None:
         self.kairos, self.fake, self.store, self.clock = kairos, fake, store, clock
+        self.surface: Any = None
         self._n = 0
 
     def _id(self) -> str:
@@ -124,11 +125,13 @@ async def chat(fake, make_surface, kairos_app, clock) -> Chat:
         runs=kairos_app.runs,
     )
     kairos_app.add_chat(Platform.SLACK, surface.adapter)
-    return Chat(kairos, fake, kairos_app.store, clock)
+    talking = Chat(kairos, fake, kairos_app.store, clock)
+    talking.surface = surface
+    return talking
 
 
 async def test_slash_command_creates_a_task_and_posts_its_card(chat, fake) -> None:
-    await chat.command("remind me to send the report tomorrow at 9am")
+    await chat.command("remind <#C0001|general> to send the report tomorrow at 9am")
     card = (await eventually(lambda: fake.of("chat.postMessage")))[0]
     [task] = await eventually(chat.tasks)
     assert task.title == "send the report"
@@ -158,7 +161,7 @@ async def test_slash_command_creates_a_task_and_posts_its_card(chat, fake) -> No
 
 
 async def test_short_forms_list_done_help(chat, fake) -> None:
-    await chat.command("remind me to water the plants at 5pm")
+    await chat.command("remind <#C0001|general> to water the plants at 5pm")
     [task] = await eventually(chat.tasks)
     await chat.carded(task.id)
     await chat.command("list")
@@ -184,7 +187,7 @@ async def test_dm_in_natural_language(chat, fake) -> None:
 
 
 async def test_thread_reply_completes_the_threads_task(chat, fake) -> None:
-    await chat.command("remind me to ship the release tomorrow at 10am")
+    await chat.command("remind <#C0001|general> to ship the release tomorrow at 10am")
     [task] = await eventually(chat.tasks)
     ts = (await chat.carded(task.id)).thread_ref
     await chat.thread_reply("done", thread_ts=ts)
@@ -197,7 +200,7 @@ async def test_thread_reply_completes_the_threads_task(chat, fake) -> None:
 
 
 async def test_thread_reply_reschedules_the_threads_task(chat, fake, clock) -> None:
-    await chat.command("remind me to ship the release tomorrow at 10am")
+    await chat.command("remind <#C0001|general> to ship the release tomorrow at 10am")
     [task] = await eventually(chat.tasks)
     ts = (await chat.carded(task.id)).thread_ref
     before = task.next_fire_at
@@ -221,7 +224,7 @@ async def test_thread_reply_reschedules_the_threads_task(chat, fake, clock) -> N
     ],
 )
 async def test_each_card_button(chat, fake, clock, kairos_app, action_id, suffix, expect) -> None:
-    await chat.command("remind me to stretch in 2 hours")
+    await chat.command("remind <#C0001|general> to stretch in 2 hours")
     [task] = await eventually(chat.tasks)
     ts = (await chat.carded(task.id)).thread_ref
     await chat.press(action_id, f"{task.id}{suffix}", message_ts=ts)
@@ -259,7 +262,7 @@ async def test_mention_in_a_channel_is_answered_with_a_card(chat, fake) -> None:
 
 
 async def test_a_second_workspace_sees_nothing_of_the_first(chat, fake) -> None:
-    await chat.command("remind me to pay rent tomorrow at 9am", team="T0001")
+    await chat.command("remind <#C0001|general> to pay rent tomorrow at 9am", team="T0001")
     [task] = await eventually(chat.tasks)
     await chat.command("list", team="T0002", user="U0100")
     assert "pay rent" not in json.dumps(fake.responses[-1])
@@ -278,7 +281,8 @@ async def test_a_reminder_fires_into_the_right_place(chat, fake, clock, kairos_a
         await chat.command("remind <#C0002|dev> to deploy in 20 minutes")
     [task] = await eventually(chat.tasks)
     card = await chat.carded(task.id)
-    expected_channel = {"dm": "D0001", "channel": "C0001", "named channel": "C0002"}[where]
+    # A personal reminder said in a channel is private: its card is in the DM.
+    expected_channel = {"dm": "D0001", "channel": "D0001", "named channel": "C0002"}[where]
     assert card.channel_ref == expected_channel
     await kairos_app.start()
     clock.advance(timedelta(minutes=21))
@@ -288,7 +292,7 @@ async def test_a_reminder_fires_into_the_right_place(chat, fake, clock, kairos_a
 
     [reminder] = await eventually(reminders)
     assert reminder.body["channel"] == expected_channel
-    if where == "dm":
+    if where != "named channel":
         assert reminder.body.get("thread_ts") is None  # on top: a DM thread notifies nobody
     else:
         assert reminder.body.get("thread_ts") == card.thread_ref, (reminder.body, card)
@@ -314,7 +318,7 @@ async def test_app_home_after_chatting(chat, fake) -> None:
 
 
 async def test_edit_from_a_card_through_the_whole_app(chat, fake) -> None:
-    await chat.command("remind me to stretch in 2 hours")
+    await chat.command("remind <#C0001|general> to stretch in 2 hours")
     [task] = await eventually(chat.tasks)
     ts = (await chat.carded(task.id)).thread_ref
     await chat.press("task.edit#5", str(task.id), message_ts=ts)
