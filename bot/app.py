@@ -24,6 +24,7 @@ from core.clock import SystemClock
 from core.db import Database
 from core.enums import Platform, RunStatus
 from core.errors import KairosError, StoreError
+from core.events.layer import EventLayer
 from core.executors.logs import FileLogs
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
@@ -60,6 +61,7 @@ class Kairos:
     metrics: PrometheusMetrics
     history: RunHistory
     executors: ExecutorRegistry
+    events: EventLayer
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
 
@@ -138,6 +140,7 @@ class Kairos:
             _head_revision=migrate.head_revision(),
             history=history,
             executors=executors,
+            events=EventLayer(db=db, clock=clock, pool=scheduler.pool),
         )
 
     @property
@@ -168,10 +171,12 @@ class Kairos:
     async def start(self) -> None:
         """Start the scheduler: recover crashed runs, then workers and engine."""
         await self.scheduler.start()
+        await self.events.start()
         self._started = True
 
     async def close(self) -> None:
         if self._started:
+            await self.events.stop()
             await self.scheduler.stop()
             self._started = False
         await self.executors.aclose()

@@ -115,6 +115,8 @@ class Job:
     retry_of_crash: bool = False
     log: LogSink = field(default_factory=NullLogSink)
     deliveries: DeliveryLog = field(default_factory=NullDeliveryLog)
+    #: The payload of the event that triggered this run (``core.events``), else ``None``.
+    event: Mapping[str, Any] | None = None
 
     @property
     def task_id(self) -> int:

@@ -256,6 +256,7 @@ class Run(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("task_id", "scheduled_for", "attempt", name="uq_runs_fire_attempt"),
         sa.Index("ix_runs_claim", "status", "not_before"),
+        sa.UniqueConstraint("task_id", "event_id", "attempt", name="uq_runs_event_attempt"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -285,6 +286,8 @@ class Run(SQLModel, table=True):
     # written: a retry of a cut-off attempt reads them and does not repeat it.
     delivered_at: datetime | None = _dt()
     delivery_ref: str | None = Field(default=None, sa_type=sa.Text)
+    #: The event that triggered this run (``core.events``); unique per task and attempt.
+    event_id: int | None = Field(default=None, index=True)
 
 
 class RunEvent(SQLModel, table=True):

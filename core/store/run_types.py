@@ -19,6 +19,7 @@ class NewRun:
     attempt: int = 1
     not_before: datetime | None = None  # defaults to ``scheduled_for``
     skip_reason: str | None = None
+    event_id: int | None = None  # the event an event-triggered run (and its retries) answers
 
 
 @dataclass(frozen=True, slots=True)

@@ -199,7 +199,7 @@ class RunStore:
         sql = self._sql
         at = sql.dt(now)
         fired: list[FiredRun] = []
-        for chunk in _chunks(runs, sql.rows_per_statement(9)):
+        for chunk in _chunks(runs, sql.rows_per_statement(10)):
             values, params = sql.values(
                 [
                     (
@@ -212,16 +212,19 @@ class RunStore:
                         at,
                         at if r.skip_reason else None,
                         r.skip_reason,
+                        r.event_id,
                     )
                     for r in chunk
                 ],
-                ("",) * 9,
+                ("",) * 9 + ("int",),
             )
+            # No conflict target: a retry of an event's run may also meet the
+            # (task_id, event_id, attempt) key; either way the fire already has a run.
             rows = await sql.run(
                 conn,
                 "INSERT INTO runs (task_id, scheduled_for, attempt, status, trigger, not_before, "
-                f"created_at, finished_at, error) VALUES {values} "
-                "ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING "
+                f"created_at, finished_at, error, event_id) VALUES {values} "
+                "ON CONFLICT DO NOTHING "
                 "RETURNING id, task_id, scheduled_for, attempt, status, not_before",
                 params,
             )
@@ -483,10 +486,11 @@ class RunStore:
                     f"lease_expires_at = NULL FROM (VALUES {values}) AS v "
                     "WHERE runs.id = v.column1 AND runs.status = 'running' "
                     "AND runs.lease_owner = v.column6 "
-                    "RETURNING runs.id, runs.task_id, runs.scheduled_for, runs.attempt",
+                    "RETURNING runs.id, runs.task_id, runs.scheduled_for, runs.attempt, "
+                    "runs.event_id",
                     [sql.dt(now), *params],
                 )
-                for run_id, task_id, scheduled_raw, attempt in rows:
+                for run_id, task_id, scheduled_raw, attempt, event_id in rows:
                     o = by_id[run_id]
                     detail = o.error if o.status is not RunStatus.COMPLETED else o.output
                     if o.status is RunStatus.RETRYING and o.retry_at is not None:
@@ -500,6 +504,7 @@ class RunStore:
                                 RunTrigger.RETRY,
                                 attempt + 1,
                                 o.retry_at,
+                                event_id=event_id,
                             )
                         )
                     events.append((run_id, o.status, now, detail))

@@ -1,0 +1,93 @@
+"""Durable delivery: stored events become runs, once per subscribed task, after any crash.
+
+``EventBus.record`` commits an event and wakes the local dispatcher; the
+dispatcher loop delivers every undelivered event it finds — its own, another
+replica's, or one left behind by a process that died between storing and
+delivering — and hands the new runs to the worker pool. A rescan every
+``rescan_seconds`` is the path by which replicas see each other's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from core.events.model import EventIn
+from core.ports import Clock
+from core.scheduler.engine import RunSink
+from core.store.events import EventStore
+
+log = logging.getLogger(__name__)
+
+RESCAN_SECONDS = 1.0
+BATCH = 500
+
+
+class EventBus:
+    """Records events durably and delivers them to subscribed tasks."""
+
+    def __init__(
+        self,
+        *,
+        store: EventStore,
+        sink: RunSink,
+        clock: Clock,
+        rescan_seconds: float = RESCAN_SECONDS,
+        name: str = "kairos-events",
+    ) -> None:
+        self.store = store
+        self._sink = sink
+        self._clock = clock
+        self._rescan = rescan_seconds
+        self._name = name
+        self._kick = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.delivered = 0
+
+    async def record(self, event: EventIn) -> int | None:
+        """Commit ``event`` (the caller acknowledges its source after this returns).
+
+        Returns the event id, or ``None`` for a duplicate of an earlier event.
+        """
+        event_id = await self.store.record(event)
+        if event_id is not None:
+            self._kick.set()
+        return event_id
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._loop(), name=self._name)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._kick.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def deliver_pending(self) -> int:
+        """Deliver what is stored and undelivered now; the number of events closed."""
+        total = 0
+        while True:
+            pending = await self.store.undelivered(limit=BATCH)
+            if not pending:
+                return total
+            done = await self.store.deliver(pending, now=self._clock.now())
+            if done.runs:
+                self._sink.submit(done.runs)
+            total += len(done.events)
+            self.delivered += len(done.events)
+            if len(pending) < BATCH:
+                return total
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._kick.clear()
+            try:
+                await self.deliver_pending()
+            except Exception as exc:  # the database may be away: the next round retries
+                log.warning("events: delivery failed, retrying: %s", exc)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), self._rescan)

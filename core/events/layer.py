@@ -1,0 +1,55 @@
+"""The event layer of one process: the bus and every source, started and stopped together."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from core.db import Database
+from core.events.delivery import RESCAN_SECONDS, EventBus
+from core.events.task_events import TaskEvents
+from core.events.webhooks import WebhookService
+from core.ports import Clock
+from core.scheduler.workers import WorkerPool
+from core.store.events import EventStore
+
+
+class EventLayer:
+    """Wires the event store, bus, webhooks and task events onto a worker pool."""
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clock: Clock,
+        pool: WorkerPool,
+        rescan_seconds: float = RESCAN_SECONDS,
+    ) -> None:
+        self.store = EventStore(db)
+        self.bus = EventBus(store=self.store, sink=pool, clock=clock, rescan_seconds=rescan_seconds)
+        self.webhooks = WebhookService(store=self.store, bus=self.bus, clock=clock)
+        self.task_events = TaskEvents(db=db, bus=self.bus, clock=clock)
+        pool.use_events(payloads=self.store.payload_of_run, finished=self.task_events.finished)
+        self._sources: list[_Source] = []
+
+    def add_source(self, source: _Source) -> None:
+        """A running source (a file watch, a channel listener, a condition) to start and stop."""
+        self._sources.append(source)
+
+    async def start(self) -> None:
+        await self.bus.start()
+        for source in self._sources:
+            await source.start()
+
+    async def stop(self) -> None:
+        for source in reversed(self._sources):
+            await source.stop()
+        await self.task_events.drain()
+        await self.bus.stop()
+
+
+class _Source(Protocol):
+    """What ``add_source`` takes: anything with async ``start`` and ``stop``."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...

@@ -1,0 +1,78 @@
+"""Task events: a task completed or failed, or failed N times in a row.
+
+The worker pool reports each durable outcome (``WorkerPool.use_events``); only
+outcomes some live task listens for become events, so an unwatched system pays
+one set lookup per run. The watched names are re-read every ``refresh_seconds``.
+Names: ``task_completed:<id>``, ``task_failed:<id>``, ``task_failed_streak:<id>:<n>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from core.db import Database
+from core.enums import RunStatus
+from core.events.delivery import EventBus
+from core.events.model import EventIn, SourceKind
+from core.ports import Clock
+from core.store.events import failure_streak, task_watches
+
+log = logging.getLogger(__name__)
+
+
+class TaskEvents:
+    """Turns outcomes of watched tasks into events on the bus."""
+
+    def __init__(
+        self, *, db: Database, bus: EventBus, clock: Clock, refresh_seconds: float = 1.0
+    ) -> None:
+        self._db = db
+        self._bus = bus
+        self._clock = clock
+        self._refresh = refresh_seconds
+        self._watched: set[str] = set()
+        self._loaded = 0.0
+        self._pending: set[asyncio.Task[None]] = set()
+
+    def finished(self, run_id: int, task_id: int, status: RunStatus) -> None:
+        """Called by the workers once an outcome is durable (must not block)."""
+        if status not in (RunStatus.COMPLETED, RunStatus.FAILED):
+            return
+        task = asyncio.create_task(self._emit(run_id, task_id, status), name="kairos-task-event")
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _names(self) -> set[str]:
+        if time.monotonic() - self._loaded > self._refresh:
+            self._watched = await task_watches(self._db)
+            self._loaded = time.monotonic()
+        return self._watched
+
+    async def _emit(self, run_id: int, task_id: int, status: RunStatus) -> None:
+        try:
+            names = await self._names()
+            outcome = "task_completed" if status is RunStatus.COMPLETED else "task_failed"
+            wanted = [f"{outcome}:{task_id}"]
+            if status is RunStatus.FAILED:
+                prefix = f"task_failed_streak:{task_id}:"
+                for name in names:
+                    count = name[len(prefix) :]
+                    if name.startswith(prefix) and count.isdigit():
+                        streak = await failure_streak(self._db, task_id, limit=int(count))
+                        if streak == int(count):
+                            wanted.append(name)
+            payload = {"task_id": task_id, "run_id": run_id, "status": status.value}
+            for name in wanted:
+                if name in names:
+                    await self._bus.record(
+                        EventIn(SourceKind.TASK, name, f"run:{run_id}", payload, self._clock.now())
+                    )
+        except Exception as exc:  # a lost task event is logged; the run itself is recorded
+            log.warning("events: task event for run %s not recorded: %s", run_id, exc)
+
+    async def drain(self) -> None:
+        """Wait for the events being recorded (at shutdown, in tests)."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
