@@ -26,7 +26,7 @@ class EventLayer:
     ) -> None:
         self.store = EventStore(db)
         self.bus = EventBus(store=self.store, sink=pool, clock=clock, rescan_seconds=rescan_seconds)
-        self.webhooks = WebhookService(store=self.store, bus=self.bus, clock=clock)
+        self.webhooks = WebhookService(store=self.store, clock=clock, bus=self.bus)
         self.task_events = TaskEvents(db=db, bus=self.bus, clock=clock)
         pool.use_events(payloads=self.store.payload_of_run, finished=self.task_events.finished)
         self._sources: list[_Source] = []

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from core.enums import Role
-from core.errors import Conflict, NotFound, PermissionDenied
+from core.errors import Conflict, NotConfigured, NotFound, PermissionDenied
 from core.events.delivery import EventBus
 from core.events.model import EventIn, SourceKind, source_name
 from core.events.signing import KAIROS_HEADER, new_secret, verify
@@ -79,7 +79,7 @@ def dedupe_key(headers: Mapping[str, str], body: bytes) -> str:
 class WebhookService:
     """Create, list and rotate webhooks; receive their signed requests."""
 
-    def __init__(self, *, store: EventStore, bus: EventBus, clock: Clock) -> None:
+    def __init__(self, *, store: EventStore, clock: Clock, bus: EventBus | None = None) -> None:
         self._store = store
         self._bus = bus
         self._clock = clock
@@ -143,6 +143,8 @@ class WebhookService:
 
         Raises ``signing.BadSignature`` (401) or ``ValueError`` (400, malformed body).
         """
+        if self._bus is None:
+            raise NotConfigured("This webhook service only manages hooks (no event bus).")
         verify(secret, dict(headers), body, now)
         payload = parse_payload(body)
         event = EventIn(

@@ -456,7 +456,9 @@ class WorkerPool:
                         self._kick.set()  # the pool was full: there is room again
                 self._recorder.add(
                     outcome,
-                    partial(self._written, item.claimed.run_id, item.claimed.task_id, outcome.status),
+                    partial(
+                        self._written, item.claimed.run_id, item.claimed.task_id, outcome.status
+                    ),
                 )
                 current = asyncio.current_task()
                 if current is not None and current.cancelling():
