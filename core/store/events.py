@@ -225,7 +225,7 @@ async def _insert_runs(
                         "attempt": 1,
                         "status": RunStatus.PENDING.value,
                         "trigger": RunTrigger.EVENT.value,
-                        "not_before": at,
+                        "not_before": event.received_at,  # the nudge never delays it
                         "created_at": now,
                         "event_id": event.id,
                     }
@@ -236,7 +236,10 @@ async def _insert_runs(
             .returning(RUNS.c.id, RUNS.c.task_id)
         )
         done = {int(r[1]): int(r[0]) for r in rows}
-        fired.extend(FiredRun(rid, tid, at, 1, RunStatus.PENDING, at) for tid, rid in done.items())
+        fired.extend(
+            FiredRun(rid, tid, at, 1, RunStatus.PENDING, event.received_at)
+            for tid, rid in done.items()
+        )
         left = [t for t in left if t not in done]
         if left:
             # Either this event already ran them (nothing to do) or another run holds
