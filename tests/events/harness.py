@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from scheduler.harness import Harness, RecordingExecutor, running
+
 from core.clock import ManualClock
 from core.db import Database
 from core.events.layer import EventLayer
 from core.jobs import Job
 from core.ports import ExecutionResult
-from scheduler.harness import Harness, RecordingExecutor, running
 
 
 @dataclass

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from http_server import serving
 from scheduler.harness import wait_for
+from scheduler.helpers import add_task
 
 from bot.web import build_web_app
 from bot.web.hooks import hook_routes
@@ -26,7 +27,6 @@ from core.events.model import SourceKind
 from core.events.signing import github_signature, kairos_signature
 from core.models import Member
 from core.store.events import EventStore
-from scheduler.helpers import add_task
 
 from .harness import Evented, on_event, with_events
 
@@ -41,7 +41,10 @@ async def _post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Respons
 async def _setup(ev: Evented, db: Database) -> tuple[str, int]:
     issued = await ev.layer.webhooks.create("deploy")
     task = await add_task(
-        db, await _workspace(db), schedule=on_event("webhook:deploy"), next_fire_at=None,
+        db,
+        await _workspace(db),
+        schedule=on_event("webhook:deploy"),
+        next_fire_at=None,
         action={"type": "record"},
     )
     return issued.secret, task
@@ -65,20 +68,29 @@ async def test_signed_requests_become_events_and_runs_with_the_payload(
         async with serving(app) as base:
             now = int(time.time())
             kairos = await _post(
-                f"{base}/hooks/deploy", BODY,
-                {"X-Kairos-Signature": kairos_signature(secret, BODY, now),
-                 "Content-Type": "application/json"},
+                f"{base}/hooks/deploy",
+                BODY,
+                {
+                    "X-Kairos-Signature": kairos_signature(secret, BODY, now),
+                    "Content-Type": "application/json",
+                },
             )
             other = json.dumps({"version": "v3"}).encode()
             github = await _post(
-                f"{base}/hooks/deploy", other,
-                {"X-Hub-Signature-256": github_signature(secret, other),
-                 "X-GitHub-Delivery": "d-1"},
+                f"{base}/hooks/deploy",
+                other,
+                {
+                    "X-Hub-Signature-256": github_signature(secret, other),
+                    "X-GitHub-Delivery": "d-1",
+                },
             )
             again = await _post(
-                f"{base}/hooks/deploy", other,
-                {"X-Hub-Signature-256": github_signature(secret, other),
-                 "X-GitHub-Delivery": "d-1"},
+                f"{base}/hooks/deploy",
+                other,
+                {
+                    "X-Hub-Signature-256": github_signature(secret, other),
+                    "X-GitHub-Delivery": "d-1",
+                },
             )
         assert kairos.status_code == 202, kairos.text
         assert github.status_code == 202, github.text
@@ -153,8 +165,9 @@ async def test_refusals_are_one_log_line_and_store_nothing(
         assert await ev.layer.store.count() == 0
 
 
-async def test_create_list_rotate(store: Any, database: Database, clock: ManualClock,
-                                  member: Member, other_member: Member) -> None:
+async def test_create_list_rotate(
+    store: Any, database: Database, clock: ManualClock, member: Member, other_member: Member
+) -> None:
     async with with_events(database, clock) as ev:
         hooks = ev.layer.webhooks
         first = await hooks.create("Deploy", actor=member)
