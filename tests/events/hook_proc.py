@@ -40,7 +40,7 @@ async def main(url: str, port_file: Path, deliver: bool) -> None:
         await pool.start()
         await layer.start()
     listener = socket.create_server(("127.0.0.1", 0))
-    port_file.write_text(str(listener.getsockname()[1]))
+    await asyncio.to_thread(port_file.write_text, str(listener.getsockname()[1]))
     server = uvicorn.Server(
         uvicorn.Config(
             build_web_app(hook_routes(layer.webhooks)),
@@ -50,7 +50,7 @@ async def main(url: str, port_file: Path, deliver: bool) -> None:
         )
     )
     task = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110  (uvicorn offers no event to wait on)
         await asyncio.sleep(0.01)
     print("ready", flush=True)
     await task
