@@ -64,7 +64,9 @@ def list_hooks() -> None:
     if not found:
         typer.echo("no webhooks yet: kairos hooks create NAME")
     for hook in found:
-        typer.echo(f"{hook.name}\tPOST {hook.path}\tsecret set {hook.rotated_at:%Y-%m-%d %H:%M} UTC")
+        typer.echo(
+            f"{hook.name}\tPOST {hook.path}\tsecret set {hook.rotated_at:%Y-%m-%d %H:%M} UTC"
+        )
 
 
 def register(app: typer.Typer) -> None:

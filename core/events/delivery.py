@@ -44,17 +44,39 @@ class EventBus:
         self._kick = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._queue: list[tuple[EventIn, asyncio.Future[int | None]]] = []
+        self._writing = False
         self.delivered = 0
 
     async def record(self, event: EventIn) -> int | None:
         """Commit ``event`` (the caller acknowledges its source after this returns).
 
         Returns the event id, or ``None`` for a duplicate of an earlier event.
+        Concurrent callers share one commit: whoever finds no commit in flight
+        writes everything queued so far, the rest wait for their result.
         """
-        event_id = await self.store.record(event)
-        if event_id is not None:
-            self._kick.set()
-        return event_id
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((event, future))
+        if not self._writing:
+            self._writing = True
+            try:
+                while self._queue:
+                    batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+                    try:
+                        ids = await self.store.record_many([e for e, _ in batch])
+                    except Exception as exc:
+                        for _, waiting in batch:
+                            if not waiting.done():
+                                waiting.set_exception(exc)
+                        continue
+                    for (_, waiting), event_id in zip(batch, ids, strict=True):
+                        if not waiting.done():
+                            waiting.set_result(event_id)
+                    if any(i is not None for i in ids):
+                        self._kick.set()
+            finally:
+                self._writing = False
+        return await future
 
     async def start(self) -> None:
         self._stop.clear()

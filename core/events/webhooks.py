@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ from core.store.events import EventStore
 #: Headers a sender may use to name a delivery (the event's dedupe key).
 _DELIVERY_HEADERS = ("x-github-delivery", "x-kairos-delivery", "idempotency-key")
 _MANAGERS = frozenset({Role.OWNER, Role.ADMIN})
+#: How long a verified hook's secret is reused without reading it again.
+SECRET_TTL_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,7 @@ class WebhookService:
         self._store = store
         self._bus = bus
         self._clock = clock
+        self._secrets: dict[str, tuple[str, float]] = {}
 
     @staticmethod
     def _may_manage(actor: Member | None) -> None:
@@ -122,6 +126,7 @@ class WebhookService:
         clean = source_name(name)
         secret = new_secret()
         now = self._clock.now()
+        self._secrets.pop(clean, None)
         if not await self._store.update_source(SourceKind.WEBHOOK, clean, now=now, secret=secret):
             raise NotFound(f"There is no webhook called {clean!r}.", hint="List webhooks.")
         source = await self._store.source(SourceKind.WEBHOOK, clean)
@@ -132,9 +137,20 @@ class WebhookService:
         return [_hook(s) for s in await self._store.sources(SourceKind.WEBHOOK)]
 
     async def secret_of(self, name: str) -> str | None:
-        """The hook's secret, or ``None`` when there is no such hook."""
+        """The hook's secret, or ``None`` when there is no such hook.
+
+        Kept for ``SECRET_TTL_SECONDS`` (a rotation here clears it at once; one on
+        another replica is seen within that time).
+        """
+        now = time.monotonic()
+        cached = self._secrets.get(name)
+        if cached is not None and now - cached[1] < SECRET_TTL_SECONDS:
+            return cached[0]
         source = await self._store.source(SourceKind.WEBHOOK, name)
-        return None if source is None else source.secret
+        secret = None if source is None else source.secret
+        if secret is not None:
+            self._secrets[name] = (secret, now)
+        return secret
 
     async def accept(
         self, name: str, *, secret: str, headers: Mapping[str, str], body: bytes, now: float

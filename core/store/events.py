@@ -61,21 +61,43 @@ class EventStore:
 
     async def record(self, event: EventIn) -> int | None:
         """Commit ``event``; its id, or ``None`` when its dedupe key was seen before."""
+        return (await self.record_many([event]))[0]
+
+    async def record_many(self, events: Sequence[EventIn]) -> list[int | None]:
+        """Commit many events in ONE transaction (a group commit); ids in order.
+
+        ``None`` for an event whose key was stored before, or earlier in ``events``.
+        """
+        if not events:
+            return []
+        rows = []
+        first: dict[tuple[str, str, str], int] = {}
+        for i, e in enumerate(events):
+            key = (e.kind.value, e.source, e.dedupe_key[:300])
+            if key in first:
+                continue
+            first[key] = i
+            rows.append(
+                {
+                    "source_kind": key[0],
+                    "source_name": key[1],
+                    "dedupe_key": key[2],
+                    "payload": e.payload,
+                    "received_at": e.received_at,
+                }
+            )
         stmt = (
             self._insert(EVENTS)
-            .values(
-                source_kind=event.kind.value,
-                source_name=event.source,
-                dedupe_key=event.dedupe_key[:300],
-                payload=event.payload,
-                received_at=event.received_at,
-            )
+            .values(rows)
             .on_conflict_do_nothing()
-            .returning(EVENTS.c.id)
+            .returning(EVENTS.c.id, EVENTS.c.source_kind, EVENTS.c.source_name, EVENTS.c.dedupe_key)
         )
         async with self.db.engine.begin() as conn:
-            row = (await conn.execute(stmt)).first()
-        return None if row is None else int(row[0])
+            inserted = (await conn.execute(stmt)).all()
+        ids: list[int | None] = [None] * len(events)
+        for event_id, *key in inserted:
+            ids[first[(key[0], key[1], key[2])]] = int(event_id)
+        return ids
 
     async def undelivered(self, *, limit: int = 500) -> list[StoredEvent]:
         """Stored events not yet turned into runs, oldest first (any replica's)."""
