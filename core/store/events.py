@@ -95,8 +95,8 @@ class EventStore:
         async with self.db.engine.begin() as conn:
             inserted = (await conn.execute(stmt)).all()
         ids: list[int | None] = [None] * len(events)
-        for event_id, *key in inserted:
-            ids[first[(key[0], key[1], key[2])]] = int(event_id)
+        for event_id, kind, source, dedupe in inserted:
+            ids[first[(kind, source, dedupe)]] = int(event_id)
         return ids
 
     async def undelivered(self, *, limit: int = 500) -> list[StoredEvent]:
