@@ -6,6 +6,7 @@ from typing import Protocol
 
 from core.db import Database
 from core.events.delivery import RESCAN_SECONDS, EventBus
+from core.events.files import FileWatches
 from core.events.task_events import TaskEvents
 from core.events.webhooks import WebhookService
 from core.ports import Clock
@@ -29,7 +30,8 @@ class EventLayer:
         self.webhooks = WebhookService(store=self.store, clock=clock, bus=self.bus)
         self.task_events = TaskEvents(db=db, bus=self.bus, clock=clock)
         pool.use_events(payloads=self.store.payload_of_run, finished=self.task_events.finished)
-        self._sources: list[_Source] = []
+        self.files = FileWatches(db=db, bus=self.bus, clock=clock)
+        self._sources: list[_Source] = [self.files]
 
     def add_source(self, source: _Source) -> None:
         """A running source (a file watch, a channel listener, a condition) to start and stop."""

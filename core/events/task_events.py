@@ -17,7 +17,7 @@ from core.enums import RunStatus
 from core.events.delivery import EventBus
 from core.events.model import EventIn, SourceKind
 from core.ports import Clock
-from core.store.events import failure_streak, task_watches
+from core.store.events import failure_streak, listened_names
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class TaskEvents:
 
     async def _names(self) -> set[str]:
         if time.monotonic() - self._loaded > self._refresh:
-            self._watched = await task_watches(self._db)
+            self._watched = await listened_names(self._db, "task_")
             self._loaded = time.monotonic()
         return self._watched
 

@@ -276,18 +276,18 @@ async def _insert_runs(
     return fired
 
 
-async def task_watches(db: Database) -> set[str]:
-    """Every task event some live task listens for (``task_completed:42``…)."""
+async def listened_names(db: Database, prefix: str) -> set[str]:
+    """Every event name starting with ``prefix`` some live task listens for."""
     async with db.engine.connect() as conn:
         rows = await conn.execute(
             sa.select(TASKS.c.schedule).where(
                 TASKS.c.enabled.is_(True),
                 TASKS.c.status == TaskStatus.OPEN.value,
                 TASKS.c.deleted_at.is_(None),
-                sa.cast(TASKS.c.schedule, sa.Text).contains('"task_', autoescape=True),
+                sa.cast(TASKS.c.schedule, sa.Text).contains(f'"{prefix}', autoescape=True),
             )
         )
-        return {n for r in rows for n in listened_events(r[0]) if n.startswith("task_")}
+        return {n for r in rows for n in listened_events(r[0]) if n.startswith(prefix)}
 
 
 async def failure_streak(db: Database, task_id: int, *, limit: int) -> int:
