@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from sqlalchemy.engine import make_url
+
 from core.db import Database
 from core.events.delivery import RESCAN_SECONDS, EventBus
 from core.events.files import FileWatches
+from core.events.postgres import PgChannels
 from core.events.task_events import TaskEvents
 from core.events.webhooks import WebhookService
 from core.ports import Clock
@@ -24,7 +27,10 @@ class EventLayer:
         clock: Clock,
         pool: WorkerPool,
         rescan_seconds: float = RESCAN_SECONDS,
+        listen_url: str | None = None,
     ) -> None:
+        """``listen_url``: the PostgreSQL database whose channels tasks may LISTEN to
+        (default: Kairos's own database when it is PostgreSQL)."""
         self.store = EventStore(db)
         self.bus = EventBus(store=self.store, sink=pool, clock=clock, rescan_seconds=rescan_seconds)
         self.webhooks = WebhookService(store=self.store, clock=clock, bus=self.bus)
@@ -32,6 +38,11 @@ class EventLayer:
         pool.use_events(payloads=self.store.payload_of_run, finished=self.task_events.finished)
         self.files = FileWatches(db=db, bus=self.bus, clock=clock)
         self._sources: list[_Source] = [self.files]
+        self.listen_dsn = _asyncpg_dsn(listen_url or db.url)
+        self.postgres: PgChannels | None = None
+        if self.listen_dsn is not None:
+            self.postgres = PgChannels(dsn=self.listen_dsn, db=db, bus=self.bus, clock=clock)
+            self._sources.append(self.postgres)
 
     def add_source(self, source: _Source) -> None:
         """A running source (a file watch, a channel listener, a condition) to start and stop."""
@@ -47,6 +58,14 @@ class EventLayer:
             await source.stop()
         await self.task_events.drain()
         await self.bus.stop()
+
+
+def _asyncpg_dsn(url: str) -> str | None:
+    """The URL in asyncpg's form, or ``None`` when it is not PostgreSQL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "postgresql":
+        return None
+    return parsed.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 class _Source(Protocol):

@@ -31,7 +31,10 @@ async def test_a_new_and_a_changed_file_each_fire_once(
     ws = await SqlStore(sqlite_database).ensure_workspace(Platform.CONSOLE, "W1")
     assert ws.id is not None
     task = await add_task(
-        sqlite_database, ws.id, schedule=on_event(f"file:{drop}/*.csv"), next_fire_at=None,
+        sqlite_database,
+        ws.id,
+        schedule=on_event(f"file:{drop}/*.csv"),
+        next_fire_at=None,
         action={"type": "record"},
     )
     async with with_events(sqlite_database, clock) as ev:
