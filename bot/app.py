@@ -140,7 +140,7 @@ class Kairos:
             _head_revision=migrate.head_revision(),
             history=history,
             executors=executors,
-            events=EventLayer(db=db, clock=clock, pool=scheduler.pool),
+            events=EventLayer(db=db, clock=clock, pool=scheduler.pool, executors=executors),
         )
 
     @property

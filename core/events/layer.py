@@ -10,8 +10,10 @@ from core.db import Database
 from core.events.delivery import RESCAN_SECONDS, EventBus
 from core.events.files import FileWatches
 from core.events.postgres import PgChannels
+from core.events.probes import ConditionProbes
 from core.events.task_events import TaskEvents
 from core.events.webhooks import WebhookService
+from core.executors.registry import ExecutorRegistry
 from core.ports import Clock
 from core.scheduler.workers import WorkerPool
 from core.store.events import EventStore
@@ -28,6 +30,7 @@ class EventLayer:
         pool: WorkerPool,
         rescan_seconds: float = RESCAN_SECONDS,
         listen_url: str | None = None,
+        executors: ExecutorRegistry | None = None,
     ) -> None:
         """``listen_url``: the PostgreSQL database whose channels tasks may LISTEN to
         (default: Kairos's own database when it is PostgreSQL)."""
@@ -37,7 +40,12 @@ class EventLayer:
         self.task_events = TaskEvents(db=db, bus=self.bus, clock=clock)
         pool.use_events(payloads=self.store.payload_of_run, finished=self.task_events.finished)
         self.files = FileWatches(db=db, bus=self.bus, clock=clock)
+        self.conditions = ConditionProbes(
+            store=self.store, bus=self.bus, clock=clock, executors=executors
+        )
         self._sources: list[_Source] = [self.files]
+        if executors is not None:
+            self._sources.append(self.conditions)
         self.listen_dsn = _asyncpg_dsn(listen_url or db.url)
         self.postgres: PgChannels | None = None
         if self.listen_dsn is not None:
