@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from bot.conversation import ChatConversation
+from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.metrics import PrometheusMetrics
 from bot.notify import ChatNotifier
@@ -25,6 +26,7 @@ from core.db import Database
 from core.enums import Platform, RunStatus
 from core.errors import KairosError, StoreError
 from core.events.layer import EventLayer
+from core.events.task_events import TaskChangeEvents
 from core.executors.logs import FileLogs
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
@@ -112,7 +114,9 @@ class Kairos:
             metrics=metrics,
         )
         checker = ActionChecker(store=store, policy=policy, available=executors.types)
-        tasks = TaskService(store=store, clock=clock, listener=scheduler, actions=checker)
+        events = EventLayer(db=db, clock=clock, pool=scheduler.pool, executors=executors)
+        listener = TaskChangeEvents(scheduler, events.task_events)
+        tasks = TaskService(store=store, clock=clock, listener=listener, actions=checker)
         notifier.use_tasks(tasks)
         parser = RuleParser(date_order=settings.date_order)
         conversation = ChatConversation(
@@ -125,6 +129,7 @@ class Kairos:
             context=context,
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
+            events=EventsTalk(events),
         )
         return cls(
             settings=settings,
@@ -140,7 +145,7 @@ class Kairos:
             _head_revision=migrate.head_revision(),
             history=history,
             executors=executors,
-            events=EventLayer(db=db, clock=clock, pool=scheduler.pool, executors=executors),
+            events=events,
         )
 
     @property

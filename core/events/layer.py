@@ -34,6 +34,7 @@ class EventLayer:
     ) -> None:
         """``listen_url``: the PostgreSQL database whose channels tasks may LISTEN to
         (default: Kairos's own database when it is PostgreSQL)."""
+        self.clock = clock
         self.store = EventStore(db)
         self.bus = EventBus(store=self.store, sink=pool, clock=clock, rescan_seconds=rescan_seconds)
         self.webhooks = WebhookService(store=self.store, clock=clock, bus=self.bus)

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from core.enums import Role, RunTrigger, TaskKind
-from core.errors import Conflict, KairosError, NotFound, PermissionDenied
+from core.errors import Conflict, KairosError, NotConfigured, NotFound, PermissionDenied
 from core.events.conditions import Check, ProbeResult
 from core.events.delivery import EventBus
 from core.events.model import EventIn, SourceKind, source_name
@@ -160,10 +160,23 @@ class ConditionProbes:
             )
         every = max(MIN_EVERY_SECONDS, int(every_seconds))
         now = self._clock.now()
+        clean = source_name(name)
+        # Never confirm a condition whose probe cannot run here (a command the policy
+        # refuses, a missing connection): try it once now and say why not.
+        tried = await run_probe(
+            self._executors,
+            Condition(clean, probe, every, check, actor.workspace_id if actor else 0),
+            now,
+        )
+        if tried.status is None:
+            raise NotConfigured(
+                f"The probe of condition '{clean}' cannot run here: {tried.error}",
+                hint="Fix the probe (or the execution settings) and try again.",
+            )
         added = await self._store.add_source(
             EventSource(
                 kind=SourceKind.CONDITION.value,
-                name=source_name(name),
+                name=clean,
                 workspace_id=actor.workspace_id if actor else None,
                 created_by=actor.id if actor else None,
                 config={"probe": probe, "every_seconds": every, "check": check.model_dump()},

@@ -306,3 +306,16 @@ async def failure_streak(db: Database, task_id: int, *, limit: int) -> int:
                 break
             streak += 1
         return streak
+
+
+async def done_at(db: Database, task_id: int) -> datetime | None:
+    """When the task was marked done, or ``None`` while it is not done."""
+    async with db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.select(TASKS.c.status, TASKS.c.completed_at).where(TASKS.c.id == task_id)
+            )
+        ).first()
+    if row is None or row[0] != TaskStatus.DONE.value:
+        return None
+    return row[1]  # type: ignore[no-any-return]
