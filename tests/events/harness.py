@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from scheduler.harness import Harness, RecordingExecutor, running
+from scheduler.helpers import add_task
 
 from core.clock import ManualClock
 from core.db import Database
@@ -55,3 +56,17 @@ def on_event(name: str, *more: dict[str, Any]) -> dict[str, Any]:
     if not more:
         return part
     return {"kind": "mixed", "timezone": "UTC", "parts": [part, *more]}
+
+
+async def subscriber(db: Database, event: str | None, **fields: Any) -> int:
+    """A job in the test workspace that records its runs, waiting for ``event`` (if any)."""
+    from core.enums import Platform
+    from core.store import SqlStore
+
+    ws = await SqlStore(db).ensure_workspace(Platform.CONSOLE, "W1")
+    assert ws.id is not None
+    fields.setdefault("action", {"type": "record"})
+    schedule = fields.pop("schedule", None) or (on_event(event) if event else None)
+    return await add_task(
+        db, ws.id, schedule=schedule, next_fire_at=fields.pop("next_fire_at", None), **fields
+    )

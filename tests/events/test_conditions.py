@@ -3,29 +3,24 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from executors.conftest import data_dir  # noqa: F401  (a fixture: shell probes run as nobody)
 from executors.helpers import policy
 from scheduler.harness import wait_for
-from scheduler.helpers import add_task
 
 from core.clock import ManualClock
 from core.db import Database
-from core.enums import Platform
 from core.events.conditions import Check, ProbeResult
 from core.events.delivery import EventBus
 from core.events.model import SourceKind
 from core.events.probes import Condition, ConditionProbes
 from core.executors import ExecutorRegistry
 from core.executors.shell import ShellExecutor
-from core.store import SqlStore
 from core.store.events import EventStore
 
-from .harness import on_event, with_events
+from .harness import subscriber, with_events
 
 
 def test_checks() -> None:
@@ -48,33 +43,16 @@ def test_checks() -> None:
         Check(on="number", op=">")
 
 
-@pytest.fixture
-def data_dir() -> Iterator[Path]:
-    """World-traversable: shell probes run as ``nobody`` when the tests run as root."""
-    path = Path(tempfile.mkdtemp(prefix="kairos-probes-"))
-    os.chmod(path, 0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
 async def test_a_probe_crossing_its_threshold_fires_once_and_a_restart_does_not_refire(
-    database: Database, clock: ManualClock, data_dir: Path
+    database: Database,
+    clock: ManualClock,
+    data_dir: Path,  # noqa: F811
 ) -> None:
     usage = data_dir / "usage"
     usage.write_text("50\n")
     os.chmod(usage, 0o644)
     executors = ExecutorRegistry({"shell": ShellExecutor(policy(data_dir / "data"))})
-    ws = await SqlStore(database).ensure_workspace(Platform.CONSOLE, "W1")
-    assert ws.id is not None
-    task = await add_task(
-        database,
-        ws.id,
-        schedule=on_event("condition:disk-full"),
-        next_fire_at=None,
-        action={"type": "record"},
-    )
+    task = await subscriber(database, "condition:disk-full")
     store = EventStore(database)
 
     async with with_events(database, clock) as ev:

@@ -17,16 +17,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from scheduler.harness import wait_for
-from scheduler.helpers import add_task
 from scheduler.procs import spawn_ready
 
 from core.clock import ManualClock
 from core.db import Database
-from core.enums import Platform, RunStatus
+from core.enums import RunStatus
 from core.events.signing import kairos_signature
-from core.store import SqlStore
 
-from .harness import on_event, with_events
+from .harness import subscriber, with_events
 
 PROC = Path(__file__).with_name("hook_proc.py")
 pytestmark = pytest.mark.slow
@@ -48,13 +46,10 @@ async def _kill(proc: asyncio.subprocess.Process) -> None:
 async def test_events_survive_kill_9_and_are_delivered_once_by_replicas(
     database_url: str, database: Database, clock: ManualClock, tmp_path: Path
 ) -> None:
-    ws = await SqlStore(database).ensure_workspace(Platform.CONSOLE, "W1")
-    assert ws.id is not None
     async with with_events(database, clock) as ev:  # only to create the hook here
         secret = (await ev.layer.webhooks.create("deploy")).secret
     tasks = [
-        await add_task(database, ws.id, schedule=on_event("webhook:deploy"), next_fire_at=None)
-        for _ in range(2)
+        await subscriber(database, "webhook:deploy", action={"type": "noop"}) for _ in range(2)
     ]
 
     first, base = await _start(database_url, tmp_path, "first", "--no-delivery")

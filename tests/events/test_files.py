@@ -6,16 +6,13 @@ import asyncio
 from pathlib import Path
 
 from scheduler.harness import wait_for
-from scheduler.helpers import add_task
 
 from core.clock import ManualClock
 from core.db import Database
-from core.enums import Platform
 from core.events.files import split_watch
 from core.events.model import SourceKind
-from core.store import SqlStore
 
-from .harness import on_event, with_events
+from .harness import subscriber, with_events
 
 
 def test_a_watch_target_is_a_directory_and_a_glob(tmp_path: Path) -> None:
@@ -28,15 +25,7 @@ async def test_a_new_and_a_changed_file_each_fire_once(
 ) -> None:
     drop = tmp_path / "drop"
     drop.mkdir()
-    ws = await SqlStore(sqlite_database).ensure_workspace(Platform.CONSOLE, "W1")
-    assert ws.id is not None
-    task = await add_task(
-        sqlite_database,
-        ws.id,
-        schedule=on_event(f"file:{drop}/*.csv"),
-        next_fire_at=None,
-        action={"type": "record"},
-    )
+    task = await subscriber(sqlite_database, f"file:{drop}/*.csv")
     async with with_events(sqlite_database, clock) as ev:
         await wait_for(lambda: ev.layer.files.watching == {f"{drop}/*.csv"}, what="the watch")
         await asyncio.sleep(0.3)  # watchfiles needs its inotify watch in place; not an assert

@@ -5,17 +5,14 @@ from __future__ import annotations
 import asyncpg
 import pytest
 from scheduler.harness import wait_for
-from scheduler.helpers import add_task
 
 from core.clock import ManualClock
 from core.db import Database
-from core.enums import Platform
 from core.errors import InvalidInput
 from core.events.model import SourceKind
-from core.store import SqlStore
 from core.store.pg_triggers import insert_channel, install_insert_trigger
 
-from .harness import on_event, with_events
+from .harness import subscriber, with_events
 
 
 @pytest.fixture
@@ -26,18 +23,10 @@ def backend() -> str:
     return "postgres"
 
 
-async def _task(db: Database, event: str) -> int:
-    ws = await SqlStore(db).ensure_workspace(Platform.CONSOLE, "W1")
-    assert ws.id is not None
-    return await add_task(
-        db, ws.id, schedule=on_event(event), next_fire_at=None, action={"type": "record"}
-    )
-
-
 async def test_a_notify_on_a_subscribed_channel_runs_the_task(
     database: Database, clock: ManualClock
 ) -> None:
-    task = await _task(database, "postgres:deploys")
+    task = await subscriber(database, "postgres:deploys")
     async with with_events(database, clock) as ev:
         pg = ev.layer.postgres
         assert pg is not None and ev.layer.listen_dsn is not None
@@ -62,7 +51,7 @@ async def test_an_installed_trigger_sends_inserted_rows(
     assert insert_channel("public.Orders") == "kairos_orders_inserted"
     with pytest.raises(InvalidInput):
         insert_channel("orders; drop table x")
-    task = await _task(database, "postgres:kairos_orders_inserted")
+    task = await subscriber(database, "postgres:kairos_orders_inserted")
     async with with_events(database, clock) as ev:
         dsn = ev.layer.listen_dsn
         assert dsn is not None

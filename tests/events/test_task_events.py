@@ -6,61 +6,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 from scheduler.harness import wait_for
-from scheduler.helpers import add_task
 
 from core.clock import ManualClock
 from core.db import Database
-from core.enums import Platform, RunStatus, RunTrigger
+from core.enums import RunStatus, RunTrigger
 from core.events.model import EventIn, SourceKind
-from core.store import SqlStore
 
-from .harness import on_event, with_events
-
-
-async def _ws(db: Database) -> int:
-    ws = await SqlStore(db).ensure_workspace(Platform.CONSOLE, "W1")
-    assert ws.id is not None
-    return ws.id
+from .harness import on_event, subscriber, with_events
 
 
 async def test_completed_failed_and_failure_streak_events(
     database: Database, clock: ManualClock
 ) -> None:
-    ws = await _ws(database)
     async with with_events(database, clock) as ev:
-        build = await add_task(
-            database, ws, schedule=None, next_fire_at=None, action={"type": "record"}
-        )
-        flaky = await add_task(
-            database,
-            ws,
-            schedule=None,
-            next_fire_at=None,
-            action={"type": "record"},
-            retry_policy={"max_attempts": 1},
-        )
+        build = await subscriber(database, None)
+        flaky = await subscriber(database, None, retry_policy={"max_attempts": 1})
         ev.keeper.fail_tasks.add(flaky)
-        after_build = await add_task(
-            database,
-            ws,
-            schedule=on_event(f"task_completed:{build}"),
-            next_fire_at=None,
-            action={"type": "record"},
-        )
-        on_fail = await add_task(
-            database,
-            ws,
-            schedule=on_event(f"task_failed:{flaky}"),
-            next_fire_at=None,
-            action={"type": "record"},
-        )
-        three = await add_task(
-            database,
-            ws,
-            schedule=on_event(f"task_failed_streak:{flaky}:3"),
-            next_fire_at=None,
-            action={"type": "record"},
-        )
+        after_build = await subscriber(database, f"task_completed:{build}")
+        on_fail = await subscriber(database, f"task_failed:{flaky}")
+        three = await subscriber(database, f"task_failed_streak:{flaky}:3")
 
         await ev.harness.engine.run_now(build)
         await wait_for(lambda: len(ev.keeper.events_of(after_build)) == 1, what="after build")
@@ -81,19 +45,17 @@ async def test_completed_failed_and_failure_streak_events(
 async def test_a_task_with_a_schedule_events_and_manual_runs(
     database: Database, clock: ManualClock
 ) -> None:
-    ws = await _ws(database)
     every = {
         "kind": "interval",
         "every_seconds": 60,
         "timezone": "UTC",
         "start": clock.now().isoformat(),
     }
-    task = await add_task(
+    task = await subscriber(
         database,
-        ws,
+        None,
         schedule=on_event("webhook:deploy", every),
         next_fire_at=clock.now() + timedelta(seconds=60),
-        action={"type": "record"},
     )
     async with with_events(database, clock) as ev:
         await ev.harness.advance(60)

@@ -15,7 +15,6 @@ import httpx
 import pytest
 from http_server import serving
 from scheduler.harness import wait_for
-from scheduler.helpers import add_task
 
 from bot.web import build_web_app
 from bot.web.hooks import hook_routes
@@ -28,7 +27,7 @@ from core.events.signing import github_signature, kairos_signature
 from core.models import Member
 from core.store.events import EventStore
 
-from .harness import Evented, on_event, with_events
+from .harness import Evented, subscriber, with_events
 
 BODY = json.dumps({"ref": "refs/heads/main", "version": "v2"}).encode()
 
@@ -40,23 +39,8 @@ async def _post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Respons
 
 async def _setup(ev: Evented, db: Database) -> tuple[str, int]:
     issued = await ev.layer.webhooks.create("deploy")
-    task = await add_task(
-        db,
-        await _workspace(db),
-        schedule=on_event("webhook:deploy"),
-        next_fire_at=None,
-        action={"type": "record"},
-    )
+    task = await subscriber(db, "webhook:deploy")
     return issued.secret, task
-
-
-async def _workspace(db: Database) -> int:
-    from core.enums import Platform
-    from core.store import SqlStore
-
-    ws = await SqlStore(db).ensure_workspace(Platform.CONSOLE, "W1")
-    assert ws.id is not None
-    return ws.id
 
 
 async def test_signed_requests_become_events_and_runs_with_the_payload(
