@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import make_url
 
 from bot.conversation import ChatConversation
+from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.metrics import PrometheusMetrics
 from bot.notify import ChatNotifier
@@ -25,6 +26,8 @@ from core.clock import SystemClock
 from core.db import Database
 from core.enums import Platform, RunStatus
 from core.errors import KairosError, StoreError
+from core.events.layer import EventLayer
+from core.events.task_events import TaskChangeEvents
 from core.executors.logs import FileLogs
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
@@ -62,6 +65,7 @@ class Kairos:
     metrics: PrometheusMetrics
     history: RunHistory
     executors: ExecutorRegistry
+    events: EventLayer
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
 
@@ -113,7 +117,9 @@ class Kairos:
             missed=notifier,
         )
         checker = ActionChecker(store=store, policy=policy, available=executors.types)
-        tasks = TaskService(store=store, clock=clock, listener=scheduler, actions=checker)
+        events = EventLayer(db=db, clock=clock, pool=scheduler.pool, executors=executors)
+        listener = TaskChangeEvents(scheduler, events.task_events)
+        tasks = TaskService(store=store, clock=clock, listener=listener, actions=checker)
         notifier.use_tasks(tasks)
         parser = RuleParser(date_order=settings.date_order)
         conversation = ChatConversation(
@@ -126,6 +132,7 @@ class Kairos:
             context=context,
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
+            events=EventsTalk(events),
         )
         return cls(
             settings=settings,
@@ -141,6 +148,7 @@ class Kairos:
             _head_revision=migrate.head_revision(),
             history=history,
             executors=executors,
+            events=events,
         )
 
     @property
@@ -185,10 +193,12 @@ class Kairos:
     async def start(self) -> None:
         """Start the scheduler: recover crashed runs, then workers and engine."""
         await self.scheduler.start()
+        await self.events.start()
         self._started = True
 
     async def close(self) -> None:
         if self._started:
+            await self.events.stop()
             await self.scheduler.stop()
             self._started = False
         await self.executors.aclose()

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "bot.commands.bench",
     "bot.commands.runs",
     "bot.commands.workflow",
+    "bot.commands.hooks",
 )
 
 app = typer.Typer(

@@ -16,6 +16,7 @@ from bot.app import Kairos
 from bot.console import ConsoleChat, console_owner
 from bot.settings import Settings
 from bot.web import build_web_app, health_routes, metrics_routes
+from bot.web.hooks import hook_routes
 from core.enums import Platform
 from core.errors import InvalidInput
 
@@ -65,6 +66,7 @@ async def serve(
     kairos = await Kairos.open(settings)
     surfaces = []
     routes = health_routes(kairos.health, ready=kairos.readiness) + metrics_routes(kairos.metrics)
+    routes += hook_routes(kairos.events.webhooks)
     chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
     await console_owner(
         kairos.store, user=settings.console_user, timezone=settings.default_timezone

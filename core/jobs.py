@@ -119,6 +119,7 @@ class Job:
     retry_of_crash: bool = False
     log: LogSink = field(default_factory=NullLogSink)
     deliveries: DeliveryLog = field(default_factory=NullDeliveryLog)
+    #: The payload of the event that triggered this run (``core.events``), else ``None``.
     event: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:

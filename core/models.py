@@ -262,6 +262,7 @@ class Run(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("task_id", "scheduled_for", "attempt", name="uq_runs_fire_attempt"),
         sa.Index("ix_runs_claim", "status", "not_before"),
+        sa.UniqueConstraint("task_id", "event_id", "attempt", name="uq_runs_event_attempt"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -293,6 +294,8 @@ class Run(SQLModel, table=True):
     delivery_ref: str | None = Field(default=None, sa_type=sa.Text)
     #: The workflow pass this run belongs to (``core.models_workflows.WorkflowRun``).
     workflow_run_id: int | None = Field(default=None, foreign_key="workflow_runs.id", index=True)
+    #: The event that triggered this run (``core.events``); unique per task and attempt.
+    event_id: int | None = Field(default=None, index=True)
 
 
 class RunEvent(SQLModel, table=True):

@@ -12,12 +12,14 @@ import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import formatting
 from bot.conversation import replies
 from bot.conversation.context import place
+from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.conversation.listing import list_query
 from bot.conversation.readings import (
@@ -88,8 +90,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
         default_timezone: str = "UTC",
         confidence_threshold: float = 0.6,
         runs_talk: RunsTalk | None = None,
+        events: EventsTalk | None = None,
     ) -> None:
         self._runs_talk = runs_talk
+        self._events = events
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -165,6 +169,12 @@ class ChatConversation(TaskReferences, RequestAnswers):
             if picked is not None:
                 return picked
         if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
+            return got
+        if self._events and (
+            got := await self._events.answer(
+                text, speaker, subscribe=partial(self._subscribe, speaker)
+            )
+        ):
             return got
         request = match_request(text)
         if request is not None:
@@ -387,7 +397,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
             ]
         if kind is TaskKind.JOB and intent.schedule is None:
             return [await self._ask(speaker, "When should this job run? E.g. 'every night at 2'.")]
-        if intent.schedule is not None and intent.schedule.kind == "event":
+        if intent.schedule is not None and intent.schedule.kind == "event" and self._events:
+            assert intent.schedule.event is not None
+            event = await self._events.subscription(
+                intent.schedule.event, speaker, partial(self._task_id, speaker)
+            )
+            schedule = intent.schedule.model_copy(update={"event": event})
+            intent = intent.model_copy(
+                update={
+                    "schedule": schedule,
+                    "title": intent.title or self._events.title_for(event),
+                }
+            )
+        elif intent.schedule is not None and intent.schedule.kind == "event":
             return [
                 replies.error(
                     "I can't react to events such as a task being done yet, so nothing "
@@ -433,6 +455,23 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if public:
             reply = replace(reply, fields={**reply.fields, "public": "1"})
         return [reply]
+
+    async def _task_id(self, speaker: Speaker, ref: str) -> int:
+        return (await self._task(ref, speaker)).id
+
+    async def _subscribe(self, speaker: Speaker, ref: str, event: str) -> int:
+        """Make an existing task also fire on ``event`` (its other triggers stay)."""
+        task = await self._task(ref, speaker)
+        part = {"kind": "event", "event": event, "timezone": task.timezone}
+        current = task.schedule
+        if current is None:
+            schedule: dict[str, Any] = part
+        elif current.get("kind") == "mixed":
+            schedule = {**current, "parts": [*current["parts"], part]}
+        else:
+            schedule = {"kind": "mixed", "timezone": task.timezone, "parts": [current, part]}
+        await self._tasks.update(task.id, {"schedule": schedule}, actor=speaker.member)
+        return task.id
 
     async def _question_the_past(self, intent: Intent, speaker: Speaker) -> Reply | None:
         """A past instant is questioned, never silently moved or dropped."""

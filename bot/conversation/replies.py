@@ -7,6 +7,7 @@ from datetime import datetime
 
 from bot import formatting
 from core.enums import TaskStatus
+from core.events.subscriptions import listened_events
 from core.messages import Button, Reply, ReplyKind, TaskLine
 from core.models import TaskPublic
 
@@ -52,6 +53,9 @@ def describe(task: TaskPublic, *, tz: str, now: datetime, next_runs: Sequence[da
         )
     if task.due is not None:
         parts.append(f"due {formatting.when(task.due, tz, now=now)}")
+    events = listened_events(task.schedule)
+    if events:
+        parts.append("whenever " + " or ".join(events) + " fires")
     if task.assignees:
         parts.append("for " + ", ".join(f"@{a}" for a in task.assignees))
     if task.channel_ref:

@@ -35,7 +35,7 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -211,6 +211,8 @@ class WorkerPool:
         self._next_poll = 0.0
         self._last_recover = 0.0
         self._last_forget = 0.0
+        self._payloads: Callable[[int], Awaitable[tuple[bool, Any]]] | None = None
+        self._finished: Callable[[int, int, RunStatus], None] | None = None
         self._loops: list[asyncio.Task[None]] = []
         self._heartbeat: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -464,7 +466,12 @@ class WorkerPool:
                     self._active -= 1
                     if self._active + 1 >= self._capacity:
                         self._kick.set()  # the pool was full: there is room again
-                self._recorder.add(outcome, partial(self._written, item.claimed.run_id))
+                self._recorder.add(
+                    outcome,
+                    partial(
+                        self._written, item.claimed.run_id, item.claimed.task_id, outcome.status
+                    ),
+                )
                 current = asyncio.current_task()
                 if current is not None and current.cancelling():
                     return  # stopped mid-attempt: the rest of the queue is abandoned by stop()
@@ -475,8 +482,36 @@ class WorkerPool:
         """Whether handed-over runs still wait to start (outcome commits can wait a bit)."""
         return bool(self._ready) or any(self._queues.values())
 
-    def _written(self, run_id: int) -> None:
+    def _written(
+        self, run_id: int, task_id: int | None = None, status: RunStatus | None = None
+    ) -> None:
         self._held.discard(run_id)
+        if self._finished is not None and task_id is not None and status is not None:
+            self._finished(run_id, task_id, status)
+
+    # --- events (``core.events``) --------------------------------------------
+
+    def use_events(
+        self,
+        *,
+        payloads: Callable[[int], Awaitable[tuple[bool, Any]]],
+        finished: Callable[[int, int, RunStatus], None],
+    ) -> None:
+        """Give jobs their event's payload, and report durable outcomes as task events.
+
+        ``payloads(run_id)`` is asked for runs triggered by an event (and their
+        retries); ``finished(run_id, task_id, status)`` is called once an outcome is written.
+        """
+        self._payloads = payloads
+        self._finished = finished
+
+    async def _event_of(self, claimed: ClaimedRun) -> Mapping[str, Any] | None:
+        if self._payloads is None or claimed.trigger not in _EVENTFUL:
+            return None
+        found, payload = await self._payloads(claimed.run_id)
+        if not found:
+            return None
+        return payload if isinstance(payload, Mapping) else {"body": payload}
 
     def _abandon_queued(self) -> None:
         """At shutdown: runs leased but never started are failed as interrupted (retried)."""
@@ -531,6 +566,7 @@ class WorkerPool:
                 raise NoExecutor(f"Task {claimed.task_id} no longer exists.")
             timeout = _timeout_of(task, timeout)
             executor = self._executors.for_task(task)
+            event = await self._event_of(claimed)
             job = Job(
                 run_id=claimed.run_id,
                 task=snapshot or TaskSnapshot.of(task),
@@ -542,6 +578,7 @@ class WorkerPool:
                 deliveries=RunDeliveries(
                     recorder=self._recorder, store=self._store, clock=self._clock, run=claimed
                 ),
+                event=event,
             )
             current = asyncio.current_task()
             assert current is not None
@@ -724,6 +761,7 @@ class WorkerPool:
 
 
 _SCHEDULED = frozenset({RunTrigger.SCHEDULE, RunTrigger.MISFIRE})
+_EVENTFUL = frozenset({RunTrigger.EVENT, RunTrigger.RETRY})
 
 
 def _live(task: Task) -> bool:

@@ -24,6 +24,7 @@ class NewRun:
     #: The status a run with ``skip_reason`` is written with: skipped, or blocked by a
     #: failed prerequisite.
     skip_status: RunStatus = RunStatus.SKIPPED
+    event_id: int | None = None  # the event an event-triggered run (and its retries) answers
 
 
 @dataclass(frozen=True, slots=True)

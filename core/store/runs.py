@@ -201,7 +201,7 @@ class RunStore:
         sql = self._sql
         at = sql.dt(now)
         fired: list[FiredRun] = []
-        for chunk in _chunks(runs, sql.rows_per_statement(10)):
+        for chunk in _chunks(runs, sql.rows_per_statement(11)):
             values, params = sql.values(
                 [
                     (
@@ -215,16 +215,19 @@ class RunStore:
                         at if r.skip_reason else None,
                         r.skip_reason,
                         r.workflow_run_id,
+                        r.event_id,
                     )
                     for r in chunk
                 ],
-                ("",) * 10,
+                ("",) * 9 + ("int", "int"),
             )
+            # No conflict target: a retry of an event's run may also meet the
+            # (task_id, event_id, attempt) key; either way the fire already has a run.
             rows = await sql.run(
                 conn,
                 "INSERT INTO runs (task_id, scheduled_for, attempt, status, trigger, not_before, "
-                f"created_at, finished_at, error, workflow_run_id) VALUES {values} "
-                "ON CONFLICT (task_id, scheduled_for, attempt) DO NOTHING "
+                f"created_at, finished_at, error, workflow_run_id, event_id) VALUES {values} "
+                "ON CONFLICT DO NOTHING "
                 "RETURNING id, task_id, scheduled_for, attempt, status, not_before",
                 params,
             )
@@ -499,10 +502,10 @@ class RunStore:
                     "WHERE runs.id = v.column1 AND runs.status = 'running' "
                     "AND runs.lease_owner = v.column6 "
                     "RETURNING runs.id, runs.task_id, runs.scheduled_for, runs.attempt, "
-                    "runs.workflow_run_id",
+                    "runs.workflow_run_id, runs.event_id",
                     [sql.dt(now), *params],
                 )
-                for run_id, task_id, scheduled_raw, attempt, pass_id in rows:
+                for run_id, task_id, scheduled_raw, attempt, pass_id, event_id in rows:
                     o = by_id[run_id]
                     detail = o.error if o.status is not RunStatus.COMPLETED else o.output
                     if o.status is RunStatus.RETRYING and o.retry_at is not None:
@@ -517,6 +520,7 @@ class RunStore:
                                 attempt + 1,
                                 o.retry_at,
                                 workflow_run_id=pass_id,
+                                event_id=event_id,
                             )
                         )
                     events.append((run_id, o.status, now, detail))

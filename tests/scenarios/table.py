@@ -667,12 +667,14 @@ def scenarios() -> list[Scenario]:
                 [
                     person,
                     {"as": who, "in": "dm", "say": "add task deploy v2"},
-                    {"as": who, "in": "dm", "say": f"when 'deploy v2' is done, notify #{chan}"},
+                    # Task events fire now (issue 11): waiting for a task that does not
+                    # exist is what cannot happen.
+                    {"as": who, "in": "dm", "say": f"when 'deploy v3' is done, notify #{chan}"},
                     {"as": who, "in": "dm", "say": "every night at 2 run `backup.sh`"},
                     {"dump": "tasks"},
                 ],
                 expect=[
-                    {"text": r"can't react to events"},
+                    {"text": r"can't find a task called 'deploy v3'"},
                     {"text": r"Only workspace admins may create shell jobs"},
                 ],
                 count=1,

@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0008_workflows'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007_events'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

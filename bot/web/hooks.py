@@ -1,0 +1,52 @@
+"""``POST /hooks/{name}``: signed webhooks into durable events.
+
+Checks run in the inbound gate's order: signature headers (401), the raw body
+under the size cap (413), the hook (404), the HMAC over the raw bytes (401), the
+JSON (400) — then the event is committed and only then answered 202. Refusals
+are one log line each (``inbound.refuse``), never the body, never a traceback.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.web.inbound import MAX_BODY_BYTES, Refused, read_body, refuse
+from core.events.signing import BadSignature, check_headers
+from core.events.webhooks import WebhookService
+
+
+def hook_routes(
+    hooks: WebhookService,
+    *,
+    max_bytes: int = MAX_BODY_BYTES,
+    clock: Callable[[], float] = time.time,
+) -> list[BaseRoute]:
+    async def endpoint(request: Request) -> Response:
+        name = str(request.path_params["name"])
+        try:
+            try:
+                check_headers(dict(request.headers), clock())
+            except BadSignature as exc:
+                raise Refused(401, str(exc)) from None
+            body = await read_body(request, limit=max_bytes)
+            secret = await hooks.secret_of(name)
+            if secret is None:
+                raise Refused(404, "no such webhook")
+            try:
+                event_id, duplicate = await hooks.accept(
+                    name, secret=secret, headers=request.headers, body=body, now=clock()
+                )
+            except BadSignature as exc:
+                raise Refused(401, str(exc)) from None
+            except (ValueError, RecursionError) as exc:  # bad JSON, bad UTF-8, too deep
+                raise Refused(400, f"malformed body ({type(exc).__name__})") from None
+        except Refused as refusal:
+            return refuse("webhooks", request, refusal)
+        return JSONResponse({"event_id": event_id, "duplicate": duplicate}, status_code=202)
+
+    return [Route("/hooks/{name}", endpoint, methods=["POST"])]

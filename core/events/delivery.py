@@ -1,0 +1,115 @@
+"""Durable delivery: stored events become runs, once per subscribed task, after any crash.
+
+``EventBus.record`` commits an event and wakes the local dispatcher; the
+dispatcher loop delivers every undelivered event it finds — its own, another
+replica's, or one left behind by a process that died between storing and
+delivering — and hands the new runs to the worker pool. A rescan every
+``rescan_seconds`` is the path by which replicas see each other's events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+
+from core.events.model import EventIn
+from core.ports import Clock
+from core.scheduler.engine import RunSink
+from core.store.events import EventStore
+
+log = logging.getLogger(__name__)
+
+RESCAN_SECONDS = 1.0
+BATCH = 500
+
+
+class EventBus:
+    """Records events durably and delivers them to subscribed tasks."""
+
+    def __init__(
+        self,
+        *,
+        store: EventStore,
+        sink: RunSink,
+        clock: Clock,
+        rescan_seconds: float = RESCAN_SECONDS,
+        name: str = "kairos-events",
+    ) -> None:
+        self.store = store
+        self._sink = sink
+        self._clock = clock
+        self._rescan = rescan_seconds
+        self._name = name
+        self._kick = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._queue: list[tuple[EventIn, asyncio.Future[int | None]]] = []
+        self._writing = False
+        self.delivered = 0
+
+    async def record(self, event: EventIn) -> int | None:
+        """Commit ``event`` (the caller acknowledges its source after this returns).
+
+        Returns the event id, or ``None`` for a duplicate of an earlier event.
+        Concurrent callers share one commit: whoever finds no commit in flight
+        writes everything queued so far, the rest wait for their result.
+        """
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((event, future))
+        if not self._writing:
+            self._writing = True
+            try:
+                while self._queue:
+                    batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+                    try:
+                        ids = await self.store.record_many([e for e, _ in batch])
+                    except Exception as exc:
+                        for _, waiting in batch:
+                            if not waiting.done():
+                                waiting.set_exception(exc)
+                        continue
+                    for (_, waiting), event_id in zip(batch, ids, strict=True):
+                        if not waiting.done():
+                            waiting.set_result(event_id)
+                    if any(i is not None for i in ids):
+                        self._kick.set()
+            finally:
+                self._writing = False
+        return await future
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._loop(), name=self._name)
+
+    async def stop(self) -> None:
+        self._stop.set()
+        self._kick.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+
+    async def deliver_pending(self) -> int:
+        """Deliver what is stored and undelivered now; the number of events closed."""
+        total = 0
+        while True:
+            pending = await self.store.undelivered(limit=BATCH)
+            if not pending:
+                return total
+            done = await self.store.deliver(pending, now=self._clock.now())
+            if done.runs:
+                self._sink.submit(done.runs)
+            total += len(done.events)
+            self.delivered += len(done.events)
+            if len(pending) < BATCH:
+                return total
+
+    async def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._kick.clear()
+            try:
+                await self.deliver_pending()
+            except Exception as exc:  # the database may be away: the next round retries
+                log.warning("events: delivery failed, retrying: %s", exc)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), self._rescan)
