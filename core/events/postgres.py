@@ -3,7 +3,7 @@
 One dedicated asyncpg connection (never a pooled one: returning it to the pool
 would end the LISTEN) listens on every channel some live task waits for; the set
 follows the subscriptions. A lost connection is reopened with exponential
-back-off (``core.scheduler.backoff.Outage``). Works through Supabase's session
+back-off (``core.scheduler.outage.Outage``). Works through Supabase's session
 connection (port 5432), not the transaction pooler (6543), which drops LISTEN.
 
 A notification's dedupe key is the notifying backend's pid + a hash of its
@@ -20,7 +20,6 @@ import hashlib
 import json
 import logging
 import random
-import time
 from typing import Any
 
 import asyncpg
@@ -29,7 +28,7 @@ from core.db import Database
 from core.events.delivery import EventBus
 from core.events.model import EventIn, SourceKind
 from core.ports import Clock
-from core.scheduler.backoff import Outage
+from core.scheduler.outage import Outage
 from core.store.events import listened_names
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,7 @@ class PgChannels:
                 await self._session()
                 delay = self._refresh
             except Exception as exc:
-                delay = self._outage.failed(exc, time.monotonic())
+                delay = self._outage.failed(exc, "listening")
             self.connected.clear()
             self.channels = set()
             with contextlib.suppress(TimeoutError):
@@ -106,7 +105,7 @@ class PgChannels:
                     await conn.remove_listener(channel, self._notified)
                 self.channels = wanted
                 await conn.fetchval("SELECT 1", timeout=10)  # a half-open connection is silent
-                self._outage.succeeded(time.monotonic())
+                self._outage.ok()
                 self.connected.set()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self._refresh)
