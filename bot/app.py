@@ -33,9 +33,11 @@ from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
 from core.services.actions import ActionChecker
 from core.services.conversation import ConversationMemory
+from core.services.insight import InsightService
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.history import RunHistory
+from core.store.insight import InsightStore
 from core.store.runs import RunStore
 
 if TYPE_CHECKING:
@@ -139,6 +141,11 @@ class Kairos:
             history=history,
             executors=executors,
         )
+
+    @property
+    def insight(self) -> InsightService:
+        """Reports, charts, statistics and estimates over this database's history."""
+        return InsightService(store=InsightStore(self.db), clock=self.clock)
 
     @property
     def runs(self) -> RunStore:
