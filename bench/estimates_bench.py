@@ -22,13 +22,13 @@ from core.insight.estimates import TaskEstimator
 def run_estimates_bench(*, tasks: int = 5000, test: int = 1000, seed: int = 7) -> dict[str, Any]:
     history = generate_tasks(tasks, seed=seed)
     done = sorted(history, key=lambda t: t.completed_at or t.created_at)
-    finished_at = [t.completed_at for t in done]
+    finished_at = [t.completed_at or t.created_at for t in done]
     errors: list[float] = []
     baseline_errors: list[float] = []
     covered = 0
     started = time.perf_counter()
     for task in history[-test:]:
-        known = done[: bisect.bisect_right(finished_at, task.created_at)]  # type: ignore[arg-type]
+        known = done[: bisect.bisect_right(finished_at, task.created_at)]
         truth = task.duration_hours or 0.0
         estimate = TaskEstimator(known).estimate(
             task.title, assignee=task.assignees[0], channel=task.channel

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from bot.conversation import ChatConversation
 from bot.conversation.history import RunsTalk
 from bot.metrics import PrometheusMetrics
+from bot.notices import NoticeDispatcher, Reporters
 from bot.notify import ChatNotifier
 from bot.settings import Settings
 from core import migrate
@@ -34,10 +35,12 @@ from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
 from core.services.actions import ActionChecker
 from core.services.conversation import ConversationMemory
 from core.services.insight import InsightService
+from core.services.notices import NoticeService
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.history import RunHistory
 from core.store.insight import InsightStore
+from core.store.notices import NoticeStore
 from core.store.runs import RunStore
 
 if TYPE_CHECKING:
@@ -62,6 +65,7 @@ class Kairos:
     metrics: PrometheusMetrics
     history: RunHistory
     executors: ExecutorRegistry
+    notices: NoticeDispatcher | None = field(default=None)
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
 
@@ -91,6 +95,7 @@ class Kairos:
         notifier = ChatNotifier(store=store, adapters={}, context=context, clock=clock)
         policy = settings.execution_policy()
         history = RunHistory(db)
+        notice_service = NoticeService(store=store, notices=NoticeStore(db), clock=clock)
         executors = standard_registry(
             notifier=notifier,
             policy=policy,
@@ -98,7 +103,7 @@ class Kairos:
             history=history,
             clock=clock,
             logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
-            reporter=notifier,
+            reporter=Reporters(notifier, notice_service),
         )
         scheduler = Scheduler(
             db=db,
@@ -125,6 +130,8 @@ class Kairos:
             context=context,
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
+            notices=notice_service,
+            insight=InsightService(store=InsightStore(db), clock=clock),
         )
         return cls(
             settings=settings,
@@ -140,6 +147,7 @@ class Kairos:
             _head_revision=migrate.head_revision(),
             history=history,
             executors=executors,
+            notices=NoticeDispatcher(service=notice_service, notifier=notifier, clock=clock),
         )
 
     @property
@@ -175,10 +183,14 @@ class Kairos:
     async def start(self) -> None:
         """Start the scheduler: recover crashed runs, then workers and engine."""
         await self.scheduler.start()
+        if self.notices is not None:
+            await self.notices.start()
         self._started = True
 
     async def close(self) -> None:
         if self._started:
+            if self.notices is not None:
+                await self.notices.stop()
             await self.scheduler.stop()
             self._started = False
         await self.executors.aclose()

@@ -19,6 +19,7 @@ from bot import formatting
 from bot.conversation import replies
 from bot.conversation.context import place
 from bot.conversation.history import RunsTalk
+from bot.conversation.insight_talk import InsightTalk
 from bot.conversation.listing import list_query
 from bot.conversation.readings import (
     LIVE,
@@ -44,7 +45,9 @@ from core.messages import Button, Inbound, Reply
 from core.models import Member, Run, TaskPublic
 from core.ports import Clock, IntentParser
 from core.services.conversation import ConversationMemory
+from core.services.insight import InsightService
 from core.services.members import MemberService
+from core.services.notices import NoticeService
 from core.services.runs import RunService
 from core.services.tasks import TaskService
 from core.store import SqlStore, TaskQuery
@@ -88,8 +91,15 @@ class ChatConversation(TaskReferences, RequestAnswers):
         default_timezone: str = "UTC",
         confidence_threshold: float = 0.6,
         runs_talk: RunsTalk | None = None,
+        notices: NoticeService | None = None,
+        insight: InsightService | None = None,
     ) -> None:
         self._runs_talk = runs_talk
+        self._insight_talk = (
+            InsightTalk(notices=notices, insight=insight, tasks=tasks)
+            if notices is not None and insight is not None
+            else None
+        )
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -165,6 +175,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
             if picked is not None:
                 return picked
         if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
+            return got
+        if self._insight_talk and (got := await self._insight_talk.answer(text, speaker)):
             return got
         request = match_request(text)
         if request is not None:
