@@ -80,7 +80,7 @@ def draw_durations(ax: Axes, runs: Sequence[RunFact]) -> None:
         _empty(ax, "runs")
         return
     names = sorted(by_job)
-    ax.boxplot([by_job[n] for n in names], vert=False)
+    ax.boxplot([by_job[n] for n in names], orientation="horizontal")
     ax.set_yticks(range(1, len(names) + 1), names)
     ax.set_xlabel("seconds")
     ax.set_title("Run durations")

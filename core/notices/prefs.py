@@ -10,6 +10,10 @@ from zoneinfo import ZoneInfo
 
 from core.errors import InvalidInput
 
+#: Why a notice waits (its ``note``).
+QUIET = "quiet hours"
+BATCHED = "batched"
+
 
 class Route(StrEnum):
     DM = "dm"
@@ -65,19 +69,22 @@ class Preferences:
         if not self.batch_minutes:
             return None
         step = self.batch_minutes * 60
-        stamp = int(now.timestamp())
-        nxt = (stamp // step + 1) * step if stamp % step else stamp
-        return datetime.fromtimestamp(nxt, tz=now.tzinfo)
+        return datetime.fromtimestamp((int(now.timestamp()) // step + 1) * step, tz=now.tzinfo)
 
-    def hold(self, now: datetime, *, low: bool) -> datetime | None:
-        """Until when a notice due ``now`` waits (quiet hours, then batching), if at all."""
+    def hold(
+        self, now: datetime, *, low: bool, batched: bool = False
+    ) -> tuple[datetime, str] | None:
+        """Until when a notice due ``now`` waits, and why (quiet hours, then batching).
+
+        ``batched``: it already waited for its batch, which is now.
+        """
         quiet = self.quiet_until(now)
         if quiet is not None:
-            return quiet
-        if low:
+            return quiet, QUIET
+        if low and not batched:
             batch = self.batch_at(now)
-            if batch is not None and batch > now:
-                return batch
+            if batch is not None:
+                return batch, BATCHED
         return None
 
     def describe(self) -> str:

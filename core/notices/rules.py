@@ -68,7 +68,13 @@ def recipients(assignees: list[str], creator: str | None) -> tuple[str, ...]:
 
 
 def still_true(
-    rule: Rule, instant: datetime, *, status: str, due: datetime | None, detail: dict[str, Any]
+    rule: Rule,
+    instant: datetime,
+    *,
+    status: str,
+    due: datetime | None,
+    detail: dict[str, Any],
+    now: datetime,
 ) -> str | None:
     """Why a planned notice should no longer go out (``None``: it still holds)."""
     if status == "deleted":
@@ -79,4 +85,6 @@ def still_true(
         before = timedelta(seconds=int(detail.get("before_s", 0)))
         if due is None or due - before != instant:
             return "the due time changed"
+        if rule is Rule.DUE_SOON and due <= now:
+            return "the due time has passed (the overdue notice says it)"
     return None

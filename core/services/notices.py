@@ -26,7 +26,7 @@ from core.errors import KairosError
 from core.jobs import Job
 from core.models import AuditEvent, Member, TaskPublic
 from core.models_notices import Notice, NoticePref
-from core.notices.prefs import Preferences, Route, clock_time
+from core.notices.prefs import BATCHED, Preferences, Route, clock_time
 from core.notices.rules import Draft, Rule, due_drafts, recipients, still_true
 from core.notices.wording import batch_text, notice_text
 from core.ports import Clock, RunReport
@@ -203,6 +203,7 @@ class NoticeService:
                 status=str(task.status),
                 due=task.due,
                 detail=notice.detail or {},
+                now=now,
             )
             member = await self._store.find_member(notice.workspace_id, notice.person)
             prefs = await self.preferences(member) if member else Preferences()
@@ -211,9 +212,9 @@ class NoticeService:
             if why is not None:
                 await self._notices.drop(notice.id, why)
                 continue
-            held = prefs.hold(now, low=notice.low)
+            held = prefs.hold(now, low=notice.low, batched=notice.note == BATCHED)
             if held is not None:
-                await self._notices.hold(notice.id, held, "quiet hours or batching")
+                await self._notices.hold(notice.id, *held)
                 continue
             if not await self._notices.claim(notice.id, now):
                 continue  # another replica has it
