@@ -16,6 +16,7 @@ import itertools
 import json
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -61,6 +62,8 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     #: files_upload_v2: file id → the bytes uploaded.
     uploads: dict[str, bytes] = field(default_factory=dict)
+    #: files_upload_v2 asks for every file's upload URL first: each gets its own id.
+    file_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     attempts: Counter[str] = field(default_factory=Counter)
     #: Seconds to wait before answering each API call (0: at once).
     latency: float = 0.0
@@ -149,7 +152,7 @@ class FakeSlack:
     def _files_getUploadURLExternal(
         self, body: dict[str, Any], token: str | None
     ) -> dict[str, Any]:
-        file_id = f"F{len(self.uploads) + 1:04d}"
+        file_id = f"F{next(self.file_ids):04d}"
         return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     def _files_completeUploadExternal(
