@@ -147,7 +147,12 @@ class Kairos:
             _head_revision=migrate.head_revision(),
             history=history,
             executors=executors,
-            notices=NoticeDispatcher(service=notice_service, notifier=notifier, clock=clock),
+            notices=NoticeDispatcher(
+                service=notice_service,
+                notifier=notifier,
+                clock=clock,
+                insight=InsightService(store=InsightStore(db), clock=clock),
+            ),
         )
 
     @property

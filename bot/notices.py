@@ -12,17 +12,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import datetime, timedelta
 
 from bot.notify import ChatNotifier
 from core.jobs import Job
 from core.messages import Reply
 from core.ports import Clock, RunReport, RunReporter
+from core.services.insight import InsightService
 from core.services.notices import NoticeService, Outgoing
 
 log = logging.getLogger(__name__)
 
 #: Sleep at most this long (clock time) between two looks.
 RESCAN_SECONDS = 30.0
+#: Tasks at risk are looked for at most this often (clock time).
+RISK_EVERY = timedelta(minutes=15)
 
 
 class NoticeDispatcher:
@@ -35,6 +39,7 @@ class NoticeDispatcher:
         notifier: ChatNotifier,
         clock: Clock,
         poll_seconds: float = 0.25,
+        insight: InsightService | None = None,
     ) -> None:
         self.service = service
         self._notifier = notifier
@@ -43,6 +48,8 @@ class NoticeDispatcher:
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._insight = insight
+        self._risks_checked: datetime | None = None
 
     def wake(self) -> None:
         self._wake.set()
@@ -62,6 +69,12 @@ class NoticeDispatcher:
     async def once(self) -> int:
         """Plan, then post everything due now; returns how many messages were posted."""
         await self.service.plan()
+        now = self._clock.now()
+        if self._insight is not None and (
+            self._risks_checked is None or now - self._risks_checked >= RISK_EVERY
+        ):
+            self._risks_checked = now
+            await self.service.plan_risks(self._insight)
         posted = 0
         for outgoing in await self.service.deliverable():
             posted += await self._post(outgoing)

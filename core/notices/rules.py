@@ -7,6 +7,8 @@
   was completed (or its job succeeded) / its job failed for good.
 - **workflow_done** / **workflow_failed** — a workflow finished (reported by
   whoever runs workflows through ``NoticeService.workflow_finished``).
+- **at_risk** — an open task due soon whose estimate is longer than the time
+  left (``core.insight.estimates``), once per due time.
 
 Each draft names its task, rule and instant; with the recipient that is the
 notice's unique key.
@@ -28,6 +30,7 @@ class Rule(StrEnum):
     PREREQUISITE_FAILED = "prerequisite_failed"
     WORKFLOW_DONE = "workflow_done"
     WORKFLOW_FAILED = "workflow_failed"
+    AT_RISK = "at_risk"
 
 
 #: How long before the due time "due soon" notices go out.
@@ -79,6 +82,8 @@ def still_true(
     """Why a planned notice should no longer go out (``None``: it still holds)."""
     if status == "deleted":
         return "the task was deleted"
+    if rule is Rule.AT_RISK and (status != "open" or due != instant):
+        return "the task is no longer open with that due time"
     if rule in (Rule.DUE_SOON, Rule.OVERDUE):
         if status != "open":
             return f"the task is {status}"

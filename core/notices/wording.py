@@ -43,6 +43,11 @@ def notice_text(
         return f"⏰ {name} is due in {ahead} ({_when(due, tz)})."
     if rule is Rule.OVERDUE:
         return f"⚠️ {name} is overdue: it was due {_when(due, tz)}."
+    if rule is Rule.AT_RISK:
+        return (
+            f"⚠️ {name} is at risk: it is due {_when(due, tz)}, and work like it takes "
+            f"{detail.get('estimate', 'longer than the time left')}."
+        )
     before = f"#{detail.get('prerequisite')} '{detail.get('prerequisite_title', '')}'"
     if rule is Rule.PREREQUISITE_DONE:
         return f"✅ {before} is done: {name} can go ahead."

@@ -31,6 +31,7 @@ from core.notices.rules import Draft, Rule, due_drafts, recipients, still_true
 from core.notices.wording import batch_text, notice_text
 from core.ports import Clock, RunReport
 from core.retry import will_retry
+from core.services.insight import RISK_HORIZON, InsightService
 from core.store import SqlStore
 from core.store.notices import NoticeStore
 
@@ -149,6 +150,25 @@ class NoticeService:
                     }
                 )
         return await self._notices.add(rows)
+
+    async def plan_risks(self, insight: InsightService) -> int:
+        """Tell the people of open tasks due soon that will likely be late (once per due)."""
+        added = 0
+        for workspace_id in await self._notices.workspaces_due_before(
+            self._clock.now() + RISK_HORIZON
+        ):
+            drafts = []
+            for risk in await insight.at_risk(workspace_id):
+                task = await self._store.get_task(risk.task.id)
+                if task.due is None:
+                    continue
+                people = recipients(task.assignees, await self._user(task.created_by))
+                detail = {"estimate": risk.estimate.describe()}
+                drafts.append(
+                    Draft(task.id, Rule.AT_RISK, task.due, self._clock.now(), people, detail)
+                )
+            added += await self._add(workspace_id, drafts)
+        return added
 
     async def report(self, job: Job, report: RunReport) -> None:
         """A run ended (``core.ports.RunReporter``): tell the people of dependent tasks."""

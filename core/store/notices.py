@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 from sqlmodel import col
 
-from core.models import AuditEvent, Member, TaskDependency
+from core.models import AuditEvent, Member, Task, TaskDependency
 from core.models_notices import Notice, NoticeMark, NoticePref
 from core.store.base import StoreBase
 
@@ -132,6 +132,21 @@ class NoticeStore(StoreBase):
         )
         async with self._session() as session:
             return list((await session.scalars(stmt)).all())
+
+    async def workspaces_due_before(self, when: datetime) -> list[int]:
+        """Workspaces with open tasks due before ``when`` (and not yet past due)."""
+        stmt = (
+            sa.select(col(Task.workspace_id))
+            .where(
+                col(Task.status) == "open",
+                col(Task.due).is_not(None),
+                col(Task.due) <= when,
+                col(Task.deleted_at).is_(None),
+            )
+            .distinct()
+        )
+        async with self._session() as session:
+            return sorted((await session.scalars(stmt)).all())
 
     async def successors(self, task_id: int) -> list[int]:
         stmt = sa.select(col(TaskDependency.successor_id)).where(

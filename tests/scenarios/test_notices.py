@@ -131,6 +131,27 @@ SCENARIOS = [
         expect=[{"to": "bob", "text": r"Delivered by direct message[\s\S]*Quiet hours: none"}],
     ),
     _s(
+        "at-risk-to-the-assignee-and-in-the-digest",
+        [
+            BOB,
+            {"as": "ana", "in": "#eng", "say": "task: write report draft 1 by Monday 10:00"},
+            {"as": "ana", "in": "#eng", "say": "task: write report draft 2 by Monday 10:00"},
+            {"as": "ana", "in": "#eng", "say": "task: write report draft 3 by Monday 10:00"},
+            {"wait": "PT10H"},
+            {"as": "ana", "in": "#eng", "say": "done #1"},
+            {"as": "ana", "in": "#eng", "say": "done #2"},
+            {"as": "ana", "in": "#eng", "say": "done #3"},
+            {"as": "ana", "in": "#eng", "say": "task for @bob: write report draft 4 by 23:30"},
+            {"as": "ana", "in": "#eng", "say": "post a digest of #eng every day at 23:00"},
+            {"wait": "PT1H"},
+        ],
+        expect=[
+            {"to": "bob", "in": "dm", "task": 4, "text": r"#4 .* is at risk: .* about 10\.0 h"},
+            {"in": "#eng", "text": r"At risk \(1\):\n  ⚠ #4 write report draft 4"},
+        ],
+        once=[r"is at risk"],
+    ),
+    _s(
         "estimate-in-chat",
         [
             {"as": "ana", "in": "dm", "say": "task: deploy v1 by tomorrow 17:00"},
