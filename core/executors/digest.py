@@ -9,6 +9,7 @@ day back the first time).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -38,8 +39,9 @@ class DigestExecutor:
 
     async def execute(self, job: Job) -> ExecutionResult:
         action = action_as(job.action, DigestAction)
-        if action.report is not None:
-            text = await self._report(job, Span(action.report), channel=action.channel)
+        span = action.report or _report_span(job.task.title)
+        if span is not None:
+            text = await self._report(job, Span(span), channel=action.channel)
         else:
             text = await self.compose(job, channel=action.channel)
         await job.log.write("stdout", text + "\n")
@@ -121,6 +123,16 @@ class DigestExecutor:
             job.workspace_id, task_id=job.task_id, statuses=(RunStatus.COMPLETED.value,), limit=1
         )
         return rows[0].run.finished_at if rows else None
+
+
+_REPORT_TITLE = re.compile(r"\b(weekly|monthly)\s+(?:team\s+)?report\b", re.IGNORECASE)
+
+
+def _report_span(title: str) -> str | None:
+    """A digest titled "… weekly report …" ("post the weekly report every Monday at 9")
+    is that report: the rule parser reads both as a digest job."""
+    found = _REPORT_TITLE.search(title)
+    return None if found is None else {"weekly": "week", "monthly": "month"}[found[1].lower()]
 
 
 def _section(name: str, tasks: list[TaskPublic], tz: ZoneInfo, *, done: bool = False) -> list[str]:

@@ -200,10 +200,6 @@ def _clause_end(toks: list[Token], i: int) -> int:
     return end
 
 
-#: "post the weekly report": a digest that is the team report of that period.
-_REPORT_SPANS = {"weekly": "week", "monthly": "month"}
-
-
 def ai_prompt(toks: list[Token], text: str) -> dict[str, Any] | None:
     """An AI task ("summarize #support", "draft the release notes"), or a digest."""
     for i, tok in enumerate(toks):
@@ -214,8 +210,7 @@ def ai_prompt(toks: list[Token], text: str) -> dict[str, Any] | None:
             and any(t.norm in ("post", "send", "share", "generate", "compile") for t in toks[:i])
         ):
             tok.used = True
-            span = _REPORT_SPANS.get(toks[i - 1].norm) if i and tok.norm == "report" else None
-            return {"type": "digest", "report": span} if span else {"type": "digest"}
+            return {"type": "digest"}
         if tok.norm in _AI_VERBS:
             end = i + 1
             while end < len(toks) and (not toks[end].used or toks[end].kind is Kind.CHANNEL):

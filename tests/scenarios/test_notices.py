@@ -152,6 +152,31 @@ SCENARIOS = [
         once=[r"is at risk"],
     ),
     _s(
+        "reports-on-demand-and-scheduled",
+        [
+            BOB,
+            {"as": "ana", "in": "#eng", "say": "post the weekly report every Monday at 9"},
+            LAUNCH,
+            {"as": "ana", "in": "#ops", "say": "task: rotate keys by tomorrow 10:00"},
+            {"wait": "PT2H"},
+            {"as": "bob", "in": "dm", "say": "done #2"},
+            {"wait": "P4D"},
+            {"as": "ana", "in": "dm", "say": "how did the team do last week?"},
+            {"wait": "P2D"},
+            {"as": "ana", "in": "dm", "say": "monthly report for #eng"},
+        ],
+        expect=[
+            {
+                "in": "#eng",
+                "at": "2026-11-30T09:00:00+01:00",
+                "text": r"^Report for the team — week of Mon 23 Nov – Sun 29 Nov 2026\n"
+                r"Done: 1 \(\+1\) · planned \(due\): 2 \(\+2\), of which done 1 \(50%\)",
+            },
+            {"to": "ana", "text": r"Overdue at the end: 1 \(\+1\)[\s\S]*#ops: 0 done, 0/1"},
+            {"to": "ana", "text": r"^Report for #eng — November 2026\nDone: 1 \(\+1\)"},
+        ],
+    ),
+    _s(
         "estimate-in-chat",
         [
             {"as": "ana", "in": "dm", "say": "task: deploy v1 by tomorrow 17:00"},
