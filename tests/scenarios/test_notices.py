@@ -177,6 +177,23 @@ SCENARIOS = [
         ],
     ),
     _s(
+        "prerequisite-failed-after-its-last-retry",
+        [
+            {"person": "ana", "role": "admin"},
+            {
+                "as": "ana",
+                "in": "#ops",
+                "say": "every day at 13:00 fetch http://127.0.0.1:9/health",
+            },
+            {"as": "ana", "in": "#ops", "say": "task for @bob: deploy after #1 by tomorrow 17:00"},
+            {"wait": "PT1H30M"},
+        ],
+        expect=[
+            {"to": "bob", "in": "dm", "task": 2, "text": r"^❌ #1 'fetch .*' failed \(.*\): #2"}
+        ],
+        once=[r"^❌"],
+    ),
+    _s(
         "estimate-in-chat",
         [
             {"as": "ana", "in": "dm", "say": "task: deploy v1 by tomorrow 17:00"},
@@ -191,7 +208,14 @@ SCENARIOS = [
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
-def test_notice_scenario(scenario: Scenario, template_db: Path, tmp_path: Path) -> None:  # noqa: F811
+def test_notice_scenario(
+    scenario: Scenario,
+    template_db: Path,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from .test_scenarios import test_scenario
 
+    # A job that fails for sure: a local port nothing listens on.
+    monkeypatch.setenv("KAIROS_HTTP_ALLOW_PRIVATE", "true")
     test_scenario(scenario, template_db, tmp_path)
