@@ -19,6 +19,7 @@ from bot.conversation import ChatConversation
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.metrics import PrometheusMetrics
+from bot.notices import NoticeDispatcher, Reporters
 from bot.notify import ChatNotifier
 from bot.settings import Settings
 from core import migrate
@@ -37,9 +38,13 @@ from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
 from core.services.actions import ActionChecker
 from core.services.conversation import ConversationMemory
+from core.services.insight import InsightService
+from core.services.notices import NoticeService
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.history import RunHistory
+from core.store.insight import InsightStore
+from core.store.notices import NoticeStore
 from core.store.runs import RunStore
 
 if TYPE_CHECKING:
@@ -66,6 +71,7 @@ class Kairos:
     history: RunHistory
     executors: ExecutorRegistry
     events: EventLayer
+    notices: NoticeDispatcher | None = field(default=None)
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
 
@@ -95,6 +101,7 @@ class Kairos:
         notifier = ChatNotifier(store=store, adapters={}, context=context, clock=clock)
         policy = settings.execution_policy()
         history = RunHistory(db)
+        notice_service = NoticeService(store=store, notices=NoticeStore(db), clock=clock)
         executors = standard_registry(
             notifier=notifier,
             policy=policy,
@@ -102,7 +109,7 @@ class Kairos:
             history=history,
             clock=clock,
             logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
-            reporter=notifier,
+            reporter=Reporters(notifier, notice_service),
         )
         scheduler = Scheduler(
             db=db,
@@ -133,6 +140,8 @@ class Kairos:
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
             events=EventsTalk(events),
+            notices=notice_service,
+            insight=InsightService(store=InsightStore(db), clock=clock),
         )
         return cls(
             settings=settings,
@@ -149,7 +158,18 @@ class Kairos:
             history=history,
             executors=executors,
             events=events,
+            notices=NoticeDispatcher(
+                service=notice_service,
+                notifier=notifier,
+                clock=clock,
+                insight=InsightService(store=InsightStore(db), clock=clock),
+            ),
         )
+
+    @property
+    def insight(self) -> InsightService:
+        """Reports, charts, statistics and estimates over this database's history."""
+        return InsightService(store=InsightStore(self.db), clock=self.clock)
 
     @property
     def runs(self) -> RunStore:
@@ -194,11 +214,15 @@ class Kairos:
         """Start the scheduler: recover crashed runs, then workers and engine."""
         await self.scheduler.start()
         await self.events.start()
+        if self.notices is not None:
+            await self.notices.start()
         self._started = True
 
     async def close(self) -> None:
         if self._started:
             await self.events.stop()
+            if self.notices is not None:
+                await self.notices.stop()
             await self.scheduler.stop()
             self._started = False
         await self.executors.aclose()

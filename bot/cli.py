@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "bot.commands.runs",
     "bot.commands.workflow",
     "bot.commands.hooks",
+    "bot.commands.insight",
 )
 
 app = typer.Typer(

@@ -70,6 +70,14 @@ class ChatNotifier:
     def add_adapter(self, platform: Platform, adapter: ChatAdapter) -> None:
         self._adapters[platform] = adapter
 
+    async def adapter_for(self, workspace_id: int) -> ChatAdapter | None:
+        """The adapter of the workspace's platform (``None``: not configured here)."""
+        platform = self._platforms.get(workspace_id)
+        if platform is None:
+            workspace = await self._store.get_workspace(workspace_id)
+            platform = self._platforms[workspace_id] = Platform(workspace.platform)
+        return self._adapters.get(platform)
+
     async def notify(self, job: Job) -> str | None:
         task = job.task
         platform = self._platforms.get(task.workspace_id)

@@ -88,6 +88,8 @@ class DigestAction(_Action):
 
     type: Literal["digest"] = "digest"
     channel: str | None = Field(default=None, max_length=200)
+    #: Post the team report of the last complete week or month instead (core.insight).
+    report: Literal["week", "month"] | None = None
 
 
 class AiPromptAction(_Action):

@@ -133,6 +133,26 @@ def replicas(ctx: typer.Context) -> None:
     bench.main(list(ctx.args), prog="kairos bench replicas")
 
 
+@bench_app.command("estimates")
+def estimates(
+    tasks: int = typer.Option(5000, "--tasks", min=100, help="Generated tasks in the history."),
+    test: int = typer.Option(1000, "--test", min=10, help="The last N tasks are estimated."),
+    seed: int = typer.Option(7, "--seed", help="The generator's seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Backtest of task duration estimates against the global median (MAE in hours)."""
+    _load_bench()  # puts the source checkout on the path
+    from bench.estimates_bench import run_estimates_bench
+
+    figures = run_estimates_bench(tasks=tasks, test=test, seed=seed)
+    if as_json:
+        json.dump(figures, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    for key, value in figures.items():
+        typer.echo(f"{key:<28} {value}")
+
+
 def register(app: typer.Typer) -> None:
     """Add ``kairos bench`` to the CLI."""
     app.add_typer(bench_app, name="bench")

@@ -21,6 +21,7 @@ from bot.conversation import replies
 from bot.conversation.context import place
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
+from bot.conversation.insight_talk import InsightTalk
 from bot.conversation.listing import list_query
 from bot.conversation.readings import (
     LIVE,
@@ -46,7 +47,9 @@ from core.messages import Button, Inbound, Reply
 from core.models import Member, Run, TaskPublic
 from core.ports import Clock, IntentParser
 from core.services.conversation import ConversationMemory
+from core.services.insight import InsightService
 from core.services.members import MemberService
+from core.services.notices import NoticeService
 from core.services.runs import RunService
 from core.services.tasks import TaskService
 from core.store import SqlStore, TaskQuery
@@ -91,9 +94,16 @@ class ChatConversation(TaskReferences, RequestAnswers):
         confidence_threshold: float = 0.6,
         runs_talk: RunsTalk | None = None,
         events: EventsTalk | None = None,
+        notices: NoticeService | None = None,
+        insight: InsightService | None = None,
     ) -> None:
         self._runs_talk = runs_talk
         self._events = events
+        self._insight_talk = (
+            InsightTalk(notices=notices, insight=insight, tasks=tasks)
+            if notices is not None and insight is not None
+            else None
+        )
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -175,6 +185,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
                 text, speaker, subscribe=partial(self._subscribe, speaker)
             )
         ):
+            return got
+        if self._insight_talk and (got := await self._insight_talk.answer(text, speaker)):
             return got
         request = match_request(text)
         if request is not None:

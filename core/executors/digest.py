@@ -1,21 +1,28 @@
 """Digest jobs: a deterministic summary of a workspace (or one channel), as plain text.
 
-Guarantee: read-only, safe to repeat. "Done since the last digest" counts from
-this digest task's previous completed run (a day back the first time).
+With ``report`` set it posts the team report of the last complete week or month
+instead (``core.insight``). Tasks at risk (due soon, estimate longer than the
+time left) get their own section. Guarantee: read-only, safe to repeat. "Done
+since the last digest" counts from this digest task's previous completed run (a
+day back the first time).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.actions import DigestAction, action_as
 from core.enums import RunStatus, TaskStatus
+from core.insight.periods import Span
 from core.jobs import Job
 from core.models import TaskPublic
 from core.ports import Clock, ExecutionResult
+from core.services.insight import InsightService
 from core.store import SqlStore, TaskQuery
 from core.store.history import RunHistory
+from core.store.insight import InsightStore
 
 _SHOWN = 8
 
@@ -32,7 +39,11 @@ class DigestExecutor:
 
     async def execute(self, job: Job) -> ExecutionResult:
         action = action_as(job.action, DigestAction)
-        text = await self.compose(job, channel=action.channel)
+        span = action.report or _report_span(job.task.title)
+        if span is not None:
+            text = await self._report(job, Span(span), channel=action.channel)
+        else:
+            text = await self.compose(job, channel=action.channel)
         await job.log.write("stdout", text + "\n")
         return ExecutionResult(output=text)
 
@@ -80,6 +91,14 @@ class DigestExecutor:
                 f"  ✗ #{tid} {title} — {count} failed run(s)"
                 for tid, (title, count) in sorted(failed_tasks.items())[:_SHOWN]
             ]
+        risky = await self._insight().at_risk(ws, channel=channel)
+        if risky:
+            lines.append(f"At risk ({len(risky)}):")
+            lines += [
+                f"  ⚠ #{r.task.id} {r.task.title} — due {_when(r.task.due, tz)}, "
+                f"estimate {r.estimate.describe()}"
+                for r in risky[:_SHOWN]
+            ]
         if upcoming:
             lines.append("Next up:")
             lines += [
@@ -89,11 +108,31 @@ class DigestExecutor:
             lines.append("Nothing due, nothing overdue, nothing failing. All clear.")
         return "\n".join(lines)
 
+    def _insight(self) -> InsightService:
+        return InsightService(store=InsightStore(self._store.db), clock=self._clock)
+
+    async def _report(self, job: Job, span: Span, *, channel: str | None) -> str:
+        """The team report of the last complete week or month (``DigestAction.report``)."""
+        insight = self._insight()
+        period = insight.period(span, job.task.timezone)
+        _, text = await insight.report(job.workspace_id, period, channel=channel)
+        return text
+
     async def _last_digest(self, job: Job) -> datetime | None:
         rows = await self._history.runs(
             job.workspace_id, task_id=job.task_id, statuses=(RunStatus.COMPLETED.value,), limit=1
         )
         return rows[0].run.finished_at if rows else None
+
+
+_REPORT_TITLE = re.compile(r"\b(weekly|monthly)\s+(?:team\s+)?report\b", re.IGNORECASE)
+
+
+def _report_span(title: str) -> str | None:
+    """A digest titled "… weekly report …" ("post the weekly report every Monday at 9")
+    is that report: the rule parser reads both as a digest job."""
+    found = _REPORT_TITLE.search(title)
+    return None if found is None else {"weekly": "week", "monthly": "month"}[found[1].lower()]
 
 
 def _section(name: str, tasks: list[TaskPublic], tz: ZoneInfo, *, done: bool = False) -> list[str]:

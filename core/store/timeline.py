@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from core.enums import RunStatus, TaskStatus
-from core.models import Run, Task
+from core.models import AuditEvent, Run, Task
+from core.models_notices import Notice, NoticeMark
 from core.store.base import StoreBase
+from core.store.notices import AUDIT_MARK
 
 _WAITING = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
 
@@ -42,7 +44,13 @@ class TimelineStore(StoreBase):
                     col(Run.status) == RunStatus.PENDING.value
                 )
             )
-        found = [_aware(v) for v in (cursor, run) if v is not None]
+            # Notifications waiting for their time (core.services.notices).
+            notice = await session.scalar(
+                sa.select(sa.func.min(col(Notice.deliver_at))).where(
+                    col(Notice.status) == "pending"
+                )
+            )
+        found = [_aware(v) for v in (cursor, run, notice) if v is not None]
         return min(found, default=None)
 
     async def unsettled(self, now: datetime) -> int:
@@ -58,7 +66,23 @@ class TimelineStore(StoreBase):
                 .select_from(Run)
                 .where(col(Run.status).in_(_WAITING), col(Run.not_before) <= now)
             )
-        return int(tasks or 0) + int(runs or 0)
+            notices = await session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Notice)
+                .where(col(Notice.status) == "pending", col(Notice.deliver_at) <= now)
+            )
+            # Changes the notification planner has not read yet (once it has started).
+            mark = await session.scalar(
+                sa.select(col(NoticeMark.value)).where(col(NoticeMark.name) == AUDIT_MARK)
+            )
+            unread: int | None = 0
+            if mark is not None:
+                unread = await session.scalar(
+                    sa.select(sa.func.count())
+                    .select_from(AuditEvent)
+                    .where(col(AuditEvent.id) > mark)
+                )
+        return int(tasks or 0) + int(runs or 0) + int(notices or 0) + int(unread or 0)
 
 
 def _aware(value: datetime | str) -> datetime:

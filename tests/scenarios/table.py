@@ -423,7 +423,7 @@ def scenarios() -> list[Scenario]:
                     {"text": r"Tasks matching 'sync'"},
                     {"text": r"Tasks matching 'DISK':\n#1 "},
                     {"text": r"Next run of #1 .*(today|tomorrow)"},
-                    {"text": r"estimates are not available"},
+                    {"text": r"can't estimate #2 'check the sync' yet: no finished tasks"},
                 ],
             )
         )

@@ -19,6 +19,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,8 @@ class FakeSlack:
     responses: list[dict[str, Any]] = field(default_factory=list)
     #: files_upload_v2: file id → the bytes uploaded.
     uploads: dict[str, bytes] = field(default_factory=dict)
+    #: files_upload_v2 asks for every file's upload URL first: each gets its own id.
+    file_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     attempts: Counter[str] = field(default_factory=Counter)
     #: Seconds to wait before answering each API call (0: at once).
     latency: float = 0.0
@@ -161,7 +164,7 @@ class FakeSlack:
     def _files_getUploadURLExternal(
         self, body: dict[str, Any], token: str | None
     ) -> dict[str, Any]:
-        file_id = f"F{len(self.uploads) + 1:04d}"
+        file_id = f"F{next(self.file_ids):04d}"
         return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
 
     def _files_completeUploadExternal(

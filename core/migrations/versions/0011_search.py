@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0011_search'
-down_revision: str | None = '0008_workflows'
+down_revision: str | None = '0010_preferences'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,1 @@
+"""Proactive notifications: rules (what to tell whom, when), preferences, wording."""
