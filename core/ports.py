@@ -216,3 +216,74 @@ class CreationListener(TaskListener, Protocol):
     """
 
     async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser may know besides the words (DESIGN: parsers take context)."""
+
+    now: datetime
+    tz: str
+    user: str = "me"
+    #: Whose budget a model call is charged to (``None``: outside a workspace).
+    workspace_id: int | None = None
+    #: What Kairos just asked this person and is waiting for an answer to.
+    question: str | None = None
+    #: The title of the task whose thread this was said in.
+    task_title: str | None = None
+    #: How the workspace writes numeric dates (``"DMY"``/``"MDY"``), if configured.
+    date_order: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """An ``Intent`` with where it came from and the language it was said in."""
+
+    intent: Intent
+    #: ``rules`` or ``claude``.
+    parser: str = "rules"
+    #: ISO 639-1 code of the message's language (the rule parser reads English).
+    language: str = "en"
+
+
+class AsyncIntentParser(Protocol):
+    """Reads a message in its context (``core.intents.chain.ParserChain``, ``ClaudeParser``).
+
+    The async, context-taking seam of the conversation. ``IntentParser`` above stays
+    the synchronous port of the offline ``RuleParser``.
+    """
+
+    async def read(self, text: str, context: ParseContext) -> Reading:
+        """What ``text`` means; raises ``core.errors.ModelUnavailable`` only when no reading
+        can be given at all (a chain never raises: it falls back to the rules)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A text answer of the language model and what it cost."""
+
+    text: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class LanguageModel(Protocol):
+    """Free-text answers from the model (``integrations.llm.client.ClaudeClient``).
+
+    Every call is charged to ``workspace_id``'s daily budget and recorded; raises
+    ``core.errors.BudgetExhausted`` or ``core.errors.ModelUnavailable``.
+    """
+
+    async def complete(
+        self,
+        *,
+        purpose: str,
+        system: str,
+        prompt: str,
+        workspace_id: int | None,
+        max_tokens: int = 1024,
+    ) -> Completion:
+        """Ask the model ``prompt`` under the (cached) ``system`` prompt."""
+        ...

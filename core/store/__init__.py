@@ -11,19 +11,23 @@ from __future__ import annotations
 from core.store.audit import AuditStore
 from core.store.base import StoreBase
 from core.store.chat import ChatStateStore
+from core.store.llm import LlmUsageStore
 from core.store.operations import OperationsStore
 from core.store.query import TaskQuery
 from core.store.tasks import TaskStore, task_not_found
 from core.store.workspaces import WorkspaceStore
 
 
-class SqlStore(WorkspaceStore, TaskStore, AuditStore, ChatStateStore, OperationsStore):
+class SqlStore(
+    WorkspaceStore, TaskStore, AuditStore, ChatStateStore, OperationsStore, LlmUsageStore
+):
     """The SQL store over SQLite or PostgreSQL (see ``core.db.Database``)."""
 
 
 __all__ = [
     "AuditStore",
     "ChatStateStore",
+    "LlmUsageStore",
     "OperationsStore",
     "SqlStore",
     "StoreBase",
