@@ -37,6 +37,7 @@ from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.store.history import RunHistory
 from core.store.runs import RunStore
+from integrations.llm.build import Claude, build_chain, build_claude
 
 if TYPE_CHECKING:
     from bot.slack import SlackSurface
@@ -60,6 +61,8 @@ class Kairos:
     metrics: PrometheusMetrics
     history: RunHistory
     executors: ExecutorRegistry
+    #: Claude's client and parser; ``None`` without ``KAIROS_ANTHROPIC_API_KEY``.
+    claude: Claude | None = None
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
 
@@ -89,6 +92,7 @@ class Kairos:
         notifier = ChatNotifier(store=store, adapters={}, context=context, clock=clock)
         policy = settings.execution_policy()
         history = RunHistory(db)
+        claude = build_claude(settings, ledger=store, clock=clock)
         executors = standard_registry(
             notifier=notifier,
             policy=policy,
@@ -97,6 +101,7 @@ class Kairos:
             clock=clock,
             logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
             reporter=notifier,
+            llm=claude.client if claude else None,
         )
         scheduler = Scheduler(
             db=db,
@@ -123,6 +128,7 @@ class Kairos:
             context=context,
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
+            reader=build_chain(settings, rules=parser, claude=claude) if claude else None,
         )
         return cls(
             settings=settings,
@@ -138,6 +144,7 @@ class Kairos:
             _head_revision=migrate.head_revision(),
             history=history,
             executors=executors,
+            claude=claude,
         )
 
     @property
@@ -175,6 +182,8 @@ class Kairos:
             await self.scheduler.stop()
             self._started = False
         await self.executors.aclose()
+        if self.claude is not None:
+            await self.claude.client.close()
         await self.db.dispose()
 
     async def readiness(self) -> list[str]:

@@ -85,6 +85,19 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", description="Slack Web API base URL"
     )
     anthropic_api_key: SecretStr | None = Field(default=None, description="Claude API key")
+    anthropic_base_url: str | None = Field(
+        default=None, description="Messages API base URL (default: Anthropic's)"
+    )
+    anthropic_model: str = Field(default="claude-sonnet-4-5", description="Claude model name")
+    llm_daily_tokens: int | None = Field(
+        default=None, ge=0, description="Claude tokens per workspace per UTC day; unset: no cap"
+    )
+    llm_timeout_seconds: float = Field(
+        default=20, gt=0, description="Per Claude request; the rules answer past it"
+    )
+    llm_parser: Literal["auto", "rules", "claude"] = Field(
+        default="auto", description="auto: rules first, Claude when unsure (needs the key)"
+    )
 
     @field_validator("database_url")
     @classmethod

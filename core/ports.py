@@ -287,3 +287,22 @@ class LanguageModel(Protocol):
     ) -> Completion:
         """Ask the model ``prompt`` under the (cached) ``system`` prompt."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMessage:
+    """One message of a channel's history, platform-neutral."""
+
+    at: datetime
+    author: str
+    text: str
+
+
+class ChannelHistory(Protocol):
+    """Reads a channel's recent messages (``bot.slack.history.SlackChannelHistory``)."""
+
+    async def messages(
+        self, *, workspace_id: int, channel: str, since: datetime, limit: int
+    ) -> list[ChannelMessage]:
+        """Messages of ``channel`` after ``since``, oldest first, at most ``limit``."""
+        ...

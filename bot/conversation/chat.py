@@ -19,6 +19,7 @@ from bot import formatting
 from bot.conversation import replies
 from bot.conversation.context import place
 from bot.conversation.history import RunsTalk
+from bot.conversation.languages import say
 from bot.conversation.listing import list_query
 from bot.conversation.readings import (
     LIVE,
@@ -42,7 +43,7 @@ from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
 from core.messages import Button, Inbound, Reply
 from core.models import Member, Run, TaskPublic
-from core.ports import Clock, IntentParser
+from core.ports import AsyncIntentParser, Clock, IntentParser, ParseContext
 from core.services.conversation import ConversationMemory
 from core.services.members import MemberService
 from core.services.runs import RunService
@@ -88,8 +89,11 @@ class ChatConversation(TaskReferences, RequestAnswers):
         default_timezone: str = "UTC",
         confidence_threshold: float = 0.6,
         runs_talk: RunsTalk | None = None,
+        reader: AsyncIntentParser | None = None,
     ) -> None:
         self._runs_talk = runs_talk
+        #: The rules + Claude chain (``core.intents.chain``); ``None``: the rules alone.
+        self._reader = reader
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -170,6 +174,9 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if request is not None:
             return await self._request(request, speaker)
         intent, said = self._understand(text, speaker, question)
+        if self._reader is not None and said == text:
+            reading = await self._reader.read(text, await self._context(speaker, question))
+            intent, speaker = reading.intent, replace(speaker, language=reading.language)
         settled = only_past(intent, self._clock.now())
         untimed = (
             intent.intent in (IntentKind.CREATE_REMINDER, IntentKind.SCHEDULE_JOB)
@@ -236,6 +243,18 @@ class ChatConversation(TaskReferences, RequestAnswers):
             ),
         )
         return again, asked
+
+    async def _context(self, speaker: Speaker, question: dict[str, Any] | None) -> ParseContext:
+        """What the model may know besides the words (the rules need none of it)."""
+        asked = question.get("text") if question else None
+        thread = await self._thread_task(speaker) if speaker.inbound.thread_ref else None
+        return ParseContext(
+            now=self._clock.now(),
+            tz=speaker.tz,
+            workspace_id=speaker.workspace_id,
+            question=str(asked) if asked else None,
+            task_title=thread.title if thread else None,
+        )
 
     async def _ask(self, speaker: Speaker, question: str, said: str | None = None) -> Reply:
         """Ask back, remembering what was said so that the answer can complete it."""
@@ -505,7 +524,9 @@ class ChatConversation(TaskReferences, RequestAnswers):
         upcoming: list[datetime] = []
         if task.next_fire_at is not None and task.schedule is not None:
             upcoming = [task.next_fire_at, *later_runs(task, task.next_fire_at)]
-        return replies.confirmation(verb, task, tz=speaker.tz, now=now, next_runs=upcoming)
+        return replies.confirmation(
+            say(verb, speaker.language), task, tz=speaker.tz, now=now, next_runs=upcoming
+        )
 
     async def _undoable(self, speaker: Speaker, task_id: int, undo: dict[str, Any]) -> None:
         await self.memory.changed(
@@ -564,7 +585,14 @@ class ChatConversation(TaskReferences, RequestAnswers):
         return [replies.help_reply()]
 
     async def _unknown(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        return [replies.text("Sorry, I didn't understand that. Say 'help' to see what I can do.")]
+        return [
+            replies.text(
+                say(
+                    "Sorry, I didn't understand that. Say 'help' to see what I can do.",
+                    speaker.language,
+                )
+            )
+        ]
 
     # --- changing -------------------------------------------------------------------
 

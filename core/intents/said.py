@@ -22,9 +22,20 @@ from core.schedule import check_timezone
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 _CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 _PARTS = {
     "morning": "09:00",
     "noon": "12:00",

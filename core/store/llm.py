@@ -43,7 +43,7 @@ class LlmUsageStore(StoreBase):
             return new_id(result)
 
     async def llm_tokens_since(self, *, workspace_id: int | None, since: datetime) -> int:
-        """Tokens (in + out, cache reads and writes included) used by a workspace since ``since``."""
+        """Tokens (in + out + cache reads and writes) a workspace used since ``since``."""
         c = _CALLS.c
         owner = c.workspace_id.is_(None) if workspace_id is None else c.workspace_id == workspace_id
         total = sa.func.coalesce(

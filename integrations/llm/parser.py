@@ -8,12 +8,11 @@ instants and next runs with the rule parser's own grammar.
 
 from __future__ import annotations
 
-from prompts import load
-
 from core.intents.rules import RuleParser
 from core.intents.said import Said, to_intent
 from core.ports import ParseContext, Reading
 from integrations.llm.client import ClaudeClient
+from prompts import load
 
 
 class ClaudeParser:

@@ -91,7 +91,9 @@ class FakeAnthropic:
         if answer.delay:
             await asyncio.sleep(answer.delay)
         if answer.status != 200:
-            kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(answer.status, "api_error")
+            kind = {429: "rate_limit_error", 529: "overloaded_error"}.get(
+                answer.status, "api_error"
+            )
             return _error(answer.status, kind, "scripted failure")
         content: list[dict[str, Any]] = []
         if answer.text is not None:

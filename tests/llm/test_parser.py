@@ -161,7 +161,9 @@ async def test_rules_mode_never_asks_and_claude_mode_always_asks(
 ) -> None:
     text = "remind me tomorrow at 9 to call Bo"
     assert (await chain(claude, mode="rules").read(GERMAN, CTX)).parser == "rules"
-    fake.then(said(intent="create_reminder", title="call Bo", when={"day": "tomorrow", "clock": "09:00"}))
+    fake.then(
+        said(intent="create_reminder", title="call Bo", when={"day": "tomorrow", "clock": "09:00"})
+    )
     reading = await chain(claude, mode="claude").read(text, CTX)
     assert reading.parser == "claude" and len(fake.requests) == 1
     assert reading.intent.next_runs == [datetime(2026, 12, 4, 9, 0, tzinfo=BERLIN)]
