@@ -70,7 +70,10 @@ class _Attempts:
 
     def response(self, response: Any) -> None:
         now = time.monotonic()
-        self.calls.append((getattr(response, "usage", None), int((now - self.started) * 1000), ""))
+        # A copy: instructor later adds the retries' usage into this same object.
+        usage = getattr(response, "usage", None)
+        counted = {name: _count(usage, name) for name in _USAGE_FIELDS}
+        self.calls.append((counted, int((now - self.started) * 1000), ""))
         self.started = now
 
     def parse_error(self, error: Exception, **_: Any) -> None:
@@ -246,8 +249,19 @@ def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
+_USAGE_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+
+
 def _count(usage: Any, name: str) -> int:
-    value = getattr(usage, name, None) if usage is not None else None
+    if isinstance(usage, dict):
+        value = usage.get(name)
+    else:
+        value = getattr(usage, name, None) if usage is not None else None
     return int(value) if isinstance(value, int) else 0
 
 
