@@ -27,7 +27,7 @@ def field_ok(name: str, want: Any, got: Any) -> bool:
     if name == "next_runs":
         return isinstance(got, list) and [_instant(x) for x in got] == [_instant(x) for x in want]
     if name == "due" or name == "at":
-        return _instant(want) == _instant(got)
+        return bool(_instant(want) == _instant(got))
     if isinstance(want, dict):
         if not isinstance(got, dict):
             return False
