@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from bot.channels import ChannelHistories
 from bot.conversation import ChatConversation
 from bot.conversation.history import RunsTalk
 from bot.metrics import PrometheusMetrics
@@ -63,6 +64,8 @@ class Kairos:
     executors: ExecutorRegistry
     #: Claude's client and parser; ``None`` without ``KAIROS_ANTHROPIC_API_KEY``.
     claude: Claude | None = None
+    #: Channel history readers per platform (AI jobs' context).
+    histories: ChannelHistories | None = None
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
 
@@ -93,6 +96,7 @@ class Kairos:
         policy = settings.execution_policy()
         history = RunHistory(db)
         claude = build_claude(settings, ledger=store, clock=clock)
+        histories = ChannelHistories(store=store)
         executors = standard_registry(
             notifier=notifier,
             policy=policy,
@@ -102,6 +106,7 @@ class Kairos:
             logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
             reporter=notifier,
             llm=claude.client if claude else None,
+            channels=histories,
         )
         scheduler = Scheduler(
             db=db,
@@ -145,6 +150,7 @@ class Kairos:
             history=history,
             executors=executors,
             claude=claude,
+            histories=histories,
         )
 
     @property
@@ -166,6 +172,11 @@ class Kairos:
             runs=self.runs,
         )
         self.add_chat(Platform.SLACK, surface.adapter)
+        if self.histories is not None:
+            from bot.slack.history import SlackChannelHistory
+
+            reader = SlackChannelHistory(clients=surface.adapter.clients, store=self.store)
+            self.histories.add(Platform.SLACK, reader)
         return surface
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:

@@ -58,6 +58,9 @@ METHOD_SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "oauth.v2.access": (),
     # files_upload_v2 = files.getUploadURLExternal + files.completeUploadExternal
     "files.upload_v2": ("files:write",),
+    # AI jobs read the channels their prompt names (bot.slack.history).
+    "conversations.history": ("channels:history", "groups:history"),
+    "conversations.list": ("channels:read", "groups:read"),
 }
 
 #: Scopes needed by how Kairos is reached rather than by a method it calls:

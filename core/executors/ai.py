@@ -137,8 +137,14 @@ class AiPromptExecutor:
 
     async def _history(self, job: Job, channel: str, since: datetime) -> str:
         if self._channels is None:
-            return "(this chat platform's channel history is not available to Kairos)"
-        messages = await self._channels.messages(
-            workspace_id=job.workspace_id, channel=channel, since=since, limit=self._history_limit
-        )
+            return "(not available: Kairos reads no channel history here)"
+        try:
+            messages = await self._channels.messages(
+                workspace_id=job.workspace_id,
+                channel=channel,
+                since=since,
+                limit=self._history_limit,
+            )
+        except KairosError as exc:  # the job still answers from what else it has
+            return f"(not available: {exc.message})"
         return _transcript(messages) or "(no messages in this period)"

@@ -145,7 +145,10 @@ async def test_an_ai_job_runs_with_a_key_and_keeps_prompt_and_answer(
     (request,) = fake.requests
     sent = request.user_text()
     assert sent.startswith("summarize #general") and "renew the certificate" in sent
-    assert "## Messages in #general" in sent  # the console has no history: it says so
+    assert (
+        "## Messages in #general\n(not available: Kairos cannot read channel history on console"
+        in sent
+    )
     (system,) = request.system_blocks()
     assert system["cache_control"] == {"type": "ephemeral"}
     assert system["text"].startswith("You are Kairos")
