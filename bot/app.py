@@ -107,6 +107,7 @@ class Kairos:
             reporter=notifier,
             llm=claude.client if claude else None,
             channels=histories,
+            digest_summaries=settings.llm_digest_summaries,
         )
         scheduler = Scheduler(
             db=db,

@@ -95,6 +95,9 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(
         default=20, gt=0, description="Per Claude request; the rules answer past it"
     )
+    llm_digest_summaries: bool = Field(
+        default=False, description="Put Claude's short summary on top of digests (needs the key)"
+    )
     llm_parser: Literal["auto", "rules", "claude"] = Field(
         default="auto", description="auto: rules first, Claude when unsure (needs the key)"
     )

@@ -148,3 +148,36 @@ class AiPromptExecutor:
         except KairosError as exc:  # the job still answers from what else it has
             return f"(not available: {exc.message})"
         return _transcript(messages) or "(no messages in this period)"
+
+
+class SummarizedDigestExecutor:
+    """A digest with Claude's short summary on top (``KAIROS_LLM_DIGEST_SUMMARIES``).
+
+    The deterministic digest is always there; when Claude is unavailable or the
+    budget is used up, the digest goes out without the summary (and says so in
+    the run's result, not in chat).
+    """
+
+    def __init__(self, *, digest: Any, model: LanguageModel, system: str) -> None:
+        self.action_model = digest.action_model
+        self._digest = digest
+        self._model = model
+        self._system = system
+
+    async def execute(self, job: Job) -> ExecutionResult:
+        plain = await self._digest.execute(job)
+        try:
+            summary = await self._model.complete(
+                purpose="digest_summary",
+                system=self._system,
+                prompt="Summarize this digest for the team in two or three sentences: what "
+                "needs attention first, and why.\n\n" + plain.output,
+                workspace_id=job.workspace_id,
+                max_tokens=300,
+            )
+        except KairosError as exc:
+            return ExecutionResult(output=plain.output, result={"summary_error": exc.message})
+        text = f"Summary (AI): {summary.text}\n\n{plain.output}"
+        return ExecutionResult(
+            output=text, result={"summary": summary.text, "model": summary.model}
+        )

@@ -7,7 +7,7 @@ line here.
 
 from __future__ import annotations
 
-from core.executors.ai import AiPromptExecutor
+from core.executors.ai import AiPromptExecutor, SummarizedDigestExecutor
 from core.executors.basic import NoopExecutor, NotifyExecutor
 from core.executors.digest import DigestExecutor
 from core.executors.http import HttpExecutor
@@ -41,6 +41,7 @@ def standard_registry(
     reporter: RunReporter | None = None,
     llm: LanguageModel | None = None,
     channels: ChannelHistory | None = None,
+    digest_summaries: bool = False,
 ) -> ExecutorRegistry:
     """Every built-in executor; actions (not reminders) are recorded and reported.
 
@@ -70,4 +71,7 @@ def standard_registry(
         executors["ai_prompt"] = reported(
             AiPromptExecutor(model=llm, system=system, digests=digest, channels=channels)
         )
+        if digest_summaries:
+            summarized = SummarizedDigestExecutor(digest=digest, model=llm, system=system)
+            executors["digest"] = reported(summarized)
     return ExecutorRegistry(executors)

@@ -152,3 +152,29 @@ async def test_an_ai_job_runs_with_a_key_and_keeps_prompt_and_answer(
     (system,) = request.system_blocks()
     assert system["cache_control"] == {"type": "ephemeral"}
     assert system["text"].startswith("You are Kairos")
+
+
+async def test_digests_get_an_ai_summary_on_top_and_go_out_plain_without_claude(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic, clock: ManualClock
+) -> None:
+    kairos = await open_kairos(anthropic_api_key=SecretStr(KEY), llm_digest_summaries=True)
+    await say(kairos, "add task renew the certificate due today at 17")
+    got = await say(kairos, "send me a daily digest at 8")
+    task = await kairos.store.get_task(got.task_id or 0)
+    fake.then(Answer(text="Renew the certificate today."))
+    fake.default = Answer(status=529)  # the second day Claude is down
+    for day in range(2):
+        if day == 0:  # 08:00 Berlin on Tuesday
+            clock.set(datetime(2026, 3, 3, 7, 0, 1, tzinfo=UTC))
+        else:  # and once more by hand, with Claude down
+            await kairos.scheduler.run_now(task.id)
+
+        async def completed(count: int = day + 1) -> Any:
+            rows = await kairos.history.runs(None, task_id=task.id, statuses=("completed",))
+            return rows if len(rows) == count else None
+
+        rows = await eventually(completed)
+    newest, first = rows[0].run, rows[1].run
+    assert first.output.startswith("Summary (AI): Renew the certificate today.\n\nDigest")
+    assert newest.output.startswith("Digest") and newest.result["summary_error"]
+    assert "renew the certificate" in newest.output
