@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 from bot.channels import ChannelHistories
 from bot.conversation import ChatConversation
 from bot.conversation.history import RunsTalk
+from bot.conversation.planning import PlanTalk
 from bot.metrics import PrometheusMetrics
 from bot.notify import ChatNotifier
 from bot.settings import Settings
@@ -29,6 +30,7 @@ from core.executors.logs import FileLogs
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
+from core.planning.service import PlanService, TaskPlanSink
 from core.ports import ChatAdapter, Clock, IntentParser
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
@@ -135,6 +137,16 @@ class Kairos:
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
             reader=build_chain(settings, rules=parser, claude=claude) if claude else None,
+            plans=_plans(
+                settings,
+                claude,
+                checker=checker,
+                tasks=tasks,
+                store=store,
+                clock=clock,
+                scheduler=scheduler,
+                memory=context,
+            ),
         )
         return cls(
             settings=settings,
@@ -222,6 +234,33 @@ class Kairos:
             "scheduled_tasks": self.scheduler.engine.scheduled,
             "running_runs": self.scheduler.pool.busy,
         }
+
+
+def _plans(
+    settings: Settings,
+    claude: Claude | None,
+    *,
+    checker: ActionChecker,
+    tasks: TaskService,
+    store: SqlStore,
+    clock: Clock,
+    scheduler: Scheduler,
+    memory: ConversationMemory,
+) -> PlanTalk | None:
+    """AI-planned workflows, with Claude only (tasks + dependency edges via the services)."""
+    if claude is None:
+        return None
+    sink = TaskPlanSink(tasks=tasks, store=store, clock=clock, starter=scheduler)
+    service = PlanService(
+        checker=checker,
+        sink=sink,
+        store=store,
+        clock=clock,
+        tasks_per_hour=settings.llm_plan_tasks_per_hour,
+    )
+    return PlanTalk(
+        planner=claude.planner, service=service, memory=memory, dry_run=settings.llm_plan_dry_run
+    )
 
 
 def _reason(exc: BaseException) -> str:

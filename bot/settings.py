@@ -98,6 +98,12 @@ class Settings(BaseSettings):
     llm_digest_summaries: bool = Field(
         default=False, description="Put Claude's short summary on top of digests (needs the key)"
     )
+    llm_plan_tasks_per_hour: int = Field(
+        default=20, ge=0, description="Tasks AI-planned workflows may create per workspace per hour"
+    )
+    llm_plan_dry_run: bool = Field(
+        default=False, description="AI plans are checked and shown, never created"
+    )
     llm_parser: Literal["auto", "rules", "claude"] = Field(
         default="auto", description="auto: rules first, Claude when unsure (needs the key)"
     )

@@ -21,6 +21,7 @@ from bot.conversation.context import place
 from bot.conversation.history import RunsTalk
 from bot.conversation.languages import say
 from bot.conversation.listing import list_query
+from bot.conversation.planning import PlanTalk
 from bot.conversation.readings import (
     LIVE,
     completions,
@@ -90,7 +91,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
         confidence_threshold: float = 0.6,
         runs_talk: RunsTalk | None = None,
         reader: AsyncIntentParser | None = None,
+        plans: PlanTalk | None = None,
     ) -> None:
+        #: AI-planned workflows (``bot.conversation.planning``); ``None`` without Claude.
+        self._plans = plans
         self._runs_talk = runs_talk
         #: The rules + Claude chain (``core.intents.chain``); ``None``: the rules alone.
         self._reader = reader
@@ -150,6 +154,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
         }
         proposal = await self.memory.take_proposal(**key)
         said = text.lower().strip().rstrip("!.")
+        planned = proposal is not None and proposal.get("type") == "plan"
+        if planned and self._plans is not None and said in _YES | _NO:
+            choice = "plan.approve" if said in _YES else "plan.cancel"
+            return await self._plans.decide(proposal or {}, choice, speaker)
         if proposal is not None:
             if said in _YES:
                 return await self._accept(proposal, speaker, yes=True)
@@ -170,6 +178,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
                 return picked
         if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
             return got
+        if self._plans is not None and (planned := await self._plans.answer(text, speaker)):
+            return planned
         request = match_request(text)
         if request is not None:
             return await self._request(request, speaker)
@@ -268,6 +278,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
 
     async def _press(self, inbound: Inbound, action: str, value: str) -> list[Reply]:
         speaker = await self._speaker(inbound)
+        if action.startswith("plan.") and self._plans is not None:
+            return await self._plans.press(action, speaker)
         if action == "run.log" and self._runs_talk and value.isdigit():
             return await self._runs_talk.press(int(value), **_where(speaker))
         task_ref, _, arg = value.partition(":")

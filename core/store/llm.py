@@ -94,3 +94,12 @@ class LlmUsageStore(StoreBase):
             )
             for (day, ws, model), acc in sums.items()
         ]
+
+    async def audit_count_since(self, *, workspace_id: int, action: str, since: datetime) -> int:
+        """How many audit events ``action`` the workspace has since ``since`` (AI-created tasks)."""
+        audit = SQLModel.metadata.tables["audit_events"].c
+        query = sa.select(sa.func.count()).where(
+            audit.workspace_id == workspace_id, audit.action == action, audit.at >= since
+        )
+        async with self._session() as session:
+            return int(await session.scalar(query) or 0)

@@ -13,14 +13,16 @@ if TYPE_CHECKING:  # anthropic and instructor take seconds to import: only with 
     from bot.settings import Settings
     from integrations.llm.client import ClaudeClient, UsageLedger
     from integrations.llm.parser import ClaudeParser
+    from integrations.llm.planner import ClaudePlanner
 
 
 @dataclass(frozen=True, slots=True)
 class Claude:
-    """The client and the parser built on it."""
+    """The client and what is built on it."""
 
     client: ClaudeClient
     parser: ClaudeParser
+    planner: ClaudePlanner
 
 
 def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Claude | None:
@@ -29,6 +31,7 @@ def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Cl
         return None
     from integrations.llm.client import ClaudeClient, ClaudeConfig
     from integrations.llm.parser import ClaudeParser
+    from integrations.llm.planner import ClaudePlanner
 
     client = ClaudeClient(
         config=ClaudeConfig(
@@ -41,7 +44,9 @@ def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Cl
         ledger=ledger,
         clock=clock,
     )
-    return Claude(client=client, parser=ClaudeParser(client=client))
+    return Claude(
+        client=client, parser=ClaudeParser(client=client), planner=ClaudePlanner(client=client)
+    )
 
 
 def build_chain(

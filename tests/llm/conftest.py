@@ -7,13 +7,20 @@ store; ``make_claude(**config)`` builds one with other settings (budget, timeout
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from rich.console import Console
 
+from bot.app import Kairos
+from bot.console import ConsoleChat, to_inbound
+from bot.settings import Settings
 from core.clock import ManualClock
+from core.enums import Platform
+from core.messages import Reply
 from core.store import SqlStore
 from integrations.llm.client import ClaudeClient, ClaudeConfig
 
@@ -60,3 +67,44 @@ async def make_claude(
 @pytest.fixture
 def claude(make_claude: Callable[..., ClaudeClient]) -> ClaudeClient:
     return make_claude()
+
+
+ZONE = "Europe/Berlin"
+
+
+@pytest.fixture
+async def open_kairos(
+    database_url: str, clock: ManualClock, fake: FakeAnthropic, tmp_path: Any
+) -> AsyncIterator[Callable[..., Any]]:
+    opened: list[Kairos] = []
+
+    async def open_(**changes: Any) -> Kairos:
+        settings = Settings(
+            database_url=database_url,
+            default_timezone=ZONE,
+            data_dir=tmp_path,
+            anthropic_base_url=fake.base_url,  # type: ignore[attr-defined]
+            anthropic_model="claude-test",
+            _env_file=None,  # type: ignore[call-arg]
+            **changes,
+        )
+        kairos = await Kairos.open(settings, clock=clock)
+        console = ConsoleChat(
+            conversation=kairos.conversation,
+            user="ana",
+            console=Console(file=io.StringIO(), width=200),
+            timezone=ZONE,
+        )
+        kairos.add_chat(Platform.CONSOLE, console)
+        await kairos.start()
+        opened.append(kairos)
+        return kairos
+
+    yield open_
+    for kairos in opened:
+        await kairos.close()
+
+
+async def say(kairos: Kairos, text: str) -> Reply:
+    (reply,) = await kairos.conversation.handle(to_inbound(text, user="ana", timezone=ZONE))
+    return reply

@@ -2,66 +2,21 @@
 
 from __future__ import annotations
 
-import io
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
-from rich.console import Console
 from waiting import eventually
 
-from bot.app import Kairos
-from bot.console import ConsoleChat, to_inbound
-from bot.settings import Settings
 from core.clock import ManualClock
-from core.enums import Platform
-from core.messages import Reply, ReplyKind
+from core.messages import ReplyKind
 
-from .conftest import KEY
+from .conftest import KEY, say
 from .fake_anthropic import Answer, FakeAnthropic, said
 
 ZONE = "Europe/Berlin"
 GERMAN = "Erinnere mich morgen um 15 Uhr, den Bericht abzugeben"
-
-
-@pytest.fixture
-async def open_kairos(
-    database_url: str, clock: ManualClock, fake: FakeAnthropic, tmp_path: Any
-) -> AsyncIterator[Callable[..., Any]]:
-    opened: list[Kairos] = []
-
-    async def open_(**changes: Any) -> Kairos:
-        settings = Settings(
-            database_url=database_url,
-            default_timezone=ZONE,
-            data_dir=tmp_path,
-            anthropic_base_url=fake.base_url,  # type: ignore[attr-defined]
-            anthropic_model="claude-test",
-            _env_file=None,  # type: ignore[call-arg]
-            **changes,
-        )
-        kairos = await Kairos.open(settings, clock=clock)
-        console = ConsoleChat(
-            conversation=kairos.conversation,
-            user="ana",
-            console=Console(file=io.StringIO(), width=200),
-            timezone=ZONE,
-        )
-        kairos.add_chat(Platform.CONSOLE, console)
-        await kairos.start()
-        opened.append(kairos)
-        return kairos
-
-    yield open_
-    for kairos in opened:
-        await kairos.close()
-
-
-async def say(kairos: Kairos, text: str) -> Reply:
-    (reply,) = await kairos.conversation.handle(to_inbound(text, user="ana", timezone=ZONE))
-    return reply
 
 
 async def test_a_german_message_is_understood_and_confirmed_in_german(
