@@ -18,6 +18,7 @@ from bot.channels import ChannelHistories
 from bot.conversation import ChatConversation
 from bot.conversation.history import RunsTalk
 from bot.conversation.planning import PlanTalk
+from bot.conversation.related import RelatedTalk
 from bot.metrics import PrometheusMetrics
 from bot.notify import ChatNotifier
 from bot.settings import Settings
@@ -146,6 +147,9 @@ class Kairos:
                 clock=clock,
                 scheduler=scheduler,
                 memory=context,
+            ),
+            related=RelatedTalk(
+                tasks=tasks, history=history, reranker=claude.reranker if claude else None
             ),
         )
         return cls(

@@ -6,7 +6,7 @@ Each section names the module that owns its implementation.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -305,4 +305,23 @@ class ChannelHistory(Protocol):
         self, *, workspace_id: int, channel: str, since: datetime, limit: int
     ) -> list[ChannelMessage]:
         """Messages of ``channel`` after ``since``, oldest first, at most ``limit``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something found for a context question: a task or a run, and its text."""
+
+    ref: str  # "#12" or "run 7 of #12"
+    title: str
+    text: str
+
+
+class Reranker(Protocol):
+    """Orders findings by relevance and answers in a sentence (``ClaudeReranker``)."""
+
+    async def rerank(
+        self, question: str, findings: Sequence[Finding], *, workspace_id: int
+    ) -> tuple[list[int], str]:
+        """Indexes of ``findings``, most relevant first, and a one-sentence answer."""
         ...

@@ -32,6 +32,7 @@ from bot.conversation.readings import (
     upcoming,
 )
 from bot.conversation.refs import find_by_words, number_of
+from bot.conversation.related import RelatedTalk
 from bot.conversation.requesting import RequestAnswers
 from bot.conversation.requests import Request
 from bot.conversation.requests import match as match_request
@@ -92,7 +93,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
         runs_talk: RunsTalk | None = None,
         reader: AsyncIntentParser | None = None,
         plans: PlanTalk | None = None,
+        related: RelatedTalk | None = None,
     ) -> None:
+        #: Context questions ("what's related to the deploy?"), re-ranked by Claude if set.
+        self._related = related
         #: AI-planned workflows (``bot.conversation.planning``); ``None`` without Claude.
         self._plans = plans
         self._runs_talk = runs_talk
@@ -180,6 +184,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
             return got
         if self._plans is not None and (planned := await self._plans.answer(text, speaker)):
             return planned
+        if self._related is not None and (
+            found := await self._related.answer(text, speaker, may_see=self._may_see)
+        ):
+            return found
         request = match_request(text)
         if request is not None:
             return await self._request(request, speaker)

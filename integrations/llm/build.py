@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # anthropic and instructor take seconds to import: only with 
     from integrations.llm.client import ClaudeClient, UsageLedger
     from integrations.llm.parser import ClaudeParser
     from integrations.llm.planner import ClaudePlanner
+    from integrations.llm.rerank import ClaudeReranker
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +24,7 @@ class Claude:
     client: ClaudeClient
     parser: ClaudeParser
     planner: ClaudePlanner
+    reranker: ClaudeReranker
 
 
 def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Claude | None:
@@ -32,6 +34,7 @@ def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Cl
     from integrations.llm.client import ClaudeClient, ClaudeConfig
     from integrations.llm.parser import ClaudeParser
     from integrations.llm.planner import ClaudePlanner
+    from integrations.llm.rerank import ClaudeReranker
 
     client = ClaudeClient(
         config=ClaudeConfig(
@@ -45,7 +48,10 @@ def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Cl
         clock=clock,
     )
     return Claude(
-        client=client, parser=ClaudeParser(client=client), planner=ClaudePlanner(client=client)
+        client=client,
+        parser=ClaudeParser(client=client),
+        planner=ClaudePlanner(client=client),
+        reranker=ClaudeReranker(client=client),
     )
 
 
