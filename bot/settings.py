@@ -162,6 +162,12 @@ class Settings(BaseSettings):
     sql_row_cap: int = Field(default=500, ge=1, le=100_000, description="Rows kept per query")
     sql_statement_timeout_seconds: float = Field(default=30, gt=0, description="Per SQL query")
 
+    @field_validator("anthropic_api_key")
+    @classmethod
+    def _key(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty KAIROS_ANTHROPIC_API_KEY= means "no key", not a key that fails.
+        return value if value is not None and value.get_secret_value().strip() else None
+
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
