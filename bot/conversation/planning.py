@@ -11,11 +11,13 @@ created and creates nothing. "yes" and "no" answer the plan like the buttons.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.conversation import replies
 from bot.conversation.speaker import Speaker
 from core.errors import KairosError
+from core.intents.rules import RuleParser
 from core.messages import Button, Reply, ReplyKind
 from core.planning.plan import Plan, PlanStep
 from core.planning.service import PlanService
@@ -50,6 +52,12 @@ def plan_from(data: dict[str, Any]) -> Plan:
     return Plan(goal=data["goal"], steps=steps, planner=data.get("planner", ""))
 
 
+def _timed(text: str, speaker: Speaker) -> bool:
+    """ "plan the review on Friday at 3" is a task with a time, not a workflow to plan."""
+    reading = RuleParser().parse(text, now=datetime.now(UTC), tz=speaker.tz)
+    return reading.schedule is not None or reading.due is not None
+
+
 def describe(plan: Plan) -> str:
     """The plan as a numbered list, with each step's action and prerequisites."""
     number = {step.key: i for i, step in enumerate(plan.steps, 1)}
@@ -80,7 +88,7 @@ class PlanTalk:
     async def answer(self, text: str, speaker: Speaker) -> list[Reply] | None:
         """Plan ``text`` if it asks for a plan; ``None`` otherwise."""
         asked = _ASK.match(text)
-        if asked is None:
+        if asked is None or _timed(text, speaker):
             return None
         dry = bool(asked.group("dry")) or self._dry_run
         goal = text[asked.end() :].strip()

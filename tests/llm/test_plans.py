@@ -133,6 +133,15 @@ async def test_tasks_per_hour_are_capped_per_workspace(
     assert len(await kairos.tasks.query(workspace_id=1)) == 3
 
 
+async def test_plan_with_a_time_is_a_task_not_a_workflow(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic
+) -> None:
+    kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
+    reply = await say(kairos, "prepare the slides by Friday 5pm")
+    assert reply.kind is ReplyKind.CONFIRMATION and "Plan for" not in reply.text
+    assert all("add_step" not in str(r.body.get("tools")) for r in fake.requests)
+
+
 async def test_without_a_key_prepare_is_an_ordinary_message(
     open_kairos: Callable[..., Any], fake: FakeAnthropic
 ) -> None:
