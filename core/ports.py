@@ -30,7 +30,10 @@ class Clock(Protocol):
 
 
 class IntentParser(Protocol):
-    """Turns what a person wrote into an ``Intent`` (``RuleParser``, later ``ClaudeParser``)."""
+    """Turns what a person wrote into an ``Intent``, synchronously (``RuleParser``).
+
+    The conversation reads through ``AsyncIntentParser`` (the rules, then Claude).
+    """
 
     def parse(self, text: str, *, now: datetime, tz: str, user: str = "me") -> Intent:
         """Parse ``text`` said at ``now`` by ``user`` whose time zone is ``tz``."""
