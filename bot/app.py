@@ -15,9 +15,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
 
+from bot.channels import ChannelHistories
 from bot.conversation import ChatConversation
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
+from bot.conversation.planning import PlanTalk
+from bot.conversation.related import RelatedTalk
 from bot.metrics import PrometheusMetrics
 from bot.notices import NoticeDispatcher, Reporters
 from bot.notify import ChatNotifier
@@ -33,6 +36,7 @@ from core.executors.logs import FileLogs
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
+from core.planning.service import PlanService, TaskPlanSink
 from core.ports import ChatAdapter, Clock, IntentParser
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
@@ -46,6 +50,7 @@ from core.store.history import RunHistory
 from core.store.insight import InsightStore
 from core.store.notices import NoticeStore
 from core.store.runs import RunStore
+from integrations.llm.build import Claude, build_chain, build_claude
 
 if TYPE_CHECKING:
     from bot.slack import SlackSurface
@@ -72,6 +77,10 @@ class Kairos:
     executors: ExecutorRegistry
     events: EventLayer
     notices: NoticeDispatcher | None = field(default=None)
+    #: Claude's client and parser; ``None`` without ``KAIROS_ANTHROPIC_API_KEY``.
+    claude: Claude | None = None
+    #: Channel history readers per platform (AI jobs' context).
+    histories: ChannelHistories | None = None
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
 
@@ -102,6 +111,8 @@ class Kairos:
         policy = settings.execution_policy()
         history = RunHistory(db)
         notice_service = NoticeService(store=store, notices=NoticeStore(db), clock=clock)
+        claude = build_claude(settings, ledger=store, clock=clock)
+        histories = ChannelHistories(store=store)
         executors = standard_registry(
             notifier=notifier,
             policy=policy,
@@ -110,6 +121,9 @@ class Kairos:
             clock=clock,
             logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
             reporter=Reporters(notifier, notice_service),
+            llm=claude.client if claude else None,
+            channels=histories,
+            digest_summaries=settings.llm_digest_summaries,
         )
         scheduler = Scheduler(
             db=db,
@@ -142,6 +156,20 @@ class Kairos:
             events=EventsTalk(events),
             notices=notice_service,
             insight=InsightService(store=InsightStore(db), clock=clock),
+            reader=build_chain(settings, rules=parser, claude=claude) if claude else None,
+            plans=_plans(
+                settings,
+                claude,
+                checker=checker,
+                tasks=tasks,
+                store=store,
+                clock=clock,
+                scheduler=scheduler,
+                memory=context,
+            ),
+            related=RelatedTalk(
+                tasks=tasks, history=history, reranker=claude.reranker if claude else None
+            ),
         )
         return cls(
             settings=settings,
@@ -164,6 +192,8 @@ class Kairos:
                 clock=clock,
                 insight=InsightService(store=InsightStore(db), clock=clock),
             ),
+            claude=claude,
+            histories=histories,
         )
 
     @property
@@ -204,6 +234,11 @@ class Kairos:
             runs=self.runs,
         )
         self.add_chat(Platform.SLACK, surface.adapter)
+        if self.histories is not None:
+            from bot.slack.history import SlackChannelHistory
+
+            reader = SlackChannelHistory(clients=surface.adapter.clients, store=self.store)
+            self.histories.add(Platform.SLACK, reader)
         return surface
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:
@@ -226,6 +261,8 @@ class Kairos:
             await self.scheduler.stop()
             self._started = False
         await self.executors.aclose()
+        if self.claude is not None:
+            await self.claude.client.close()
         await self.db.dispose()
 
     async def readiness(self) -> list[str]:
@@ -252,6 +289,33 @@ class Kairos:
             "scheduled_tasks": self.scheduler.engine.scheduled,
             "running_runs": self.scheduler.pool.busy,
         }
+
+
+def _plans(
+    settings: Settings,
+    claude: Claude | None,
+    *,
+    checker: ActionChecker,
+    tasks: TaskService,
+    store: SqlStore,
+    clock: Clock,
+    scheduler: Scheduler,
+    memory: ConversationMemory,
+) -> PlanTalk | None:
+    """AI-planned workflows, with Claude only (tasks + dependency edges via the services)."""
+    if claude is None:
+        return None
+    sink = TaskPlanSink(tasks=tasks, store=store, clock=clock, starter=scheduler)
+    service = PlanService(
+        checker=checker,
+        sink=sink,
+        store=store,
+        clock=clock,
+        tasks_per_hour=settings.llm_plan_tasks_per_hour,
+    )
+    return PlanTalk(
+        planner=claude.planner, service=service, memory=memory, dry_run=settings.llm_plan_dry_run
+    )
 
 
 def _reason(exc: BaseException) -> str:

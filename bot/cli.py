@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "bot.commands.workflow",
     "bot.commands.hooks",
     "bot.commands.insight",
+    "bot.commands.llm",
 )
 
 app = typer.Typer(

@@ -85,6 +85,28 @@ class Settings(BaseSettings):
         default="https://slack.com/api/", description="Slack Web API base URL"
     )
     anthropic_api_key: SecretStr | None = Field(default=None, description="Claude API key")
+    anthropic_base_url: str | None = Field(
+        default=None, description="Messages API base URL (default: Anthropic's)"
+    )
+    anthropic_model: str = Field(default="claude-sonnet-4-5", description="Claude model name")
+    llm_daily_tokens: int | None = Field(
+        default=None, ge=0, description="Claude tokens per workspace per UTC day; unset: no cap"
+    )
+    llm_timeout_seconds: float = Field(
+        default=20, gt=0, description="Per Claude request; the rules answer past it"
+    )
+    llm_digest_summaries: bool = Field(
+        default=False, description="Put Claude's short summary on top of digests (needs the key)"
+    )
+    llm_plan_tasks_per_hour: int = Field(
+        default=20, ge=0, description="Tasks AI-planned workflows may create per workspace per hour"
+    )
+    llm_plan_dry_run: bool = Field(
+        default=False, description="AI plans are checked and shown, never created"
+    )
+    llm_parser: Literal["auto", "rules", "claude"] = Field(
+        default="auto", description="auto: rules first, Claude when unsure (needs the key)"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -139,6 +161,12 @@ class Settings(BaseSettings):
     )
     sql_row_cap: int = Field(default=500, ge=1, le=100_000, description="Rows kept per query")
     sql_statement_timeout_seconds: float = Field(default=30, gt=0, description="Per SQL query")
+
+    @field_validator("anthropic_api_key")
+    @classmethod
+    def _key(cls, value: SecretStr | None) -> SecretStr | None:
+        # An empty KAIROS_ANTHROPIC_API_KEY= means "no key", not a key that fails.
+        return value if value is not None and value.get_secret_value().strip() else None
 
     @field_validator("default_timezone")
     @classmethod

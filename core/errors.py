@@ -70,3 +70,15 @@ class JobFailed(KairosError):
         super().__init__(message, hint=hint)
         self.exit_code = exit_code
         self.http_status = http_status
+
+
+class ModelUnavailable(KairosError):
+    """The language model gave no usable answer (timeout, overload, an error, bad output).
+
+    Callers with an offline path (the rule parser, plain digests) fall back to it
+    silently; others tell the person to try again.
+    """
+
+
+class BudgetExhausted(ModelUnavailable):
+    """The workspace used its daily token budget (``KAIROS_LLM_DAILY_TOKENS``)."""

@@ -30,7 +30,10 @@ class Clock(Protocol):
 
 
 class IntentParser(Protocol):
-    """Turns what a person wrote into an ``Intent`` (``RuleParser``, later ``ClaudeParser``)."""
+    """Turns what a person wrote into an ``Intent``, synchronously (``RuleParser``).
+
+    The conversation reads through ``AsyncIntentParser`` (the rules, then Claude).
+    """
 
     def parse(self, text: str, *, now: datetime, tz: str, user: str = "me") -> Intent:
         """Parse ``text`` said at ``now`` by ``user`` whose time zone is ``tz``."""
@@ -228,3 +231,112 @@ class MissedFires(Protocol):
     """
 
     async def missed(self, task_id: int, fires: Sequence[datetime], *, late_run: bool) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """What a parser may know besides the words (DESIGN: parsers take context)."""
+
+    now: datetime
+    tz: str
+    user: str = "me"
+    #: Whose budget a model call is charged to (``None``: outside a workspace).
+    workspace_id: int | None = None
+    #: What Kairos just asked this person and is waiting for an answer to.
+    question: str | None = None
+    #: The title of the task whose thread this was said in.
+    task_title: str | None = None
+    #: How the workspace writes numeric dates (``"DMY"``/``"MDY"``), if configured.
+    date_order: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """An ``Intent`` with where it came from and the language it was said in."""
+
+    intent: Intent
+    #: ``rules`` or ``claude``.
+    parser: str = "rules"
+    #: ISO 639-1 code of the message's language (the rule parser reads English).
+    language: str = "en"
+
+
+class AsyncIntentParser(Protocol):
+    """Reads a message in its context (``core.intents.chain.ParserChain``, ``ClaudeParser``).
+
+    The async, context-taking seam of the conversation. ``IntentParser`` above stays
+    the synchronous port of the offline ``RuleParser``.
+    """
+
+    async def read(self, text: str, context: ParseContext) -> Reading:
+        """What ``text`` means; raises ``core.errors.ModelUnavailable`` only when no reading
+        can be given at all (a chain never raises: it falls back to the rules)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A text answer of the language model and what it cost."""
+
+    text: str
+    model: str
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class LanguageModel(Protocol):
+    """Free-text answers from the model (``integrations.llm.client.ClaudeClient``).
+
+    Every call is charged to ``workspace_id``'s daily budget and recorded; raises
+    ``core.errors.BudgetExhausted`` or ``core.errors.ModelUnavailable``.
+    """
+
+    async def complete(
+        self,
+        *,
+        purpose: str,
+        system: str,
+        prompt: str,
+        workspace_id: int | None,
+        max_tokens: int = 1024,
+    ) -> Completion:
+        """Ask the model ``prompt`` under the (cached) ``system`` prompt."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMessage:
+    """One message of a channel's history, platform-neutral."""
+
+    at: datetime
+    author: str
+    text: str
+
+
+class ChannelHistory(Protocol):
+    """Reads a channel's recent messages (``bot.slack.history.SlackChannelHistory``)."""
+
+    async def messages(
+        self, *, workspace_id: int, channel: str, since: datetime, limit: int
+    ) -> list[ChannelMessage]:
+        """Messages of ``channel`` after ``since``, oldest first, at most ``limit``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something found for a context question: a task or a run, and its text."""
+
+    ref: str  # "#12" or "run 7 of #12"
+    title: str
+    text: str
+
+
+class Reranker(Protocol):
+    """Orders findings by relevance and answers in a sentence (``ClaudeReranker``)."""
+
+    async def rerank(
+        self, question: str, findings: Sequence[Finding], *, workspace_id: int
+    ) -> tuple[list[int], str]:
+        """Indexes of ``findings``, most relevant first, and a one-sentence answer."""
+        ...

@@ -120,14 +120,26 @@ def parse(
         help="How numeric dates are written: DMY (3/12 = 3 Dec) or MDY (March 12). "
         "Unset: ambiguous ones are asked back. A batch line's 'date_order' wins.",
     ),
+    parser_mode: str = typer.Option(
+        "rules",
+        "--parser",
+        help="rules (offline), claude (always Claude, rules as fallback) or auto "
+        "(rules first, Claude when they are unsure); claude/auto need KAIROS_ANTHROPIC_API_KEY.",
+    ),
 ) -> None:
     """Show what Kairos understands in TEXT, as the JSON intent of PARSING.md."""
-    from core.intents.rules import RuleParser
+    from bot.commands.llm import parser_for
 
     if date_order is not None and date_order.upper() not in _DATE_ORDERS:
         typer.echo(json.dumps({"error": "--date-order must be DMY or MDY"}), err=True)
         raise typer.Exit(2)
-    parser = RuleParser(date_order=date_order.upper() if date_order else None)
+    with parser_for(parser_mode, date_order=date_order.upper() if date_order else None) as parser:
+        _parse(parser, text, now=now, tz=tz, user=user, jsonl=jsonl)
+
+
+def _parse(
+    parser: Any, text: str | None, *, now: str | None, tz: str | None, user: str, jsonl: str | None
+) -> None:
     if jsonl is not None:
         if jsonl == "-":
             run_batch(parser, sys.stdin, sys.stdout)

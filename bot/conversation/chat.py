@@ -22,7 +22,9 @@ from bot.conversation.context import place
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.conversation.insight_talk import InsightTalk
+from bot.conversation.languages import say
 from bot.conversation.listing import list_query
+from bot.conversation.planning import PlanTalk
 from bot.conversation.readings import (
     LIVE,
     completions,
@@ -33,6 +35,7 @@ from bot.conversation.readings import (
     upcoming,
 )
 from bot.conversation.refs import find_by_words, number_of
+from bot.conversation.related import RelatedTalk
 from bot.conversation.requesting import RequestAnswers
 from bot.conversation.requests import Request
 from bot.conversation.requests import match as match_request
@@ -45,7 +48,7 @@ from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
 from core.messages import Button, Inbound, Reply
 from core.models import Member, Run, TaskPublic
-from core.ports import Clock, IntentParser
+from core.ports import AsyncIntentParser, Clock, IntentParser, ParseContext
 from core.services.conversation import ConversationMemory
 from core.services.insight import InsightService
 from core.services.members import MemberService
@@ -96,7 +99,14 @@ class ChatConversation(TaskReferences, RequestAnswers):
         events: EventsTalk | None = None,
         notices: NoticeService | None = None,
         insight: InsightService | None = None,
+        reader: AsyncIntentParser | None = None,
+        plans: PlanTalk | None = None,
+        related: RelatedTalk | None = None,
     ) -> None:
+        #: Context questions ("what's related to the deploy?"), re-ranked by Claude if set.
+        self._related = related
+        #: AI-planned workflows (``bot.conversation.planning``); ``None`` without Claude.
+        self._plans = plans
         self._runs_talk = runs_talk
         self._events = events
         self._insight_talk = (
@@ -104,6 +114,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
             if notices is not None and insight is not None
             else None
         )
+        #: The rules + Claude chain (``core.intents.chain``); ``None``: the rules alone.
+        self._reader = reader
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -160,6 +172,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
         }
         proposal = await self.memory.take_proposal(**key)
         said = text.lower().strip().rstrip("!.")
+        planned = proposal is not None and proposal.get("type") == "plan"
+        if planned and self._plans is not None and said in _YES | _NO:
+            choice = "plan.approve" if said in _YES else "plan.cancel"
+            return await self._plans.decide(proposal or {}, choice, speaker)
         if proposal is not None:
             if said in _YES:
                 return await self._accept(proposal, speaker, yes=True)
@@ -188,10 +204,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
             return got
         if self._insight_talk and (got := await self._insight_talk.answer(text, speaker)):
             return got
+        if self._plans is not None and (planned := await self._plans.answer(text, speaker)):
+            return planned
+        if self._related is not None and (
+            found := await self._related.answer(text, speaker, may_see=self._may_see)
+        ):
+            return found
         request = match_request(text)
         if request is not None:
             return await self._request(request, speaker)
         intent, said = self._understand(text, speaker, question)
+        if self._reader is not None and said == text:
+            reading = await self._reader.read(text, await self._context(speaker, question))
+            intent, speaker = reading.intent, replace(speaker, language=reading.language)
         settled = only_past(intent, self._clock.now())
         untimed = (
             intent.intent in (IntentKind.CREATE_REMINDER, IntentKind.SCHEDULE_JOB)
@@ -259,6 +284,18 @@ class ChatConversation(TaskReferences, RequestAnswers):
         )
         return again, asked
 
+    async def _context(self, speaker: Speaker, question: dict[str, Any] | None) -> ParseContext:
+        """What the model may know besides the words (the rules need none of it)."""
+        asked = question.get("text") if question else None
+        thread = await self._thread_task(speaker) if speaker.inbound.thread_ref else None
+        return ParseContext(
+            now=self._clock.now(),
+            tz=speaker.tz,
+            workspace_id=speaker.workspace_id,
+            question=str(asked) if asked else None,
+            task_title=thread.title if thread else None,
+        )
+
     async def _ask(self, speaker: Speaker, question: str, said: str | None = None) -> Reply:
         """Ask back, remembering what was said so that the answer can complete it."""
         await self.memory.ask(
@@ -271,6 +308,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
 
     async def _press(self, inbound: Inbound, action: str, value: str) -> list[Reply]:
         speaker = await self._speaker(inbound)
+        if action.startswith("plan.") and self._plans is not None:
+            return await self._plans.press(action, speaker)
         if action == "run.log" and self._runs_talk and value.isdigit():
             return await self._runs_talk.press(int(value), **_where(speaker))
         task_ref, _, arg = value.partition(":")
@@ -556,7 +595,9 @@ class ChatConversation(TaskReferences, RequestAnswers):
         upcoming: list[datetime] = []
         if task.next_fire_at is not None and task.schedule is not None:
             upcoming = [task.next_fire_at, *later_runs(task, task.next_fire_at)]
-        return replies.confirmation(verb, task, tz=speaker.tz, now=now, next_runs=upcoming)
+        return replies.confirmation(
+            say(verb, speaker.language), task, tz=speaker.tz, now=now, next_runs=upcoming
+        )
 
     async def _undoable(self, speaker: Speaker, task_id: int, undo: dict[str, Any]) -> None:
         await self.memory.changed(
@@ -615,7 +656,14 @@ class ChatConversation(TaskReferences, RequestAnswers):
         return [replies.help_reply()]
 
     async def _unknown(self, intent: Intent, speaker: Speaker) -> list[Reply]:
-        return [replies.text("Sorry, I didn't understand that. Say 'help' to see what I can do.")]
+        return [
+            replies.text(
+                say(
+                    "Sorry, I didn't understand that. Say 'help' to see what I can do.",
+                    speaker.language,
+                )
+            )
+        ]
 
     # --- changing -------------------------------------------------------------------
 

@@ -30,6 +30,8 @@ class Speaker:
     tz: str
     place: str
     inbound: Inbound
+    #: The language the message was read in (ISO 639-1; only Claude reads others).
+    language: str = "en"
 
     @property
     def person(self) -> str:

@@ -185,6 +185,11 @@ class SlackAdapter:
         #: ``conversations.open`` before every reminder doubles the calls.
         self._dms: dict[tuple[str | None, str], str] = {}
 
+    @property
+    def clients(self) -> Clients:
+        """The workspace clients (channel history for AI jobs uses them too)."""
+        return self._clients
+
     # --- replies to something a person did -------------------------------------
 
     async def deliver(self, replies: Sequence[Reply], origin: Origin) -> None:

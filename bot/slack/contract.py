@@ -52,7 +52,8 @@ METHOD_SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "chat.update": ("chat:write",),
     "chat.postEphemeral": ("chat:write",),
     "conversations.open": ("im:write",),
-    # A retry after a crash looks for the reminder it may have posted already.
+    # A retry after a crash looks for the reminder it may have posted already;
+    # AI jobs read the channels their prompt names (bot.slack.history).
     "conversations.history": ("channels:history", "groups:history", "im:history"),
     "conversations.replies": ("channels:history", "groups:history", "im:history"),
     "users.info": ("users:read",),
@@ -61,6 +62,7 @@ METHOD_SCOPES: Final[dict[str, tuple[str, ...]]] = {
     "oauth.v2.access": (),
     # files_upload_v2 = files.getUploadURLExternal + files.completeUploadExternal
     "files.upload_v2": ("files:write",),
+    "conversations.list": ("channels:read", "groups:read"),
 }
 
 #: Scopes needed by how Kairos is reached rather than by a method it calls:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from core.store.audit import AuditStore
 from core.store.base import StoreBase
 from core.store.chat import ChatStateStore
+from core.store.llm import LlmUsageStore
 from core.store.operations import OperationsStore
 from core.store.query import TaskQuery
 from core.store.search import SearchStore
@@ -27,6 +28,7 @@ class SqlStore(
     OperationsStore,
     WorkflowStore,
     SearchStore,
+    LlmUsageStore,
 ):
     """The SQL store over SQLite or PostgreSQL (see ``core.db.Database``)."""
 
@@ -34,6 +36,7 @@ class SqlStore(
 __all__ = [
     "AuditStore",
     "ChatStateStore",
+    "LlmUsageStore",
     "OperationsStore",
     "SearchStore",
     "SqlStore",

@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0010_preferences'
-down_revision: str | None = '0008_workflows'
+down_revision: str | None = '0009_llm'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

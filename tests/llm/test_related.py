@@ -1,0 +1,66 @@
+"""Context questions: search over tasks, comments and runs; re-ranked by Claude if configured."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import SecretStr
+
+from bot.conversation.related import topic_of
+
+from .conftest import KEY, say
+from .fake_anthropic import Answer, FakeAnthropic
+
+QUESTION = "what did we decide about the pricing page?"
+
+
+def test_context_questions_are_recognised() -> None:
+    assert topic_of("what's related to the deploy?") == "the deploy"
+    assert topic_of(QUESTION) == "the pricing page"
+    assert topic_of("remind me to decide about pricing") is None
+
+
+async def _tasks(kairos: Any) -> None:
+    await say(kairos, "add task update the pricing page")
+    await say(kairos, "add task plan the deploy of the pricing service")
+    await say(kairos, "add task water the plants")
+
+
+async def test_without_claude_the_findings_are_listed_with_references(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic
+) -> None:
+    kairos = await open_kairos()
+    await _tasks(kairos)
+    reply = await say(kairos, QUESTION)
+    assert reply.text.splitlines() == [
+        "About 'the pricing page':",
+        "  • #1 update the pricing page",
+    ]
+    deploy = await say(kairos, "what's related to the deploy?")
+    assert "#2 plan the deploy of the pricing service" in deploy.text
+    nothing = await say(kairos, "what's related to the budget?")
+    assert nothing.text == "I found nothing about 'the budget' in tasks, comments or runs."
+    assert fake.requests == []
+
+
+async def test_claude_reranks_and_answers_citing_the_findings(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic
+) -> None:
+    kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
+    await _tasks(kairos)
+    fake.then(
+        Answer(tool={"name": "Ranked", "input": {"order": [1, 0], "answer": "See #2 first."}})
+    )
+    reply = await say(kairos, "what's related to pricing?")
+    lines = reply.text.splitlines()
+    assert lines[0] == "See #2 first."
+    assert lines[1:] == [
+        "  • #2 plan the deploy of the pricing service",
+        "  • #1 update the pricing page",
+    ]
+    sent = fake.requests[-1].user_text()
+    assert "0. #1 update the pricing page" in sent and "1. #2 plan the deploy" in sent
+    fake.default = Answer(status=529)
+    plain = await say(kairos, "what's related to pricing?")
+    assert plain.text.splitlines()[0] == "About 'pricing':"
