@@ -63,6 +63,12 @@ _KIND_OF = {
     IntentKind.SCHEDULE_JOB: TaskKind.JOB,
 }
 _YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
+_TODAY = re.compile(r"\b(?:today|this\s+(?:morning|afternoon))\b", re.IGNORECASE)
+#: Words that state a time of day (without them "today" names only the day).
+_CLOCK = re.compile(
+    r"\d|\b(?:noon|midday|midnight|evening|tonight|night|lunch|later|in\s+an?\b)",
+    re.IGNORECASE,
+)
 UNEXPECTED = "Sorry, something went wrong on my side; it has been logged. Please try again."
 #: Snooze length when the person gives none ("snooze", "later" without a time).
 DEFAULT_SNOOZE = timedelta(minutes=20)
@@ -466,6 +472,14 @@ class ChatConversation(TaskReferences, RequestAnswers):
                 alt.due += timedelta(days=1)
         if shown is None:
             return None
+        if (
+            _TODAY.search(said)
+            and not _CLOCK.search(said)
+            and shown.astimezone(zone).date() == now.astimezone(zone).date()
+        ):
+            # "today" with no time, when the default hour has passed: today is still
+            # a fine answer, it only lacks the time (never refused, never moved).
+            return await self._ask(speaker, "What time today? E.g. 'at 5pm' or 'in 2 hours'.", said)
         first = (alt.schedule.at if alt.schedule and alt.schedule.at else alt.due) or now
         await self.memory.propose(
             workspace_id=speaker.workspace_id,

@@ -117,4 +117,21 @@ def trust_scenarios() -> list[Scenario]:
                 tasks={1: {"status": "open"}},
             )
         )
+        if who in {"ana", "dara", "eli"}:  # noon or 11:00 local: 9:00, "today"'s default, passed
+            out.append(
+                Scenario(
+                    f"today-as-an-answer-asks-only-the-time-{who}",
+                    [
+                        person,
+                        {"as": who, "in": "dm", "say": "remind me to call Bo"},
+                        {"as": who, "in": "dm", "say": "today"},
+                        {"as": who, "in": "dm", "say": "5pm"},
+                        {"dump": "tasks"},
+                    ],
+                    expect=[{"to": who, "text": r"^What time today\?"}],
+                    absent=[r"has already passed", r"couldn't use"],
+                    tasks={1: {"title": "call Bo", "status": "open"}},
+                    count=1,
+                )
+            )
     return out
