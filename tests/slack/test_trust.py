@@ -198,3 +198,28 @@ async def test_done_on_a_card_whose_prerequisite_is_open_asks_first(chat, fake) 
 async def _two(chat: Any) -> list[Any] | None:
     tasks = await chat.tasks()
     return tasks if len(tasks) == 2 and all(t.thread_ref for t in tasks) else None
+
+
+async def test_a_reminder_for_a_channel_kairos_is_not_in_reaches_its_creator_saying_why(
+    chat, fake, clock, kairos_app
+) -> None:
+    fake.closed_channels.add("C0002")
+    await chat.command("remind <#C0002|dev> to deploy in 20 minutes")
+    [task] = await eventually(chat.tasks)
+    await kairos_app.start()
+    clock.advance(timedelta(minutes=21))
+
+    def delivered() -> list[Any]:
+        return [c for c in fake.of("chat.postMessage") if "Not posted in" in c.body["text"]]
+
+    [reminder] = await eventually(delivered)
+    assert reminder.body["channel"] == "D0001"
+    assert "Reminder: deploy" in reminder.body["text"] and "/invite" in reminder.body["text"]
+    assert "<#C0002>" in reminder.body["text"]
+    runs = await eventually(lambda: _finished(kairos_app, task.id))
+    assert [r.status for r in runs] == [RunStatus.COMPLETED]
+
+
+async def _finished(kairos_app: Any, task_id: int) -> list[Any] | None:
+    runs = await kairos_app.runs.runs_for(task_id)
+    return runs if runs and all(r.status == RunStatus.COMPLETED for r in runs) else None
