@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from waiting import eventually
 
+from bot.slack import contract
 from core.enums import RunStatus
 
 from . import test_conversation_e2e as e2e
@@ -223,3 +224,32 @@ async def test_a_reminder_for_a_channel_kairos_is_not_in_reaches_its_creator_say
 async def _finished(kairos_app: Any, task_id: int) -> list[Any] | None:
     runs = await kairos_app.runs.runs_for(task_id)
     return runs if runs and all(r.status == RunStatus.COMPLETED for r in runs) else None
+
+
+async def test_a_fired_one_off_is_done_and_its_reopen_button_reopens_it(
+    chat, fake, clock, kairos_app
+) -> None:
+    await chat.dm("remind me to stretch in 20 minutes")
+    [task] = await eventually(chat.tasks)
+    await chat.carded(task.id)
+    await kairos_app.start()
+    clock.advance(timedelta(minutes=21))
+
+    def reminders() -> list[Any]:
+        return [c for c in fake.of("chat.postMessage") if c.body["text"].startswith("Reminder")]
+
+    [reminder] = await eventually(reminders)
+    done = await eventually(lambda: _with_status(chat, task.id, "done"))
+    assert done.completed_at is not None
+    ts = str(reminder.body.get("ts") or "1700000000.000002")
+    await chat.press("task.reopen#0", str(task.id), message_ts=ts, channel="D0001")
+    await eventually(lambda: _with_status(chat, task.id, "open"))
+    ids = [
+        e["action_id"] for b in reminder.blocks() if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert all(contract.ACTION_ID_PATTERN.match(i) for i in ids)  # every button is heard
+
+
+async def _with_status(chat: Any, task_id: int, status: str) -> Any:
+    task = await chat.store.get_task(task_id)
+    return task if task.status == status else None
