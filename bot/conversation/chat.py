@@ -282,9 +282,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if action == "task.restore":
             return await self._on(Request("restore", str(task_id)), task_id, speaker)
         if action == "task.pick":
-            question = await self.memory.take_question(
-                workspace_id=speaker.workspace_id, place=speaker.place, person=speaker.person
+            # The buttons sit on the question itself (a message of its own, e.g. an
+            # ephemeral one in Slack): the question was asked in the place around it.
+            around = place(
+                user_ref=inbound.user_ref,
+                channel_ref=inbound.channel_ref,
+                thread_ref=None,
+                direct=inbound.is_direct,
             )
+            question = None
+            for where in dict.fromkeys((speaker.place, around)):
+                question = question or await self.memory.take_question(
+                    workspace_id=speaker.workspace_id, place=where, person=speaker.person
+                )
             if question is None:
                 return [replies.error("That question has expired; please ask again.")]
             intent = Intent.model_validate({**question["intent"], "task_ref": str(task_id)})

@@ -253,3 +253,23 @@ async def test_a_fired_one_off_is_done_and_its_reopen_button_reopens_it(
 async def _with_status(chat: Any, task_id: int, status: str) -> Any:
     task = await chat.store.get_task(task_id)
     return task if task.status == status else None
+
+
+async def test_which_task_is_answered_by_pressing_its_button(chat, fake) -> None:
+    await chat.command("add task 'deploy api'")
+    await chat.command("add task 'deploy web'")
+    tasks = await eventually(lambda: _two(chat))
+    web = next(t for t in tasks if t.title == "deploy web")
+    await chat.command("done deploy")
+    asked = fake.responses[-1]
+    assert asked["text"].startswith("Which task") and asked["response_type"] == "ephemeral"
+    picks = [
+        e
+        for b in asked["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["value"] == str(web.id)
+    ]
+    await chat.press(picks[0]["action_id"], picks[0]["value"], message_ts="1700000000.000099")
+    await eventually(lambda: _with_status(chat, web.id, "done"))
+    assert all(t.status == "open" for t in await chat.tasks() if t.id != web.id)
