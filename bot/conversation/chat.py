@@ -63,6 +63,7 @@ _KIND_OF = {
     IntentKind.SCHEDULE_JOB: TaskKind.JOB,
 }
 _YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
+_PAST_DUE = re.compile(r"\s*\b(?:(?:due|by|until)\s+)?yesterday\b", re.IGNORECASE)
 _TODAY = re.compile(r"\b(?:today|this\s+(?:morning|afternoon))\b", re.IGNORECASE)
 #: Words that state a time of day (without them "today" names only the day).
 _CLOCK = re.compile(
@@ -457,6 +458,15 @@ class ChatConversation(TaskReferences, RequestAnswers):
         said = speaker.inbound.text
         alt = intent.model_copy(deep=True)
         shown: datetime | None = None
+        if intent.due is None and intent.schedule is None and _YESTERDAY.search(said):
+            # "due yesterday" that the reading could not place: never dropped silently.
+            rest = _PAST_DUE.sub("", said).strip(" ,")
+            return await self._ask(
+                speaker,
+                "Yesterday has already passed — when is it due instead? "
+                "E.g. 'today at 5pm' or 'tomorrow'.",
+                rest,
+            )
         if intent.schedule is not None and intent.schedule.kind == "once" and intent.schedule.at:
             at = intent.schedule.at
             yesterday = bool(_YESTERDAY.search(said))
