@@ -71,6 +71,13 @@ _KIND_OF = {
     IntentKind.SCHEDULE_JOB: TaskKind.JOB,
 }
 _YESTERDAY = re.compile(r"\byesterday\b", re.IGNORECASE)
+_PAST_DUE = re.compile(r"\s*\b(?:(?:due|by|until)\s+)?yesterday\b", re.IGNORECASE)
+_TODAY = re.compile(r"\b(?:today|this\s+(?:morning|afternoon))\b", re.IGNORECASE)
+#: Words that state a time of day (without them "today" names only the day).
+_CLOCK = re.compile(
+    r"\d|\b(?:noon|midday|midnight|evening|tonight|night|lunch|later|in\s+an?\b)",
+    re.IGNORECASE,
+)
 UNEXPECTED = "Sorry, something went wrong on my side; it has been logged. Please try again."
 #: Snooze length when the person gives none ("snooze", "later" without a time).
 DEFAULT_SNOOZE = timedelta(minutes=20)
@@ -337,9 +344,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if action == "task.restore":
             return await self._on(Request("restore", str(task_id)), task_id, speaker)
         if action == "task.pick":
-            question = await self.memory.take_question(
-                workspace_id=speaker.workspace_id, place=speaker.place, person=speaker.person
+            # The buttons sit on the question itself (a message of its own, e.g. an
+            # ephemeral one in Slack): the question was asked in the place around it.
+            around = place(
+                user_ref=inbound.user_ref,
+                channel_ref=inbound.channel_ref,
+                thread_ref=None,
+                direct=inbound.is_direct,
             )
+            question = None
+            for where in dict.fromkeys((speaker.place, around)):
+                question = question or await self.memory.take_question(
+                    workspace_id=speaker.workspace_id, place=where, person=speaker.person
+                )
             if question is None:
                 return [replies.error("That question has expired; please ask again.")]
             intent = Intent.model_validate({**question["intent"], "task_ref": str(task_id)})
@@ -531,6 +548,15 @@ class ChatConversation(TaskReferences, RequestAnswers):
         said = speaker.inbound.text
         alt = intent.model_copy(deep=True)
         shown: datetime | None = None
+        if intent.due is None and intent.schedule is None and _YESTERDAY.search(said):
+            # "due yesterday" that the reading could not place: never dropped silently.
+            rest = _PAST_DUE.sub("", said).strip(" ,")
+            return await self._ask(
+                speaker,
+                "Yesterday has already passed — when is it due instead? "
+                "E.g. 'today at 5pm' or 'tomorrow'.",
+                rest,
+            )
         if intent.schedule is not None and intent.schedule.kind == "once" and intent.schedule.at:
             at = intent.schedule.at
             yesterday = bool(_YESTERDAY.search(said))
@@ -556,6 +582,14 @@ class ChatConversation(TaskReferences, RequestAnswers):
                 alt.due += timedelta(days=1)
         if shown is None:
             return None
+        if (
+            _TODAY.search(said)
+            and not _CLOCK.search(said)
+            and shown.astimezone(zone).date() == now.astimezone(zone).date()
+        ):
+            # "today" with no time, when the default hour has passed: today is still
+            # a fine answer, it only lacks the time (never refused, never moved).
+            return await self._ask(speaker, "What time today? E.g. 'at 5pm' or 'in 2 hours'.", said)
         first = (alt.schedule.at if alt.schedule and alt.schedule.at else alt.due) or now
         await self.memory.propose(
             workspace_id=speaker.workspace_id,

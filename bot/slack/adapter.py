@@ -401,14 +401,29 @@ class SlackAdapter:
             if posted is not None:
                 log.info("reply %s was posted before a crash (%s): not posted again", key, posted)
                 return posted
-        response = await client.chat_postMessage(
-            channel=channel,
-            text=message.text,
-            blocks=message.blocks,
-            thread_ts=thread,
-            reply_broadcast=broadcast or None,
-            metadata=metadata.tag(key) if key is not None else None,
-        )
+        try:
+            response = await client.chat_postMessage(
+                channel=channel,
+                text=message.text,
+                blocks=message.blocks,
+                thread_ts=thread,
+                reply_broadcast=broadcast or None,
+                metadata=metadata.tag(key) if key is not None else None,
+            )
+        except SlackApiError as exc:
+            error = str(exc.response.get("error"))
+            if error not in _UNREACHABLE or task is None or task.created_by is None:
+                raise
+            # The channel is out of reach: its creator gets the message, told why.
+            creator = await self._store.get_member(task.created_by)
+            note = unreachable_note(task, channel, error).split(": ", 1)[1]
+            moved = replace(reply, text=f"{reply.text}\n(Not posted in #{channel}: {note})")
+            target = await self._dm(client, str(creator.platform_user_id))
+            message = render(moved)
+            response = await client.chat_postMessage(
+                channel=target, text=message.text, blocks=message.blocks
+            )
+            return str(response["ts"])
         if task is not None and reply.kind == ReplyKind.REMINDER:
             # The card's "Next" line moved on with this fire.
             await self.refresh_card(client, task, tz=task.timezone)

@@ -26,12 +26,17 @@ ACTION_SNOOZE: Final = "task.snooze"
 ACTION_RUN: Final = "task.run"
 ACTION_EDIT: Final = "task.edit"
 TASK_ACTIONS: Final = (ACTION_DONE, ACTION_SNOOZE, ACTION_RUN, ACTION_EDIT)
+#: Buttons of particular answers: Reopen (a fired one-off, a done task), Restore (a
+#: deleted one), a task picked from "which one?", approve/cancel of a proposal.
+ANSWER_ACTIONS: Final = ("task.reopen", "task.restore", "task.pick", "task.approve", "task.cancel")
 #: "Show log" on a job's result post (``bot.conversation.history``).
 ACTION_RUN_LOG: Final = "run.log"
 
 #: Slack wants action_ids unique inside a block; three Snooze buttons share one
 #: action, so the rendered id is ``<action>#<n>`` and this pattern matches them all.
-ACTION_ID_PATTERN: Final = re.compile(r"^(task\.(done|snooze|run|edit)|run\.log)(#\d+)?$")
+ACTION_ID_PATTERN: Final = re.compile(
+    r"^(task\.(done|snooze|run|edit|reopen|restore|pick|approve|cancel)|run\.log)(#\d+)?$"
+)
 
 #: Bot events the app subscribes to (``settings.event_subscriptions.bot_events``).
 BOT_EVENTS: Final = (

@@ -422,8 +422,8 @@ class TaskService:
         """Tasks whose title, description or comments hold every word of ``text``
         (full-text: stems and prefixes match), best match first."""
         found: list[TaskPublic] = []
-        for task_id in await self._store.search_task_ids(workspace_id, text, limit=limit * 2):
-            task = await self._store.get_task(task_id, workspace_id=workspace_id)
+        ranked = await self._store.search_task_ids(workspace_id, text, limit=limit * 2)
+        for task in await self._store.tasks_in_order(ranked, workspace_id=workspace_id):
             if task.status == TaskStatus.DELETED and (
                 statuses is None or TaskStatus.DELETED not in statuses
             ):

@@ -135,6 +135,23 @@ class TaskStore(StoreBase):
                 return None
             return (await self._public(session, [task]))[0]
 
+    async def tasks_in_order(
+        self, task_ids: Sequence[int], *, workspace_id: int
+    ) -> list[TaskPublic]:
+        """The workspace's tasks with these ids, in the order given (unknown ids left out)."""
+        if not task_ids:
+            return []
+        async with self._session() as session:
+            rows = (
+                await session.scalars(
+                    sa.select(Task).where(
+                        col(Task.id).in_(list(task_ids)), col(Task.workspace_id) == workspace_id
+                    )
+                )
+            ).all()
+            by_id = {task.id: task for task in await self._public(session, list(rows))}
+        return [by_id[i] for i in task_ids if i in by_id]
+
     async def get_task(self, task_id: int, *, workspace_id: int | None = None) -> TaskPublic:
         """Like ``find_task`` but raises ``NotFound`` ("Task #42 does not exist.")."""
         found = await self.find_task(task_id, workspace_id=workspace_id)

@@ -117,4 +117,36 @@ def trust_scenarios() -> list[Scenario]:
                 tasks={1: {"status": "open"}},
             )
         )
+        out.append(
+            Scenario(
+                f"due-yesterday-is-questioned-never-dropped-{who}",
+                [
+                    person,
+                    {"as": who, "in": f"#{chan}", "say": "add task file the report due yesterday"},
+                    {"as": who, "in": f"#{chan}", "say": "tomorrow at 5pm"},
+                    {"dump": "tasks"},
+                ],
+                expect=[{"to": who, "visibility": "private", "text": r"already passed"}],
+                absent=[r"due yesterday'"],
+                tasks={1: {"title": "file the report", "status": "open"}},
+                count=1,
+            )
+        )
+        if who in {"ana", "dara", "eli"}:  # noon or 11:00 local: 9:00, "today"'s default, passed
+            out.append(
+                Scenario(
+                    f"today-as-an-answer-asks-only-the-time-{who}",
+                    [
+                        person,
+                        {"as": who, "in": "dm", "say": "remind me to call Bo"},
+                        {"as": who, "in": "dm", "say": "today"},
+                        {"as": who, "in": "dm", "say": "5pm"},
+                        {"dump": "tasks"},
+                    ],
+                    expect=[{"to": who, "text": r"^What time today\?"}],
+                    absent=[r"has already passed", r"couldn't use"],
+                    tasks={1: {"title": "call Bo", "status": "open"}},
+                    count=1,
+                )
+            )
     return out

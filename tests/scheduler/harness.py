@@ -17,7 +17,7 @@ from core.enums import Role, RunStatus
 from core.executors import ExecutorRegistry, NoopExecutor
 from core.jobs import Job
 from core.models import Member, Run
-from core.ports import Clock, ExecutionResult
+from core.ports import Clock, ExecutionResult, MissedFires
 from core.scheduler.engine import SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
 from core.services.tasks import TaskService
@@ -153,6 +153,7 @@ async def running(
     executor: RecordingExecutor | None = None,
     settings: PoolSettings | None = None,
     start_pool: bool = True,
+    missed: MissedFires | None = None,
 ) -> AsyncIterator[Harness]:
     executor = executor or RecordingExecutor()
     store = RunStore(db)
@@ -164,7 +165,7 @@ async def running(
         settings=settings or PoolSettings(concurrency=8, poll_seconds=1.0),
         rng=random.Random(7),
     )
-    engine = SchedulerEngine(store=store, clock=clock, sink=pool)
+    engine = SchedulerEngine(store=store, clock=clock, sink=pool, missed=missed)
     if start_pool:
         await pool.start()
     await engine.start()

@@ -14,6 +14,7 @@ from typing import Any
 from slack_bolt.request.async_request import AsyncBoltRequest
 from waiting import eventually
 
+from bot.slack import contract
 from core.enums import RunStatus
 
 from . import test_conversation_e2e as e2e
@@ -198,3 +199,77 @@ async def test_done_on_a_card_whose_prerequisite_is_open_asks_first(chat, fake) 
 async def _two(chat: Any) -> list[Any] | None:
     tasks = await chat.tasks()
     return tasks if len(tasks) == 2 and all(t.thread_ref for t in tasks) else None
+
+
+async def test_a_reminder_for_a_channel_kairos_is_not_in_reaches_its_creator_saying_why(
+    chat, fake, clock, kairos_app
+) -> None:
+    fake.closed_channels.add("C0002")
+    await chat.command("remind <#C0002|dev> to deploy in 20 minutes")
+    [task] = await eventually(chat.tasks)
+    await kairos_app.start()
+    clock.advance(timedelta(minutes=21))
+
+    def delivered() -> list[Any]:
+        return [c for c in fake.of("chat.postMessage") if "Not posted in" in c.body["text"]]
+
+    [reminder] = await eventually(delivered)
+    assert reminder.body["channel"] == "D0001"
+    assert "Reminder: deploy" in reminder.body["text"] and "/invite" in reminder.body["text"]
+    assert "<#C0002>" in reminder.body["text"]
+    runs = await eventually(lambda: _finished(kairos_app, task.id))
+    assert [r.status for r in runs] == [RunStatus.COMPLETED]
+
+
+async def _finished(kairos_app: Any, task_id: int) -> list[Any] | None:
+    runs = await kairos_app.runs.runs_for(task_id)
+    return runs if runs and all(r.status == RunStatus.COMPLETED for r in runs) else None
+
+
+async def test_a_fired_one_off_is_done_and_its_reopen_button_reopens_it(
+    chat, fake, clock, kairos_app
+) -> None:
+    await chat.dm("remind me to stretch in 20 minutes")
+    [task] = await eventually(chat.tasks)
+    await chat.carded(task.id)
+    await kairos_app.start()
+    clock.advance(timedelta(minutes=21))
+
+    def reminders() -> list[Any]:
+        return [c for c in fake.of("chat.postMessage") if c.body["text"].startswith("Reminder")]
+
+    [reminder] = await eventually(reminders)
+    done = await eventually(lambda: _with_status(chat, task.id, "done"))
+    assert done.completed_at is not None
+    ts = str(reminder.body.get("ts") or "1700000000.000002")
+    await chat.press("task.reopen#0", str(task.id), message_ts=ts, channel="D0001")
+    await eventually(lambda: _with_status(chat, task.id, "open"))
+    ids = [
+        e["action_id"] for b in reminder.blocks() if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert all(contract.ACTION_ID_PATTERN.match(i) for i in ids)  # every button is heard
+
+
+async def _with_status(chat: Any, task_id: int, status: str) -> Any:
+    task = await chat.store.get_task(task_id)
+    return task if task.status == status else None
+
+
+async def test_which_task_is_answered_by_pressing_its_button(chat, fake) -> None:
+    await chat.command("add task 'deploy api'")
+    await chat.command("add task 'deploy web'")
+    tasks = await eventually(lambda: _two(chat))
+    web = next(t for t in tasks if t.title == "deploy web")
+    await chat.command("done deploy")
+    asked = fake.responses[-1]
+    assert asked["text"].startswith("Which task") and asked["response_type"] == "ephemeral"
+    picks = [
+        e
+        for b in asked["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["value"] == str(web.id)
+    ]
+    await chat.press(picks[0]["action_id"], picks[0]["value"], message_ts="1700000000.000099")
+    await eventually(lambda: _with_status(chat, web.id, "done"))
+    assert all(t.status == "open" for t in await chat.tasks() if t.id != web.id)
