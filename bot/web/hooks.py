@@ -29,9 +29,10 @@ def hook_routes(
 ) -> list[BaseRoute]:
     async def endpoint(request: Request) -> Response:
         name = str(request.path_params["name"])
+        headers = dict(request.headers)  # lower-case names; read once
         try:
             try:
-                check_headers(dict(request.headers), clock())
+                check_headers(headers, clock())
             except BadSignature as exc:
                 raise Refused(401, str(exc)) from None
             body = await read_body(request, limit=max_bytes)
@@ -45,7 +46,7 @@ def hook_routes(
                 raise Refused(404, "no such webhook")
             try:
                 event_id, duplicate = await hooks.accept(
-                    name, secret=secret, headers=request.headers, body=body, now=clock()
+                    name, secret=secret, headers=headers, body=body, now=clock()
                 )
             except BadSignature as exc:
                 raise Refused(401, str(exc)) from None

@@ -153,7 +153,7 @@ class WebhookService:
         return secret
 
     async def accept(
-        self, name: str, *, secret: str, headers: Mapping[str, str], body: bytes, now: float
+        self, name: str, *, secret: str, headers: dict[str, str], body: bytes, now: float
     ) -> tuple[int | None, bool]:
         """Verify, parse and durably record one request: ``(event id, duplicate)``.
 
@@ -161,7 +161,7 @@ class WebhookService:
         """
         if self._bus is None:
             raise NotConfigured("This webhook service only manages hooks (no event bus).")
-        verify(secret, dict(headers), body, now)
+        verify(secret, headers, body, now)
         payload = parse_payload(body)
         event = EventIn(
             SourceKind.WEBHOOK, name, dedupe_key(headers, body), payload, self._clock.now()
