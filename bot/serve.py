@@ -66,7 +66,7 @@ async def serve(
     kairos = await Kairos.open(settings)
     surfaces = []
     routes = health_routes(kairos.health, ready=kairos.readiness) + metrics_routes(kairos.metrics)
-    routes += hook_routes(kairos.events.webhooks)
+    routes += hook_routes(kairos.events.webhooks, max_bytes=settings.http_max_body_bytes)
     chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
     await console_owner(
         kairos.store, user=settings.console_user, timezone=settings.default_timezone

@@ -45,38 +45,38 @@ class EventBus:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._queue: list[tuple[EventIn, asyncio.Future[int | None]]] = []
-        self._writing = False
+        self._flusher: asyncio.Task[None] | None = None
         self.delivered = 0
 
     async def record(self, event: EventIn) -> int | None:
         """Commit ``event`` (the caller acknowledges its source after this returns).
 
         Returns the event id, or ``None`` for a duplicate of an earlier event.
-        Concurrent callers share one commit: whoever finds no commit in flight
-        writes everything queued so far, the rest wait for their result.
+        Concurrent callers share one commit (a group commit): one flusher task
+        writes everything queued while the previous commit was in flight. It is a
+        task of its own, so a caller that is cancelled never strands the others.
         """
         future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
         self._queue.append((event, future))
-        if not self._writing:
-            self._writing = True
-            try:
-                while self._queue:
-                    batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
-                    try:
-                        ids = await self.store.record_many([e for e, _ in batch])
-                    except Exception as exc:
-                        for _, waiting in batch:
-                            if not waiting.done():
-                                waiting.set_exception(exc)
-                        continue
-                    for (_, waiting), event_id in zip(batch, ids, strict=True):
-                        if not waiting.done():
-                            waiting.set_result(event_id)
-                    if any(i is not None for i in ids):
-                        self._kick.set()
-            finally:
-                self._writing = False
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush(), name=f"{self._name}-commit")
         return await future
+
+    async def _flush(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
+            try:
+                ids = await self.store.record_many([e for e, _ in batch])
+            except Exception as exc:  # each caller hears it: nothing of the batch is stored
+                for _, waiting in batch:
+                    if not waiting.done():
+                        waiting.set_exception(exc)
+                continue
+            for (_, waiting), event_id in zip(batch, ids, strict=True):
+                if not waiting.done():
+                    waiting.set_result(event_id)
+            if any(i is not None for i in ids):
+                self._kick.set()
 
     async def start(self) -> None:
         self._stop.clear()

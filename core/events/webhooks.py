@@ -8,6 +8,7 @@ event before the caller answers the sender.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -87,6 +88,7 @@ class WebhookService:
         self._bus = bus
         self._clock = clock
         self._secrets: dict[str, tuple[str, float]] = {}
+        self._loading: dict[str, asyncio.Future[str | None]] = {}
 
     @staticmethod
     def _may_manage(actor: Member | None) -> None:
@@ -140,20 +142,29 @@ class WebhookService:
         """The hook's secret, or ``None`` when there is no such hook.
 
         Kept for ``SECRET_TTL_SECONDS`` (a rotation here clears it at once; one on
-        another replica is seen within that time).
+        another replica is seen within that time). Concurrent requests share one
+        read: a burst after expiry costs one query, not one per request.
         """
-        now = time.monotonic()
         cached = self._secrets.get(name)
-        if cached is not None and now - cached[1] < SECRET_TTL_SECONDS:
+        if cached is not None and time.monotonic() - cached[1] < SECRET_TTL_SECONDS:
             return cached[0]
+        loading = self._loading.get(name)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load(name))
+            self._loading[name] = loading
+            loading.add_done_callback(lambda _t: self._loading.pop(name, None))
+        return await asyncio.shield(loading)
+
+    async def _load(self, name: str) -> str | None:
+        read_at = time.monotonic()
         source = await self._store.source(SourceKind.WEBHOOK, name)
         secret = None if source is None else source.secret
         if secret is not None:
-            self._secrets[name] = (secret, now)
+            self._secrets[name] = (secret, read_at)
         return secret
 
     async def accept(
-        self, name: str, *, secret: str, headers: Mapping[str, str], body: bytes, now: float
+        self, name: str, *, secret: str, headers: dict[str, str], body: bytes, now: float
     ) -> tuple[int | None, bool]:
         """Verify, parse and durably record one request: ``(event id, duplicate)``.
 
@@ -161,7 +172,7 @@ class WebhookService:
         """
         if self._bus is None:
             raise NotConfigured("This webhook service only manages hooks (no event bus).")
-        verify(secret, dict(headers), body, now)
+        verify(secret, headers, body, now)
         payload = parse_payload(body)
         event = EventIn(
             SourceKind.WEBHOOK, name, dedupe_key(headers, body), payload, self._clock.now()

@@ -52,6 +52,7 @@ class EventStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._record_stmt: Any = None
 
     def _insert(self, table: sa.Table) -> Any:
         dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
@@ -86,14 +87,18 @@ class EventStore:
                     "received_at": e.received_at,
                 }
             )
-        stmt = (
-            self._insert(EVENTS)
-            .values(rows)
-            .on_conflict_do_nothing()
-            .returning(EVENTS.c.id, EVENTS.c.source_kind, EVENTS.c.source_name, EVENTS.c.dedupe_key)
-        )
+        # One statement built once and executed for many rows (SQLAlchemy batches
+        # them into multi-row INSERT … RETURNING): no compile per batch size.
+        if self._record_stmt is None:
+            self._record_stmt = (
+                self._insert(EVENTS)
+                .on_conflict_do_nothing()
+                .returning(
+                    EVENTS.c.id, EVENTS.c.source_kind, EVENTS.c.source_name, EVENTS.c.dedupe_key
+                )
+            )
         async with self.db.engine.begin() as conn:
-            inserted = (await conn.execute(stmt)).all()
+            inserted = (await conn.execute(self._record_stmt, rows)).all()
         ids: list[int | None] = [None] * len(events)
         for event_id, kind, source, dedupe in inserted:
             ids[first[(kind, source, dedupe)]] = int(event_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +28,16 @@ class JobKeeper(RecordingExecutor):
         return await RecordingExecutor.execute(self, job)
 
     def events_of(self, task_id: int) -> list[Any]:
-        return [j.event for j in self.jobs if j.task_id == task_id]
+        """The payloads the task's jobs got, as plain dicts (``Job.event`` may be read-only)."""
+        return [_plain(j.event) for j in self.jobs if j.task_id == task_id]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 @dataclass

@@ -93,3 +93,33 @@ async def test_a_probe_crossing_its_threshold_fires_once_and_a_restart_does_not_
     assert source is not None
     assert await again.check(Condition.of(source), source.state or {}) is True
     assert await store.count(kind=SourceKind.CONDITION) == 2  # the second rise
+
+
+async def test_the_probe_loop_checks_on_its_own_and_fires_the_subscriber(
+    sqlite_database: Database,
+    clock: ManualClock,
+    data_dir: Path,  # noqa: F811
+) -> None:
+    executors = ExecutorRegistry({"shell": ShellExecutor(policy(data_dir / "data"))})
+    task = await subscriber(sqlite_database, "condition:always")
+    async with with_events(sqlite_database, clock) as ev:
+        probes = ConditionProbes(
+            store=ev.layer.store,
+            bus=ev.layer.bus,
+            clock=clock,
+            executors=executors,
+            refresh_seconds=0.1,
+        )
+        await probes.create(
+            "always",
+            probe={"type": "shell", "command": "echo 42"},
+            check=Check(on="number", op="==", value=42),
+            every_seconds=5,
+        )
+        await probes.start()
+        try:
+            await wait_for(lambda: len(ev.keeper.events_of(task)) == 1, what="the loop's rise")
+        finally:
+            await probes.stop()
+        assert ev.keeper.events_of(task)[0]["output"].strip() == "42"
+        assert probes.checks >= 1 and len(ev.keeper.events_of(task)) == 1

@@ -103,6 +103,7 @@ async def test_signed_requests_become_events_and_runs_with_the_payload(
         ("malformed body", 400, "malformed body"),
         ("unknown hook", 404, "no such webhook"),
         ("wrong secret, github form", 401, "bad signature"),
+        ("database failing", 503, "could not be stored"),
     ],
 )
 async def test_refusals_are_one_log_line_and_store_nothing(
@@ -136,6 +137,10 @@ async def test_refusals_are_one_log_line_and_store_nothing(
             path = "/hooks/nope"
         elif case == "wrong secret, github form":
             headers = {"X-Hub-Signature-256": github_signature("wrong", body)}
+        elif case == "database failing":
+            await ev.layer.webhooks.secret_of("deploy")  # cached: the hook is known
+            async with sqlite_database.engine.begin() as conn:
+                await conn.exec_driver_sql("ALTER TABLE events RENAME TO events_gone")
         app = build_web_app(hook_routes(ev.layer.webhooks, max_bytes=4096))
         caplog.clear()
         with caplog.at_level(logging.WARNING):
@@ -146,6 +151,9 @@ async def test_refusals_are_one_log_line_and_store_nothing(
         refusals = [r for r in caplog.records if "refused" in r.getMessage()]
         assert len(refusals) == 1 and refusals[0].exc_info is None
         assert secret not in caplog.text
+        if case == "database failing":
+            async with sqlite_database.engine.begin() as conn:
+                await conn.exec_driver_sql("ALTER TABLE events_gone RENAME TO events")
         assert await ev.layer.store.count() == 0
 
 
