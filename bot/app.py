@@ -39,6 +39,7 @@ from core.store.history import RunHistory
 from core.store.runs import RunStore
 
 if TYPE_CHECKING:
+    from bot.discord import DiscordSurface
     from bot.slack import SlackSurface
 
 log = logging.getLogger(__name__)
@@ -159,6 +160,23 @@ class Kairos:
             runs=self.runs,
         )
         self.add_chat(Platform.SLACK, surface.adapter)
+        return surface
+
+    def add_discord(self, **bot_options: object) -> DiscordSurface:
+        """Build the Discord surface on this Kairos and post Discord reminders through it."""
+        from bot.discord import build_discord
+
+        surface = build_discord(
+            settings=self.settings,
+            conversation=self.conversation,
+            store=self.store,
+            clock=self.clock,
+            tasks=self.tasks,
+            parser=self.parser,
+            metrics=self.metrics,
+            **bot_options,
+        )
+        self.add_chat(Platform.DISCORD, surface.adapter)
         return surface
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "bot.commands.parse",
     "bot.commands.bench",
     "bot.commands.runs",
+    "bot.commands.discord",
 )
 
 app = typer.Typer(

@@ -56,6 +56,7 @@ async def serve(
     ``console`` defaults to whether standard input is a terminal: interactive
     people get the chat, a service manager gets a quiet daemon.
     """
+    from bot.discord import discord_configured
     from bot.slack import slack_configured
 
     stop = stop or asyncio.Event()
@@ -74,6 +75,8 @@ async def serve(
         slack = kairos.add_slack()
         routes += slack.routes()
         surfaces.append(slack)
+    if discord_configured(settings):
+        surfaces.append(kairos.add_discord())
     server = _Server(
         uvicorn.Config(
             build_web_app(routes),
