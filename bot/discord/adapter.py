@@ -112,7 +112,11 @@ class DiscordAdapter:
         tz = origin.inbound.user_timezone or (task.timezone if task else "UTC")
         if task is not None and task.thread_ref and task.channel_ref:
             await self.refresh_card(task, tz=tz, note=reply.text)
-            if origin.pressed_id and origin.pressed_id != task.thread_ref and origin.inbound.channel_ref:
+            if (
+                origin.pressed_id
+                and origin.pressed_id != task.thread_ref
+                and origin.inbound.channel_ref
+            ):
                 fresh = await self._store.find_task(int(task.id)) or task
                 card = task_card(fresh, tz=tz, now=self._clock.now(), note=reply.text)
                 await self._edit(origin.inbound.channel_ref, origin.pressed_id, card)
@@ -145,7 +149,9 @@ class DiscordAdapter:
         channel = inbound.thread_ref or reply.channel_ref or inbound.channel_ref
         if channel is None:
             channel = await self._dm(inbound.user_ref)
-        reference = inbound.message_ref if channel in (inbound.channel_ref, inbound.thread_ref) else None
+        reference = (
+            inbound.message_ref if channel in (inbound.channel_ref, inbound.thread_ref) else None
+        )
         await self._post(channel, message, reference=reference)
         return False
 

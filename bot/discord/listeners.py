@@ -250,14 +250,18 @@ class Listeners:
             t
             for t in tasks
             if str(t.status) not in {"done", "deleted"}
-            and (not t.private or t.created_by == member.id or member.platform_user_id in t.assignees)
+            and (
+                not t.private or t.created_by == member.id or member.platform_user_id in t.assignees
+            )
             and (not current.strip().isdigit() or str(t.id).startswith(current.strip()))
         ]
         return [(f"#{t.id} {t.title}"[:100], str(t.id)) for t in seen[:25]]
 
     # --- buttons and the modal -------------------------------------------------
 
-    async def on_button(self, interaction: discord.Interaction[Any], action: str, value: str) -> None:
+    async def on_button(
+        self, interaction: discord.Interaction[Any], action: str, value: str
+    ) -> None:
         person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
         inbound = self._inbound(interaction, "", person)
         if action == EDIT_ACTION:
@@ -297,9 +301,7 @@ class Listeners:
             return False
         answer = Answer(interaction, private=True, within=self.answer_within)
         try:
-            person = await self.people.get(
-                self._workspace(interaction.guild_id), interaction.user
-            )
+            person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
             inbound = self._inbound(interaction, "", person)
             try:
                 shown = await self.forms.load(inbound, task_id)

@@ -81,9 +81,7 @@ class Outbox:
                     return
                 await asyncio.sleep((1.0 - self._tokens) / self._rate)
 
-    async def call(
-        self, what: str, channel: str | None, send: Callable[[], Awaitable[T]]
-    ) -> T:
+    async def call(self, what: str, channel: str | None, send: Callable[[], Awaitable[T]]) -> T:
         """Run ``send`` (one REST call, named ``what`` in metrics) when the limits allow."""
         if channel is None:
             return await self._send(what, send)

@@ -125,15 +125,19 @@ def render(reply: Reply) -> DiscordMessage:
             if line.assignees:
                 details.append(", ".join(_who(a) for a in line.assignees))
             mark = "🔴 " if line.overdue else ""
-            lines.append(f"{mark}**#{line.task_id}** {line.title}" + (
-                f" · {' · '.join(details)}" if details else ""
-            ))
+            lines.append(
+                f"{mark}**#{line.task_id}** {line.title}"
+                + (f" · {' · '.join(details)}" if details else "")
+            )
         if len(reply.tasks) > MAX_LIST_TASKS:
             lines.append(f"…and {len(reply.tasks) - MAX_LIST_TASKS} more")
         embeds.append(
-            _fit(discord.Embed(title=clip(head, MAX_TITLE), description=clip(
-                mentions_out("\n".join(lines)), MAX_DESCRIPTION
-            )))
+            _fit(
+                discord.Embed(
+                    title=clip(head, MAX_TITLE),
+                    description=clip(mentions_out("\n".join(lines)), MAX_DESCRIPTION),
+                )
+            )
         )
         text = head
     elif reply.fields:

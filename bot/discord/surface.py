@@ -51,7 +51,9 @@ def point_at(api_url: str) -> None:
 class DiscordSurface:
     """The gateway bot and its adapter; see the module docstring."""
 
-    def __init__(self, *, bot: KairosBot, adapter: DiscordAdapter, listeners: Listeners, token: str):
+    def __init__(
+        self, *, bot: KairosBot, adapter: DiscordAdapter, listeners: Listeners, token: str
+    ):
         self.bot = bot
         self.adapter = adapter
         self.listeners = listeners

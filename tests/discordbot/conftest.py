@@ -50,9 +50,7 @@ StartKairos = Callable[..., Awaitable[Started]]
 
 
 @pytest.fixture
-async def start_kairos(
-    discord_settings: Settings, fake: FakeDiscord
-) -> AsyncIterator[StartKairos]:
+async def start_kairos(discord_settings: Settings, fake: FakeDiscord) -> AsyncIterator[StartKairos]:
     running: list[Started] = []
 
     async def start(*, settings: Settings | None = None, scheduler: bool = False) -> Started:

@@ -16,6 +16,7 @@ import asyncio
 import itertools
 import json
 import re
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +40,9 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+def json_response(
+    data: Any, *, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
     """JSON with exactly ``application/json``, the content type discord.py parses."""
     return web.Response(
         body=json.dumps(data).encode(),
@@ -66,6 +69,8 @@ class Call:
     body: dict[str, Any]
     files: list[str] = field(default_factory=list)
     authorization: str = ""
+    #: ``time.monotonic()`` when the request arrived.
+    at: float = 0.0
 
 
 @dataclass
@@ -327,8 +332,10 @@ class FakeDiscord:
         return payload
 
     def command(self, name: str, options: dict[str, Any], **kw: Any) -> dict[str, Any]:
-        opts = [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v}
-                for k, v in options.items()]
+        opts = [
+            {"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v}
+            for k, v in options.items()
+        ]
         data = {"id": self.next_id(), "name": name, "type": 1, "options": opts}
         return self.interaction(2, data, **kw)
 
@@ -367,7 +374,12 @@ class FakeDiscord:
                 body = json.loads(raw)
         path = "/" + request.match_info["tail"]
         call = Call(
-            request.method, path, body, files, request.headers.get("Authorization", "")
+            request.method,
+            path,
+            body,
+            files,
+            request.headers.get("Authorization", ""),
+            at=time.monotonic(),
         )
         self.calls.append(call)
         return call
@@ -381,8 +393,11 @@ class FakeDiscord:
                 self.throttle[pattern] -= 1
                 self.limited += 1
                 return json_response(
-                    {"message": "You are being rate limited.", "retry_after": self.retry_after,
-                     "global": False},
+                    {
+                        "message": "You are being rate limited.",
+                        "retry_after": self.retry_after,
+                        "global": False,
+                    },
                     status=429,
                     headers={
                         "Retry-After": str(self.retry_after),
@@ -393,7 +408,9 @@ class FakeDiscord:
                         "X-RateLimit-Reset-After": str(self.retry_after),
                     },
                 )
-        if call.authorization != f"Bot {self.token}":
+        # Interaction answers are authorised by the interaction's token (in the path).
+        by_token = call.path.startswith(("/interactions/", "/webhooks/"))
+        if not by_token and call.authorization != f"Bot {self.token}":
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         answer = await self._answer(call, request)
         if answer is None:
@@ -443,7 +460,10 @@ class FakeDiscord:
                 "url": f"{self.url.replace('http://', 'ws://')}/gateway",
                 "shards": 1,
                 "session_start_limit": {
-                    "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
                 },
             }
         if found := re.fullmatch(r"/users/@me/channels", path):
