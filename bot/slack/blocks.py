@@ -8,6 +8,7 @@ the App Home view.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,6 +36,15 @@ class SlackMessage:
 def escape(text: str) -> str:
     """Escape the three characters Slack's mrkdwn reserves."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_PERSON = re.compile(r"(?<![\w<&])@([UW][A-Z0-9]{2,})\b")
+_PLACE = re.compile(r"(?<![\w<&])#([CG][A-Z0-9]{6,})\b")
+
+
+def mentions_out(text: str) -> str:
+    """Neutral mentions (``@U…``, ``#C…``: ``core.mentions``) in Slack's syntax, on escaped text."""
+    return _PLACE.sub(r"<#\1>", _PERSON.sub(r"<@\1>", text))
 
 
 def _clip(text: str, limit: int = _SECTION_LIMIT) -> str:
@@ -132,10 +142,10 @@ _ICONS = {
 def render(reply: Reply) -> SlackMessage:
     """Block Kit for one reply; ``text`` stays the reply's complete plain text."""
     icon = _ICONS.get(reply.kind)
-    head = escape(reply.text or "…")
+    head = mentions_out(escape(reply.text or "…"))
     if reply.kind == ReplyKind.TASK_LIST and reply.tasks:
         # ``text`` lists every task in plain text; the blocks show them one by one.
-        head = escape(reply.text.splitlines()[0] if reply.text else "Tasks")
+        head = mentions_out(escape(reply.text.splitlines()[0] if reply.text else "Tasks"))
     blocks: list[Block] = [section(f"{icon} {head}" if icon else head)]
     if reply.task_id is not None:
         blocks[0]["block_id"] = f"task:{reply.task_id}"
