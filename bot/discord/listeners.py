@@ -1,9 +1,10 @@
 """The work behind each Discord event: translate, ask the conversation, deliver.
 
 Every interaction is answered within Discord's 3 seconds: the work starts at
-once, and if no answer is ready after ``answer_within`` seconds the interaction
-is deferred ("Kairos is thinking…") and answered by a follow-up when the work
-is done. Messages are acted on when they are DMs, mention Kairos, or are
+once, and if no answer is ready after ``answer_within`` seconds
+(``KAIROS_DISCORD_DEFER_AFTER_MS``, 50 ms by default, so the first response
+comes as fast as Slack's ack even under load) the interaction is deferred
+("Kairos is thinking…") and answered by a follow-up when the work is done. Messages are acted on when they are DMs, mention Kairos, or are
 replies in a task card's thread. The bot's own and other bots' messages are
 ignored.
 """
@@ -79,7 +80,7 @@ class Listeners:
         forms: TaskForms | None,
         clock: Clock,
         dm_workspace: str = DM_WORKSPACE,
-        answer_within: float = 2.0,
+        answer_within: float = 0.05,
         work_limit: int = 16,
     ) -> None:
         self.conversation = conversation

@@ -103,7 +103,7 @@ class Outbox:
                 self._report("discord", what, "rate_limited")
                 wait = _retry_after(exc)
                 self._paused_until = max(self._paused_until, self._now() + wait)
-                log.warning("Discord rate-limits %s: every call waits %.1f s", what, wait)
+                log.warning("Discord rate-limits %s: every call waits %.2f s", what, wait)
                 continue
             self._report("discord", what, "ok")
             return result

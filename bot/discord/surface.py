@@ -140,6 +140,7 @@ def build_discord(
         forms=forms,
         clock=clock,
         dm_workspace=settings.discord_dm_server or DM_WORKSPACE,
+        answer_within=settings.discord_defer_after_ms / 1000,
     )
     bot.presses = listeners
     build_tree(bot.tree, listeners)

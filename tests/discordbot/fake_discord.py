@@ -90,6 +90,11 @@ class FakeDiscord:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     threads: dict[str, dict[str, Any]] = field(default_factory=dict)
     limited: int = 0
+    #: Discord's global limit (requests a second per bot; ``None``: none). Over it:
+    #: a global 429 with ``retry_after``.
+    global_rate: float | None = None
+    global_burst: float = 50.0
+    _bucket: tuple[float, float] = (0.0, 0.0)
     _ids: Any = field(default_factory=lambda: itertools.count(1_100_000_000_000_000_001))
     _seq: int = 0
     _events: list[dict[str, Any]] = field(default_factory=list)
@@ -388,6 +393,18 @@ class FakeDiscord:
         call = await self._record(request)
         if self.latency:
             await asyncio.sleep(self.latency)
+        if self.global_rate is not None and not self._take_global():
+            self.limited += 1
+            wait = round(1.0 / self.global_rate, 3)
+            return json_response(
+                {"message": "You are being rate limited.", "retry_after": wait, "global": True},
+                status=429,
+                headers={
+                    "Retry-After": str(wait),
+                    "X-RateLimit-Global": "true",
+                    "X-RateLimit-Scope": "global",
+                },
+            )
         for pattern, left in list(self.throttle.items()):
             if left > 0 and re.search(pattern, call.path):
                 self.throttle[pattern] -= 1
@@ -416,6 +433,17 @@ class FakeDiscord:
         if answer is None:
             return web.Response(status=204)
         return json_response(answer)
+
+    def _take_global(self) -> bool:
+        assert self.global_rate is not None
+        now = time.monotonic()
+        tokens, stamp = self._bucket if self._bucket[1] else (self.global_burst, now)
+        tokens = min(self.global_burst, tokens + (now - stamp) * self.global_rate)
+        if tokens < 1.0:
+            self._bucket = (tokens, now)
+            return False
+        self._bucket = (tokens - 1.0, now)
+        return True
 
     def _message_payload(self, channel: str, body: dict[str, Any], message_id: str) -> dict:
         data = {
