@@ -32,12 +32,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
+from discordbot.fake_discord import FakeDiscord  # noqa: E402  (test helper, path set above)
 from pydantic import SecretStr  # noqa: E402
 
 from bot.app import Kairos  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from core.messages import Reply, ReplyKind  # noqa: E402
-from discordbot.fake_discord import FakeDiscord  # noqa: E402  (test helper, path set above)
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -154,7 +154,7 @@ async def interactions(n: int, rounds: int) -> None:
     print(f"  target p99 <= 100 ms: {'met' if p99 <= 100 else 'NOT met'}")
 
 
-def Counter_of(fake: FakeDiscord) -> dict[int, int]:  # noqa: N802
+def Counter_of(fake: FakeDiscord) -> dict[int, int]:
     counts: dict[int, int] = {}
     for call in fake.of("POST", r"/callback$"):
         kind = int(call.body.get("type", 0))
@@ -169,7 +169,7 @@ async def reminders(count: int, rate: float) -> tuple[float, int, int]:
     with tempfile.TemporaryDirectory() as tmp:
         kairos = await Kairos.open(_settings(fake, tmp, discord_rate_per_second=50))
         surface = kairos.add_discord()
-        surface.adapter._outbox._rate = rate  # noqa: SLF001 (the one knob compared)
+        surface.adapter._outbox._rate = rate
         await surface.bot.login(surface.token)
         try:
             replies = [

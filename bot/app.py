@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
@@ -162,7 +162,7 @@ class Kairos:
         self.add_chat(Platform.SLACK, surface.adapter)
         return surface
 
-    def add_discord(self, **bot_options: object) -> DiscordSurface:
+    def add_discord(self, **bot_options: Any) -> DiscordSurface:
         """Build the Discord surface on this Kairos and post Discord reminders through it."""
         from bot.discord import build_discord
 

@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import Generator
+from typing import Protocol
 
 import uvicorn
 
@@ -20,6 +21,14 @@ from core.enums import Platform
 from core.errors import InvalidInput
 
 log = logging.getLogger(__name__)
+
+
+class _Surface(Protocol):
+    """A chat surface ``kairos run`` starts and stops (Slack, Discord)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class _Server(uvicorn.Server):
@@ -64,7 +73,7 @@ async def serve(
     interactive = sys.stdin.isatty() if console is None else console
     listener = _listen(settings.http_host, settings.http_port)  # fail fast, before any work
     kairos = await Kairos.open(settings)
-    surfaces = []
+    surfaces: list[_Surface] = []
     routes = health_routes(kairos.health, ready=kairos.readiness) + metrics_routes(kairos.metrics)
     chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
     await console_owner(

@@ -23,10 +23,10 @@ import discord
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
 from bot.discord.render import DiscordMessage, clip, render, task_card
-from bot.slack.adapter import TaskReader
 from core.messages import Inbound, Reply, ReplyKind
 from core.models import TaskPublic
 from core.ports import Clock
+from core.store import SqlStore
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ class DiscordAdapter:
     """Sends replies and reminders, and keeps task cards current."""
 
     def __init__(
-        self, *, client: discord.Client, store: TaskReader, clock: Clock, outbox: Outbox
+        self, *, client: discord.Client, store: SqlStore, clock: Clock, outbox: Outbox
     ) -> None:
         self._client = client
         self._store = store

@@ -1,4 +1,5 @@
-"""The application commands: ``/kairos``, ``/remind``, ``/task``, ``/tasks``, ``/done``, ``/timezone``.
+"""The application commands: ``/kairos``, ``/remind``, ``/task``, ``/tasks``, ``/done``,
+``/timezone``.
 
 Each is a sentence in disguise handed to the same conversation as a DM
 (``/remind text:…`` is "remind …"), so nothing here decides what a task is.

@@ -4,9 +4,9 @@ Every interaction is answered within Discord's 3 seconds: the work starts at
 once, and if no answer is ready after ``answer_within`` seconds
 (``KAIROS_DISCORD_DEFER_AFTER_MS``, 50 ms by default, so the first response
 comes as fast as Slack's ack even under load) the interaction is deferred
-("Kairos is thinking…") and answered by a follow-up when the work is done. Messages are acted on when they are DMs, mention Kairos, or are
-replies in a task card's thread. The bot's own and other bots' messages are
-ignored.
+("Kairos is thinking…") and answered by a follow-up when the work is done.
+Messages are acted on when they are DMs, mention Kairos, or are replies in a
+task card's thread. The bot's own and other bots' messages are ignored.
 """
 
 from __future__ import annotations

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from waiting import eventually
 
 from bot.app import Kairos
 from bot.discord import DiscordSurface
 from bot.settings import Settings
-from waiting import eventually
 
 from .fake_discord import FakeDiscord
 

@@ -27,13 +27,23 @@ def card_id(fake: FakeDiscord, call: Any) -> str:
     return next(i for i, m in fake.messages.items() if m["embeds"] == call.body["embeds"])
 
 
-async def answered(fake: FakeDiscord, payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Send an interaction and wait until it has an answer with content (or a modal)."""
+async def answered(
+    fake: FakeDiscord, payload: dict[str, Any], *, saying: str = ""
+) -> list[dict[str, Any]]:
+    """Send an interaction; wait for its answers with content (or a modal) and return those.
+
+    An answer may come directly or, after a deferral, as follow-ups; with
+    ``saying``, wait until one of them contains that text.
+    """
     await fake.dispatch("INTERACTION_CREATE", payload)
 
     def done() -> list[dict[str, Any]]:
-        got = fake.answers(payload["id"], payload["token"])
-        return got if any(a.get("content") or a.get("custom_id") for a in got) else []
+        got = [
+            a
+            for a in fake.answers(payload["id"], payload["token"])
+            if a.get("content") or a.get("custom_id")
+        ]
+        return got if any(saying in (a.get("content") or "") for a in got) else []
 
     return await eventually(done, within=20)
 
@@ -43,7 +53,7 @@ async def test_slash_command_replies_privately_and_posts_a_card(
 ) -> None:
     kairos, _ = await start_kairos()
     text = "remind me tomorrow at 9 to send the report"
-    answers = await answered(fake, fake.command("kairos", {"text": text}))
+    answers = await answered(fake, fake.command("kairos", {"text": text}), saying="report")
     reply = answers[0]
     assert "send the report" in reply["content"] and reply["flags"] & EPHEMERAL
     card = (await eventually(lambda: cards(fake)))[0]
@@ -60,7 +70,12 @@ async def test_slash_command_replies_privately_and_posts_a_card(
     assert card.body["allowed_mentions"]["parse"] == []  # never @everyone/@here
     # The card starts the task's thread; its id is the task's thread.
     await eventually(lambda: fake.of("POST", r"/messages/\d+/threads$"))
-    task = await kairos.store.get_task(1)
+
+    async def carded() -> Any:
+        task = await kairos.store.get_task(1)
+        return task if task.thread_ref else None
+
+    task = await eventually(carded)
     assert task.channel_ref == CHANNEL_ID and task.thread_ref in fake.threads
 
 
@@ -72,7 +87,12 @@ async def test_dm_creates_a_task(fake: FakeDiscord, start_kairos) -> None:
     )
     card = (await eventually(lambda: cards(fake, dm), within=20))[0]
     assert "call Bo" in card.body["embeds"][0]["title"]
-    task = await kairos.store.get_task(1)
+
+    async def carded() -> Any:
+        task = await kairos.store.get_task(1)
+        return task if task.thread_ref else None
+
+    task = await eventually(carded)
     assert task.title == "call Bo" and task.assignees == [ALICE]
     assert task.channel_ref == dm and task.thread_ref == card_id(fake, card)
     assert not fake.of("POST", r"/threads$")  # no threads in DMs
@@ -101,7 +121,7 @@ async def test_buttons_work_after_a_restart(fake: FakeDiscord, start_kairos) -> 
     kairos, _ = await start_kairos()
     await answered(fake, fake.command("task", {"text": "water the plants"}))
     await eventually(lambda: cards(fake))
-    posted = [m for m in fake.messages.values() if m.get("embeds")][0]
+    posted = next(m for m in fake.messages.values() if m.get("embeds"))
     await start_kairos.stop_all()  # Kairos stops: nothing of it survives in memory
     kairos, _ = await start_kairos()
     answers = await answered(fake, fake.press("kairos:task.done:1", posted))
@@ -123,12 +143,15 @@ async def test_edit_modal_validates_in_its_reply(fake: FakeDiscord, start_kairos
         "assignees": "",
         "priority": "normal",
     }
-    bad = await answered(fake, fake.submit("kairos-edit:1", values))
+    bad = await answered(fake, fake.submit("kairos-edit:1", values), saying="Not saved")
     assert "Not saved" in bad[0]["content"] and "time" in bad[0]["content"]
     assert (await kairos.store.get_task(1)).due is None
     good = await answered(
-        fake,
-        fake.submit("kairos-edit:1", {**values, "due": "2030-03-05 17:00", "priority": "high"}),
+        saying="Updated",
+        fake=fake,
+        payload=fake.submit(
+            "kairos-edit:1", {**values, "due": "2030-03-05 17:00", "priority": "high"}
+        ),
     )
     assert "Updated #1" in good[0]["content"]
     task = await kairos.store.get_task(1)
@@ -200,17 +223,20 @@ async def test_autocomplete_offers_tasks_and_zones(fake: FakeDiscord, start_kair
 
 async def test_done_revalidates_the_autocompleted_task(fake: FakeDiscord, start_kairos) -> None:
     await start_kairos()
-    answers = await answered(fake, fake.command("done", {"task": "42"}))
+    answers = await answered(fake, fake.command("done", {"task": "42"}), saying="42")
     assert "42" in answers[0]["content"]  # there is no task 42: said so, nothing done
     assert not await cards(fake)
 
 
 async def test_time_zones_assumed_then_set(fake: FakeDiscord, start_kairos) -> None:
     kairos, _ = await start_kairos()
-    first = await answered(fake, fake.command("remind", {"text": "me tomorrow at 9 to stretch"}))
+    remind = fake.command("remind", {"text": "me tomorrow at 9 to stretch"})
+    first = await answered(fake, remind, saying="Europe/Berlin")
     notice = [a["content"] for a in first if "Europe/Berlin" in a.get("content", "")]
     assert notice and "/timezone" in notice[0]
-    second = await answered(fake, fake.command("remind", {"text": "me tomorrow at 10 to eat"}))
+    second = await answered(
+        fake, fake.command("remind", {"text": "me tomorrow at 10 to eat"}), saying="eat"
+    )
     assert not [a for a in second if "/timezone" in a.get("content", "")]  # said once
     await answered(fake, fake.command("timezone", {"zone": "America/New_York"}))
     workspace = await kairos.store.find_workspace("discord", "800000000000000001")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 
 import pytest
-
 from waiting import eventually
 
 from .fake_discord import FakeDiscord
@@ -25,7 +24,7 @@ async def test_connects_to_the_gateway_the_api_names(fake: FakeDiscord, start_ka
 
 
 async def test_resumes_after_the_gateway_closes(fake: FakeDiscord, start_kairos) -> None:
-    kairos, surface = await start_kairos()
+    await start_kairos()
     await fake.drop(code=4000)
     await eventually(lambda: fake.resumes, within=30)
     resume = fake.resumes[0]

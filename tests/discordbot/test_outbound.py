@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from core.messages import Reply, ReplyKind
 from waiting import eventually
+
+from core.messages import Reply, ReplyKind
 
 from .fake_discord import FakeDiscord
 

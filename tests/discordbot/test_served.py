@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from waiting import eventually
 
 from bot.app import Kairos
 from bot.settings import Settings
 from core.enums import Platform
-from waiting import eventually
 
 from .fake_discord import ALICE, FakeDiscord
 
