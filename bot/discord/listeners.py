@@ -178,7 +178,17 @@ class Listeners:
 
     # --- application commands -------------------------------------------------
 
-    def _inbound(self, interaction: discord.Interaction[Any], text: str, person: Person) -> Inbound:
+    def _inbound(
+        self,
+        interaction: discord.Interaction[Any],
+        text: str,
+        person: Person,
+        *,
+        form: bool = False,
+    ) -> Inbound:
+        """The interaction as an ``Inbound``; for the modal (``form``) with the zone its
+        times are read in: the person's, else the server's default."""
+        zone = person.timezone or (person.server_timezone if form else None)
         channel = interaction.channel
         parent = str(channel.parent_id) if isinstance(channel, discord.Thread) else None
         return command_to_inbound(
@@ -189,7 +199,7 @@ class Listeners:
             guild_id=str(interaction.guild_id) if interaction.guild_id else None,
             parent_id=parent,
             dm_workspace=self.dm_workspace,
-            user_timezone=person.timezone,
+            user_timezone=zone,
         )
 
     async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
@@ -266,7 +276,8 @@ class Listeners:
         person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
         inbound = self._inbound(interaction, "", person)
         if action == EDIT_ACTION:
-            await self._open_edit(interaction, inbound, value)
+            form = self._inbound(interaction, "", person, form=True)
+            await self._open_edit(interaction, form, value)
             return
         answer = Answer(interaction, private=True, within=self.answer_within)
         try:
@@ -303,7 +314,7 @@ class Listeners:
         answer = Answer(interaction, private=True, within=self.answer_within)
         try:
             person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
-            inbound = self._inbound(interaction, "", person)
+            inbound = self._inbound(interaction, "", person, form=True)
             try:
                 shown = await self.forms.load(inbound, task_id)
             except KairosError as exc:

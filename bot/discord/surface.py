@@ -20,13 +20,13 @@ from discord.http import Route
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.bot import KairosBot
 from bot.discord.commands import build_tree
+from bot.discord.forms import DiscordTaskForms
 from bot.discord.inbound import DM_WORKSPACE
 from bot.discord.listeners import Listeners
 from bot.discord.outbound import Outbox
 from bot.discord.people import People, RoleMap
 from bot.settings import Settings
 from bot.slack.forms import TaskForms
-from bot.slack.taskforms import ServiceTaskForms
 from core.errors import NotConfigured
 from core.ports import Clock, Conversation, IntentParser, Metrics
 from core.services.tasks import TaskService
@@ -127,7 +127,7 @@ def build_discord(
     outbox = Outbox(metrics=metrics, rate=settings.discord_rate_per_second)
     adapter = DiscordAdapter(client=bot, store=store, clock=clock, outbox=outbox)
     if forms is None and tasks is not None and parser is not None:
-        forms = ServiceTaskForms(service=tasks, store=store, parser=parser, clock=clock)
+        forms = DiscordTaskForms(service=tasks, store=store, parser=parser, clock=clock)
     roles = RoleMap.parse(
         permission=settings.discord_admin_permission,
         roles=settings.discord_admin_roles.split(","),

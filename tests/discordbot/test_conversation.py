@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from waiting import eventually
@@ -155,7 +156,10 @@ async def test_edit_modal_validates_in_its_reply(fake: FakeDiscord, start_kairos
     )
     assert "Updated #1" in good[0]["content"]
     task = await kairos.store.get_task(1)
-    assert task.due is not None and str(task.priority) == "high"
+    # Read in the server's default zone (alice set none), which stays not hers.
+    assert task.due == datetime(2030, 3, 5, 16, tzinfo=UTC) and str(task.priority) == "high"
+    workspace = await kairos.store.find_workspace("discord", "800000000000000001")
+    assert (await kairos.store.find_member(workspace.id, ALICE)).timezone is None
 
 
 async def test_slow_work_is_deferred_then_followed_up(fake: FakeDiscord, start_kairos) -> None:
