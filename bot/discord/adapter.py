@@ -87,14 +87,17 @@ class DiscordAdapter:
         self._outbox = outbox
         #: person → their DM channel (it never changes).
         self._dms: dict[str, str] = {}
-        #: channels known to be DMs (no threads there).
+        #: channels known to be DMs.
         self._direct: set[str] = set()
+        #: channels where Kairos cannot start threads (DMs, or no permission).
+        self._threadless: set[str] = set()
 
     # --- replies to something a person did -------------------------------------
 
     async def deliver(self, replies: Sequence[Reply], origin: Origin) -> None:
         if origin.inbound.is_direct and origin.inbound.channel_ref:
             self._direct.add(origin.inbound.channel_ref)
+            self._threadless.add(origin.inbound.channel_ref)
         answered = False
         for reply in replies:
             try:
@@ -146,12 +149,16 @@ class DiscordAdapter:
             # No ephemeral messages outside interactions: a private answer goes to the DM.
             await self._post(await self._dm(inbound.user_ref), message)
             return False
-        channel = inbound.thread_ref or reply.channel_ref or inbound.channel_ref
+        if inbound.thread_ref and inbound.channel_ref:
+            # In the task's thread, or (no thread there) below the card.
+            await self._post_in_thread(
+                inbound.channel_ref, inbound.thread_ref, message, reference=inbound.message_ref
+            )
+            return False
+        channel = reply.channel_ref or inbound.channel_ref
         if channel is None:
             channel = await self._dm(inbound.user_ref)
-        reference = (
-            inbound.message_ref if channel in (inbound.channel_ref, inbound.thread_ref) else None
-        )
+        reference = inbound.message_ref if channel == inbound.channel_ref else None
         await self._post(channel, message, reference=reference)
         return False
 
@@ -170,7 +177,7 @@ class DiscordAdapter:
             target = await self._dm(user)
             posted = await self._post(target, card)
         card_id = str(posted.id)
-        if target not in self._direct:
+        if target not in self._threadless:
             await self._start_thread(target, card_id, task)
         await self._store.update_task(int(task.id), {"thread_ref": card_id, "channel_ref": target})
         return card_id
@@ -188,7 +195,7 @@ class DiscordAdapter:
         except discord.HTTPException as exc:
             # A DM, or no permission to create threads: replies to the card still work.
             log.info("no thread on card %s: %s", message_id, exc.status)
-            self._direct.add(channel)
+            self._threadless.add(channel)
 
     async def refresh_card(self, task: TaskPublic, *, tz: str, note: str = "") -> None:
         """Re-render the task's card where it stands."""
@@ -245,6 +252,7 @@ class DiscordAdapter:
                 self._dms.clear()  # a bound, not an LRU: re-asking is cheap
             self._dms[user] = channel
             self._direct.add(channel)
+            self._threadless.add(channel)
         return channel
 
     # --- ChatAdapter -----------------------------------------------------------
@@ -273,15 +281,21 @@ class DiscordAdapter:
         return str(posted.id)
 
     async def _post_in_thread(
-        self, channel: str, thread: str | None, message: DiscordMessage
+        self,
+        channel: str,
+        thread: str | None,
+        message: DiscordMessage,
+        *,
+        reference: str | None = None,
     ) -> discord.Message:
-        """Into the card's thread when it has one, else in the channel as a reply to the card."""
-        if thread and channel not in self._direct:
+        """Into the card's thread when it has one, else in the channel as a reply to the card
+        (or to ``reference``, the message being answered)."""
+        if thread and channel not in self._threadless:
             try:
-                return await self._post(thread, message)
+                return await self._post(thread, message, reference=reference)
             except (discord.NotFound, discord.Forbidden):
-                self._direct.add(channel)  # no thread there (a DM, or it was deleted)
-        return await self._post(channel, message, reference=thread)
+                self._threadless.add(channel)  # no thread there (a DM, or it was deleted)
+        return await self._post(channel, message, reference=reference or thread)
 
     @staticmethod
     def _calling(message: DiscordMessage, task: TaskPublic) -> DiscordMessage:

@@ -118,7 +118,11 @@ class Listeners:
         if message.author.bot or str(message.author.id) == bot_user_id:
             return
         guild_id = message.guild.id if message.guild is not None else None
-        parent = await self._thread_parent(message.channel, bot_user_id)
+        where, parent = str(message.channel.id), self._thread_parent(message.channel, bot_user_id)
+        card = self._replied_card(message, bot_user_id)
+        if parent is None and card is not None:
+            # A reply to a card where it has no thread (a DM): the card names the task.
+            where, parent = card, where
         direct = guild_id is None
         if not direct and parent is None and not mentions_bot(message.content, bot_user_id):
             return  # in channels Kairos listens to mentions and its own task threads only
@@ -126,7 +130,7 @@ class Listeners:
             author_id=str(message.author.id),
             author_name=getattr(message.author, "display_name", "") or message.author.name,
             content=message.content,
-            channel_id=str(message.channel.id),
+            channel_id=where,
             message_id=str(message.id),
             guild_id=str(guild_id) if guild_id is not None else None,
             parent_id=parent,
@@ -146,10 +150,19 @@ class Listeners:
             replies += await self._zone_notice(person, replies)
             await self.adapter.deliver(replies, Origin(inbound=inbound))
 
-    async def _thread_parent(self, channel: Any, bot_user_id: str | None) -> str | None:
+    @staticmethod
+    def _thread_parent(channel: Any, bot_user_id: str | None) -> str | None:
         """The parent channel when ``channel`` is a thread Kairos started, else ``None``."""
         if isinstance(channel, discord.Thread):
             return str(channel.parent_id) if str(channel.owner_id) == bot_user_id else None
+        return None
+
+    @staticmethod
+    def _replied_card(message: discord.Message, bot_user_id: str | None) -> str | None:
+        """The id of the Kairos message (a card or reminder) ``message`` replies to."""
+        replied = message.reference.resolved if message.reference is not None else None
+        if isinstance(replied, discord.Message) and str(replied.author.id) == bot_user_id:
+            return str(replied.id)
         return None
 
     async def _zone_notice(self, person: Person, replies: list[Reply]) -> list[Reply]:

@@ -259,6 +259,7 @@ class FakeDiscord:
         channel: str = CHANNEL_ID,
         guild: bool = True,
         roles: tuple[str, ...] = (),
+        reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": self.next_id(),
@@ -276,6 +277,13 @@ class FakeDiscord:
             "pinned": False,
             "type": 0,
         }
+        if reply_to is not None:
+            data["type"] = 19
+            data["message_reference"] = {
+                "message_id": reply_to["id"],
+                "channel_id": reply_to["channel_id"],
+            }
+            data["referenced_message"] = reply_to
         if guild:
             data["guild_id"] = GUILD_ID
             data["member"] = {

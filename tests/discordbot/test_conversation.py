@@ -20,6 +20,10 @@ def custom_ids(body: dict[str, Any]) -> list[str]:
 
 
 async def cards(fake: FakeDiscord, channel: str = CHANNEL_ID) -> list[Any]:
+    return cards_now(fake, channel)
+
+
+def cards_now(fake: FakeDiscord, channel: str) -> list[Any]:
     return [c for c in fake.of("POST", rf"^/channels/{channel}/messages$") if c.body.get("embeds")]
 
 
@@ -116,6 +120,28 @@ async def test_thread_reply_done_acts_on_the_threads_task(fake: FakeDiscord, sta
     )
     assert edits[-1].body["embeds"][0]["title"].startswith("~~")
     assert custom_ids(edits[-1].body) == []  # a finished card has no buttons
+
+
+async def test_reply_to_a_card_in_a_dm_acts_on_its_task(fake: FakeDiscord, start_kairos) -> None:
+    kairos, _ = await start_kairos()
+    dm = "610000000000000002"
+    for number, text in enumerate(("add task renew the domain", "add task order toner"), 1):
+        await fake.dispatch("MESSAGE_CREATE", fake.message(text, guild=False, channel=dm))
+        await eventually(lambda n=number: len(cards_now(fake, dm)) >= n, within=20)
+    first = next(m for m in fake.messages.values() if "renew" in str(m.get("embeds")))
+    await fake.dispatch(
+        "MESSAGE_CREATE", fake.message("done", guild=False, channel=dm, reply_to=first)
+    )
+
+    async def status(task_id: int) -> str:
+        return str((await kairos.store.get_task(task_id)).status)
+
+    await eventually(lambda: _is(status(1), "done"), within=20)
+    assert await status(2) == "open"
+
+
+async def _is(value: Any, expected: str) -> bool:
+    return await value == expected
 
 
 async def test_buttons_work_after_a_restart(fake: FakeDiscord, start_kairos) -> None:
