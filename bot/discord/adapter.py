@@ -20,6 +20,7 @@ from typing import Any
 
 import discord
 
+from bot.conversation.destination import destination
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
 from bot.discord.render import DiscordMessage, clip, render, task_card
@@ -263,13 +264,8 @@ class DiscordAdapter:
         This is the ``ChatAdapter`` the reminder notifier (``bot.notify``) uses.
         """
         task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
-        channel, thread = reply.channel_ref, reply.thread_ref
-        if channel is None and reply.user_ref:
-            channel, thread = await self._dm(reply.user_ref), None
-        if channel is None and task is not None and task.channel_ref:
-            channel, thread = task.channel_ref, task.thread_ref
+        channel, thread = await destination(reply, task, self._dm)
         if channel is None:
-            log.warning("reply for task %s names no place to go", reply.task_id)
             return None
         message = render(reply)
         if reply.kind == ReplyKind.REMINDER and task is not None and channel not in self._direct:

@@ -19,6 +19,7 @@ from typing import Any
 
 import discord
 
+from bot.conversation.guard import guarded
 from bot.discord.adapter import DiscordAdapter, Origin, send_kwargs
 from bot.discord.components import EDIT_ACTION, edit_modal, read_modal, task_of_modal
 from bot.discord.inbound import DM_WORKSPACE, Said, command_to_inbound, mentions_bot, to_inbound
@@ -95,19 +96,7 @@ class Listeners:
 
     async def _run(self, inbound: Inbound, work: Awaitable[list[Reply]]) -> list[Reply]:
         """Await the conversation; a Kairos error becomes an error reply, not a crash."""
-        try:
-            return await work
-        except KairosError as exc:
-            return [Reply(text=exc.user_message(), kind=ReplyKind.ERROR, ephemeral=True)]
-        except Exception:
-            log.exception("conversation failed for a Discord message from %s", inbound.user_ref)
-            return [
-                Reply(
-                    text="Something went wrong on my side; please try again.",
-                    kind=ReplyKind.ERROR,
-                    ephemeral=True,
-                )
-            ]
+        return await guarded(work, what=f"a Discord message from {inbound.user_ref}")
 
     def _workspace(self, guild_id: int | None) -> str:
         return str(guild_id) if guild_id is not None else self.dm_workspace

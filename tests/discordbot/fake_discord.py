@@ -62,6 +62,29 @@ def user(user_id: str, name: str = "", *, bot: bool = False) -> dict[str, Any]:
     }
 
 
+def message_payload(
+    message_id: str, channel: str, author: dict[str, Any], content: str
+) -> dict[str, Any]:
+    """A MESSAGE object as Discord sends it (gateway events and REST answers)."""
+    return {
+        "id": message_id,
+        "channel_id": channel,
+        "author": author,
+        "content": content,
+        "timestamp": now_iso(),
+        "edited_timestamp": None,
+        "tts": False,
+        "mention_everyone": False,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": [],
+        "components": [],
+        "pinned": False,
+        "type": 0,
+    }
+
+
 @dataclass
 class Call:
     method: str
@@ -97,6 +120,8 @@ class FakeDiscord:
     _bucket: tuple[float, float] = (0.0, 0.0)
     _ids: Any = field(default_factory=lambda: itertools.count(1_100_000_000_000_000_001))
     _seq: int = 0
+    #: interaction id → its callbacks; interaction token → its follow-ups.
+    _answers: dict[str, list[Call]] = field(default_factory=dict)
     _events: list[dict[str, Any]] = field(default_factory=list)
     _session: str = "session-1"
 
@@ -129,10 +154,10 @@ class FakeDiscord:
         return [c for c in self.calls if c.method == method and re.search(pattern, c.path)]
 
     def callbacks(self, interaction_id: str) -> list[Call]:
-        return self.of("POST", rf"/interactions/{interaction_id}/[^/]+/callback$")
+        return [c for c in self._answers.get(interaction_id, []) if c.path.endswith("/callback")]
 
     def followups(self, token: str) -> list[Call]:
-        return [c for c in self.calls if f"/webhooks/{APP_ID}/{token}" in c.path]
+        return list(self._answers.get(token, []))
 
     def answers(self, interaction_id: str, token: str) -> list[dict[str, Any]]:
         """What an interaction was answered with: callback data, then follow-ups."""
@@ -261,22 +286,9 @@ class FakeDiscord:
         roles: tuple[str, ...] = (),
         reply_to: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.next_id(),
-            "channel_id": channel,
-            "author": user(author, "alice" if author == ALICE else "bob"),
-            "content": content,
-            "timestamp": now_iso(),
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "embeds": [],
-            "pinned": False,
-            "type": 0,
-        }
+        data = message_payload(
+            self.next_id(), channel, user(author, "alice" if author == ALICE else "bob"), content
+        )
         if reply_to is not None:
             data["type"] = 19
             data["message_reference"] = {
@@ -395,6 +407,10 @@ class FakeDiscord:
             at=time.monotonic(),
         )
         self.calls.append(call)
+        if found := re.fullmatch(r"/interactions/(\d+)/[^/]+/callback", path):
+            self._answers.setdefault(found.group(1), []).append(call)
+        elif found := re.match(rf"/webhooks/{APP_ID}/([^/]+)", path):
+            self._answers.setdefault(found.group(1), []).append(call)
         return call
 
     async def _rest(self, request: web.Request) -> web.Response:
@@ -454,24 +470,14 @@ class FakeDiscord:
         return True
 
     def _message_payload(self, channel: str, body: dict[str, Any], message_id: str) -> dict:
-        data = {
-            "id": message_id,
-            "channel_id": channel,
-            "author": user(BOT_ID, "Kairos", bot=True),
-            "content": body.get("content") or "",
-            "embeds": body.get("embeds") or [],
-            "components": body.get("components") or [],
-            "timestamp": now_iso(),
-            "edited_timestamp": None,
-            "tts": False,
-            "mention_everyone": False,
-            "mentions": [],
-            "mention_roles": [],
-            "attachments": [],
-            "pinned": False,
-            "type": 0,
-            "flags": body.get("flags") or 0,
-        }
+        data = message_payload(
+            message_id, channel, user(BOT_ID, "Kairos", bot=True), body.get("content") or ""
+        )
+        data.update(
+            embeds=body.get("embeds") or [],
+            components=body.get("components") or [],
+            flags=body.get("flags") or 0,
+        )
         self.messages[message_id] = data
         return data
 
