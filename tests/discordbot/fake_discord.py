@@ -407,10 +407,9 @@ class FakeDiscord:
             at=time.monotonic(),
         )
         self.calls.append(call)
-        if found := re.fullmatch(r"/interactions/(\d+)/[^/]+/callback", path):
-            self._answers.setdefault(found.group(1), []).append(call)
-        elif found := re.match(rf"/webhooks/{APP_ID}/([^/]+)", path):
-            self._answers.setdefault(found.group(1), []).append(call)
+        answering = rf"/interactions/(\d+)/[^/]+/callback|/webhooks/{APP_ID}/([^/]+)(?:/.*)?"
+        if found := re.fullmatch(answering, path):
+            self._answers.setdefault(found.group(1) or found.group(2), []).append(call)
         return call
 
     async def _rest(self, request: web.Request) -> web.Response:

@@ -144,6 +144,21 @@ async def _is(value: Any, expected: str) -> bool:
     return await value == expected
 
 
+async def test_a_press_is_handled_once(fake: FakeDiscord, start_kairos) -> None:
+    """A card this very process sent: only the DynamicItem answers (discord.py keeps no
+    per-message copy of a view made only of dynamic items, which would answer too)."""
+    kairos, surface = await start_kairos()
+    await answered(fake, fake.command("task", {"text": "book the venue"}), saying="venue")
+    await eventually(lambda: cards(fake))
+    posted = next(m for m in fake.messages.values() if m.get("embeds"))
+    press = fake.press("kairos:task.done:1", posted)
+    await answered(fake, press, saying="")
+    await eventually(lambda: fake.of("PATCH", r"/messages/\d+$"))
+    assert len(fake.answers(press["id"], press["token"])) == 1
+    assert not surface.bot.persistent_views
+    assert str((await kairos.store.get_task(1)).status) == "done"
+
+
 async def test_buttons_work_after_a_restart(fake: FakeDiscord, start_kairos) -> None:
     kairos, _ = await start_kairos()
     await answered(fake, fake.command("task", {"text": "water the plants"}))
