@@ -14,18 +14,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import replace
 from typing import Any
 
 import discord
 
 from bot.conversation.guard import guarded
+from bot.conversation.visibility import may_see
 from bot.discord.adapter import DiscordAdapter, Origin, send_kwargs
 from bot.discord.components import EDIT_ACTION, edit_modal, read_modal, task_of_modal
 from bot.discord.inbound import DM_WORKSPACE, Said, command_to_inbound, mentions_bot, to_inbound
 from bot.discord.people import People, Person
 from bot.discord.render import DiscordMessage
 from bot.slack.forms import TaskForms
+from core.enums import TaskStatus
 from core.errors import KairosError
 from core.messages import Inbound, Reply, ReplyKind
 from core.ports import Clock, Conversation
@@ -254,19 +255,16 @@ class Listeners:
         """Open tasks the person can see matching what they typed: (label, id)."""
         person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
         member = person.member
+        typed = current.strip().lstrip("#")
+        number = typed.isdigit()
         query = TaskQuery(
-            text=current.strip().lstrip("#") or None if not current.strip().isdigit() else None,
-            limit=25,
+            statuses=frozenset({TaskStatus.OPEN, TaskStatus.PAUSED}),
+            text=None if number else typed or None,
+            limit=100,
         )
         tasks = await self.store.query_tasks(member.workspace_id, query, now=self.clock.now())
         seen = [
-            t
-            for t in tasks
-            if str(t.status) not in {"done", "deleted"}
-            and (
-                not t.private or t.created_by == member.id or member.platform_user_id in t.assignees
-            )
-            and (not current.strip().isdigit() or str(t.id).startswith(current.strip()))
+            t for t in tasks if may_see(t, member) and (not number or str(t.id).startswith(typed))
         ]
         return [(f"#{t.id} {t.title}"[:100], str(t.id)) for t in seen[:25]]
 
@@ -330,7 +328,7 @@ class Listeners:
                 return True
             async with self._work:
                 replies = await self._run(inbound, self.forms.save(inbound, form))
-                origin = Origin(inbound=replace(inbound), answer=answer, private=True)
+                origin = Origin(inbound=inbound, answer=answer, private=True)
                 await self.adapter.deliver(replies, origin)
         finally:
             answer.close()
