@@ -154,7 +154,8 @@ async def test_a_press_is_handled_once(fake: FakeDiscord, start_kairos) -> None:
     press = fake.press("kairos:task.done:1", posted)
     await answered(fake, press, saying="")
     await eventually(lambda: fake.of("PATCH", r"/messages/\d+$"))
-    assert len(fake.answers(press["id"], press["token"])) == 1
+    said = [a for a in fake.answers(press["id"], press["token"]) if a.get("content")]
+    assert len(said) == 1  # (a deferral before it, on a busy machine, says nothing)
     assert not surface.bot.persistent_views
     assert str((await kairos.store.get_task(1)).status) == "done"
 
