@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import make_url
 
@@ -53,6 +53,7 @@ from core.store.runs import RunStore
 from integrations.llm.build import Claude, build_chain, build_claude
 
 if TYPE_CHECKING:
+    from bot.discord import DiscordSurface
     from bot.slack import SlackSurface
     from core.workflows.service import WorkflowService
 
@@ -239,6 +240,23 @@ class Kairos:
 
             reader = SlackChannelHistory(clients=surface.adapter.clients, store=self.store)
             self.histories.add(Platform.SLACK, reader)
+        return surface
+
+    def add_discord(self, **bot_options: Any) -> DiscordSurface:
+        """Build the Discord surface on this Kairos and post Discord reminders through it."""
+        from bot.discord import build_discord
+
+        surface = build_discord(
+            settings=self.settings,
+            conversation=self.conversation,
+            store=self.store,
+            clock=self.clock,
+            tasks=self.tasks,
+            parser=self.parser,
+            metrics=self.metrics,
+            **bot_options,
+        )
+        self.add_chat(Platform.DISCORD, surface.adapter)
         return surface
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:

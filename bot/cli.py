@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "bot.commands.hooks",
     "bot.commands.insight",
     "bot.commands.llm",
+    "bot.commands.discord",
 )
 
 app = typer.Typer(

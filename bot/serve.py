@@ -9,6 +9,7 @@ import signal
 import socket
 import sys
 from collections.abc import Generator
+from typing import Protocol
 
 import uvicorn
 
@@ -21,6 +22,14 @@ from core.enums import Platform
 from core.errors import InvalidInput
 
 log = logging.getLogger(__name__)
+
+
+class _Surface(Protocol):
+    """A chat surface ``kairos run`` starts and stops (Slack, Discord)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
 
 
 class _Server(uvicorn.Server):
@@ -57,6 +66,7 @@ async def serve(
     ``console`` defaults to whether standard input is a terminal: interactive
     people get the chat, a service manager gets a quiet daemon.
     """
+    from bot.discord import discord_configured
     from bot.slack import slack_configured
 
     stop = stop or asyncio.Event()
@@ -64,7 +74,7 @@ async def serve(
     interactive = sys.stdin.isatty() if console is None else console
     listener = _listen(settings.http_host, settings.http_port)  # fail fast, before any work
     kairos = await Kairos.open(settings)
-    surfaces = []
+    surfaces: list[_Surface] = []
     routes = health_routes(kairos.health, ready=kairos.readiness) + metrics_routes(kairos.metrics)
     routes += hook_routes(kairos.events.webhooks, max_bytes=settings.http_max_body_bytes)
     chat = ConsoleChat(conversation=kairos.conversation, user=settings.console_user)
@@ -76,6 +86,8 @@ async def serve(
         slack = kairos.add_slack()
         routes += slack.routes()
         surfaces.append(slack)
+    if discord_configured(settings):
+        surfaces.append(kairos.add_discord())
     server = _Server(
         uvicorn.Config(
             build_web_app(routes),

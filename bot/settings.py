@@ -107,6 +107,31 @@ class Settings(BaseSettings):
     llm_parser: Literal["auto", "rules", "claude"] = Field(
         default="auto", description="auto: rules first, Claude when unsure (needs the key)"
     )
+    discord_token: SecretStr | None = Field(default=None, description="Discord bot token")
+    discord_api_url: str = Field(
+        default="https://discord.com/api/v10",
+        description="Discord REST base URL; the gateway URL comes from its GET /gateway/bot",
+    )
+    discord_admin_permission: str = Field(
+        default="manage_guild",
+        description="Discord permission that makes someone a Kairos admin (e.g. administrator)",
+    )
+    discord_admin_roles: str = Field(
+        default="", description="Comma-separated Discord role names or ids that are Kairos admins"
+    )
+    discord_dm_server: str | None = Field(
+        default=None,
+        description="Server id whose tasks DMs with Kairos belong to (default: a DM workspace)",
+    )
+    discord_defer_after_ms: int = Field(
+        default=50,
+        ge=0,
+        le=2500,
+        description="Answer an interaction directly if ready this soon, else defer it first",
+    )
+    discord_rate_per_second: float = Field(
+        default=40, gt=0, le=50, description="Discord REST calls a second (global limit is 50)"
+    )
 
     @field_validator("database_url")
     @classmethod

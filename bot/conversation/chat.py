@@ -42,6 +42,7 @@ from bot.conversation.requests import match as match_request
 from bot.conversation.resolving import TaskReferences
 from bot.conversation.schedules import job_title
 from bot.conversation.speaker import Asked, Runner, Speaker
+from bot.conversation.visibility import may_see
 from core.enums import Platform, Priority, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
 from core.intents.model import Intent, IntentKind
@@ -409,9 +410,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
 
     def _may_see(self, task: TaskPublic, member: Member) -> bool:
         """Private tasks (made in a DM) are seen by their creator and assignees only."""
-        if not task.private:
-            return True
-        return task.created_by == member.id or member.platform_user_id in task.assignees
+        return may_see(task, member)
 
     async def _accept(
         self, proposal: dict[str, Any], speaker: Speaker, *, yes: bool

@@ -24,6 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.conversation.destination import destination
 from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, render, task_card
 from bot.slack.outbound import PacedWebClient, Pacer
@@ -377,13 +378,12 @@ class SlackAdapter:
             # Only OAuth mode needs the workspace (its token): one read less per reminder.
             team = await self._team_of(task)
         client = await self._clients.for_team(team)
-        channel, thread = reply.channel_ref, reply.thread_ref
-        if channel is None and reply.user_ref:
-            channel, thread = await self._dm(client, reply.user_ref), None
-        if channel is None and task is not None and task.channel_ref:
-            channel, thread = task.channel_ref, task.thread_ref
+
+        async def open_dm(user: str) -> str:
+            return await self._dm(client, user)
+
+        channel, thread = await destination(reply, task, open_dm)
         if channel is None:
-            log.warning("reply for task %s names no place to go", reply.task_id)
             return None
         message = render(reply)
         broadcast = False

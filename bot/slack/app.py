@@ -23,6 +23,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.conversation.guard import guarded
 from bot.slack import contract
 from bot.slack.adapter import Clients, Origin, SlackAdapter
 from bot.slack.forms import TaskForms
@@ -128,19 +129,7 @@ class Listeners:
 
     async def _run(self, inbound: Inbound, work: Awaitable[list[Reply]]) -> list[Reply]:
         """Await the conversation; a Kairos error becomes an error reply, not a crash."""
-        try:
-            return await work
-        except KairosError as exc:
-            return [Reply(text=exc.user_message(), kind=ReplyKind.ERROR, ephemeral=True)]
-        except Exception:
-            log.exception("conversation failed for a Slack message from %s", inbound.user_ref)
-            return [
-                Reply(
-                    text="Something went wrong on my side; please try again.",
-                    kind=ReplyKind.ERROR,
-                    ephemeral=True,
-                )
-            ]
+        return await guarded(work, what=f"a Slack message from {inbound.user_ref}")
 
     # --- messages --------------------------------------------------------------
 

@@ -52,6 +52,11 @@ def schedule_data(parsed: ParsedSchedule) -> dict[str, Any]:
     return data
 
 
+def _person_id(ref: str) -> bool:
+    """A platform user id (Slack ``U…``/``W…``, Discord digits), not a name."""
+    return (ref[:1] in {"U", "W"} and ref.isalnum()) or ref.isdigit()
+
+
 def _local(instant: datetime, tz: str) -> str:
     # A form the parser reads back unchanged, so an untouched field stays put.
     return f"{instant.astimezone(ZoneInfo(tz)):%Y-%m-%d %H:%M}"
@@ -69,7 +74,9 @@ class ServiceTaskForms:
         self._clock = clock
 
     async def _actor(self, inbound: Inbound) -> Member:
-        workspace = await self._store.ensure_workspace(Platform.SLACK, inbound.workspace_ref)
+        workspace = await self._store.ensure_workspace(
+            Platform(inbound.platform), inbound.workspace_ref
+        )
         assert workspace.id is not None
         return await self._store.ensure_member(
             workspace.id,
@@ -101,7 +108,7 @@ class ServiceTaskForms:
             title=task.title,
             due=due,
             schedule=schedule,
-            assignees=tuple(a for a in task.assignees if a[:1] in {"U", "W"}),
+            assignees=tuple(a for a in task.assignees if _person_id(a)),
             priority=str(task.priority),
             task_id=task.id,
             extra={"due": due, "schedule": schedule},
@@ -117,7 +124,7 @@ class ServiceTaskForms:
             due = _local(intent.due, tz)
         elif intent.schedule is not None and intent.schedule.kind == "once" and intent.schedule.at:
             due = _local(intent.schedule.at, tz)
-        people = tuple(a for a in intent.assignees if a[:1] in {"U", "W"} and a.isalnum())
+        people = tuple(a for a in intent.assignees if _person_id(a))
         return TaskForm(
             title=(intent.title or text).strip()[:500],
             due=due,

@@ -42,7 +42,7 @@ def _use(toks: list[Token], start: int, end: int) -> None:
 
 
 def take_channel(toks: list[Token]) -> str | None:
-    """The channel named (``#eng``, ``<#C123|eng>``), without ``#``.
+    """The channel named (``#eng``, ``#C0123ABC``: ``core.mentions``), without ``#``.
 
     With several, the destination wins: "a digest of #support to #leads" → ``leads``.
     """
@@ -63,7 +63,7 @@ def take_channel(toks: list[Token]) -> str | None:
 
 
 def take_mentions(toks: list[Token], *, me_words: bool = True) -> list[str]:
-    """Every person named: ``@bob`` → ``bob``, ``<@U024>`` → ``U024``; "for me" → ``me``."""
+    """Every person named: ``@bob`` → ``bob``, ``@U024`` → ``U024``; "for me" → ``me``."""
     names: list[str] = []
     for i, tok in enumerate(toks):
         if tok.used:

@@ -37,8 +37,8 @@ class Kind(StrEnum):
     QUOTE = "quote"  # 'deploy v2'
     URL = "url"
     PATH = "path"  # /srv/drop, scripts/backup.sh, Europe/Paris
-    USER = "user"  # @bob, <@U024BE7LH>
-    CHANNEL = "channel"  # #eng, <#C123|eng>
+    USER = "user"  # @bob, @U024BE7LH (the neutral mention form, core.mentions)
+    CHANNEL = "channel"  # #eng, #C0123ABC
     REF = "ref"  # #42
     PUNCT = "punct"
 
@@ -70,8 +70,6 @@ _TOKEN = re.compile(
     r"""
     (?P<code>`{1,3}[^`]{1,2000}`{1,3})
   | (?P<url>https?://[^\s<>`]{1,2000})
-  | (?P<suser><@[A-Z0-9]{2,40}(?:\|[^>]{0,80})?>)
-  | (?P<schan><\#[A-Z0-9]{2,40}(?:\|[^>]{0,80})?>)
   | (?P<quote>(?<![\w])'[^'\n]{1,300}'(?![\w])|"[^"\n]{1,300}"|“[^”\n]{1,300}”|‘[^’\n]{1,300}’)
   | (?P<user>@[\w][\w.\-]{0,80})
   | (?P<ref>\#\d{1,12}\b)
@@ -96,10 +94,9 @@ _PRE = (
     (re.compile(r"\b2nite\b", re.IGNORECASE), "tonight"),
     (re.compile(r"\b2day\b", re.IGNORECASE), "today"),
     (re.compile(r"\bevery ?day\b", re.IGNORECASE), "every day"),
-    # Slack wire formats: <https://x|label> links, :emoji: codes, <!here> broadcasts
-    (re.compile(r"<((?:https?|mailto):[^|>\s]{1,2000})(?:\|[^>]{0,300})?>"), r"\1"),
+    # :emoji: codes as people type them (platform mention syntax is translated at the
+    # edge into the neutral form of core.mentions before it gets here)
     (re.compile(r"(?<![\w:/]):[a-z0-9_+\-]{1,40}:(?![\w/])"), " "),
-    (re.compile(r"<!(?:here|channel|everyone)(?:\|[^>]{0,40})?>"), " "),
     # "mon-fri" would be one hyphenated word; the weekday grammar wants three tokens.
     (
         re.compile(
@@ -201,15 +198,11 @@ def _make(group: str, raw: str, start: int, end: int) -> Token:
         return Token(raw, low, Kind.CODE, start, end, raw.strip("`").strip())
     if group == "quote":
         return Token(raw, low, Kind.QUOTE, start, end, raw[1:-1].strip())
-    if group in ("user", "suser"):
-        value = raw[1:] if group == "user" else raw[2:-1].split("|")[0]
+    if group == "user":
+        value = raw[1:]
         if value.lower() in BOT_NAMES:  # "@kairos remind me…" addresses the bot
             return Token(raw, "kairos", Kind.WORD, start, end)
         return Token(raw, low, Kind.USER, start, end, value.rstrip(".-"))
-    if group == "schan":
-        inner = raw[2:-1]
-        value = inner.split("|", 1)[1] if "|" in inner and inner.split("|", 1)[1] else inner
-        return Token(raw, low, Kind.CHANNEL, start, end, value.split("|")[0])
     if group == "chan":
         return Token(raw, low, Kind.CHANNEL, start, end, raw[1:])
     if group == "ref":

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 
 from core.errors import InvalidInput, NotFound
+from core.mentions import bare
 from core.models import Member
 from core.services.dependencies import check_no_loop
 from core.services.inputs import task_numbers
@@ -34,7 +35,7 @@ class TaskLinks:
     async def assignee_ids(
         self, workspace_id: int, refs: Sequence[object], actor: Member
     ) -> list[int]:
-        """Member ids for refs as written ("me", "alice", "U024BE7LH", "<@U024BE7LH>").
+        """Member ids for refs as written ("me", "alice", "U024BE7LH", "@U024BE7LH").
 
         Someone not yet known is registered in the workspace, so tasks can be
         assigned to people before they ever talk to Kairos.
@@ -53,9 +54,8 @@ class TaskLinks:
                 continue
             found = await self._store.find_member(workspace_id, text)
             if found is None:
-                mention = text.startswith("<@")
-                user_id = text.strip("<>").lstrip("@").split("|", 1)[0].strip()
-                name = "" if mention or looks_like_user_id(user_id) else user_id
+                user_id = bare(text)
+                name = "" if looks_like_user_id(user_id) else user_id
                 found = await self._store.ensure_member(workspace_id, user_id, display_name=name)
             assert found.id is not None
             ids.append(found.id)

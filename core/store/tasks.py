@@ -15,12 +15,12 @@ from sqlmodel import SQLModel, col
 
 from core.enums import TaskStatus
 from core.errors import NotFound
+from core.mentions import bare
 from core.models import Member, Task, TaskAssignee, TaskDependency, TaskPublic, UtcDateTime
 from core.store.base import StoreBase, new_id
 from core.store.changes import SCHEDULING_COLUMNS, cancel_staged, collect, next_change_seq
 from core.store.query import TaskQuery
 from core.store.search import index_new, reindex
-from core.store.workspaces import _clean_ref
 
 #: Fields callers may change through ``update_task`` (ids and workspace never move).
 _MUTABLE = frozenset(Task.model_fields) - {"id", "workspace_id", "created_at", "created_by"}
@@ -378,7 +378,7 @@ class TaskStore(StoreBase):
         self, session: AsyncSession, workspace_id: int, ref: str
     ) -> int | None:
         """A member id by platform user id (preferred) or display name, in ``session``."""
-        ref = _clean_ref(ref)
+        ref = bare(ref)
         found = await session.scalar(
             sa.select(col(Member.id))
             .where(

@@ -9,16 +9,9 @@ from sqlmodel import col
 
 from core.enums import Platform, Role
 from core.errors import InvalidInput, NotFound
+from core.mentions import bare
 from core.models import Member, Workspace, utcnow
 from core.store.base import StoreBase
-
-
-def _clean_ref(ref: str) -> str:
-    """A member reference as people write it: ``@alice``, ``<@U024BE7LH>``, ``alice``."""
-    ref = ref.strip()
-    if ref.startswith("<@") and ref.endswith(">"):
-        ref = ref[2:-1].split("|", 1)[0]
-    return ref.lstrip("@").strip()
 
 
 class WorkspaceStore(StoreBase):
@@ -157,11 +150,12 @@ class WorkspaceStore(StoreBase):
     async def find_member(self, workspace_id: int, ref: str) -> Member | None:
         """A member by platform user id, or else by display name (case-insensitive).
 
-        ``ref`` may be written as ``@alice`` or a Slack mention ``<@U024BE7LH>``.
+        ``ref`` may be written ``alice``, ``@alice`` or ``@U024BE7LH`` (the neutral
+        mention form of ``core.mentions``; adapters translate platform syntax).
         Several members sharing that display name is an ``InvalidInput``: the
         caller must ask for a mention instead of guessing.
         """
-        ref = _clean_ref(ref)
+        ref = bare(ref)
         if not ref:
             return None
         async with self._session() as session:

@@ -80,12 +80,12 @@ FIELDS: list[tuple[str, dict[str, Any]]] = [
         {"title": "join the call", "assignees": ["noor", "li"]},
     ),
     (
-        "remind <@U0G9QF9C6> tomorrow to send the deck",
+        "remind @U0G9QF9C6 tomorrow to send the deck",
         {"assignees": ["U0G9QF9C6"], "title": "send the deck"},
     ),
     (
-        "ping <#C0123ABC|release> at 5 to freeze the branch",
-        {"channel": "release", "title": "freeze the branch"},
+        "ping #C0123ABC at 5 to freeze the branch",
+        {"channel": "C0123ABC", "title": "freeze the branch"},
     ),
     (
         "nudge @sam on Friday about the expense report",
@@ -215,10 +215,10 @@ def test_actions(parse: Parse, text: str, action: dict[str, Any]) -> None:
     assert intent.action == action
 
 
-def test_slack_wire_formats(parse: Parse) -> None:
-    job = parse("every hour fetch <https://status.example.com/api|status.example.com>")
-    assert job.action == {"type": "http", "url": "https://status.example.com/api", "method": "GET"}
-    reminder = parse("<!here> remind me to file the report tomorrow :pray:")
+def test_emoji_codes_are_not_words(parse: Parse) -> None:
+    # Platform wire formats (Slack's <…|label> links, <!here>, Discord's <@id>) are
+    # translated by the adapters; tests/slack and tests/discordbot cover them.
+    reminder = parse("remind me to file the report tomorrow :pray:")
     assert reminder.title == "file the report"
 
 

@@ -129,7 +129,7 @@ async def test_assignees_resolve_and_register(
     task_service: TaskService, store: SqlStore, member: Member, other_member: Member
 ) -> None:
     task = await task_service.create(
-        {"title": "t", "assignees": ["me", "Bob", "carol", "U024BE7LH", "<@U777AAAA>", "alice"]},
+        {"title": "t", "assignees": ["me", "Bob", "carol", "U024BE7LH", "@U777AAAA", "alice"]},
         actor=member,
     )
     assert task.assignees == ["U0001", "U0002", "carol", "U024BE7LH", "U777AAAA"]

@@ -79,6 +79,23 @@ def test_plain_text_links_and_specials() -> None:
     assert plain_text("see <https://x.io/a|the doc> &amp; <!here>") == "see https://x.io/a & @here"
 
 
+def test_wire_text_parses_after_translation_at_the_edge() -> None:
+    """Slack syntax never reaches core: plain_text gives the neutral form (core.mentions)."""
+    from core.intents.rules import RuleParser
+
+    now = datetime(2026, 11, 26, 12, tzinfo=UTC)
+
+    def parse(wire: str) -> Any:
+        return RuleParser().parse(plain_text(wire), now=now, tz="UTC", user="me")
+
+    job = parse("every hour fetch <https://status.example.com/api|status.example.com>")
+    assert job.action == {"type": "http", "url": "https://status.example.com/api", "method": "GET"}
+    reminder = parse("remind <@U0G9QF9C6> tomorrow to send the deck")
+    assert reminder.assignees == ["U0G9QF9C6"] and reminder.title == "send the deck"
+    ping = parse("ping <#C0123ABC|release> at 5 to freeze the branch")
+    assert ping.channel == "C0123ABC" and ping.title == "freeze the branch"
+
+
 def test_button_press_on_a_card_and_on_the_home_tab() -> None:
     press = action_to_press(load("block_actions_done.json"))
     assert (press.action, press.value, press.message_ts, press.on_home) == (

@@ -175,7 +175,7 @@ async def test_query_filters(store: SqlStore, workspace: Workspace, seeded: dict
     assert await _titles(store, workspace, text="_") == []
     assert await _titles(store, workspace, assignee="alice") == ["Pay invoice", "Standup notes"]
     assert await _titles(store, workspace, assignee="U0002") == ["Standup notes", "Renew domain"]
-    assert await _titles(store, workspace, assignee="<@U0002>") == ["Standup notes", "Renew domain"]
+    assert await _titles(store, workspace, assignee="@U0002") == ["Standup notes", "Renew domain"]
     assert await _titles(store, workspace, assignee="nobody") == []
     assert await _titles(store, workspace, limit=2, offset=1) == ["Call bank", "Old invoice"]
 
