@@ -1,6 +1,6 @@
 """Event triggers: event sources, durable events, and the event a run answers.
 
-Revision ID: 0007_events
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-03 22:10:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007_events'
+revision: str = '0007'
 down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """Workflows: named task graphs, their runs, trigger rules, runs.workflow_run_id.
 
-Revision ID: 0008_workflows
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-03 22:00:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0008_workflows'
-down_revision: str | None = '0007_events'
+revision: str = '0008'
+down_revision: str | None = '0007'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Usage of the language model, one row per request.
 
-Revision ID: 0009_llm
-Revises: 0006
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-03 22:10:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0009_llm'
-down_revision: str | None = '0008_workflows'
+revision: str = '0009'
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """Notification preferences, the notice outbox and the planner's mark.
 
-Revision ID: 0010_preferences
-Revises: 0006
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 22:50:00
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision: str = '0010_preferences'
-down_revision: str | None = '0009_llm'
+revision: str = '0010'
+down_revision: str | None = '0009'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

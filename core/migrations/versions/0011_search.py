@@ -5,8 +5,8 @@ the body), backfilled here and kept current by ``core.store.search``. SQLite
 gets an FTS5 table ``task_search_fts`` (porter stemming, rowid = task id);
 PostgreSQL a GIN index over the weighted ``tsvector`` of the two columns.
 
-Revision ID: 0011_search
-Revises: 0006
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-03 22:20:00
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0011_search'
-down_revision: str | None = '0010_preferences'
+revision: str = '0011'
+down_revision: str | None = '0010'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
