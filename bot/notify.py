@@ -19,7 +19,7 @@ from bot.conversation.replies import fired_buttons
 from core.enums import Platform, RunTrigger, TaskKind
 from core.errors import NotConfigured
 from core.jobs import Job, TaskSnapshot
-from core.messages import Attachment, Reply, ReplyKind
+from core.messages import Attachment, Reply, ReplyKind, Section
 from core.ports import ChatAdapter, Clock, RunReport
 from core.retry import will_retry
 from core.services.conversation import ConversationMemory
@@ -214,6 +214,7 @@ class ChatNotifier:
         buttons = result_buttons(report.run_id, task.id)
         # A digest's text is the message itself; other long outputs go as a file.
         attachment = None if task.action.get("type") == "digest" else await _full_log(report)
+        sections = _digest_sections(task, report)
         if task.channel_ref:
             await adapter.send(
                 Reply(
@@ -223,6 +224,7 @@ class ChatNotifier:
                     channel_ref=task.channel_ref,
                     thread_ref=task.thread_ref,
                     attachment=attachment,
+                    sections=sections,
                 )
             )
             if report.ok or retrying or creator is None:
@@ -239,8 +241,21 @@ class ChatNotifier:
                 buttons=buttons,
                 user_ref=creator,
                 attachment=None if task.channel_ref else attachment,
+                sections=sections,
             )
         )
+
+
+def _digest_sections(task: TaskSnapshot, report: RunReport) -> tuple[Section, ...]:
+    """A successful digest's sections (``core.executors.digest``) for surfaces with blocks."""
+    digest = (report.result or {}).get("digest") if task.action.get("type") == "digest" else None
+    if not report.ok or not isinstance(digest, Mapping):
+        return ()
+    return tuple(
+        Section(title=str(part.get("title", "")), lines=tuple(map(str, part.get("lines", ()))))
+        for part in digest.get("sections", ())
+        if isinstance(part, Mapping)
+    )
 
 
 def _target_key(channel_ref: str | None, thread_ref: str | None, user_ref: str | None) -> str:

@@ -73,6 +73,14 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Section:
+    """A titled group of lines (a digest's "Overdue", "Due today"…)."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What Kairos says back. ``text`` is always a complete plain-text rendering;
     richer surfaces may use the structured fields instead."""
@@ -88,3 +96,6 @@ class Reply:
     user_ref: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
     attachment: Attachment | None = None
+    #: Structured sections (a digest) that richer surfaces show as blocks; ``text``
+    #: already holds them as plain text.
+    sections: tuple[Section, ...] = ()

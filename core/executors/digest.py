@@ -1,4 +1,9 @@
-"""Digest jobs: a deterministic summary of a workspace (or one channel), as plain text.
+"""Digest jobs: a deterministic summary of a workspace (or one channel).
+
+The digest is built as a title and named sections of lines; the run's output is
+their plain text (what the console, Discord and the history show), and the
+run's ``result`` keeps the structure (``{"title", "sections": [{"title",
+"lines"}]}``) so that Slack can post it as Block Kit.
 
 Guarantee: read-only, safe to repeat. "Done since the last digest" counts from
 this digest task's previous completed run (a day back the first time).
@@ -32,11 +37,19 @@ class DigestExecutor:
 
     async def execute(self, job: Job) -> ExecutionResult:
         action = action_as(job.action, DigestAction)
-        text = await self.compose(job, channel=action.channel)
+        title, sections = await self.compose(job, channel=action.channel)
+        text = digest_text(title, sections)
         await job.log.write("stdout", text + "\n")
-        return ExecutionResult(output=text)
+        structured = {
+            "title": title,
+            "sections": [{"title": name, "lines": lines} for name, lines in sections],
+        }
+        return ExecutionResult(output=text, result={"digest": structured})
 
-    async def compose(self, job: Job, *, channel: str | None) -> str:
+    async def compose(
+        self, job: Job, *, channel: str | None
+    ) -> tuple[str, list[tuple[str, list[str]]]]:
+        """The digest's title and its non-empty sections (name, lines)."""
         now = self._clock.now()
         tz = ZoneInfo(job.task.timezone)
         local = now.astimezone(tz)
@@ -65,29 +78,42 @@ class DigestExecutor:
             key=lambda t: (t.next_fire_at, t.id),
         )
         where = f" for {channel}" if channel else ""
-        lines = [f"Digest{where} — {local:%A %d %B %Y, %H:%M} ({job.task.timezone})"]
-        lines += _section("Overdue", overdue, tz)
-        lines += _section("Due today", today, tz)
-        lines += _section("Due this week", week, tz)
-        lines += _section(f"Done since {since.astimezone(tz):%d %b %H:%M}", done, tz, done=True)
+        title = f"Digest{where} — {local:%A %d %B %Y, %H:%M} ({job.task.timezone})"
+        sections = [
+            section
+            for section in (
+                _section("Overdue", overdue, tz),
+                _section("Due today", today, tz),
+                _section("Due this week", week, tz),
+                _section(f"Done since {since.astimezone(tz):%d %b %H:%M}", done, tz, done=True),
+            )
+            if section is not None
+        ]
         failed_tasks: dict[int, tuple[str, int]] = {}
         for row in failing:
-            title, count = failed_tasks.get(row.run.task_id, (row.task_title, 0))
-            failed_tasks[row.run.task_id] = (title, count + 1)
+            name, count = failed_tasks.get(row.run.task_id, (row.task_title, 0))
+            failed_tasks[row.run.task_id] = (name, count + 1)
         if failed_tasks:
-            lines.append(f"Failing jobs ({len(failed_tasks)}):")
-            lines += [
-                f"  ✗ #{tid} {title} — {count} failed run(s)"
-                for tid, (title, count) in sorted(failed_tasks.items())[:_SHOWN]
-            ]
+            sections.append(
+                (
+                    f"Failing jobs ({len(failed_tasks)})",
+                    [
+                        f"✗ #{tid} {name} — {count} failed run(s)"
+                        for tid, (name, count) in sorted(failed_tasks.items())[:_SHOWN]
+                    ],
+                )
+            )
         if upcoming:
-            lines.append("Next up:")
-            lines += [
-                f"  • #{t.id} {t.title} — {_when(t.next_fire_at, tz)}" for t in upcoming[:_SHOWN]
-            ]
-        if len(lines) == 1:
-            lines.append("Nothing due, nothing overdue, nothing failing. All clear.")
-        return "\n".join(lines)
+            sections.append(
+                (
+                    "Next up",
+                    [
+                        f"• #{t.id} {t.title} — {_when(t.next_fire_at, tz)}"
+                        for t in upcoming[:_SHOWN]
+                    ],
+                )
+            )
+        return title, sections
 
     async def _last_digest(self, job: Job) -> datetime | None:
         rows = await self._history.runs(
@@ -96,17 +122,33 @@ class DigestExecutor:
         return rows[0].run.finished_at if rows else None
 
 
-def _section(name: str, tasks: list[TaskPublic], tz: ZoneInfo, *, done: bool = False) -> list[str]:
+def digest_text(title: str, sections: list[tuple[str, list[str]]]) -> str:
+    """The plain-text digest (every surface without richer formatting)."""
+    lines = [title]
+    for name, items in sections:
+        lines.append(f"{name}:")
+        lines += [f"  {item}" for item in items]
+    if not sections:
+        lines.append(ALL_CLEAR)
+    return "\n".join(lines)
+
+
+ALL_CLEAR = "Nothing due, nothing overdue, nothing failing. All clear."
+
+
+def _section(
+    name: str, tasks: list[TaskPublic], tz: ZoneInfo, *, done: bool = False
+) -> tuple[str, list[str]] | None:
     if not tasks:
-        return []
+        return None
     mark = "✓" if done else "•"
-    lines = [f"{name} ({len(tasks)}):"]
+    lines = []
     for t in tasks[:_SHOWN]:
         when = t.completed_at if done else t.due
-        lines.append(f"  {mark} #{t.id} {t.title}" + (f" — {_when(when, tz)}" if when else ""))
+        lines.append(f"{mark} #{t.id} {t.title}" + (f" — {_when(when, tz)}" if when else ""))
     if len(tasks) > _SHOWN:
-        lines.append(f"  … and {len(tasks) - _SHOWN} more")
-    return lines
+        lines.append(f"… and {len(tasks) - _SHOWN} more")
+    return f"{name} ({len(tasks)})", lines
 
 
 def _when(value: datetime | None, tz: ZoneInfo) -> str:
