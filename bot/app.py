@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from bot.conversation import ChatConversation
 from bot.conversation.history import RunsTalk
+from bot.logstore import log_store
 from bot.metrics import PrometheusMetrics
 from bot.notify import ChatNotifier
 from bot.settings import Settings
@@ -24,11 +25,10 @@ from core.clock import SystemClock
 from core.db import Database
 from core.enums import Platform, RunStatus
 from core.errors import KairosError, StoreError
-from core.executors.logs import FileLogs
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
-from core.ports import ChatAdapter, Clock, IntentParser
+from core.ports import ChatAdapter, Clock, IntentParser, LogStore
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
 from core.services.actions import ActionChecker
@@ -62,6 +62,8 @@ class Kairos:
     executors: ExecutorRegistry
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
+    #: Full run logs (files, or Supabase Storage): ``kairos runs logs`` reads them here.
+    logs: LogStore | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Kairos:
@@ -89,13 +91,15 @@ class Kairos:
         notifier = ChatNotifier(store=store, adapters={}, context=context, clock=clock)
         policy = settings.execution_policy()
         history = RunHistory(db)
+        logs = log_store(settings, policy)
+        notifier.use_logs(logs)
         executors = standard_registry(
             notifier=notifier,
             policy=policy,
             store=store,
             history=history,
             clock=clock,
-            logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
+            logs=logs,
             reporter=notifier,
         )
         scheduler = Scheduler(
@@ -138,6 +142,7 @@ class Kairos:
             _head_revision=migrate.head_revision(),
             history=history,
             executors=executors,
+            logs=logs,
         )
 
     @property

@@ -216,3 +216,14 @@ class CreationListener(TaskListener, Protocol):
     """
 
     async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None: ...
+
+
+class LogStore(LogSinks, Protocol):
+    """Where full run logs live: files under the data directory
+    (``core.executors.logs.FileLogs``) or Supabase Storage
+    (``integrations.supabase.logs.SupabaseLogs``). Opens each attempt's log and
+    reads one back by the location recorded on the run."""
+
+    async def read(self, location: str, *, limit: int | None = None) -> bytes | None:
+        """The log at ``location`` (its first ``limit`` bytes); ``None`` when it is gone."""
+        ...
