@@ -21,6 +21,7 @@ from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.conversation.planning import PlanTalk
 from bot.conversation.related import RelatedTalk
+from bot.logstore import log_store
 from bot.metrics import PrometheusMetrics
 from bot.notices import NoticeDispatcher, Reporters
 from bot.notify import ChatNotifier
@@ -32,12 +33,11 @@ from core.enums import Platform, RunStatus
 from core.errors import KairosError, StoreError
 from core.events.layer import EventLayer
 from core.events.task_events import TaskChangeEvents
-from core.executors.logs import FileLogs
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
 from core.planning.service import PlanService, TaskPlanSink
-from core.ports import ChatAdapter, Clock, IntentParser
+from core.ports import ChatAdapter, Clock, IntentParser, LogStore
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
 from core.services.actions import ActionChecker
@@ -84,6 +84,8 @@ class Kairos:
     histories: ChannelHistories | None = None
     _started: bool = field(default=False, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
+    #: Full run logs (files, or Supabase Storage): ``kairos runs logs`` reads them here.
+    logs: LogStore | None = None
 
     @classmethod
     async def open(cls, settings: Settings, *, clock: Clock | None = None) -> Kairos:
@@ -114,13 +116,15 @@ class Kairos:
         notice_service = NoticeService(store=store, notices=NoticeStore(db), clock=clock)
         claude = build_claude(settings, ledger=store, clock=clock)
         histories = ChannelHistories(store=store)
+        logs = log_store(settings, policy)
+        notifier.use_logs(logs)
         executors = standard_registry(
             notifier=notifier,
             policy=policy,
             store=store,
             history=history,
             clock=clock,
-            logs=FileLogs(policy.log_dir(), cap=policy.output_cap_bytes),
+            logs=logs,
             reporter=Reporters(notifier, notice_service),
             llm=claude.client if claude else None,
             channels=histories,
@@ -195,6 +199,7 @@ class Kairos:
             ),
             claude=claude,
             histories=histories,
+            logs=logs,
         )
 
     @property

@@ -19,10 +19,11 @@ from bot.conversation.history import result_buttons
 from bot.conversation.replies import fired_buttons
 from core.enums import Platform, RunTrigger, TaskKind
 from core.errors import NotConfigured
+from core.executors.logs import read_file
 from core.jobs import Job, TaskSnapshot
-from core.messages import Attachment, Reply, ReplyKind
+from core.messages import Attachment, Reply, ReplyKind, Section
 from core.models import TaskPublic
-from core.ports import ChatAdapter, Clock, RunReport
+from core.ports import ChatAdapter, Clock, LogStore, RunReport
 from core.retry import will_retry
 from core.services.conversation import ConversationMemory
 from core.services.tasks import TaskService
@@ -60,8 +61,13 @@ class ChatNotifier:
         self._user_ids: dict[int, str] = {}
         self._clock = clock
         self._tasks = tasks
+        self._logs: LogStore | None = None
         # Fires due before this process started were missed while Kairos was down.
         self._started = clock.now() if clock is not None else None
+
+    def use_logs(self, logs: LogStore) -> None:
+        """Read full logs from here to attach long output (files or Supabase Storage)."""
+        self._logs = logs
 
     def use_tasks(self, tasks: TaskService) -> None:
         """Let fired one-off reminders be marked done (wired after the scheduler exists)."""
@@ -266,7 +272,10 @@ class ChatNotifier:
         body = result_text(task, report, retrying=retrying)
         buttons = result_buttons(report.run_id, task.id)
         # A digest's text is the message itself; other long outputs go as a file.
-        attachment = None if task.action.get("type") == "digest" else await _full_log(report)
+        attachment = (
+            None if task.action.get("type") == "digest" else await _full_log(report, self._logs)
+        )
+        sections = _digest_sections(task, report)
         if task.channel_ref:
             await adapter.send(
                 Reply(
@@ -276,6 +285,7 @@ class ChatNotifier:
                     channel_ref=task.channel_ref,
                     thread_ref=task.thread_ref,
                     attachment=attachment,
+                    sections=sections,
                 )
             )
             if report.ok or retrying or creator is None:
@@ -292,8 +302,21 @@ class ChatNotifier:
                 buttons=buttons,
                 user_ref=creator,
                 attachment=None if task.channel_ref else attachment,
+                sections=sections,
             )
         )
+
+
+def _digest_sections(task: TaskSnapshot, report: RunReport) -> tuple[Section, ...]:
+    """A successful digest's sections (``core.executors.digest``) for surfaces with blocks."""
+    digest = (report.result or {}).get("digest") if task.action.get("type") == "digest" else None
+    if not report.ok or not isinstance(digest, Mapping):
+        return ()
+    return tuple(
+        Section(title=str(part.get("title", "")), lines=tuple(map(str, part.get("lines", ()))))
+        for part in digest.get("sections", ())
+        if isinstance(part, Mapping)
+    )
 
 
 def _target_key(channel_ref: str | None, thread_ref: str | None, user_ref: str | None) -> str:
@@ -301,22 +324,19 @@ def _target_key(channel_ref: str | None, thread_ref: str | None, user_ref: str |
     return f"{channel_ref or ''}/{thread_ref or ''}/{user_ref or ''}"
 
 
-async def _full_log(report: RunReport) -> Attachment | None:
-    """The log file to attach when the output is too long to show inline."""
+async def _full_log(report: RunReport, logs: LogStore | None) -> Attachment | None:
+    """The full log to attach when the output is too long to show inline."""
     if len(report.excerpt.strip()) <= _INLINE_CHARS or report.log_location is None:
         return None
-    path = Path(report.log_location)
-    try:
-        data = await asyncio.to_thread(_head, path, _ATTACH_BYTES)
-    except OSError:
-        log.warning("run %s: its log %s cannot be read", report.run_id, path)
+    location = report.log_location
+    if logs is not None:
+        data = await logs.read(location, limit=_ATTACH_BYTES)
+    else:
+        data = await asyncio.to_thread(read_file, Path(location), _ATTACH_BYTES)
+    if data is None:
+        log.warning("run %s: its log %s cannot be read", report.run_id, location)
         return None
-    return Attachment(filename=f"run-{report.run_id}.log", content=data)
-
-
-def _head(path: Path, limit: int) -> str:
-    with path.open("rb") as file:
-        return file.read(limit).decode("utf-8", "replace")
+    return Attachment(filename=f"run-{report.run_id}.log", content=data.decode("utf-8", "replace"))
 
 
 def result_text(task: TaskSnapshot, report: RunReport, *, retrying: bool = False) -> str:

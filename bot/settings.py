@@ -170,6 +170,15 @@ class Settings(BaseSettings):
         default="none", description="bwrap: run shell jobs in bubblewrap (must be installed)"
     )
     shell_user: str = Field(default="nobody", description="User of shell jobs when Kairos is root")
+    supabase_url: str | None = Field(
+        default=None, description="https://<project>.supabase.co: full run logs in its Storage"
+    )
+    supabase_key: SecretStr | None = Field(
+        default=None, description="Supabase service-role key (Storage uploads and reads)"
+    )
+    supabase_log_bucket: str = Field(
+        default="kairos-logs", description="Storage bucket for full run logs (must exist)"
+    )
     shell_cpu_seconds: int = Field(default=60, ge=1, description="CPU time per shell job")
     shell_memory_mb: int = Field(default=1024, ge=16, description="Address space per shell job")
     shell_file_mb: int = Field(default=256, ge=1, description="Largest file a shell job writes")

@@ -59,7 +59,8 @@ class HttpAction(_Action):
     """Call a URL; a status outside ``expect_status`` (default: any 2xx) fails the attempt.
 
     ``url``, header values and ``body`` are templates: ``{scheduled_for}``,
-    ``{now}``, ``{task_id}``, ``{run_id}`` and ``{secret.NAME}``.
+    ``{now}``, ``{task_id}``, ``{run_id}``, ``{secret.NAME}``, and for runs started by
+    an event ``{event}`` / ``{event.a.b}`` (``docs/jobs.md``).
     """
 
     type: Literal["http"] = "http"

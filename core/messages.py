@@ -73,6 +73,14 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class Section:
+    """A titled group of lines (a digest's "Overdue", "Due today"…)."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """What Kairos says back. ``text`` is always a complete plain-text rendering;
     richer surfaces may use the structured fields instead."""
@@ -94,3 +102,6 @@ class Reply:
     #: Look for a message tagged ``delivery_key`` before posting, and post only if
     #: none is found (a retry after a crashed attempt that may have posted).
     unless_posted: bool = False
+    #: Structured sections (a digest) that richer surfaces show as blocks; ``text``
+    #: already holds them as plain text.
+    sections: tuple[Section, ...] = ()

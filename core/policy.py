@@ -80,7 +80,8 @@ class ExecutionPolicy:
         limits = self.shell_limits
         base = (
             f"own process group, scrubbed environment, rlimits (cpu {limits.cpu_seconds}s, "
-            f"memory {limits.memory_bytes // 2**20} MiB, processes {limits.processes})"
+            f"memory {limits.memory_bytes // 2**20} MiB, processes {limits.processes}; "
+            "set on a spawn server the jobs inherit them from)"
         )
         if self.shell_sandbox == "bwrap":
             if self.bwrap_path is None:

@@ -340,3 +340,14 @@ class Reranker(Protocol):
     ) -> tuple[list[int], str]:
         """Indexes of ``findings``, most relevant first, and a one-sentence answer."""
         ...
+
+
+class LogStore(LogSinks, Protocol):
+    """Where full run logs live: files under the data directory
+    (``core.executors.logs.FileLogs``) or Supabase Storage
+    (``integrations.supabase.logs.SupabaseLogs``). Opens each attempt's log and
+    reads one back by the location recorded on the run."""
+
+    async def read(self, location: str, *, limit: int | None = None) -> bytes | None:
+        """The log at ``location`` (its first ``limit`` bytes); ``None`` when it is gone."""
+        ...

@@ -15,6 +15,7 @@ import typer
 
 from bot.commands.chat import _with_kairos
 from bot.commands.common import fail
+from core.executors.logs import read_file
 
 if TYPE_CHECKING:
     from bot.app import Kairos
@@ -124,17 +125,25 @@ def show_run(
 
 @runs_app.command("logs")
 def logs(run_id: int = typer.Argument(..., help="The run's number.")) -> None:
-    """Print a run's full log (the file), or its stored excerpt when the file is gone."""
+    """Print a run's full log (its file, or Supabase Storage), or its stored excerpt when the
+    log is gone."""
 
     async def work(kairos: Kairos, member: Member) -> None:
         row = await kairos.history.get(run_id, workspace_id=None)
-        path = Path(row.run.log_path) if row.run.log_path else None
-        if path is not None and path.is_file():
-            typer.echo(path.read_text(encoding="utf-8", errors="replace"), nl=False)
+        location = row.run.log_path
+        data = None
+        if location is not None:
+            data = (
+                await kairos.logs.read(location)
+                if kairos.logs is not None
+                else read_file(Path(location), None)
+            )
+        if data is not None:
+            typer.echo(data.decode("utf-8", errors="replace"), nl=False)
             return
         if row.run.log_excerpt:
-            if path is not None:
-                typer.secho(f"(log file {path} is gone; stored excerpt follows)", err=True)
+            if location is not None:
+                typer.secho(f"(log {location} is gone; stored excerpt follows)", err=True)
             typer.echo(row.run.log_excerpt, nl=False)
             return
         fail(f"Run {run_id} has no log (reminders and runs that never started have none).")

@@ -145,8 +145,30 @@ _ICONS = {
 }
 
 
+def sections_blocks(reply: Reply) -> list[Block]:
+    """A reply with sections (a digest): a header (its first line), then one block per
+    section with a bold title, dividers between them."""
+    title = reply.text.splitlines()[0] if reply.text else "Digest"
+    blocks: list[Block] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}}
+    ]
+    for part in reply.sections[:20]:
+        body = "\n".join(escape(line) for line in part.lines)
+        blocks.append(section(f"*{escape(part.title)}*\n{body}"))
+        blocks.append({"type": "divider"})
+    if blocks[-1]["type"] == "divider":
+        blocks.pop()
+    return blocks
+
+
 def render(reply: Reply) -> SlackMessage:
     """Block Kit for one reply; ``text`` stays the reply's complete plain text."""
+    if reply.sections:
+        digest = sections_blocks(reply)
+        if buttons := buttons_for(reply):
+            block_id = f"task-actions:{reply.task_id}" if reply.task_id is not None else None
+            digest.append(actions(buttons, block_id=block_id))
+        return SlackMessage(text=_clip(reply.text or "…", 4000), blocks=digest)
     icon = _ICONS.get(reply.kind)
     head = linked(reply.text or "…")
     if reply.kind == ReplyKind.TASK_LIST and reply.tasks:

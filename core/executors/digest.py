@@ -1,4 +1,9 @@
-"""Digest jobs: a deterministic summary of a workspace (or one channel), as plain text.
+"""Digest jobs: a deterministic summary of a workspace (or one channel).
+
+The digest is built as a title and named sections of lines; the run's output is
+their plain text (what the console, Discord and the history show), and the
+run's ``result`` keeps the structure (``{"title", "sections": [{"title",
+"lines"}]}``) so that Slack can post it as Block Kit.
 
 With ``report`` set it posts the team report of the last complete week or month
 instead (``core.insight``). Tasks at risk (due soon, estimate longer than the
@@ -41,13 +46,22 @@ class DigestExecutor:
         action = action_as(job.action, DigestAction)
         span = action.report or _report_span(job.task.title)
         if span is not None:
-            text = await self._report(job, Span(span), channel=action.channel)
-        else:
-            text = await self.compose(job, channel=action.channel)
+            report = await self._report(job, Span(span), channel=action.channel)
+            await job.log.write("stdout", report + "\n")
+            return ExecutionResult(output=report)
+        title, sections = await self.compose(job, channel=action.channel)
+        text = digest_text(title, sections)
         await job.log.write("stdout", text + "\n")
-        return ExecutionResult(output=text)
+        structured = {
+            "title": title,
+            "sections": [{"title": name, "lines": lines} for name, lines in sections],
+        }
+        return ExecutionResult(output=text, result={"digest": structured})
 
-    async def compose(self, job: Job, *, channel: str | None) -> str:
+    async def compose(
+        self, job: Job, *, channel: str | None
+    ) -> tuple[str, list[tuple[str, list[str]]]]:
+        """The digest's title and its non-empty sections (name, lines)."""
         now = self._clock.now()
         tz = ZoneInfo(job.task.timezone)
         local = now.astimezone(tz)
@@ -76,37 +90,54 @@ class DigestExecutor:
             key=lambda t: (t.next_fire_at, t.id),
         )
         where = f" for {channel}" if channel else ""
-        lines = [f"Digest{where} — {local:%A %d %B %Y, %H:%M} ({job.task.timezone})"]
-        lines += _section("Overdue", overdue, tz)
-        lines += _section("Due today", today, tz)
-        lines += _section("Due this week", week, tz)
-        lines += _section(f"Done since {since.astimezone(tz):%d %b %H:%M}", done, tz, done=True)
+        title = f"Digest{where} — {local:%A %d %B %Y, %H:%M} ({job.task.timezone})"
+        sections = [
+            section
+            for section in (
+                _section("Overdue", overdue, tz),
+                _section("Due today", today, tz),
+                _section("Due this week", week, tz),
+                _section(f"Done since {since.astimezone(tz):%d %b %H:%M}", done, tz, done=True),
+            )
+            if section is not None
+        ]
         failed_tasks: dict[int, tuple[str, int]] = {}
         for row in failing:
-            title, count = failed_tasks.get(row.run.task_id, (row.task_title, 0))
-            failed_tasks[row.run.task_id] = (title, count + 1)
+            name, count = failed_tasks.get(row.run.task_id, (row.task_title, 0))
+            failed_tasks[row.run.task_id] = (name, count + 1)
         if failed_tasks:
-            lines.append(f"Failing jobs ({len(failed_tasks)}):")
-            lines += [
-                f"  ✗ #{tid} {title} — {count} failed run(s)"
-                for tid, (title, count) in sorted(failed_tasks.items())[:_SHOWN]
-            ]
+            sections.append(
+                (
+                    f"Failing jobs ({len(failed_tasks)})",
+                    [
+                        f"✗ #{tid} {name} — {count} failed run(s)"
+                        for tid, (name, count) in sorted(failed_tasks.items())[:_SHOWN]
+                    ],
+                )
+            )
         risky = await self._insight().at_risk(ws, channel=channel)
         if risky:
-            lines.append(f"At risk ({len(risky)}):")
-            lines += [
-                f"  ⚠ #{r.task.id} {r.task.title} — due {_when(r.task.due, tz)}, "
-                f"estimate {r.estimate.describe()}"
-                for r in risky[:_SHOWN]
-            ]
+            sections.append(
+                (
+                    f"At risk ({len(risky)})",
+                    [
+                        f"⚠ #{r.task.id} {r.task.title} — due {_when(r.task.due, tz)}, "
+                        f"estimate {r.estimate.describe()}"
+                        for r in risky[:_SHOWN]
+                    ],
+                )
+            )
         if upcoming:
-            lines.append("Next up:")
-            lines += [
-                f"  • #{t.id} {t.title} — {_when(t.next_fire_at, tz)}" for t in upcoming[:_SHOWN]
-            ]
-        if len(lines) == 1:
-            lines.append("Nothing due, nothing overdue, nothing failing. All clear.")
-        return "\n".join(lines)
+            sections.append(
+                (
+                    "Next up",
+                    [
+                        f"• #{t.id} {t.title} — {_when(t.next_fire_at, tz)}"
+                        for t in upcoming[:_SHOWN]
+                    ],
+                )
+            )
+        return title, sections
 
     def _insight(self) -> InsightService:
         return InsightService(store=InsightStore(self._store.db), clock=self._clock)
@@ -135,17 +166,33 @@ def _report_span(title: str) -> str | None:
     return None if found is None else {"weekly": "week", "monthly": "month"}[found[1].lower()]
 
 
-def _section(name: str, tasks: list[TaskPublic], tz: ZoneInfo, *, done: bool = False) -> list[str]:
+def digest_text(title: str, sections: list[tuple[str, list[str]]]) -> str:
+    """The plain-text digest (every surface without richer formatting)."""
+    lines = [title]
+    for name, items in sections:
+        lines.append(f"{name}:")
+        lines += [f"  {item}" for item in items]
+    if not sections:
+        lines.append(ALL_CLEAR)
+    return "\n".join(lines)
+
+
+ALL_CLEAR = "Nothing due, nothing overdue, nothing failing. All clear."
+
+
+def _section(
+    name: str, tasks: list[TaskPublic], tz: ZoneInfo, *, done: bool = False
+) -> tuple[str, list[str]] | None:
     if not tasks:
-        return []
+        return None
     mark = "✓" if done else "•"
-    lines = [f"{name} ({len(tasks)}):"]
+    lines = []
     for t in tasks[:_SHOWN]:
         when = t.completed_at if done else t.due
-        lines.append(f"  {mark} #{t.id} {t.title}" + (f" — {_when(when, tz)}" if when else ""))
+        lines.append(f"{mark} #{t.id} {t.title}" + (f" — {_when(when, tz)}" if when else ""))
     if len(tasks) > _SHOWN:
-        lines.append(f"  … and {len(tasks) - _SHOWN} more")
-    return lines
+        lines.append(f"… and {len(tasks) - _SHOWN} more")
+    return f"{name} ({len(tasks)})", lines
 
 
 def _when(value: datetime | None, tz: ZoneInfo) -> str:

@@ -8,6 +8,7 @@ keeps the head and the tail of the output.
 
 from __future__ import annotations
 
+import asyncio
 import io
 from pathlib import Path
 
@@ -137,3 +138,16 @@ class FileLogs:
     def open(self, job: Job) -> FileLogSink:
         path = self._directory / f"task-{job.task_id}" / f"run-{job.run_id}-{job.attempt}.log"
         return FileLogSink(path, cap=self._cap, file_cap=self._file_cap)
+
+    async def read(self, location: str, *, limit: int | None = None) -> bytes | None:
+        """The log file at ``location`` (a path this store wrote); ``None`` when it is gone."""
+        return await asyncio.to_thread(read_file, Path(location), limit)
+
+
+def read_file(path: Path, limit: int | None) -> bytes | None:
+    """``path``'s first ``limit`` bytes (all when ``None``); ``None`` if it cannot be read."""
+    try:
+        with path.open("rb") as file:
+            return file.read(-1 if limit is None else limit)
+    except OSError:
+        return None

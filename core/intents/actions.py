@@ -83,8 +83,65 @@ _COMMANDS = frozenset(
         "ruby",
         "php",
         "pytest",
+        # Everyday Unix tools and clients: "run echo hi every hour", "execute ls -la daily".
+        "echo",
+        "printf",
+        "ls",
+        "cp",
+        "mv",
+        "rm",
+        "mkdir",
+        "touch",
+        "cat",
+        "tar",
+        "zip",
+        "unzip",
+        "gzip",
+        "find",
+        "grep",
+        "sed",
+        "awk",
+        "jq",
+        "date",
+        "sleep",
+        "env",
+        "df",
+        "du",
+        "wget",
+        "ssh",
+        "scp",
+        "rclone",
+        "restic",
+        "borg",
+        "psql",
+        "mysql",
+        "mysqldump",
+        "sqlite3",
+        "systemctl",
+        "perl",
+        "java",
+        "pip",
+        "pip3",
+        "npx",
+        "deno",
+        "bun",
+        "dotnet",
+        "helm",
+        "aws",
+        "gcloud",
+        "gh",
+        "uv",
+        "poetry",
+        "tox",
+        "gradle",
+        "mvn",
+        "certbot",
     }
 )
+#: What only a command line has: a flag ("-la", "--all"), a pipe or redirect, "&&",
+#: an environment assignment ("FOO=1 …").
+_NEEDS_SHELL = re.compile(r"[|<>;$`]|&&|^\s*[A-Z_][A-Z0-9_]*=\S")
+_COMMAND_SYNTAX = re.compile(r"(?:^|\s)--?[A-Za-z0-9]|[|<>]|&&|(?:^|\s)[A-Z_][A-Z0-9_]*=\S")
 _EVENT_LEADS = frozenset({"when", "whenever", "if", "once", "each", "every", "after", "on"})
 _FILE_WORDS = frozenset({"file", "files", "upload", "uploads", "csv", "document"})
 _DONE_WORDS = frozenset(
@@ -134,7 +191,7 @@ def take_action(toks: list[Token], text: str) -> dict[str, Any] | None:
                 norm_at(toks, k) in ("query", "sql") for k in (i - 1, i - 2)
             )
             _use(toks, _verb_before(toks, i, _SHELL_VERBS | {"query"}), i + 1)
-            return {"type": "sql", "query": code} if is_sql else {"type": "shell", "command": code}
+            return {"type": "sql", "query": code} if is_sql else _shell(code)
         if tok.kind is Kind.URL:
             return _http(toks, i)
     for i, tok in enumerate(toks):
@@ -151,12 +208,22 @@ def take_action(toks: list[Token], text: str) -> dict[str, Any] | None:
         if tok.kind is Kind.PATH and norm_at(toks, i - 1) in _SHELL_VERBS | {"script"}:
             end = _clause_end(toks, i)
             _use(toks, _verb_before(toks, i, _SHELL_VERBS), end)
-            return {"type": "shell", "command": _span_text(text, toks, i, end)}
-        if word in _COMMANDS and norm_at(toks, i - 1) in _SHELL_VERBS and i + 1 < len(toks):
+            return _shell(_span_text(text, toks, i, end))
+        if norm_at(toks, i - 1) in _SHELL_VERBS and i + 1 < len(toks):
             end = _clause_end(toks, i)
-            _use(toks, i - 1, end)
-            return {"type": "shell", "command": _span_text(text, toks, i, end)}
+            command = _span_text(text, toks, i, end)
+            if word in _COMMANDS or _COMMAND_SYNTAX.search(command):
+                _use(toks, i - 1, end)
+                return _shell(command)
     return None
+
+
+def _shell(command: str) -> dict[str, Any]:
+    """A shell action; through ``/bin/sh`` only when the command line needs a shell
+    (a pipe, a redirect, ``&&``/``;``, a variable, a leading ``NAME=value``)."""
+    if _NEEDS_SHELL.search(command):
+        return {"type": "shell", "command": command, "shell": True}
+    return {"type": "shell", "command": command}
 
 
 def _http(toks: list[Token], i: int) -> dict[str, Any]:

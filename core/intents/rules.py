@@ -90,6 +90,18 @@ _REF_INTENTS = frozenset(
 )
 
 
+def _clock_only(when: When) -> bool:
+    """No time words, or only a time of day ("at 8", "in the morning"): nothing that
+    pins the job to one date."""
+    return (
+        when.date is None
+        and not when.extra_dates
+        and not when.has_delta
+        and not when.deadline
+        and when.zone is None
+    )
+
+
 class RuleParser:
     """Understands everyday chat phrasings with no network and no model.
 
@@ -200,9 +212,11 @@ class _Reading:
         if (
             rec is not None
             and rec.adjective
-            and (kind is not IntentKind.SCHEDULE_JOB or not when.empty)
+            and (kind is not IntentKind.SCHEDULE_JOB or not _clock_only(when))
         ):
-            # "show failed runs of the nightly sync": "nightly" is part of a name here.
+            # "show failed runs of the nightly sync": "nightly" is part of a name here;
+            # a job said with its clock time alone recurs ("send me a daily digest at 8"),
+            # one given a date or a delay runs once ("post the weekly digest tomorrow").
             for tok in toks[rec.span[0] : rec.span[1]]:
                 tok.used = False
             rec = None

@@ -181,7 +181,8 @@ def test_fields(parse: Parse, text: str, fields: dict[str, Any]) -> None:
 ACTIONS: list[tuple[str, dict[str, Any]]] = [
     (
         "every night at 3 run `pg_dump prod > /backups/prod.sql`",
-        {"type": "shell", "command": "pg_dump prod > /backups/prod.sql"},
+        # A redirect needs a shell: as argv, ">" would reach pg_dump as an argument.
+        {"type": "shell", "command": "pg_dump prod > /backups/prod.sql", "shell": True},
     ),
     (
         "every day at 6 run scripts/rotate.sh --keep 7",
@@ -205,6 +206,15 @@ ACTIONS: list[tuple[str, dict[str, Any]]] = [
     ),
     ("each evening summarize #support", {"type": "ai_prompt", "prompt": "summarize #support"}),
     ("every Friday at 4 post the weekly digest in #eng", {"type": "digest"}),
+    # Unquoted command lines: a known program, or what only a command line has.
+    ("run echo hi every hour", {"type": "shell", "command": "echo hi"}),
+    ("execute ls -la every day at 9", {"type": "shell", "command": "ls -la"}),
+    ("every hour run cleanup --all", {"type": "shell", "command": "cleanup --all"}),
+    (
+        "every night at 1 run du -sh /srv | sort -h",
+        {"type": "shell", "command": "du -sh /srv | sort -h", "shell": True},
+    ),
+    ("run backup.sh every night at 2", {"type": "shell", "command": "backup.sh"}),
 ]
 
 
@@ -266,6 +276,23 @@ def test_event_names(parse: Parse, text: str, event: str) -> None:
     assert intent.intent == "schedule_job"
     assert intent.schedule is not None and intent.schedule.event == event
     assert intent.title is not None and intent.title.startswith("run")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["run the tests every hour", "remind me to run the tests every hour", "call mom every sunday"],
+)
+def test_words_that_are_no_command_line_make_no_shell_job(parse: Parse, text: str) -> None:
+    assert parse(text).action is None
+
+
+def test_a_daily_digest_said_with_its_time_recurs(parse: Parse) -> None:
+    daily = parse("send me a daily digest at 8")
+    assert daily.intent == "schedule_job" and daily.action == {"type": "digest"}
+    runs = [d.isoformat() for d in daily.next_runs]
+    assert runs[:2] == ["2027-03-02T08:00:00-06:00", "2027-03-03T08:00:00-06:00"]
+    once = parse("post the weekly digest tomorrow at 9")
+    assert [d.isoformat() for d in once.next_runs] == ["2027-03-02T09:00:00-06:00"]
 
 
 def test_a_one_off_job(parse: Parse) -> None:

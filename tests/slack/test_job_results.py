@@ -90,3 +90,32 @@ async def test_a_job_result_lands_in_its_thread_with_the_log_attached(
     await chat.press("run.log", str(run.id), message_ts=str(post.body.get("ts", "1")))
     shown = await eventually(lambda: fake.responses[before:])
     assert "backup ok" in json.dumps(shown)
+
+
+async def test_a_daily_digest_is_posted_as_block_kit(chat: Chat, fake: Any) -> None:
+    await chat.command("add task renew the certificate due today at 17", user="U0001")
+    await chat.command("send me a daily digest at 8", user="U0001")
+    app: Kairos = chat.app  # type: ignore[attr-defined]
+    [digest] = await eventually(lambda: _digests(app), within=10)
+    assert digest.schedule is not None and digest.schedule["rrule"].startswith(
+        "FREQ=DAILY;BYHOUR=8"
+    )
+    chat.clock.set(digest.next_fire_at + timedelta(seconds=1))
+    posts = await eventually(
+        lambda: [c for c in fake.of("chat.postMessage") if c.body["text"].startswith("Digest")],
+        within=20,
+    )
+    blocks = posts[0].blocks()
+    assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"].startswith("Digest —")
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert any(s.startswith("*Overdue (1)*") and "renew the certificate" in s for s in sections), (
+        posts[0].body["text"]
+    )
+    assert blocks[-1]["type"] == "actions"  # Show log, Run again
+    # The plain text still carries everything (notifications, clients without blocks).
+    assert "renew the certificate" in posts[0].body["text"]
+
+
+async def _digests(app: Kairos) -> list[Any]:
+    tasks = await app.tasks.query(workspace_id=1)
+    return [t for t in tasks if (t.action or {}).get("type") == "digest"]

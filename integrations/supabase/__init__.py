@@ -1,0 +1,1 @@
+"""Supabase: Storage for full run logs (``logs``)."""
