@@ -378,7 +378,13 @@ class WorkerPool:
         claimed: list[ClaimedRun] = []
         if free > 0 and self._local:
             ids = [self._local.popleft() for _ in range(min(free, len(self._local)))]
-            claimed = await self._store.claim_ids(self.worker_id, ids, now=now, lease=self._lease)
+            try:
+                claimed = await self._store.claim_ids(
+                    self.worker_id, ids, now=now, lease=self._lease
+                )
+            except Exception:
+                self._local.extendleft(reversed(ids))  # claimed when the database is back
+                raise
             free -= len(claimed)
         saturated = False
         if free > 0 and now_ts >= self._next_poll:
@@ -695,13 +701,26 @@ class WorkerPool:
                 crashed.append((c, c.lease_owner, why))
         reserved: dict[int, str] = {}
         early: dict[str, list[int]] = {}
+        # This pool's own reservations it no longer knows of (the reserve committed
+        # but its answer was lost to a cut connection): released, so any worker claims them.
+        known = (
+            self._prepared.keys() | self._preparing_ids | {p.claimed.run_id for p in self._ready}
+        )
+        forgotten: list[int] = []
         for run_id, owner, expires, not_before in await self._store.reservations():
+            if owner == self.worker_id:
+                if run_id not in known and run_id not in self._held:
+                    forgotten.append(run_id)
+                continue
             if not gone(owner, expires):
                 continue
             if not_before <= now:
                 reserved[run_id] = owner
             else:  # not due yet: nobody started it; let any worker claim it when due
                 early.setdefault(owner, []).append(run_id)
+        if forgotten and await self._store.release(forgotten, owner=self.worker_id):
+            log.info("workers: released %d reservation(s) lost to a cut connection", len(forgotten))
+            self._next_poll = 0.0
         for owner, run_ids in early.items():
             await self._store.release(run_ids, owner=owner)
         if reserved:
