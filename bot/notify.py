@@ -108,7 +108,9 @@ class ChatNotifier:
             reply = Reply(
                 text=text.replace("Reminder:", f"Reminder from @{sender}:", 1) if sender else text,
                 delivery_key=f"{task.id}@{job.scheduled_for.isoformat()}/{target}",
-                unless_posted=job.retry_of_crash,
+                # A crashed attempt may have posted without living to record it (and a
+                # retry of a retry may not know its first attempt crashed): Slack is asked.
+                unless_posted=job.retry_of_crash or job.attempt > 1,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
                 buttons=fired_buttons(task.id, done=one_off or public.status == "done"),

@@ -701,15 +701,16 @@ class WorkerPool:
                 crashed.append((c, c.lease_owner, why))
         reserved: dict[int, str] = {}
         early: dict[str, list[int]] = {}
+        rows = await self._store.reservations()
         # This pool's own reservations it no longer knows of (the reserve committed
-        # but its answer was lost to a cut connection): released, so any worker claims them.
-        known = (
-            self._prepared.keys() | self._preparing_ids | {p.claimed.run_id for p in self._ready}
-        )
+        # but its answer was lost to a cut connection): released, so any worker claims
+        # them. What it knows is read after the query: a run reserved meanwhile is in it.
+        known = self._prepared.keys() | self._preparing_ids | self._held
+        known |= {p.claimed.run_id for p in self._ready}
         forgotten: list[int] = []
-        for run_id, owner, expires, not_before in await self._store.reservations():
+        for run_id, owner, expires, not_before in rows:
             if owner == self.worker_id:
-                if run_id not in known and run_id not in self._held:
+                if run_id not in known:
                     forgotten.append(run_id)
                 continue
             if not gone(owner, expires):

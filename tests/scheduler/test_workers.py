@@ -478,3 +478,41 @@ async def test_a_reservation_whose_answer_was_lost_is_run_soon_not_after_its_lea
         await engine.stop()
         await pool.stop()
     assert sorted(c[0] for c in executor.calls) == sorted(ids)  # each once
+
+
+class _SlowReservations(RunStore):
+    """``reservations()`` reads only when told: a run can be reserved meanwhile."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.asked = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def reservations(self) -> Any:
+        self.asked.set()
+        await self.answer.wait()
+        return await super().reservations()
+
+
+async def test_recovery_never_releases_a_reservation_made_while_it_looked(
+    database: Database, workspace_id: int
+) -> None:
+    """A run reserved while recovery's query was out is this pool's, not a forgotten one."""
+    clock = ManualClock(T0)
+    store = _SlowReservations(database)
+    pool = WorkerPool(
+        store=store, executors=ExecutorRegistry({}), clock=clock, settings=PoolSettings()
+    )
+    at = T0 + timedelta(seconds=30)
+    tid = await add_task(
+        database, workspace_id, action={"type": "record"}, next_fire_at=at, schedule=once(at)
+    )
+    [fired] = await store.fire_many([NewRun(tid, at)], now=T0)
+    recovering = asyncio.create_task(pool.recover())
+    await store.asked.wait()  # recovery is asking
+    pool.prepare([fired])
+    await wait_for(lambda: fired.run_id in pool._prepared, 10, "the reservation")
+    store.answer.set()
+    await recovering
+    [(run_id, owner, _expires, _at)] = await RunStore(database).reservations()
+    assert (run_id, owner) == (fired.run_id, pool.worker_id)
