@@ -107,7 +107,9 @@ class ChatNotifier:
             sender = creator_ref if user_ref is not None and user_ref != creator_ref else None
             reply = Reply(
                 text=text.replace("Reminder:", f"Reminder from @{sender}:", 1) if sender else text,
-                delivery_key=f"{task.id}@{job.scheduled_for.isoformat()}/{target}",
+                # Per recipient, not per place: an earlier attempt may have reached the
+                # same person elsewhere (their DM, before the task's card had a thread).
+                delivery_key=f"{task.id}@{job.scheduled_for.isoformat()}/{user_ref or channel_ref}",
                 # A crashed attempt may have posted without living to record it (and a
                 # retry of a retry may not know its first attempt crashed): Slack is asked.
                 unless_posted=job.retry_of_crash or job.attempt > 1,

@@ -7,6 +7,7 @@ metadata like Slack."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,13 +24,19 @@ from .test_conversation_e2e import Chat
 kairos_app, chat = e2e.kairos_app, e2e.chat
 
 
-async def _fire(chat: Chat, app: Kairos, *, attempt: int, retry_of_crash: bool) -> str | None:
-    """One attempt of the task's fire, as a worker runs it (no delivery record kept)."""
+async def _fire(
+    chat: Chat, app: Kairos, *, attempt: int, retry_of_crash: bool, unthreaded: bool = False
+) -> str | None:
+    """One attempt of the task's fire, as a worker runs it (no delivery record kept).
+
+    ``unthreaded``: as if the task's card had no thread yet when the attempt started.
+    """
     [task] = await chat.tasks()
     model = (await app.runs.tasks([task.id]))[task.id]
+    snapshot = TaskSnapshot.of(model)
     job = Job(
         run_id=attempt,
-        task=TaskSnapshot.of(model),
+        task=replace(snapshot, thread_ref=None) if unthreaded else snapshot,
         scheduled_for=DUE,
         attempt=attempt,
         trigger=RunTrigger.SCHEDULE,
@@ -106,3 +113,16 @@ async def test_a_first_attempt_does_not_read_history(
     await _reminder(chat, kairos_app, "channel")
     await _fire(chat, kairos_app, attempt=1, retry_of_crash=False)
     assert fake.of("conversations.history") == [] and fake.of("conversations.replies") == []
+
+
+async def test_a_retry_finds_the_post_an_attempt_made_before_the_card_had_a_thread(
+    chat: Chat, fake: Any, kairos_app: Kairos
+) -> None:
+    """The first attempt ran before the card's thread was stored: it reached the person in
+    their DM. The retry, which would post in the thread, finds that post and stays quiet."""
+    await _reminder(chat, kairos_app, "thread")
+    await _fire(chat, kairos_app, attempt=1, retry_of_crash=False, unthreaded=True)
+    [post] = _reminders(fake)
+    assert post.body["channel"].startswith("D")
+    await _fire(chat, kairos_app, attempt=2, retry_of_crash=True)
+    assert len(_reminders(fake)) == 1, [c.body["channel"] for c in _reminders(fake)]
