@@ -50,7 +50,7 @@ from core.models import Task
 from core.ports import Clock, Metrics, NullMetrics
 from core.retry import error_kind as retry_error_kind
 from core.scheduler import timing
-from core.scheduler.outage import Backoff, Outage, Probe, is_transient
+from core.scheduler.outage import Backoff, Outage, Probe, is_database_outage
 from core.scheduler.recorder import OutcomeRecorder, RunDeliveries
 from core.scheduler.waiting import sleep_or_event
 from core.store.runs import CRASHED, ClaimedRun, FiredRun, Outcome, RunStore
@@ -575,11 +575,11 @@ class WorkerPool:
                 error = "interrupted: the scheduler stopped while this attempt ran"
         except KairosError as exc:
             status, error_kind, error = RunStatus.FAILED, retry_error_kind(exc), exc.user_message()
-            if is_transient(exc):
+            if is_database_outage(exc):
                 error_kind = DATABASE
         except Exception as exc:  # an executor's bug fails its run, never the pool
             status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
-            if is_transient(exc):
+            if is_database_outage(exc):
                 error_kind = DATABASE
         duration = time.perf_counter() - started
         outcome = self._outcome(

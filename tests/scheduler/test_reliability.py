@@ -275,3 +275,32 @@ async def test_attempts_cut_by_an_unavailable_database_do_not_use_up_the_retries
     ]
     assert [r.not_before for r in runs[1:]] == [due, due]  # no policy delay: the clock stood
     assert "could not complete" in (runs[0].error or "")
+
+
+class _ServiceDown(RecordingExecutor):
+    """An action whose own service refuses the connection (an HTTP job's target, say)."""
+
+    async def execute(self, job: Job) -> ExecutionResult:
+        self.calls.append((job.task_id, job.scheduled_for, job.attempt))
+        raise ConnectionRefusedError(111, "connection refused by the job's service")
+
+
+async def test_another_services_network_error_follows_the_tasks_policy(
+    database: Database, workspace_id: int
+) -> None:
+    """Only the database's outage is retried outside the policy: a job's own refused
+    connection fails a one-attempt task (no hammering of a service that is down)."""
+    clock = ManualClock(START)
+    due = START + timedelta(seconds=5)
+    tid = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        retry_policy={"max_attempts": 1},
+        next_fire_at=due,
+        schedule=once(due),
+    )
+    async with running(database, clock, executor=_ServiceDown()) as h:
+        h.clock.set(due)
+        runs = await h.settle(tid, 1)
+    assert [(r.attempt, r.status) for r in runs] == [(1, RunStatus.FAILED)]
