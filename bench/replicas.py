@@ -113,6 +113,7 @@ class Reminder:
     asked_at: float
     channel: str
     accepted: bool = False  # slash command answered 200 / service returned
+    working: bool = False  # acked "Working on it…" (received, not yet done)
 
 
 @dataclass
@@ -278,8 +279,9 @@ class Bench:
             async with self.http.post(
                 f"{replica.url}/slack/events", data=body, headers=_sign(body)
             ) as response:
-                await response.read()
+                answer = await response.read()
                 reminder.accepted = response.status == 200
+                reminder.working = b"Working on it" in answer
                 if response.status != 200:
                     self.create_errors[f"slash: HTTP {response.status}"] += 1
         except Exception as exc:  # the replica was killed under the request
@@ -509,6 +511,10 @@ class Bench:
     ) -> dict[str, Any]:
         mine = {r.number: r for r in asked if r.number in stored}
         late: list[float] = []
+        # Outage phase: how long after max(due, database back) the first post came —
+        # a reminder due while the database refused everyone cannot be on time.
+        back = self.outage_window[1] if phase == "outage" and self.outage_window else None
+        after_back: list[float] = []
         elsewhere: list[float | None] = []
         by_other = 0
         lost = twice = 0
@@ -518,6 +524,8 @@ class Bench:
             lateness = got[0].at - due.timestamp() if got else None
             if lateness is not None:
                 late.append(lateness)
+                if back is not None:
+                    after_back.append(got[0].at - max(due.timestamp(), back))
             else:
                 lost += 1
             if len(got) > 1:
@@ -540,6 +548,10 @@ class Bench:
             "asked": len(asked),
             "stored": len(mine),
             "asked_not_stored": sum(1 for r in asked if r.accepted and r.number not in stored),
+            # Of those, acked only as "Working on it…" (then the replica died or the write failed).
+            "asked_not_stored_acked_working": sum(
+                1 for r in asked if r.accepted and r.working and r.number not in stored
+            ),
             "delivered": len(late),
             "lost": lost,
             "delivered_twice": twice,
@@ -553,6 +565,8 @@ class Bench:
             "lateness_max_ms": ms(max(late) if late else None),
             # Negative: posted before it was due (an engine firing early).
             "lateness_min_ms": ms(min(late) if late else None),
+            "after_database_back_p50_ms": ms(pct(after_back, 0.5)) if back else None,
+            "after_database_back_p99_ms": ms(pct(after_back, 0.99)) if back else None,
         }
 
     def _write_details(

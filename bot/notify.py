@@ -123,8 +123,12 @@ class ChatNotifier:
             sender = creator_ref if user_ref is not None and user_ref != creator_ref else None
             reply = Reply(
                 text=text.replace("Reminder:", f"Reminder from @{sender}:", 1) if sender else text,
-                delivery_key=f"{task.id}@{job.scheduled_for.isoformat()}/{target}",
-                unless_posted=job.retry_of_crash,
+                # Per recipient, not per place: an earlier attempt may have reached the
+                # same person elsewhere (their DM, before the task's card had a thread).
+                delivery_key=f"{task.id}@{job.scheduled_for.isoformat()}/{user_ref or channel_ref}",
+                # A crashed attempt may have posted without living to record it (and a
+                # retry of a retry may not know its first attempt crashed): Slack is asked.
+                unless_posted=job.retry_of_crash or job.attempt > 1,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
                 buttons=fired_buttons(task.id, done=one_off or public.status == "done"),

@@ -398,6 +398,11 @@ class SlackAdapter:
         key = reply.delivery_key
         if key is not None and reply.unless_posted:
             posted = await metadata.find_posted(client, channel=channel, thread=thread, key=key)
+            if posted is None and reply.user_ref and not channel.startswith("D"):
+                # A person reminded in a thread may have been reminded in their DM by an
+                # attempt that ran before the task's card (and thread) existed.
+                dm = await self._dm(client, reply.user_ref)
+                posted = await metadata.find_posted(client, channel=dm, thread=None, key=key)
             if posted is not None:
                 log.info("reply %s was posted before a crash (%s): not posted again", key, posted)
                 return posted

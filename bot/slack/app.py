@@ -56,8 +56,9 @@ EVENT_MEMORY = timedelta(hours=1)
 
 Ack = Callable[..., Awaitable[Any]]
 
-#: How long a slash command's work may take before it is acked unfinished (Slack waits 3 s).
-ACK_BUDGET_SECONDS = 2.5
+#: How long a slash command's work may take before it is acked unfinished: Slack waits 3 s,
+#: and bolt gives up (404) at 3 s too — a busy event loop needs the margin.
+ACK_BUDGET_SECONDS = 2.0
 #: The ack of a command whose work goes on: received, not done.
 STILL_WORKING = "Working on it…"
 

@@ -77,6 +77,23 @@ def is_transient(exc: BaseException) -> bool:
     return False
 
 
+def is_database_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` is an unavailable *database* — not a refused statement, and not
+    another service's network error (an HTTP job's refused connection is that job's)."""
+    if not is_transient(exc):
+        return False
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, StoreError | sa_exc.SQLAlchemyError):
+            return True
+        if type(current).__module__.split(".")[0] in _DRIVER_MODULES:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def is_database_error(exc: BaseException) -> bool:
     """Whether ``exc`` comes from the database or the way to it (not from our code)."""
     if is_transient(exc) or isinstance(exc, StoreError | sa_exc.SQLAlchemyError):

@@ -50,7 +50,7 @@ from core.models import Task
 from core.ports import Clock, Metrics, NullMetrics
 from core.retry import error_kind as retry_error_kind
 from core.scheduler import timing
-from core.scheduler.outage import Backoff, Outage, Probe, is_transient
+from core.scheduler.outage import Backoff, Outage, Probe, is_database_outage
 from core.scheduler.recorder import OutcomeRecorder, RunDeliveries
 from core.scheduler.waiting import sleep_or_event
 from core.store.runs import CRASHED, ClaimedRun, FiredRun, Outcome, RunStore
@@ -380,7 +380,13 @@ class WorkerPool:
         claimed: list[ClaimedRun] = []
         if free > 0 and self._local:
             ids = [self._local.popleft() for _ in range(min(free, len(self._local)))]
-            claimed = await self._store.claim_ids(self.worker_id, ids, now=now, lease=self._lease)
+            try:
+                claimed = await self._store.claim_ids(
+                    self.worker_id, ids, now=now, lease=self._lease
+                )
+            except Exception:
+                self._local.extendleft(reversed(ids))  # claimed when the database is back
+                raise
             free -= len(claimed)
         saturated = False
         if free > 0 and now_ts >= self._next_poll:
@@ -606,11 +612,11 @@ class WorkerPool:
                 error = "interrupted: the scheduler stopped while this attempt ran"
         except KairosError as exc:
             status, error_kind, error = RunStatus.FAILED, retry_error_kind(exc), exc.user_message()
-            if is_transient(exc):
+            if is_database_outage(exc):
                 error_kind = DATABASE
         except Exception as exc:  # an executor's bug fails its run, never the pool
             status, error = RunStatus.FAILED, f"{type(exc).__name__}: {exc}"
-            if is_transient(exc):
+            if is_database_outage(exc):
                 error_kind = DATABASE
         duration = time.perf_counter() - started
         outcome = self._outcome(
@@ -732,13 +738,27 @@ class WorkerPool:
                 crashed.append((c, c.lease_owner, why))
         reserved: dict[int, str] = {}
         early: dict[str, list[int]] = {}
-        for run_id, owner, expires, not_before in await self._store.reservations():
+        rows = await self._store.reservations()
+        # This pool's own reservations it no longer knows of (the reserve committed
+        # but its answer was lost to a cut connection): released, so any worker claims
+        # them. What it knows is read after the query: a run reserved meanwhile is in it.
+        known = self._prepared.keys() | self._preparing_ids | self._held
+        known |= {p.claimed.run_id for p in self._ready}
+        forgotten: list[int] = []
+        for run_id, owner, expires, not_before in rows:
+            if owner == self.worker_id:
+                if run_id not in known:
+                    forgotten.append(run_id)
+                continue
             if not gone(owner, expires):
                 continue
             if not_before <= now:
                 reserved[run_id] = owner
             else:  # not due yet: nobody started it; let any worker claim it when due
                 early.setdefault(owner, []).append(run_id)
+        if forgotten and await self._store.release(forgotten, owner=self.worker_id):
+            log.info("workers: released %d reservation(s) lost to a cut connection", len(forgotten))
+            self._next_poll = 0.0
         for owner, run_ids in early.items():
             await self._store.release(run_ids, owner=owner)
         if reserved:

@@ -9,7 +9,9 @@ no tracebacks, and the reminders due meanwhile are delivered after recovery.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -20,6 +22,7 @@ from core.db import Database
 from core.enums import Platform, Role, TaskKind
 from core.executors import ExecutorRegistry
 from core.jobs import Job
+from core.models import Member
 from core.ports import ExecutionResult
 from core.scheduler import PoolSettings, Scheduler
 from core.services.tasks import TaskService
@@ -50,9 +53,28 @@ def _has(ids: Sequence[int], wanted: Sequence[int]) -> bool:
     return set(wanted) <= set(ids)
 
 
-async def test_a_connection_cut_backs_off_logs_twice_and_loses_nothing(
-    database_url: str, caplog: pytest.LogCaptureFixture
-) -> None:
+@dataclass
+class Rig:
+    """A scheduler reaching PostgreSQL through a cuttable proxy; tasks written directly."""
+
+    proxy: CuttableProxy
+    scheduler: Scheduler
+    delivered: Delivered
+    metrics: RecordingMetrics
+    service: TaskService
+    actor: Member
+
+    async def remind(self, seconds: float, title: str = "r") -> int:
+        at = datetime.now(UTC) + timedelta(seconds=seconds)
+        schedule = {"kind": "once", "at": at.isoformat(), "timezone": "UTC"}
+        task = await self.service.create(
+            {"kind": TaskKind.REMINDER, "title": title, "schedule": schedule}, actor=self.actor
+        )
+        return task.id
+
+
+@asynccontextmanager
+async def _rig(database_url: str, name: str) -> AsyncIterator[Rig]:
     url = make_url(database_url)
     proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
     port = await proxy.start()
@@ -60,8 +82,7 @@ async def test_a_connection_cut_backs_off_logs_twice_and_loses_nothing(
     through = Database(url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False))
     store = SqlStore(direct)
     clock = SystemClock()
-    service = TaskService(store=store, clock=clock)
-    workspace = await store.ensure_workspace(Platform.CONSOLE, "outage")
+    workspace = await store.ensure_workspace(Platform.CONSOLE, name)
     assert workspace.id is not None
     actor = await store.ensure_member(workspace.id, "ops", role=Role.ADMIN)
     delivered, metrics = Delivered(), RecordingMetrics()
@@ -72,37 +93,43 @@ async def test_a_connection_cut_backs_off_logs_twice_and_loses_nothing(
         settings=PoolSettings(poll_seconds=0.2),
         metrics=metrics,
     )
-    caplog.set_level(logging.INFO, logger="core.scheduler")
-
-    async def remind(seconds: float) -> int:
-        at = datetime.now(UTC) + timedelta(seconds=seconds)
-        schedule = {"kind": "once", "at": at.isoformat(), "timezone": "UTC"}
-        task = await service.create(
-            {"kind": TaskKind.REMINDER, "title": "r", "schedule": schedule}, actor=actor
-        )
-        return task.id
-
     await scheduler.start()
     try:
+        yield Rig(
+            proxy, scheduler, delivered, metrics, TaskService(store=store, clock=clock), actor
+        )
+    finally:
+        await scheduler.stop()
+        await proxy.close()
+        await through.dispose()
+        await direct.dispose()
+
+
+async def test_a_connection_cut_backs_off_logs_twice_and_loses_nothing(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="core.scheduler")
+    async with _rig(database_url, "outage") as rig:
+        scheduler, delivered, metrics, remind = (
+            rig.scheduler,
+            rig.delivered,
+            rig.metrics,
+            rig.remind,
+        )
         await wait_for(lambda: scheduler.changes.listening, 10, "the LISTEN connection")
         first = await remind(2)
         await wait_for(lambda: _has(delivered.task_ids, [first]), 15, "a delivery before the cut")
         # Known to the engine before the cut, due during it: its fire fails.
         during = [await remind(4 + 0.3 * i) for i in range(3)]
         await wait_for(lambda: scheduler.engine.scheduled >= 3, 10, "the engine to hear of them")
-        proxy.cut()
+        rig.proxy.cut()
         unseen = [await remind(2 + 0.3 * i) for i in range(3)]  # the engine cannot hear of these
         await wait_for(lambda: metrics.errors.count("engine") >= 3, 60, "failed fires")
-        proxy.restore()
+        rig.proxy.restore()
         await wait_for(
             lambda: _has(delivered.task_ids, during + unseen), 90, "deliveries after the cut"
         )
         await wait_for(lambda: scheduler.changes.listening, 60, "the LISTEN connection again")
-    finally:
-        await scheduler.stop()
-        await proxy.close()
-        await through.dispose()
-        await direct.dispose()
 
     assert sorted(delivered.task_ids) == sorted([first, *during, *unseen])  # once each
     mine = [
@@ -125,48 +152,14 @@ async def test_after_a_long_back_off_the_reminders_go_out_as_soon_as_the_databas
 ) -> None:
     """Seven failed fires put the engine's back-off at 15–30 s; the database's return
     still reaches every loop within about a second (the probe), not after that sleep."""
-    url = make_url(database_url)
-    proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
-    port = await proxy.start()
-    direct = Database(database_url)
-    through = Database(url.set(host="127.0.0.1", port=port).render_as_string(hide_password=False))
-    store = SqlStore(direct)
-    clock = SystemClock()
-    service = TaskService(store=store, clock=clock)
-    workspace = await store.ensure_workspace(Platform.CONSOLE, "long-outage")
-    assert workspace.id is not None
-    actor = await store.ensure_member(workspace.id, "ops", role=Role.ADMIN)
-    delivered, metrics = Delivered(), RecordingMetrics()
-    scheduler = Scheduler(
-        db=through,
-        clock=clock,
-        executors=ExecutorRegistry({"notify": delivered}),
-        settings=PoolSettings(poll_seconds=0.2),
-        metrics=metrics,
-    )
-    await scheduler.start()
-    try:
-        at = datetime.now(UTC) + timedelta(seconds=6)  # due during the cut
-        schedule = {"kind": "once", "at": at.isoformat(), "timezone": "UTC"}
-        ids = [
-            (
-                await service.create(
-                    {"kind": TaskKind.REMINDER, "title": f"r{i}", "schedule": schedule},
-                    actor=actor,
-                )
-            ).id
-            for i in range(5)
-        ]
-        await wait_for(lambda: scheduler.engine.scheduled >= 5, 10, "the engine to hear of them")
-        proxy.cut()
-        await wait_for(lambda: metrics.errors.count("engine") >= 7, 90, "seven failed fires")
-        proxy.restore()
+    async with _rig(database_url, "long-outage") as rig:
+        # Due during the cut (6 s from now), known to the engine before it.
+        ids = [await rig.remind(6, f"r{i}") for i in range(5)]
+        await wait_for(lambda: rig.scheduler.engine.scheduled >= 5, 10, "the engine to hear")
+        rig.proxy.cut()
+        await wait_for(lambda: rig.metrics.errors.count("engine") >= 7, 90, "seven failed fires")
+        rig.proxy.restore()
         await wait_for(
-            lambda: _has(delivered.task_ids, ids), 8, "deliveries soon after the database is back"
+            lambda: _has(rig.delivered.task_ids, ids), 8, "deliveries soon after the return"
         )
-    finally:
-        await scheduler.stop()
-        await proxy.close()
-        await through.dispose()
-        await direct.dispose()
-    assert sorted(delivered.task_ids) == sorted(ids)
+    assert sorted(rig.delivered.task_ids) == sorted(ids)

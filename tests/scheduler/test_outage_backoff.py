@@ -13,7 +13,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from waiting import eventually
 
 from core.errors import StoreError
-from core.scheduler.outage import Outage, Probe, is_database_error, is_transient
+from core.scheduler.outage import (
+    Outage,
+    Probe,
+    is_database_error,
+    is_database_outage,
+    is_transient,
+)
 
 from .harness import RecordingMetrics
 
@@ -86,6 +92,12 @@ def test_an_unavailable_database_is_told_apart_from_a_refused_statement_and_a_bu
     assert not is_transient(refused)
     assert is_database_error(refused)
     assert not is_database_error(KeyError("x"))
+    # An outage of the database, as opposed to another service's network error (an HTTP
+    # job's refused connection): only the first is retried outside the task's policy.
+    assert is_database_outage(_wrapped(not_accepting))
+    assert is_database_outage(OperationalError("SELECT 1", {}, Exception("gone")))
+    assert not is_database_outage(ConnectionRefusedError(111, "refused"))
+    assert not is_database_outage(refused)
 
 
 async def test_the_probe_wakes_a_loop_as_soon_as_the_database_answers() -> None:

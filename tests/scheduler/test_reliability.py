@@ -6,11 +6,15 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from core.clock import ManualClock
 from core.db import Database
 from core.enums import MisfirePolicy, RunStatus, RunTrigger
+from core.errors import StoreError
+from core.jobs import Job
 from core.models import Run
+from core.ports import ExecutionResult
 from core.store.runs import RunStore
 
 from .harness import RecordingExecutor, running, wait_for
@@ -227,3 +231,76 @@ async def test_recovery_waits_for_a_remote_lease_then_retries(
     )
     # Retried at once, not after the policy's 5 s: the worker died, not the action.
     assert runs[1].not_before == START + timedelta(seconds=61)
+
+
+class _DatabaseAwayOnce(RecordingExecutor):
+    """Attempts fail with the store's error for an unreachable database until told not to."""
+
+    away: int = 2
+
+    async def execute(self, job: Job) -> ExecutionResult:
+        self.calls.append((job.task_id, job.scheduled_for, job.attempt))
+        if self.away > 0:
+            self.away -= 1
+            try:
+                raise OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+            except OperationalError as exc:
+                raise StoreError("The database could not complete the operation.") from exc
+        return ExecutionResult(output="ok")
+
+
+async def test_attempts_cut_by_an_unavailable_database_do_not_use_up_the_retries(
+    database: Database, workspace_id: int
+) -> None:
+    """A one-attempt reminder whose attempts meet a database outage is still delivered,
+    at once after each failure (the outage is nobody's fault), not dropped as failed."""
+    clock = ManualClock(START)
+    due = START + timedelta(seconds=5)
+    tid = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        retry_policy={"max_attempts": 1, "initial_delay_s": 600},
+        next_fire_at=due,
+        schedule=once(due),
+    )
+    executor = _DatabaseAwayOnce()
+    async with running(database, clock, executor=executor) as h:
+        h.clock.set(due)
+        runs = await h.settle(tid, 3)
+    assert [(r.attempt, r.status) for r in runs] == [
+        (1, RunStatus.RETRYING),
+        (2, RunStatus.RETRYING),
+        (3, RunStatus.COMPLETED),
+    ]
+    assert [r.not_before for r in runs[1:]] == [due, due]  # no policy delay: the clock stood
+    assert "could not complete" in (runs[0].error or "")
+
+
+class _ServiceDown(RecordingExecutor):
+    """An action whose own service refuses the connection (an HTTP job's target, say)."""
+
+    async def execute(self, job: Job) -> ExecutionResult:
+        self.calls.append((job.task_id, job.scheduled_for, job.attempt))
+        raise ConnectionRefusedError(111, "connection refused by the job's service")
+
+
+async def test_another_services_network_error_follows_the_tasks_policy(
+    database: Database, workspace_id: int
+) -> None:
+    """Only the database's outage is retried outside the policy: a job's own refused
+    connection fails a one-attempt task (no hammering of a service that is down)."""
+    clock = ManualClock(START)
+    due = START + timedelta(seconds=5)
+    tid = await add_task(
+        database,
+        workspace_id,
+        action=REC,
+        retry_policy={"max_attempts": 1},
+        next_fire_at=due,
+        schedule=once(due),
+    )
+    async with running(database, clock, executor=_ServiceDown()) as h:
+        h.clock.set(due)
+        runs = await h.settle(tid, 1)
+    assert [(r.attempt, r.status) for r in runs] == [(1, RunStatus.FAILED)]

@@ -23,6 +23,7 @@ from core.executors import ExecutorRegistry
 from core.jobs import Job
 from core.models import Run
 from core.ports import ExecutionResult, NullMetrics
+from core.scheduler.engine import SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
 from core.store.runs import TASKS, ClaimedRun, NewRun, RunStore
 
@@ -427,3 +428,91 @@ def test_concurrency_settings_merge_over_the_defaults_and_refuse_bad_values(
         monkeypatch.setenv("KAIROS_CONCURRENCY", bad)
         with pytest.raises(ValidationError, match=says):
             Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+class _LostAnswers(RunStore):
+    """The database commits each reservation and the connection is cut before the answer;
+    the first claim at the runs' instant meets the cut too."""
+
+    claims_cut = 1
+
+    async def reserve(self, worker_id: str, run_ids: Any, *, until: datetime) -> Any:
+        await super().reserve(worker_id, run_ids, until=until)
+        raise ConnectionResetError(104, "connection reset before the answer")
+
+    async def claim_ids(self, worker_id: str, run_ids: Any, **kw: Any) -> Any:
+        if self.claims_cut > 0:
+            self.claims_cut -= 1
+            raise ConnectionRefusedError(111, "refused")
+        return await super().claim_ids(worker_id, run_ids, **kw)
+
+
+async def test_a_reservation_whose_answer_was_lost_is_run_soon_not_after_its_lease(
+    database: Database, workspace_id: int
+) -> None:
+    """Staged runs whose reserve committed but whose answer never came back stay
+    reserved by this pool, which no longer knows them: recovery releases them and
+    they run within seconds — not when the 60 s reservation expires."""
+    clock = SystemClock()
+    store = _LostAnswers(database)
+    executor = RecordingExecutor()
+    pool = WorkerPool(
+        store=store,
+        executors=ExecutorRegistry({"record": executor}),
+        clock=clock,
+        settings=PoolSettings(poll_seconds=0.2, lease_seconds=60),
+    )
+    engine = SchedulerEngine(store=store, clock=clock, sink=pool)
+    at = (datetime.now(UTC) + timedelta(seconds=4)).replace(microsecond=0)
+    ids = [
+        await add_task(
+            database, workspace_id, action={"type": "record"}, next_fire_at=at, schedule=once(at)
+        )
+        for _ in range(3)
+    ]
+    await pool.start()
+    await engine.start()
+    try:
+        await wait_for(lambda: {c[0] for c in executor.calls} >= set(ids), 15, "the runs")
+    finally:
+        await engine.stop()
+        await pool.stop()
+    assert sorted(c[0] for c in executor.calls) == sorted(ids)  # each once
+
+
+class _SlowReservations(RunStore):
+    """``reservations()`` reads only when told: a run can be reserved meanwhile."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.asked = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    async def reservations(self) -> Any:
+        self.asked.set()
+        await self.answer.wait()
+        return await super().reservations()
+
+
+async def test_recovery_never_releases_a_reservation_made_while_it_looked(
+    database: Database, workspace_id: int
+) -> None:
+    """A run reserved while recovery's query was out is this pool's, not a forgotten one."""
+    clock = ManualClock(T0)
+    store = _SlowReservations(database)
+    pool = WorkerPool(
+        store=store, executors=ExecutorRegistry({}), clock=clock, settings=PoolSettings()
+    )
+    at = T0 + timedelta(seconds=30)
+    tid = await add_task(
+        database, workspace_id, action={"type": "record"}, next_fire_at=at, schedule=once(at)
+    )
+    [fired] = await store.fire_many([NewRun(tid, at)], now=T0)
+    recovering = asyncio.create_task(pool.recover())
+    await store.asked.wait()  # recovery is asking
+    pool.prepare([fired])
+    await wait_for(lambda: fired.run_id in pool._prepared, 10, "the reservation")
+    store.answer.set()
+    await recovering
+    [(run_id, owner, _expires, _at)] = await RunStore(database).reservations()
+    assert (run_id, owner) == (fired.run_id, pool.worker_id)
