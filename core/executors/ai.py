@@ -35,7 +35,7 @@ _HISTORY_DAYS = 8
 class Digests(Protocol):
     """Tasks and runs as text (``core.executors.digest.DigestExecutor``)."""
 
-    async def compose(self, job: Job, *, channel: str | None) -> str: ...
+    async def text(self, job: Job, *, channel: str | None) -> str: ...
 
 
 def channels_named(prompt: str) -> list[str]:
@@ -132,7 +132,7 @@ class AiPromptExecutor:
             scopes: list[str | None] = list(named) or [None]
             for scope in scopes:
                 title = f"Tasks and runs in #{scope}" if scope else "Tasks and runs"
-                sections.append((title, await self._digests.compose(job, channel=scope)))
+                sections.append((title, await self._digests.text(job, channel=scope)))
         return sections
 
     async def _history(self, job: Job, channel: str, since: datetime) -> str:

@@ -58,6 +58,10 @@ class DigestExecutor:
         }
         return ExecutionResult(output=text, result={"digest": structured})
 
+    async def text(self, job: Job, *, channel: str | None) -> str:
+        """The digest as plain text (the context of AI jobs)."""
+        return digest_text(*await self.compose(job, channel=channel))
+
     async def compose(
         self, job: Job, *, channel: str | None
     ) -> tuple[str, list[tuple[str, list[str]]]]:

@@ -16,7 +16,6 @@ from bot.slack.history import SlackChannelHistory
 from core.clock import ManualClock
 from core.errors import JobFailed
 from core.executors.ai import AiPromptExecutor, channels_named, fit
-from core.jobs import Job
 from core.models import Workspace
 from core.store import SqlStore
 from integrations.llm.client import ClaudeClient
@@ -63,15 +62,8 @@ async def slack() -> AsyncIterator[HistorySlack]:
         await server.stop()
 
 
-@dataclasses.dataclass(frozen=True)
-class EventJob(Job):
-    """A job with the triggering event (the events work adds ``Job.event`` itself)."""
-
-    event: dict[str, Any] | None = None
-
-
 class Digests:
-    async def compose(self, job: Any, *, channel: str | None) -> str:
+    async def text(self, job: Any, *, channel: str | None) -> str:
         return f"2 open tasks in #{channel}"
 
 
@@ -104,8 +96,7 @@ async def test_an_ai_job_reads_the_named_channel_tasks_and_event(
         {"type": "ai_prompt", "prompt": "summarize last week's incidents in #sre"},
         workspace_id=workspace.id or 0,
     )
-    fields = {f.name: getattr(the_job, f.name) for f in dataclasses.fields(Job)}
-    the_job = EventJob(**fields, event={"source": "pagerduty", "id": 7})
+    the_job = dataclasses.replace(the_job, event={"source": "pagerduty", "id": 7})
     result = await executor.execute(the_job)
     assert result.output == "One incident: the db was down, then failed over."
     assert result.result is not None
