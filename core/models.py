@@ -262,6 +262,8 @@ class Run(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("task_id", "scheduled_for", "attempt", name="uq_runs_fire_attempt"),
         sa.Index("ix_runs_claim", "status", "not_before"),
+        # A pass's latest run of one step: the release reads it for every finishing run.
+        sa.Index("ix_runs_workflow_run_task", "workflow_run_id", "task_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -292,7 +294,7 @@ class Run(SQLModel, table=True):
     delivered_at: datetime | None = _dt()
     delivery_ref: str | None = Field(default=None, sa_type=sa.Text)
     #: The workflow pass this run belongs to (``core.models_workflows.WorkflowRun``).
-    workflow_run_id: int | None = Field(default=None, foreign_key="workflow_runs.id", index=True)
+    workflow_run_id: int | None = Field(default=None, foreign_key="workflow_runs.id")
 
 
 class RunEvent(SQLModel, table=True):

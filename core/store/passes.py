@@ -206,7 +206,13 @@ class PassStore:
         await conn.execute(
             sa.update(PASSES)
             .where(PASSES.c.id == pass_id)
-            .values(status="running", finished_at=None, failed_step=None, notified_at=None)
+            .values(
+                status="running",
+                finished_at=None,
+                failed_step=None,
+                notified_at=None,
+                reopened=True,
+            )
         )
         return fired
 
@@ -236,7 +242,13 @@ class PassStore:
         await conn.execute(
             sa.update(PASSES)
             .where(PASSES.c.id.in_({f.workflow_run_id for f in finished}))
-            .values(status="running", finished_at=None, failed_step=None, notified_at=None)
+            .values(
+                status="running",
+                finished_at=None,
+                failed_step=None,
+                notified_at=None,
+                reopened=True,
+            )
         )
         released = await release(conn, finished, now=now)
         return await self._runs.write_runs(conn, released.runs, now)

@@ -88,10 +88,17 @@ async def release(
     used: set[tuple[int, datetime]] = set()
     pg = conn.dialect.name == "postgresql"
     for pass_id in sorted(by_pass):  # one lock order: no deadlock between two releases
-        state = await load_pass(conn, pass_id, lock=pg)
-        if state is None:
-            continue
-        for r in state.release(by_pass[pass_id]):
+        changed = by_pass[pass_id]
+        state = await _near_pass(conn, pass_id, changed, lock=pg)
+        decided = state.release(changed) if state is not None else []
+        if state is None or any(r.decision.verdict is not Verdict.RUN for r in decided):
+            # Skips and blocks travel on through the graph, and a pass whose steps were
+            # rerun has out-of-date runs anywhere downstream: decide on the whole graph.
+            state = await load_pass(conn, pass_id)
+            if state is None:
+                continue
+            decided = state.release(changed)
+        for r in decided:
             at = now
             while (r.task_id, at) in used:  # the same task released in two passes at once
                 at += timedelta(microseconds=1)
@@ -108,10 +115,130 @@ async def release(
                     skip_status=r.decision.status if not run else RunStatus.SKIPPED,
                 )
             )
-        ending = state.ending()
+        if any(r.decision.verdict is Verdict.RUN for r in decided):
+            continue  # a step was released: the pass goes on
+        if not await _idle(conn, pass_id):
+            continue
+        full = state if state.complete else await load_pass(conn, pass_id)
+        ending = full.ending() if full is not None else None
         if ending is not None and await _end(conn, pass_id, ending, now):
             out.ended.append((pass_id, ending))
     return out
+
+
+async def _idle(conn: AsyncConnection, pass_id: int) -> bool:
+    """No run of the pass is pending or running (it may have ended)."""
+    row = await conn.execute(
+        sa.select(RUNS.c.id)
+        .where(
+            RUNS.c.workflow_run_id == pass_id,
+            RUNS.c.status.in_([RunStatus.PENDING.value, RunStatus.RUNNING.value]),
+        )
+        .limit(1)
+    )
+    return row.first() is None
+
+
+async def _near_pass(
+    conn: AsyncConnection, pass_id: int, changed: set[int], *, lock: bool
+) -> Pass | None:
+    """The neighbourhood of ``changed`` in a pass: enough to release their successors.
+
+    Only for a pass of a whole workflow that was never reopened (no rerun): then
+    every released run is newer than the runs that started the pass, so a step
+    is decided once it has a run, and the steps after ``changed`` with their
+    prerequisites' latest runs decide. One query however large the workflow (two
+    on PostgreSQL, which locks the pass first) — the hot path of a running
+    workflow. ``None``: not such a pass, or nothing follows ``changed``.
+    """
+    if lock:
+        await conn.execute(sa.select(PASSES.c.id).where(PASSES.c.id == pass_id).with_for_update())
+    succ, pred = TASKS.alias("succ"), TASKS.alias("pred")
+    succ_run, pred_run = RUNS.alias("succ_run"), RUNS.alias("pred_run")
+
+    def latest(task: sa.ColumnElement[int]) -> sa.ScalarSelect[Any]:
+        return (
+            sa.select(sa.func.max(RUNS.c.id))
+            .where(RUNS.c.task_id == task, RUNS.c.workflow_run_id == pass_id)
+            .scalar_subquery()
+        )
+
+    nexts = sa.select(DEPS.c.successor_id).where(DEPS.c.predecessor_id.in_(changed))
+    rows = (
+        await conn.execute(
+            sa.select(
+                DEPS.c.predecessor_id,
+                DEPS.c.successor_id,
+                succ.c.title,
+                succ.c.trigger_rule,
+                _person(succ),
+                pred.c.title,
+                pred.c.trigger_rule,
+                _person(pred),
+                pred_run.c.id,
+                pred_run.c.status,
+                pred_run.c.error,
+                succ_run.c.id,
+                succ_run.c.status,
+                succ_run.c.error,
+                PASSES.c.workflow_id,
+                PASSES.c.start_task_id,
+                PASSES.c.reopened,
+                WORKFLOWS.c.on_failure,
+                succ.c.workflow_id,
+                pred.c.workflow_id,
+            )
+            .select_from(
+                DEPS.join(succ, succ.c.id == DEPS.c.successor_id)
+                .join(pred, pred.c.id == DEPS.c.predecessor_id)
+                .join(PASSES, PASSES.c.id == pass_id)
+                .join(WORKFLOWS, WORKFLOWS.c.id == PASSES.c.workflow_id)
+                .outerjoin(pred_run, pred_run.c.id == latest(pred.c.id))
+                .outerjoin(succ_run, succ_run.c.id == latest(succ.c.id))
+            )
+            # Steps of other workflows are filtered below, not here: a condition on
+            # ``tasks.workflow_id`` makes SQLite walk the workflow's every task.
+            .where(
+                DEPS.c.successor_id.in_(nexts),
+                succ.c.deleted_at.is_(None),
+                pred.c.deleted_at.is_(None),
+            )
+        )
+    ).all()
+    if not rows or rows[0][15] is not None or rows[0][16]:
+        return None
+    rows = [r for r in rows if r[18] == r[14] and r[19] == r[14]]
+    nodes: dict[int, Node] = {}
+    latest_runs: dict[int, RunState] = {}
+    for r in rows:
+        nodes[r[1]] = Node(r[1], r[2], TriggerRule(r[3]), bool(r[4]))
+        nodes.setdefault(r[0], Node(r[0], r[5], TriggerRule(r[6]), bool(r[7])))
+        if r[8] is not None:
+            latest_runs[r[0]] = RunState(r[8], RunStatus(r[9]), r[10])
+        if r[11] is not None:
+            latest_runs[r[1]] = RunState(r[11], RunStatus(r[12]), r[13])
+    mode = FailureMode(rows[0][17]) if rows[0][17] else FailureMode.BLOCK
+    graph = Graph.of(nodes.values(), [(r[0], r[1]) for r in rows])
+    state = Pass(graph, latest_runs, {}, mode)
+    state.complete = False
+    return state
+
+
+async def _read_runs(
+    conn: AsyncConnection,
+    where: sa.ColumnElement[bool],
+    latest: dict[int, RunState],
+    marks: dict[int, int],
+) -> None:
+    runs = await conn.execute(
+        sa.select(RUNS.c.id, RUNS.c.task_id, RUNS.c.status, RUNS.c.error, RUNS.c.trigger)
+        .where(where)
+        .order_by(RUNS.c.id)
+    )
+    for run_id, task_id, status, error, trigger in runs:
+        latest[task_id] = RunState(run_id, RunStatus(status), error)
+        if trigger not in _RELEASED:
+            marks[task_id] = run_id
 
 
 async def _join_passes(
@@ -182,16 +309,15 @@ async def load_graph(
     return Graph.of([_node(r) for r in node_rows], edges)
 
 
-_NODE = sa.select(
-    TASKS.c.id,
-    TASKS.c.title,
-    TASKS.c.trigger_rule,
-    # A JSON column holds "no action" as SQL NULL or as JSON ``null``.
-    sa.and_(
-        TASKS.c.kind == "task",
-        sa.or_(TASKS.c.action.is_(None), sa.cast(TASKS.c.action, sa.Text) == "null"),
-    ),
-)
+def _person(tasks: Any) -> sa.ColumnElement[bool]:
+    """A step a person does: a tracked task with no action (SQL NULL or JSON ``null``)."""
+    return sa.and_(
+        tasks.c.kind == "task",
+        sa.or_(tasks.c.action.is_(None), sa.cast(tasks.c.action, sa.Text) == "null"),
+    )
+
+
+_NODE = sa.select(TASKS.c.id, TASKS.c.title, TASKS.c.trigger_rule, _person(TASKS))
 
 
 def _node(row: sa.Row[Any]) -> Node:
@@ -213,15 +339,7 @@ async def load_pass(conn: AsyncConnection, pass_id: int, *, lock: bool = False) 
     graph = await load_graph(conn, row[0], row[1])
     latest: dict[int, RunState] = {}
     marks: dict[int, int] = {}
-    runs = await conn.execute(
-        sa.select(RUNS.c.id, RUNS.c.task_id, RUNS.c.status, RUNS.c.error, RUNS.c.trigger)
-        .where(RUNS.c.workflow_run_id == pass_id)
-        .order_by(RUNS.c.id)
-    )
-    for run_id, task_id, status, error, trigger in runs:
-        latest[task_id] = RunState(run_id, RunStatus(status), error)
-        if trigger not in _RELEASED:
-            marks[task_id] = run_id
+    await _read_runs(conn, RUNS.c.workflow_run_id == pass_id, latest, marks)
     mode = FailureMode(row[2]) if row[2] else FailureMode.BLOCK
     return Pass(graph, latest, marks, mode, row[1] if row[0] is None else _start(row[1], graph))
 

@@ -54,6 +54,8 @@ class Pass:
     start_task_id: int | None = None
 
     def __post_init__(self) -> None:
+        #: False for a neighbourhood of the graph (``core.store.release``): no ending then.
+        self.complete = True
         g = self.graph
         self.scope = (
             set(g.nodes) if self.start_task_id is None else g.descendants([self.start_task_id])
