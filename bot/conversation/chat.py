@@ -90,6 +90,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
         runs_talk: RunsTalk | None = None,
     ) -> None:
         self._runs_talk = runs_talk
+        self.workflow_talk: WorkflowTalk | None = None
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -165,6 +166,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
             if picked is not None:
                 return picked
         if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
+            return got
+        if self.workflow_talk and (got := await self.workflow_talk.answer(text, speaker)):
             return got
         request = match_request(text)
         if request is not None:
