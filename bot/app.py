@@ -126,7 +126,7 @@ class Kairos:
             default_timezone=settings.default_timezone,
             confidence_threshold=settings.confidence_threshold,
         )
-        return cls(
+        kairos = cls(
             settings=settings,
             clock=clock,
             db=db,
@@ -141,6 +141,8 @@ class Kairos:
             history=history,
             executors=executors,
         )
+        kairos.conversation.use_workflows(kairos.workflows)
+        return kairos
 
     @property
     def runs(self) -> RunStore:

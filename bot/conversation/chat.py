@@ -36,6 +36,7 @@ from bot.conversation.requests import match as match_request
 from bot.conversation.resolving import TaskReferences
 from bot.conversation.schedules import job_title
 from bot.conversation.speaker import Asked, Runner, Speaker
+from bot.conversation.workflows import WorkflowTalk
 from core.enums import Platform, Priority, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
 from core.intents.model import Intent, IntentKind
@@ -48,6 +49,7 @@ from core.services.members import MemberService
 from core.services.runs import RunService
 from core.services.tasks import TaskService
 from core.store import SqlStore, TaskQuery
+from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +118,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
             IntentKind.HELP: self._help,
             IntentKind.UNKNOWN: self._unknown,
         }
+
+    def use_workflows(self, workflows: WorkflowService) -> None:
+        """Talk about workflows too (``bot.conversation.workflows``)."""
+
+        async def find(name: str, speaker: Speaker) -> TaskPublic:
+            return await find_by_words(
+                self._tasks,
+                name,
+                workspace_id=speaker.workspace_id,
+                visible=lambda t: self._may_see(t, speaker.member),
+            )
+
+        self.workflow_talk = WorkflowTalk(workflows=workflows, tasks=self._tasks, find_task=find)
 
     # --- the Conversation interface -------------------------------------------------
 
@@ -390,6 +405,11 @@ class ChatConversation(TaskReferences, RequestAnswers):
             ]
         if kind is TaskKind.JOB and intent.schedule is None:
             return [await self._ask(speaker, "When should this job run? E.g. 'every night at 2'.")]
+        if self.workflow_talk is not None:
+            title = job_title(intent) if kind is TaskKind.JOB else intent.title
+            arranged = await self.workflow_talk.arrange(intent, speaker, kind=kind, title=title)
+            if arranged is not None:
+                return arranged
         if intent.schedule is not None and intent.schedule.kind == "event":
             return [
                 replies.error(
@@ -622,6 +642,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
                 )
             ]
         task = await self._tasks.complete(task_id, actor=speaker.member)
+        if self.workflow_talk is not None:
+            await self.workflow_talk.done(task.id)  # release the steps that waited for it
         await self._remember(task, speaker)
         await self._undoable(speaker, task.id, {"op": "reopen"})
         return [replies.text(f"Done — #{task.id} '{task.title}'. Nice work.", task_id=task.id)]

@@ -11,11 +11,19 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
 
 from bot.conversation import replies
 from bot.conversation.speaker import Speaker
+from core.enums import TaskKind
+from core.errors import NotFound
+from core.intents.model import Intent
+from core.intents.specs import to_spec
 from core.messages import Attachment, Reply
 from core.models import TaskPublic
+from core.services.tasks import TaskService
+from core.workflows.rules import TriggerRule
 from core.workflows.service import WorkflowService
 from core.workflows.templates import template
 
@@ -81,9 +89,98 @@ FindTask = Callable[[str, Speaker], Awaitable[TaskPublic]]
 class WorkflowTalk:
     """Answers workflow phrases; ``None`` lets the rest of the conversation try."""
 
-    def __init__(self, *, workflows: WorkflowService, find_task: FindTask) -> None:
+    def __init__(
+        self, *, workflows: WorkflowService, tasks: TaskService, find_task: FindTask
+    ) -> None:
         self._workflows = workflows
+        self._tasks = tasks
         self._find = find_task
+
+    async def done(self, task_id: int) -> None:
+        """A person completed a task: release what waits for it."""
+        await self._workflows.step_done(task_id)
+
+    async def arrange(
+        self, intent: Intent, speaker: Speaker, *, kind: TaskKind, title: str | None
+    ) -> list[Reply] | None:
+        """ "When X is done, do Y", "if X fails, tell #eng", "run A, then B": steps and edges.
+
+        ``None`` when the request is none of these (or X is no task here): the
+        conversation goes on as it would have.
+        """
+        schedule = intent.schedule
+        after = after_event(schedule.event) if schedule and schedule.kind == "event" else None
+        steps = then_steps(title) if title else []
+        if after is None and len(steps) < 2:
+            return None
+        member = speaker.member
+        if after is not None:
+            ref, succeeded = after
+            before = await self._lookup(ref, speaker)
+            if before is None or before.id is None:
+                return None
+            what = title or f"'{before.title}' {'is done' if succeeded else 'failed'}"
+            target = await self._step(what, intent, speaker, kind, schedule=None)
+            rule = TriggerRule.ALL_SUCCESS if succeeded else TriggerRule.ONE_FAILED
+            workflow = await self._workflows.link(before.id, target, actor=member, rule=rule)
+            verb = "is done" if succeeded else "fails"
+            return [
+                replies.text(
+                    f"OK: when '{before.title}' {verb}, #{target} runs after it "
+                    f"(workflow '{workflow.name}'). Say 'show the {workflow.name} workflow' "
+                    "to see it."
+                )
+            ]
+        spec = to_spec(schedule) if schedule is not None else None
+        ids = [await self._step(steps[0], intent, speaker, kind, schedule=spec)]
+        for step in steps[1:]:
+            ids.append(await self._step(step, intent, speaker, kind, schedule=None))
+        for before_id, after_id in pairwise(ids):
+            workflow = await self._workflows.link(before_id, after_id, actor=member)
+        chain = " → ".join(f"#{i}" for i in ids)
+        return [
+            replies.text(
+                f"OK: {chain}, each after the one before (workflow '{workflow.name}'). "
+                f"Say 'show the {workflow.name} workflow' to see it."
+            )
+        ]
+
+    async def _lookup(self, ref: str, speaker: Speaker) -> TaskPublic | None:
+        for name in spaced_variants(ref):
+            try:
+                return await self._find(name, speaker)
+            except NotFound:
+                continue
+        return None
+
+    async def _step(
+        self,
+        name: str,
+        intent: Intent,
+        speaker: Speaker,
+        kind: TaskKind,
+        *,
+        schedule: Any,
+    ) -> int:
+        """The task called ``name`` (given ``schedule`` if any), or a new one."""
+        found = await self._lookup(_LEAD.sub("", name) or name, speaker)
+        if found is not None and found.id is not None:
+            if schedule is not None:
+                await self._tasks.update(found.id, {"schedule": schedule}, actor=speaker.member)
+            return found.id
+        for_me = kind is TaskKind.REMINDER and not intent.channel
+        data: dict[str, Any] = {
+            "kind": kind,
+            "title": name,
+            "timezone": speaker.tz,
+            "schedule": schedule,
+            "action": intent.action,
+            "channel_ref": intent.channel,
+            "assignees": ["me"] if for_me else [],
+        }
+        task = await self._tasks.create(data, actor=speaker.member)
+        assert task.id is not None
+        return task.id
 
     async def answer(self, text: str, speaker: Speaker) -> list[Reply] | None:
         request = read_request(text)
@@ -163,3 +260,30 @@ def _last(run: object) -> str:
 
 def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "workflow"
+
+
+#: "run the export, then the report" → steps; "and then" / "then" / ", then" / "followed by".
+_THEN = re.compile(r"\s*(?:,\s*(?:and\s+)?then|\band\s+then|\bthen|,?\s*followed\s+by)\s+", re.I)
+_LEAD = re.compile(r"^(?:(?:run|do|start|execute)\s+)?(?:the\s+|a\s+|an\s+)?", re.I)
+#: Event schedules the parser reads from "when X is done" / "if X fails".
+_AFTER_EVENT = re.compile(r"^task_(?P<how>completed|failed):(?P<ref>.+)$")
+
+
+def then_steps(title: str) -> list[str]:
+    """The steps of "run the export, then the report" (one item when there is no "then")."""
+    parts = [p.strip(" ,.") for p in _THEN.split(title) if p.strip(" ,.")]
+    return [_LEAD.sub("", p) or p for p in parts] if len(parts) > 1 else [title]
+
+
+def after_event(event: str | None) -> tuple[str, bool] | None:
+    """``("backup", True)`` for "after the backup succeeds", ``(…, False)`` for "fails"."""
+    found = _AFTER_EVENT.match(event or "")
+    if found is None:
+        return None
+    return found.group("ref").strip(), found.group("how") == "completed"
+
+
+def spaced_variants(ref: str) -> list[str]:
+    """``"deploy v 2"`` (how the tokenizer hands "v2" back) also as ``"deploy v2"``."""
+    joined = re.sub(r"(?<=[A-Za-z]) (?=\d)", "", ref)
+    return [ref] if joined == ref else [ref, joined]

@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.db import Database
 from core.enums import RunStatus, RunTrigger
 from core.errors import Conflict, InvalidInput, NotFound
-from core.store.release import PASSES, PERSON, RUNS, Finished, load_graph, load_pass, release
+from core.store.release import (
+    DEPS,
+    PASSES,
+    PERSON,
+    RUNS,
+    Finished,
+    load_graph,
+    load_pass,
+    release,
+)
 from core.store.run_types import FiredRun, NewRun
 from core.store.runs import RunStore
 from core.workflows.graph import Graph
@@ -147,11 +156,32 @@ class PassStore:
                     .returning(RUNS.c.id, RUNS.c.workflow_run_id)
                 )
             ).all()
-            if not row:
-                return []
-            return await self._release(
-                conn, [Finished(r[0], task_id, r[1], RunStatus.COMPLETED) for r in row], now
+            if row:
+                return await self._release(
+                    conn, [Finished(r[0], task_id, r[1], RunStatus.COMPLETED) for r in row], now
+                )
+            # Not waited for in a pass: a person finishing a task others wait for starts
+            # a pass at it (``release`` joins runs of tasks with successors to one).
+            follows = await conn.execute(
+                sa.select(DEPS.c.successor_id).where(DEPS.c.predecessor_id == task_id).limit(1)
             )
+            if follows.first() is None:
+                return []
+            done = NewRun(
+                task_id, now, RunTrigger.MANUAL, skip_reason=note, skip_status=RunStatus.COMPLETED
+            )
+            written = await self._runs.write_runs(conn, [done], now)
+            if not written:
+                return []
+            await conn.execute(
+                sa.update(RUNS)
+                .where(RUNS.c.id == written[0].run_id)
+                .values(output=note, error=None)
+            )
+            released = await release(
+                conn, [Finished(written[0].run_id, task_id, None, RunStatus.COMPLETED)], now=now
+            )
+            return await self._runs.write_runs(conn, released.runs, now)
 
     async def view(self, pass_id: int) -> PassView:
         async with self.db.engine.connect() as conn:
