@@ -25,6 +25,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +130,7 @@ async def _measure(
 
     progress(f"building a chain of {chain:,} and a fan-out of {fanout:,}…")
     chain_wf, chain_ids = await _graph(store, workspace.id, "chain", chain)
-    await store.add_steps(chain_wf, chain_ids, list(zip(chain_ids, chain_ids[1:], strict=False)))
+    await store.add_steps(chain_wf, chain_ids, list(pairwise(chain_ids)))
     fan_wf, fan_ids = await _graph(store, workspace.id, "fan", fanout + 2)
     head, middle, tail = fan_ids[0], fan_ids[1:-1], fan_ids[-1]
     await store.add_steps(
@@ -157,10 +158,7 @@ async def _measure(
         _, fired = await passes.start(chain_wf, started_by=None, now=clock.now())
         scheduler.pool.submit(fired)
         await probe.wait(chain_ids[-1], 600)
-        hops = [
-            (probe.entered[b] - probe.exited[a]) * 1000
-            for a, b in zip(chain_ids, chain_ids[1:], strict=False)
-        ]
+        hops = [(probe.entered[b] - probe.exited[a]) * 1000 for a, b in pairwise(chain_ids)]
         figures["chain"] = chain
         figures["hop_p50_ms"] = round(_percentile(hops, 0.5), 2)
         figures["hop_p99_ms"] = round(_percentile(hops, 0.99), 2)

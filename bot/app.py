@@ -41,6 +41,7 @@ from core.store.runs import RunStore
 
 if TYPE_CHECKING:
     from bot.slack import SlackSurface
+    from bot.workflow_notices import WorkflowAnnouncer
     from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
@@ -142,6 +143,7 @@ class Kairos:
             executors=executors,
         )
         kairos.conversation.use_workflows(kairos.workflows)
+        kairos.runs.on_workflow_ended = kairos.announcer.wake
         return kairos
 
     @property
@@ -162,6 +164,13 @@ class Kairos:
             clock=self.clock,
             handover=self.scheduler.pool,
         )
+
+    @cached_property
+    def announcer(self) -> WorkflowAnnouncer:
+        """Tells workflow owners how their workflows' runs ended."""
+        from bot.workflow_notices import WorkflowAnnouncer
+
+        return WorkflowAnnouncer(workflows=self.workflows, notifier=self.notifier)
 
     def add_slack(self) -> SlackSurface:
         """Build the Slack surface on this Kairos and post Slack reminders through it."""
@@ -187,11 +196,13 @@ class Kairos:
         """Start the scheduler: recover crashed runs, then workers and engine."""
         await self.scheduler.start()
         self._started = True
+        await self.announcer.announce()  # endings nobody was there to announce
 
     async def close(self) -> None:
         if self._started:
             await self.scheduler.stop()
             self._started = False
+        await self.announcer.drain()
         await self.executors.aclose()
         await self.db.dispose()
 

@@ -68,6 +68,17 @@ class ChatNotifier:
     def add_adapter(self, platform: Platform, adapter: ChatAdapter) -> None:
         self._adapters[platform] = adapter
 
+    async def post(self, workspace_id: int, reply: Reply) -> str | None:
+        """Send one reply through the adapter of the workspace's platform (workflow notices)."""
+        platform = self._platforms.get(workspace_id)
+        if platform is None:
+            workspace = await self._store.get_workspace(workspace_id)
+            platform = self._platforms[workspace_id] = Platform(workspace.platform)
+        adapter = self._adapters.get(platform)
+        if adapter is None:
+            raise NotConfigured(f"No chat adapter for {platform.value}: a notice was not posted.")
+        return await adapter.send(reply)
+
     async def notify(self, job: Job) -> str | None:
         task = job.task
         platform = self._platforms.get(task.workspace_id)

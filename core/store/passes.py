@@ -122,6 +122,7 @@ class PassStore:
         self, pass_id: int, task_id: int, *, note: str, now: datetime
     ) -> list[FiredRun]:
         """Set a step's failure aside: it counts as completed and what follows is released."""
+        ended: list[int] = []
         async with self.db.engine.begin() as conn:
             state, _ = await self._replaceable(conn, pass_id, task_id, "clear")
             if state.status not in (RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.CANCELLED):
@@ -136,12 +137,22 @@ class PassStore:
                 .where(RUNS.c.id == run_id)
                 .values(status=RunStatus.COMPLETED.value, finished_at=now, output=note)
             )
-            return await self._release(
-                conn, [Finished(run_id, task_id, pass_id, RunStatus.COMPLETED)], now
+            fired = await self._release(
+                conn, [Finished(run_id, task_id, pass_id, RunStatus.COMPLETED)], now, ended
             )
+        self._tell(ended)
+        return fired
 
     async def complete_step(self, task_id: int, *, now: datetime, note: str) -> list[FiredRun]:
         """A person finished a step that was waiting for them: its run completes."""
+        ended: list[int] = []
+        fired = await self._complete_step(task_id, now=now, note=note, ended=ended)
+        self._tell(ended)
+        return fired
+
+    async def _complete_step(
+        self, task_id: int, *, now: datetime, note: str, ended: list[int]
+    ) -> list[FiredRun]:
         async with self.db.engine.begin() as conn:
             row = (
                 await conn.execute(
@@ -158,7 +169,10 @@ class PassStore:
             ).all()
             if row:
                 return await self._release(
-                    conn, [Finished(r[0], task_id, r[1], RunStatus.COMPLETED) for r in row], now
+                    conn,
+                    [Finished(r[0], task_id, r[1], RunStatus.COMPLETED) for r in row],
+                    now,
+                    ended,
                 )
             # Not waited for in a pass: a person finishing a task others wait for starts
             # a pass at it (``release`` joins runs of tasks with successors to one).
@@ -266,8 +280,17 @@ class PassStore:
                 return fired
         raise Conflict("That step was just started; try again in a moment.")
 
+    def _tell(self, ended: list[int]) -> None:
+        """After the commit: passes that ended, to the run store's listener (notices)."""
+        if ended and self._runs.on_workflow_ended is not None:
+            self._runs.on_workflow_ended(ended)
+
     async def _release(
-        self, conn: AsyncConnection, finished: list[Finished], now: datetime
+        self,
+        conn: AsyncConnection,
+        finished: list[Finished],
+        now: datetime,
+        ended: list[int] | None = None,
     ) -> list[FiredRun]:
         await conn.execute(
             sa.update(PASSES)
@@ -281,4 +304,6 @@ class PassStore:
             )
         )
         released = await release(conn, finished, now=now)
+        if ended is not None:
+            ended.extend(p for p, _ in released.ended)
         return await self._runs.write_runs(conn, released.runs, now)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from waiting import eventually
+
 from bot.conversation.workflows import read_request
 from core.messages import ReplyKind
 
@@ -96,3 +98,15 @@ async def test_rerun_the_backup_and_everything_after_it(chat: Chat) -> None:
         "backup · pending",
         "└→ report · completed",
     ], again.text
+
+
+async def test_the_owner_is_told_once_when_the_workflow_finishes(chat: Chat) -> None:
+    await chat.say_one("add task 'backup' due tomorrow")
+    await chat.say_one("add task 'report' due tomorrow")
+    await chat.say_one("after the backup succeeds run the report")
+    await chat.say_one("run the backup workflow")
+    await chat.say_one("done backup")
+    await chat.say_one("done report")
+    notice = "Workflow 'backup' finished: every step is done (run 1)."
+    await eventually(lambda: notice in chat.printed())
+    assert chat.printed().count(notice) == 1
