@@ -167,10 +167,23 @@ async def _near_pass(
         )
         .exists()
     )
+    edges_out = (
+        await conn.execute(
+            sa.select(DEPS.c.predecessor_id, DEPS.c.successor_id).where(
+                DEPS.c.predecessor_id.in_(changed)
+            )
+        )
+    ).all()
+    successors = sorted({r[1] for r in edges_out})
+    if not successors:  # the last steps: nothing to release, only maybe an ending
+        nothing = Pass(Graph.of([], []), {}, {})
+        nothing.complete = False
+        return nothing
+    # Per successor (not per edge: a batch of 500 steps before one join asks once).
     open_other = (
         sa.select(d2.c.predecessor_id)
         .where(
-            d2.c.successor_id == DEPS.c.successor_id,
+            d2.c.successor_id == TASKS.c.id,
             d2.c.predecessor_id.not_in(changed),
             ~settled_run,
         )
@@ -178,14 +191,12 @@ async def _near_pass(
     )
     has_run = (
         sa.select(RUNS.c.id)
-        .where(RUNS.c.workflow_run_id == pass_id, RUNS.c.task_id == DEPS.c.successor_id)
+        .where(RUNS.c.workflow_run_id == pass_id, RUNS.c.task_id == TASKS.c.id)
         .exists()
     )
     near = (
         await conn.execute(
-            sa.select(DEPS.c.predecessor_id, DEPS.c.successor_id, open_other, has_run).where(
-                DEPS.c.predecessor_id.in_(changed)
-            )
+            sa.select(TASKS.c.id, TASKS.c.id, open_other, has_run).where(TASKS.c.id.in_(successors))
         )
     ).all()
     waiting = {r[1] for r in near if r[2] and not r[3]}
