@@ -167,18 +167,6 @@ async def _near_pass(
         )
         .exists()
     )
-    edges_out = (
-        await conn.execute(
-            sa.select(DEPS.c.predecessor_id, DEPS.c.successor_id).where(
-                DEPS.c.predecessor_id.in_(changed)
-            )
-        )
-    ).all()
-    successors = sorted({r[1] for r in edges_out})
-    if not successors:  # the last steps: nothing to release, only maybe an ending
-        nothing = Pass(Graph.of([], []), {}, {})
-        nothing.complete = False
-        return nothing
     # Per successor (not per edge: a batch of 500 steps before one join asks once).
     open_other = (
         sa.select(d2.c.predecessor_id)
@@ -194,11 +182,18 @@ async def _near_pass(
         .where(RUNS.c.workflow_run_id == pass_id, RUNS.c.task_id == TASKS.c.id)
         .exists()
     )
+    nexts_of_changed = sa.select(DEPS.c.successor_id).where(DEPS.c.predecessor_id.in_(changed))
     near = (
         await conn.execute(
-            sa.select(TASKS.c.id, TASKS.c.id, open_other, has_run).where(TASKS.c.id.in_(successors))
+            sa.select(TASKS.c.id, TASKS.c.id, open_other, has_run).where(
+                TASKS.c.id.in_(nexts_of_changed)
+            )
         )
     ).all()
+    if not near:  # the last steps: nothing to release, only maybe an ending
+        nothing = Pass(Graph.of([], []), {}, {})
+        nothing.complete = False
+        return nothing
     waiting = {r[1] for r in near if r[2] and not r[3]}
     nexts = sorted({r[1] for r in near if not r[3]} - waiting)
     if not waiting and not nexts:
