@@ -55,6 +55,7 @@ from integrations.llm.build import Claude, build_chain, build_claude
 if TYPE_CHECKING:
     from bot.discord import DiscordSurface
     from bot.slack import SlackSurface
+    from bot.workflow_notices import WorkflowAnnouncer
     from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class Kairos:
                 tasks=tasks, history=history, reranker=claude.reranker if claude else None
             ),
         )
-        return cls(
+        kairos = cls(
             settings=settings,
             clock=clock,
             db=db,
@@ -201,6 +202,9 @@ class Kairos:
             histories=histories,
             logs=logs,
         )
+        kairos.conversation.use_workflows(kairos.workflows)
+        kairos.runs.on_workflow_ended = kairos.announcer.wake
+        return kairos
 
     @property
     def insight(self) -> InsightService:
@@ -225,6 +229,13 @@ class Kairos:
             clock=self.clock,
             handover=self.scheduler.pool,
         )
+
+    @cached_property
+    def announcer(self) -> WorkflowAnnouncer:
+        """Tells workflow owners how their workflows' runs ended."""
+        from bot.workflow_notices import WorkflowAnnouncer
+
+        return WorkflowAnnouncer(workflows=self.workflows, notifier=self.notifier)
 
     def add_slack(self) -> SlackSurface:
         """Build the Slack surface on this Kairos and post Slack reminders through it."""
@@ -275,6 +286,7 @@ class Kairos:
         if self.notices is not None:
             await self.notices.start()
         self._started = True
+        await self.announcer.announce()  # endings nobody was there to announce
 
     async def close(self) -> None:
         if self._started:
@@ -283,6 +295,7 @@ class Kairos:
                 await self.notices.stop()
             await self.scheduler.stop()
             self._started = False
+        await self.announcer.drain()
         await self.executors.aclose()
         if self.claude is not None:
             await self.claude.client.close()

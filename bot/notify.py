@@ -84,6 +84,13 @@ class ChatNotifier:
             platform = self._platforms[workspace_id] = Platform(workspace.platform)
         return self._adapters.get(platform)
 
+    async def post(self, workspace_id: int, reply: Reply) -> str | None:
+        """Send one reply through the adapter of the workspace's platform (workflow notices)."""
+        adapter = await self.adapter_for(workspace_id)
+        if adapter is None:
+            raise NotConfigured(f"No chat adapter for workspace {workspace_id}: not posted.")
+        return await adapter.send(reply)
+
     async def notify(self, job: Job) -> str | None:
         task = job.task
         platform = self._platforms.get(task.workspace_id)

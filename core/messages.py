@@ -70,6 +70,8 @@ class Attachment:
 
     filename: str
     content: str
+    #: Binary content (a PNG drawing) instead of text; ``content`` is then its caption.
+    data: bytes | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -263,6 +263,8 @@ class Run(SQLModel, table=True):
         sa.UniqueConstraint("task_id", "scheduled_for", "attempt", name="uq_runs_fire_attempt"),
         sa.Index("ix_runs_claim", "status", "not_before"),
         sa.UniqueConstraint("task_id", "event_id", "attempt", name="uq_runs_event_attempt"),
+        # A pass's latest run of one step: the release reads it for every finishing run.
+        sa.Index("ix_runs_workflow_run_task", "workflow_run_id", "task_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -293,7 +295,7 @@ class Run(SQLModel, table=True):
     delivered_at: datetime | None = _dt()
     delivery_ref: str | None = Field(default=None, sa_type=sa.Text)
     #: The workflow pass this run belongs to (``core.models_workflows.WorkflowRun``).
-    workflow_run_id: int | None = Field(default=None, foreign_key="workflow_runs.id", index=True)
+    workflow_run_id: int | None = Field(default=None, foreign_key="workflow_runs.id")
     #: The event that triggered this run (``core.events``); unique per task and attempt.
     event_id: int | None = Field(default=None, index=True)
 

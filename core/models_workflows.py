@@ -55,6 +55,9 @@ class WorkflowRun(SQLModel, table=True):
     finished_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UtcDateTime(), nullable=True)
     )
+    #: A step was rerun, cleared or forced in this pass: release reads the whole graph
+    #: (the steps after it are out of date), not only the neighbourhood of what finished.
+    reopened: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
     #: Set once the owner was told how the pass ended (told once per ending).
     notified_at: datetime | None = Field(
         default=None, sa_column=sa.Column(UtcDateTime(), nullable=True, index=True)

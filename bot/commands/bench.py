@@ -8,11 +8,13 @@ Heavy imports happen inside the command.
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
 import platform
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import typer
 
@@ -42,20 +44,32 @@ for _size in (1000, 10000):
             )
 
 
-def _load_bench() -> ModuleType:
-    """``bench.scheduler_bench`` from the source checkout this Kairos runs from."""
-    try:
-        import bench.scheduler_bench as module
-    except ModuleNotFoundError:
-        root = Path(__file__).resolve().parents[2]
-        if not (root / "bench" / "scheduler_bench.py").exists():
-            raise typer.BadParameter(
-                "the benchmarks live in the source checkout's bench/ folder, which this "
-                "installation does not have; run `kairos bench` from a git clone"
-            ) from None
+def _bench_module(name: str) -> ModuleType:
+    """``bench.<name>`` from the source checkout this Kairos runs from."""
+    root = Path(__file__).resolve().parents[2]
+    if not (root / "bench" / f"{name}.py").is_file():
+        raise typer.BadParameter(
+            f"bench/{name}.py is not here: the benchmarks ship with the source, not the "
+            "package. Run `kairos bench` from a checkout of the Kairos repository."
+        )
+    if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-        import bench.scheduler_bench as module
-    return module
+    return importlib.import_module(f"bench.{name}")
+
+
+def _show(figures: dict[str, Any], *, as_json: bool) -> None:
+    """Print ``figures``: one JSON object, or one labelled line each."""
+    if as_json:
+        json.dump(figures, sys.stdout)
+        sys.stdout.write("\n")
+        return
+    for key, value in figures.items():
+        label, unit = _LABELS.get(key, (key, ""))
+        typer.echo(
+            f"{label:<44} {value:>12,} {unit}"
+            if isinstance(value, int | float)
+            else f"{label:<44} {value:>12}"
+        )
 
 
 @bench_app.command("scheduler")
@@ -78,7 +92,7 @@ def scheduler(
     ),
 ) -> None:
     """Burst lateness to job start (Kairos and APScheduler 3), startup, run rate, delivery."""
-    module = _load_bench()
+    module = _bench_module("scheduler_bench")
     unknown = sorted(set(only) - set(module.MEASUREMENTS))
     if unknown:
         raise typer.BadParameter(
@@ -96,17 +110,7 @@ def scheduler(
         )
     )
     figures["python"] = platform.python_version()
-    if as_json:
-        json.dump(figures, sys.stdout)
-        sys.stdout.write("\n")
-        return
-    for key, value in figures.items():
-        label, unit = _LABELS.get(key, (key, ""))
-        typer.echo(
-            f"{label:<44} {value:>12,} {unit}"
-            if isinstance(value, int | float)
-            else f"{label:<44} {value:>12}"
-        )
+    _show(figures, as_json=as_json)
 
 
 @bench_app.command(
@@ -118,19 +122,37 @@ def scheduler(
 )
 def replicas(ctx: typer.Context) -> None:
     """Chaos benchmark: replicas on one PostgreSQL, kill -9, a database outage (--help)."""
-    import importlib
-    from pathlib import Path
+    _bench_module("replicas").main(list(ctx.args), prog="kairos bench replicas")
 
-    root = Path(__file__).resolve().parents[2]
-    if not (root / "bench" / "replicas.py").is_file():
-        raise typer.BadParameter(
-            "bench/replicas.py is not here: the benchmarks ship with the source, not the "
-            "package. Run it from a checkout of the Kairos repository."
+
+@bench_app.command("dag")
+def dag(
+    chain: int = typer.Option(1000, "--chain", min=2, help="Steps in the chain (hop latency)."),
+    fanout: int = typer.Option(10_000, "--fanout", min=1, help="Parallel steps in the middle."),
+    webhooks: int = typer.Option(
+        2000, "--webhooks", min=0, help="Signed webhooks sent (0: skip that measurement)."
+    ),
+    database_url: str = typer.Option(
+        None, "--database-url", help="Measure on this database (default: a temporary SQLite)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
+    """Workflows and events: hop latency, a fan-out/fan-in, signed webhooks per second."""
+
+    def progress(message: str) -> None:
+        if not as_json:
+            typer.echo(message, err=True)
+
+    figures = asyncio.run(
+        _bench_module("dag").run_dag_bench(
+            chain=chain, fanout=fanout, database_url=database_url, progress=progress
         )
-    if str(root) not in sys.path:
-        sys.path.insert(0, str(root))
-    bench = importlib.import_module("bench.replicas")
-    bench.main(list(ctx.args), prog="kairos bench replicas")
+    )
+    if webhooks:
+        progress(f"webhooks: {webhooks:,} signed requests into durable events")
+        figures.update(_bench_module("webhooks").measure_webhooks(webhooks))
+    figures["python"] = platform.python_version()
+    _show(figures, as_json=as_json)
 
 
 @bench_app.command("estimates")
@@ -141,16 +163,8 @@ def estimates(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Backtest of task duration estimates against the global median (MAE in hours)."""
-    _load_bench()  # puts the source checkout on the path
-    from bench.estimates_bench import run_estimates_bench
-
-    figures = run_estimates_bench(tasks=tasks, test=test, seed=seed)
-    if as_json:
-        json.dump(figures, sys.stdout)
-        sys.stdout.write("\n")
-        return
-    for key, value in figures.items():
-        typer.echo(f"{key:<28} {value}")
+    module = _bench_module("estimates_bench")
+    _show(module.run_estimates_bench(tasks=tasks, test=test, seed=seed), as_json=as_json)
 
 
 def register(app: typer.Typer) -> None:

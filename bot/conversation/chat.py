@@ -43,6 +43,7 @@ from bot.conversation.resolving import TaskReferences
 from bot.conversation.schedules import job_title
 from bot.conversation.speaker import Asked, Runner, Speaker
 from bot.conversation.visibility import may_see
+from bot.conversation.workflows import WorkflowTalk
 from core.enums import Platform, Priority, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
 from core.intents.model import Intent, IntentKind
@@ -57,6 +58,7 @@ from core.services.notices import NoticeService
 from core.services.runs import RunService
 from core.services.tasks import TaskService
 from core.store import SqlStore, TaskQuery
+from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
         )
         #: The rules + Claude chain (``core.intents.chain``); ``None``: the rules alone.
         self._reader = reader
+        self.workflow_talk: WorkflowTalk | None = None
         self._store = store
         self._tasks = tasks
         self._parser = parser
@@ -149,6 +152,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
             IntentKind.HELP: self._help,
             IntentKind.UNKNOWN: self._unknown,
         }
+
+    def use_workflows(self, workflows: WorkflowService) -> None:
+        """Talk about workflows too (``bot.conversation.workflows``)."""
+
+        async def find(name: str, speaker: Speaker) -> TaskPublic:
+            return await find_by_words(
+                self._tasks,
+                name,
+                workspace_id=speaker.workspace_id,
+                visible=lambda t: self._may_see(t, speaker.member),
+            )
+
+        self.workflow_talk = WorkflowTalk(workflows=workflows, tasks=self._tasks, find_task=find)
 
     # --- the Conversation interface -------------------------------------------------
 
@@ -203,6 +219,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
             if picked is not None:
                 return picked
         if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
+            return got
+        if self.workflow_talk and (got := await self.workflow_talk.answer(text, speaker)):
             return got
         if self._events and (
             got := await self._events.answer(
@@ -464,6 +482,11 @@ class ChatConversation(TaskReferences, RequestAnswers):
             ]
         if kind is TaskKind.JOB and intent.schedule is None:
             return [await self._ask(speaker, "When should this job run? E.g. 'every night at 2'.")]
+        if self.workflow_talk is not None:
+            title = job_title(intent) if kind is TaskKind.JOB else intent.title
+            arranged = await self.workflow_talk.arrange(intent, speaker, kind=kind, title=title)
+            if arranged is not None:
+                return arranged
         if intent.schedule is not None and intent.schedule.kind == "event" and self._events:
             assert intent.schedule.event is not None
             event = await self._events.subscription(
@@ -751,6 +774,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
                 )
             ]
         task = await self._tasks.complete(task_id, actor=speaker.member)
+        if self.workflow_talk is not None:
+            await self.workflow_talk.done(task.id)  # release the steps that waited for it
         await self._remember(task, speaker)
         await self._undoable(speaker, task.id, {"op": "reopen"})
         return [replies.text(f"Done — #{task.id} '{task.title}'. Nice work.", task_id=task.id)]

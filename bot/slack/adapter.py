@@ -442,6 +442,15 @@ class SlackAdapter:
     ) -> None:
         """Upload a long output as a file in the message's thread (never pasted whole)."""
         try:
+            if attachment.data is not None:  # a picture: the file is the bytes
+                await client.files_upload_v2(
+                    channel=channel,
+                    thread_ts=thread,
+                    file=attachment.data,
+                    filename=attachment.filename,
+                    title=attachment.content or attachment.filename,
+                )
+                return
             await client.files_upload_v2(
                 channel=channel,
                 thread_ts=thread,

@@ -15,7 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.db import Database
 from core.enums import RunStatus, RunTrigger
 from core.errors import Conflict, InvalidInput, NotFound
-from core.store.release import PASSES, PERSON, RUNS, Finished, load_graph, load_pass, release
+from core.store.release import (
+    DEPS,
+    PASSES,
+    PERSON,
+    RUNS,
+    Finished,
+    load_graph,
+    load_pass,
+    release,
+)
 from core.store.run_types import FiredRun, NewRun
 from core.store.runs import RunStore
 from core.workflows.graph import Graph
@@ -113,6 +122,7 @@ class PassStore:
         self, pass_id: int, task_id: int, *, note: str, now: datetime
     ) -> list[FiredRun]:
         """Set a step's failure aside: it counts as completed and what follows is released."""
+        ended: list[int] = []
         async with self.db.engine.begin() as conn:
             state, _ = await self._replaceable(conn, pass_id, task_id, "clear")
             if state.status not in (RunStatus.FAILED, RunStatus.BLOCKED, RunStatus.CANCELLED):
@@ -127,12 +137,22 @@ class PassStore:
                 .where(RUNS.c.id == run_id)
                 .values(status=RunStatus.COMPLETED.value, finished_at=now, output=note)
             )
-            return await self._release(
-                conn, [Finished(run_id, task_id, pass_id, RunStatus.COMPLETED)], now
+            fired = await self._release(
+                conn, [Finished(run_id, task_id, pass_id, RunStatus.COMPLETED)], now, ended
             )
+        self._tell(ended)
+        return fired
 
     async def complete_step(self, task_id: int, *, now: datetime, note: str) -> list[FiredRun]:
         """A person finished a step that was waiting for them: its run completes."""
+        ended: list[int] = []
+        fired = await self._complete_step(task_id, now=now, note=note, ended=ended)
+        self._tell(ended)
+        return fired
+
+    async def _complete_step(
+        self, task_id: int, *, now: datetime, note: str, ended: list[int]
+    ) -> list[FiredRun]:
         async with self.db.engine.begin() as conn:
             row = (
                 await conn.execute(
@@ -147,11 +167,35 @@ class PassStore:
                     .returning(RUNS.c.id, RUNS.c.workflow_run_id)
                 )
             ).all()
-            if not row:
-                return []
-            return await self._release(
-                conn, [Finished(r[0], task_id, r[1], RunStatus.COMPLETED) for r in row], now
+            if row:
+                return await self._release(
+                    conn,
+                    [Finished(r[0], task_id, r[1], RunStatus.COMPLETED) for r in row],
+                    now,
+                    ended,
+                )
+            # Not waited for in a pass: a person finishing a task others wait for starts
+            # a pass at it (``release`` joins runs of tasks with successors to one).
+            follows = await conn.execute(
+                sa.select(DEPS.c.successor_id).where(DEPS.c.predecessor_id == task_id).limit(1)
             )
+            if follows.first() is None:
+                return []
+            done = NewRun(
+                task_id, now, RunTrigger.MANUAL, skip_reason=note, skip_status=RunStatus.COMPLETED
+            )
+            written = await self._runs.write_runs(conn, [done], now)
+            if not written:
+                return []
+            await conn.execute(
+                sa.update(RUNS)
+                .where(RUNS.c.id == written[0].run_id)
+                .values(output=note, error=None)
+            )
+            released = await release(
+                conn, [Finished(written[0].run_id, task_id, None, RunStatus.COMPLETED)], now=now
+            )
+            return await self._runs.write_runs(conn, released.runs, now)
 
     async def view(self, pass_id: int) -> PassView:
         async with self.db.engine.connect() as conn:
@@ -206,7 +250,13 @@ class PassStore:
         await conn.execute(
             sa.update(PASSES)
             .where(PASSES.c.id == pass_id)
-            .values(status="running", finished_at=None, failed_step=None, notified_at=None)
+            .values(
+                status="running",
+                finished_at=None,
+                failed_step=None,
+                notified_at=None,
+                reopened=True,
+            )
         )
         return fired
 
@@ -230,13 +280,30 @@ class PassStore:
                 return fired
         raise Conflict("That step was just started; try again in a moment.")
 
+    def _tell(self, ended: list[int]) -> None:
+        """After the commit: passes that ended, to the run store's listener (notices)."""
+        if ended and self._runs.on_workflow_ended is not None:
+            self._runs.on_workflow_ended(ended)
+
     async def _release(
-        self, conn: AsyncConnection, finished: list[Finished], now: datetime
+        self,
+        conn: AsyncConnection,
+        finished: list[Finished],
+        now: datetime,
+        ended: list[int] | None = None,
     ) -> list[FiredRun]:
         await conn.execute(
             sa.update(PASSES)
             .where(PASSES.c.id.in_({f.workflow_run_id for f in finished}))
-            .values(status="running", finished_at=None, failed_step=None, notified_at=None)
+            .values(
+                status="running",
+                finished_at=None,
+                failed_step=None,
+                notified_at=None,
+                reopened=True,
+            )
         )
         released = await release(conn, finished, now=now)
+        if ended is not None:
+            ended.extend(p for p, _ in released.ended)
         return await self._runs.write_runs(conn, released.runs, now)

@@ -83,6 +83,24 @@ class WorkflowStore(StoreBase):
             result = await session.execute(stmt)
             return bool(getattr(result, "rowcount", 0))
 
+    async def add_steps(
+        self, workflow_id: int, task_ids: list[int], edges: list[tuple[int, int]]
+    ) -> None:
+        """Many steps and edges at once (templates, big generated graphs)."""
+        async with self._session() as session:
+            for start in range(0, len(task_ids), 5000):
+                chunk = task_ids[start : start + 5000]
+                await session.execute(
+                    sa.update(Task).where(col(Task.id).in_(chunk)).values(workflow_id=workflow_id)
+                )
+            if edges:
+                await session.execute(
+                    self._insert(
+                        SQLModel.metadata.tables["task_dependencies"]
+                    ).on_conflict_do_nothing(),
+                    [{"predecessor_id": p, "successor_id": s} for p, s in edges],
+                )
+
     async def remove_edge(self, predecessor_id: int, successor_id: int) -> bool:
         async with self._session() as session:
             result = await session.execute(

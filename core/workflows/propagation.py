@@ -54,13 +54,15 @@ class Pass:
     start_task_id: int | None = None
 
     def __post_init__(self) -> None:
+        #: False for a neighbourhood of the graph (``core.store.release``): no ending then.
+        self.complete = True
         g = self.graph
         self.scope = (
             set(g.nodes) if self.start_task_id is None else g.descendants([self.start_task_id])
         )
         # The newest mark upstream of each task: its runs older than that are out of date.
         self._reset: dict[int, int] = {}
-        for n in g.order:
+        for n in g.order if self.marks else ():
             self._reset[n] = max(
                 (max(self.marks.get(p, 0), self._reset[p]) for p in g.preds.get(n, ())),
                 default=0,
@@ -94,10 +96,14 @@ class Pass:
         is updated with placeholders so that ``ending`` sees them.
         """
         g = self.graph
-        queue = deque(s for c in changed for s in g.succs.get(c, ()))
+        # Each successor is judged once per change that reaches it, not once per edge:
+        # a batch of 500 steps before one join asks about the join once.
+        queue = deque(dict.fromkeys(s for c in changed for s in g.succs.get(c, ())))
+        queued = set(queue)
         out: list[Released] = []
         while queue:
             task_id = queue.popleft()
+            queued.discard(task_id)
             if task_id not in self.scope or self.current(task_id) is not None:
                 continue  # decided already in this pass
             node = g.nodes[task_id]
@@ -108,7 +114,10 @@ class Pass:
             self.latest[task_id] = RunState(self._next_id, decision.status, decision.reason)
             self._next_id += 1
             if decision.verdict is not Verdict.RUN:
-                queue.extend(g.succs.get(task_id, ()))
+                for nxt in g.succs.get(task_id, ()):
+                    if nxt not in queued:
+                        queued.add(nxt)
+                        queue.append(nxt)
         return out
 
     def ending(self) -> Ending | None:

@@ -129,9 +129,18 @@ class WorkflowService:
         return workflow
 
     async def get(self, name: str, *, workspace_id: int) -> Workflow:
+        """The workflow called ``name``, or the one workflow whose name contains it."""
         found = await self._store.find_workflow(workspace_id, name)
         if found is None:
-            known = [w.name for w in await self._store.list_workflows(workspace_id)]
+            every = await self._store.list_workflows(workspace_id)
+            wanted = " ".join(name.split()).casefold()
+            near = [w for w in every if wanted and wanted in w.name.casefold()]
+            if len(near) == 1:
+                return near[0]
+            if near:
+                names = ", ".join(f"'{w.name}'" for w in near)
+                raise InvalidInput(f"'{name}' could be {names}.", hint="Say which one.")
+            known = [w.name for w in every]
             raise NotFound(
                 f"There is no workflow called '{name}'.",
                 hint=f"Workflows: {', '.join(known)}."

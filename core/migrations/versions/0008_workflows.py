@@ -49,6 +49,7 @@ def upgrade() -> None:
     sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('notified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reopened', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.ForeignKeyConstraint(['workflow_id'], ['workflows.id'],
                             name=op.f('fk_workflow_runs_workflow_id_workflows')),
     sa.ForeignKeyConstraint(['start_task_id'], ['tasks.id'],
@@ -73,13 +74,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('workflow_run_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key(batch_op.f('fk_runs_workflow_run_id_workflow_runs'),
                                     'workflow_runs', ['workflow_run_id'], ['id'])
-        batch_op.create_index(batch_op.f('ix_runs_workflow_run_id'), ['workflow_run_id'],
+        batch_op.create_index('ix_runs_workflow_run_task', ['workflow_run_id', 'task_id'],
                               unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('runs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_runs_workflow_run_id'))
+        batch_op.drop_index('ix_runs_workflow_run_task')
         batch_op.drop_constraint(batch_op.f('fk_runs_workflow_run_id_workflow_runs'),
                                  type_='foreignkey')
         batch_op.drop_column('workflow_run_id')
