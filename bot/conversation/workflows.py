@@ -27,7 +27,8 @@ from core.workflows.rules import TriggerRule
 from core.workflows.service import WorkflowService
 from core.workflows.templates import template
 
-_ART = r"(?:(?:the|a|an|our|my|this)\s+)?"
+_ARTICLES = ("the", "a", "an", "our", "my", "this")
+_ART = rf"(?:(?:{'|'.join(_ARTICLES)})\s+)?"
 _TEMPLATE = r"(?P<template>feature(?:\s+development)?|release|bug\s*fix|hotfix)"
 _AFTER = (
     r"(?:and|with|plus)\s+(?:everything|all|anything|whatever|what|the\s+steps?)\s*"
@@ -79,6 +80,8 @@ def read_request(text: str) -> WorkflowRequest | None:
             return WorkflowRequest(kind, groups["template"], groups.get("subject", "").strip())
         name = groups.get("name") or groups.get("name1") or groups.get("name2")
         step = groups.get("step") or groups.get("step2")
+        if kind == "show" and name is not None and name.strip().lower() in _ARTICLES:
+            return WorkflowRequest("list")  # "show the workflow": which one? list them
         return WorkflowRequest(kind, (name or step or "").strip() or None)
     return None
 

@@ -73,6 +73,7 @@ def test_workflow_phrasings_are_read_by_grammar_not_by_sentence() -> None:
         "clear the build failure": ("clear", "build"),
         "run the release v2.3 workflow": ("start", "release v2.3"),
         "list workflows": ("list", None),
+        "show the workflow": ("list", None),  # which one? the list says
     }
     for text, (kind, name) in cases.items():
         request = read_request(text)
