@@ -235,7 +235,8 @@ class Kairos:
         """Tells workflow owners how their workflows' runs ended."""
         from bot.workflow_notices import WorkflowAnnouncer
 
-        return WorkflowAnnouncer(workflows=self.workflows, notifier=self.notifier)
+        assert self.notices is not None, "the notification service is built by open()"
+        return WorkflowAnnouncer(workflows=self.workflows, notices=self.notices.service)
 
     def add_slack(self) -> SlackSurface:
         """Build the Slack surface on this Kairos and post Slack reminders through it."""

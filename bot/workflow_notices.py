@@ -3,8 +3,9 @@
 The release marks a pass as ended in the transaction that records its last run
 (``workflow_runs.finished_at``); the run store then wakes this announcer. It
 claims each ending (``notified_at``, compare-and-set: one replica tells) and
-sends the owner a direct message. At start it also tells endings that happened
-while no process was there to announce them.
+hands it to the notification service, which keeps it once per ending and
+delivers it by the owner's preferences (where, quiet hours, batching, mute). At
+start it also hands over endings that happened while no process was there.
 """
 
 from __future__ import annotations
@@ -12,17 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from bot.notify import ChatNotifier
-from core.messages import Reply, ReplyKind
+from core.services.notices import NoticeService
 from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
 
 
 class WorkflowAnnouncer:
-    def __init__(self, *, workflows: WorkflowService, notifier: ChatNotifier) -> None:
+    def __init__(self, *, workflows: WorkflowService, notices: NoticeService) -> None:
         self._workflows = workflows
-        self._notifier = notifier
+        self._notices = notices
         self._jobs: set[asyncio.Task[int]] = set()
 
     def wake(self, _pass_ids: list[int]) -> None:
@@ -32,20 +32,20 @@ class WorkflowAnnouncer:
         job.add_done_callback(self._jobs.discard)
 
     async def announce(self) -> int:
-        """Tell the owners of every unannounced ending; returns how many were told."""
+        """Hand over every unannounced ending; returns how many notices were planned."""
         told = 0
         try:
             for ending in await self._workflows.endings():
-                if ending.owner is None:
+                if ending.owner is None or ending.task_id is None:
                     continue
-                reply = Reply(
-                    text=ending.text,
-                    kind=ReplyKind.TEXT,
-                    user_ref=ending.owner.platform_user_id,
-                    channel_ref=None,
+                told += await self._notices.workflow_finished(
+                    ending.task_id,
+                    ok=not ending.failed,
+                    summary=ending.summary,
+                    people=(ending.owner.platform_user_id,),
+                    at=ending.run.finished_at,
+                    workflow=ending.workflow.name,
                 )
-                await self._notifier.post(ending.workflow.workspace_id, reply)
-                told += 1
         except Exception:  # never let a notice break the recorder; logged for the operator
             log.exception("workflows: could not tell an owner how a workflow ended")
         return told

@@ -55,6 +55,8 @@ def notice_text(
         why = f" ({detail['error']})" if detail.get("error") else ""
         return f"❌ {before} failed{why}: {name} is waiting on it."
     summary = f": {detail['summary']}" if detail.get("summary") else ""
+    if detail.get("workflow"):
+        name = f"'{detail['workflow']}'"
     if rule is Rule.WORKFLOW_DONE:
         return f"🏁 Workflow {name} finished{summary}."
     return f"🛑 Workflow {name} failed{summary}."

@@ -190,17 +190,21 @@ class NoticeService:
         summary: str = "",
         people: tuple[str, ...] = (),
         at: datetime | None = None,
+        workflow: str | None = None,
     ) -> int:
         """A workflow ended: tell ``people`` (default: its assignees, else its creator).
 
-        Call it once per workflow run with the run's instant as ``at``; calling
-        again for the same instant sends nothing more.
+        ``workflow_task_id`` is the task the notice is filed under (muting it mutes
+        the notice); ``workflow`` names the workflow in the message. Call it once per
+        workflow run with the run's instant as ``at``; calling again for the same
+        instant sends nothing more.
         """
         task = await self._store.get_task(workflow_task_id)
         to = people or recipients(task.assignees, await self._user(task.created_by))
         when = at or self._clock.now()
         rule = Rule.WORKFLOW_DONE if ok else Rule.WORKFLOW_FAILED
-        draft = Draft(task.id, rule, when, when, tuple(to), {"summary": summary[:300]})
+        detail = {"summary": summary[:300]} | ({"workflow": workflow} if workflow else {})
+        draft = Draft(task.id, rule, when, when, tuple(to), detail)
         return await self._add(task.workspace_id, [draft])
 
     # --- delivery -----------------------------------------------------------------------

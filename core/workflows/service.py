@@ -77,6 +77,21 @@ class Ending:
     run: WorkflowRun
     owner: Member | None
     text: str
+    #: The task a notice about this ending is filed under: where the pass started,
+    #: else the workflow's first step.
+    task_id: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.run.status == "failed"
+
+    @property
+    def summary(self) -> str:
+        """How it ended, without the workflow's name ("'test' failed (run 4)")."""
+        if self.failed:
+            step = f"'{self.run.failed_step}' failed" if self.run.failed_step else "a step failed"
+            return f"{step} (run {self.run.id})"
+        return f"every step is done (run {self.run.id})"
 
 
 class WorkflowService:
@@ -338,7 +353,9 @@ class WorkflowService:
                 if workflow.owner_id is not None
                 else None
             )
-            out.append(Ending(workflow, run, owner, ending_text(workflow, run)))
+            graph = await self._store.workflow_graph(run.workflow_id)
+            first = run.start_task_id or next(iter(graph.order), None)
+            out.append(Ending(workflow, run, owner, ending_text(workflow, run), first))
         return out
 
     # --- helpers -----------------------------------------------------------------

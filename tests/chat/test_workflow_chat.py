@@ -108,6 +108,6 @@ async def test_the_owner_is_told_once_when_the_workflow_finishes(chat: Chat) -> 
     await chat.say_one("run the backup workflow")
     await chat.say_one("done backup")
     await chat.say_one("done report")
-    notice = "Workflow 'backup' finished: every step is done (run 1)."
+    notice = "🏁 Workflow 'backup' finished: every step is done (run 1)."
     await eventually(lambda: notice in chat.printed())
     assert chat.printed().count(notice) == 1

@@ -54,6 +54,36 @@ SCENARIOS = [
         expect=[{"to": "ana", "task": 2, "text": r"#1 'write the launch post' is done: #2"}],
     ),
     _s(
+        "workflow-finished-told-once-to-its-owner",
+        [
+            {"as": "ana", "in": "dm", "say": "add task 'backup' due tomorrow"},
+            {"as": "ana", "in": "dm", "say": "add task 'report' due tomorrow"},
+            {"as": "ana", "in": "dm", "say": "after the backup succeeds run the report"},
+            {"as": "ana", "in": "dm", "say": "run the backup workflow"},
+            {"as": "ana", "in": "dm", "say": "done backup"},
+            {"as": "ana", "in": "dm", "say": "done report"},
+            {"wait": "PT1H"},
+            {"restart": True},
+            {"wait": "PT1H"},
+        ],
+        expect=[{"to": "ana", "in": "dm", "text": r"🏁 Workflow 'backup' finished"}],
+        once=[r"Workflow 'backup' finished"],
+    ),
+    _s(
+        "workflow-notice-waits-for-quiet-hours",
+        [
+            {"as": "ana", "in": "dm", "say": "my quiet hours are 00:00–23:00"},
+            {"as": "ana", "in": "dm", "say": "add task 'backup' due tomorrow"},
+            {"as": "ana", "in": "dm", "say": "add task 'report' due tomorrow"},
+            {"as": "ana", "in": "dm", "say": "after the backup succeeds run the report"},
+            {"as": "ana", "in": "dm", "say": "run the backup workflow"},
+            {"as": "ana", "in": "dm", "say": "done backup"},
+            {"as": "ana", "in": "dm", "say": "done report"},
+            {"wait": "P1D"},
+        ],
+        expect=[{"to": "ana", "at": "2026-11-26T23:00:00+01:00", "text": r"Workflow 'backup'"}],
+    ),
+    _s(
         "quiet-hours-hold-until-they-end",
         [
             BOB,
