@@ -78,6 +78,8 @@ class Kairos:
     history: RunHistory
     executors: ExecutorRegistry
     events: EventLayer
+    #: Reports, charts, statistics and estimates (a Claude narrative on reports with a key).
+    insight: InsightService
     notices: NoticeDispatcher | None = field(default=None)
     #: Claude's client and parser; ``None`` without ``KAIROS_ANTHROPIC_API_KEY``.
     claude: Claude | None = None
@@ -116,6 +118,9 @@ class Kairos:
         history = RunHistory(db)
         notice_service = NoticeService(store=store, notices=NoticeStore(db), clock=clock)
         claude = build_claude(settings, ledger=store, clock=clock)
+        insight = InsightService(
+            store=InsightStore(db), clock=clock, narrator=claude.narrator if claude else None
+        )
         histories = ChannelHistories(store=store)
         logs = log_store(settings, policy)
         notifier.use_logs(logs)
@@ -161,7 +166,7 @@ class Kairos:
             confidence_threshold=settings.confidence_threshold,
             events=EventsTalk(events),
             notices=notice_service,
-            insight=InsightService(store=InsightStore(db), clock=clock),
+            insight=insight,
             reader=build_chain(settings, rules=parser, claude=claude) if claude else None,
             plans=_plans(
                 settings,
@@ -192,11 +197,9 @@ class Kairos:
             history=history,
             executors=executors,
             events=events,
+            insight=insight,
             notices=NoticeDispatcher(
-                service=notice_service,
-                notifier=notifier,
-                clock=clock,
-                insight=InsightService(store=InsightStore(db), clock=clock),
+                service=notice_service, notifier=notifier, clock=clock, insight=insight
             ),
             claude=claude,
             histories=histories,
@@ -205,11 +208,6 @@ class Kairos:
         kairos.conversation.use_workflows(kairos.workflows)
         kairos.runs.on_workflow_ended = kairos.announcer.wake
         return kairos
-
-    @property
-    def insight(self) -> InsightService:
-        """Reports, charts, statistics and estimates over this database's history."""
-        return InsightService(store=InsightStore(self.db), clock=self.clock)
 
     @property
     def runs(self) -> RunStore:

@@ -89,8 +89,9 @@ class Report:
 class Narrator(Protocol):
     """Writes a short narrative over a report's figures (the LLM engineer's hook)."""
 
-    async def narrate(self, report: Report, text: str) -> str | None:
-        """A few sentences on ``report`` (rendered as ``text``), or ``None``."""
+    async def narrate(self, report: Report, text: str, *, workspace_id: int) -> str | None:
+        """A few sentences on ``report`` (rendered as ``text``), or ``None``; charged to
+        ``workspace_id``."""
 
 
 def tally(tasks: Iterable[TaskFact], period: Period) -> Tally:

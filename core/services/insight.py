@@ -66,7 +66,7 @@ class InsightService:
         report = build_report(found.tasks, found.runs, period, channel=channel)
         text = render_text(report)
         if self._narrator is not None:
-            story = await self._narrator.narrate(report, text)
+            story = await self._narrator.narrate(report, text, workspace_id=workspace_id)
             if story:
                 report = report.with_narrative(story)
                 text = render_text(report)

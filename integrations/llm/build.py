@@ -12,6 +12,7 @@ from core.ports import Clock
 if TYPE_CHECKING:  # anthropic and instructor take seconds to import: only with a key
     from bot.settings import Settings
     from integrations.llm.client import ClaudeClient, UsageLedger
+    from integrations.llm.narrator import ClaudeNarrator
     from integrations.llm.parser import ClaudeParser
     from integrations.llm.planner import ClaudePlanner
     from integrations.llm.rerank import ClaudeReranker
@@ -25,6 +26,7 @@ class Claude:
     parser: ClaudeParser
     planner: ClaudePlanner
     reranker: ClaudeReranker
+    narrator: ClaudeNarrator
 
 
 def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Claude | None:
@@ -32,6 +34,7 @@ def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Cl
     if settings.anthropic_api_key is None:
         return None
     from integrations.llm.client import ClaudeClient, ClaudeConfig
+    from integrations.llm.narrator import ClaudeNarrator
     from integrations.llm.parser import ClaudeParser
     from integrations.llm.planner import ClaudePlanner
     from integrations.llm.rerank import ClaudeReranker
@@ -52,6 +55,7 @@ def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Cl
         parser=ClaudeParser(client=client),
         planner=ClaudePlanner(client=client),
         reranker=ClaudeReranker(client=client),
+        narrator=ClaudeNarrator(model=client),
     )
 
 

@@ -133,3 +133,20 @@ async def test_digests_get_an_ai_summary_on_top_and_go_out_plain_without_claude(
     assert first.output.startswith("Summary (AI): Renew the certificate today.\n\nDigest")
     assert newest.output.startswith("Digest") and newest.result["summary_error"]
     assert "renew the certificate" in newest.output
+
+
+async def test_a_report_gets_claudes_narrative_on_top_of_its_figures(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic
+) -> None:
+    kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
+    await say(kairos, "add task 'write the notes' due tomorrow")
+    fake.then(Answer(text="A quiet week: nothing was finished late.", output_tokens=9))
+    reply = await say(kairos, "how did the team do last week?")
+    assert reply.text.index("A quiet week: nothing was finished late.") < reply.text.index(
+        "done"
+    ), reply.text
+    (request,) = fake.requests
+    assert "report" in request.user_text().lower() or "done" in request.user_text()
+    fake.default = Answer(status=529)  # Claude down: the figures still go out, alone
+    again = await say(kairos, "how did the team do last week?")
+    assert "A quiet week" not in again.text and "done" in again.text, again.text
