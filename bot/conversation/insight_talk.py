@@ -15,7 +15,8 @@ from bot.conversation import replies
 from bot.conversation.speaker import Speaker
 from core.errors import KairosError
 from core.insight.periods import Span
-from core.messages import Reply
+from core.insight.report import report_sections
+from core.messages import Attachment, Reply
 from core.notices.prefs import Route
 from core.services.insight import InsightService
 from core.services.notices import NoticeService
@@ -125,8 +126,14 @@ class InsightTalk:
         )
         channel = found["chan"] or found["chan2"]
         period = self._insight.period(span, speaker.tz)
-        _, text = await self._insight.report(speaker.workspace_id, period, channel=channel)
-        return replies.text(text)
+        report, text = await self._insight.report(speaker.workspace_id, period, channel=channel)
+        png = await self._insight.page_png(speaker.workspace_id, period, channel=channel)
+        name = f"report-{period.start:%Y-%m-%d}-{span.value}.png"
+        return Reply(
+            text=text,
+            sections=report_sections(report),
+            attachment=Attachment(filename=name, content="Charts for this report", data=png),
+        )
 
     async def _how_long(self, what: str, speaker: Speaker) -> Reply:
         ws = speaker.workspace_id

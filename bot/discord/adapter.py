@@ -71,7 +71,7 @@ def send_kwargs(message: DiscordMessage) -> dict[str, Any]:
     if view is not None:
         kwargs["view"] = view
     if message.file is not None:
-        data = message.file.content.encode("utf-8")
+        data = message.file.data or message.file.content.encode("utf-8")  # a PNG, or text
         kwargs["file"] = discord.File(io.BytesIO(data), filename=message.file.filename)
     return kwargs
 

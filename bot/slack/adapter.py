@@ -289,9 +289,12 @@ class SlackAdapter:
                     raise
                 # Kairos is not in that channel: the answer goes to the person's DM.
                 channel, thread = await self._dm(origin.client, inbound.user_ref), None
-        await origin.client.chat_postMessage(
+        response = await origin.client.chat_postMessage(
             channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread
         )
+        if reply.attachment is not None:  # a report's charts, a long log
+            ts = thread or str(response["ts"])
+            await self._attach(origin.client, reply.attachment, channel, ts)
 
     # --- task cards ------------------------------------------------------------
 

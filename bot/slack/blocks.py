@@ -153,7 +153,7 @@ def sections_blocks(reply: Reply) -> list[Block]:
         {"type": "header", "text": {"type": "plain_text", "text": _clip(title, 150)}}
     ]
     for part in reply.sections[:20]:
-        body = "\n".join(escape(line) for line in part.lines)
+        body = "\n".join(linked(line) for line in part.lines)
         blocks.append(section(f"*{escape(part.title)}*\n{body}"))
         blocks.append({"type": "divider"})
     if blocks[-1]["type"] == "divider":

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from core.insight.facts import RunFact, TaskFact
 from core.insight.periods import Period
+from core.messages import Section
 
 _SHOWN = 5
 
@@ -278,3 +279,31 @@ def render_text(report: Report) -> str:
     if report.team == Tally() and not report.jobs:
         lines.append("Nothing was due, done or run in this period.")
     return "\n".join(lines)
+
+
+def _rows(groups: dict[str, Tally], *, people: bool) -> tuple[str, ...]:
+    return tuple(
+        f"{'@' + name if people and name[:1] != '(' else name} — {t.done} done, "
+        f"{t.planned_done}/{t.planned} planned, on time {percent(t.on_time_rate)}, "
+        f"{t.overdue} overdue"
+        for name, t in list(groups.items())[:10]
+    )
+
+
+def report_sections(report: Report) -> tuple[Section, ...]:
+    """The report as titled sections (Block Kit in Slack; people as neutral mentions)."""
+    parts = [Section(report.period.label, tuple(headline(report)))]
+    if report.narrative:
+        parts.insert(0, Section("In short", (report.narrative.strip(),)))
+    if report.people:
+        parts.append(Section("Per person", _rows(report.people, people=True)))
+    if report.channels and report.scope == "the team":
+        parts.append(Section("Per channel", _rows(report.channels, people=False)))
+    if report.jobs:
+        jobs = tuple(
+            f"#{j.task_id} {j.title}: {j.attempts} runs, {percent(j.success_rate)} ok, "
+            f"median {duration(j.median_ms)}"
+            for j in report.jobs[:10]
+        )
+        parts.append(Section("Jobs", jobs))
+    return tuple(parts)

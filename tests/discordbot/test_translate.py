@@ -78,6 +78,9 @@ def test_long_text_goes_as_an_attachment() -> None:
     assert isinstance(kwargs["file"], discord.File)
     log = Attachment(filename="run-1.log", content="all of it")
     assert render(Reply(text="short", attachment=log)).file == log
+    chart = Attachment(filename="report.png", content="Charts", data=b"\x89PNG\r\n\x1a\n...")
+    sent = send_kwargs(render(Reply(text="Report for the team", attachment=chart)))["file"]
+    assert sent.filename == "report.png" and sent.fp.read() == chart.data  # the picture's bytes
 
 
 def test_mentions_ping_only_the_people_named() -> None:

@@ -119,3 +119,21 @@ async def test_a_daily_digest_is_posted_as_block_kit(chat: Chat, fake: Any) -> N
 async def _digests(app: Kairos) -> list[Any]:
     tasks = await app.tasks.query(workspace_id=1)
     return [t for t in tasks if (t.action or {}).get("type") == "digest"]
+
+
+async def test_a_report_asked_in_slack_comes_as_block_kit_with_its_charts(
+    chat: Chat, fake: Any
+) -> None:
+    await chat.command("add task write the notes due tomorrow", user="U0001")
+    await chat.dm("how did the team do last week?")
+    posts = await eventually(
+        lambda: [c for c in fake.of("chat.postMessage") if c.body["text"].startswith("Report for")],
+        within=20,
+    )
+    blocks = posts[0].blocks()
+    assert blocks[0]["type"] == "header" and blocks[0]["text"]["text"].startswith("Report for")
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert sections and "Done:" in sections[0], sections
+    # The charts go with it, as one PNG page uploaded with files_upload_v2.
+    [png] = await eventually(lambda: list(fake.uploads.values()), within=20)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
