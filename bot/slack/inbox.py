@@ -155,7 +155,8 @@ class CommandInbox:
         for key in list(self._unfinished):
             await self.finish(key)
         taken = 0
-        for entry in await self.store.others_pending(self.owner):
+        host = self.owner.partition(":")[0] + ":"
+        for entry in await self.store.others_pending(self.owner, now=now, host_prefix=host):
             if not (owner_is_dead(entry.claimed_by) or entry.lease_until < now):
                 continue
             assert entry.id is not None

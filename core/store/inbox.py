@@ -56,11 +56,21 @@ class InboxStore(StoreBase):
         )
         await self._changed(stmt)
 
-    async def others_pending(self, owner: str, *, limit: int = 50) -> list[InboxCommand]:
-        """Pending entries held by other owners (alive or not: the caller judges), oldest first."""
+    async def others_pending(
+        self, owner: str, *, now: datetime, host_prefix: str, limit: int = 50
+    ) -> list[InboxCommand]:
+        """Pending entries of other owners that may be dead, oldest first: those whose lease
+        expired, and those of owners on this host (``host_prefix``; the caller checks the pid)."""
         stmt = (
             sa.select(InboxCommand)
-            .where(col(InboxCommand.status) == PENDING, col(InboxCommand.claimed_by) != owner)
+            .where(
+                col(InboxCommand.status) == PENDING,
+                col(InboxCommand.claimed_by) != owner,
+                sa.or_(
+                    col(InboxCommand.lease_until) < now,
+                    col(InboxCommand.claimed_by).startswith(host_prefix, autoescape=True),
+                ),
+            )
             .order_by(col(InboxCommand.received_at), col(InboxCommand.id))
             .limit(limit)
         )
