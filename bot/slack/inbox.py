@@ -172,9 +172,15 @@ class CommandInbox:
             self._held.add(entry.dedupe_key)
             task = asyncio.create_task(process(entry), name=f"kairos-inbox-{entry.id}")
             self._recovering.add(task)
-            task.add_done_callback(self._recovering.discard)
+            task.add_done_callback(self._recovered)
             taken += 1
         return taken
+
+    def _recovered(self, task: asyncio.Task[None]) -> None:
+        self._recovering.discard(task)
+        exc = None if task.cancelled() else task.exception()
+        if exc is not None:
+            log.warning("a recovered slash command failed: %s", _reason(exc))
 
 
 def _reason(exc: BaseException) -> str:
