@@ -3,7 +3,10 @@
 Every listener acknowledges within Slack's 3 seconds (``process_before_response=False``
 lets bolt answer the HTTP request as soon as ``ack()`` is called; the rest runs
 after). A slash command is acked once its work is committed, so that "ok" is
-never said for a command a crash lost; other listeners ack before their work.
+never said for a command a crash lost; one whose work takes longer is written to
+the durable inbox (``bot.slack.inbox``) before it is acked "Working on it…", so
+that another process finishes it if this one dies. Other listeners ack before
+their work.
 Retried events are dropped by event id, the bot's own and other bots' messages and
 edits/joins are ignored.
 """
@@ -19,6 +22,7 @@ from typing import Any
 
 from slack_bolt import BoltResponse
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -40,12 +44,14 @@ from bot.slack.inbound import (
     thread_of,
     user_inbound,
 )
+from bot.slack.inbox import CommandInbox, dedupe_key
 from bot.slack.modals import errors_response, read_submission, task_modal
 from bot.slack.people import Profiles
 from bot.slack.redaction import quiet_bodies
 from core.enums import Platform
 from core.errors import KairosError
 from core.messages import Inbound, Reply, ReplyKind
+from core.models_inbox import InboxCommand
 from core.ports import Clock, Conversation
 from core.store.chat import ChatStateStore
 
@@ -61,6 +67,11 @@ Ack = Callable[..., Awaitable[Any]]
 ACK_BUDGET_SECONDS = 2.0
 #: The ack of a command whose work goes on: received, not done.
 STILL_WORKING = "Working on it…"
+#: The ack of a slow command the inbox could not record: honest about what may happen.
+NOT_RECORDED = (
+    "Kairos could not record this command (its database did not answer), so it was not "
+    "safely received. If no answer follows within a minute, please try again."
+)
 
 
 class Listeners:
@@ -79,6 +90,7 @@ class Listeners:
         clock: Clock,
         default_timezone: str,
         work_limit: int = 8,
+        inbox: CommandInbox | None = None,
     ) -> None:
         self.conversation = conversation
         self.adapter = adapter
@@ -89,6 +101,7 @@ class Listeners:
         self.clients = clients
         self.clock = clock
         self.default_timezone = default_timezone
+        self.inbox = inbox
         # Work after the ack runs a few at a time: a burst of commands then
         # queues cheaply instead of starving the acks of later requests (and
         # the database of connections). Opening a modal is never queued: its
@@ -145,12 +158,40 @@ class Listeners:
         try:
             inbound, replies = await asyncio.wait_for(asyncio.shield(work), ACK_BUDGET_SECONDS)
         except TimeoutError:
-            await ack(text=STILL_WORKING)
-            inbound, replies = await work
+            # Received, not done: durable first (another process finishes it if
+            # this one dies), then said.
+            key = await self.inbox.record(body) if self.inbox is not None else None
+            recorded = key is not None or self.inbox is None
+            await ack(text=STILL_WORKING if recorded else NOT_RECORDED)
+            try:
+                inbound, replies = await work
+            finally:
+                if self.inbox is not None:
+                    await self.inbox.finish(key or dedupe_key(body))
         else:
             await ack()
         # Words answer only the caller (a slash command is typed "in private");
         # what others need to see goes out as task cards.
+        await self.adapter.deliver(
+            replies, Origin(client=client, inbound=inbound, respond=respond, private=True)
+        )
+
+    async def recover(self, entry: InboxCommand) -> None:
+        """Do the work of a command whose process died, and answer on its ``response_url``."""
+        assert self.inbox is not None
+        body: Payload = {
+            "team_id": entry.workspace,
+            "user_id": entry.user,
+            "user_name": entry.user_name,
+            "channel_id": entry.channel,
+            "text": entry.text,
+        }
+        try:
+            client = await self.clients.for_team(entry.workspace)
+            inbound, replies = await self._command(body, client)
+        finally:
+            await self.inbox.finish(entry.dedupe_key)
+        respond = AsyncRespond(response_url=entry.response_url)
         await self.adapter.deliver(
             replies, Origin(client=client, inbound=inbound, respond=respond, private=True)
         )

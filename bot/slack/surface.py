@@ -26,6 +26,7 @@ from bot.slack.adapter import Clients, SlackAdapter, TaskReader, web_client
 from bot.slack.app import Listeners, build_bolt_app
 from bot.slack.forms import TaskForms
 from bot.slack.home import HomeSource
+from bot.slack.inbox import CommandInbox
 from bot.slack.installation import SqlInstallationStore, SqlOAuthStateStore
 from bot.slack.people import MemberRegistry, Profiles
 from bot.slack.taskforms import ServiceTaskForms, StoreHome
@@ -35,6 +36,7 @@ from core.errors import NotConfigured
 from core.ports import Clock, Conversation, IntentParser, Metrics
 from core.services.tasks import TaskService
 from core.store.chat import ChatStateStore
+from core.store.inbox import InboxStore
 from core.store.runs import RunStore
 
 log = logging.getLogger(__name__)
@@ -120,7 +122,11 @@ class SlackSurface:
         return routes
 
     async def start(self) -> None:
-        """Connect over Socket Mode (no-op without an app-level token)."""
+        """Start recovering dead processes' slash commands; connect over Socket Mode
+        (when an app-level token is configured)."""
+        inbox = self.listeners.inbox
+        if inbox is not None:
+            inbox.start(self.listeners.recover)
         if self._app_token is None or self._socket is not None:
             return
         self._socket = AsyncSocketModeHandler(
@@ -130,6 +136,8 @@ class SlackSurface:
         log.info("Slack Socket Mode connected")
 
     async def stop(self) -> None:
+        if self.listeners.inbox is not None:
+            await self.listeners.inbox.stop()
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
@@ -207,6 +215,7 @@ def build_slack(
         clients=clients,
         clock=clock,
         default_timezone=settings.default_timezone,
+        inbox=CommandInbox(store=InboxStore(state.db), clock=clock),
     )
     signing = _secret(settings.slack_signing_secret)
     app = build_bolt_app(

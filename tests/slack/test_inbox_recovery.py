@@ -1,0 +1,124 @@
+"""A slash command acked "Working on it…" by a ``kairos run`` that is then killed -9 is
+done by another ``kairos run`` on the same database, exactly once, and answered on
+its ``response_url`` (real processes, the fake Slack Web API at the network edge)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from waiting import eventually
+
+from core.db import Database
+
+from .fake_slack import FakeSlack
+from .signing import SECRET, form_request
+from .test_served import Served
+
+pytestmark = pytest.mark.slow
+
+PAYLOAD = Path(__file__).parent / "payloads" / "slash_command.json"
+
+Spawn = Callable[[str], Awaitable[Served]]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeSlack]:
+    server = FakeSlack(timezones={"U0001": "Europe/Berlin"})
+    server.api_url = await server.start()  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def spawn(database_url: str, fake: FakeSlack, tmp_path: Path) -> AsyncIterator[Spawn]:
+    started: list[Served] = []
+
+    async def start(name: str) -> Served:
+        env = {
+            **os.environ,
+            "KAIROS_DATABASE_URL": database_url,
+            "KAIROS_HTTP_PORT": "0",
+            "KAIROS_LOG_FORMAT": "json",
+            "KAIROS_SLACK_BOT_TOKEN": "xoxb-inbox-test",
+            "KAIROS_SLACK_SIGNING_SECRET": SECRET,
+            "KAIROS_SLACK_API_URL": fake.api_url,  # type: ignore[attr-defined]
+        }
+        workdir = tmp_path / name
+        workdir.mkdir()
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", "--no-console",
+            cwd=workdir, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,
+        )  # fmt: skip
+        served = Served(proc)
+        started.append(served)
+        await eventually(lambda: served.url() or proc.returncode is not None, within=60)
+        assert proc.returncode is None, "\n".join(served.lines)
+        return served
+
+    yield start
+    for served in started:
+        if served.proc.returncode is None:
+            served.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(served.proc.wait(), 30)
+            except TimeoutError:
+                served.proc.kill()
+                await served.proc.wait()
+        await served.reader
+
+
+async def _scalar(url: str, query: str) -> Any:
+    db = Database(url)
+    try:
+        async with db.engine.connect() as conn:
+            return (await conn.execute(sa.text(query))).one()
+    finally:
+        await db.dispose()
+
+
+async def test_a_command_whose_process_was_killed_is_done_once_by_another(
+    spawn: Spawn, fake: FakeSlack, database_url: str
+) -> None:
+    first, second = await spawn("a"), await spawn("b")
+    fields = json.loads(PAYLOAD.read_text()) | {
+        "text": "remind me to water the plants tomorrow at 5pm",
+        "response_url": fake.response_url("inbox"),
+    }
+    fake.latency = 3.0  # the command's work (its users.info) outlasts the ack window
+    url = first.url()
+    assert url is not None
+    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
+        body, headers = form_request(fields)
+        acked = await client.post("/slack/events", content=body, headers=headers)
+    assert acked.status_code == 200
+    assert "Working on it" in acked.text
+    os.killpg(first.proc.pid, signal.SIGKILL)  # before its work could commit
+    await first.proc.wait()  # reaped: its pid is gone, as after a real crash
+    fake.latency = 0.0
+
+    await eventually(lambda: len(fake.responses) >= 1, within=30)
+    status, attempts = await _scalar(database_url, "SELECT status, attempts FROM chat_inbox")
+    assert (status, attempts) == ("done", 2)  # taken over once, then finished
+    second_pid = str(second.proc.pid)
+    taker = (await _scalar(database_url, "SELECT claimed_by FROM chat_inbox"))[0]
+    assert taker.split(":")[1] == second_pid
+    (tasks,) = await _scalar(database_url, "SELECT count(*) FROM tasks")
+    assert tasks == 1  # done exactly once
+    answer = fake.responses
+    assert len(answer) == 1 and answer[0]["url"].endswith("/response/inbox")
+    assert "water the plants" in json.dumps(answer[0])
+    assert any("recovering slash command" in line for line in second.lines)
