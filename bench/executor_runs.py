@@ -8,7 +8,8 @@
   ``SchedulerEngine`` and run by ``WorkerPool`` (default settings) through the real
   ``HttpExecutor`` against a local aiohttp server in its own process: runs over
   the time from the first ``execute`` entered to the last run row recorded
-  ``completed`` (target ≥ 500).
+  ``completed`` (target ≥ 500); ``http_bare_httpx_per_sec`` is the peer in the
+  same run: bare ``httpx`` GETs to the same server, same concurrency limits.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 
 from bench.executor_overhead import overhead_ratio
@@ -29,14 +31,14 @@ from core.clock import SystemClock
 from core.db import Database
 from core.enums import Platform
 from core.executors import ExecutorRegistry
-from core.executors.http import HttpExecutor
+from core.executors.http import CONNECTIONS, HttpExecutor
 from core.executors.shell import ShellExecutor
 from core.jobs import Job
 from core.migrate import upgrade
 from core.policy import ExecutionPolicy
 from core.ports import ExecutionResult
 from core.scheduler.engine import SchedulerEngine
-from core.scheduler.workers import WorkerPool
+from core.scheduler.workers import DEFAULT_PER_TYPE, WorkerPool
 from core.store import SqlStore
 from core.store.runs import RUNS, RunStore
 
@@ -109,12 +111,34 @@ async def http_runs(options: BenchOptions, *, size: int = HTTP_RUNS) -> Figures:
             await upgrade(url)
             db = Database(url)
             try:
-                return await _http_runs(db, Path(tmp), port, size, options)
+                figures = await _http_runs(db, Path(tmp), port, size, options)
             finally:
                 await db.dispose()
+            figures.update(await _bare_httpx(port, size, options))
+            return figures
     finally:
         server.stdin.close()
         await server.wait()
+
+
+async def _bare_httpx(port: int, size: int, options: BenchOptions) -> Figures:
+    """The peer: ``size`` bare ``AsyncClient.get`` calls to the same server, as many in
+    flight and through the same connection limit as ``HttpExecutor`` allows."""
+    options.say(f"http: peer, {size:,} bare httpx requests …")
+    limit = DEFAULT_PER_TYPE["http"]
+    gate = asyncio.Semaphore(min(limit, CONNECTIONS))
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with httpx.AsyncClient(limits=limits) as client:
+
+        async def one() -> None:
+            async with gate:
+                response = await client.get(f"http://127.0.0.1:{port}/")
+                response.raise_for_status()
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(size)))
+        seconds = time.perf_counter() - started
+    return {"http_bare_httpx_per_sec": round(size / seconds, 1)}
 
 
 async def _http_runs(

@@ -10,6 +10,7 @@ changes in between is not caught — put an egress proxy in front for that.)
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -30,6 +31,14 @@ from core.ports import ExecutionResult
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _SHOWN_HEADERS = ("content-type", "content-length", "location", "date", "server")
 
+#: Requests in flight at once through the shared client, and connections kept
+#: open. Runs beyond it wait for a slot in ``HttpExecutor`` (bounded by the
+#: request's timeout), not in httpcore's pool: its bookkeeping scans every
+#: queued request against every connection on each request and response
+#: (quadratic under a burst), and it closes any idle connection once more than
+#: ``max_keepalive_connections`` are open — so both limits are equal here.
+CONNECTIONS = 64
+
 
 class HttpExecutor:
     """Runs ``HttpAction`` jobs through one shared client (closed by ``aclose``)."""
@@ -39,12 +48,15 @@ class HttpExecutor:
     def __init__(self, policy: ExecutionPolicy, *, client: httpx.AsyncClient | None = None) -> None:
         self._policy = policy
         self._client = client
+        self._slots = asyncio.Semaphore(CONNECTIONS)
 
     def _shared(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(
                 follow_redirects=False,  # followed by hand: each hop is checked
-                limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+                limits=httpx.Limits(
+                    max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS
+                ),
                 headers={"User-Agent": "Kairos (scheduled job)"},
             )
         return self._client
@@ -103,6 +115,29 @@ class HttpExecutor:
         return ExecutionResult(output=summary, http_status=response.status_code, result=result)
 
     async def _follow(
+        self,
+        method: str,
+        url: str,
+        shown: str,
+        headers: dict[str, str],
+        body: str | None,
+        seconds: float,
+    ) -> tuple[httpx.Response, bytes, bool]:
+        try:
+            async with asyncio.timeout(seconds):
+                await self._slots.acquire()
+        except TimeoutError as exc:
+            raise JobFailed(
+                f"{method} {shown}: no free connection within {seconds:g} s "
+                f"({CONNECTIONS} HTTP requests already in flight).",
+                hint="Too many HTTP jobs at once: spread them out or raise the task's timeout.",
+            ) from exc
+        try:
+            return await self._hops(method, url, shown, headers, body, seconds)
+        finally:
+            self._slots.release()
+
+    async def _hops(
         self,
         method: str,
         url: str,

@@ -20,4 +20,5 @@ async def test_shell_and_http_measurements_produce_their_keys() -> None:
     http = await http_runs(options, size=40)
     assert shell["shell_overhead_ratio"] > 0
     assert http["http_runs_per_sec"] > 0
+    assert http["http_bare_httpx_per_sec"] > 0  # the peer, same server, same run
     assert {"shell", "http"} <= MEASUREMENTS.keys()  # `kairos bench scheduler` runs them

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from aiohttp import web
+from waiting import eventually
 
 from core.errors import InvalidInput, JobFailed, PermissionDenied
 from core.executors.http import HttpExecutor
@@ -265,3 +266,27 @@ async def test_unknown_secret_and_bad_scheme_are_refused(
         await executor.execute(job(_http("https://example.com/?k={secret.NOPE}")))
     with pytest.raises(InvalidInput, match="not http or https"):
         await executor.execute(job(_http("file:///etc/passwd")))
+
+
+async def test_requests_beyond_the_connection_limit_wait_for_a_slot_within_their_timeout(
+    server: Server,
+    data_dir: Path,
+    executor_for: list[HttpExecutor],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import core.executors.http as http_module
+
+    monkeypatch.setattr(http_module, "CONNECTIONS", 2)
+    executor = _make(executor_for, data_dir, http_timeout_seconds=5.0)
+    hung = [
+        asyncio.create_task(executor.execute(job(_http(server.url + "/slow")))) for _ in range(2)
+    ]
+    await eventually(lambda: len(server.requests) == 2)
+    with pytest.raises(JobFailed, match=r"no free connection within 0\.45 s \(2 HTTP requests"):
+        await executor.execute(job(_http(server.url + "/ok"), timeout=0.5))
+    assert len(server.requests) == 2  # the third never reached the server
+    for task in hung:
+        task.cancel()
+    await asyncio.gather(*hung, return_exceptions=True)
+    result = await executor.execute(job(_http(server.url + "/ok")))
+    assert result.http_status == 200  # the cancelled runs gave their slots back
