@@ -210,7 +210,7 @@ def _near_query() -> sa.Select[Any]:
     """
     d2, r2 = DEPS.alias("d2"), RUNS.alias("r2")
     pass_id = sa.bindparam("pass_id", type_=sa.Integer)
-    changed = sa.bindparam("changed", expanding=True)
+    changed: sa.BindParameter[int] = sa.bindparam("changed", expanding=True)
     settled_run = (
         sa.select(r2.c.id)
         .where(
