@@ -148,6 +148,27 @@ _DONE_WORDS = frozenset(
     {"completes", "finishes", "succeeds", "done", "finished", "completed", "succeeded"}
 )
 _FAIL_WORDS = frozenset({"fails", "failed", "breaks", "errors", "crashes"})
+#: What the subject of "X succeeds" may hold: words, numbers ("deploy v 2"), #7, 'deploy v2'.
+_SUBJECT_KINDS = frozenset({Kind.WORD, Kind.NUM, Kind.REF, Kind.QUOTE})
+
+
+def _outcome_end(toks: list[Token], start: int) -> int:
+    """Past "X succeeds" / "X fails" when that follows ``start``, else ``start``.
+
+    The subject X is every word up to the outcome: a task may be named with a
+    word that is elsewhere a verb ("after the post succeeds", "if the fetch
+    fails"), so verbs do not end it; punctuation, "then", a channel, a person,
+    a quoted command or a word already read do.
+    """
+    end = start
+    while end < len(toks) and not toks[end].used and toks[end].kind in _SUBJECT_KINDS:
+        word = toks[end].norm
+        if word in _DONE_WORDS or word in _FAIL_WORDS:
+            return end + 1 if end > start else start
+        if word in (",", ";", "then", "and"):
+            break
+        end += 1
+    return start
 
 
 def _span_text(text: str, toks: list[Token], start: int, end: int) -> str:
@@ -274,7 +295,10 @@ def ai_prompt(toks: list[Token], text: str) -> dict[str, Any] | None:
             continue
         if tok.norm == "digest" or (
             tok.norm in ("report", "recap", "summary")
-            and any(t.norm in ("post", "send", "share", "generate", "compile") for t in toks[:i])
+            and any(
+                not t.used and t.norm in ("post", "send", "share", "generate", "compile")
+                for t in toks[:i]
+            )
         ):
             tok.used = True
             return {"type": "digest"}
@@ -293,7 +317,7 @@ def take_event(toks: list[Token], text: str) -> str | None:
     for i, tok in enumerate(toks):
         if tok.used or tok.norm not in _EVENT_LEADS:
             continue
-        end = i + 1
+        end = _outcome_end(toks, i + 1)
         while end < len(toks) and not toks[end].used and toks[end].kind is not Kind.CODE:
             if toks[end].norm in (
                 "run",

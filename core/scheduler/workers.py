@@ -547,7 +547,11 @@ class WorkerPool:
         return await self._attempt(claimed, task, item.snapshot, kind)
 
     def _skip_reason(self, claimed: ClaimedRun, task: Task | None) -> tuple[RunStatus, str] | None:
-        if task is None or claimed.trigger not in _SCHEDULED:
+        if task is None:
+            return None
+        if claimed.trigger is RunTrigger.DEPENDENCY:
+            return _step_not_run(task)
+        if claimed.trigger not in _SCHEDULED:
             return None
         if not _live(task):
             # Paused, completed or deleted after the run was written (possibly by
@@ -786,6 +790,23 @@ _EVENTFUL = frozenset({RunTrigger.EVENT, RunTrigger.RETRY})
 
 def _live(task: Task) -> bool:
     return task.enabled and task.status == TaskStatus.OPEN and task.deleted_at is None
+
+
+def _step_not_run(task: Task) -> tuple[RunStatus, str] | None:
+    """Why a workflow step released to a paused or deleted task does not run.
+
+    Paused: the step is ``blocked`` (what follows it is blocked in turn and the
+    pass ends failed at it) — resume the task, then rerun it or "run it anyway"
+    to go on. Deleted: ``skipped``, as a step that is no longer there.
+    """
+    if task.deleted_at is not None or task.status == TaskStatus.DELETED:
+        return RunStatus.SKIPPED, f"skipped: '{task.title}' was deleted"
+    if task.status == TaskStatus.PAUSED or not task.enabled:
+        return (
+            RunStatus.BLOCKED,
+            f"blocked: '{task.title}' is paused (resume it, then rerun it to go on)",
+        )
+    return None
 
 
 def _timeout_of(task: Task, default: float) -> float:

@@ -157,39 +157,8 @@ async def _near_pass(
     changed = set(finished)
     if lock:
         await conn.execute(sa.select(PASSES.c.id).where(PASSES.c.id == pass_id).with_for_update())
-    d2, r2 = DEPS.alias("d2"), RUNS.alias("r2")
-    settled_run = (
-        sa.select(r2.c.id)
-        .where(
-            r2.c.workflow_run_id == pass_id,
-            r2.c.task_id == d2.c.predecessor_id,
-            r2.c.status.in_([s.value for s in SETTLED]),
-        )
-        .exists()
-    )
-    # Per successor (not per edge: a batch of 500 steps before one join asks once).
-    open_other = (
-        sa.select(d2.c.predecessor_id)
-        .where(
-            d2.c.successor_id == TASKS.c.id,
-            d2.c.predecessor_id.not_in(changed),
-            ~settled_run,
-        )
-        .exists()
-    )
-    has_run = (
-        sa.select(RUNS.c.id)
-        .where(RUNS.c.workflow_run_id == pass_id, RUNS.c.task_id == TASKS.c.id)
-        .exists()
-    )
-    nexts_of_changed = sa.select(DEPS.c.successor_id).where(DEPS.c.predecessor_id.in_(changed))
-    near = (
-        await conn.execute(
-            sa.select(TASKS.c.id, TASKS.c.id, open_other, has_run).where(
-                TASKS.c.id.in_(nexts_of_changed)
-            )
-        )
-    ).all()
+    params = {"pass_id": pass_id, "changed": sorted(changed)}
+    near = (await conn.execute(_NEAR, params)).all()
     if not near:  # the last steps: nothing to release, only maybe an ending
         nothing = Pass(Graph.of([], []), {}, {})
         nothing.complete = False
@@ -199,10 +168,13 @@ async def _near_pass(
     if not waiting and not nexts:
         return None
     rows: list[sa.Row[Any]] = []
-    for successors, only_from in ((nexts, None), (sorted(waiting), changed)):
+    for successors, only_from in ((nexts, None), (sorted(waiting), sorted(changed))):
         if successors:
-            query = _near_rows(pass_id, successors, only_from)
-            rows += (await conn.execute(query)).all()
+            values: dict[str, Any] = {"pass_id": pass_id, "successors": successors}
+            query = _NEAR_ROWS
+            if only_from is not None:
+                query, values["only_from"] = _NEAR_ROWS_FROM, only_from
+            rows += (await conn.execute(query, values)).all()
     if not rows or rows[0][15] is not None or rows[0][16]:
         return None
     # Steps of other workflows are dropped here, not in SQL: a condition on
@@ -231,10 +203,49 @@ async def _near_pass(
     return state
 
 
-def _near_rows(pass_id: int, successors: list[int], only_from: set[int] | None) -> sa.Select[Any]:
-    """Edges into ``successors`` (from ``only_from`` if given) with both ends' latest runs."""
+def _near_query() -> sa.Select[Any]:
+    """Per successor of ``:changed`` in pass ``:pass_id``: another prerequisite open? a run?
+
+    Built once with bind parameters: compiling it per hop cost more than running it.
+    """
+    d2, r2 = DEPS.alias("d2"), RUNS.alias("r2")
+    pass_id = sa.bindparam("pass_id", type_=sa.Integer)
+    changed: sa.BindParameter[int] = sa.bindparam("changed", expanding=True)
+    settled_run = (
+        sa.select(r2.c.id)
+        .where(
+            r2.c.workflow_run_id == pass_id,
+            r2.c.task_id == d2.c.predecessor_id,
+            r2.c.status.in_([s.value for s in SETTLED]),
+        )
+        .exists()
+    )
+    # Per successor (not per edge: a batch of 500 steps before one join asks once).
+    open_other = (
+        sa.select(d2.c.predecessor_id)
+        .where(
+            d2.c.successor_id == TASKS.c.id,
+            d2.c.predecessor_id.not_in(changed),
+            ~settled_run,
+        )
+        .exists()
+    )
+    has_run = (
+        sa.select(RUNS.c.id)
+        .where(RUNS.c.workflow_run_id == pass_id, RUNS.c.task_id == TASKS.c.id)
+        .exists()
+    )
+    nexts_of_changed = sa.select(DEPS.c.successor_id).where(DEPS.c.predecessor_id.in_(changed))
+    return sa.select(TASKS.c.id, TASKS.c.id, open_other, has_run).where(
+        TASKS.c.id.in_(nexts_of_changed)
+    )
+
+
+def _near_rows(*, only_from: bool) -> sa.Select[Any]:
+    """Edges into ``:successors`` (from ``:only_from`` if asked) with both ends' latest runs."""
     succ, pred = TASKS.alias("succ"), TASKS.alias("pred")
     succ_run, pred_run = RUNS.alias("succ_run"), RUNS.alias("pred_run")
+    pass_id = sa.bindparam("pass_id", type_=sa.Integer)
 
     def latest(task: sa.ColumnElement[int]) -> sa.ScalarSelect[Any]:
         return (
@@ -275,8 +286,10 @@ def _near_rows(pass_id: int, successors: list[int], only_from: set[int] | None) 
             .outerjoin(succ_run, succ_run.c.id == latest(succ.c.id))
         )
         .where(
-            DEPS.c.successor_id.in_(successors),
-            DEPS.c.predecessor_id.in_(only_from) if only_from is not None else sa.true(),
+            DEPS.c.successor_id.in_(sa.bindparam("successors", expanding=True)),
+            DEPS.c.predecessor_id.in_(sa.bindparam("only_from", expanding=True))
+            if only_from
+            else sa.true(),
             succ.c.deleted_at.is_(None),
             pred.c.deleted_at.is_(None),
         )
@@ -377,6 +390,9 @@ def _person(tasks: Any) -> sa.ColumnElement[bool]:
 
 
 _NODE = sa.select(TASKS.c.id, TASKS.c.title, TASKS.c.trigger_rule, _person(TASKS))
+_NEAR = _near_query()
+_NEAR_ROWS = _near_rows(only_from=False)
+_NEAR_ROWS_FROM = _near_rows(only_from=True)
 
 
 def _node(row: sa.Row[Any]) -> Node:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from waiting import eventually
 
 from bot.conversation.workflows import read_request
@@ -111,3 +112,15 @@ async def test_the_owner_is_told_once_when_the_workflow_finishes(chat: Chat) -> 
     notice = "🏁 Workflow 'backup' finished: every step is done (run 1)."
     await eventually(lambda: notice in chat.printed())
     assert chat.printed().count(notice) == 1
+
+
+@pytest.mark.parametrize("name", ["deploy", "post", "fetch", "send", "run"])
+async def test_after_x_succeeds_whatever_word_names_x(chat: Chat, name: str) -> None:
+    # a task may be named with a word the parser elsewhere reads as a verb
+    await chat.say_one(f"add task '{name}' due tomorrow")
+    await chat.say_one("add task 'report' due tomorrow")
+    reply = await chat.say_one(f"after the {name} succeeds run the report")
+    assert reply.text.startswith(f"OK: when '{name}' is done, #2 runs after it"), reply.text
+    assert (await chat.kairos.store.get_task(2)).depends_on == [1]
+    failed = await chat.say_one(f"if the {name} fails, tell #eng")
+    assert failed.text.startswith(f"OK: when '{name}' fails, #3 runs after it"), failed.text

@@ -9,14 +9,15 @@ from dataclasses import dataclass, field
 from scheduler.harness import running, wait_for
 
 from core.clock import ManualClock
-from core.enums import RunStatus
+from core.enums import RunStatus, TaskStatus
 from core.jobs import Job
 from core.ports import ExecutionResult
 from core.scheduler.workers import PoolSettings
 from core.store import SqlStore
 from core.store.passes import PassStore
+from core.store.runs import RunStore
 
-from .helpers import build
+from .helpers import Driver, build
 
 
 @dataclass
@@ -75,3 +76,48 @@ async def test_a_failure_blocks_the_rest_under_the_scheduler(
 async def _ended(passes: PassStore, pass_id: int) -> str | None:
     view = await passes.view(pass_id)
     return view.status if view.finished_at is not None else None
+
+
+async def test_a_paused_step_is_blocked_not_run_and_a_deleted_one_skipped(
+    store: SqlStore, clock: ManualClock, workspace_id: int
+) -> None:
+    workflow_id, ids = await build(
+        store, workspace_id, "build>deploy deploy>report build>docs", action="record"
+    )
+    await store.update_task(ids["deploy"], {"status": TaskStatus.PAUSED})
+    await store.soft_delete_task(ids["docs"], at=clock.now())
+    executor = TimedExecutor(seconds=0.0)
+    async with running(store.db, clock, executor=executor) as h:  # type: ignore[arg-type]
+        passes = PassStore(store.db, h.store)
+        pass_id, fired = await passes.start(workflow_id, started_by=None, now=clock.now())
+        h.pool.submit(fired)
+        assert await wait_for(lambda: _ended(passes, pass_id), 15) == "failed"
+        deploy = (await h.store.runs_for(ids["deploy"]))[0]
+        report = (await h.store.runs_for(ids["report"]))[0]
+        docs = await h.store.runs_for(ids["docs"])
+        view = await passes.view(pass_id)
+    assert set(executor.spans) == {ids["build"]}  # neither the paused nor the deleted step ran
+    assert deploy.status == RunStatus.BLOCKED
+    assert deploy.error == "blocked: 'deploy' is paused (resume it, then rerun it to go on)"
+    assert report.status == RunStatus.BLOCKED and "(via 'deploy')" in (report.error or "")
+    assert view.failed_step == "deploy"
+    assert all(r.status == RunStatus.SKIPPED for r in docs)
+
+
+async def test_a_step_paused_after_its_release_does_not_run(
+    store: SqlStore, clock: ManualClock, workspace_id: int
+) -> None:
+    workflow_id, ids = await build(store, workspace_id, "build>deploy", action="record")
+    runs = RunStore(store.db)
+    passes = PassStore(store.db, runs)
+    pass_id, _ = await passes.start(workflow_id, started_by=None, now=clock.now())
+    await Driver(runs, passes, clock, ids).finish("build")  # deploy is released: pending
+    assert (await runs.runs_for(ids["deploy"]))[0].status == RunStatus.PENDING
+    await store.update_task(ids["deploy"], {"status": TaskStatus.PAUSED})
+    executor = TimedExecutor(seconds=0.0)
+    async with running(store.db, clock, executor=executor) as h:  # type: ignore[arg-type]
+        # the pool's poll claims the pending run; the paused task is not executed
+        assert await wait_for(lambda: _ended(passes, pass_id), 15) == "failed"
+        deploy = (await h.store.runs_for(ids["deploy"]))[0]
+    assert executor.spans == {}
+    assert deploy.status == RunStatus.BLOCKED and "is paused" in (deploy.error or "")
