@@ -153,6 +153,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
             IntentKind.UNKNOWN: self._unknown,
         }
 
+    def use_plans(self, plans: PlanTalk | None) -> None:
+        """AI-planned workflows (built after the workflow service they run on)."""
+        self._plans = plans
+
     def use_workflows(self, workflows: WorkflowService) -> None:
         """Talk about workflows too (``bot.conversation.workflows``)."""
 
