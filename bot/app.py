@@ -193,6 +193,9 @@ class Kairos:
             logs=logs,
         )
         kairos.conversation.use_workflows(kairos.workflows)
+        kairos.conversation.use_thread_summaries(
+            threads=histories, model=claude.client if claude else None
+        )
         kairos.conversation.use_plans(
             _plans(settings, claude, checker=checker, kairos=kairos, memory=context)
         )

@@ -44,6 +44,20 @@ class DiscordChannelHistory:
             ) from exc
         return sorted(found, key=lambda m: m.at)
 
+    async def thread(
+        self, *, workspace_id: int, channel: str, thread: str, limit: int
+    ) -> list[ChannelMessage]:
+        """A thread is a channel of its own on Discord: its history, oldest first."""
+        target = self._client.get_partial_messageable(int(thread))
+        try:
+            found = [_message(m) async for m in target.history(limit=limit) if m.content]
+        except discord.HTTPException as exc:
+            raise NotFound(
+                f"Discord did not give that thread ({exc.text or exc.status}).",
+                hint="Give Kairos the Read Message History permission in that channel.",
+            ) from exc
+        return sorted(found, key=lambda m: m.at)
+
     async def _channel(self, guild_ref: str, name: str) -> discord.abc.Messageable:
         wanted = name.lstrip("#")
         if wanted.isdigit():
