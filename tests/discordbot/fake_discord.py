@@ -470,13 +470,18 @@ class FakeDiscord:
         return True
 
     def posted(
-        self, content: str, *, author: str = ALICE, at: datetime | None = None
+        self,
+        content: str,
+        *,
+        author: str = ALICE,
+        at: datetime | None = None,
+        channel: str = CHANNEL_ID,
     ) -> dict[str, Any]:
         """A message someone wrote in the channel at ``at`` (readable through its history).
 
         Its id is a snowflake of ``at``, as on Discord (clients read the time from the id).
         """
-        data = self.message(content, author=author)
+        data = self.message(content, author=author, channel=channel)
         if at is not None:
             data["id"] = str(time_snowflake(at) + next(self._ids) % 4096)
             data["timestamp"] = at.isoformat()

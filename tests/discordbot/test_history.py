@@ -35,3 +35,22 @@ async def test_ai_jobs_read_a_discord_channels_recent_messages(
         await kairos.histories.messages(
             workspace_id=workspace.id, channel="random", since=now, limit=5
         )
+
+
+async def test_a_discord_thread_is_read_as_its_own_channel(fake: FakeDiscord, start_kairos) -> None:
+    kairos, _ = await start_kairos()
+    workspace = await kairos.store.ensure_workspace(
+        Platform.DISCORD, GUILD_ID, default_timezone="UTC"
+    )
+    thread = "820000000000000001"
+    now = datetime.now(UTC)
+    fake.posted("not in the thread", at=now - timedelta(minutes=5))
+    fake.posted("ship Friday?", at=now - timedelta(minutes=4), channel=thread)
+    fake.posted("yes, Friday", author=BOB, at=now - timedelta(minutes=3), channel=thread)
+    found = await kairos.histories.thread(
+        workspace_id=workspace.id, channel=CHANNEL_ID, thread=thread, limit=20
+    )
+    assert [(m.author, m.text) for m in found] == [
+        ("@alice", "ship Friday?"),
+        ("@bob", "yes, Friday"),
+    ]
