@@ -36,7 +36,7 @@ from core.events.task_events import TaskChangeEvents
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
-from core.planning.service import PlanService, TaskPlanSink
+from core.planning.service import PlanService, WorkflowPlanSink
 from core.ports import ChatAdapter, Clock, IntentParser, LogStore
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
@@ -168,16 +168,6 @@ class Kairos:
             notices=notice_service,
             insight=insight,
             reader=build_chain(settings, rules=parser, claude=claude) if claude else None,
-            plans=_plans(
-                settings,
-                claude,
-                checker=checker,
-                tasks=tasks,
-                store=store,
-                clock=clock,
-                scheduler=scheduler,
-                memory=context,
-            ),
             related=RelatedTalk(
                 tasks=tasks, history=history, reranker=claude.reranker if claude else None
             ),
@@ -206,6 +196,12 @@ class Kairos:
             logs=logs,
         )
         kairos.conversation.use_workflows(kairos.workflows)
+        kairos.conversation.use_thread_summaries(
+            threads=histories, model=claude.client if claude else None
+        )
+        kairos.conversation.use_plans(
+            _plans(settings, claude, checker=checker, kairos=kairos, memory=context)
+        )
         kairos.runs.on_workflow_ended = kairos.announcer.wake
         return kairos
 
@@ -272,6 +268,11 @@ class Kairos:
             **bot_options,
         )
         self.add_chat(Platform.DISCORD, surface.adapter)
+        if self.histories is not None:
+            from bot.discord.history import DiscordChannelHistory
+
+            reader = DiscordChannelHistory(client=surface.bot, store=self.store)
+            self.histories.add(Platform.DISCORD, reader)
         return surface
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:
@@ -331,21 +332,20 @@ def _plans(
     claude: Claude | None,
     *,
     checker: ActionChecker,
-    tasks: TaskService,
-    store: SqlStore,
-    clock: Clock,
-    scheduler: Scheduler,
+    kairos: Kairos,
     memory: ConversationMemory,
 ) -> PlanTalk | None:
-    """AI-planned workflows, with Claude only (tasks + dependency edges via the services)."""
+    """AI-planned workflows, with Claude only; approved plans run on the workflow engine."""
     if claude is None:
         return None
-    sink = TaskPlanSink(tasks=tasks, store=store, clock=clock, starter=scheduler)
+    sink = WorkflowPlanSink(
+        tasks=kairos.tasks, workflows=kairos.workflows, store=kairos.store, clock=kairos.clock
+    )
     service = PlanService(
         checker=checker,
         sink=sink,
-        store=store,
-        clock=clock,
+        store=kairos.store,
+        clock=kairos.clock,
         tasks_per_hour=settings.llm_plan_tasks_per_hour,
     )
     return PlanTalk(

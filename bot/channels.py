@@ -6,7 +6,7 @@ from datetime import datetime
 
 from core.enums import Platform
 from core.errors import NotConfigured
-from core.ports import ChannelHistory, ChannelMessage
+from core.ports import ChannelHistory, ChannelMessage, ThreadHistory
 from core.store import SqlStore
 
 
@@ -29,4 +29,17 @@ class ChannelHistories:
             raise NotConfigured(f"Kairos cannot read channel history on {workspace.platform}.")
         return await reader.messages(
             workspace_id=workspace_id, channel=channel, since=since, limit=limit
+        )
+
+    async def thread(
+        self, *, workspace_id: int, channel: str, thread: str, limit: int
+    ) -> list[ChannelMessage]:
+        """The thread's messages, read by the platform's reader (``NotConfigured`` if none)."""
+        workspace = await self._store.get_workspace(workspace_id)
+        reader = self._readers.get(Platform(workspace.platform))
+        read: ThreadHistory | None = reader if hasattr(reader, "thread") else None  # type: ignore[assignment]
+        if read is None:
+            raise NotConfigured(f"Kairos cannot read threads on {workspace.platform}.")
+        return await read.thread(
+            workspace_id=workspace_id, channel=channel, thread=thread, limit=limit
         )

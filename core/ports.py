@@ -351,3 +351,13 @@ class LogStore(LogSinks, Protocol):
     async def read(self, location: str, *, limit: int | None = None) -> bytes | None:
         """The log at ``location`` (its first ``limit`` bytes); ``None`` when it is gone."""
         ...
+
+
+class ThreadHistory(Protocol):
+    """Reads a thread's messages (``bot.channels.ChannelHistories.thread``)."""
+
+    async def thread(
+        self, *, workspace_id: int, channel: str, thread: str, limit: int
+    ) -> list[ChannelMessage]:
+        """The thread's messages (its parent first), oldest first, at most ``limit``."""
+        ...

@@ -42,6 +42,7 @@ from bot.conversation.requests import match as match_request
 from bot.conversation.resolving import TaskReferences
 from bot.conversation.schedules import job_title
 from bot.conversation.speaker import Asked, Runner, Speaker
+from bot.conversation.thread_summary import ThreadSummaryTalk
 from bot.conversation.visibility import may_see
 from bot.conversation.workflows import WorkflowTalk
 from core.enums import Platform, Priority, TaskKind, TaskStatus
@@ -50,7 +51,14 @@ from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
 from core.messages import Button, Inbound, Reply
 from core.models import Member, Run, TaskPublic
-from core.ports import AsyncIntentParser, Clock, IntentParser, ParseContext
+from core.ports import (
+    AsyncIntentParser,
+    Clock,
+    IntentParser,
+    LanguageModel,
+    ParseContext,
+    ThreadHistory,
+)
 from core.services.conversation import ConversationMemory
 from core.services.insight import InsightService
 from core.services.members import MemberService
@@ -117,6 +125,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
         self._related = related
         #: AI-planned workflows (``bot.conversation.planning``); ``None`` without Claude.
         self._plans = plans
+        self._summaries: ThreadSummaryTalk | None = None
         self._runs_talk = runs_talk
         self._events = events
         self._insight_talk = (
@@ -152,6 +161,18 @@ class ChatConversation(TaskReferences, RequestAnswers):
             IntentKind.HELP: self._help,
             IntentKind.UNKNOWN: self._unknown,
         }
+
+    def use_thread_summaries(
+        self, *, threads: ThreadHistory | None, model: LanguageModel | None
+    ) -> None:
+        """Answer "summarize this thread" (``bot.conversation.thread_summary``)."""
+        self._summaries = ThreadSummaryTalk(
+            tasks=self._tasks, thread_task=self._thread_task, threads=threads, model=model
+        )
+
+    def use_plans(self, plans: PlanTalk | None) -> None:
+        """AI-planned workflows (built after the workflow service they run on)."""
+        self._plans = plans
 
     def use_workflows(self, workflows: WorkflowService) -> None:
         """Talk about workflows too (``bot.conversation.workflows``)."""
@@ -232,6 +253,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
             return got
         if self._plans is not None and (planned := await self._plans.answer(text, speaker)):
             return planned
+        if self._summaries is not None and (got := await self._summaries.answer(text, speaker)):
+            return got
         if self._related is not None and (
             found := await self._related.answer(text, speaker, may_see=self._may_see)
         ):

@@ -137,15 +137,21 @@ class PlanTalk:
         plan = plan_from(proposal["plan"])
         dry = bool(proposal.get("dry_run"))
         try:
-            created = await self._service.approve(plan, actor=speaker.member, dry_run=dry)
+            carried = await self._service.approve(plan, actor=speaker.member, dry_run=dry)
         except KairosError as exc:
             return [replies.error(f"The plan was not carried out: {exc.user_message()}")]
-        if dry:
+        if carried is None:
             return [
                 replies.text(
                     f"Dry run: the plan passes every check; approving it for real would create "
-                    f"{len(plan.steps)} tasks. Nothing was created."
+                    f"a workflow of {len(plan.steps)} tasks and run it. Nothing was created."
                 )
             ]
-        listed = ", ".join(f"#{t.id} {t.title}" for t in created)
-        return [replies.text(f"Created {len(created)} tasks from the plan: {listed}.")]
+        listed = ", ".join(f"#{t.id} {t.title}" for t in carried.tasks)
+        return [
+            replies.text(
+                f"Created workflow '{carried.workflow}' with {len(carried.tasks)} tasks from the "
+                f"plan and started it (run {carried.run_id}): {listed}. "
+                f"Say 'show workflow {carried.workflow}' to follow it."
+            )
+        ]

@@ -20,6 +20,7 @@ from core.models import Member, TaskPublic
 from core.ports import Finding, Reranker
 from core.services.tasks import TaskService
 from core.store.history import RunHistory
+from core.store.search import query_words
 
 _ASK = re.compile(
     r"^\s*(?:what(?:'s| is| else is)? related to|what did we (?:decide|say|agree) (?:about|on)|"
@@ -36,10 +37,17 @@ def topic_of(text: str) -> str | None:
     return asked.group("topic") if asked else None
 
 
-def _words(topic: str) -> list[str]:
-    words = [w for w in re.findall(r"[\w-]+", topic.lower()) if w not in _FILLER]
-    phrase = " ".join(words)
-    return list(dict.fromkeys([phrase, *(w for w in words if len(w) > 3)])) if words else []
+def _queries(topic: str) -> list[str]:
+    """Full-text queries for ``topic``: all its words together, then each word alone.
+
+    The store's search (``TaskService.search``) matches stems and prefixes and
+    ranks title hits first; a topic none of whose tasks holds every word still
+    finds the tasks that hold one of them.
+    """
+    words = [w for w in query_words(topic) if w not in _FILLER]
+    if not words:
+        return []
+    return list(dict.fromkeys([" ".join(words), *words]))
 
 
 class RelatedTalk:
@@ -78,20 +86,20 @@ class RelatedTalk:
     async def find(
         self, topic: str, speaker: Speaker, *, may_see: Callable[[TaskPublic, Member], bool]
     ) -> list[Finding]:
-        """Tasks then runs mentioning the topic (its phrase first, then its words)."""
+        """Tasks (full-text, best first) then runs mentioning the topic."""
         ws = speaker.workspace_id
         found: dict[str, Finding] = {}
-        for words in _words(topic):
-            for task in await self._tasks.search(words, workspace_id=ws):
+        for query in _queries(topic):
+            for task in await self._tasks.search(query, workspace_id=ws, limit=SHOWN * 2):
                 if may_see(task, speaker.member) and f"#{task.id}" not in found:
                     notes = " / ".join(await self._tasks.comments(task.id, workspace_id=ws))
                     text = f"{task.title}. {task.description} {notes}".strip()
                     found[f"#{task.id}"] = Finding(f"#{task.id}", task.title, text[:500])
-            for row in await self._history.runs(ws, text=words, limit=20):
+            for row in await self._history.runs(ws, text=query, limit=20):
                 ref = f"run {row.run.id} of #{row.run.task_id}"
                 if ref not in found:
                     text = (row.run.output or row.run.error or "")[:500]
                     found[ref] = Finding(ref, f"{row.task_title} ({row.run.status})", text)
             if found:
-                break  # the whole phrase (or the first word) found something
+                break  # every word (or, failing that, one word) found something
         return list(found.values())

@@ -49,6 +49,25 @@ class SlackChannelHistory:
         found = [_message(m) for m in raw if m.get("type") == "message"]
         return sorted(found, key=lambda m: m.at)[-limit:]
 
+    async def thread(
+        self, *, workspace_id: int, channel: str, thread: str, limit: int
+    ) -> list[ChannelMessage]:
+        """``conversations.replies``: the thread's parent and replies, oldest first."""
+        workspace = await self._store.get_workspace(workspace_id)
+        client = await self._clients.for_team(workspace.external_id)
+        try:
+            answer = await client.conversations_replies(
+                channel=channel, ts=thread, limit=min(limit, 999)
+            )
+        except SlackApiError as exc:
+            raise NotFound(
+                f"Slack did not give that thread ({exc.response.get('error')}).",
+                hint="Invite Kairos to the channel (/invite @Kairos).",
+            ) from exc
+        raw: list[dict[str, Any]] = answer.get("messages", [])
+        found = [_message(m) for m in raw if m.get("type") == "message"]
+        return sorted(found, key=lambda m: m.at)[:limit]
+
     async def _find(self, client: AsyncWebClient, name: str) -> str:
         cursor: str | None = None
         while True:

@@ -59,7 +59,7 @@ def fit(sections: Sequence[tuple[str, str]], *, max_tokens: int) -> str:
     return "\n\n".join(out)
 
 
-def _transcript(messages: Sequence[ChannelMessage]) -> str:
+def transcript(messages: Sequence[ChannelMessage]) -> str:
     return "\n".join(
         f"[{m.at.isoformat(timespec='minutes')}] {m.author}: {m.text}" for m in messages
     )
@@ -147,7 +147,7 @@ class AiPromptExecutor:
             )
         except KairosError as exc:  # the job still answers from what else it has
             return f"(not available: {exc.message})"
-        return _transcript(messages) or "(no messages in this period)"
+        return transcript(messages) or "(no messages in this period)"
 
 
 class SummarizedDigestExecutor:

@@ -1,4 +1,4 @@
-"""Checking a plan against the workspace's rules, and turning an approved one into tasks.
+"""Checking a plan against the workspace's rules, and turning an approved one into a workflow.
 
 Safeguards, all enforced here whatever the planner proposed: the plan's size and
 depth (``core.planning.plan``), every step's action through the ``ActionChecker``
@@ -10,7 +10,7 @@ description and has an ``ai.planned`` audit event naming the goal and planner.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -22,35 +22,47 @@ from core.ports import Clock
 from core.services.actions import ActionChecker
 from core.services.tasks import TaskService
 from core.store import SqlStore
+from core.workflows.service import WorkflowService
 
 #: The audit action of every task a plan created.
 PLANNED = "ai.planned"
 
 
+@dataclass(frozen=True, slots=True)
+class Carried:
+    """What an approved plan became: a workflow, its steps (tasks) and the run started."""
+
+    workflow: str
+    tasks: list[TaskPublic]
+    run_id: int
+
+
 class PlanSink(Protocol):
-    """Where an approved plan goes (``TaskPlanSink``; the workflow service can take its place)."""
+    """Where an approved plan goes (``WorkflowPlanSink``)."""
 
-    async def create(self, plan: Plan, *, actor: Member) -> list[TaskPublic]: ...
-
-
-class Starter(Protocol):
-    """Runs a task now (``core.scheduler.Scheduler``)."""
-
-    async def run_now(self, task_id: int) -> object: ...
+    async def create(self, plan: Plan, *, actor: Member) -> Carried: ...
 
 
-class TaskPlanSink:
-    """One task per step, prerequisites as dependency edges; steps with none start now."""
+class WorkflowPlanSink:
+    """A named workflow with one step (task) per plan step and the plan's edges, then a run.
+
+    Every task says in its description that AI planned it and gets an ``ai.planned``
+    audit event; the workflow engine runs the steps (first steps now, the rest as
+    their prerequisites finish, under the usual trigger rules).
+    """
 
     def __init__(
-        self, *, tasks: TaskService, store: SqlStore, clock: Clock, starter: Starter | None = None
+        self, *, tasks: TaskService, workflows: WorkflowService, store: SqlStore, clock: Clock
     ) -> None:
         self._tasks = tasks
+        self._workflows = workflows
         self._store = store
         self._clock = clock
-        self._starter = starter
 
-    async def create(self, plan: Plan, *, actor: Member) -> list[TaskPublic]:
+    async def create(self, plan: Plan, *, actor: Member) -> Carried:
+        name = await self._free_name(plan.goal or "AI plan", workspace_id=actor.workspace_id)
+        workflow = await self._workflows.create(name, actor=actor)
+        assert workflow.id is not None
         ids: dict[str, int] = {}
         created: list[TaskPublic] = []
         for step in ordered(plan.steps):
@@ -62,21 +74,33 @@ class TaskPlanSink:
                 "description": f"Planned by AI ({plan.planner or 'Claude'}) for: {plan.goal}",
             }
             task = await self._tasks.create(data, actor=actor)
+            await self._store.set_step(task.id, workflow_id=workflow.id)
             await self._store.record_audit(
                 workspace_id=task.workspace_id,
                 action=PLANNED,
                 at=self._clock.now(),
                 actor_id=actor.id,
                 task_id=task.id,
-                details={"goal": plan.goal, "step": step.key, "planner": plan.planner},
+                details={
+                    "goal": plan.goal,
+                    "step": step.key,
+                    "planner": plan.planner,
+                    "workflow": workflow.name,
+                },
             )
             ids[step.key] = task.id
             created.append(task)
-        if self._starter is not None:
-            for step, task in zip(ordered(plan.steps), created, strict=True):
-                if not step.after and step.action:
-                    await self._starter.run_now(task.id)
-        return created
+        run_id = await self._workflows.start(workflow.name, actor=actor)
+        return Carried(workflow=workflow.name, tasks=created, run_id=run_id)
+
+    async def _free_name(self, goal: str, *, workspace_id: int) -> str:
+        """``goal``, or ``goal (2)``, ``goal (3)``… when a workflow has that name already."""
+        base = " ".join(goal.split())[:80]
+        name, n = base, 1
+        while await self._store.find_workflow(workspace_id, name) is not None:
+            n += 1
+            name = f"{base} ({n})"
+        return name
 
 
 class PlanService:
@@ -115,11 +139,12 @@ class PlanService:
                 hint="Try again later, or ask an admin to raise KAIROS_LLM_PLAN_TASKS_PER_HOUR.",
             )
 
-    async def approve(
-        self, plan: Plan, *, actor: Member, dry_run: bool = False
-    ) -> Sequence[TaskPublic]:
-        """Check again (the world may have changed since the plan was shown), then create."""
+    async def approve(self, plan: Plan, *, actor: Member, dry_run: bool = False) -> Carried | None:
+        """Check again (the world may have changed since the plan was shown), then create.
+
+        ``None`` for a dry run: every check passed and nothing was created.
+        """
         await self.check(plan, actor=actor)
         if dry_run:
-            return []
+            return None
         return await self._sink.create(plan, actor=actor)

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from discord.utils import time_snowflake
 
 APP_ID = "900000000000000001"
 BOT_ID = "900000000000000002"
@@ -468,6 +469,35 @@ class FakeDiscord:
         self._bucket = (tokens - 1.0, now)
         return True
 
+    def posted(
+        self,
+        content: str,
+        *,
+        author: str = ALICE,
+        at: datetime | None = None,
+        channel: str = CHANNEL_ID,
+    ) -> dict[str, Any]:
+        """A message someone wrote in the channel at ``at`` (readable through its history).
+
+        Its id is a snowflake of ``at``, as on Discord (clients read the time from the id).
+        """
+        data = self.message(content, author=author, channel=channel)
+        if at is not None:
+            data["id"] = str(time_snowflake(at) + next(self._ids) % 4096)
+            data["timestamp"] = at.isoformat()
+        self.messages[data["id"]] = data
+        return data
+
+    def _history(self, channel: str, query: Any) -> list[dict[str, Any]]:
+        """``GET /channels/{id}/messages``: newest first, ``before``/``after``/``limit``."""
+        found = [m for m in self.messages.values() if m["channel_id"] == channel]
+        if "before" in query:
+            found = [m for m in found if int(m["id"]) < int(query["before"])]
+        if "after" in query:
+            found = [m for m in found if int(m["id"]) > int(query["after"])]
+        found.sort(key=lambda m: int(m["id"]), reverse=True)
+        return found[: int(query.get("limit", 50))]
+
     def _message_payload(self, channel: str, body: dict[str, Any], message_id: str) -> dict:
         data = message_payload(
             message_id, channel, user(BOT_ID, "Kairos", bot=True), body.get("content") or ""
@@ -534,6 +564,8 @@ class FakeDiscord:
             await self.dispatch("THREAD_CREATE", {**thread, "newly_created": True})
             return thread
         if found := re.fullmatch(r"/channels/(\d+)/messages", path):
+            if method == "GET":
+                return self._history(found.group(1), request.query)
             return self._message_payload(found.group(1), call.body, self.next_id())
         if found := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path):
             if method == "PATCH":

@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from waiting import eventually
 
 from bot.console import to_inbound
+from core.enums import RunStatus
 from core.errors import InvalidInput
 from core.messages import ReplyKind
 from core.planning.plan import MAX_DEPTH, MAX_STEPS, Plan, PlanStep, check_plan
@@ -42,7 +44,7 @@ async def press(kairos: Any, action: str) -> Any:
     return reply
 
 
-async def test_a_plan_is_shown_then_approved_into_tasks_with_dependencies(
+async def test_a_plan_is_shown_then_approved_into_a_workflow_that_runs(
     open_kairos: Callable[..., Any], fake: FakeAnthropic
 ) -> None:
     kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
@@ -54,13 +56,14 @@ async def test_a_plan_is_shown_then_approved_into_tasks_with_dependencies(
     assert "1. summarize #eng [ai_prompt]" in shown.text
     assert "3. review the report [task] — after 2" in shown.text
     assert await kairos.tasks.query(workspace_id=1) == []  # nothing before Approve
+    assert await kairos.workflows.overview(workspace_id=1) == []
     request = fake.requests[0]
     assert [t["name"] for t in request.body["tools"]] == ["add_step"]
     assert request.system_blocks()[0]["cache_control"] == {"type": "ephemeral"}
     assert "Goal: prepare the weekly report" in request.user_text()
 
     done = await press(kairos, "plan.approve")
-    assert done.text.startswith("Created 3 tasks from the plan")
+    assert done.text.startswith(f"Created workflow '{GOAL}' with 3 tasks from the plan")
     tasks = sorted(await kairos.tasks.query(workspace_id=1), key=lambda t: t.id)
     first, second, third = tasks
     assert first.action == {"type": "ai_prompt", "prompt": "summarize this week in #eng"}
@@ -69,6 +72,28 @@ async def test_a_plan_is_shown_then_approved_into_tasks_with_dependencies(
     for task in tasks:
         events = [e.action for e in await kairos.tasks.history(task.id, workspace_id=1)]
         assert "ai.planned" in events
+
+    # The workflow engine runs it: the AI step first, then the post after it; the
+    # review (a person's task) waits for a person.
+    workflow = await kairos.workflows.show(GOAL, workspace_id=1)
+    assert sorted(workflow.graph.nodes) == [t.id for t in tasks]
+
+    async def passed() -> Any:
+        view = (await kairos.workflows.show(GOAL, workspace_id=1)).view
+        state = view.latest if view else {}
+        ok = all(
+            t.id in state and state[t.id].status is RunStatus.COMPLETED for t in (first, second)
+        )
+        return ok and view
+
+    view = await eventually(passed)
+    assert view.latest[third.id].status is RunStatus.PENDING
+    ran = [r for r in fake.requests if "summarize this week in #eng" in r.user_text()]
+    assert len(ran) == 1  # the ai_prompt executor asked Claude once
+    one = (await kairos.runs.runs_for(first.id))[0]
+    two = (await kairos.runs.runs_for(second.id))[0]
+    assert one.finished_at is not None and two.started_at is not None
+    assert one.finished_at <= two.started_at  # in order: the post waited for the summary
     again = await press(kairos, "plan.approve")
     assert again.kind is ReplyKind.ERROR  # approved once: nothing waits any more
 
@@ -98,6 +123,7 @@ async def test_yes_approves_and_a_dry_run_creates_nothing(
     dry = await say(kairos, "yes")
     assert dry.text.startswith("Dry run: the plan passes every check")
     assert await kairos.tasks.query(workspace_id=1) == []
+    assert await kairos.workflows.overview(workspace_id=1) == []
     assert "Goal: prepare the weekly report" in fake.requests[0].user_text()
 
 
@@ -126,7 +152,7 @@ async def test_tasks_per_hour_are_capped_per_workspace(
     plain = Answer(tools=[step("a", "draft"), step("b", "review", ["a"]), step("c", "send", ["b"])])
     fake.then(plain, plain)
     await say(kairos, GOAL)
-    assert (await press(kairos, "plan.approve")).text.startswith("Created 3 tasks")
+    assert "with 3 tasks" in (await press(kairos, "plan.approve")).text
     refused = await say(kairos, GOAL)
     assert refused.kind is ReplyKind.ERROR
     assert "at most 4 tasks per hour" in refused.text and "3 were created" in refused.text

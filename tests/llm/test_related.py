@@ -44,6 +44,26 @@ async def test_without_claude_the_findings_are_listed_with_references(
     assert fake.requests == []
 
 
+async def test_full_text_finds_word_forms_and_comments_best_first(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic
+) -> None:
+    kairos = await open_kairos()
+    await _tasks(kairos)
+    await say(kairos, "add a comment to #3: agreed to ask the vendor about pricing tiers")
+    forms = await say(kairos, "what's related to deploying?")  # the stem of "deploy"
+    assert forms.text.splitlines()[1:] == ["  • #2 plan the deploy of the pricing service"]
+    tiers = await say(kairos, "what did we decide about pricing tiers?")
+    assert tiers.text.splitlines()[1:] == ["  • #3 water the plants"]  # its comment says so
+    # No task holds every word: a word alone finds what holds it.
+    either = await say(kairos, "anything about vendor pages?")
+    assert either.text.splitlines()[1:] == ["  • #3 water the plants"]
+    # Ranked: tasks with the word in their title before the one with it in a comment.
+    ranked = await say(kairos, "what's related to pricing?")
+    lines = ranked.text.splitlines()[1:]
+    assert len(lines) == 3 and lines[-1] == "  • #3 water the plants"
+    assert fake.requests == []
+
+
 async def test_claude_reranks_and_answers_citing_the_findings(
     open_kairos: Callable[..., Any], fake: FakeAnthropic
 ) -> None:
