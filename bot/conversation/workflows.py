@@ -131,7 +131,8 @@ class WorkflowTalk:
                 replies.text(
                     f"OK: when '{before.title}' {verb}, #{target} runs after it "
                     f"(workflow '{workflow.name}'). Say 'show the {workflow.name} workflow' "
-                    "to see it."
+                    "to see it.",
+                    task_id=target,  # "it" now means the new step
                 )
             ]
         spec = to_spec(schedule) if schedule is not None else None

@@ -81,15 +81,19 @@ async def test_when_the_deploy_webhook_fires_notify_eng(chat: Chat) -> None:
 
 
 async def test_when_a_task_is_done_notify_eng_fires_when_it_is_marked_done(chat: Chat) -> None:
+    """An existing task named: the follow-up becomes the next step of its workflow (one
+    edge, released when the task is done) rather than a subscription to its events."""
     made = await chat.say_one("add task deploy v2")
     assert made.task_id is not None
     got = await chat.say_one("when 'deploy v2' is done, notify #eng")
-    assert f"whenever task_completed:{made.task_id} fires" in got.text, got.text
+    assert "runs after it (workflow 'deploy v2')" in got.text, got.text
     assert got.task_id is not None
     await chat.say_one(f"done {made.task_id}")
-    await eventually(lambda: f"Task #{made.task_id} is done" in chat.printed())
-    runs = await chat.kairos.runs.runs_for(got.task_id)
-    assert [r.trigger for r in runs] == [RunTrigger.EVENT]
+
+    async def released() -> list[RunTrigger]:
+        return [r.trigger for r in await chat.kairos.runs.runs_for(got.task_id or 0)]
+
+    assert await eventually(released) == [RunTrigger.DEPENDENCY]
 
 
 async def test_subscriptions_to_sources_that_cannot_fire_are_refused(
