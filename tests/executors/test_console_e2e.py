@@ -99,7 +99,7 @@ async def test_backup_every_night_runs_and_posts_its_result(chat: Console_) -> N
     async def finished() -> Run | None:
         # The result is posted as soon as the script ends; the outcome commit follows.
         run = (await chat.kairos.runs.runs_for(task.id))[0]
-        return run if run.status is not RunStatus.RUNNING else None
+        return run if run.status != RunStatus.RUNNING else None  # a str on some paths
 
     run = await eventually(finished)
     assert (run.status, run.exit_code) == (RunStatus.COMPLETED, 0)
