@@ -17,6 +17,7 @@ period; no process of the job outlives it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import functools
 import logging
@@ -26,8 +27,9 @@ import resource
 import shutil
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.actions import ShellAction, action_as
 from core.errors import JobFailed
@@ -59,14 +61,26 @@ class ShellExecutor:
         self._servers: dict[tuple[ShellLimits, int | None], SpawnServer] = {}
         self._lock = asyncio.Lock()
         self._retry_servers_at = 0.0
+        #: Checked once per workspace (and again if the folder disappears): the
+        #: checks (mkdir, chown, every parent's mode, the user lookup) cost more
+        #: than starting ``/bin/true``.
+        self._workdirs: dict[int, tuple[Path, pwd.struct_passwd | None]] = {}
+
+    def _workdir(self, workspace_id: int) -> tuple[Path, pwd.struct_passwd | None]:
+        known = self._workdirs.get(workspace_id)
+        if known is not None and os.path.isdir(known[0]):
+            return known
+        policy = self._policy
+        known = policy.reachable_workdir(workspace_id), policy.job_user()
+        self._workdirs[workspace_id] = known
+        return known
 
     async def execute(self, job: Job) -> ExecutionResult:
         action = action_as(job.action, ShellAction)
         policy = self._policy
         argv = check_shell(action, policy)  # the policy may have changed since creation
-        workdir = policy.reachable_workdir(job.workspace_id)
-        user = policy.job_user()
-        env = _environment(action, policy, job, user)
+        workdir, user = self._workdir(job.workspace_id)
+        env = _environment(action, policy, job, workdir, user)
         argv = _resolve(argv, workdir, env["PATH"])
         if policy.bwrap_path is not None:
             argv = _bwrap(policy.bwrap_path, workdir) + argv
@@ -144,7 +158,14 @@ class _Child:
         self.job = job
         self.stderr = CappedText(8 * 1024)
         self.output_bytes = 0
-        self.overflow = asyncio.Event()
+        #: Set when the output passed ``output_kill_bytes`` (the job is then stopped).
+        self.overflow: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        #: Output read but not yet in the log, written in order by one task that
+        #: exists only while there is some (a job without output costs no task).
+        self._pending: collections.deque[tuple[str, bytes]] = collections.deque()
+        self._pending_bytes = 0
+        self._writer: asyncio.Task[None] | None = None
+        self._outputs: list[_Output] = []
 
     async def run(self, *, term_after: float) -> ExecutionResult:
         loop = asyncio.get_running_loop()
@@ -152,7 +173,7 @@ class _Child:
         err_r, err_w = os.pipe()
         started = time.perf_counter()
         try:
-            pid, waiting = await self._spawn(out_w, err_w)
+            pid, waiter = await self._spawn(out_w, err_w)
         except OSError as exc:
             for fd in (out_r, err_r):
                 os.close(fd)
@@ -164,22 +185,17 @@ class _Child:
         finally:
             os.close(out_w)
             os.close(err_w)
-        readers = [
-            await self._reader(loop, out_r, "stdout"),
-            await self._reader(loop, err_r, "stderr"),
-        ]
+        self._outputs = [_Output(self, out_r, "stdout", loop), _Output(self, err_r, "stderr", loop)]
         killed: str | None = None
         try:
-            waiter = asyncio.ensure_future(waiting)
-            overflow = asyncio.ensure_future(self.overflow.wait())
+            either: set[asyncio.Future[Any]] = {waiter, self.overflow}
             done, _ = await asyncio.wait(
-                {waiter, overflow}, timeout=term_after, return_when=asyncio.FIRST_COMPLETED
+                either, timeout=term_after, return_when=asyncio.FIRST_COMPLETED
             )
-            overflow.cancel()
             if waiter not in done:
                 killed = (
                     f"output exceeded {self.limits.output_kill_bytes // 2**20} MiB"
-                    if self.overflow.is_set()
+                    if self.overflow.done()
                     else f"timed out after {term_after:g} s"
                 )
                 await self._stop(pid, waiter)
@@ -189,7 +205,7 @@ class _Child:
             raise
         finally:
             _killpg(pid, signal.SIGKILL)  # leftovers of the group (`cmd &`)
-            await self._close(readers)
+            await self._close()
         seconds = time.perf_counter() - started
         if code is None:
             raise JobFailed(
@@ -217,29 +233,38 @@ class _Child:
         tail = self.stderr.tail(5).strip()
         return f"\nstderr:\n{tail}" if tail else ""
 
-    async def _reader(
-        self, loop: asyncio.AbstractEventLoop, fd: int, stream: str
-    ) -> tuple[asyncio.Task[None], asyncio.BaseTransport]:
-        reader = asyncio.StreamReader(limit=_CHUNK)
-        transport, _ = await loop.connect_read_pipe(
-            lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(fd, "rb", 0)
-        )
-        task = asyncio.create_task(
-            self._pump(reader, stream), name=f"kairos-shell-{self.job.run_id}-{stream}"
-        )
-        return task, transport
+    def received(self, stream: str, chunk: bytes) -> None:
+        """Output from the child (``_Output`` calls this as it arrives)."""
+        self.output_bytes += len(chunk)
+        if stream == "stderr":
+            self.stderr.add(chunk)
+        if self.output_bytes > self.limits.output_kill_bytes:
+            if not self.overflow.done():
+                self.overflow.set_result(None)
+            return  # keep draining so the child never blocks on a full pipe
+        self._pending.append((stream, chunk))
+        self._pending_bytes += len(chunk)
+        if self._pending_bytes > _CHUNK * 4:  # the log is slower than the job: hold the pipes
+            for output in self._outputs:
+                output.pause()
+        if self._writer is None:
+            self._writer = asyncio.create_task(
+                self._write_pending(), name=f"kairos-shell-{self.job.run_id}-log"
+            )
 
-    async def _pump(self, reader: asyncio.StreamReader, stream: str) -> None:
-        while chunk := await reader.read(_CHUNK):
-            self.output_bytes += len(chunk)
-            if stream == "stderr":
-                self.stderr.add(chunk)
-            if self.output_bytes > self.limits.output_kill_bytes:
-                self.overflow.set()
-                continue  # keep draining so the child never blocks on a full pipe
-            await self.job.log.write(stream, chunk.decode("utf-8", "replace"))
+    async def _write_pending(self) -> None:
+        try:
+            while self._pending:
+                stream, chunk = self._pending.popleft()
+                self._pending_bytes -= len(chunk)
+                await self.job.log.write(stream, chunk.decode("utf-8", "replace"))
+                if self._pending_bytes <= _CHUNK:
+                    for output in self._outputs:
+                        output.resume()
+        finally:
+            self._writer = None
 
-    async def _spawn(self, out_w: int, err_w: int) -> tuple[int, Awaitable[int | None]]:
+    async def _spawn(self, out_w: int, err_w: int) -> tuple[int, asyncio.Future[int | None]]:
         """Start the child: through the spawn server (limits inherited), else directly with
         the limits set by a ``prlimit``/``setpriv`` prefix or, lacking those, ``preexec_fn``."""
         if self.server is not None:
@@ -247,7 +272,7 @@ class _Child:
                 spawned = await self.server.spawn(
                     self.argv, env=self.env, cwd=self.workdir, stdout=out_w, stderr=err_w
                 )
-                return spawned.pid, spawned.wait()
+                return spawned.pid, spawned.exit
             except SpawnUnavailable:
                 pass  # ended meanwhile: start this one directly
         prefix = _limit_prefix(self.limits, self.user)
@@ -262,7 +287,7 @@ class _Child:
             start_new_session=True,  # its own process group, killed as a whole
             preexec_fn=None if prefix is not None else _preexec(self.limits, self.user),
         )
-        return proc.pid, proc.wait()
+        return proc.pid, asyncio.ensure_future(proc.wait())
 
     async def _stop(self, pid: int, waiter: asyncio.Future[int | None]) -> None:
         """SIGTERM to the group, SIGKILL after the grace period."""
@@ -272,15 +297,64 @@ class _Child:
         except TimeoutError:
             _killpg(pid, signal.SIGKILL)
 
-    @staticmethod
-    async def _close(readers: list[tuple[asyncio.Task[None], asyncio.BaseTransport]]) -> None:
-        tasks = [task for task, _ in readers]
-        _done, pending = await asyncio.wait(tasks, timeout=_DRAIN_SECONDS)
-        for _, transport in readers:
-            transport.close()  # our pipes: closing them never waits on the child
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    async def _close(self) -> None:
+        closed = [output.closed for output in self._outputs]
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*closed), _DRAIN_SECONDS)
+        for output in self._outputs:
+            output.close()  # our pipes: closing them never waits on the child
+        writer = self._writer
+        if writer is not None:  # output still on its way to the log
+            _done, pending = await asyncio.wait({writer}, timeout=_DRAIN_SECONDS)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+
+class _Output:
+    """One of the child's pipes, read as data arrives and handed to its ``_Child``."""
+
+    def __init__(
+        self, child: _Child, fd: int, stream: str, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        self.child = child
+        self.stream = stream
+        self.closed: asyncio.Future[None] = loop.create_future()
+        self._fd = fd
+        self._loop = loop
+        self._paused = False
+        os.set_blocking(fd, False)
+        loop.add_reader(fd, self._readable)
+
+    def _readable(self) -> None:
+        try:
+            chunk = os.read(self._fd, _CHUNK)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            self.child.received(self.stream, chunk)
+        else:  # every writer closed it: the job and anything it left behind
+            self.close()
+
+    def pause(self) -> None:
+        if self._fd >= 0 and not self._paused:
+            self._paused = True
+            self._loop.remove_reader(self._fd)
+
+    def resume(self) -> None:
+        if self._fd >= 0 and self._paused:
+            self._paused = False
+            self._loop.add_reader(self._fd, self._readable)
+
+    def close(self) -> None:
+        if self._fd >= 0:
+            self._loop.remove_reader(self._fd)
+            os.close(self._fd)
+            self._fd = -1
+        if not self.closed.done():
+            self.closed.set_result(None)
 
 
 def _status(code: int) -> str:
@@ -369,11 +443,15 @@ def _resolve(argv: list[str], workdir: Path, path: str) -> list[str]:
 
 
 def _environment(
-    action: ShellAction, policy: ExecutionPolicy, job: Job, user: pwd.struct_passwd | None
+    action: ShellAction,
+    policy: ExecutionPolicy,
+    job: Job,
+    workdir: Path,
+    user: pwd.struct_passwd | None,
 ) -> dict[str, str]:
     env = {name: os.environ[name] for name in _ENV_ALLOW if name in os.environ}
     env.setdefault("PATH", _DEFAULT_PATH)
-    env["HOME"] = str(policy.workdir(job.workspace_id))
+    env["HOME"] = str(workdir)
     env.update(action.env)
     env.update({name: policy.secrets[name] for name in action.secrets})
     env.update(

@@ -9,6 +9,7 @@ AI prompt without an LLM, or a caller whose role may not create it.
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Collection, Mapping
@@ -89,6 +90,12 @@ class ActionChecker:
             connection_url(action, policy)
 
 
+@functools.lru_cache(maxsize=1024)
+def _split(command: str) -> tuple[str, ...]:
+    """``shlex.split``, remembered: a job's command is split again on every run."""
+    return tuple(shlex.split(command))
+
+
 def check_shell(action: ShellAction, policy: ExecutionPolicy) -> list[str]:
     """The argv of a shell action, or the refusal (disabled, not allowed, bad quoting)."""
     if not policy.shell_allow:
@@ -116,7 +123,7 @@ def check_shell(action: ShellAction, policy: ExecutionPolicy) -> list[str]:
     if action.shell:
         return ["/bin/sh", "-c", action.command]
     try:
-        argv = shlex.split(action.command)
+        argv = list(_split(action.command))
     except ValueError as exc:
         raise InvalidInput(
             f"The command {action.command!r} cannot be split into arguments: {exc}.",
