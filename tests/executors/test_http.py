@@ -290,3 +290,27 @@ async def test_requests_beyond_the_connection_limit_wait_for_a_slot_within_their
     await asyncio.gather(*hung, return_exceptions=True)
     result = await executor.execute(job(_http(server.url + "/ok")))
     assert result.http_status == 200  # the cancelled runs gave their slots back
+
+
+async def test_requests_hung_on_one_host_never_hold_up_the_free_connections(
+    server: Server,
+    data_dir: Path,
+    executor_for: list[HttpExecutor],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The connections are split over several clients: a request goes to the least busy
+    one, so while fewer than CONNECTIONS requests hang, another is sent at once."""
+    import core.executors.http as http_module
+
+    monkeypatch.setattr(http_module, "CONNECTIONS", 8)
+    monkeypatch.setattr(http_module, "SHARDS", 4)
+    executor = _make(executor_for, data_dir, http_timeout_seconds=5.0)
+    hung = [
+        asyncio.create_task(executor.execute(job(_http(server.url + "/slow")))) for _ in range(7)
+    ]
+    await eventually(lambda: len(server.requests) == 7)
+    result = await executor.execute(job(_http(server.url + "/ok"), timeout=2.0))
+    assert result.http_status == 200  # the eighth connection, not a queue behind a hung one
+    for task in hung:
+        task.cancel()
+    await asyncio.gather(*hung, return_exceptions=True)
