@@ -9,11 +9,19 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Installed again only when pyproject.toml changes (the install is editable: code
+# changes need none), so `make run` starts at once after the first time.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e . 2>$(VENV)/install.log || (cat $(VENV)/install.log; exit 1)
+	touch $@
 
-install-dev: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]' 2>$(VENV)/install.log || (cat $(VENV)/install.log; exit 1)
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
 
 ## Install and start Kairos on its embedded default (SQLite, console chat, http://127.0.0.1:8080/healthz).
 run: install

@@ -64,3 +64,7 @@ def configure_logging(level: str, *, fmt: str = "text", secrets: Iterable[str] =
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
+    # httpx logs every request at INFO: a line per HTTP job (Kairos records the run
+    # itself) and per chat API call. Shown when debugging.
+    quiet = logging.DEBUG if logging.getLevelName(level) == logging.DEBUG else logging.WARNING
+    logging.getLogger("httpx").setLevel(quiet)

@@ -210,6 +210,21 @@ def test_json_logs_are_one_object_per_line_with_secrets_masked(
     assert lines[0]["logger"] == "kairos.test"
 
 
+def test_httpx_request_lines_are_kept_for_debugging(root_logger: logging.Logger) -> None:
+    """httpx logs every request at INFO (a line per HTTP job and chat call): shown only
+    at DEBUG."""
+    httpx_logger = logging.getLogger("httpx")
+    level = httpx_logger.level
+    try:
+        configure_logging("INFO")
+        assert not httpx_logger.isEnabledFor(logging.INFO)
+        assert httpx_logger.isEnabledFor(logging.WARNING)
+        configure_logging("DEBUG")
+        assert httpx_logger.isEnabledFor(logging.INFO)
+    finally:
+        httpx_logger.setLevel(level)
+
+
 @pytest.mark.parametrize(
     ("url", "message"),
     [
