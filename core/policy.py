@@ -22,6 +22,30 @@ from core.errors import NotConfigured
 PRIVILEGED_ACTIONS = frozenset({"shell", "http", "sql"})
 
 
+#: The PATH of a job run as another user (root's PATH may name folders it cannot enter),
+#: or when Kairos has none.
+JOB_PATH = "/usr/local/bin:/usr/bin:/bin"
+
+
+def find_program(name: str, workdir: Path, path: str) -> str | None:
+    """Where a shell job's program is: on ``path`` (a bare name), else the workspace's
+    script of that name (``backup.sh``) if it is an executable file; ``None``: nowhere."""
+    if "/" not in name:
+        found = shutil.which(name, path=path)
+        if found is not None:
+            return found
+    candidate = workdir / name
+    if candidate.is_file() and os.access(candidate, os.X_OK):
+        return str(candidate)
+    return None
+
+
+def program_missing(name: str, workdir: Path, path: str) -> str:
+    """What to say when ``find_program`` found nothing."""
+    where = f"in {workdir}" if "/" in name else f"on PATH ({path}) or in {workdir}"
+    return f"no executable named {name!r} {where}"
+
+
 @dataclass(frozen=True, slots=True)
 class ShellLimits:
     """Resource limits applied in the child (``resource.setrlimit``) and the kill grace."""
@@ -104,6 +128,13 @@ class ExecutionPolicy:
             return pwd.getpwnam(self.shell_user)
         except KeyError:
             return None
+
+    def job_path(self, action_env: Mapping[str, str], user: pwd.struct_passwd | None) -> str:
+        """The PATH a shell job gets: Kairos's own (or the action's), ``JOB_PATH`` for a
+        job run as another user."""
+        if user is not None:
+            return JOB_PATH
+        return action_env.get("PATH") or os.environ.get("PATH") or JOB_PATH
 
     def reachable_workdir(self, workspace_id: int) -> Path:
         """The workspace's working folder, or ``NotConfigured`` when the job user cannot

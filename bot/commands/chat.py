@@ -223,6 +223,8 @@ def add(
     async def work(kairos: Kairos, member: Member) -> None:
         task = await kairos.tasks.create(data, actor=member)
         typer.echo(f"added #{task.id} '{task.title}'")
+        for caveat in kairos.tasks.caveats(task):
+            typer.echo(caveat, err=True)
 
     _with_kairos(work)
 

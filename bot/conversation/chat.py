@@ -564,6 +564,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
         await self._remember(task, speaker)
         await self._undoable(speaker, task.id, {"op": "delete"})
         reply = self._confirm("Got it", task, speaker)
+        if caveats := self._tasks.caveats(task):
+            reply = replace(reply, text="\n".join([reply.text, *caveats]))
         public = speaker.in_channel and task.channel_ref == speaker.inbound.channel_ref
         if public:
             reply = replace(reply, fields={**reply.fields, "public": "1"})

@@ -36,15 +36,20 @@ from core.errors import JobFailed
 from core.executors.logs import CappedText
 from core.executors.spawner import SpawnServer, SpawnUnavailable
 from core.jobs import Job
-from core.policy import ExecutionPolicy, ShellLimits
+from core.policy import (
+    JOB_PATH,
+    ExecutionPolicy,
+    ShellLimits,
+    find_program,
+    program_missing,
+)
 from core.ports import ExecutionResult
 from core.services.actions import check_shell
 
 log = logging.getLogger(__name__)
 
 #: Environment variables a job inherits from Kairos (everything else is dropped).
-_ENV_ALLOW = ("PATH", "LANG", "LC_ALL", "TZ")
-_DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+_ENV_ALLOW = ("LANG", "LC_ALL", "TZ")  # and PATH: ``ExecutionPolicy.job_path``
 _CHUNK = 64 * 1024
 #: How long to wait for the pipes to close after the process ended (a grandchild
 #: that left the group may hold them open).
@@ -373,7 +378,7 @@ def _killpg(pgid: int, sig: signal.Signals) -> None:
 
 @functools.cache
 def _tool(name: str) -> str | None:
-    return shutil.which(name, path=_DEFAULT_PATH)
+    return shutil.which(name, path=JOB_PATH)
 
 
 def _limit_prefix(limits: ShellLimits, user: pwd.struct_passwd | None) -> list[str] | None:
@@ -424,19 +429,13 @@ def _preexec(limits: ShellLimits, user: pwd.struct_passwd | None) -> Callable[[]
 
 
 def _resolve(argv: list[str], workdir: Path, path: str) -> list[str]:
-    """The program as a full path: on ``path``, else the workspace's script of that name
-    (``backup.sh``); ``JobFailed`` (exit status 127) when there is none."""
-    first = argv[0]
-    if "/" not in first:
-        found = shutil.which(first, path=path)
-        if found is not None:
-            return [found, *argv[1:]]
-    candidate = workdir / first
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return [str(candidate), *argv[1:]]
-    where = f"in {workdir}" if "/" in first else f"on PATH ({path}) or in {workdir}"
+    """The program as a full path (``find_program``); ``JobFailed`` (exit status 127)
+    when there is none."""
+    found = find_program(argv[0], workdir, path)
+    if found is not None:
+        return [found, *argv[1:]]
     raise JobFailed(
-        f"Cannot start {first!r}: no executable of that name {where}.",
+        f"Cannot start {argv[0]!r}: {program_missing(argv[0], workdir, path)}.",
         hint="Check the command's name, that the script is there and that it is executable.",
         exit_code=127,
     )
@@ -450,7 +449,6 @@ def _environment(
     user: pwd.struct_passwd | None,
 ) -> dict[str, str]:
     env = {name: os.environ[name] for name in _ENV_ALLOW if name in os.environ}
-    env.setdefault("PATH", _DEFAULT_PATH)
     env["HOME"] = str(workdir)
     env.update(action.env)
     env.update({name: policy.secrets[name] for name in action.secrets})
@@ -460,9 +458,9 @@ def _environment(
         KAIROS_SCHEDULED_FOR=job.scheduled_for.isoformat(),
         KAIROS_ATTEMPT=str(job.attempt),
     )
+    env["PATH"] = policy.job_path(action.env, user)
     if user is not None:
-        # Root's PATH may name folders the job's user cannot enter.
-        env.update(USER=user.pw_name, PATH=_DEFAULT_PATH)
+        env["USER"] = user.pw_name
     return env
 
 

@@ -28,7 +28,7 @@ from core.addresses import check_public
 from core.enums import Role
 from core.errors import InvalidInput, NotConfigured, PermissionDenied
 from core.models import Member
-from core.policy import PRIVILEGED_ACTIONS, ExecutionPolicy
+from core.policy import PRIVILEGED_ACTIONS, ExecutionPolicy, find_program, program_missing
 from core.store import SqlStore
 
 
@@ -49,6 +49,23 @@ class ActionChecker:
         self._installed(action)
         await self._allowed(action, actor)
         return dump_action(action)
+
+    def caveats(self, raw: Mapping[str, Any], *, workspace_id: int) -> list[str]:
+        """What will make a stored, allowed action fail as things stand, said when it is
+        confirmed: a shell job's program that is not there (yet)."""
+        action = parse_action(raw)
+        if not isinstance(action, ShellAction) or action.shell:
+            return []
+        policy = self._policy
+        name = _split(action.command)[0]
+        workdir = policy.workdir(workspace_id)
+        path = policy.job_path(action.env, policy.job_user())
+        if find_program(name, workdir, path) is not None:
+            return []
+        return [
+            f"Note: it will fail until it can start: {program_missing(name, workdir, path)}. "
+            f"Put the script in {workdir} (executable) before its first run."
+        ]
 
     async def _may_create(self, action: Action, actor: Member) -> None:
         if action.type not in PRIVILEGED_ACTIONS or Role(actor.role) in self._allowed_roles():

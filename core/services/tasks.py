@@ -541,6 +541,12 @@ class TaskService:
                 hint="Ask a workspace admin to give you the member role.",
             )
 
+    def caveats(self, task: TaskPublic) -> list[str]:
+        """What will make the task's job fail as things stand (said with its confirmation)."""
+        if self._actions is None or task.action is None:
+            return []
+        return self._actions.caveats(task.action, workspace_id=task.workspace_id)
+
     async def _check_action(self, raw: dict[str, Any], actor: Member) -> None:
         # Before the transaction: checking may resolve a host name.
         if self._actions is not None and raw.get("action") is not None:

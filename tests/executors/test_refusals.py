@@ -119,6 +119,31 @@ async def test_update_refuses_too_and_keeps_the_old_action(
     assert kept.action == {"type": "shell", "command": "backup.sh"}
 
 
+async def test_a_script_not_in_place_yet_is_stored_with_a_caveat_that_names_where(
+    store: SqlStore, clock: ManualClock, member: Member, data_dir: Path
+) -> None:
+    """An allowed script that is not there yet: stored (it may be deployed later) but
+    never confirmed silently — the caveat says where to put it; none once it is there."""
+    service = _service(store, clock, data_dir)
+    task = await service.create(
+        {"kind": "job", "title": "backup", "action": {"type": "shell", "command": "backup.sh"}},
+        actor=member,
+    )
+    [caveat] = service.caveats(task)
+    workdir = data_dir / "work" / f"workspace-{member.workspace_id}"
+    assert "no executable named 'backup.sh'" in caveat and str(workdir) in caveat
+    script = workdir / "backup.sh"
+    script.write_text("#!/bin/sh\necho ok\n")
+    assert service.caveats(task)  # not executable yet
+    script.chmod(0o755)
+    assert service.caveats(task) == []
+    on_path = await service.create(
+        {"kind": "job", "title": "t", "action": {"type": "shell", "command": "./scripts/x"}},
+        actor=member,
+    )
+    assert "in " + str(workdir) in service.caveats(on_path)[0]
+
+
 async def test_members_may_not_create_privileged_jobs(
     store: SqlStore, clock: ManualClock, other_member: Member, member: Member, data_dir: Path
 ) -> None:
