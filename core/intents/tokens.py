@@ -71,6 +71,7 @@ _TOKEN = re.compile(
     (?P<code>`{1,3}[^`]{1,2000}`{1,3})
   | (?P<url>https?://[^\s<>`]{1,2000})
   | (?P<quote>(?<![\w])'[^'\n]{1,300}'(?![\w])|"[^"\n]{1,300}"|“[^”\n]{1,300}”|‘[^’\n]{1,300}’)
+  | (?P<placeholder>\{[A-Za-z_][\w.\-]{0,100}\})
   | (?P<user>@[\w][\w.\-]{0,80})
   | (?P<ref>\#\d{1,12}\b)
   | (?P<chan>\#[\w][\w\-]{0,80})
@@ -219,4 +220,6 @@ def _make(group: str, raw: str, start: int, end: int) -> Token:
         return Token(raw, low, Kind.NUM, start, end, raw)
     if group in ("word", "prio"):
         return _word(raw, start, end)
+    if group == "placeholder":  # {event.ref} in a message template: one word, kept whole
+        return Token(raw, low, Kind.WORD, start, end)
     return Token(raw, raw, Kind.PUNCT, start, end)

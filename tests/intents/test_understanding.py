@@ -266,3 +266,16 @@ def test_end_of_a_named_month(berlin: Parse) -> None:
     assert berlin("add task close the books by the end of November").due == at(
         "2026-11-30T17:00", BERLIN
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("when the deploy webhook fires, notify #eng that {event.ref} was deployed",
+         "{event.ref} was deployed"),
+        ("remind me at 5pm that {x} is {y}", "{x} is {y}"),
+        ("remind me at 5pm to check the backups {", "check the backups"),  # lone brace
+    ],
+)  # fmt: skip
+def test_template_placeholders_stay_whole_in_titles(berlin: Parse, text: str, title: str) -> None:
+    assert berlin(text).title == title  # type: ignore[attr-defined]
