@@ -28,6 +28,7 @@ from core.retry import will_retry
 from core.services.conversation import ConversationMemory
 from core.services.tasks import TaskService
 from core.store import SqlStore
+from core.templates import fill_event
 
 #: A reminder delivered later than this after its time says so.
 LATE_AFTER_SECONDS = 120
@@ -116,7 +117,7 @@ class ChatNotifier:
             and (public.schedule or {}).get("kind") == "once"
             and job.trigger in (RunTrigger.SCHEDULE, RunTrigger.MISFIRE)
         )
-        text = f"Reminder: {task.title}{self._lateness(job)}"
+        text = f"Reminder: {fill_event(task.title, job.event)}{self._lateness(job)}"
         refs: list[str] = []
         repeated: set[int] = set()
         for channel_ref, thread_ref, user_ref in targets:

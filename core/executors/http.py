@@ -11,7 +11,6 @@ changes in between is not caught — put an egress proxy in front for that.)
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import time
 from collections.abc import Mapping
@@ -27,8 +26,8 @@ from core.errors import InvalidInput, JobFailed
 from core.jobs import Job
 from core.policy import ExecutionPolicy
 from core.ports import ExecutionResult
+from core.templates import PLACEHOLDER, event_value
 
-_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.-]*)\}")
 _SHOWN_HEADERS = ("content-type", "content-length", "location", "date", "server")
 
 #: Requests in flight at once, and connections kept open. Runs beyond it wait
@@ -218,42 +217,6 @@ def _values(job: Job) -> dict[str, str]:
     }
 
 
-def _event_value(event: Mapping[str, Any] | None, name: str) -> str:
-    """``{event}`` (the whole payload as JSON) or ``{event.a.b}`` (one value; JSON when
-    it is not a scalar)."""
-    if event is None:
-        raise InvalidInput(
-            f"The request uses {{{name}}}, but this run has no event payload "
-            "(scheduled and manual runs have none).",
-            hint="Use {event…} only in tasks started by an event trigger.",
-        )
-    value: Any = event
-    for key in name.split(".")[1:]:
-        if isinstance(value, Mapping) and key in value:
-            value = value[key]
-        elif isinstance(value, tuple | list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        else:
-            keys = ", ".join(map(str, value)) if isinstance(value, Mapping) else "no keys"
-            raise InvalidInput(
-                f"The request uses {{{name}}}, but the event payload has no {key!r} there "
-                f"(it has: {keys}).",
-                hint="Check the field names the event sends.",
-            )
-    if isinstance(value, str):
-        return value
-    return json.dumps(_plain(value), separators=(",", ":"), default=str)
-
-
-def _plain(value: Any) -> Any:
-    """The read-only payload back to JSON-able dicts and lists."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
-
-
 def _render(
     template: str,
     values: Mapping[str, str],
@@ -273,7 +236,7 @@ def _render(
         def one(match: re.Match[str]) -> str:
             name = match.group(1)
             if name == "event" or name.startswith("event."):
-                text = _event_value(event, name)
+                text = event_value(event, name)
                 return quote(text, safe="") if in_url else text
             if name.startswith("secret."):
                 key = name.removeprefix("secret.")
@@ -285,6 +248,6 @@ def _render(
                 return "***" if mask else secrets[key]
             return values.get(name, match.group(0))
 
-        return _PLACEHOLDER.sub(one, template)
+        return PLACEHOLDER.sub(one, template)
 
     return fill(False), fill(True)

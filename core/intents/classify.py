@@ -374,12 +374,12 @@ def classify(toks: list[Token], cues: Cues) -> tuple[IntentKind, float]:
         return IntentKind.RUN_TASK, 0.85
     if cues.action:
         return IntentKind.SCHEDULE_JOB, 0.7
-    if (
-        cues.mention_first
-        or " by " in joined
-        or " due " in joined
-        or (lead == "ask" and any(t.kind is Kind.USER for t in toks))
-    ):
+    if cues.mention_first or (lead == "ask" and any(t.kind is Kind.USER for t in toks)):
+        return IntentKind.CREATE_TASK, 0.7
+    if cues.strong_schedule and wordset & _REMIND_LEADS and lead not in _QUESTION:
+        # "when the deploy webhook fires, notify #eng that v2 was deployed by bob"
+        return IntentKind.CREATE_REMINDER, 0.88
+    if " by " in joined or " due " in joined:
         return IntentKind.CREATE_TASK, 0.7
     if (cues.strong_schedule or cues.when) and lead not in _QUESTION:
         if wordset & _REMIND_LEADS:  # "every weekday at 9:30 ping #eng to …"

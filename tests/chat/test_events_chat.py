@@ -80,6 +80,23 @@ async def test_when_the_deploy_webhook_fires_notify_eng(chat: Chat) -> None:
     assert [(r.trigger, r.event_id) for r in runs] == [(RunTrigger.EVENT, event_id)]
 
 
+async def test_a_reminder_text_takes_values_from_the_event_that_fired_it(chat: Chat) -> None:
+    await _admin(chat)
+    secret = SECRET.search((await chat.say_one("create a webhook called deploy")).text)
+    assert secret is not None
+    got = await chat.say_one(
+        "when the deploy webhook fires, notify #eng that {event.ref} was deployed by {event.who}"
+    )
+    assert "'{event.ref} was deployed by {event.who}'" in got.text, got.text
+
+    body = json.dumps({"ref": "v2.3"}).encode()  # no "who": left as written
+    headers = {"x-kairos-signature": kairos_signature(secret[1], body, int(time.time()))}
+    await chat.kairos.events.webhooks.accept(
+        "deploy", secret=secret[1], headers=headers, body=body, now=time.time()
+    )
+    await eventually(lambda: "Reminder: v2.3 was deployed by {event.who}" in chat.printed())
+
+
 async def test_when_a_task_is_done_notify_eng_fires_when_it_is_marked_done(chat: Chat) -> None:
     """An existing task named: the follow-up becomes the next step of its workflow (one
     edge, released when the task is done) rather than a subscription to its events."""
