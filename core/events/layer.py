@@ -49,9 +49,16 @@ class EventLayer:
             self._sources.append(self.conditions)
         self.listen_dsn = _asyncpg_dsn(listen_url or db.url)
         self.postgres: PgChannels | None = None
+        self.realtime: _Source | None = None
         if self.listen_dsn is not None:
             self.postgres = PgChannels(dsn=self.listen_dsn, db=db, bus=self.bus, clock=clock)
             self._sources.append(self.postgres)
+
+    def use_realtime(self, source: _Source) -> None:
+        """The Supabase Realtime source (``supabase:<schema>.<table>``): table inserts then
+        come through it rather than through a trigger and LISTEN."""
+        self.realtime = source
+        self._sources.append(source)
 
     def add_source(self, source: _Source) -> None:
         """A running source (a file watch, a channel listener, a condition) to start and stop."""
