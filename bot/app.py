@@ -149,7 +149,13 @@ class Kairos:
             missed=notifier,
         )
         checker = ActionChecker(store=store, policy=policy, available=executors.types)
-        events = EventLayer(db=db, clock=clock, pool=scheduler.pool, executors=executors)
+        events = EventLayer(
+            db=db,
+            clock=clock,
+            pool=scheduler.pool,
+            executors=executors,
+            retention_days=settings.event_retention_days,
+        )
         if settings.supabase_realtime and settings.supabase_url and settings.supabase_key:
             from integrations.supabase.realtime import SupabaseRealtime
 

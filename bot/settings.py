@@ -179,6 +179,9 @@ class Settings(BaseSettings):
     supabase_log_bucket: str = Field(
         default="kairos-logs", description="Storage bucket for full run logs (must exist)"
     )
+    event_retention_days: int = Field(
+        default=30, ge=0, description="Delivered events older than this are pruned (0: kept)"
+    )
     supabase_realtime: bool = Field(
         default=True,
         description="With the URL and key: table inserts come through Supabase Realtime "
