@@ -177,17 +177,8 @@ class EventsTalk:
                 hint="Set KAIROS_DATABASE_URL to a PostgreSQL (or Supabase session) URL.",
             )
         channel = await install_insert_trigger(dsn, table)
-        now = self._layer.clock.now()
-        await self._layer.store.add_source(
-            EventSource(
-                kind=SourceKind.POSTGRES.value,
-                name=channel,
-                workspace_id=speaker.workspace_id,
-                created_by=speaker.member.id,
-                config={"table": table, "trigger": "insert"},
-                created_at=now,
-                updated_at=now,
-            )
+        await self._add_table_source(
+            SourceKind.POSTGRES, channel, speaker, {"table": table, "trigger": "insert"}
         )
         return channel
 
@@ -197,19 +188,25 @@ class EventsTalk:
         name = realtime_table(table)
         if await self._layer.store.source(SourceKind.SUPABASE, name) is None:
             _admin(speaker, "subscribe to a database table's inserts")
-            now = self._layer.clock.now()
-            await self._layer.store.add_source(
-                EventSource(
-                    kind=SourceKind.SUPABASE.value,
-                    name=name,
-                    workspace_id=speaker.workspace_id,
-                    created_by=speaker.member.id,
-                    config={"table": name, "via": "realtime"},
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
+            config = {"table": name, "via": "realtime"}
+            await self._add_table_source(SourceKind.SUPABASE, name, speaker, config)
         return f"supabase:{name}"
+
+    async def _add_table_source(
+        self, kind: SourceKind, name: str, speaker: Speaker, config: dict[str, str]
+    ) -> None:
+        now = self._layer.clock.now()
+        await self._layer.store.add_source(
+            EventSource(
+                kind=kind.value,
+                name=name,
+                workspace_id=speaker.workspace_id,
+                created_by=speaker.member.id,
+                config=config,
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
     async def _disk(
         self, percent: int, task_ref: str, speaker: Speaker, subscribe: Subscriber

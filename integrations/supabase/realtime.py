@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 import random
+from datetime import datetime
 from functools import partial
 from typing import Any
 
@@ -56,7 +57,7 @@ def realtime_table(table: str) -> str:
     return f"{parts[0] if len(parts) == 2 else 'public'}.{name}"
 
 
-def change_event(table: str, data: dict[str, Any], now: Any) -> EventIn:
+def change_event(table: str, data: dict[str, Any], now: datetime) -> EventIn:
     """The event for one ``postgres_changes`` message's ``data`` on ``table`` (``schema.table``).
 
     The payload has the PostgreSQL trigger's shape (``table``, ``op``, ``row``) plus
@@ -119,7 +120,6 @@ class SupabaseRealtime:
         self._task: asyncio.Task[None] | None = None
         self._client: Any = None
         self._channels: dict[str, Any] = {}
-        self._pending: set[asyncio.Task[None]] = set()
         self.rounds = 0
 
     @property
@@ -144,8 +144,7 @@ class SupabaseRealtime:
                     await self._task
             self._task = None
         await self._close()
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._bus.drain_soon()
         for name in _LIBRARY_LOGGERS:
             logging.getLogger(name).removeFilter(self._redact)
 
@@ -206,15 +205,7 @@ class SupabaseRealtime:
 
     def _changed(self, table: str, payload: dict[str, Any]) -> None:
         event = change_event(table, dict(payload.get("data") or {}), self._clock.now())
-        task = asyncio.create_task(self._record(event), name="kairos-supabase-event")
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    async def _record(self, event: EventIn) -> None:
-        try:
-            await self._bus.record(event)
-        except Exception as exc:
-            log.warning("events: Realtime insert on %s not recorded: %s", event.source, exc)
+        self._bus.record_soon(event, what="Realtime insert")
 
     async def _close(self) -> None:
         client, self._client = self._client, None

@@ -3,16 +3,13 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from chat.conftest import ZONE, Chat
-from rich.console import Console
+from chat.conftest import ZONE, Chat, chatting
 from scheduler.harness import wait_for
 
-from bot.app import Kairos
-from bot.console import WORKSPACE_REF, ConsoleChat
+from bot.console import WORKSPACE_REF
 from bot.settings import Settings
 from core.clock import ManualClock
 from core.enums import Platform, Role
@@ -26,29 +23,19 @@ ASK = "when a row is inserted into table orders, notify #sales"
 
 
 @asynccontextmanager
-async def chatting(
+async def admin_chat(
     database_url: str, clock: ManualClock, **supabase: object
 ) -> AsyncIterator[Chat]:
+    """A Kairos chatting on a console, ana an admin of its workspace."""
     settings = Settings(
         database_url=database_url, default_timezone=ZONE, _env_file=None, **supabase
     )  # type: ignore[call-arg]
-    kairos = await Kairos.open(settings, clock=clock)
-    screen = io.StringIO()
-    console = ConsoleChat(
-        conversation=kairos.conversation,
-        user="ana",
-        console=Console(file=screen, width=200),
-        timezone=ZONE,
-    )
-    kairos.add_chat(Platform.CONSOLE, console)
-    await kairos.start()
-    try:
-        ws = await kairos.store.ensure_workspace(Platform.CONSOLE, WORKSPACE_REF)
+    async with chatting(settings, clock) as chat:
+        store = chat.kairos.store
+        ws = await store.ensure_workspace(Platform.CONSOLE, WORKSPACE_REF)
         assert ws.id is not None
-        await kairos.store.ensure_member(ws.id, "ana", role=Role.ADMIN)
-        yield Chat(kairos=kairos, console=console, screen=screen, clock=clock)
-    finally:
-        await kairos.close()
+        await store.ensure_member(ws.id, "ana", role=Role.ADMIN)
+        yield chat
 
 
 async def test_with_supabase_a_row_inserted_comes_through_realtime(
@@ -56,7 +43,7 @@ async def test_with_supabase_a_row_inserted_comes_through_realtime(
 ) -> None:
     async with (
         FakeRealtime() as fake,
-        chatting(database_url, clock, supabase_url=fake.url, supabase_key=KEY) as chat,
+        admin_chat(database_url, clock, supabase_url=fake.url, supabase_key=KEY) as chat,
     ):
         assert isinstance(chat.kairos.events.realtime, SupabaseRealtime)
         refused = await chat.say_one(ASK, user="bob")
@@ -78,11 +65,11 @@ async def test_with_supabase_a_row_inserted_comes_through_realtime(
 async def test_without_supabase_or_with_realtime_off_no_realtime_source(
     database_url: str, clock: ManualClock
 ) -> None:
-    async with chatting(database_url, clock) as chat:
+    async with admin_chat(database_url, clock) as chat:
         assert chat.kairos.events.realtime is None
         got = await chat.say_one(ASK)
         assert "supabase" not in got.text, got.text  # the PostgreSQL path answers instead
         assert await chat.kairos.events.store.sources(SourceKind.SUPABASE) == []
     off = {"supabase_url": "http://127.0.0.1:9", "supabase_key": KEY, "supabase_realtime": False}
-    async with chatting(database_url, clock, **off) as chat:
+    async with admin_chat(database_url, clock, **off) as chat:
         assert chat.kairos.events.realtime is None
