@@ -38,6 +38,7 @@ class FakeRealtime:
     heartbeats: int = 0
     connections: int = 0
     _server: Server | None = None
+    _port: int = 0
     _sockets: dict[ServerConnection, dict[str, _Joined]] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(31000))
 
@@ -104,6 +105,17 @@ class FakeRealtime:
         for ws in sockets:
             await ws.close(code=1011, reason="fake realtime restarting")
         return len(sockets)
+
+    async def stop_listening(self) -> None:
+        """Go away (sockets closed, the port refused) until ``listen_again``."""
+        assert self._server is not None
+        self._port = next(iter(self._server.sockets)).getsockname()[1]
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def listen_again(self) -> None:
+        """Serve again on the same port."""
+        self._server = await serve(self._serve, "127.0.0.1", self._port)
 
     async def _serve(self, ws: ServerConnection) -> None:
         path = urlparse(ws.request.path if ws.request else "")

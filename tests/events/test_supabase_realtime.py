@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+import sqlalchemy as sa
 from scheduler.harness import wait_for
 
 from core.clock import ManualClock
 from core.db import Database
 from core.events.model import SourceKind
+from core.store.events import TASKS
 from integrations.supabase.realtime import SupabaseRealtime, realtime_table
 
 from .fake_realtime import FakeRealtime
@@ -116,12 +118,32 @@ async def test_channels_are_joined_again_after_the_server_drops_the_socket(
     assert any("[redacted]" in r.getMessage() for r in ours), "the URL was logged, without the key"
 
 
+async def test_channels_are_joined_again_after_an_outage_the_client_gave_up_on(
+    database: Database, clock: ManualClock, fake: FakeRealtime
+) -> None:
+    task = await subscriber(database, "supabase:public.orders")
+    async with realtime(database, clock, fake) as (ev, source):
+        await wait_for(lambda: source.tables == {"public.orders"}, what="joined")
+        await fake.stop_listening()
+        # the client's own retries (3) end; then this source's back-off takes over
+        await wait_for(lambda: source._outage.down, limit=30, what="the outage noticed")
+        await fake.listen_again()
+        await wait_for(lambda: fake.joined("public", "orders") == 1, limit=60, what="rejoined")
+        await wait_for(lambda: source.tables == {"public.orders"}, what="the channel joined")
+        await fake.insert("public", "orders", {"id": 3}, at=AT)
+        await wait_for(lambda: len(ev.keeper.events_of(task)) == 1, what="the run")
+
+
 async def test_channels_follow_the_subscriptions(
     database: Database, clock: ManualClock, fake: FakeRealtime
 ) -> None:
     async with realtime(database, clock, fake) as (_ev, source):
         await wait_for(lambda: source.rounds >= 3, what="three rounds")
         assert fake.connections == 0, "no subscription: no socket"
-        await subscriber(database, "supabase:sales.orders")
+        task = await subscriber(database, "supabase:sales.orders")
         await wait_for(lambda: source.tables == {"sales.orders"}, what="joined")
         assert fake.joined("sales", "orders") == 1 and fake.joined("public", "orders") == 0
+        async with database.engine.begin() as conn:
+            await conn.execute(sa.update(TASKS).where(TASKS.c.id == task).values(enabled=False))
+        await wait_for(lambda: fake.joined("sales", "orders") == 0, what="the channel left")
+        assert source.tables == set()
