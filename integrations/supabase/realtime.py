@@ -32,6 +32,7 @@ from functools import partial
 from typing import Any
 
 from core.db import Database
+from core.errors import InvalidInput
 from core.events.delivery import EventBus
 from core.events.model import EventIn, SourceKind
 from core.ports import Clock
@@ -120,6 +121,7 @@ class SupabaseRealtime:
         self._task: asyncio.Task[None] | None = None
         self._client: Any = None
         self._channels: dict[str, Any] = {}
+        self._refused: set[str] = set()
         self.rounds = 0
 
     @property
@@ -162,9 +164,14 @@ class SupabaseRealtime:
 
     async def _follow(self) -> None:
         """One round: the channels made to match the subscriptions, the socket kept open."""
-        wanted = {
-            realtime_table(n.partition(":")[2]) for n in await listened_names(self._db, "supabase:")
-        }
+        wanted = set()
+        for name in await listened_names(self._db, "supabase:"):
+            try:
+                wanted.add(realtime_table(name.partition(":")[2]))
+            except InvalidInput:  # a task stored with a bad name: it alone waits in vain
+                if name not in self._refused:
+                    self._refused.add(name)
+                    log.warning("events: %s names no table; its tasks never fire", name)
         if not wanted and not self._channels:
             return
         client = await self._connected()
