@@ -157,15 +157,9 @@ class EventStore:
             .order_by(EVENTS.c.delivered_at)
             .limit(limit)
         )
-        async with self.db.engine.begin() as conn:
-            ids = [int(r[0]) for r in await conn.execute(oldest)]
-            if not ids:
-                return 0
-            # Checked again as it deletes: a retry may have been queued meanwhile.
-            done = await conn.execute(
-                sa.delete(EVENTS).where(EVENTS.c.id.in_(ids), unread).returning(EVENTS.c.id)
-            )
-            return len(done.all())
+        async with self.db.engine.begin() as conn:  # one statement: no ids travel
+            done = await conn.execute(sa.delete(EVENTS).where(EVENTS.c.id.in_(oldest)))
+            return int(done.rowcount)
 
     async def payload_of_run(self, run_id: int) -> tuple[bool, Any]:
         """``(True, payload)`` when the run answers an event, else ``(False, None)``."""
