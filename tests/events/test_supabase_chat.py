@@ -52,8 +52,10 @@ async def test_with_supabase_a_row_inserted_comes_through_realtime(
         assert "whenever supabase:public.orders fires" in got.text, got.text
         again = await chat.say_one(ASK.replace("#sales", "#eng"), user="bob")
         assert "supabase:public.orders" in again.text, "a watched table: any member subscribes"
+        watched = await chat.say_one("watch inserts into table sales.refunds")
+        assert "come through Supabase Realtime (supabase:sales.refunds)" in watched.text
         sources = await chat.kairos.events.store.sources(SourceKind.SUPABASE)
-        assert [s.name for s in sources] == ["public.orders"]
+        assert [s.name for s in sources] == ["public.orders", "sales.refunds"]
         await wait_for(lambda: fake.joined("public", "orders") == 1, what="the channel joined")
         await fake.insert("public", "orders", {"id": 1, "item": "tea"}, at="2026-12-04T03:00Z")
         await wait_for(
