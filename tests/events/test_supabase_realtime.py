@@ -91,13 +91,14 @@ async def test_a_duplicate_message_is_one_event(
         await fake.insert("public", "orders", {"id": 1, "item": "tea"}, at=AT, times=3)
         await fake.insert("public", "orders", {"id": 2, "item": "tea"}, at=AT)
         await fake.insert("public", "orders", {"item": "no id"}, at=AT, times=2)
-        # Messages are recorded in the order they arrive: once the last one's run is
-        # there, every duplicate before it has been seen (and dropped).
+        # Messages are recorded in the order they arrive: once the last one ran, every
+        # message before it was stored or dropped (their runs may still be going).
         await fake.insert("public", "orders", {"id": 99}, at=AT)
         await wait_for(
             lambda: {"id": 99} in [e["row"] for e in ev.keeper.events_of(task)], what="the last"
         )
         assert await ev.layer.store.count(kind=SourceKind.SUPABASE) == 4
+        await wait_for(lambda: len(ev.keeper.events_of(task)) == 4, what="the others' runs")
         rows = [{"id": 1, "item": "tea"}, {"id": 2, "item": "tea"}, {"item": "no id"}, {"id": 99}]
         assert sorted(str(e["row"]) for e in ev.keeper.events_of(task)) == sorted(map(str, rows))
 
