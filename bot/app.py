@@ -149,7 +149,22 @@ class Kairos:
             missed=notifier,
         )
         checker = ActionChecker(store=store, policy=policy, available=executors.types)
-        events = EventLayer(db=db, clock=clock, pool=scheduler.pool, executors=executors)
+        events = EventLayer(
+            db=db,
+            clock=clock,
+            pool=scheduler.pool,
+            executors=executors,
+            retention_days=settings.event_retention_days,
+        )
+        if settings.supabase_realtime and settings.supabase_url and settings.supabase_key:
+            from integrations.supabase.realtime import SupabaseRealtime
+
+            key = settings.supabase_key.get_secret_value()
+            events.use_realtime(
+                SupabaseRealtime(
+                    url=settings.supabase_url, key=key, db=db, bus=events.bus, clock=clock
+                )
+            )
         listener = TaskChangeEvents(scheduler, events.task_events)
         tasks = TaskService(store=store, clock=clock, listener=listener, actions=checker)
         notifier.use_tasks(tasks)

@@ -174,10 +174,18 @@ class Settings(BaseSettings):
         default=None, description="https://<project>.supabase.co: full run logs in its Storage"
     )
     supabase_key: SecretStr | None = Field(
-        default=None, description="Supabase service-role key (Storage uploads and reads)"
+        default=None, description="Supabase service-role key (Storage logs; Realtime events)"
     )
     supabase_log_bucket: str = Field(
         default="kairos-logs", description="Storage bucket for full run logs (must exist)"
+    )
+    event_retention_days: int = Field(
+        default=30, ge=0, description="Delivered events older than this are pruned (0: kept)"
+    )
+    supabase_realtime: bool = Field(
+        default=True,
+        description="With the URL and key: table inserts come through Supabase Realtime "
+        "(else through an installed trigger and LISTEN)",
     )
     shell_cpu_seconds: int = Field(default=60, ge=1, description="CPU time per shell job")
     shell_memory_mb: int = Field(default=1024, ge=16, description="Address space per shell job")

@@ -28,6 +28,7 @@ from core.events.model import SourceKind, source_name
 from core.messages import Reply
 from core.models_events import EventSource
 from core.store.pg_triggers import insert_channel, install_insert_trigger
+from integrations.supabase.realtime import realtime_table
 
 _HOOK = r"['\"]?(?P<name>[\w.-]+)['\"]?"
 _CREATE = (
@@ -129,6 +130,15 @@ class EventsTalk:
             return [replies.text("Webhooks:\n" + "\n".join(lines))]
         if m := _TABLE.match(said):
             channel = await self.watch_table(m["table"], speaker)
+            if channel.startswith("supabase:"):
+                return [
+                    replies.text(
+                        f"Inserts into {m['table']} now come through Supabase Realtime "
+                        f"({channel}); the table must be in the supabase_realtime publication. "
+                        f"Tasks can wait for them: 'when a row is inserted into table "
+                        f"{m['table']}, …'."
+                    )
+                ]
             return [
                 replies.text(
                     f"Inserts into {m['table']} now notify the channel '{channel}'. Tasks can "
@@ -152,7 +162,13 @@ class EventsTalk:
         )
 
     async def watch_table(self, table: str, speaker: Speaker) -> str:
-        """Install the insert trigger on ``table`` (admins; PostgreSQL); its channel."""
+        """Install the insert trigger on ``table`` (admins; PostgreSQL); its channel.
+
+        With Supabase Realtime configured nothing is installed: the table is recorded
+        as a source (admins) and its event name (``supabase:public.orders``) returned.
+        """
+        if self._layer.realtime is not None:
+            return await self._realtime_table(table, speaker)
         _admin(speaker, "install a trigger on a database table")
         dsn = self._layer.listen_dsn
         if dsn is None:
@@ -161,19 +177,36 @@ class EventsTalk:
                 hint="Set KAIROS_DATABASE_URL to a PostgreSQL (or Supabase session) URL.",
             )
         channel = await install_insert_trigger(dsn, table)
+        await self._add_table_source(
+            SourceKind.POSTGRES, channel, speaker, {"table": table, "trigger": "insert"}
+        )
+        return channel
+
+    async def _realtime_table(self, table: str, speaker: Speaker) -> str:
+        """A table's inserts through Supabase Realtime: the first subscription is an
+        admin's (the service key reads every row), recorded as a source."""
+        name = realtime_table(table)
+        if await self._layer.store.source(SourceKind.SUPABASE, name) is None:
+            _admin(speaker, "subscribe to a database table's inserts")
+            config = {"table": name, "via": "realtime"}
+            await self._add_table_source(SourceKind.SUPABASE, name, speaker, config)
+        return f"supabase:{name}"
+
+    async def _add_table_source(
+        self, kind: SourceKind, name: str, speaker: Speaker, config: dict[str, str]
+    ) -> None:
         now = self._layer.clock.now()
         await self._layer.store.add_source(
             EventSource(
-                kind=SourceKind.POSTGRES.value,
-                name=channel,
+                kind=kind.value,
+                name=name,
                 workspace_id=speaker.workspace_id,
                 created_by=speaker.member.id,
-                config={"table": table, "trigger": "insert"},
+                config=config,
                 created_at=now,
                 updated_at=now,
             )
         )
-        return channel
 
     async def _disk(
         self, percent: int, task_ref: str, speaker: Speaker, subscribe: Subscriber
@@ -206,6 +239,7 @@ class EventsTalk:
             "task_failed": f"Task #{rest} failed",
             "file": f"A file arrived in {rest}",
             "condition": f"Condition '{rest}' became true",
+            "supabase": f"A row was inserted into {rest}",
             "postgres": f"A row was inserted into {inserted[1]}"
             if inserted
             else f"Notification on {rest}",
@@ -247,6 +281,13 @@ class EventsTalk:
                 raise NotFound(f"There is no condition called '{rest}'; nothing was created.")
             return name
         table = _ROW_EVENT.match(name)
+        if kind == SourceKind.SUPABASE.value or (table and self._layer.realtime is not None):
+            if self._layer.realtime is None:
+                raise NotConfigured(
+                    "Supabase Realtime is not configured here, so nothing was created.",
+                    hint="Set KAIROS_SUPABASE_URL and KAIROS_SUPABASE_KEY.",
+                )
+            return await self._realtime_table(table["table"] if table else rest, speaker)
         if table is not None or kind == SourceKind.POSTGRES.value:
             channel = insert_channel(table["table"]) if table else rest
             if self._layer.listen_dsn is None:

@@ -46,6 +46,7 @@ class EventBus:
         self._task: asyncio.Task[None] | None = None
         self._queue: list[tuple[EventIn, asyncio.Future[int | None]]] = []
         self._flusher: asyncio.Task[None] | None = None
+        self._soon: set[asyncio.Task[None]] = set()
         self.delivered = 0
 
     async def record(self, event: EventIn) -> int | None:
@@ -77,6 +78,25 @@ class EventBus:
                     waiting.set_result(event_id)
             if any(i is not None for i in ids):
                 self._kick.set()
+
+    def record_soon(self, event: EventIn, *, what: str) -> None:
+        """Record ``event`` in a task of its own, for sources called back synchronously
+        (a NOTIFY, a Realtime message); a failure is logged with ``what`` it was.
+        ``drain_soon`` waits for them."""
+        task = asyncio.create_task(self._record_logged(event, what), name=f"{self._name}-soon")
+        self._soon.add(task)
+        task.add_done_callback(self._soon.discard)
+
+    async def drain_soon(self) -> None:
+        """Wait for the events handed to ``record_soon`` so far."""
+        if self._soon:
+            await asyncio.gather(*self._soon, return_exceptions=True)
+
+    async def _record_logged(self, event: EventIn, what: str) -> None:
+        try:
+            await self.record(event)
+        except Exception as exc:
+            log.warning("events: %s on %s not recorded: %s", what, event.source, exc)
 
     async def start(self) -> None:
         self._stop.clear()

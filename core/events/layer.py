@@ -11,6 +11,7 @@ from core.events.delivery import RESCAN_SECONDS, EventBus
 from core.events.files import FileWatches
 from core.events.postgres import PgChannels
 from core.events.probes import ConditionProbes
+from core.events.retention import EventRetention
 from core.events.task_events import TaskEvents
 from core.events.webhooks import WebhookService
 from core.executors.registry import ExecutorRegistry
@@ -31,9 +32,11 @@ class EventLayer:
         rescan_seconds: float = RESCAN_SECONDS,
         listen_url: str | None = None,
         executors: ExecutorRegistry | None = None,
+        retention_days: int = 0,
     ) -> None:
         """``listen_url``: the PostgreSQL database whose channels tasks may LISTEN to
-        (default: Kairos's own database when it is PostgreSQL)."""
+        (default: Kairos's own database when it is PostgreSQL). ``retention_days``:
+        delivered events older than that are pruned (0: kept forever)."""
         self.clock = clock
         self.store = EventStore(db)
         self.bus = EventBus(store=self.store, sink=pool, clock=clock, rescan_seconds=rescan_seconds)
@@ -44,14 +47,22 @@ class EventLayer:
         self.conditions = ConditionProbes(
             store=self.store, bus=self.bus, clock=clock, executors=executors
         )
-        self._sources: list[_Source] = [self.files]
+        self.retention = EventRetention(store=self.store, clock=clock, days=retention_days)
+        self._sources: list[_Source] = [self.files, self.retention]
         if executors is not None:
             self._sources.append(self.conditions)
         self.listen_dsn = _asyncpg_dsn(listen_url or db.url)
         self.postgres: PgChannels | None = None
+        self.realtime: _Source | None = None
         if self.listen_dsn is not None:
             self.postgres = PgChannels(dsn=self.listen_dsn, db=db, bus=self.bus, clock=clock)
             self._sources.append(self.postgres)
+
+    def use_realtime(self, source: _Source) -> None:
+        """The Supabase Realtime source (``supabase:<schema>.<table>``): table inserts then
+        come through it rather than through a trigger and LISTEN."""
+        self.realtime = source
+        self._sources.append(source)
 
     def add_source(self, source: _Source) -> None:
         """A running source (a file watch, a channel listener, a condition) to start and stop."""

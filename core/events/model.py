@@ -19,6 +19,7 @@ class SourceKind(StrEnum):
     FILE = "file"
     CONDITION = "condition"
     TASK = "task"
+    SUPABASE = "supabase"  # Supabase Realtime (integrations/supabase/realtime.py)
 
 
 #: Task events a task can wait for (``task_completed:42``), emitted by the workers.

@@ -65,7 +65,6 @@ class PgChannels:
         self._outage = Outage("events-postgres", logger=log, rng=rng)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._pending: set[asyncio.Task[None]] = set()
         self.channels: set[str] = set()
         self.connected = asyncio.Event()
 
@@ -77,8 +76,7 @@ class PgChannels:
         self._stop.set()
         if self._task is not None:
             await self._task
-        if self._pending:
-            await asyncio.gather(*self._pending, return_exceptions=True)
+        await self._bus.drain_soon()
 
     async def _run(self) -> None:
         while not self._stop.is_set():
@@ -116,13 +114,6 @@ class PgChannels:
                 conn.terminate()
 
     def _notified(self, _conn: Any, pid: int, channel: str, text: str) -> None:
-        event = notification_event(channel, pid, text, self._clock)
-        task = asyncio.create_task(self._record(event), name="kairos-pg-event")
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    async def _record(self, event: EventIn) -> None:
-        try:
-            await self._bus.record(event)
-        except Exception as exc:
-            log.warning("events: notification on %s not recorded: %s", event.source, exc)
+        self._bus.record_soon(
+            notification_event(channel, pid, text, self._clock), what="notification"
+        )

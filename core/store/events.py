@@ -139,6 +139,28 @@ class EventStore:
                     runs.extend(await _insert_runs(conn, event, tasks, now))
         return Delivered(runs, sorted(open_ids))
 
+    async def prune(self, *, delivered_before: datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` events delivered before ``delivered_before``; how many.
+
+        Never an undelivered event, nor one a live run (pending, running, blocked)
+        still reads its payload from; the oldest go first.
+        """
+        live = [RunStatus.PENDING.value, RunStatus.RUNNING.value, RunStatus.BLOCKED.value]
+        unread = ~sa.exists().where(RUNS.c.event_id == EVENTS.c.id, RUNS.c.status.in_(live))
+        oldest = (
+            sa.select(EVENTS.c.id)
+            .where(
+                EVENTS.c.delivered_at.is_not(None),
+                EVENTS.c.delivered_at < delivered_before,
+                unread,
+            )
+            .order_by(EVENTS.c.delivered_at)
+            .limit(limit)
+        )
+        async with self.db.engine.begin() as conn:  # one statement: no ids travel
+            done = await conn.execute(sa.delete(EVENTS).where(EVENTS.c.id.in_(oldest)))
+            return int(done.rowcount)
+
     async def payload_of_run(self, run_id: int) -> tuple[bool, Any]:
         """``(True, payload)`` when the run answers an event, else ``(False, None)``."""
         async with self.db.engine.connect() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -49,11 +50,9 @@ def _fields(inbound: Inbound) -> dict[str, object]:
     return {name: getattr(inbound, name) for name in inbound.__slots__}
 
 
-@pytest.fixture
-async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[Chat]:
-    settings = Settings(
-        database_url=database_url, default_timezone=ZONE, confidence_threshold=0.5, _env_file=None
-    )  # type: ignore[call-arg]
+@asynccontextmanager
+async def chatting(settings: Settings, clock: ManualClock) -> AsyncIterator[Chat]:
+    """A started Kairos with ``settings``, chatting on a console; closed on exit."""
     kairos = await Kairos.open(settings, clock=clock)
     screen = io.StringIO()
     console = ConsoleChat(
@@ -68,3 +67,12 @@ async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[Chat]:
         yield Chat(kairos=kairos, console=console, screen=screen, clock=clock)
     finally:
         await kairos.close()
+
+
+@pytest.fixture
+async def chat(database_url: str, clock: ManualClock) -> AsyncIterator[Chat]:
+    settings = Settings(
+        database_url=database_url, default_timezone=ZONE, confidence_threshold=0.5, _env_file=None
+    )  # type: ignore[call-arg]
+    async with chatting(settings, clock) as c:
+        yield c
