@@ -6,7 +6,7 @@ again — no traceback, however many rounds fail meanwhile."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any, cast
 
 import pytest
@@ -18,8 +18,10 @@ from bot.notices import NoticeDispatcher
 from core.clock import SystemClock
 from core.db import Database
 from core.errors import StoreError
+from core.events.delivery import EventBus
 from core.services.notices import NoticeService
 from core.store import SqlStore
+from core.store.events import EventStore
 from core.store.notices import NoticeStore
 
 from .harness import RecordingMetrics
@@ -68,6 +70,19 @@ async def test_a_refused_connection_leaves_the_store_as_a_store_error(
     assert await store.find_task(1) is None
 
 
+async def _through_an_outage(
+    outage: Outage, caplog: pytest.LogCaptureFixture, failures: Callable[[], int]
+) -> list[str]:
+    """Cut the database until ``failures()`` says several rounds failed, restore it, wait
+    for the recovery line; the lines logged at WARNING and above (none with a traceback)."""
+    await outage.start()
+    await eventually(lambda: failures() >= 4, within=30)  # rounds keep failing
+    await outage.end()
+    await eventually(lambda: any("back after" in r.getMessage() for r in caplog.records))
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
 async def test_notifications_log_an_outage_in_two_lines_without_a_traceback(
     database: Database, outage: Outage, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -84,15 +99,30 @@ async def test_notifications_log_an_outage_in_two_lines_without_a_traceback(
     )
     await dispatcher.start()
     try:
-        await outage.start()
-        await eventually(lambda: len(metrics.errors) >= 4, within=30)  # rounds keep failing
-        await outage.end()
-        await eventually(lambda: any("back after" in r.getMessage() for r in caplog.records))
+        lines = await _through_an_outage(outage, caplog, lambda: len(metrics.errors))
     finally:
         await dispatcher.stop()
-    lines = [r for r in caplog.records if r.levelno >= logging.WARNING]
-    assert [r.exc_info for r in caplog.records if r.exc_info] == []
-    assert len(lines) == 2, [r.getMessage() for r in lines]
-    assert lines[0].getMessage().startswith("notifications: database unavailable")
-    assert lines[1].getMessage().startswith("notifications: database back after")
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("notifications: database unavailable")
+    assert lines[1].startswith("notifications: database back after")
     assert set(metrics.errors) == {"notifications"}
+
+
+async def test_event_delivery_logs_an_outage_in_two_lines_without_a_traceback(
+    database: Database, outage: Outage, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    bus = EventBus(
+        store=EventStore(database),
+        sink=cast(Any, None),  # nothing is stored: nothing is delivered
+        clock=SystemClock(),
+        rescan_seconds=0.05,
+    )
+    await bus.start()
+    try:
+        lines = await _through_an_outage(outage, caplog, lambda: bus._outage.failures)
+    finally:
+        await bus.stop()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("events-delivery: database unavailable")
+    assert lines[1].startswith("events-delivery: database back after")
