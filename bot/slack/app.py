@@ -205,9 +205,18 @@ class Listeners:
 
     async def _command(self, body: Payload, client: AsyncWebClient) -> tuple[Inbound, list[Reply]]:
         async with self._work:
-            tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
-            inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
-            return inbound, await self._run(inbound, self.conversation.handle(inbound))
+            # Looking the person up is part of the guarded work: a database that does not
+            # answer is the command's error reply, not bolt's traceback and no ack.
+            inbound = command_to_inbound(body)
+
+            async def work() -> list[Reply]:
+                nonlocal inbound
+                tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
+                inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
+                return await self.conversation.handle(inbound)
+
+            replies = await self._run(inbound, work())
+            return inbound, replies
 
     async def on_message(
         self, event: Payload, body: Payload, client: AsyncWebClient, context: Mapping[str, Any]

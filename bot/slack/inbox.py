@@ -120,8 +120,9 @@ class CommandInbox:
             return None
         return key
 
-    async def finish(self, key: str, *, status: str = "done") -> None:
-        """Mark the command's work done (retried by the sweep if the database is away)."""
+    async def finish(self, key: str, *, status: str = "done", again: bool = False) -> None:
+        """Mark the command's work done (retried by the sweep if the database is away:
+        ``again``, logged once, when it first failed)."""
         self._held.discard(key)
         try:
             await self.store.finish(
@@ -132,7 +133,8 @@ class CommandInbox:
                 status=status,
             )
         except Exception as exc:  # retried by the sweep
-            log.warning("marking a slash command done failed (%s); will retry", _reason(exc))
+            if not again:
+                log.warning("marking a slash command done failed (%s); will retry", _reason(exc))
             self._unfinished.add(key)
         else:
             self._unfinished.discard(key)
@@ -177,7 +179,7 @@ class CommandInbox:
         if self._held:
             await self.store.renew(self.owner, until=now + self.lease)
         for key in list(self._unfinished):
-            await self.finish(key)
+            await self.finish(key, again=True)
         taken = 0
         host = self.owner.partition(":")[0] + ":"
         for entry in await self.store.others_pending(self.owner, now=now, host_prefix=host):

@@ -90,22 +90,28 @@ async def _scalar(url: str, query: str) -> Any:
         await db.dispose()
 
 
-async def test_a_command_whose_process_was_killed_is_done_once_by_another(
-    spawn: Spawn, fake: FakeSlack, database_url: str
-) -> None:
-    first, second = await spawn("a"), await spawn("b")
+async def _slow_command(served: Served, fake: FakeSlack, text: str, answer: str) -> None:
+    """Send ``text`` as a slash command whose work outlasts the ack window (its
+    users.info is slow): acked "Working on it…", its work still going on."""
     fields = json.loads(PAYLOAD.read_text()) | {
-        "text": "remind me to water the plants tomorrow at 5pm",
-        "response_url": fake.response_url("inbox"),
+        "text": text,
+        "response_url": fake.response_url(answer),
     }
-    fake.latency = 3.0  # the command's work (its users.info) outlasts the ack window
-    url = first.url()
+    fake.latency = 3.0
+    url = served.url()
     assert url is not None
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         body, headers = form_request(fields)
         acked = await client.post("/slack/events", content=body, headers=headers)
     assert acked.status_code == 200
     assert "Working on it" in acked.text
+
+
+async def test_a_command_whose_process_was_killed_is_done_once_by_another(
+    spawn: Spawn, fake: FakeSlack, database_url: str
+) -> None:
+    first, second = await spawn("a"), await spawn("b")
+    await _slow_command(first, fake, "remind me to water the plants tomorrow at 5pm", "inbox")
     os.killpg(first.proc.pid, signal.SIGKILL)  # before its work could commit
     await first.proc.wait()  # reaped: its pid is gone, as after a real crash
     fake.latency = 0.0
@@ -134,17 +140,7 @@ async def test_a_process_killed_between_its_work_and_the_done_mark_is_not_redone
     if not database_url.startswith("postgresql"):
         pytest.skip("a row lock holds the seam open on PostgreSQL (SQLite locks the file)")
     first, _second = await spawn("a"), await spawn("b")
-    fields = json.loads(PAYLOAD.read_text()) | {
-        "text": "remind me to feed the cat tomorrow at 5pm",
-        "response_url": fake.response_url("seam"),
-    }
-    fake.latency = 3.0  # the command's work (its users.info) outlasts the ack window
-    url = first.url()
-    assert url is not None
-    async with httpx.AsyncClient(base_url=url, timeout=10) as client:
-        body, headers = form_request(fields)
-        acked = await client.post("/slack/events", content=body, headers=headers)
-    assert "Working on it" in acked.text
+    await _slow_command(first, fake, "remind me to feed the cat tomorrow at 5pm", "seam")
     fake.latency = 0.0
     db = Database(database_url)
     try:
