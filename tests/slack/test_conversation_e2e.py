@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -49,6 +50,8 @@ class Chat:
             "channel_id": channel,
             "team_id": team,
             "response_url": self.fake.response_url(f"c{self._n}"),
+            # Slack gives every invocation its own trigger_id: the inbox's dedupe key.
+            "trigger_id": f"13345224609.{uuid.uuid4().int % 10**9}.{uuid.uuid4().hex[:12]}",
         }
         response = await self.kairos.command(fields)
         assert response.status_code == 200
