@@ -204,7 +204,12 @@ class Kairos:
             events=events,
             insight=insight,
             notices=NoticeDispatcher(
-                service=notice_service, notifier=notifier, clock=clock, insight=insight
+                service=notice_service,
+                notifier=notifier,
+                clock=clock,
+                insight=insight,
+                metrics=metrics,
+                probe=scheduler.probe,
             ),
             claude=claude,
             histories=histories,

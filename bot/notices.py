@@ -4,7 +4,9 @@
 wakes when the next notice is due, when told (``wake``), and every
 ``poll_seconds`` of real time to read the changes other processes committed.
 Posting goes through the chat adapter of the workspace's platform (the same
-adapters reminders use); a post that fails is tried again later.
+adapters reminders use); a post that fails is tried again later. A round that
+fails (the database is away) is retried with back-off, logged once when it
+starts failing and once when it works again (``core.scheduler.outage``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from datetime import datetime, timedelta
 from bot.notify import ChatNotifier
 from core.jobs import Job
 from core.messages import Reply
-from core.ports import Clock, RunReport, RunReporter
+from core.ports import Clock, Metrics, RunReport, RunReporter
+from core.scheduler.outage import Outage, Probe
 from core.services.insight import InsightService
 from core.services.notices import NoticeService, Outgoing
 
@@ -40,6 +43,8 @@ class NoticeDispatcher:
         clock: Clock,
         poll_seconds: float = 0.25,
         insight: InsightService | None = None,
+        metrics: Metrics | None = None,
+        probe: Probe | None = None,
     ) -> None:
         self.service = service
         self._notifier = notifier
@@ -50,6 +55,10 @@ class NoticeDispatcher:
         self._task: asyncio.Task[None] | None = None
         self._insight = insight
         self._risks_checked: datetime | None = None
+        #: A failed round: back-off, one log line when it starts and one when it ends.
+        self._outage = Outage(
+            "notifications", logger=log, metrics=metrics, probe=probe, on_back=self.wake
+        )
 
     def wake(self) -> None:
         self._wake.set()
@@ -106,9 +115,12 @@ class NoticeDispatcher:
             try:
                 await self.once()
                 upcoming = await self.service.next_due()
-            except Exception:
-                log.exception("notifications: a round failed; trying again shortly")
-                upcoming = None
+            except Exception as exc:  # logged once per outage (with a traceback if a bug)
+                delay = self._outage.failed(exc, "planning notifications")
+                with contextlib.suppress(TimeoutError):  # woken early when the database is back
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                continue
+            self._outage.ok()
             wait = RESCAN_SECONDS
             if upcoming is not None:
                 wait = min(wait, max(0.0, (upcoming - self._clock.now()).total_seconds()))

@@ -28,7 +28,7 @@ from bot.conversation.destination import destination
 from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, render, task_card
 from bot.slack.outbound import PacedWebClient, Pacer
-from core.errors import NotConfigured
+from core.errors import KairosError, NotConfigured
 from core.messages import Attachment, Inbound, Reply, ReplyKind
 from core.models import TaskPublic
 from core.ports import Clock, Metrics, NullMetrics
@@ -203,6 +203,8 @@ class SlackAdapter:
                 # Never let one failed post lose the others; the error code is
                 # safe to log (the token is not part of it).
                 log.warning("Slack refused a reply: %s", exc.response.get("error"))
+            except KairosError as exc:  # e.g. its card posted, not recorded: one line
+                log.warning("a reply was not fully delivered: %s", _said(exc))
 
     async def _deliver_one(self, reply: Reply, origin: Origin) -> None:
         task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
@@ -477,3 +479,9 @@ class SlackAdapter:
             1, {"type": "context", "elements": [{"type": "mrkdwn", "text": f"for {mentions}"}]}
         )
         return SlackMessage(text=f"{message.text} ({mentions})", blocks=blocks)
+
+
+def _said(exc: KairosError) -> str:
+    """The error's message and what caused it (a database's driver error, say)."""
+    cause = exc.__cause__
+    return f"{exc.message} ({type(cause).__name__})" if cause is not None else exc.message

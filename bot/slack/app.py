@@ -54,6 +54,7 @@ from core.messages import Inbound, Reply, ReplyKind
 from core.models_inbox import InboxCommand
 from core.ports import Clock, Conversation
 from core.store.chat import ChatStateStore
+from core.store.completion import doing
 
 log = logging.getLogger(__name__)
 
@@ -154,13 +155,18 @@ class Listeners:
         # process killed before that never told Slack "ok", so the person sees the
         # command fail instead of waiting for a reply that will never come. Work
         # slower than Slack's 3 s is acked as received, not as done.
-        work = asyncio.ensure_future(self._command(body, client))
+        # Its effect is committed together with its inbox entry's "done" mark.
+        completion = self.inbox.begin(body) if self.inbox is not None else None
+        with doing(completion):
+            work = asyncio.ensure_future(self._command(body, client))
         try:
             inbound, replies = await asyncio.wait_for(asyncio.shield(work), ACK_BUDGET_SECONDS)
         except TimeoutError:
             # Received, not done: durable first (another process finishes it if
             # this one dies), then said.
-            key = await self.inbox.record(body) if self.inbox is not None else None
+            key = None
+            if self.inbox is not None and completion is not None:
+                key = await self.inbox.record(completion)
             recorded = key is not None or self.inbox is None
             await ack(text=STILL_WORKING if recorded else NOT_RECORDED)
             try:
@@ -188,7 +194,8 @@ class Listeners:
         }
         try:
             client = await self.clients.for_team(entry.workspace)
-            inbound, replies = await self._command(body, client)
+            with doing(self.inbox.taken(entry)):
+                inbound, replies = await self._command(body, client)
         finally:
             await self.inbox.finish(entry.dedupe_key)
         respond = AsyncRespond(response_url=entry.response_url)
@@ -198,9 +205,18 @@ class Listeners:
 
     async def _command(self, body: Payload, client: AsyncWebClient) -> tuple[Inbound, list[Reply]]:
         async with self._work:
-            tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
-            inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
-            return inbound, await self._run(inbound, self.conversation.handle(inbound))
+            # Looking the person up is part of the guarded work: a database that does not
+            # answer is the command's error reply, not bolt's traceback and no ack.
+            inbound = command_to_inbound(body)
+
+            async def work() -> list[Reply]:
+                nonlocal inbound
+                tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
+                inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
+                return await self.conversation.handle(inbound)
+
+            replies = await self._run(inbound, work())
+            return inbound, replies
 
     async def on_message(
         self, event: Payload, body: Payload, client: AsyncWebClient, context: Mapping[str, Any]

@@ -3,7 +3,11 @@
 A command whose work outlasts the ack window is written to the inbox (one short
 commit) *before* Slack is told "Working on it…", leased by this process
 (``claimed_by`` is a worker id as the run pool uses: ``host:pid:token``) and
-marked done right after its work. A sweep, every ``sweep_seconds``:
+marked done in the same transaction as its work's effect (``begin`` gives the
+``Completion`` that work runs under, ``core.store.completion``), so a process
+dying after its work committed leaves nothing to take over. A command whose
+work changes nothing is marked done right after it. A sweep, every
+``sweep_seconds``:
 
 * renews the leases of the entries this process holds (so only a dead owner's
   lease expires),
@@ -11,11 +15,14 @@ marked done right after its work. A sweep, every ``sweep_seconds``:
 * takes over pending entries whose owner is dead — a process on this host that
   no longer runs (``owner_is_dead``, seen at once) or whose lease has expired
   (another host) — does their work and answers through the stored
-  ``response_url``. Entries older than a ``response_url`` lives are expired:
-  nobody could be answered, and the person has long been told nothing came.
+  ``response_url`` (under a ``Completion`` of its own: if the dead owner's work
+  had committed, the entry would have been done). Entries older than a
+  ``response_url`` lives are expired: nobody could be answered, and the person
+  has long been told nothing came.
 
-A command that finishes within the ack window never touches the inbox: the ack
-itself says it is done, so the fast path costs no extra round trip.
+A command that finishes within the ack window is not written by the edge: the
+ack itself says it is done. Its effect's transaction (if it has one) still
+writes its entry, already done: one more statement, no extra commit.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from typing import Any
 from core.models_inbox import InboxCommand
 from core.ports import Clock
 from core.scheduler.workers import new_worker_id, owner_is_dead
+from core.store.completion import Completion
 from core.store.inbox import EXPIRED, InboxStore
 
 log = logging.getLogger(__name__)
@@ -73,13 +81,13 @@ class CommandInbox:
         self._loop: asyncio.Task[None] | None = None
         self._recovering: set[asyncio.Task[None]] = set()
 
-    async def record(self, body: Mapping[str, Any]) -> str | None:
-        """Store the command before it is acked; its dedupe key, or ``None`` if it failed."""
-        key = dedupe_key(body)
+    def begin(self, body: Mapping[str, Any]) -> Completion:
+        """The entry of a received command, held by this process, to do its work under
+        (``core.store.completion.doing``) and to ``record`` if the work is slow."""
         now = self.clock.now()
         row = {
             "platform": PLATFORM,
-            "dedupe_key": key,
+            "dedupe_key": dedupe_key(body),
             "workspace": str(body.get("team_id", ""))[:64],
             "channel": str(body.get("channel_id") or "")[:64],
             "user": str(body.get("user_id", ""))[:64],
@@ -92,23 +100,41 @@ class CommandInbox:
             "lease_until": now + self.lease,
             "attempts": 1,
         }
+        return Completion(engine=self.store.db.engine, row=row, now=self.clock.now)
+
+    def taken(self, entry: InboxCommand) -> Completion:
+        """The entry of a command this process took over, to do its work under."""
+        row = entry.model_dump(exclude={"id"}) | {"claimed_by": self.owner}
+        return Completion(engine=self.store.db.engine, row=row, now=self.clock.now)
+
+    async def record(self, completion: Completion) -> str | None:
+        """Store the command before it is acked; its dedupe key, or ``None`` if it failed."""
+        key: str = completion.row["dedupe_key"]
+        if completion.done:  # its work committed already, and wrote the entry as done
+            return key
         self._held.add(key)  # renewed and finished even if the write's fate is unknown
         try:
-            await asyncio.wait_for(self.store.accept(row), WRITE_BUDGET_SECONDS)
+            await asyncio.wait_for(self.store.accept(completion.row), WRITE_BUDGET_SECONDS)
         except Exception as exc:  # any failure means the same: not durably received
             log.warning("a slash command could not be written to the inbox: %s", _reason(exc))
             return None
         return key
 
-    async def finish(self, key: str, *, status: str = "done") -> None:
-        """Mark the command's work done (retried by the sweep if the database is away)."""
+    async def finish(self, key: str, *, status: str = "done", again: bool = False) -> None:
+        """Mark the command's work done (retried by the sweep if the database is away:
+        ``again``, logged once, when it first failed)."""
         self._held.discard(key)
         try:
             await self.store.finish(
-                platform=PLATFORM, dedupe_key=key, now=self.clock.now(), status=status
+                platform=PLATFORM,
+                dedupe_key=key,
+                owner=self.owner,
+                now=self.clock.now(),
+                status=status,
             )
         except Exception as exc:  # retried by the sweep
-            log.warning("marking a slash command done failed (%s); will retry", _reason(exc))
+            if not again:
+                log.warning("marking a slash command done failed (%s); will retry", _reason(exc))
             self._unfinished.add(key)
         else:
             self._unfinished.discard(key)
@@ -153,7 +179,7 @@ class CommandInbox:
         if self._held:
             await self.store.renew(self.owner, until=now + self.lease)
         for key in list(self._unfinished):
-            await self.finish(key)
+            await self.finish(key, again=True)
         taken = 0
         host = self.owner.partition(":")[0] + ":"
         for entry in await self.store.others_pending(self.owner, now=now, host_prefix=host):

@@ -16,6 +16,7 @@ from contextlib import suppress
 from core.events.model import EventIn
 from core.ports import Clock
 from core.scheduler.engine import RunSink
+from core.scheduler.outage import Outage
 from core.store.events import EventStore
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class EventBus:
         self._flusher: asyncio.Task[None] | None = None
         self._soon: set[asyncio.Task[None]] = set()
         self.delivered = 0
+        self._outage = Outage("events-delivery", logger=log)
 
     async def record(self, event: EventIn) -> int | None:
         """Commit ``event`` (the caller acknowledges its source after this returns).
@@ -127,9 +129,12 @@ class EventBus:
     async def _loop(self) -> None:
         while not self._stop.is_set():
             self._kick.clear()
+            wait = self._rescan
             try:
                 await self.deliver_pending()
-            except Exception as exc:  # the database may be away: the next round retries
-                log.warning("events: delivery failed, retrying: %s", exc)
+            except Exception as exc:  # the database may be away: one line, then back-off
+                wait = self._outage.failed(exc, "delivering events")
+            else:
+                self._outage.ok()
             with suppress(TimeoutError):
-                await asyncio.wait_for(self._kick.wait(), self._rescan)
+                await asyncio.wait_for(self._kick.wait(), wait)

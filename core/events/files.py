@@ -26,6 +26,7 @@ from core.db import Database
 from core.events.delivery import EventBus
 from core.events.model import EventIn, SourceKind
 from core.ports import Clock
+from core.scheduler.outage import Outage
 from core.store.events import listened_names
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,7 @@ class FileWatches:
         self._loop_task: asyncio.Task[None] | None = None
         self._watches: dict[str, tuple[asyncio.Task[None], asyncio.Event]] = {}
         self._missing: set[str] = set()
+        self._outage = Outage("events-files", logger=log)
 
     @property
     def watching(self) -> set[str]:
@@ -98,16 +100,19 @@ class FileWatches:
 
     async def _follow(self) -> None:
         while not self._stop.is_set():
+            wait = self._refresh
             try:
                 wanted = {n.partition(":")[2] for n in await listened_names(self._db, "file:")}
                 for target in wanted - set(self._watches):
                     self._watch(target)
                 for target in set(self._watches) - wanted:
                     await self._unwatch(target)
-            except Exception as exc:  # the database may be away: try again next round
-                log.warning("events: file watches not refreshed: %s", exc)
+            except Exception as exc:  # the database may be away: one line, then back-off
+                wait = self._outage.failed(exc, "refreshing file watches")
+            else:
+                self._outage.ok()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stop.wait(), self._refresh)
+                await asyncio.wait_for(self._stop.wait(), wait)
 
     def _watch(self, target: str) -> None:
         stop = asyncio.Event()

@@ -29,6 +29,7 @@ from core.jobs import Job, TaskSnapshot
 from core.models import Member, Task
 from core.models_events import EventSource
 from core.ports import Clock
+from core.scheduler.outage import Outage
 from core.store.events import EventStore
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,7 @@ class ConditionProbes:
         self._task: asyncio.Task[None] | None = None
         self._due: dict[str, float] = {}
         self.checks = 0
+        self._outage = Outage("events-conditions", logger=log)
 
     async def create(
         self,
@@ -210,8 +212,10 @@ class ConditionProbes:
                         self._due[source.name] = now + condition.every_seconds
                         await self.check(condition, source.state or {})
                     wait = min(wait, max(0.05, self._due[source.name] - time.monotonic()))
-            except Exception as exc:  # the database may be away: try again next round
-                log.warning("events: conditions not checked: %s", exc)
+            except Exception as exc:  # the database may be away: one line, then back-off
+                wait = self._outage.failed(exc, "checking conditions")
+            else:
+                self._outage.ok()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), wait)
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.errors import KairosError
+from core.errors import KairosError, StoreError
 from core.jobs import Job
 from core.models import AuditEvent, Member, TaskPublic
 from core.models_notices import Notice, NoticePref
@@ -79,6 +79,8 @@ class NoticeService:
         for event in events:
             try:
                 added += await self._add(event.workspace_id, await self._drafts(event))
+            except StoreError:  # the database failed, not the event: the round is retried
+                raise
             except KairosError as exc:  # e.g. the task is gone: nothing to tell
                 log.info("audit event %s: no notice (%s)", event.id, exc)
         if events:
@@ -218,6 +220,8 @@ class NoticeService:
             assert notice.id is not None
             try:
                 task = await self._store.get_task(notice.task_id)
+            except StoreError:  # the database failed: the notice waits for the next round
+                raise
             except KairosError:
                 await self._notices.drop(notice.id, "the task is gone")
                 continue

@@ -12,6 +12,7 @@ from sqlmodel import SQLModel, col
 
 from core.models import AuditEvent
 from core.store.base import StoreBase, new_id
+from core.store.completion import EFFECT_KEY
 from core.store.search import reindex
 
 _AUDIT: sa.Table = SQLModel.metadata.tables["audit_events"]
@@ -73,6 +74,7 @@ class AuditStore(StoreBase):
         # A Core INSERT: no ORM unit of work for an append-only row. The new id is
         # SQLite's lastrowid or PostgreSQL's implicit RETURNING.
         async with self._session() as session:
+            session.info[EFFECT_KEY] = True  # a received command is marked done with it
             result = cast("CursorResult[Any]", await session.execute(_INSERT_AUDIT, values))
             if values["action"] == "task.commented" and values["task_id"] is not None:
                 await reindex(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.db import Database
 from core.errors import Conflict, StoreError
 from core.store.changes import announce_collected
+from core.store.completion import mark_with_effect
 
 
 class StoreBase:
@@ -57,16 +58,25 @@ class StoreBase:
                 token = self._ambient.set(session)
                 try:
                     yield
+                    # A received command whose effect this is: marked done with it.
+                    completion = await mark_with_effect(session, self.db.engine)
                     # The one NOTIFY of this transaction, sent just before it commits.
                     await announce_collected(session, self.dialect)
                 finally:
                     self._ambient.reset(token)
+            if completion is not None:
+                completion.done = True
         except IntegrityError as exc:
             raise Conflict(
                 "That change conflicts with data already stored.",
                 hint="Reload the task and try again.",
             ) from exc
-        except SQLAlchemyError as exc:
+        except Exception as exc:
+            # SQLAlchemy wraps the driver's errors, except some raised while a pooled
+            # connection is being opened (asyncpg's "database is not accepting
+            # connections", a refused socket): those would leave untranslated.
+            if not isinstance(exc, SQLAlchemyError | ConnectionError) and not _from_driver(exc):
+                raise
             raise StoreError(
                 "The database could not complete the operation.",
                 hint="Try again in a moment; if it keeps failing, check the database server.",
@@ -89,6 +99,14 @@ class StoreBase:
         if self.dialect == "postgresql":
             return postgresql.insert(table)
         return sqlite.insert(table)
+
+
+#: Database drivers whose own exceptions can escape SQLAlchemy's translation.
+_DRIVERS = frozenset({"asyncpg", "aiosqlite", "sqlite3", "psycopg", "psycopg2"})
+
+
+def _from_driver(exc: BaseException) -> bool:
+    return type(exc).__module__.partition(".")[0] in _DRIVERS
 
 
 def new_id(result: CursorResult[Any]) -> int:

@@ -15,10 +15,8 @@ from sqlmodel import col
 
 from core.models_inbox import InboxCommand
 from core.store.base import StoreBase
+from core.store.completion import DONE, INBOX, PENDING
 
-INBOX: sa.Table = InboxCommand.__table__  # type: ignore[attr-defined]
-PENDING = "pending"
-DONE = "done"
 EXPIRED = "expired"
 
 
@@ -33,15 +31,17 @@ class InboxStore(StoreBase):
             return bool(result.rowcount)
 
     async def finish(
-        self, *, platform: str, dedupe_key: str, now: datetime, status: str = DONE
+        self, *, platform: str, dedupe_key: str, owner: str, now: datetime, status: str = DONE
     ) -> bool:
-        """Mark a pending entry done (or expired); ``False`` when it no longer was pending."""
+        """Mark a pending entry ``owner`` holds done (or expired); ``False`` when it no
+        longer was pending, or another process took it over (its work is theirs)."""
         stmt = (
             sa.update(INBOX)
             .where(
                 INBOX.c.platform == platform,
                 INBOX.c.dedupe_key == dedupe_key,
                 INBOX.c.status == PENDING,
+                INBOX.c.claimed_by == owner,
             )
             .values(status=status, done_at=now)
         )

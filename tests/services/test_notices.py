@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from core.clock import ManualClock
 from core.db import Database
-from core.models import Member
+from core.errors import StoreError
+from core.models import Member, TaskPublic
 from core.notices.prefs import Route
 from core.services.notices import NoticeService
 from core.services.tasks import TaskService
@@ -91,3 +94,32 @@ async def test_history_facts_read_back(
         member.workspace_id, since=clock.now() - timedelta(days=1)
     )
     assert fact.assignees == ("U0002",) and fact.duration_hours == 5.0 and fact.status == "done"
+
+
+class _DatabaseAway(SqlStore):
+    """A store whose task reads fail as they do while the database is away."""
+
+    async def get_task(self, *args: object, **kwargs: object) -> TaskPublic:
+        raise StoreError("The database could not complete the operation.")
+
+
+async def test_a_database_failure_skips_no_event_and_drops_no_notice(
+    database: Database, task_service: TaskService, member: Member, clock: ManualClock
+) -> None:
+    service = _service(database, clock)
+    away = NoticeService(store=_DatabaseAway(database), notices=NoticeStore(database), clock=clock)
+    assert await service.plan() == 0  # sets the mark
+    await task_service.create(
+        {"title": "ship it", "assignees": ["U0002"], "due": clock.now() + timedelta(hours=3)},
+        actor=member,
+    )
+    notices = NoticeStore(database)
+    mark = await notices.mark()
+    with pytest.raises(StoreError):  # the round fails and is retried…
+        await away.plan()
+    assert await notices.mark() == mark  # …from the same event, not past it
+    assert await service.plan() == 3
+    with pytest.raises(StoreError):
+        await away.deliverable()
+    [assigned] = await service.deliverable()  # not dropped as "the task is gone"
+    assert "assigned you #1 'ship it'" in assigned.text

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from waiting import eventually
 from bot.slack import app as slack_app
 from core.errors import StoreError
 from core.messages import Inbound, Reply
+from core.store import SqlStore
 
 PAYLOADS = Path(__file__).parent / "payloads"
 
@@ -92,3 +94,25 @@ async def test_a_failed_write_is_answered_honestly(make_surface: Any, fake: Any)
     assert gated.order == ["committed"]
     await eventually(lambda: any("Try again" in r.get("text", "") for r in fake.responses))
     assert not any("Saved" in r.get("text", "") for r in fake.responses)
+
+
+class _DatabaseAway(SqlStore):
+    """Registering the person fails as it does while the database is away."""
+
+    async def ensure_workspace(self, *args: Any, **kwargs: Any) -> Any:
+        raise StoreError("The database could not complete the operation.", hint="Try again.")
+
+
+async def test_a_database_away_while_the_person_is_looked_up_is_the_commands_answer(
+    make_surface: Any, fake: Any, sqlite_database: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    gated = Gated()
+    gated.release.set()
+    _surface, kairos = await make_surface(gated, store=_DatabaseAway(sqlite_database))
+    response = await kairos.command(_fields(fake))
+    assert response.status_code == 200  # acked, not bolt's "didn't call ack()"
+    answer = await eventually(lambda: [r for r in fake.responses if "could not" in str(r)])
+    assert "Try again" in answer[0]["text"]
+    assert not gated.started.is_set()  # nothing was done with an unknown person
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []

@@ -5,12 +5,15 @@ sent to the fake Slack Web API, and what is in the database."""
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from waiting import eventually
 
 from bot.app import Kairos
@@ -47,6 +50,8 @@ class Chat:
             "channel_id": channel,
             "team_id": team,
             "response_url": self.fake.response_url(f"c{self._n}"),
+            # Slack gives every invocation its own trigger_id: the inbox's dedupe key.
+            "trigger_id": f"13345224609.{uuid.uuid4().int % 10**9}.{uuid.uuid4().hex[:12]}",
         }
         response = await self.kairos.command(fields)
         assert response.status_code == 200
@@ -335,3 +340,29 @@ async def test_edit_from_a_card_through_the_whole_app(chat, fake) -> None:
     assert response.status_code == 200
     await eventually(lambda: fake.of("chat.update"))
     assert (await chat.store.get_task(task.id)).title == "stretch properly"
+
+
+async def test_a_card_the_database_refuses_to_record_is_one_log_line(
+    chat, fake, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The task is saved and its card posted, then storing the card's place fails: the
+    person still has the card; the log has one line and no traceback (bolt's "Failed to
+    run listener function" traceback before)."""
+    async with chat.store.db.engine.begin() as conn:
+        await conn.execute(
+            sa.text(
+                "CREATE TRIGGER refuse_cards BEFORE UPDATE OF thread_ref ON tasks "
+                "BEGIN SELECT RAISE(ABORT, 'the disk is gone'); END"
+            )
+        )
+    caplog.set_level(logging.INFO)
+    await chat.command("remind <#C0001|general> to send the report tomorrow at 9am")
+    await eventually(lambda: fake.of("chat.postMessage"))
+    line = "a reply was not fully delivered"
+    await eventually(lambda: any(line in r.getMessage() for r in caplog.records))
+    [task] = await chat.tasks()
+    assert task.title == "send the report" and task.thread_ref is None
+    assert [r.getMessage() for r in caplog.records if line in r.getMessage()] == [
+        f"{line}: That change conflicts with data already stored. (IntegrityError)"
+    ]
+    assert [r.getMessage() for r in caplog.records if r.exc_info] == []

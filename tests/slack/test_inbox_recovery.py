@@ -90,22 +90,28 @@ async def _scalar(url: str, query: str) -> Any:
         await db.dispose()
 
 
-async def test_a_command_whose_process_was_killed_is_done_once_by_another(
-    spawn: Spawn, fake: FakeSlack, database_url: str
-) -> None:
-    first, second = await spawn("a"), await spawn("b")
+async def _slow_command(served: Served, fake: FakeSlack, text: str, answer: str) -> None:
+    """Send ``text`` as a slash command whose work outlasts the ack window (its
+    users.info is slow): acked "Working on it…", its work still going on."""
     fields = json.loads(PAYLOAD.read_text()) | {
-        "text": "remind me to water the plants tomorrow at 5pm",
-        "response_url": fake.response_url("inbox"),
+        "text": text,
+        "response_url": fake.response_url(answer),
     }
-    fake.latency = 3.0  # the command's work (its users.info) outlasts the ack window
-    url = first.url()
+    fake.latency = 3.0
+    url = served.url()
     assert url is not None
     async with httpx.AsyncClient(base_url=url, timeout=10) as client:
         body, headers = form_request(fields)
         acked = await client.post("/slack/events", content=body, headers=headers)
     assert acked.status_code == 200
     assert "Working on it" in acked.text
+
+
+async def test_a_command_whose_process_was_killed_is_done_once_by_another(
+    spawn: Spawn, fake: FakeSlack, database_url: str
+) -> None:
+    first, second = await spawn("a"), await spawn("b")
+    await _slow_command(first, fake, "remind me to water the plants tomorrow at 5pm", "inbox")
     os.killpg(first.proc.pid, signal.SIGKILL)  # before its work could commit
     await first.proc.wait()  # reaped: its pid is gone, as after a real crash
     fake.latency = 0.0
@@ -122,3 +128,47 @@ async def test_a_command_whose_process_was_killed_is_done_once_by_another(
     assert len(answer) == 1 and answer[0]["url"].endswith("/response/inbox")
     assert "water the plants" in json.dumps(answer[0])
     assert any("recovering slash command" in line for line in second.lines)
+
+
+async def test_a_process_killed_between_its_work_and_the_done_mark_is_not_redone(
+    spawn: Spawn, fake: FakeSlack, database_url: str
+) -> None:
+    """The seam is held open by a row lock on the inbox entry: were the mark written
+    after the work's commit, the task would be committed while the mark waits; written
+    in the work's transaction, the task's commit waits with it. The process is killed
+    there, and the process that takes the command over must create the task once."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a row lock holds the seam open on PostgreSQL (SQLite locks the file)")
+    first, _second = await spawn("a"), await spawn("b")
+    await _slow_command(first, fake, "remind me to feed the cat tomorrow at 5pm", "seam")
+    fake.latency = 0.0
+    db = Database(database_url)
+    try:
+        async with db.engine.connect() as lock:
+            await lock.execute(sa.text("SELECT id FROM chat_inbox FOR UPDATE"))
+
+            async def at_the_seam() -> bool:
+                async with db.engine.connect() as conn:
+                    tasks = (await conn.execute(sa.text("SELECT count(*) FROM tasks"))).scalar()
+                    waiting = await conn.execute(
+                        sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND wait_event_type = 'Lock' "
+                            "AND query ILIKE 'INSERT INTO chat_inbox%'"  # not the lease renewal
+                        )
+                    )
+                    return bool(tasks) or bool(waiting.scalar())
+
+            await eventually(at_the_seam, within=30)
+            os.killpg(first.proc.pid, signal.SIGKILL)  # its work done, its mark not yet
+            await first.proc.wait()
+            await lock.rollback()
+    finally:
+        await db.dispose()
+
+    await eventually(lambda: len(fake.responses) >= 1, within=30)
+    (tasks,) = await _scalar(database_url, "SELECT count(*) FROM tasks")
+    assert tasks == 1  # not twice
+    status, attempts = await _scalar(database_url, "SELECT status, attempts FROM chat_inbox")
+    assert (status, attempts) == ("done", 2)
+    assert len(fake.responses) == 1 and "feed the cat" in json.dumps(fake.responses[0])
