@@ -4,9 +4,12 @@
 discord.py) runs in its own process against the fake Discord of the tests
 (``tests/discordbot/fake_discord.py``: REST + gateway) running here. N
 ``/tasks`` application commands are dispatched over the gateway at once; each
-is timed from the moment its INTERACTION_CREATE frame is sent until its answer
-(the interaction callback) reaches the fake. Discord's limit is 3 s; the
-target is p99 ≤ 100 ms (as Slack's ack). The peer in the same run is N
+is timed from the moment its INTERACTION_CREATE frame is sent until its first
+response (the interaction callback: a deferral by default) reaches the fake's
+request handler (stamped before the body is read, so the fake's own parsing
+is not counted). The fake and this measuring loop share a process; Kairos has
+its own, so they never compete for Kairos's event loop. Discord's limit is
+3 s; the target is p99 ≤ 100 ms (as Slack's ack). The peer in the same run is N
 ``/timezone`` autocompletes (no database, no conversation): the floor of the
 gateway → discord.py → REST path.
 

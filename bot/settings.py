@@ -124,10 +124,11 @@ class Settings(BaseSettings):
         description="Server id whose tasks DMs with Kairos belong to (default: a DM workspace)",
     )
     discord_defer_after_ms: int = Field(
-        default=50,
+        default=0,
         ge=0,
         le=2500,
-        description="Answer an interaction directly if ready this soon, else defer it first",
+        description="0: defer every interaction before its work (fastest first response); "
+        "else answer it directly if ready this soon, and defer it then",
     )
     discord_rate_per_second: float = Field(
         default=40, gt=0, le=50, description="Discord REST calls a second (global limit is 50)"

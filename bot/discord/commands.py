@@ -18,8 +18,9 @@ from discord import app_commands
 
 from bot.discord.listeners import Listeners
 
-#: IANA zones offered by ``/timezone`` autocomplete, sorted once.
+#: IANA zones offered by ``/timezone`` autocomplete, sorted once, with their lower case.
 _ZONES = sorted(z for z in available_timezones() if "/" in z or z == "UTC")
+_LOWER = [(z.lower(), z) for z in _ZONES]
 
 
 def zone_choices(current: str, limit: int = 25) -> list[str]:
@@ -27,9 +28,10 @@ def zone_choices(current: str, limit: int = 25) -> list[str]:
     typed = current.strip().lower().replace(" ", "_")
     if not typed:
         return _ZONES[:limit]
-    starts = [z for z in _ZONES if z.lower().startswith(typed)]
-    inside = [z for z in _ZONES if typed in z.lower() and z not in starts]
-    return (starts + inside)[:limit]
+    starts = [z for low, z in _LOWER if low.startswith(typed)]
+    if len(starts) < limit:
+        starts += [z for low, z in _LOWER if typed in low and not low.startswith(typed)]
+    return starts[:limit]
 
 
 def build_tree(tree: app_commands.CommandTree[Any], listeners: Listeners) -> None:

@@ -1,10 +1,14 @@
 """The work behind each Discord event: translate, ask the conversation, deliver.
 
-Every interaction is answered within Discord's 3 seconds: the work starts at
-once, and if no answer is ready after ``answer_within`` seconds
-(``KAIROS_DISCORD_DEFER_AFTER_MS``, 50 ms by default, so the first response
-comes as fast as Slack's ack even under load) the interaction is deferred
-("Kairos is thinking…") and answered by a follow-up when the work is done.
+Every interaction is answered within Discord's 3 seconds. By default
+(``KAIROS_DISCORD_DEFER_AFTER_MS=0``) it is deferred ("Kairos is thinking…")
+before any work — no database read, conversation or permission lookup comes
+before that first response, so it is as fast as Slack's ack even when many
+interactions arrive at once — and answered by a follow-up when the work is
+done. With ``answer_within`` > 0 seconds the work starts at once and the
+interaction is answered directly when the answer is ready that soon, else
+deferred then. Autocompletes and the Edit modal cannot be deferred: they are
+answered directly.
 Messages are acted on when they are DMs, mention Kairos, or are replies in a
 task card's thread. The bot's own and other bots' messages are ignored.
 """
@@ -25,6 +29,7 @@ from bot.discord.components import EDIT_ACTION, edit_modal, read_modal, task_of_
 from bot.discord.inbound import DM_WORKSPACE, Said, command_to_inbound, mentions_bot, to_inbound
 from bot.discord.people import People, Person
 from bot.discord.render import DiscordMessage
+from bot.discord.turns import Turns
 from bot.slack.forms import TaskForms
 from core.enums import TaskStatus
 from core.errors import KairosError
@@ -45,20 +50,33 @@ class Answer:
         self._interaction = interaction
         self._private = private
         self._lock = asyncio.Lock()
-        self._timer = asyncio.get_running_loop().call_later(within, self._defer_soon)
+        self._timer: asyncio.TimerHandle | None = None
+        if within > 0:
+            self._timer = asyncio.get_running_loop().call_later(within, self._defer_soon)
         self._deferring: asyncio.Task[None] | None = None
 
-    def _defer_soon(self) -> None:
-        self._deferring = asyncio.create_task(self._defer(), name="kairos-discord-defer")
+    @classmethod
+    async def begin(
+        cls, interaction: discord.Interaction[Any], *, private: bool, within: float
+    ) -> Answer:
+        """An ``Answer`` for ``interaction``; with ``within`` ≤ 0 it is deferred before this
+        returns (a failed deferral raises: the work is then not done, nothing is said)."""
+        answer = cls(interaction, private=private, within=within)
+        if within <= 0:
+            await answer.defer()
+        return answer
 
-    async def _defer(self) -> None:
+    def _defer_soon(self) -> None:
+        self._deferring = asyncio.create_task(self.defer(), name="kairos-discord-defer")
+
+    async def defer(self) -> None:
         async with self._lock:
             if not self._interaction.response.is_done():
                 await self._interaction.response.defer(ephemeral=self._private, thinking=True)
 
     async def __call__(self, message: DiscordMessage, private: bool) -> None:
         async with self._lock:
-            self._timer.cancel()
+            self.close()
             kwargs = send_kwargs(message)
             if not self._interaction.response.is_done():
                 await self._interaction.response.send_message(**kwargs, ephemeral=private)
@@ -66,7 +84,8 @@ class Answer:
                 await self._interaction.followup.send(**kwargs, ephemeral=private)
 
     def close(self) -> None:
-        self._timer.cancel()
+        if self._timer is not None:
+            self._timer.cancel()
 
 
 class Listeners:
@@ -82,7 +101,7 @@ class Listeners:
         forms: TaskForms | None,
         clock: Clock,
         dm_workspace: str = DM_WORKSPACE,
-        answer_within: float = 0.05,
+        answer_within: float = 0.0,
         work_limit: int = 16,
     ) -> None:
         self.conversation = conversation
@@ -93,7 +112,12 @@ class Listeners:
         self.clock = clock
         self.dm_workspace = dm_workspace
         self.answer_within = answer_within
-        self._work = asyncio.Semaphore(work_limit)
+        self._turns = Turns(limit=work_limit)
+
+    async def _answer(self, interaction: discord.Interaction[Any]) -> Answer:
+        """Start answering ``interaction`` privately (deferred here, by default)."""
+        async with self._turns.answering():
+            return await Answer.begin(interaction, private=True, within=self.answer_within)
 
     async def _run(self, inbound: Inbound, work: Awaitable[list[Reply]]) -> list[Reply]:
         """Await the conversation; a Kairos error becomes an error reply, not a crash."""
@@ -125,7 +149,7 @@ class Listeners:
             guild_id=str(guild_id) if guild_id is not None else None,
             parent_id=parent,
         )
-        async with self._work:
+        async with self._turns.work():
             person = await self.people.get(self._workspace(guild_id), message.author)
             inbound = to_inbound(
                 said,
@@ -207,9 +231,9 @@ class Listeners:
 
     async def on_command(self, interaction: discord.Interaction[Any], text: str) -> None:
         """``/kairos text:…`` and the commands that are sentences in disguise."""
-        answer = Answer(interaction, private=True, within=self.answer_within)
+        answer = await self._answer(interaction)
         try:
-            async with self._work:
+            async with self._turns.work():
                 person = await self.people.get(
                     self._workspace(interaction.guild_id), interaction.user
                 )
@@ -226,11 +250,14 @@ class Listeners:
     async def set_timezone(
         self, interaction: discord.Interaction[Any], zone: str, *, server: bool
     ) -> None:
-        answer = Answer(interaction, private=True, within=self.answer_within)
+        answer = await self._answer(interaction)
         try:
-            person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
-            text = await self._set_zone(person, zone.strip(), server=server)
-            await answer(DiscordMessage(content=text), True)
+            async with self._turns.work():
+                person = await self.people.get(
+                    self._workspace(interaction.guild_id), interaction.user
+                )
+                text = await self._set_zone(person, zone.strip(), server=server)
+                await answer(DiscordMessage(content=text), True)
         finally:
             answer.close()
 
@@ -273,15 +300,18 @@ class Listeners:
     async def on_button(
         self, interaction: discord.Interaction[Any], action: str, value: str
     ) -> None:
-        person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
-        inbound = self._inbound(interaction, "", person)
-        if action == EDIT_ACTION:
+        if action == EDIT_ACTION:  # a modal must be the first response: no deferral
+            person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
             form = self._inbound(interaction, "", person, form=True)
             await self._open_edit(interaction, form, value)
             return
-        answer = Answer(interaction, private=True, within=self.answer_within)
+        answer = await self._answer(interaction)
         try:
-            async with self._work:
+            async with self._turns.work():
+                person = await self.people.get(
+                    self._workspace(interaction.guild_id), interaction.user
+                )
+                inbound = self._inbound(interaction, "", person)
                 replies = await self._run(
                     inbound, self.conversation.press(inbound, action=action, value=value)
                 )
@@ -311,25 +341,35 @@ class Listeners:
         task_id = task_of_modal(str(data.get("custom_id", "")))
         if task_id is None or self.forms is None:
             return False
-        answer = Answer(interaction, private=True, within=self.answer_within)
+        answer = await self._answer(interaction)
         try:
-            person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
-            inbound = self._inbound(interaction, "", person, form=True)
-            try:
-                shown = await self.forms.load(inbound, task_id)
-            except KairosError as exc:
-                await answer(DiscordMessage(content=exc.user_message()), True)
-                return True
-            form = read_modal(data, task_id, shown=shown)
-            errors = await self.forms.check(inbound, form)
-            if errors:
-                lines = "\n".join(f"• **{k}**: {v}" for k, v in errors.items())
-                await answer(DiscordMessage(content=f"Not saved:\n{lines}"), True)
-                return True
-            async with self._work:
-                replies = await self._run(inbound, self.forms.save(inbound, form))
-                origin = Origin(inbound=inbound, answer=answer, private=True)
-                await self.adapter.deliver(replies, origin)
+            async with self._turns.work():
+                await self._save_modal(interaction, data, task_id, answer)
         finally:
             answer.close()
         return True
+
+    async def _save_modal(
+        self,
+        interaction: discord.Interaction[Any],
+        data: dict[str, Any],
+        task_id: int,
+        answer: Answer,
+    ) -> None:
+        """Check the submitted form (errors answer the modal) and save it."""
+        assert self.forms is not None
+        person = await self.people.get(self._workspace(interaction.guild_id), interaction.user)
+        inbound = self._inbound(interaction, "", person, form=True)
+        try:
+            shown = await self.forms.load(inbound, task_id)
+        except KairosError as exc:
+            await answer(DiscordMessage(content=exc.user_message()), True)
+            return
+        form = read_modal(data, task_id, shown=shown)
+        errors = await self.forms.check(inbound, form)
+        if errors:
+            lines = "\n".join(f"• **{k}**: {v}" for k, v in errors.items())
+            await answer(DiscordMessage(content=f"Not saved:\n{lines}"), True)
+            return
+        replies = await self._run(inbound, self.forms.save(inbound, form))
+        await self.adapter.deliver(replies, Origin(inbound=inbound, answer=answer, private=True))

@@ -93,7 +93,8 @@ class Call:
     body: dict[str, Any]
     files: list[str] = field(default_factory=list)
     authorization: str = ""
-    #: ``time.monotonic()`` when the request arrived.
+    #: ``time.monotonic()`` when the request reached the fake's handler (before its body
+    #: was read or parsed).
     at: float = 0.0
 
 
@@ -383,7 +384,7 @@ class FakeDiscord:
 
     # --- REST ------------------------------------------------------------------
 
-    async def _record(self, request: web.Request) -> Call:
+    async def _record(self, request: web.Request, arrived: float) -> Call:
         body: dict[str, Any] = {}
         files: list[str] = []
         if request.content_type == "multipart/form-data":
@@ -405,7 +406,7 @@ class FakeDiscord:
             body,
             files,
             request.headers.get("Authorization", ""),
-            at=time.monotonic(),
+            at=arrived,
         )
         self.calls.append(call)
         answering = rf"/interactions/(\d+)/[^/]+/callback|/webhooks/{APP_ID}/([^/]+)(?:/.*)?"
@@ -414,7 +415,8 @@ class FakeDiscord:
         return call
 
     async def _rest(self, request: web.Request) -> web.Response:
-        call = await self._record(request)
+        # The moment the request reached the fake, before its body is read or parsed.
+        call = await self._record(request, time.monotonic())
         if self.latency:
             await asyncio.sleep(self.latency)
         if self.global_rate is not None and not self._take_global():

@@ -227,6 +227,25 @@ async def test_slow_work_is_deferred_then_followed_up(fake: FakeDiscord, start_k
     assert "plain language" in followup.body["content"]
 
 
+async def test_by_default_an_interaction_is_deferred_before_any_work(
+    fake: FakeDiscord, start_kairos
+) -> None:
+    _, surface = await start_kairos()
+    conversation = surface.listeners.conversation
+    payload = fake.command("tasks", {})
+    seen: list[list[Any]] = []
+
+    class Watching:
+        async def handle(self, inbound: Any) -> Any:
+            seen.append(fake.callbacks(payload["id"]))  # what Discord had when work began
+            return await conversation.handle(inbound)
+
+    surface.listeners.conversation = Watching()  # type: ignore[assignment]
+    await answered(fake, payload)
+    assert seen and [c.body["type"] for c in seen[0]] == [5]  # deferred, then worked
+    assert fake.followups(payload["token"])  # the answer came as a follow-up
+
+
 async def test_ready_work_is_answered_directly_within_3_seconds(
     fake: FakeDiscord, start_kairos
 ) -> None:

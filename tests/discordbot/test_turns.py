@@ -1,0 +1,57 @@
+"""``Turns``: work waits for pending first responses, but not forever."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot.discord.turns import Turns
+
+
+async def _yield(times: int = 20) -> None:
+    for _ in range(times):
+        await asyncio.sleep(0)
+
+
+async def test_work_waits_while_a_first_response_is_pending() -> None:
+    turns = Turns(limit=4)
+    order: list[str] = []
+    sent = asyncio.Event()
+
+    async def answer() -> None:
+        async with turns.answering():
+            await sent.wait()
+            order.append("answered")
+
+    async def work() -> None:
+        async with turns.work():
+            order.append("worked")
+
+    answering = asyncio.create_task(answer())
+    await _yield()
+    working = asyncio.create_task(work())
+    await _yield()
+    assert order == []  # the work did not start while the answer was pending
+    sent.set()
+    await asyncio.wait_for(asyncio.gather(answering, working), 10)
+    assert order == ["answered", "worked"]
+
+
+async def test_work_is_not_starved_by_a_first_response_that_never_ends() -> None:
+    turns = Turns(limit=1, patience=0.05)
+    stuck = asyncio.Event()
+
+    async def answer() -> None:
+        async with turns.answering():
+            await stuck.wait()
+
+    answering = asyncio.create_task(answer())
+    await _yield()
+    done: list[bool] = []
+
+    async def work() -> None:
+        async with turns.work():
+            done.append(True)
+
+    await asyncio.wait_for(work(), 10)
+    assert done == [True]
+    answering.cancel()
