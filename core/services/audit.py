@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from core.models import Member
 from core.ports import Clock
-
-
-class AuditTrail(Protocol):
-    """Where audit events go (``core.store.audit.AuditStore``, part of ``SqlStore``)."""
-
-    async def record_audit(
-        self,
-        *,
-        workspace_id: int,
-        action: str,
-        at: datetime,
-        actor_id: int | None = None,
-        task_id: int | None = None,
-        details: Mapping[str, Any] | None = None,
-    ) -> int: ...
+from core.store.audit import AuditStore
 
 
 async def record_action(
-    trail: AuditTrail,
+    trail: AuditStore,
     clock: Clock,
     actor: Member,
     action: str,
@@ -34,7 +19,10 @@ async def record_action(
     task_id: int | None = None,
     details: Mapping[str, Any],
 ) -> None:
-    """Record that ``actor`` did ``action`` (to task ``task_id``) in their workspace, now."""
+    """Record that ``actor`` did ``action`` (to task ``task_id``) in their workspace, now.
+
+    ``trail`` is the ``SqlStore`` (its ``AuditStore`` part).
+    """
     await trail.record_audit(
         workspace_id=actor.workspace_id,
         action=action,
