@@ -8,6 +8,8 @@ main job behind ``kairos run``.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -97,6 +99,7 @@ class Kairos:
     #: Channel history readers per platform (AI jobs' context).
     histories: ChannelHistories | None = None
     _started: bool = field(default=False, repr=False)
+    _warming: asyncio.Task[object] | None = field(default=None, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
     #: Full run logs (files, or Supabase Storage): ``kairos runs logs`` reads them here.
     logs: LogStore | None = None
@@ -306,6 +309,13 @@ class Kairos:
 
     async def start(self) -> None:
         """Start the scheduler: recover crashed runs, then workers and engine."""
+        # Charts and workflow pictures import matplotlib (about a second) when first
+        # drawn, so that one-shot commands never pay for it; a running Kairos pays it
+        # now, in the background, rather than inside a chat reply's time budget.
+        self._warming = asyncio.create_task(
+            asyncio.to_thread(importlib.import_module, "matplotlib.figure"),
+            name="kairos-import-matplotlib",
+        )
         await self.scheduler.start()
         await self.events.start()
         if self.notices is not None:
@@ -321,6 +331,9 @@ class Kairos:
             await self.scheduler.stop()
             self._started = False
         await self.announcer.drain()
+        if self._warming is not None:
+            await asyncio.gather(self._warming, return_exceptions=True)  # a thread: not cancellable
+            self._warming = None
         await self.executors.aclose()
         if self.claude is not None:
             await self.claude.client.close()
