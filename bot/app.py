@@ -8,10 +8,13 @@ main job behind ``kairos run``.
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from sqlalchemy.engine import make_url
 
@@ -37,7 +40,7 @@ from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
 from core.planning.service import PlanService, WorkflowPlanSink
-from core.ports import ChatAdapter, Clock, IntentParser, LogStore
+from core.ports import ChannelHistory, ChatAdapter, Clock, IntentParser, LogStore
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
 from core.services.actions import ActionChecker
@@ -59,6 +62,16 @@ if TYPE_CHECKING:
     from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
+
+
+class _ChatSurface(Protocol):
+    """What the composition root needs of any chat surface it wires."""
+
+    @property
+    def adapter(self) -> ChatAdapter: ...
+
+
+_SurfaceT = TypeVar("_SurfaceT", bound=_ChatSurface)
 
 
 @dataclass
@@ -86,6 +99,7 @@ class Kairos:
     #: Channel history readers per platform (AI jobs' context).
     histories: ChannelHistories | None = None
     _started: bool = field(default=False, repr=False)
+    _warming: asyncio.Task[object] | None = field(default=None, repr=False)
     _head_revision: str | None = field(default=None, repr=False)
     #: Full run logs (files, or Supabase Storage): ``kairos runs logs`` reads them here.
     logs: LogStore | None = None
@@ -255,44 +269,58 @@ class Kairos:
     def add_slack(self) -> SlackSurface:
         """Build the Slack surface on this Kairos and post Slack reminders through it."""
         from bot.slack import build_slack
+        from bot.slack.history import SlackChannelHistory
 
-        surface = build_slack(
-            settings=self.settings,
-            conversation=self.conversation,
-            store=self.store,
-            clock=self.clock,
-            tasks=self.tasks,
-            parser=self.parser,
+        return self._add_surface(
+            Platform.SLACK,
+            build_slack,
+            history=lambda surface: SlackChannelHistory(
+                clients=surface.adapter.clients, store=self.store
+            ),
             runs=self.runs,
         )
-        self.add_chat(Platform.SLACK, surface.adapter)
-        if self.histories is not None:
-            from bot.slack.history import SlackChannelHistory
-
-            reader = SlackChannelHistory(clients=surface.adapter.clients, store=self.store)
-            self.histories.add(Platform.SLACK, reader)
-        return surface
 
     def add_discord(self, **bot_options: Any) -> DiscordSurface:
         """Build the Discord surface on this Kairos and post Discord reminders through it."""
         from bot.discord import build_discord
+        from bot.discord.history import DiscordChannelHistory
 
-        surface = build_discord(
+        return self._add_surface(
+            Platform.DISCORD,
+            build_discord,
+            history=lambda surface: DiscordChannelHistory(client=surface.bot, store=self.store),
+            metrics=self.metrics,
+            **bot_options,
+        )
+
+    def _add_surface(
+        self,
+        platform: Platform,
+        build: Callable[..., _SurfaceT],
+        *,
+        history: Callable[[_SurfaceT], ChannelHistory],
+        **options: Any,
+    ) -> _SurfaceT:
+        """Wire one chat surface: what every platform shares, in one place.
+
+        ``build`` is the platform's factory (``build_slack``, ``build_discord``);
+        it gets the shared parts (settings, conversation, store, clock, tasks,
+        parser) plus ``options``. The surface's adapter then posts that
+        platform's reminders, and ``history`` makes the reader AI jobs use for
+        its channels' context.
+        """
+        surface = build(
             settings=self.settings,
             conversation=self.conversation,
             store=self.store,
             clock=self.clock,
             tasks=self.tasks,
             parser=self.parser,
-            metrics=self.metrics,
-            **bot_options,
+            **options,
         )
-        self.add_chat(Platform.DISCORD, surface.adapter)
+        self.add_chat(platform, surface.adapter)
         if self.histories is not None:
-            from bot.discord.history import DiscordChannelHistory
-
-            reader = DiscordChannelHistory(client=surface.bot, store=self.store)
-            self.histories.add(Platform.DISCORD, reader)
+            self.histories.add(platform, history(surface))
         return surface
 
     def add_chat(self, platform: Platform, adapter: ChatAdapter) -> None:
@@ -301,6 +329,13 @@ class Kairos:
 
     async def start(self) -> None:
         """Start the scheduler: recover crashed runs, then workers and engine."""
+        # Charts and workflow pictures import matplotlib (about a second) when first
+        # drawn, so that one-shot commands never pay for it; a running Kairos pays it
+        # now, in the background, rather than inside a chat reply's time budget.
+        self._warming = asyncio.create_task(
+            asyncio.to_thread(importlib.import_module, "matplotlib.figure"),
+            name="kairos-import-matplotlib",
+        )
         await self.scheduler.start()
         await self.events.start()
         if self.notices is not None:
@@ -316,6 +351,9 @@ class Kairos:
             await self.scheduler.stop()
             self._started = False
         await self.announcer.drain()
+        if self._warming is not None:
+            await asyncio.gather(self._warming, return_exceptions=True)  # a thread: not cancellable
+            self._warming = None
         await self.executors.aclose()
         if self.claude is not None:
             await self.claude.client.close()

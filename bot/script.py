@@ -292,17 +292,8 @@ class ScriptRunner:
         found = _PLACE.match(data["in"])
         assert found is not None
         channel, task = found.group("chan"), found.group("task")
-        inbound = Inbound(
-            platform=Platform.CONSOLE,
-            workspace_ref=WORKSPACE_REF,
-            user_ref=person.name,
-            user_name=person.name,
-            user_timezone=None,  # the member's stored zone (they may have changed it)
-            text=data["text"],
-            channel_ref=channel,
-            thread_ref=f"{THREAD_PREFIX}{task}" if task else None,
-            is_direct=channel is None,
-        )
+        thread = f"{THREAD_PREFIX}{task}" if task else None
+        inbound = _inbound(person.name, data["text"], channel=channel, thread=thread)
         replies = await self.kairos.conversation.handle(inbound)
         self._answer(replies, person, data["in"])
         await self._settle()
@@ -319,17 +310,7 @@ class ScriptRunner:
             channel = task.channel_ref
             thread = task.thread_ref
             where = f"#{channel}>{task_id}" if thread else f"#{channel}"
-        inbound = Inbound(
-            platform=Platform.CONSOLE,
-            workspace_ref=WORKSPACE_REF,
-            user_ref=person.name,
-            user_name=person.name,
-            user_timezone=None,  # the member's stored zone (they may have changed it)
-            text="",
-            channel_ref=channel,
-            thread_ref=thread,
-            is_direct=channel is None,
-        )
+        inbound = _inbound(person.name, "", channel=channel, thread=thread)
         if press.startswith("snooze:"):
             action, value = "task.snooze", f"{task_id}:{press.split(':', 1)[1]}"
         else:
@@ -514,3 +495,18 @@ async def run_script(
         runner = ScriptRunner(database_url=url, now=now, tz=tz, write=write)
         await runner.run(steps)
     return 0
+
+
+def _inbound(name: str, text: str, *, channel: str | None, thread: str | None) -> Inbound:
+    """What ``name`` says (or presses, with no text) in ``channel`` (a DM without one)."""
+    return Inbound(
+        platform=Platform.CONSOLE,
+        workspace_ref=WORKSPACE_REF,
+        user_ref=name,
+        user_name=name,
+        user_timezone=None,  # the member's stored zone (they may have changed it)
+        text=text,
+        channel_ref=channel,
+        thread_ref=thread,
+        is_direct=channel is None,
+    )

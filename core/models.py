@@ -68,6 +68,21 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class RunStatusString(TypeDecorator[RunStatus]):
+    """A ``RunStatus`` stored as its text value and read back as the enum.
+
+    A plain ``String`` column hands back ``str``: equal to the enum member, but
+    not the member, so ``status is RunStatus.COMPLETED`` would be false. Every
+    ORM and Core read of a run's status goes through this type instead.
+    """
+
+    impl = sa.String(16)
+    cache_ok = True
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> RunStatus | None:
+        return None if value is None else RunStatus(value)
+
+
 def _dt(*, nullable: bool = True, index: bool = False) -> Any:
     return Field(
         default=None,
@@ -271,7 +286,7 @@ class Run(SQLModel, table=True):
     task_id: int = Field(foreign_key="tasks.id", index=True)
     scheduled_for: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))
     attempt: int = Field(default=1, ge=1)
-    status: RunStatus = Field(default=RunStatus.PENDING, sa_type=sa.String(16))
+    status: RunStatus = Field(default=RunStatus.PENDING, sa_type=RunStatusString())
     trigger: RunTrigger = Field(default=RunTrigger.SCHEDULE, sa_type=sa.String(16))
     not_before: datetime = Field(sa_column=sa.Column(UtcDateTime(), nullable=False))
     created_at: datetime = _created()
@@ -307,7 +322,7 @@ class RunEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     run_id: int = Field(foreign_key="runs.id", index=True)
-    status: RunStatus = Field(sa_type=sa.String(16))
+    status: RunStatus = Field(sa_type=RunStatusString())
     at: datetime = _created()
     detail: str | None = Field(default=None, sa_type=sa.Text)
 

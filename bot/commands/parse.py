@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 import typer
 
 from core.errors import KairosError
-from core.schedule import check_timezone
 
 _DATE_ORDERS = ("DMY", "MDY")
 
@@ -42,6 +41,8 @@ def _zone(value: Any) -> str:
         return default_timezone()
     if not isinstance(value, str):
         raise RequestError("'tz' must be an IANA zone name such as 'Europe/Berlin'")
+    from core.schedule import check_timezone  # pydantic models: not for 'kairos --help'
+
     try:
         return check_timezone(value)
     except KairosError as exc:

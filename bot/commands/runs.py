@@ -15,7 +15,6 @@ import typer
 
 from bot.commands.chat import _with_kairos
 from bot.commands.common import fail
-from core.executors.logs import read_file
 
 if TYPE_CHECKING:
     from bot.app import Kairos
@@ -127,6 +126,8 @@ def show_run(
 def logs(run_id: int = typer.Argument(..., help="The run's number.")) -> None:
     """Print a run's full log (its file, or Supabase Storage), or its stored excerpt when the
     log is gone."""
+
+    from core.executors.logs import read_file
 
     async def work(kairos: Kairos, member: Member) -> None:
         row = await kairos.history.get(run_id, workspace_id=None)

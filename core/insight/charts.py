@@ -12,15 +12,16 @@ import io
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
 from core.insight.facts import RunFact, TaskFact
 from core.insight.periods import Period
 from core.insight.report import job_figures
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 _DPI = 100
 
@@ -34,7 +35,16 @@ class Chart:
     png: bytes
 
 
+def _figure(width: float, height: float) -> Figure:
+    # matplotlib (and numpy) take about a second to import: only when a chart is drawn.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
 def _png(figure: Figure) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(figure)
     figure.tight_layout()
     out = io.BytesIO()
@@ -134,7 +144,7 @@ def charts(tasks: Sequence[TaskFact], runs: Sequence[RunFact], period: Period) -
     )
     out = []
     for name, title, draw in drawings:
-        figure = Figure(figsize=(8, 4.5))
+        figure = _figure(8, 4.5)
         draw(figure.add_subplot())
         out.append(Chart(f"kairos-{name}.png", title, _png(figure)))
     return out
@@ -143,7 +153,7 @@ def charts(tasks: Sequence[TaskFact], runs: Sequence[RunFact], period: Period) -
 def report_png(tasks: Sequence[TaskFact], runs: Sequence[RunFact], period: Period) -> bytes:
     """All four charts on one page (``kairos report --png FILE``)."""
     runs = [r for r in runs if period.contains(r.scheduled_for)]
-    figure = Figure(figsize=(14, 9))
+    figure = _figure(14, 9)
     draw_completion(figure.add_subplot(2, 2, 1), tasks, period)
     draw_workload(figure.add_subplot(2, 2, 2), tasks, period)
     draw_durations(figure.add_subplot(2, 2, 3), runs)

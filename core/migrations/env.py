@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 
 from core.db import async_url, create_engine
 from core.migrate import load_models
-from core.models import UtcDateTime
+from core.models import RunStatusString, UtcDateTime
 from core.models_search import include_object
 
 load_models()  # registers every table on SQLModel.metadata
@@ -31,12 +31,14 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     """Render Kairos's custom column types as plain SQLAlchemy types.
 
     Migration scripts must not import application code that may change later;
-    ``UtcDateTime`` is a ``timestamptz``/``DATETIME`` and SQLModel's ``AutoString``
-    is a ``VARCHAR`` as far as the database is concerned.
+    ``UtcDateTime`` is a ``timestamptz``/``DATETIME``, ``RunStatusString`` and
+    SQLModel's ``AutoString`` are ``VARCHAR``s as far as the database is concerned.
     """
     if type_ == "type":
         if isinstance(obj, UtcDateTime):
             return "sa.DateTime(timezone=True)"
+        if isinstance(obj, RunStatusString):
+            return "sa.String(length=16)"
         if type(obj).__name__ == "AutoString":
             length = getattr(obj, "length", None)
             return f"sa.String(length={length})" if length else "sa.String()"

@@ -20,6 +20,7 @@ from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import Member
 from core.ports import Clock
 from core.schedule import check_timezone
+from core.services.audit import record_action
 from core.store import SqlStore
 
 #: Roles that may change roles.
@@ -48,7 +49,13 @@ class MemberService:
             ) from exc
         assert actor.id is not None
         updated = await self._store.update_member(actor.id, timezone=zone)
-        await self._audit(actor, "member.timezone", {"member": actor.platform_user_id, "to": zone})
+        await record_action(
+            self._store,
+            self._clock,
+            actor,
+            "member.timezone",
+            details={"member": actor.platform_user_id, "to": zone},
+        )
         return updated
 
     async def set_role(self, actor: Member, who: str, role: Role) -> Member:
@@ -72,19 +79,11 @@ class MemberService:
         assert target.id is not None
         before = Role(target.role)
         updated = await self._store.update_member(target.id, role=role)
-        await self._audit(
+        await record_action(
+            self._store,
+            self._clock,
             actor,
             "member.role",
-            {"member": target.platform_user_id, "from": str(before), "to": str(role)},
+            details={"member": target.platform_user_id, "from": str(before), "to": str(role)},
         )
         return updated
-
-    async def _audit(self, actor: Member, action: str, details: dict[str, str]) -> None:
-        await self._store.record_audit(
-            workspace_id=actor.workspace_id,
-            action=action,
-            at=self._clock.now(),
-            actor_id=actor.id,
-            task_id=None,
-            details=details,
-        )

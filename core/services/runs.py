@@ -13,6 +13,7 @@ from core.enums import TaskStatus
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import Member, TaskPublic
 from core.ports import Clock
+from core.services.audit import record_action
 from core.services.members import may_change_tasks
 from core.store import SqlStore
 
@@ -37,7 +38,9 @@ class RunService:
         task = await self._checked(task_id, actor, "run")
         assert self._runner is not None
         await self._runner.run_now(task.id)
-        await self._audit(actor, task.id, "task.run", {})
+        await record_action(
+            self._store, self._clock, actor, "task.run", task_id=task.id, details={}
+        )
         return task
 
     async def snooze(self, task_id: int, when: datetime, *, actor: Member) -> TaskPublic:
@@ -47,7 +50,14 @@ class RunService:
             raise InvalidInput("That time has already passed.", hint="Snooze to a later time.")
         assert self._runner is not None
         await self._runner.run_at(task.id, when)
-        await self._audit(actor, task.id, "task.snoozed", {"until": when.isoformat()})
+        await record_action(
+            self._store,
+            self._clock,
+            actor,
+            "task.snoozed",
+            task_id=task.id,
+            details={"until": when.isoformat()},
+        )
         return task
 
     async def _checked(self, task_id: int, actor: Member, verb: str) -> TaskPublic:
@@ -65,15 +75,3 @@ class RunService:
                 hint=f"Say 'restore #{task_id}' first if you want it back.",
             )
         return task
-
-    async def _audit(
-        self, actor: Member, task_id: int, action: str, details: dict[str, str]
-    ) -> None:
-        await self._store.record_audit(
-            workspace_id=actor.workspace_id,
-            action=action,
-            at=self._clock.now(),
-            actor_id=actor.id,
-            task_id=task_id,
-            details=details,
-        )

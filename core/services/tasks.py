@@ -23,6 +23,7 @@ from core.models import AuditEvent, Member, TaskCreate, TaskPublic, TaskUpdate
 from core.ports import Clock, CreationListener, TaskListener
 from core.schedule import ScheduleSpec
 from core.services.actions import ActionChecker
+from core.services.audit import record_action
 from core.services.firing import new_schedule, next_fire, stored_spec
 from core.services.inputs import (
     clean_description,
@@ -379,11 +380,11 @@ class TaskService:
         if not body:
             raise InvalidInput("The comment is empty.", hint="Say 'add a comment to #5: …'.")
         task = await self._live(task_id, actor.workspace_id)
-        await self._store.record_audit(
-            workspace_id=actor.workspace_id,
-            action="task.commented",
-            at=self._clock.now(),
-            actor_id=actor.id,
+        await record_action(
+            self._store,
+            self._clock,
+            actor,
+            "task.commented",
             task_id=task_id,
             details={"text": body[:2000]},
         )
@@ -393,11 +394,11 @@ class TaskService:
         """This time of a recurring task is done; the series goes on (audited)."""
         self._may_change(actor)
         task = await self._live(task_id, actor.workspace_id)
-        await self._store.record_audit(
-            workspace_id=actor.workspace_id,
-            action="task.occurrence_done",
-            at=self._clock.now(),
-            actor_id=actor.id,
+        await record_action(
+            self._store,
+            self._clock,
+            actor,
+            "task.occurrence_done",
             task_id=task_id,
             details={"next_fire_at": task.next_fire_at.isoformat() if task.next_fire_at else None},
         )

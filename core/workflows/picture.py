@@ -10,11 +10,6 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping
 
-# A ``Figure`` of its own per drawing (not pyplot's global state): safe in a thread,
-# and drawn by the Agg canvas — no display needed on servers.
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyBboxPatch
-
 from core.workflows.graph import Graph
 from core.workflows.propagation import RunState
 from core.workflows.views import COLOURS, status_of
@@ -46,6 +41,12 @@ def positions(graph: Graph) -> dict[int, tuple[float, float]]:
 
 def png(graph: Graph, latest: Mapping[int, RunState], *, name: str) -> bytes:
     """The graph as PNG bytes, each step filled with the colour of its last status."""
+    # A ``Figure`` of its own per drawing (not pyplot's global state): safe in a thread,
+    # and drawn by the Agg canvas — no display needed on servers. Imported here:
+    # matplotlib (and numpy) take about a second to import.
+    from matplotlib.figure import Figure
+    from matplotlib.patches import FancyBboxPatch
+
     where = positions(graph)
     xs = [x for x, _ in where.values()] or [0.0]
     ys = [y for _, y in where.values()] or [0.0]

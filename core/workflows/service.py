@@ -18,6 +18,7 @@ from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import Member
 from core.models_workflows import Workflow, WorkflowRun
 from core.ports import Clock
+from core.services.audit import record_action
 from core.services.members import MANAGERS, may_change_tasks
 from core.services.tasks import TaskService
 from core.store import SqlStore
@@ -416,13 +417,8 @@ class WorkflowService:
     async def _audit(
         self, actor: Member, action: str, task_id: int | None, details: dict[str, str]
     ) -> None:
-        await self._store.record_audit(
-            workspace_id=actor.workspace_id,
-            action=action,
-            at=self._clock.now(),
-            actor_id=actor.id,
-            task_id=task_id,
-            details=details,
+        await record_action(
+            self._store, self._clock, actor, action, task_id=task_id, details=details
         )
 
 

@@ -212,3 +212,20 @@ async def test_deliveries_are_recorded_before_the_outcome_and_read_by_the_retry(
     assert retry.attempt == 2 and await store.crashed_before([retry]) == {retry.run_id}
     first = await store.get(claimed.run_id)
     assert first is not None and first.error == "crashed: x\ufffdy"  # NUL cannot block a write
+
+
+async def test_statuses_read_back_are_the_enum(database: Database, workspace_id: int) -> None:
+    """A run's and its events' status come back as ``RunStatus`` members (not plain
+    ``str``), so ``status is RunStatus.X`` is a safe test on what the store returns."""
+    store = RunStore(database)
+    tid = await add_task(database, workspace_id, schedule=once(T0), next_fire_at=T0)
+    fired = await store.fire_many(
+        [NewRun(tid, T0 - timedelta(hours=2), RunTrigger.MISFIRE, skip_reason="missed by 2h")],
+        now=T0,
+    )
+    (run,) = await store.runs_for(tid)
+    got = await store.get(fired[0].run_id)
+    events = await store.events_for(run.id or 0)
+    assert run.status is RunStatus.SKIPPED
+    assert got is not None and got.status is RunStatus.SKIPPED
+    assert events and all(type(e.status) is RunStatus for e in events)
