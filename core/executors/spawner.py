@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import itertools
 import json
 import os
@@ -24,7 +25,6 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from core.policy import ShellLimits
 
@@ -59,6 +59,21 @@ def _rlimits(limits: ShellLimits) -> dict[str, int]:
     }
 
 
+def _request(ident: int, argv: list[str], env: dict[str, str], cwd: str) -> bytes:
+    """A request as the server reads it: NUL-separated ``id, cwd, argc, argv…, NAME=VALUE…``.
+
+    ``OSError`` (as exec would raise it) for what no program can receive: a NUL byte
+    anywhere, a variable name that is empty or holds ``=``."""
+    if any(not name or "=" in name for name in env):
+        raise OSError(errno.EINVAL, "invalid environment variable name")
+    fields = [str(ident), cwd, str(len(argv)), *argv]
+    fields += [f"{name}={value}" for name, value in env.items()]
+    text = "\0".join(fields)
+    if text.count("\0") != len(fields) - 1:
+        raise OSError(errno.EINVAL, "embedded null byte")
+    return text.encode("utf-8", "surrogateescape")
+
+
 class SpawnServer:
     """One running spawn server for one set of limits and one job user."""
 
@@ -75,7 +90,8 @@ class SpawnServer:
         self._ids = itertools.count(1)
         self._starts: dict[int, asyncio.Future[int]] = {}
         self._exits: dict[int, asyncio.Future[int | None]] = {}
-        self._ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        #: ``ready``, or ``failed`` and why.
+        self._ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.alive = True
         self.retiring = False
 
@@ -109,10 +125,11 @@ class SpawnServer:
         try:
             hello = await asyncio.wait_for(asyncio.shield(server._ready), _START_SECONDS)
         except TimeoutError:
-            hello = {"ready": False, "error": f"no answer in {_START_SECONDS:g} s"}
-        if not hello.get("ready"):
+            hello = f"failed no answer in {_START_SECONDS:g} s"
+        if hello != "ready":
             await server.aclose()
-            raise SpawnUnavailable(f"the spawn server did not start: {hello.get('error')}")
+            reason = hello.removeprefix("failed ")
+            raise SpawnUnavailable(f"the spawn server did not start: {reason}")
         return server
 
     @property
@@ -126,7 +143,7 @@ class SpawnServer:
         if not self.alive:
             raise SpawnUnavailable("the spawn server has ended")
         ident = next(self._ids)
-        payload = json.dumps({"id": ident, "argv": argv, "env": env, "cwd": str(cwd)}).encode()
+        payload = _request(ident, argv, env, str(cwd))
         loop = asyncio.get_running_loop()
         started: asyncio.Future[int] = loop.create_future()
         finished: asyncio.Future[int | None] = loop.create_future()
@@ -156,7 +173,7 @@ class SpawnServer:
     def _readable(self) -> None:
         while True:
             try:
-                data = self._sock.recv(65536)
+                data = self._sock.recv(4096)
             except BlockingIOError:
                 return
             except OSError:
@@ -164,39 +181,42 @@ class SpawnServer:
             if not data:
                 self._lost()
                 return
-            self._dispatch(json.loads(data))
+            self._dispatch(data)
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        if "ready" in message:
+    def _dispatch(self, message: bytes) -> None:
+        """One answer of the server (the protocol is in ``spawn_server``'s docstring)."""
+        if message == b"ready" or message.startswith(b"failed "):
             if not self._ready.done():
-                self._ready.set_result(message)
+                self._ready.set_result(message.decode(errors="replace"))
             return
-        ident = message["id"]
-        if "pid" in message:
+        ident_text, kind, *rest = message.split(b" ", 3)
+        ident = int(ident_text)
+        if kind == b"pid":
+            pid = int(rest[0])
             started = self._starts.pop(ident, None)
             if started is None or started.done():  # the caller was cancelled meanwhile
                 with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(message["pid"], 9)
+                    os.killpg(pid, 9)
             else:
-                started.set_result(message["pid"])
-            if message["cpu"] > self._cpu_budget:
+                started.set_result(pid)
+            if float(rest[1]) > self._cpu_budget:
                 self.retiring = True
-        elif "errno" in message:
+        elif kind == b"errno":
             self._exits.pop(ident, None)
             started = self._starts.pop(ident, None)
             if started is not None and not started.done():
-                started.set_exception(OSError(message["errno"], message["error"]))
-        elif "exit" in message:
+                started.set_exception(OSError(int(rest[0]), rest[1].decode(errors="replace")))
+        elif kind == b"exit":
             finished = self._exits.pop(ident, None)
             if finished is not None and not finished.done():
-                finished.set_result(message["exit"])
+                finished.set_result(int(rest[0]))
             if self.retiring and not self._exits and not self._starts:
                 self._close_socket()
 
     def _lost(self) -> None:
         self._close_socket()
         if not self._ready.done():
-            self._ready.set_result({"ready": False, "error": "it exited"})
+            self._ready.set_result("failed it exited")
         for started in self._starts.values():
             if not started.done():
                 started.set_exception(SpawnUnavailable("the spawn server ended"))
