@@ -23,7 +23,6 @@ import json
 import os
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from core.policy import ShellLimits
@@ -36,16 +35,30 @@ class SpawnUnavailable(Exception):
     """The server cannot take this job (not started, gone, message too large)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Spawned:
-    """A job's process started by the server: its pid (= its process group)."""
+    """A job's process, started directly or by the server.
 
-    pid: int
-    exit: asyncio.Future[int | None]
+    Nobody waits for ``pid`` (= its process group) on the way: it arrives while the
+    job runs and is used only to signal the group (``kill``). ``exit`` holds the exit
+    status (negative: killed by that signal), the ``OSError`` that kept it from
+    starting, or ``None`` if the server died first.
+    """
 
-    async def wait(self) -> int | None:
-        """The exit status (negative: killed by that signal); ``None`` if the server died."""
-        return await asyncio.shield(self.exit)
+    __slots__ = ("exit", "pid")
+
+    def __init__(
+        self, pid: asyncio.Future[int], exit: asyncio.Future[int | OSError | None]
+    ) -> None:
+        self.pid = pid
+        self.exit = exit
+
+    def kill(self, signum: int) -> None:
+        """Signal the job's group now, or once its pid is known (never if it did not start)."""
+        if not self.pid.done():
+            self.pid.add_done_callback(lambda _pid: self.kill(signum))
+        elif not self.pid.cancelled():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid.result(), signum)
 
 
 def _rlimits(limits: ShellLimits) -> dict[str, int]:
@@ -88,8 +101,7 @@ class SpawnServer:
         self._sock = sock
         self._cpu_budget = cpu_seconds * 0.5
         self._ids = itertools.count(1)
-        self._starts: dict[int, asyncio.Future[int]] = {}
-        self._exits: dict[int, asyncio.Future[int | None]] = {}
+        self._jobs: dict[int, Spawned] = {}  # request id → job not ended yet
         #: ``ready``, or ``failed`` and why.
         self._ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.alive = True
@@ -139,25 +151,19 @@ class SpawnServer:
     async def spawn(
         self, argv: list[str], *, env: dict[str, str], cwd: Path, stdout: int, stderr: int
     ) -> Spawned:
-        """Start ``argv``; ``OSError`` as ``create_subprocess_exec`` raises it when it cannot."""
+        """Ask for ``argv`` to be started; whether it did is in ``Spawned.exit``.
+
+        ``OSError`` at once for a request no program can receive (a NUL byte);
+        ``SpawnUnavailable`` when the server cannot be reached (nothing was started)."""
         if not self.alive:
             raise SpawnUnavailable("the spawn server has ended")
         ident = next(self._ids)
         payload = _request(ident, argv, env, str(cwd))
         loop = asyncio.get_running_loop()
-        started: asyncio.Future[int] = loop.create_future()
-        finished: asyncio.Future[int | None] = loop.create_future()
-        self._starts[ident] = started
-        self._exits[ident] = finished
-        try:
-            await self._send(payload, [stdout, stderr])
-            pid = await started
-        except BaseException:
-            self._exits.pop(ident, None)
-            raise
-        finally:
-            self._starts.pop(ident, None)
-        return Spawned(pid=pid, exit=finished)
+        spawned = Spawned(loop.create_future(), loop.create_future())
+        await self._send(payload, [stdout, stderr])
+        self._jobs[ident] = spawned  # before any answer: nothing awaits in between
+        return spawned
 
     async def _send(self, payload: bytes, fds: list[int]) -> None:
         for _ in range(1000):  # a full socket buffer drains as the server reads
@@ -192,38 +198,31 @@ class SpawnServer:
         ident_text, kind, *rest = message.split(b" ", 3)
         ident = int(ident_text)
         if kind == b"pid":
-            pid = int(rest[0])
-            started = self._starts.pop(ident, None)
-            if started is None or started.done():  # the caller was cancelled meanwhile
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, 9)
-            else:
-                started.set_result(pid)
+            spawned = self._jobs.get(ident)
+            if spawned is not None and not spawned.pid.done():
+                spawned.pid.set_result(int(rest[0]))
             if float(rest[1]) > self._cpu_budget:
                 self.retiring = True
-        elif kind == b"errno":
-            self._exits.pop(ident, None)
-            started = self._starts.pop(ident, None)
-            if started is not None and not started.done():
-                started.set_exception(OSError(int(rest[0]), rest[1].decode(errors="replace")))
-        elif kind == b"exit":
-            finished = self._exits.pop(ident, None)
-            if finished is not None and not finished.done():
-                finished.set_result(int(rest[0]))
-            if self.retiring and not self._exits and not self._starts:
-                self._close_socket()
+            return
+        spawned = self._jobs.pop(ident, None)
+        if spawned is not None and not spawned.exit.done():
+            if kind == b"exit":
+                spawned.exit.set_result(int(rest[0]))
+            else:  # errno: it did not start
+                spawned.pid.cancel()
+                spawned.exit.set_result(OSError(int(rest[0]), rest[1].decode(errors="replace")))
+        if self.retiring and not self._jobs:
+            self._close_socket()
 
     def _lost(self) -> None:
         self._close_socket()
         if not self._ready.done():
             self._ready.set_result("failed it exited")
-        for started in self._starts.values():
-            if not started.done():
-                started.set_exception(SpawnUnavailable("the spawn server ended"))
-        for finished in self._exits.values():
-            if not finished.done():
-                finished.set_result(None)
-        self._exits.clear()
+        jobs, self._jobs = self._jobs, {}
+        for spawned in jobs.values():
+            spawned.pid.cancel()  # no-op when it arrived before the server ended
+            if not spawned.exit.done():
+                spawned.exit.set_result(None)
 
     def _close_socket(self) -> None:
         if self.alive:
