@@ -34,9 +34,9 @@ def find_program(name: str, workdir: Path, path: str) -> str | None:
         found = shutil.which(name, path=path)
         if found is not None:
             return found
-    candidate = workdir / name
-    if candidate.is_file() and os.access(candidate, os.X_OK):
-        return str(candidate)
+    candidate = os.path.join(workdir, name)  # plain strings: pathlib costs more per run
+    if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+        return candidate
     return None
 
 

@@ -34,7 +34,7 @@ from typing import Any
 from core.actions import ShellAction, action_as
 from core.errors import JobFailed
 from core.executors.logs import CappedText
-from core.executors.spawner import SpawnServer, SpawnUnavailable
+from core.executors.spawner import Spawned, SpawnServer, SpawnUnavailable
 from core.jobs import Job
 from core.policy import (
     JOB_PATH,
@@ -178,40 +178,38 @@ class _Child:
         err_r, err_w = os.pipe()
         started = time.perf_counter()
         try:
-            pid, waiter = await self._spawn(out_w, err_w)
+            spawned = await self._spawn(out_w, err_w)
         except OSError as exc:
             for fd in (out_r, err_r):
                 os.close(fd)
-            raise JobFailed(
-                f"Cannot start {self.argv[0]!r}: {exc.strerror or exc}.",
-                hint="Check the command's path and that it is executable.",
-                exit_code=127,
-            ) from exc
+            raise self._cannot_start(exc) from exc
         finally:
             os.close(out_w)
             os.close(err_w)
         self._outputs = [_Output(self, out_r, "stdout", loop), _Output(self, err_r, "stderr", loop)]
         killed: str | None = None
         try:
-            either: set[asyncio.Future[Any]] = {waiter, self.overflow}
+            either: set[asyncio.Future[Any]] = {spawned.exit, self.overflow}
             done, _ = await asyncio.wait(
                 either, timeout=term_after, return_when=asyncio.FIRST_COMPLETED
             )
-            if waiter not in done:
+            if spawned.exit not in done:
                 killed = (
                     f"output exceeded {self.limits.output_kill_bytes // 2**20} MiB"
                     if self.overflow.done()
                     else f"timed out after {term_after:g} s"
                 )
-                await self._stop(pid, waiter)
-            code = await waiter
+                await self._stop(spawned)
+            code = await spawned.exit
         except asyncio.CancelledError:
-            _killpg(pid, signal.SIGKILL)
+            spawned.kill(signal.SIGKILL)
             raise
         finally:
-            _killpg(pid, signal.SIGKILL)  # leftovers of the group (`cmd &`)
+            spawned.kill(signal.SIGKILL)  # leftovers of the group (`cmd &`)
             await self._close()
         seconds = time.perf_counter() - started
+        if isinstance(code, OSError):
+            raise self._cannot_start(code) from code
         if code is None:
             raise JobFailed(
                 f"{self.label!r} was killed: Kairos lost its spawn server while the job ran."
@@ -232,6 +230,13 @@ class _Child:
         return ExecutionResult(
             output=f"exit 0 in {seconds:.1f} s, {self.output_bytes} bytes of output",
             exit_code=0,
+        )
+
+    def _cannot_start(self, exc: OSError) -> JobFailed:
+        return JobFailed(
+            f"Cannot start {self.argv[0]!r}: {exc.strerror or exc}.",
+            hint="Check the command's path and that it is executable.",
+            exit_code=127,
         )
 
     def _stderr_tail(self) -> str:
@@ -269,17 +274,16 @@ class _Child:
         finally:
             self._writer = None
 
-    async def _spawn(self, out_w: int, err_w: int) -> tuple[int, asyncio.Future[int | None]]:
+    async def _spawn(self, out_w: int, err_w: int) -> Spawned:
         """Start the child: through the spawn server (limits inherited), else directly with
         the limits set by a ``prlimit``/``setpriv`` prefix or, lacking those, ``preexec_fn``."""
         if self.server is not None:
             try:
-                spawned = await self.server.spawn(
+                return await self.server.spawn(
                     self.argv, env=self.env, cwd=self.workdir, stdout=out_w, stderr=err_w
                 )
-                return spawned.pid, spawned.exit
             except SpawnUnavailable:
-                pass  # ended meanwhile: start this one directly
+                pass  # ended meanwhile (nothing was started): start this one directly
         prefix = _limit_prefix(self.limits, self.user)
         proc = await asyncio.create_subprocess_exec(
             *(prefix or []),
@@ -292,20 +296,23 @@ class _Child:
             start_new_session=True,  # its own process group, killed as a whole
             preexec_fn=None if prefix is not None else _preexec(self.limits, self.user),
         )
-        return proc.pid, asyncio.ensure_future(proc.wait())
+        pid: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        pid.set_result(proc.pid)
+        return Spawned(pid, asyncio.ensure_future(_exit_status(proc)))
 
-    async def _stop(self, pid: int, waiter: asyncio.Future[int | None]) -> None:
+    async def _stop(self, spawned: Spawned) -> None:
         """SIGTERM to the group, SIGKILL after the grace period."""
-        _killpg(pid, signal.SIGTERM)
+        spawned.kill(signal.SIGTERM)
         try:
-            await asyncio.wait_for(asyncio.shield(waiter), self.limits.kill_grace_seconds)
+            await asyncio.wait_for(asyncio.shield(spawned.exit), self.limits.kill_grace_seconds)
         except TimeoutError:
-            _killpg(pid, signal.SIGKILL)
+            spawned.kill(signal.SIGKILL)
 
     async def _close(self) -> None:
-        closed = [output.closed for output in self._outputs]
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*closed), _DRAIN_SECONDS)
+        closed = [output.closed for output in self._outputs if not output.closed.done()]
+        if closed:  # usually both are: the job's end closed them before it was reported
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.gather(*closed), _DRAIN_SECONDS)
         for output in self._outputs:
             output.close()  # our pipes: closing them never waits on the child
         writer = self._writer
@@ -360,6 +367,10 @@ class _Output:
             self._fd = -1
         if not self.closed.done():
             self.closed.set_result(None)
+
+
+async def _exit_status(proc: asyncio.subprocess.Process) -> int | OSError | None:
+    return await proc.wait()
 
 
 def _status(code: int) -> str:

@@ -8,17 +8,20 @@ limits and that user, so the child needs neither ``preexec_fn`` (which forces
 CPython's slow fork path) nor an extra program such as ``prlimit`` in front of
 it — the child is started with ``vfork`` and exec'd directly.
 
-Protocol over the ``SOCK_SEQPACKET`` socket it is given (one JSON object per
-message): a request ``{"id", "argv", "env", "cwd"}`` carries the child's stdout
-and stderr descriptors (``SCM_RIGHTS``); the answer is ``{"id", "pid", "cpu"}``
-(``cpu``: this server's own CPU seconds, which count against its CPU limit) or
-``{"id", "errno", "error"}``, and later ``{"id", "exit"}`` with the status as
-``asyncio`` reports it (negative: killed by that signal). It exits when Kairos
-closes the socket.
+Protocol over the ``SOCK_SEQPACKET`` socket it is given (one message per job
+event, compact because it is paid on every run). A request is NUL-separated
+fields ``id, cwd, argc, argv…, NAME=VALUE…`` and carries the child's stdout and
+stderr descriptors (``SCM_RIGHTS``). The answers are space-separated:
+``ID pid PID CPU`` (``CPU``: this server's own CPU seconds, which count against
+its CPU limit) or ``ID errno ERRNO MESSAGE``, and later ``ID exit STATUS`` with
+the status as ``asyncio`` reports it (negative: killed by that signal). At
+start it says ``ready`` or ``failed MESSAGE``. It exits when Kairos closes the
+socket.
 """
 
 from __future__ import annotations
 
+import array
 import json
 import os
 import resource
@@ -29,6 +32,7 @@ import sys
 from typing import Any
 
 _MAX_MESSAGE = 4 * 2**20
+_FDS_SPACE = socket.CMSG_SPACE(2 * 4)  # room for two descriptors
 
 
 def _apply(config: dict[str, Any]) -> None:
@@ -42,45 +46,69 @@ def _apply(config: dict[str, Any]) -> None:
         os.setuid(uid)
 
 
-def _send(sock: socket.socket, message: dict[str, Any]) -> None:
-    sock.sendall(json.dumps(message).encode())
-
-
 #: Signals a job starts with at their default action (this server ignores or handles them).
 _DEFAULT_SIGNALS = (signal.SIGCHLD, signal.SIGINT, signal.SIGPIPE, signal.SIGXFSZ)
 
 
-def _start(sock: socket.socket, request: dict[str, Any], fds: list[int]) -> int | None:
-    """``posix_spawn`` (vfork-like, no Python in the child): this process is single-threaded,
-    so changing its own directory first is how the child gets its working directory."""
-    try:
-        os.chdir(request["cwd"])
-        pid = os.posix_spawn(
-            request["argv"][0],
-            request["argv"],
-            request["env"],
-            file_actions=[
-                (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
-                (os.POSIX_SPAWN_DUP2, fds[0], 1),
-                (os.POSIX_SPAWN_DUP2, fds[1], 2),
-                (os.POSIX_SPAWN_CLOSE, fds[0]),
-                (os.POSIX_SPAWN_CLOSE, fds[1]),
-            ],
-            setsid=True,  # its own session and process group, killed as a whole by Kairos
-            setsigmask=(),
-            setsigdef=_DEFAULT_SIGNALS,
+class _Spawner:
+    """Reads requests and starts jobs; one per server (it is single-threaded)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.buffer = bytearray(_MAX_MESSAGE)  # allocated once, not per request
+        # Held open (close-on-exec) and duplicated onto each job's stdin.
+        self.devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
+
+    def receive(self) -> tuple[bytes, list[int]] | None:
+        """The next request and its descriptors (close-on-exec); ``None`` when Kairos left."""
+        size, ancillary, _flags, _addr = self.sock.recvmsg_into(
+            [self.buffer], _FDS_SPACE, socket.MSG_CMSG_CLOEXEC
         )
-    except OSError as exc:
-        error = {"id": request["id"], "errno": exc.errno or 0, "error": exc.strerror or str(exc)}
-        _send(sock, error)
-        return None
-    finally:
-        for fd in fds:
-            os.close(fd)
-        os.chdir("/")
-    times = os.times()
-    _send(sock, {"id": request["id"], "pid": pid, "cpu": times.user + times.system})
-    return pid
+        fds = array.array("i")
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[: len(data) - len(data) % fds.itemsize])
+        if not size and not fds:
+            return None
+        return bytes(memoryview(self.buffer)[:size]), list(fds)
+
+    def start(self, request: bytes, fds: list[int]) -> tuple[int, int] | None:
+        """``(request id, pid)`` of the started job; ``None`` (and the error sent) when it
+        could not start. ``posix_spawn`` is vfork-like with no Python in the child; this
+        process is single-threaded, so its own directory is how the child gets its own."""
+        fields = request.split(b"\0")
+        ident = int(fields[0])
+        try:
+            if len(fds) != 2:
+                raise OSError(0, f"expected 2 descriptors, got {len(fds)}")
+            cwd, argc = fields[1], int(fields[2])
+            argv = fields[3 : 3 + argc]
+            env = dict(field.split(b"=", 1) for field in fields[3 + argc :])
+            os.chdir(cwd)  # by path every time: the folder may have been made anew
+            pid = os.posix_spawn(
+                argv[0],
+                argv,
+                env,
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, self.devnull, 0),
+                    (os.POSIX_SPAWN_DUP2, fds[0], 1),
+                    (os.POSIX_SPAWN_DUP2, fds[1], 2),
+                ],  # the originals are close-on-exec: the job gets these three and no more
+                setsid=True,  # its own session and process group, killed as a whole by Kairos
+                setsigmask=(),
+                setsigdef=_DEFAULT_SIGNALS,
+            )
+        except (OSError, ValueError) as exc:
+            errno = getattr(exc, "errno", 0) or 0
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.sock.sendall(b"%d errno %d %s" % (ident, errno, reason.encode()))
+            return None
+        finally:
+            for fd in fds:
+                os.close(fd)
+        times = os.times()
+        self.sock.sendall(b"%d pid %d %.3f" % (ident, pid, times.user + times.system))
+        return ident, pid
 
 
 def serve(sock: socket.socket) -> None:
@@ -93,18 +121,18 @@ def serve(sock: socket.socket) -> None:
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
+    spawner = _Spawner(sock)
     children: dict[int, int] = {}  # pid → request id
-    _send(sock, {"ready": True})
+    sock.sendall(b"ready")
     while True:
         for key, _ in selector.select():
             if key.fileobj is sock:
-                data, fds, _flags, _addr = socket.recv_fds(sock, _MAX_MESSAGE, 2)
-                if not data:
+                received = spawner.receive()
+                if received is None:
                     return  # Kairos closed its end: nobody is waiting for anything
-                request = json.loads(data)
-                pid = _start(sock, request, fds)
-                if pid is not None:
-                    children[pid] = request["id"]
+                started = spawner.start(*received)
+                if started is not None:
+                    children[started[1]] = started[0]
             else:
                 while True:
                     try:
@@ -121,7 +149,7 @@ def serve(sock: socket.socket) -> None:
                 break
             ident = children.pop(pid, None)
             if ident is not None:
-                _send(sock, {"id": ident, "exit": os.waitstatus_to_exitcode(status)})
+                sock.sendall(b"%d exit %d" % (ident, os.waitstatus_to_exitcode(status)))
 
 
 def main() -> None:
@@ -131,7 +159,7 @@ def main() -> None:
     try:
         _apply(config)
     except OSError as exc:
-        _send(sock, {"ready": False, "error": f"{exc.strerror or exc}"})
+        sock.sendall(b"failed " + f"{exc.strerror or exc}".encode())
         return
     serve(sock)
 

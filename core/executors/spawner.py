@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import itertools
 import json
 import os
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from core.policy import ShellLimits
 
@@ -36,16 +35,30 @@ class SpawnUnavailable(Exception):
     """The server cannot take this job (not started, gone, message too large)."""
 
 
-@dataclass(frozen=True, slots=True)
 class Spawned:
-    """A job's process started by the server: its pid (= its process group)."""
+    """A job's process, started directly or by the server.
 
-    pid: int
-    exit: asyncio.Future[int | None]
+    Nobody waits for ``pid`` (= its process group) on the way: it arrives while the
+    job runs and is used only to signal the group (``kill``). ``exit`` holds the exit
+    status (negative: killed by that signal), the ``OSError`` that kept it from
+    starting, or ``None`` if the server died first.
+    """
 
-    async def wait(self) -> int | None:
-        """The exit status (negative: killed by that signal); ``None`` if the server died."""
-        return await asyncio.shield(self.exit)
+    __slots__ = ("exit", "pid")
+
+    def __init__(
+        self, pid: asyncio.Future[int], exit: asyncio.Future[int | OSError | None]
+    ) -> None:
+        self.pid = pid
+        self.exit = exit
+
+    def kill(self, signum: int) -> None:
+        """Signal the job's group now, or once its pid is known (never if it did not start)."""
+        if not self.pid.done():
+            self.pid.add_done_callback(lambda _pid: self.kill(signum))
+        elif not self.pid.cancelled():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid.result(), signum)
 
 
 def _rlimits(limits: ShellLimits) -> dict[str, int]:
@@ -57,6 +70,21 @@ def _rlimits(limits: ShellLimits) -> dict[str, int]:
         "RLIMIT_NPROC": limits.processes,
         "RLIMIT_CORE": 0,
     }
+
+
+def _request(ident: int, argv: list[str], env: dict[str, str], cwd: str) -> bytes:
+    """A request as the server reads it: NUL-separated ``id, cwd, argc, argv…, NAME=VALUE…``.
+
+    ``OSError`` (as exec would raise it) for what no program can receive: a NUL byte
+    anywhere, a variable name that is empty or holds ``=``."""
+    if any(not name or "=" in name for name in env):
+        raise OSError(errno.EINVAL, "invalid environment variable name")
+    fields = [str(ident), cwd, str(len(argv)), *argv]
+    fields += [f"{name}={value}" for name, value in env.items()]
+    text = "\0".join(fields)
+    if text.count("\0") != len(fields) - 1:
+        raise OSError(errno.EINVAL, "embedded null byte")
+    return text.encode("utf-8", "surrogateescape")
 
 
 class SpawnServer:
@@ -73,9 +101,9 @@ class SpawnServer:
         self._sock = sock
         self._cpu_budget = cpu_seconds * 0.5
         self._ids = itertools.count(1)
-        self._starts: dict[int, asyncio.Future[int]] = {}
-        self._exits: dict[int, asyncio.Future[int | None]] = {}
-        self._ready: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._jobs: dict[int, Spawned] = {}  # request id → job not ended yet
+        #: ``ready``, or ``failed`` and why.
+        self._ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.alive = True
         self.retiring = False
 
@@ -109,10 +137,11 @@ class SpawnServer:
         try:
             hello = await asyncio.wait_for(asyncio.shield(server._ready), _START_SECONDS)
         except TimeoutError:
-            hello = {"ready": False, "error": f"no answer in {_START_SECONDS:g} s"}
-        if not hello.get("ready"):
+            hello = f"failed no answer in {_START_SECONDS:g} s"
+        if hello != "ready":
             await server.aclose()
-            raise SpawnUnavailable(f"the spawn server did not start: {hello.get('error')}")
+            reason = hello.removeprefix("failed ")
+            raise SpawnUnavailable(f"the spawn server did not start: {reason}")
         return server
 
     @property
@@ -122,25 +151,19 @@ class SpawnServer:
     async def spawn(
         self, argv: list[str], *, env: dict[str, str], cwd: Path, stdout: int, stderr: int
     ) -> Spawned:
-        """Start ``argv``; ``OSError`` as ``create_subprocess_exec`` raises it when it cannot."""
+        """Ask for ``argv`` to be started; whether it did is in ``Spawned.exit``.
+
+        ``OSError`` at once for a request no program can receive (a NUL byte);
+        ``SpawnUnavailable`` when the server cannot be reached (nothing was started)."""
         if not self.alive:
             raise SpawnUnavailable("the spawn server has ended")
         ident = next(self._ids)
-        payload = json.dumps({"id": ident, "argv": argv, "env": env, "cwd": str(cwd)}).encode()
+        payload = _request(ident, argv, env, str(cwd))
         loop = asyncio.get_running_loop()
-        started: asyncio.Future[int] = loop.create_future()
-        finished: asyncio.Future[int | None] = loop.create_future()
-        self._starts[ident] = started
-        self._exits[ident] = finished
-        try:
-            await self._send(payload, [stdout, stderr])
-            pid = await started
-        except BaseException:
-            self._exits.pop(ident, None)
-            raise
-        finally:
-            self._starts.pop(ident, None)
-        return Spawned(pid=pid, exit=finished)
+        spawned = Spawned(loop.create_future(), loop.create_future())
+        await self._send(payload, [stdout, stderr])
+        self._jobs[ident] = spawned  # before any answer: nothing awaits in between
+        return spawned
 
     async def _send(self, payload: bytes, fds: list[int]) -> None:
         for _ in range(1000):  # a full socket buffer drains as the server reads
@@ -156,7 +179,7 @@ class SpawnServer:
     def _readable(self) -> None:
         while True:
             try:
-                data = self._sock.recv(65536)
+                data = self._sock.recv(4096)
             except BlockingIOError:
                 return
             except OSError:
@@ -164,46 +187,42 @@ class SpawnServer:
             if not data:
                 self._lost()
                 return
-            self._dispatch(json.loads(data))
+            self._dispatch(data)
 
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        if "ready" in message:
+    def _dispatch(self, message: bytes) -> None:
+        """One answer of the server (the protocol is in ``spawn_server``'s docstring)."""
+        if message == b"ready" or message.startswith(b"failed "):
             if not self._ready.done():
-                self._ready.set_result(message)
+                self._ready.set_result(message.decode(errors="replace"))
             return
-        ident = message["id"]
-        if "pid" in message:
-            started = self._starts.pop(ident, None)
-            if started is None or started.done():  # the caller was cancelled meanwhile
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(message["pid"], 9)
-            else:
-                started.set_result(message["pid"])
-            if message["cpu"] > self._cpu_budget:
+        ident_text, kind, *rest = message.split(b" ", 3)
+        ident = int(ident_text)
+        if kind == b"pid":
+            spawned = self._jobs.get(ident)
+            if spawned is not None and not spawned.pid.done():
+                spawned.pid.set_result(int(rest[0]))
+            if float(rest[1]) > self._cpu_budget:
                 self.retiring = True
-        elif "errno" in message:
-            self._exits.pop(ident, None)
-            started = self._starts.pop(ident, None)
-            if started is not None and not started.done():
-                started.set_exception(OSError(message["errno"], message["error"]))
-        elif "exit" in message:
-            finished = self._exits.pop(ident, None)
-            if finished is not None and not finished.done():
-                finished.set_result(message["exit"])
-            if self.retiring and not self._exits and not self._starts:
-                self._close_socket()
+            return
+        spawned = self._jobs.pop(ident, None)
+        if spawned is not None and not spawned.exit.done():
+            if kind == b"exit":
+                spawned.exit.set_result(int(rest[0]))
+            else:  # errno: it did not start
+                spawned.pid.cancel()
+                spawned.exit.set_result(OSError(int(rest[0]), rest[1].decode(errors="replace")))
+        if self.retiring and not self._jobs:
+            self._close_socket()
 
     def _lost(self) -> None:
         self._close_socket()
         if not self._ready.done():
-            self._ready.set_result({"ready": False, "error": "it exited"})
-        for started in self._starts.values():
-            if not started.done():
-                started.set_exception(SpawnUnavailable("the spawn server ended"))
-        for finished in self._exits.values():
-            if not finished.done():
-                finished.set_result(None)
-        self._exits.clear()
+            self._ready.set_result("failed it exited")
+        jobs, self._jobs = self._jobs, {}
+        for spawned in jobs.values():
+            spawned.pid.cancel()  # no-op when it arrived before the server ended
+            if not spawned.exit.done():
+                spawned.exit.set_result(None)
 
     def _close_socket(self) -> None:
         if self.alive:

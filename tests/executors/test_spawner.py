@@ -81,3 +81,41 @@ async def test_a_server_near_its_own_cpu_limit_is_retired(data_dir: Path) -> Non
 def test_the_server_runs_only_the_standard_library() -> None:
     source = Path(shell.__file__).with_name("spawn_server.py").read_text()
     assert "from core" not in source and "import core" not in source
+
+
+@pytest.mark.parametrize("env", [{"A": "x\0y"}, {"A=B": "x"}])
+async def test_an_environment_no_program_can_receive_fails_its_run_and_keeps_the_server(
+    data_dir: Path, env: dict[str, str]
+) -> None:
+    executor = ShellExecutor(policy(data_dir))
+    try:
+        await executor.execute(job({"type": "shell", "command": "true"}))
+        (server,) = await _servers(executor)
+        with pytest.raises(JobFailed, match="Cannot start"):
+            await executor.execute(job({"type": "shell", "command": "true", "env": env}))
+        j = job({"type": "shell", "command": "sh -c 'echo $A'", "env": {"A": "fine"}})
+        await executor.execute(j)
+        assert excerpt(j).strip() == "fine"
+        assert await _servers(executor) == [server] and server.usable
+    finally:
+        await executor.aclose()
+
+
+async def test_a_file_that_is_no_program_fails_its_run_and_keeps_the_server(
+    data_dir: Path,
+) -> None:
+    pol = policy(data_dir)
+    script = pol.workdir(1) / "garbage"
+    script.write_bytes(b"\x7fELF not really")
+    script.chmod(0o755)
+    executor = ShellExecutor(pol)
+    try:
+        await executor.execute(job({"type": "shell", "command": "true"}))
+        (server,) = await _servers(executor)
+        with pytest.raises(JobFailed, match=r"Cannot start .*garbage.*format") as failed:
+            await executor.execute(job({"type": "shell", "command": "garbage"}))
+        assert failed.value.exit_code == 127
+        await executor.execute(job({"type": "shell", "command": "true"}))
+        assert await _servers(executor) == [server] and server.usable
+    finally:
+        await executor.aclose()
