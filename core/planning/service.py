@@ -60,6 +60,12 @@ class WorkflowPlanSink:
         self._clock = clock
 
     async def create(self, plan: Plan, *, actor: Member) -> Carried:
+        """All or nothing: the workflow, its tasks, their edges, the audit events and the
+        run are written in one transaction; its runs start once it has committed."""
+        async with self._store.transaction():
+            return await self._create(plan, actor=actor)
+
+    async def _create(self, plan: Plan, *, actor: Member) -> Carried:
         name = await self._free_name(plan.goal or "AI plan", workspace_id=actor.workspace_id)
         workflow = await self._workflows.create(name, actor=actor)
         assert workflow.id is not None
