@@ -221,6 +221,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if planned and self._plans is not None and said in _YES | _NO:
             choice = "plan.approve" if said in _YES else "plan.cancel"
             return await self._plans.decide(proposal or {}, choice, speaker)
+        if planned and self._plans is not None:
+            edited = await self._plans.edit(proposal or {}, text, speaker)
+            if edited is not None:
+                return edited
         if proposal is not None:
             if said in _YES:
                 return await self._accept(proposal, speaker, yes=True)

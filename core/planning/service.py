@@ -71,14 +71,17 @@ class WorkflowPlanSink:
         assert workflow.id is not None
         ids: dict[str, int] = {}
         created: list[TaskPublic] = []
+        by = ", ".join((plan.planner or "Claude", *plan.notes))
         for step in ordered(plan.steps):
             data: dict[str, Any] = {
                 "title": step.title,
                 "kind": TaskKind.JOB if step.action else TaskKind.TASK,
                 "action": dict(step.action) if step.action else None,
                 "depends_on": [ids[key] for key in step.after],
-                "description": f"Planned by AI ({plan.planner or 'Claude'}) for: {plan.goal}",
+                "description": f"Planned by AI ({by}) for: {plan.goal}",
             }
+            if step.channel:
+                data["channel_ref"] = step.channel
             task = await self._tasks.create(data, actor=actor)
             await self._store.set_step(task.id, workflow_id=workflow.id)
             await self._store.record_audit(
@@ -91,6 +94,7 @@ class WorkflowPlanSink:
                     "goal": plan.goal,
                     "step": step.key,
                     "planner": plan.planner,
+                    "notes": list(plan.notes),
                     "workflow": workflow.name,
                 },
             )
