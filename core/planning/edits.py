@@ -67,6 +67,7 @@ def add_step(
     title = " ".join(title.split())
     if not title:
         raise InvalidInput("A step needs a title.", hint="Say e.g. 'add a step: review'.")
+    keys: tuple[str, ...]
     if after is None:
         keys = (plan.steps[-1].key,) if plan.steps else ()
     else:
