@@ -22,6 +22,7 @@ from bot.channels import ChannelHistories
 from bot.conversation import ChatConversation
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
+from bot.conversation.languages import ReplyLanguage
 from bot.conversation.planning import PlanTalk
 from bot.conversation.related import RelatedTalk
 from bot.logstore import log_store
@@ -200,6 +201,12 @@ class Kairos:
             related=RelatedTalk(
                 tasks=tasks, history=history, reranker=claude.reranker if claude else None
             ),
+            reply_language=ReplyLanguage(
+                translator=claude.translator,
+                timeout_seconds=settings.llm_translate_timeout_seconds,
+            )
+            if claude
+            else None,
         )
         kairos = cls(
             settings=settings,

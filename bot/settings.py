@@ -95,6 +95,12 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(
         default=20, gt=0, description="Per Claude request; the rules answer past it"
     )
+    llm_translate_timeout_seconds: float = Field(
+        default=5,
+        gt=0,
+        description="Longest wait for a reply's translation into the speaker's language; "
+        "then English",
+    )
     llm_digest_summaries: bool = Field(
         default=False, description="Put Claude's short summary on top of digests (needs the key)"
     )

@@ -304,6 +304,22 @@ class LanguageModel(Protocol):
         ...
 
 
+class Translator(Protocol):
+    """Puts Kairos's reply texts into another language (``ClaudeTranslator``).
+
+    The conversation decides when (the language a message was read in) and whether
+    the result is used (ids, mentions, times and quoted titles must survive);
+    implementations only translate.
+    """
+
+    async def translate(
+        self, texts: Sequence[str], *, language: str, workspace_id: int | None
+    ) -> list[str]:
+        """``texts`` in ``language`` (ISO 639-1), same order; raises
+        ``core.errors.ModelUnavailable`` or ``BudgetExhausted`` when it cannot."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class ChannelMessage:
     """One message of a channel's history, platform-neutral."""

@@ -22,7 +22,7 @@ from bot.conversation.context import place
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.conversation.insight_talk import InsightTalk
-from bot.conversation.languages import say
+from bot.conversation.languages import ReplyLanguage, say
 from bot.conversation.listing import list_query
 from bot.conversation.planning import PlanTalk
 from bot.conversation.readings import (
@@ -120,7 +120,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
         reader: AsyncIntentParser | None = None,
         plans: PlanTalk | None = None,
         related: RelatedTalk | None = None,
+        reply_language: ReplyLanguage | None = None,
     ) -> None:
+        #: Replies in the speaker's language (with Claude); ``None``: English.
+        self.reply_language = reply_language
         #: Context questions ("what's related to the deploy?"), re-ranked by Claude if set.
         self._related = related
         #: AI-planned workflows (``bot.conversation.planning``); ``None`` without Claude.
@@ -221,6 +224,10 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if planned and self._plans is not None and said in _YES | _NO:
             choice = "plan.approve" if said in _YES else "plan.cancel"
             return await self._plans.decide(proposal or {}, choice, speaker)
+        if planned and self._plans is not None:
+            edited = await self._plans.edit(proposal or {}, text, speaker)
+            if edited is not None:
+                return edited
         if proposal is not None:
             if said in _YES:
                 return await self._accept(proposal, speaker, yes=True)
@@ -266,6 +273,21 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if self._reader is not None and said == text:
             reading = await self._reader.read(text, await self._context(speaker, question))
             intent, speaker = reading.intent, replace(speaker, language=reading.language)
+            if self.reply_language is not None and speaker.language != "en":
+                # The whole reply, errors included, in the language it was said in.
+                out = await _guarded(self._settle(intent, said, speaker), "a message")
+                return await self.reply_language.into(
+                    out, speaker.language, workspace_id=speaker.workspace_id
+                )
+        return await self._settle(intent, said, speaker)
+
+    async def _settle(self, intent: Intent, said: str, speaker: Speaker) -> list[Reply]:
+        """Act on a reading, or ask first when it is unsure or misses a time."""
+        key: dict[str, Any] = {
+            "workspace_id": speaker.workspace_id,
+            "place": speaker.place,
+            "person": speaker.person,
+        }
         settled = only_past(intent, self._clock.now())
         untimed = (
             intent.intent in (IntentKind.CREATE_REMINDER, IntentKind.SCHEDULE_JOB)

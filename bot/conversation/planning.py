@@ -11,10 +11,12 @@ created and creates nothing. "yes" and "no" answer the plan like the buttons.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.conversation import replies
+from bot.conversation.plan_edits import HOW, read_edit
 from bot.conversation.speaker import Speaker
 from core.errors import KairosError
 from core.intents.rules import RuleParser
@@ -22,6 +24,9 @@ from core.messages import Button, Reply, ReplyKind
 from core.planning.plan import Plan, PlanStep
 from core.planning.service import PlanService
 from core.services.conversation import ConversationMemory
+
+#: The note an edited plan carries (its tasks say the requester changed AI's plan).
+EDITED = "edited by the requester"
 
 _ASK = re.compile(r"^\s*(?P<dry>dry[- ]run:?\s+)?(?=(?:plan|prepare|set up|organi[sz]e)\b)", re.I)
 
@@ -37,8 +42,15 @@ def plan_json(plan: Plan) -> dict[str, Any]:
     return {
         "goal": plan.goal,
         "planner": plan.planner,
+        "notes": list(plan.notes),
         "steps": [
-            {"key": s.key, "title": s.title, "action": s.action, "after": list(s.after)}
+            {
+                "key": s.key,
+                "title": s.title,
+                "action": s.action,
+                "after": list(s.after),
+                "channel": s.channel,
+            }
             for s in plan.steps
         ],
     }
@@ -46,10 +58,21 @@ def plan_json(plan: Plan) -> dict[str, Any]:
 
 def plan_from(data: dict[str, Any]) -> Plan:
     steps = tuple(
-        PlanStep(key=s["key"], title=s["title"], action=s["action"], after=tuple(s["after"]))
+        PlanStep(
+            key=s["key"],
+            title=s["title"],
+            action=s["action"],
+            after=tuple(s["after"]),
+            channel=s.get("channel"),
+        )
         for s in data["steps"]
     )
-    return Plan(goal=data["goal"], steps=steps, planner=data.get("planner", ""))
+    return Plan(
+        goal=data["goal"],
+        steps=steps,
+        planner=data.get("planner", ""),
+        notes=tuple(data.get("notes", ())),
+    )
 
 
 def _timed(text: str, speaker: Speaker) -> bool:
@@ -64,8 +87,9 @@ def describe(plan: Plan) -> str:
     lines = [f"Plan for '{plan.goal}' ({len(plan.steps)} steps, proposed by AI):"]
     for i, step in enumerate(plan.steps, 1):
         kind = step.action.get("type") if step.action else "task"
+        where = f" in #{step.channel}" if step.channel else ""
         after = f" — after {', '.join(str(number[k]) for k in step.after)}" if step.after else ""
-        lines.append(f"  {i}. {step.title} [{kind}]{after}")
+        lines.append(f"  {i}. {step.title} [{kind}{where}]{after}")
     return "\n".join(lines)
 
 
@@ -100,19 +124,53 @@ class PlanTalk:
             await self._service.check(plan, actor=speaker.member)
         except KairosError as exc:
             return [replies.error(f"{describe(plan)}\nI can't carry it out: {exc.user_message()}")]
-        await self._memory.propose(
-            workspace_id=speaker.workspace_id,
-            place=speaker.place,
-            person=speaker.person,
-            proposal={"type": "plan", "plan": plan_json(plan), "dry_run": dry},
-        )
+        return [await self._show(plan, dry, speaker)]
+
+    async def _show(self, plan: Plan, dry: bool, speaker: Speaker, *, lead: str = "") -> Reply:
+        """Keep ``plan`` waiting for this person's answer and show it with its buttons."""
+        await self._keep({"type": "plan", "plan": plan_json(plan), "dry_run": dry}, speaker)
         note = "\nDry run: approving checks it again and creates nothing." if dry else ""
         buttons = (
             Button(label="Approve", action="plan.approve", value="plan"),
             Button(label="Edit", action="plan.edit", value="plan"),
             Button(label="Cancel", action="plan.cancel", value="plan"),
         )
-        return [Reply(text=describe(plan) + note, kind=ReplyKind.QUESTION, buttons=buttons)]
+        text = lead + describe(plan) + note
+        return Reply(text=text, kind=ReplyKind.QUESTION, buttons=buttons)
+
+    async def _keep(self, proposal: dict[str, Any], speaker: Speaker) -> None:
+        await self._memory.propose(
+            workspace_id=speaker.workspace_id,
+            place=speaker.place,
+            person=speaker.person,
+            proposal=proposal,
+        )
+
+    async def edit(
+        self, proposal: dict[str, Any], text: str, speaker: Speaker
+    ) -> list[Reply] | None:
+        """Change the taken plan as ``text`` asks ("remove step 3"); ``None``: no edit asked.
+
+        The changed plan is checked like a new proposal before it is kept; a change
+        that fails is refused and the plan stays waiting as it was.
+        """
+        change = read_edit(text)
+        if change is None:
+            return None
+        plan, dry = plan_from(proposal["plan"]), bool(proposal.get("dry_run"))
+        try:
+            changed = change(plan)
+            await self._service.check(changed, actor=speaker.member)
+        except KairosError as exc:
+            await self._keep(proposal, speaker)
+            return [
+                replies.error(
+                    f"I did not make that change: {exc.user_message()}\n"
+                    f"The plan is as it was:\n{describe(plan)}"
+                )
+            ]
+        edited = replace(changed, notes=tuple(dict.fromkeys((*changed.notes, EDITED))))
+        return [await self._show(edited, dry, speaker, lead="Changed. ")]
 
     async def press(self, action: str, speaker: Speaker) -> list[Reply]:
         """Approve, Edit or Cancel the plan waiting for this person."""
@@ -128,12 +186,14 @@ class PlanTalk:
         if action == "plan.cancel":
             return [replies.text("Plan cancelled; nothing was created.")]
         if action == "plan.edit":
-            return [
-                replies.question(
-                    "Say the goal again with what to change, e.g. "
-                    "'prepare the weekly report without the SQL step'."
-                )
-            ]
+            await self._keep(proposal, speaker)  # still waiting: edits apply to it
+            plan = plan_from(proposal["plan"])
+            buttons = (
+                Button(label="Approve", action="plan.approve", value="plan"),
+                Button(label="Cancel", action="plan.cancel", value="plan"),
+            )
+            text = f"{describe(plan)}\n{HOW}"
+            return [Reply(text=text, kind=ReplyKind.QUESTION, buttons=buttons)]
         plan = plan_from(proposal["plan"])
         dry = bool(proposal.get("dry_run"))
         try:

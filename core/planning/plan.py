@@ -29,6 +29,8 @@ class PlanStep:
     title: str
     action: Mapping[str, Any] | None = None
     after: tuple[str, ...] = ()
+    #: Where the step's task lives and posts (a channel as said), when not the requester's.
+    channel: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

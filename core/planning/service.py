@@ -60,19 +60,28 @@ class WorkflowPlanSink:
         self._clock = clock
 
     async def create(self, plan: Plan, *, actor: Member) -> Carried:
+        """All or nothing: the workflow, its tasks, their edges, the audit events and the
+        run are written in one transaction; its runs start once it has committed."""
+        async with self._store.transaction():
+            return await self._create(plan, actor=actor)
+
+    async def _create(self, plan: Plan, *, actor: Member) -> Carried:
         name = await self._free_name(plan.goal or "AI plan", workspace_id=actor.workspace_id)
         workflow = await self._workflows.create(name, actor=actor)
         assert workflow.id is not None
         ids: dict[str, int] = {}
         created: list[TaskPublic] = []
+        by = ", ".join((plan.planner or "Claude", *plan.notes))
         for step in ordered(plan.steps):
             data: dict[str, Any] = {
                 "title": step.title,
                 "kind": TaskKind.JOB if step.action else TaskKind.TASK,
                 "action": dict(step.action) if step.action else None,
                 "depends_on": [ids[key] for key in step.after],
-                "description": f"Planned by AI ({plan.planner or 'Claude'}) for: {plan.goal}",
+                "description": f"Planned by AI ({by}) for: {plan.goal}",
             }
+            if step.channel:
+                data["channel_ref"] = step.channel
             task = await self._tasks.create(data, actor=actor)
             await self._store.set_step(task.id, workflow_id=workflow.id)
             await self._store.record_audit(
@@ -85,6 +94,7 @@ class WorkflowPlanSink:
                     "goal": plan.goal,
                     "step": step.key,
                     "planner": plan.planner,
+                    "notes": list(plan.notes),
                     "workflow": workflow.name,
                 },
             )

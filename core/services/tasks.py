@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from pydantic import ValidationError
@@ -173,7 +174,9 @@ class TaskService:
                 task_id=created.id,
                 details={"task": created.model_dump(mode="json", exclude={"id", "workspace_id"})},
             )
-        await self._tell_created(created)
+        # After the commit: inside a caller's transaction (a plan's workflow), only
+        # once the whole of it is in.
+        await self._store.after_commit(partial(self._tell_created, created))
         return created
 
     async def update(

@@ -9,7 +9,8 @@ atomically without ever seeing a session.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -17,12 +18,17 @@ from typing import Any
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from core.db import Database
 from core.errors import Conflict, StoreError
 from core.store.changes import announce_collected
 from core.store.completion import mark_with_effect
+
+log = logging.getLogger(__name__)
+
+#: Where ``AsyncSession.info`` keeps what to do once the transaction has committed.
+_AFTER_COMMIT = "kairos.after_commit"
 
 
 class StoreBase:
@@ -53,6 +59,7 @@ class StoreBase:
         if self._ambient.get() is not None:
             yield
             return
+        committed: list[Callable[[], Awaitable[None]]] = []
         try:
             async with self.db.session() as session:
                 token = self._ambient.set(session)
@@ -62,6 +69,7 @@ class StoreBase:
                     completion = await mark_with_effect(session, self.db.engine)
                     # The one NOTIFY of this transaction, sent just before it commits.
                     await announce_collected(session, self.dialect)
+                    committed = session.info.pop(_AFTER_COMMIT, [])
                 finally:
                     self._ambient.reset(token)
             if completion is not None:
@@ -81,6 +89,28 @@ class StoreBase:
                 "The database could not complete the operation.",
                 hint="Try again in a moment; if it keeps failing, check the database server.",
             ) from exc
+        for then in committed:
+            await _quietly(then)
+
+    async def after_commit(self, then: Callable[[], Awaitable[None]]) -> None:
+        """Run ``then`` once the current ``transaction()`` has committed (at once outside one).
+
+        For what must not happen to rows that may yet be rolled back: telling the
+        engine of a new task, handing runs to the local workers. Never run when the
+        transaction fails; a failure of ``then`` is logged, not raised (the change
+        is committed whatever it does).
+        """
+        session = self._ambient.get()
+        if session is None:
+            await _quietly(then)
+            return
+        session.info.setdefault(_AFTER_COMMIT, []).append(then)
+
+    async def ambient_connection(self) -> AsyncConnection | None:
+        """The connection of the current ``transaction()``, for code that writes on a
+        connection (workflow passes); ``None`` outside one."""
+        session = self._ambient.get()
+        return None if session is None else await session.connection()
 
     @asynccontextmanager
     async def _session(self) -> AsyncIterator[AsyncSession]:
@@ -114,3 +144,10 @@ def new_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None and key[0] is not None
     return int(key[0])
+
+
+async def _quietly(then: Callable[[], Awaitable[None]]) -> None:
+    try:
+        await then()
+    except Exception:
+        log.exception("an after-commit step failed")

@@ -63,42 +63,57 @@ class PassStore:
         self._runs = runs or RunStore(db)
 
     async def start(
-        self, workflow_id: int, *, started_by: int | None, now: datetime
+        self,
+        workflow_id: int,
+        *,
+        started_by: int | None,
+        now: datetime,
+        conn: AsyncConnection | None = None,
     ) -> tuple[int, list[FiredRun]]:
-        """Start a pass of the whole workflow: its first steps get runs now."""
-        async with self.db.engine.begin() as conn:
-            graph = await load_graph(conn, workflow_id, None)
-            if not graph.nodes:
-                raise InvalidInput(
-                    "This workflow has no steps yet.", hint="Add tasks to it, then start it."
-                )
-            graph.order  # refuses a graph with a loop  # noqa: B018
-            pass_id = (
-                await conn.execute(
-                    sa.insert(PASSES)
-                    .values(
-                        workflow_id=workflow_id,
-                        status="running",
-                        started_by=started_by,
-                        started_at=now,
-                    )
-                    .returning(PASSES.c.id)
-                )
-            ).scalar_one()
-            fired = await self._runs.write_runs(
-                conn,
-                [
-                    NewRun(
-                        t,
-                        now,
-                        RunTrigger.MANUAL,
-                        not_before=PERSON if graph.nodes[t].person else now,
-                        workflow_run_id=pass_id,
-                    )
-                    for t in graph.roots
-                ],
-                now,
+        """Start a pass of the whole workflow: its first steps get runs now.
+
+        On ``conn`` (a transaction the caller commits) when given, else in its own.
+        """
+        if conn is not None:
+            return await self._start(conn, workflow_id, started_by, now)
+        async with self.db.engine.begin() as own:
+            return await self._start(own, workflow_id, started_by, now)
+
+    async def _start(
+        self, conn: AsyncConnection, workflow_id: int, started_by: int | None, now: datetime
+    ) -> tuple[int, list[FiredRun]]:
+        graph = await load_graph(conn, workflow_id, None)
+        if not graph.nodes:
+            raise InvalidInput(
+                "This workflow has no steps yet.", hint="Add tasks to it, then start it."
             )
+        graph.order  # refuses a graph with a loop  # noqa: B018
+        pass_id = (
+            await conn.execute(
+                sa.insert(PASSES)
+                .values(
+                    workflow_id=workflow_id,
+                    status="running",
+                    started_by=started_by,
+                    started_at=now,
+                )
+                .returning(PASSES.c.id)
+            )
+        ).scalar_one()
+        fired = await self._runs.write_runs(
+            conn,
+            [
+                NewRun(
+                    t,
+                    now,
+                    RunTrigger.MANUAL,
+                    not_before=PERSON if graph.nodes[t].person else now,
+                    workflow_run_id=pass_id,
+                )
+                for t in graph.roots
+            ],
+            now,
+        )
         return pass_id, fired
 
     async def rerun(self, pass_id: int, task_id: int, *, now: datetime) -> list[FiredRun]:

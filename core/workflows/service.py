@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from core.enums import Role, RunStatus, TaskStatus
@@ -285,10 +286,15 @@ class WorkflowService:
         self._may_change(actor)
         workflow = await self.get(name, workspace_id=actor.workspace_id)
         assert workflow.id is not None
+        # Inside a caller's transaction (an approved plan) the pass is written with
+        # it, and its runs go to the workers only once all of it is committed.
         pass_id, fired = await self._passes.start(
-            workflow.id, started_by=actor.id, now=self._clock.now()
+            workflow.id,
+            started_by=actor.id,
+            now=self._clock.now(),
+            conn=await self._store.ambient_connection(),
         )
-        self._hand_over(fired)
+        await self._store.after_commit(partial(self._hand_over_now, fired))
         await self._audit(actor, "workflow.started", None, {"workflow": workflow.name})
         return pass_id
 
@@ -400,6 +406,9 @@ class WorkflowService:
     @staticmethod
     def _step(graph: Graph, text: str) -> Node:
         return find_step(graph, text)
+
+    async def _hand_over_now(self, fired: Sequence[FiredRun]) -> None:
+        self._hand_over(fired)
 
     def _hand_over(self, fired: Sequence[FiredRun]) -> None:
         runnable = [f for f in fired if f.status is RunStatus.PENDING]

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # anthropic and instructor take seconds to import: only with 
     from integrations.llm.parser import ClaudeParser
     from integrations.llm.planner import ClaudePlanner
     from integrations.llm.rerank import ClaudeReranker
+    from integrations.llm.translator import ClaudeTranslator
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class Claude:
     planner: ClaudePlanner
     reranker: ClaudeReranker
     narrator: ClaudeNarrator
+    translator: ClaudeTranslator
 
 
 def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Claude | None:
@@ -38,6 +40,7 @@ def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Cl
     from integrations.llm.parser import ClaudeParser
     from integrations.llm.planner import ClaudePlanner
     from integrations.llm.rerank import ClaudeReranker
+    from integrations.llm.translator import ClaudeTranslator
 
     client = ClaudeClient(
         config=ClaudeConfig(
@@ -56,6 +59,9 @@ def build_claude(settings: Settings, *, ledger: UsageLedger, clock: Clock) -> Cl
         planner=ClaudePlanner(client=client),
         reranker=ClaudeReranker(client=client),
         narrator=ClaudeNarrator(model=client),
+        translator=ClaudeTranslator(
+            client=client, timeout_seconds=settings.llm_translate_timeout_seconds
+        ),
     )
 
 

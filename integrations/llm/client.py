@@ -96,6 +96,7 @@ class ClaudeClient:
             max_retries=config.max_retries,
         )
         self._structured = instructor.from_anthropic(self._sdk, mode=instructor.Mode.TOOLS)
+        self._quick: dict[float, Any] = {}
 
     @property
     def model(self) -> str:
@@ -139,21 +140,30 @@ class ClaudeClient:
         response_model: type[M],
         workspace_id: int | None,
         max_tokens: int = 1024,
+        quick_seconds: float | None = None,
     ) -> M:
-        """Claude's answer as ``response_model``; invalid answers are sent back (bounded)."""
+        """Claude's answer as ``response_model``; invalid answers are sent back (bounded).
+
+        ``quick_seconds``: for a person waiting on the answer — one HTTP attempt with
+        that timeout and no SDK retries, and at most one correction round.
+        """
         await self._check_budget(workspace_id)
         attempts = _Attempts()
         hooks = instructor.hooks.Hooks()
         hooks.on("completion:response", attempts.response)
         hooks.on("parse:error", attempts.parse_error)
+        structured = (
+            self._structured if quick_seconds is None else self._quick_client(quick_seconds)
+        )
+        retries = self.config.validation_retries if quick_seconds is None else 1
         try:
-            result: M = await self._structured.create(
+            result: M = await structured.create(
                 model=self.config.model,
                 max_tokens=max_tokens,
                 system=self.system_blocks(system),
                 messages=[{"role": "user", "content": prompt}],
                 response_model=response_model,
-                max_retries=self.config.validation_retries,
+                max_retries=min(retries, self.config.validation_retries),
                 hooks=hooks,
             )
         except Exception as exc:
@@ -161,6 +171,13 @@ class ClaudeClient:
             raise _unavailable(exc) from exc
         await self._record(purpose, workspace_id, attempts.calls, failed=False)
         return result
+
+    def _quick_client(self, seconds: float) -> Any:
+        """An instructor client over the same connection pool: one attempt, ``seconds`` long."""
+        if seconds not in self._quick:
+            sdk = self._sdk.with_options(timeout=seconds, max_retries=0)
+            self._quick[seconds] = instructor.from_anthropic(sdk, mode=instructor.Mode.TOOLS)
+        return self._quick[seconds]
 
     async def complete(
         self,

@@ -3,7 +3,9 @@
 Answers ``POST /v1/messages`` from a script of responses, one per request, in
 order: a tool call (``tool``), text (``text``), an HTTP error status (``status``:
 429 rate limited, 529 overloaded…), each optionally after a ``delay`` in
-seconds. When the script runs out it answers with ``default`` (``None``: 500).
+seconds. When the script runs out it asks ``responder`` (a function of the
+request, for answers that depend on what was sent), then answers with
+``default`` (``None``: 500).
 Every request body and its headers are recorded, so tests assert on what was
 actually sent (``cache_control`` blocks, tools, the model, retries).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,6 +61,7 @@ class Request:
 class FakeAnthropic:
     script: list[Answer] = field(default_factory=list)
     default: Answer | None = None
+    responder: Callable[[Request], Answer | None] | None = None
     requests: list[Request] = field(default_factory=list)
     _runner: web.AppRunner | None = None
     _ids: itertools.count[int] = field(default_factory=itertools.count)
@@ -82,10 +86,12 @@ class FakeAnthropic:
 
     async def _messages(self, request: web.Request) -> web.Response:
         body = await request.json()
-        self.requests.append(
-            Request(body=body, headers={k.lower(): v for k, v in request.headers.items()})
-        )
-        answer = self.script.pop(0) if self.script else self.default
+        recorded = Request(body=body, headers={k.lower(): v for k, v in request.headers.items()})
+        self.requests.append(recorded)
+        answer = self.script.pop(0) if self.script else None
+        if answer is None and self.responder is not None:
+            answer = self.responder(recorded)
+        answer = answer or self.default
         if answer is None:
             return _error(500, "api_error", "the fake has no answer scripted")
         if answer.delay:

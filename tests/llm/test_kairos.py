@@ -19,7 +19,7 @@ ZONE = "Europe/Berlin"
 GERMAN = "Erinnere mich morgen um 15 Uhr, den Bericht abzugeben"
 
 
-async def test_a_german_message_is_understood_and_confirmed_in_german(
+async def test_a_german_message_is_understood_and_confirmed_with_german_lead_words(
     open_kairos: Callable[..., Any], fake: FakeAnthropic, clock: ManualClock
 ) -> None:
     kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
@@ -37,11 +37,11 @@ async def test_a_german_message_is_understood_and_confirmed_in_german(
     task = await kairos.store.get_task(reply.task_id or 0)
     # T0 is Monday 2 March 2026 10:00 in Berlin: tomorrow 15:00 Berlin = 14:00 UTC.
     assert task.next_fire_at == datetime(2026, 3, 3, 14, 0, tzinfo=UTC)
-    (request,) = fake.requests
-    assert GERMAN in request.user_text()
+    reading, translating = fake.requests  # the fake has no translation: English words
+    assert GERMAN in reading.user_text() and "German (de)" in translating.user_text()
     usage = await kairos.store.llm_usage(since=clock.now() - timedelta(days=1))
     assert [(u.calls, u.workspace_id is not None, u.model) for u in usage] == [
-        (1, True, "claude-test")
+        (2, True, "claude-test")
     ]
 
 

@@ -98,7 +98,7 @@ async def test_a_plan_is_shown_then_approved_into_a_workflow_that_runs(
     assert again.kind is ReplyKind.ERROR  # approved once: nothing waits any more
 
 
-async def test_cancel_and_no_create_nothing_and_edit_asks_for_the_change(
+async def test_cancel_and_no_create_nothing_and_edit_keeps_the_plan_to_change(
     open_kairos: Callable[..., Any], fake: FakeAnthropic
 ) -> None:
     kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
@@ -109,8 +109,11 @@ async def test_cancel_and_no_create_nothing_and_edit_asks_for_the_change(
     assert (await say(kairos, "no")).text == "Plan cancelled; nothing was created."
     await say(kairos, GOAL)
     edit = await press(kairos, "plan.edit")
-    assert edit.kind is ReplyKind.QUESTION and "Say the goal again" in edit.text
+    assert edit.kind is ReplyKind.QUESTION and "'remove step 3'" in edit.text
+    assert "3. review the report [task] — after 2" in edit.text  # the plan, to edit
+    assert [b.label for b in edit.buttons] == ["Approve", "Cancel"]
     assert await kairos.tasks.query(workspace_id=1) == []
+    assert (await say(kairos, "no")).text == "Plan cancelled; nothing was created."
 
 
 async def test_yes_approves_and_a_dry_run_creates_nothing(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 
 import pytest
 
@@ -89,3 +90,31 @@ async def test_separate_stores_do_not_share_a_transaction(
         # ``other`` runs in its own session: it cannot see the uncommitted row.
         assert await other.find_task(task.id) is None
     assert (await other.get_task(task.id)).title == "not yet committed"
+
+
+async def test_after_commit_waits_for_the_outer_commit_and_never_runs_on_rollback(
+    store: SqlStore, workspace: Workspace
+) -> None:
+    assert workspace.id is not None
+    seen: list[int] = []
+
+    async def note(task_id: int) -> None:
+        # Runs after the commit: a new session reads the committed row.
+        assert await store.find_task(task_id) is not None
+        seen.append(task_id)
+
+    async with store.transaction():
+        kept = await store.insert_task(Task(workspace_id=workspace.id, title="kept"))
+        async with store.transaction():  # a nested block defers to the outer commit
+            await store.after_commit(partial(note, kept.id))
+        assert seen == []
+    assert seen == [kept.id]
+
+    with pytest.raises(Conflict):
+        async with store.transaction():
+            gone = await store.insert_task(Task(workspace_id=workspace.id, title="gone"))
+            await store.after_commit(partial(note, gone.id))
+            await store.update_task(gone.id, {}, depends_on=[987654])  # a foreign key fails
+    assert seen == [kept.id]
+    await store.after_commit(partial(note, kept.id))  # outside a transaction: at once
+    assert seen == [kept.id, kept.id]
