@@ -135,7 +135,8 @@ def _serve(env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
+    deadline = time.monotonic() + 90  # a loaded machine starts Python slowly
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=1) as response:
                 if json.loads(response.read())["status"] == "ok":
