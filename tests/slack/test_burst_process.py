@@ -54,7 +54,7 @@ class CountingSlack(FakeSlack):
     max_reminders_in_flight = 0
     reminders = 0
 
-    async def _api(self, request: web.Request) -> web.StreamResponse:
+    async def _api(self, request: web.Request) -> web.Response:
         is_reminder = (
             request.match_info["method"] == "chat.postMessage"
             and b"Reminder" in await request.read()  # aiohttp keeps the body for the fake
