@@ -12,24 +12,21 @@ many. (How late they are is the benchmark's figure, not this test's.)
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiohttp import web
+from scheduler.procs import kairos_run, stop_server
+from waiting import eventually
 
 from core.clock import SystemClock
 from core.db import Database
 from core.enums import Platform
 from core.services.tasks import TaskService
 from core.store import SqlStore
-from tests.waiting import eventually
 
 from .conftest import BOT_TOKEN
 from .fake_slack import FakeSlack
@@ -80,9 +77,9 @@ async def slack() -> AsyncIterator[CountingSlack]:
         await server.stop()
 
 
-async def _server(database_url: str, api_url: str, tmp_path: Path) -> Any:
+def _env(database_url: str, api_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KAIROS_")}
-    env |= {
+    return env | {
         "KAIROS_DATABASE_URL": database_url,
         "KAIROS_HTTP_PORT": "0",
         "KAIROS_LOG_LEVEL": "INFO",
@@ -91,31 +88,6 @@ async def _server(database_url: str, api_url: str, tmp_path: Path) -> Any:
         "KAIROS_SLACK_SIGNING_SECRET": SECRET,
         "KAIROS_SLACK_API_URL": api_url,
     }
-    stderr = tmp_path / "server.stderr"
-    with stderr.open("wb") as err:
-        proc = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("kairos")),
-            "run",
-            "--no-console",
-            cwd=tmp_path,  # no .env from the checkout
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=err,
-            start_new_session=True,
-        )
-    return proc, stderr
-
-
-async def _stop(proc: Any) -> None:
-    if proc.returncode is not None:
-        return
-    proc.send_signal(signal.SIGTERM)
-    try:
-        await asyncio.wait_for(proc.wait(), 30)
-    except TimeoutError:
-        os.killpg(proc.pid, signal.SIGKILL)
-        await proc.wait()
 
 
 @POSTGRES
@@ -129,7 +101,9 @@ async def test_reminders_due_together_are_posted_together(
     assert workspace.id is not None
     actor = await store.ensure_member(workspace.id, "U9999", display_name="tester")
     service = TaskService(store=store, clock=SystemClock())  # no engine: the server fires
-    proc, stderr = await _server(database_url, slack.api_url, tmp_path)  # type: ignore[attr-defined]
+    stderr = tmp_path / "server.stderr"
+    env = _env(database_url, slack.api_url)  # type: ignore[attr-defined]
+    proc = await kairos_run(env, tmp_path, stderr)
     try:
         await eventually(lambda: "Kairos is running" in stderr.read_text(), within=90)
         # Far enough ahead for every reminder to be written (and seen by the server) first.
@@ -156,5 +130,5 @@ async def test_reminders_due_together_are_posted_together(
         assert slack.reminders == total
 
     finally:
-        await _stop(proc)
+        await stop_server(proc)
         await db.dispose()
