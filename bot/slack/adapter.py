@@ -403,6 +403,10 @@ class SlackAdapter:
         key = reply.delivery_key
         if key is not None and reply.unless_posted:
             posted = await metadata.find_posted(client, channel=channel, thread=thread, key=key)
+            if posted is None and thread:
+                # An attempt that ran before the task's card (and thread) existed
+                # posted in the channel itself.
+                posted = await metadata.find_posted(client, channel=channel, thread=None, key=key)
             if posted is None and reply.user_ref and not channel.startswith("D"):
                 # A person reminded in a thread may have been reminded in their DM by an
                 # attempt that ran before the task's card (and thread) existed.

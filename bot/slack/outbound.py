@@ -12,9 +12,13 @@ channel go one at a time in arrival order (so messages keep their order), and
 ``chat.postMessage`` draws from a token bucket of ``channel_rate`` a second with
 ``channel_burst`` in hand. Calls to different channels run concurrently (up to
 ``max_in_flight``), so 1,000 reminders to 1,000 channels do not wait for each
-other. A 429 pauses the whole lane (or, for a method with no channel, the whole
-method) until ``Retry-After`` has passed, then the same call is retried: at most
-one 429 per limited lane reaches Slack. When two different channels are limited
+other. Calls of other methods (opening a DM, reading a history for a crash
+retry) have no order to keep and run concurrently: a lock there would put every
+reminder that needs one behind the previous one's round trip. A 429 pauses the
+whole lane (or, for a method with no channel lane, the whole method) until
+``Retry-After`` has passed, then the same call is retried: at most one 429 per
+limited channel reaches Slack (for other methods, at most the calls already in
+flight when the first 429 came). When two different channels are limited
 on the same method at once, the limit is the workspace's, and the whole method
 pauses. Tier limits are not applied up front: Slack publishes them as minimums
 ("50+ per minute") with bursts allowed, so the first 429 is what paces a method.
@@ -131,32 +135,41 @@ class Pacer:
 
     async def call(self, method: str, channel: str | None, send: Callable[[], Awaitable[T]]) -> T:
         """Run ``send`` (one Web API call of ``method``) when the limits allow it."""
-        lane_key = f"#{channel}" if channel and method in _CHANNEL_METHODS else method
-        lane = self._lane(lane_key)
+        if channel and method in _CHANNEL_METHODS:
+            lane = self._lane(f"#{channel}")
+            # One call at a time per channel: its messages keep their order.
+            async with lane.lock:
+                return await self._send(method, channel, lane, send)
+        # Other calls (opening a DM, reading a channel's history, users.info…) have
+        # no order to keep: they share the method's pause, never a turn.
+        return await self._send(method, channel, self._lane(method), send)
+
+    async def _send(
+        self, method: str, channel: str | None, lane: _Lane, send: Callable[[], Awaitable[T]]
+    ) -> T:
         paced = channel is not None and method in _PER_CHANNEL_PACED
-        async with lane.lock:
-            limited = 0
-            while True:
-                await self._wait_turn(method, lane, paced)
-                try:
-                    async with self._slots:
-                        result = await send()
-                except SlackApiError as exc:
-                    wait = retry_after(exc)
-                    if wait is None:
-                        self._count(method, "error")
-                        raise
-                    self._count(method, "rate_limited")
-                    limited += 1
-                    self._limited(method, channel, lane, wait)
-                    if limited >= self._max_rate_limited:
-                        raise
-                    continue
-                except Exception:
+        limited = 0
+        while True:
+            await self._wait_turn(method, lane, paced)
+            try:
+                async with self._slots:
+                    result = await send()
+            except SlackApiError as exc:
+                wait = retry_after(exc)
+                if wait is None:
                     self._count(method, "error")
                     raise
-                self._count(method, "ok")
-                return result
+                self._count(method, "rate_limited")
+                limited += 1
+                self._limited(method, channel, lane, wait)
+                if limited >= self._max_rate_limited:
+                    raise
+                continue
+            except Exception:
+                self._count(method, "error")
+                raise
+            self._count(method, "ok")
+            return result
 
     async def _wait_turn(self, method: str, lane: _Lane, paced: bool) -> None:
         while True:

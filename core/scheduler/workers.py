@@ -367,16 +367,17 @@ class WorkerPool:
         """Claim what fits; True when more work is known to be waiting right now."""
         now = self._clock.now()
         now_ts = now.timestamp()
+        capacity = self._capacity
+        free = capacity - self._active
+        if self._ready:
+            # Leased already: starting them is in-memory only, whatever the room —
+            # and done first, so that no housekeeping query delays a due instant.
+            free -= self._start_prepared(now)
         if now_ts - self._last_recover >= self._settings.recover_seconds:
             await self.recover()
         if now_ts - self._last_forget >= self._settings.lease_seconds:
             self._last_forget = now_ts
             await self._forget_stale(now)
-        capacity = self._capacity
-        free = capacity - self._active
-        if self._ready:
-            # Leased already: starting them is in-memory only, whatever the room.
-            free -= self._start_prepared(now)
         claimed: list[ClaimedRun] = []
         if free > 0 and self._local:
             ids = [self._local.popleft() for _ in range(min(free, len(self._local)))]

@@ -132,3 +132,31 @@ async def spawn_ready(script: Path, *args: str, within: float = 60) -> asyncio.s
     line = await asyncio.wait_for(proc.stdout.readline(), within)
     assert line.strip() == b"ready"
     return proc
+
+
+async def kairos_run(env: dict[str, str], cwd: Path, stderr: Path) -> asyncio.subprocess.Process:
+    """The real server, ``kairos run --no-console``, in its own process group (stderr in a file)."""
+    with stderr.open("wb") as err:
+        return await asyncio.create_subprocess_exec(
+            str(Path(sys.executable).with_name("kairos")),
+            "run",
+            "--no-console",
+            cwd=cwd,  # no .env from the checkout
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,
+        )
+
+
+async def stop_server(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then ``kill -9`` of the group if it has not stopped within 30 s."""
+    if proc.returncode is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(proc.wait(), 30)
+    except TimeoutError:
+        os.killpg(proc.pid, signal.SIGKILL)
+        await proc.wait()

@@ -7,10 +7,7 @@ the rescan, PostgreSQL through NOTIFY (and the rescan behind it).
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
-import sys
 from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -25,7 +22,7 @@ from core.store.changes import CHANGED_REASON
 from core.store.runs import RunStore
 
 from .harness import wait_for
-from .procs import Node, deliveries
+from .procs import Node, deliveries, kairos_run, stop_server
 
 pytestmark = pytest.mark.slow
 
@@ -144,18 +141,7 @@ async def test_kairos_run_fires_a_task_added_by_another_process(
         "KAIROS_HTTP_PORT": "0",
         "KAIROS_LOG_LEVEL": "INFO",
     }
-    with stderr.open("wb") as err:
-        server = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).with_name("kairos")),
-            "run",
-            "--no-console",
-            cwd=tmp_path,  # no .env from the checkout
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=err,
-            start_new_session=True,
-        )
+    server = await kairos_run(env, tmp_path, stderr)
     cli = await Node.spawn(database_url, tmp_path / "cli.log", engine=False, name="cli")
     try:
         await wait_for(lambda: "Kairos is running" in stderr.read_text(), 60, "kairos run")
@@ -169,10 +155,4 @@ async def test_kairos_run_fires_a_task_added_by_another_process(
         assert (run.scheduled_for, run.trigger) == (at, "schedule")
     finally:
         await cli.stop()
-        if server.returncode is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(server.wait(), 30)
-            except TimeoutError:
-                os.killpg(server.pid, signal.SIGKILL)
-                await server.wait()
+        await stop_server(server)

@@ -114,6 +114,42 @@ async def test_posts_to_different_channels_are_in_flight_together(
     assert fake.max_in_flight >= 30, fake.max_in_flight
 
 
+async def test_reminders_to_people_open_their_dms_together(
+    fake: FakeSlack, adapter: SlackAdapter
+) -> None:
+    # conversations.open has no channel to keep in order: one lock per method would
+    # put every reminder behind the previous one's round trip (issue 8's chaos bench).
+    fake.latency = 0.2
+    dms = [
+        Reply(text="Reminder: x", kind=ReplyKind.REMINDER, user_ref=f"U{i:04d}") for i in range(40)
+    ]
+    assert all(await asyncio.gather(*(adapter.send(r) for r in dms)))
+    opens = fake.of("conversations.open")
+    assert len(opens) == 40
+    assert fake.max_in_flight >= 20, fake.max_in_flight
+
+
+async def test_retries_after_a_crash_read_their_channels_histories_together(
+    fake: FakeSlack, adapter: SlackAdapter
+) -> None:
+    # After a kill -9, every run in flight is retried at once and each asks Slack
+    # whether it already posted (conversations.history): not one after the other.
+    fake.latency = 0.2
+    retries = [
+        Reply(
+            text="Reminder: x",
+            kind=ReplyKind.REMINDER,
+            channel_ref=f"C{i:04d}",
+            delivery_key=f"{i}@2026-03-02T09:00:00+00:00/C{i:04d}",
+            unless_posted=True,
+        )
+        for i in range(40)
+    ]
+    assert all(await asyncio.gather(*(adapter.send(r) for r in retries)))
+    assert len(fake.of("conversations.history")) == 40
+    assert fake.max_in_flight >= 20, fake.max_in_flight
+
+
 async def test_idle_lanes_are_forgotten(monkeypatch: pytest.MonkeyPatch) -> None:
     from bot.slack import outbound
 
