@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 from typing import Any
 
@@ -49,19 +48,6 @@ def point_at(api_url: str) -> None:
     Route.BASE = api_url.rstrip("/")
 
 
-def settle_heap() -> None:
-    """Take what start-up built (modules, models, the command tree) out of the collector.
-
-    A full collection walks every tracked object; with Kairos's libraries
-    loaded that took 0.1–0.5 s here, and when it struck during a burst of
-    interactions every first response waited for it. Frozen objects are never
-    scanned again; garbage is collected first, so nothing that is garbage now
-    is kept.
-    """
-    gc.collect()
-    gc.freeze()
-
-
 class DiscordSurface:
     """The gateway bot and its adapter; see the module docstring."""
 
@@ -85,7 +71,6 @@ class DiscordSurface:
                 "Discord refused the bot token.",
                 hint="Check KAIROS_DISCORD_TOKEN (Developer Portal → Bot → Reset Token).",
             ) from exc
-        settle_heap()
         self._task = asyncio.create_task(self._connect(), name="kairos-discord-gateway")
 
     async def _connect(self) -> None:
