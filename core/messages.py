@@ -7,6 +7,7 @@ render ``Reply`` into Block Kit, embeds or text. Raw platform dicts never get he
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from core.enums import Platform
@@ -30,6 +31,9 @@ class Inbound:
     is_direct: bool = False
     user_name: str = ""
     user_timezone: str | None = None
+    #: When it was said, if Kairos reads it later (a command taken over after a
+    #: crash): "in 10 minutes" counts from then. ``None``: just now.
+    sent_at: datetime | None = None
 
 
 class ReplyKind(StrEnum):

@@ -283,6 +283,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
 
     async def _settle(self, intent: Intent, said: str, speaker: Speaker) -> list[Reply]:
         """Act on a reading, or ask first when it is unsure or misses a time."""
+        intent = self._caught_up(intent, speaker)
         key: dict[str, Any] = {
             "workspace_id": speaker.workspace_id,
             "place": speaker.place,
@@ -331,7 +332,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
         complete the question never acts on some other task ("today" is not a
         snooze of whatever was discussed last): the question is asked again.
         """
-        now = self._clock.now()
+        now = self._said_at(speaker)
         alone = self._parser.parse(text, now=now, tz=speaker.tz, user="me")
         if question is None or question.get("type") != "complete" or self_contained(alone):
             return alone, text
@@ -355,12 +356,29 @@ class ChatConversation(TaskReferences, RequestAnswers):
         )
         return again, asked
 
+    def _caught_up(self, intent: Intent, speaker: Speaker) -> Intent:
+        """A one-off time that came while the message waited to be read (a command taken
+        over after a crash) fires at once, late, rather than being refused as past."""
+        sent, now, once = speaker.inbound.sent_at, self._clock.now(), intent.schedule
+        if sent is None or once is None or once.kind != "once" or once.at is None:
+            return intent
+        if not sent < once.at <= now:
+            return intent
+        at = now + timedelta(seconds=1)
+        return intent.model_copy(update={"schedule": once.model_copy(update={"at": at})})
+
+    def _said_at(self, speaker: Speaker) -> datetime:
+        """The "now" of what was said: when it was said, if Kairos reads it late."""
+        now = self._clock.now()
+        sent = speaker.inbound.sent_at
+        return min(sent, now) if sent is not None else now
+
     async def _context(self, speaker: Speaker, question: dict[str, Any] | None) -> ParseContext:
         """What the model may know besides the words (the rules need none of it)."""
         asked = question.get("text") if question else None
         thread = await self._thread_task(speaker) if speaker.inbound.thread_ref else None
         return ParseContext(
-            now=self._clock.now(),
+            now=self._said_at(speaker),
             tz=speaker.tz,
             workspace_id=speaker.workspace_id,
             question=str(asked) if asked else None,
@@ -612,7 +630,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
 
     async def _question_the_past(self, intent: Intent, speaker: Speaker) -> Reply | None:
         """A past instant is questioned, never silently moved or dropped."""
-        now = self._clock.now()
+        now = self._said_at(speaker)
         zone = ZoneInfo(speaker.tz)
         said = speaker.inbound.text
         alt = intent.model_copy(deep=True)

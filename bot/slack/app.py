@@ -17,7 +17,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import BoltResponse
@@ -195,7 +195,7 @@ class Listeners:
         try:
             client = await self.clients.for_team(entry.workspace)
             with doing(self.inbox.taken(entry)):
-                inbound, replies = await self._command(body, client)
+                inbound, replies = await self._command(body, client, sent_at=entry.received_at)
         finally:
             await self.inbox.finish(entry.dedupe_key)
         respond = AsyncRespond(response_url=entry.response_url)
@@ -203,16 +203,20 @@ class Listeners:
             replies, Origin(client=client, inbound=inbound, respond=respond, private=True)
         )
 
-    async def _command(self, body: Payload, client: AsyncWebClient) -> tuple[Inbound, list[Reply]]:
+    async def _command(
+        self, body: Payload, client: AsyncWebClient, *, sent_at: datetime | None = None
+    ) -> tuple[Inbound, list[Reply]]:
         async with self._work:
             # Looking the person up is part of the guarded work: a database that does not
             # answer is the command's error reply, not bolt's traceback and no ack.
-            inbound = command_to_inbound(body)
+            inbound = command_to_inbound(body, sent_at=sent_at)
 
             async def work() -> list[Reply]:
                 nonlocal inbound
                 tz, name = await self._person(client, str(body["team_id"]), str(body["user_id"]))
-                inbound = command_to_inbound(body, user_timezone=tz, user_name=name)
+                inbound = command_to_inbound(
+                    body, user_timezone=tz, user_name=name, sent_at=sent_at
+                )
                 return await self.conversation.handle(inbound)
 
             replies = await self._run(inbound, work())

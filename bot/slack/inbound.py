@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from core.enums import Platform
@@ -93,7 +94,11 @@ def message_to_inbound(
 
 
 def command_to_inbound(
-    body: Payload, *, user_timezone: str | None = None, user_name: str = ""
+    body: Payload,
+    *,
+    user_timezone: str | None = None,
+    user_name: str = "",
+    sent_at: datetime | None = None,
 ) -> Inbound:
     """A ``/kairos …`` slash command (form fields as bolt parses them)."""
     channel = str(body.get("channel_id") or "")
@@ -106,6 +111,7 @@ def command_to_inbound(
         is_direct=channel.startswith("D") or body.get("channel_name") == "directmessage",
         user_name=user_name or str(body.get("user_name", "")),
         user_timezone=user_timezone,
+        sent_at=sent_at,
     )
 
 

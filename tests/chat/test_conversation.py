@@ -225,3 +225,23 @@ async def test_a_bad_button_value_is_refused_clearly(chat: Chat) -> None:
     inbound = to_inbound("", user="ana")
     replies = await chat.kairos.conversation.press(inbound, action="task.done", value="abc")
     assert replies[0].text == "The button value 'abc' is not valid."
+
+
+async def test_what_was_said_earlier_counts_from_when_it_was_said(chat: Chat) -> None:
+    """A command read late (taken over after a crash) keeps its "in 2 hours" from when
+    the person said it; a time that passed meanwhile is not questioned as the past."""
+    said = chat.clock.now()
+    chat.clock.advance(timedelta(minutes=10))
+    reply = await chat.say_one("remind me in 2 hours to stretch", sent_at=said)
+    assert reply.kind is ReplyKind.CONFIRMATION, reply.text
+    task = await chat.kairos.store.get_task(reply.task_id or 0)
+    assert task.next_fire_at == said + timedelta(hours=2)
+    early = await chat.say_one("remind me in 5 minutes to breathe", sent_at=said)
+    assert early.kind is ReplyKind.CONFIRMATION, early.text
+    chat.clock.advance(timedelta(seconds=1))
+    await eventually(lambda: _printed(chat, "Reminder: breathe", 1))  # at once, late
+    never_future = await chat.say_one(
+        "remind me in 1 hour to drink", sent_at=chat.clock.now() + timedelta(hours=3)
+    )
+    drink = await chat.kairos.store.get_task(never_future.task_id or 0)
+    assert drink.next_fire_at == chat.clock.now() + timedelta(hours=1)
