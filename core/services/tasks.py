@@ -23,6 +23,7 @@ from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import AuditEvent, Member, TaskCreate, TaskPublic, TaskUpdate
 from core.ports import Clock, CreationListener, TaskListener
 from core.schedule import ScheduleSpec
+from core.scheduler.outage import is_database_outage
 from core.services.actions import ActionChecker
 from core.services.audit import record_action
 from core.services.firing import new_schedule, next_fire, stored_spec
@@ -567,8 +568,8 @@ class TaskService:
             return
         try:
             await self._listener.task_changed(task_id)
-        except Exception:
-            log.exception("task listener failed for task #%s", task_id)
+        except Exception as exc:
+            _told_badly(exc, task_id)
 
     async def _tell_created(self, task: TaskPublic) -> None:
         """``_tell`` for a new task: a ``CreationListener`` gets its committed cursor
@@ -578,5 +579,18 @@ class TaskService:
             return
         try:
             await self._creation_listener.task_created(task.id, task.next_fire_at)
-        except Exception:
-            log.exception("task listener failed for new task #%s", task.id)
+        except Exception as exc:
+            _told_badly(exc, task.id)
+
+
+def _told_badly(exc: Exception, task_id: int) -> None:
+    """A database gone between the commit and the engine hearing of it is one line (the
+    engines' rescan picks the change up); anything else is a bug worth its traceback."""
+    if is_database_outage(exc):
+        log.warning(
+            "task #%s is saved; the engine will see it on its next rescan (%s)",
+            task_id,
+            str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
+        )
+    else:
+        log.error("task listener failed for task #%s", task_id, exc_info=exc)

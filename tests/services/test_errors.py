@@ -3,6 +3,7 @@ failed mutation leaves the database exactly as it was (both backends)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -11,7 +12,14 @@ import pytest
 
 from core.db import Database
 from core.enums import Platform, Role
-from core.errors import Conflict, InvalidInput, InvalidSchedule, NotFound, PermissionDenied
+from core.errors import (
+    Conflict,
+    InvalidInput,
+    InvalidSchedule,
+    NotFound,
+    PermissionDenied,
+    StoreError,
+)
 from core.models import Member, TaskCreate
 from core.services.tasks import TaskService
 from core.store import SqlStore
@@ -296,3 +304,37 @@ async def test_listener_failure_does_not_undo_the_change(
     service = TaskService(store=store, clock=clock, listener=Broken())
     task = await service.create({"title": "t"}, actor=member)
     assert (await store.get_task(task.id)).title == "t"
+
+
+@pytest.mark.parametrize(
+    ("raised", "level", "traceback"),
+    [
+        (StoreError("terminating connection due to administrator command"), "WARNING", False),
+        (RuntimeError("a bug in the engine"), "ERROR", True),
+    ],
+)
+async def test_a_database_gone_before_the_engine_hears_is_one_line_a_bug_is_a_traceback(
+    store: SqlStore,
+    member: Member,
+    clock: Any,
+    caplog: pytest.LogCaptureFixture,
+    raised: Exception,
+    level: str,
+    traceback: bool,
+) -> None:
+    """The change is committed either way; an outage between the commit and telling the
+    engine is expected (the rescan sees the change), a bug is not."""
+    if isinstance(raised, StoreError):
+        raised.__cause__ = ConnectionResetError("connection reset by peer")
+
+    class Broken:
+        async def task_changed(self, task_id: int) -> None:
+            raise raised
+
+    service = TaskService(store=store, clock=clock, listener=Broken())
+    with caplog.at_level(logging.WARNING, logger="core.services.tasks"):
+        task = await service.create({"title": "t"}, actor=member)
+    assert (await store.get_task(task.id)).title == "t"
+    [record] = [r for r in caplog.records if r.name == "core.services.tasks"]
+    assert record.levelname == level
+    assert (record.exc_info is not None) is traceback
