@@ -285,6 +285,7 @@ class Kairos:
                 clients=surface.adapter.clients, store=self.store
             ),
             runs=self.runs,
+            metrics=self.metrics,
         )
 
     def add_discord(self, **bot_options: Any) -> DiscordSurface:
