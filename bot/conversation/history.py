@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.conversation import replies
 from bot.conversation.refs import find_by_words, number_of
+from bot.formatting import when
 from core.enums import RunStatus
 from core.insight.run_stats import RunStats
 from core.messages import Button, Reply
@@ -96,7 +97,16 @@ class RunsTalk:
         rows = await self._history.runs(workspace_id, task_id=task_id, statuses=FAILED, limit=1)
         if not rows:
             return replies.text(f"Task #{task_id} has no failed runs.", task_id=task_id)
-        return replies.text(run_detail(rows[0], tz, log_lines=_TAIL_LINES), task_id=task_id)
+        failed = rows[0].run
+        text = run_detail(rows[0], tz, log_lines=_TAIL_LINES)
+        done = RunStatus.COMPLETED.value
+        later = await self._history.runs(workspace_id, task_id=task_id, statuses=(done,), limit=1)
+        if later and later[0].run.id is not None and failed.id is not None:
+            ok = later[0].run
+            if ok.id is not None and ok.id > failed.id:
+                at = ok.finished_at or ok.started_at or ok.scheduled_for
+                text += f"\nIt has worked since: run {ok.id} completed {when(at, tz)}."
+        return replies.text(text, task_id=task_id)
 
     async def _runs_of(self, what: str, workspace_id: int, tz: str) -> Reply:
         task_id = await self._task_id(what, workspace_id)

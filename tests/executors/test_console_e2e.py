@@ -113,6 +113,7 @@ async def test_backup_every_night_runs_and_posts_its_result(chat: Console_) -> N
     await eventually(lambda: _has(chat, "failed after"))
     why = await chat.say("why did the backup fail?")
     assert "exit status 2" in why.text and "pg_dump: connection refused" in why.text
+    assert "It has worked since" not in why.text
     runs = await chat.say(f"show the last runs of {task.id}")
     assert "50% succeeded (1/2)" in runs.text and "1 failed" in runs.text
     assert "completed" in runs.text and "failed" in runs.text
@@ -124,6 +125,18 @@ async def test_backup_every_night_runs_and_posts_its_result(chat: Console_) -> N
         to_inbound("", user="ana", timezone=ZONE), action="run.log", value=str(run.id + 1)
     )
     assert "pg_dump: connection refused" in log[0].text
+
+    # Mended: the old failure is still explained, and the answer says it works again.
+    script.write_text('#!/bin/sh\necho "dumped 3 tables"\n')
+    await chat.say(f"run {task.id} now")
+
+    async def completed_twice() -> bool | None:
+        return True if chat.printed().count("completed in") >= 2 else None
+
+    await eventually(completed_twice)
+    again = await chat.say("why did the backup fail?")
+    assert "pg_dump: connection refused" in again.text
+    assert "It has worked since: run" in again.text
 
 
 async def test_without_an_allow_list_the_job_is_refused_in_chat(
