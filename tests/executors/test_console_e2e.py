@@ -4,7 +4,6 @@ questions and the CLI answer from what was recorded."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from typing import TypeVar
 
 import pytest
 from rich.console import Console
+from waiting import eventually as _eventually
 
 from bot.app import Kairos
 from bot.console import ConsoleChat, console_owner, to_inbound
@@ -42,14 +42,9 @@ class Console_:
         return self.screen.getvalue()
 
 
-async def eventually(probe: Callable[[], Awaitable[T | None]], limit: float = 20.0) -> T:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while (value := await probe()) is None:
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {probe}")
-        await asyncio.sleep(0.02)
-    return value
+async def eventually(probe: Callable[[], Awaitable[T | None]]) -> T:
+    """The shared ``waiting.eventually`` with this file's deadline (a whole job runs)."""
+    return await _eventually(probe, within=20.0)
 
 
 async def _open(database_url: str, clock: ManualClock, **settings: object) -> Console_:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackApiError
+from waiting import eventually
 
 from bot.slack.adapter import Clients, SlackAdapter
 from core.clock import ManualClock
@@ -89,8 +90,7 @@ async def test_a_method_limit_pauses_every_later_call_of_it(
         Reply(text="Reminder: x", kind=ReplyKind.REMINDER, user_ref=f"U{i:04d}") for i in range(3)
     ]
     first = asyncio.ensure_future(adapter.send(dms[0]))
-    while fake.attempts["conversations.open"] < 1:  # noqa: ASYNC110 (the fake counts, no event)
-        await asyncio.sleep(0.01)
+    await eventually(lambda: fake.attempts["conversations.open"] >= 1, every=0.005)
     assert all(await asyncio.gather(first, *(adapter.send(r) for r in dms[1:])))
     # One 429 only: the two later calls waited for the pause instead of meeting it.
     assert fake.attempts["conversations.open"] == 4

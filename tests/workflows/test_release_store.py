@@ -225,10 +225,12 @@ async def test_two_prerequisites_finishing_at_once_release_the_join_once(
     await d.runs.claim_ids(WORKER, [run_a, run_b], now=now, lease=timedelta(seconds=60))
     other = RunStore(store.db)  # its own connection and transaction
 
+    both_open = asyncio.Barrier(2)
+
     async def warm() -> None:  # two pooled connections, so neither transaction waits to connect
         async with store.db.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
-            await asyncio.sleep(0.2)
+            await both_open.wait()  # held until the other is open too
 
     await asyncio.gather(warm(), warm())
     await asyncio.gather(
