@@ -216,9 +216,12 @@ class CreationListener(TaskListener, Protocol):
 
     ``task_created`` is called after the commit of a create with the task's
     ``next_fire_at`` (``None``: nothing to schedule); the engine implements it.
+    ``tasks_changed`` is ``task_changed`` for many tasks with one read.
     """
 
     async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None: ...
+
+    async def tasks_changed(self, task_ids: Sequence[int]) -> None: ...
 
 
 class MissedFires(Protocol):

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from contextlib import suppress
 
+from core.batching import GroupCommit
 from core.events.model import EventIn
 from core.ports import Clock
 from core.scheduler.engine import RunSink
@@ -45,8 +47,7 @@ class EventBus:
         self._kick = asyncio.Event()
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        self._queue: list[tuple[EventIn, asyncio.Future[int | None]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        self._commits = GroupCommit(self._record_many, limit=BATCH, name=f"{name}-commit")
         self._soon: set[asyncio.Task[None]] = set()
         self.delivered = 0
         self._outage = Outage("events-delivery", logger=log)
@@ -55,31 +56,15 @@ class EventBus:
         """Commit ``event`` (the caller acknowledges its source after this returns).
 
         Returns the event id, or ``None`` for a duplicate of an earlier event.
-        Concurrent callers share one commit (a group commit): one flusher task
-        writes everything queued while the previous commit was in flight. It is a
-        task of its own, so a caller that is cancelled never strands the others.
+        Concurrent callers share one commit (``core.batching.GroupCommit``).
         """
-        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
-        self._queue.append((event, future))
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.create_task(self._flush(), name=f"{self._name}-commit")
-        return await future
+        return await self._commits.submit(event)
 
-    async def _flush(self) -> None:
-        while self._queue:
-            batch, self._queue = self._queue[:BATCH], self._queue[BATCH:]
-            try:
-                ids = await self.store.record_many([e for e, _ in batch])
-            except Exception as exc:  # each caller hears it: nothing of the batch is stored
-                for _, waiting in batch:
-                    if not waiting.done():
-                        waiting.set_exception(exc)
-                continue
-            for (_, waiting), event_id in zip(batch, ids, strict=True):
-                if not waiting.done():
-                    waiting.set_result(event_id)
-            if any(i is not None for i in ids):
-                self._kick.set()
+    async def _record_many(self, events: Sequence[EventIn]) -> list[int | None]:
+        ids = await self.store.record_many(events)
+        if any(i is not None for i in ids):
+            self._kick.set()
+        return ids
 
     def record_soon(self, event: EventIn, *, what: str) -> None:
         """Record ``event`` in a task of its own, for sources called back synchronously

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from datetime import datetime
 
 from core.db import Database
@@ -114,3 +115,12 @@ class TaskChangeEvents:
             await self._inner.task_created(task_id, next_fire_at)
         else:
             await self._inner.task_changed(task_id)
+
+    async def tasks_changed(self, task_ids: Sequence[int]) -> None:
+        if isinstance(self._inner, CreationListener):
+            await self._inner.tasks_changed(task_ids)
+        else:
+            for task_id in task_ids:
+                await self._inner.task_changed(task_id)
+        for task_id in task_ids:
+            await self._events.marked_done(task_id)

@@ -17,6 +17,7 @@ idempotent and runs are leased, so each due run executes once. A
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 
@@ -115,6 +116,10 @@ class Scheduler:
     async def task_created(self, task_id: int, next_fire_at: datetime | None) -> None:
         """Schedule a task the task service has just created (no read-back)."""
         await self.engine.task_created(task_id, next_fire_at)
+
+    async def tasks_changed(self, task_ids: Sequence[int]) -> None:
+        """Reschedule many tasks with one read (a burst of fired reminders marked done)."""
+        await self.engine.tasks_changed(task_ids)
 
     async def run_now(self, task_id: int) -> FiredRun:
         """Run a task now, outside its schedule (trigger ``manual``)."""

@@ -11,11 +11,13 @@ channel never completes someone else's question.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from core.batching import GroupCommit
 from core.ports import Clock
-from core.store import SqlStore
+from core.store import Remembered, SqlStore
 
 #: How long Kairos remembers a question, a proposal or what "it" is.
 DEFAULT_TTL = timedelta(minutes=10)
@@ -38,6 +40,8 @@ class ConversationMemory:
         self._store = store
         self._clock = clock
         self.ttl = ttl
+        # A burst of reminders is remembered in a few statements, not two each.
+        self._fired = GroupCommit(self._remember_fired, name="kairos-fired-memory")
 
     async def _put(
         self,
@@ -94,17 +98,17 @@ class ConversationMemory:
     ) -> None:
         """A reminder was posted here (to ``person``, or to everyone in the place)."""
         who = person or EVERYONE
-        await self._put(
-            FIRED,
-            workspace_id=workspace_id,
-            place=place,
-            person=who,
-            task_id=task_id,
-            ttl=FIRED_TTL,
+        now = self._clock.now()
+        await self._fired.submit(
+            (
+                Remembered(workspace_id, place, who, FIRED, now + FIRED_TTL, task_id),
+                Remembered(workspace_id, place, who, DISCUSSED, now + self.ttl, task_id),
+            )
         )
-        await self._put(
-            DISCUSSED, workspace_id=workspace_id, place=place, person=who, task_id=task_id
-        )
+
+    async def _remember_fired(self, fired: Sequence[tuple[Remembered, Remembered]]) -> list[None]:
+        await self._store.remember_states([m for pair in fired for m in pair])
+        return [None] * len(fired)
 
     async def last_fired(self, *, workspace_id: int, place: str, person: str) -> int | None:
         for who in (person, EVERYONE):

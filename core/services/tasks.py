@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import to_jsonable_python
 
+from core.batching import GroupCommit
 from core.enums import Role, TaskStatus
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import AuditEvent, Member, TaskCreate, TaskPublic, TaskUpdate
@@ -75,6 +76,7 @@ class TaskService:
         self._listener = listener
         # Checked once: isinstance on a runtime-checkable Protocol is slow.
         self._creation_listener = listener if isinstance(listener, CreationListener) else None
+        self._fired = GroupCommit(self._finish_fired_many, name="kairos-fired-done")
 
     # --- reads ---------------------------------------------------------------------
 
@@ -439,33 +441,30 @@ class TaskService:
                 break
         return found
 
-    async def finish_fired(self, task_id: int) -> TaskPublic | None:
-        """A one-off reminder has fired: it is done (by Kairos, audited as such)."""
+    async def finish_fired(self, task_id: int) -> bool:
+        """A one-off reminder has fired: it is done (by Kairos, audited as such).
+
+        Reminders fired together share one commit: a burst of a thousand is a
+        handful of transactions, not a thousand writers queueing for the lock.
+        False if the task was no longer open (done, paused or deleted meanwhile).
+        """
+        return await self._fired.submit(task_id)
+
+    async def _finish_fired_many(self, task_ids: Sequence[int]) -> list[bool]:
         now = self._clock.now()
         async with self._store.transaction():
-            current = await self._store.get_task(task_id)
-            if current.status != TaskStatus.OPEN:
-                return None
-            updated = await self._store.update_task(
-                task_id,
-                {
-                    "status": TaskStatus.DONE,
-                    "completed_at": now,
-                    "updated_at": now,
-                    "next_fire_at": None,
-                },
-                workspace_id=current.workspace_id,
-            )
-            await self._store.record_audit(
-                workspace_id=current.workspace_id,
-                action="task.completed",
-                at=now,
-                actor_id=None,
-                task_id=task_id,
-                details={"changes": {"status": {"from": "open", "to": "done"}}, "by": "fired"},
-            )
-        await self._tell(task_id)
-        return updated
+            done = await self._store.complete_fired(set(task_ids), at=now)
+            for task_id, workspace_id in done.items():
+                await self._store.record_audit(
+                    workspace_id=workspace_id,
+                    action="task.completed",
+                    at=now,
+                    actor_id=None,
+                    task_id=task_id,
+                    details={"changes": {"status": {"from": "open", "to": "done"}}, "by": "fired"},
+                )
+        await self._tell_many(list(done))
+        return [task_id in done for task_id in task_ids]
 
     # --- helpers -------------------------------------------------------------------
 
@@ -571,6 +570,19 @@ class TaskService:
         except Exception as exc:
             _told_badly(exc, task_id)
 
+    async def _tell_many(self, task_ids: Sequence[int]) -> None:
+        """``_tell`` for many tasks: one read by the engine when it can take them at once."""
+        if not task_ids:
+            return
+        if self._creation_listener is None:
+            for task_id in task_ids:
+                await self._tell(task_id)
+            return
+        try:
+            await self._creation_listener.tasks_changed(task_ids)
+        except Exception as exc:
+            _told_badly(exc, ", #".join(str(i) for i in task_ids))
+
     async def _tell_created(self, task: TaskPublic) -> None:
         """``_tell`` for a new task: a ``CreationListener`` gets its committed cursor
         and need not read the row back; any other listener is told as usual."""
@@ -583,7 +595,7 @@ class TaskService:
             _told_badly(exc, task.id)
 
 
-def _told_badly(exc: Exception, task_id: int) -> None:
+def _told_badly(exc: Exception, task_id: int | str) -> None:
     """A database gone between the commit and the engine hearing of it is one line (the
     engines' rescan picks the change up); anything else is a bug worth its traceback."""
     if is_database_outage(exc):

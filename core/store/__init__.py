@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from core.store.audit import AuditStore
 from core.store.base import StoreBase
-from core.store.chat import ChatStateStore
+from core.store.chat import ChatStateStore, Remembered
 from core.store.llm import LlmUsageStore
 from core.store.operations import OperationsStore
 from core.store.query import TaskQuery
@@ -38,6 +38,7 @@ __all__ = [
     "ChatStateStore",
     "LlmUsageStore",
     "OperationsStore",
+    "Remembered",
     "SearchStore",
     "SqlStore",
     "StoreBase",

@@ -112,9 +112,9 @@ async def announce(executor: Executor, dialect: str, task_ids: Collection[int]) 
 
 
 async def cancel_staged(
-    executor: Executor, task_id: int, *, now: datetime, keep: datetime | None
+    executor: Executor, task_ids: Collection[int], *, now: datetime, keep: datetime | None
 ) -> list[int]:
-    """Cancel the task's scheduled runs still pending for later than ``now``.
+    """Cancel the tasks' scheduled runs still pending for later than ``now``.
 
     ``keep`` is the task's new cursor while it stays schedulable: a run staged
     for exactly that instant is the fire the task still wants, and its key
@@ -122,7 +122,7 @@ async def cancel_staged(
     Returns the cancelled run ids.
     """
     stmt = sa.update(_RUNS).where(
-        _RUNS.c.task_id == task_id,
+        _RUNS.c.task_id.in_(list(task_ids)),
         _RUNS.c.status == RunStatus.PENDING.value,
         _RUNS.c.trigger.in_(_STAGED_TRIGGERS),
         _RUNS.c.scheduled_for > now,

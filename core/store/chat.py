@@ -6,6 +6,8 @@ Generic over platforms and free of any platform library: the Slack adapter
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +17,19 @@ from sqlmodel import col
 from core.models import ConversationState
 from core.models_chat import ChatInstallation, ChatOAuthState, ChatSeenEvent
 from core.store.base import StoreBase
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """One conversation memory to store (see ``core.services.conversation``)."""
+
+    workspace_id: int
+    place: str
+    person: str
+    kind: str
+    expires_at: datetime
+    task_id: int | None = None
+    payload: dict[str, Any] | None = None
 
 
 class ChatStateStore(StoreBase):
@@ -130,16 +145,17 @@ class ChatStateStore(StoreBase):
         payload: dict[str, Any] | None = None,
     ) -> None:
         """Insert or replace what is remembered of ``kind`` for this person here."""
+        await self.remember_states(
+            [Remembered(workspace_id, place, person, kind, expires_at, task_id, payload)]
+        )
+
+    async def remember_states(self, memories: Sequence[Remembered]) -> None:
+        """``remember_state`` for many memories in one statement (the last of a key wins)."""
+        latest = {(m.workspace_id, m.place, m.person, m.kind): m for m in memories}
+        if not latest:
+            return
         async with self._session() as session:
-            stmt = self._insert(ConversationState).values(
-                workspace_id=workspace_id,
-                place=place,
-                person=person,
-                kind=kind,
-                task_id=task_id,
-                payload=payload,
-                expires_at=expires_at,
-            )
+            stmt = self._insert(ConversationState).values([asdict(m) for m in latest.values()])
             stmt = stmt.on_conflict_do_update(
                 index_elements=["workspace_id", "place", "person", "kind"],
                 set_={

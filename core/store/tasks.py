@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -192,7 +192,7 @@ class TaskStore(StoreBase):
                 live = task.enabled and task.status == TaskStatus.OPEN and task.deleted_at is None
                 await cancel_staged(
                     session,
-                    task_id,
+                    [task_id],
                     now=changes.get("updated_at") or datetime.now(UTC),
                     keep=task.next_fire_at if live else None,
                 )
@@ -340,6 +340,30 @@ class TaskStore(StoreBase):
         async with self._session() as session:
             stmt = sa.select(Task).where(*conditions).order_by(col(Task.next_fire_at), col(Task.id))
             return await self._public(session, list((await session.scalars(stmt)).all()))
+
+    async def complete_fired(self, task_ids: Collection[int], *, at: datetime) -> dict[int, int]:
+        """Mark done the still-open tasks among ``task_ids`` (one-off reminders that have
+        fired) in one statement; their id → workspace id. The caller audits them."""
+        if not task_ids:
+            return {}
+        async with self._session() as session:
+            rows = await session.execute(
+                sa.update(Task)
+                .where(col(Task.id).in_(list(task_ids)), col(Task.status) == TaskStatus.OPEN)
+                .values(
+                    status=TaskStatus.DONE,
+                    completed_at=at,
+                    updated_at=at,
+                    next_fire_at=None,
+                    change_seq=next_change_seq(self.dialect),
+                )
+                .returning(col(Task.id), col(Task.workspace_id))
+            )
+            done = {int(task_id): int(workspace_id) for task_id, workspace_id in rows.all()}
+            if done:
+                collect(session, done)
+                await cancel_staged(session, done, now=at, keep=None)
+            return done
 
     async def set_next_fire_at(
         self,
