@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.conversation.destination import destination
 from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, render, task_card
-from bot.slack.outbound import PacedWebClient, Pacer
+from bot.slack.outbound import Connections, PacedWebClient, Pacer
 from core.errors import KairosError, NotConfigured
 from core.messages import Attachment, Inbound, Reply, ReplyKind
 from core.models import TaskPublic
@@ -114,6 +114,7 @@ class Clients:
         self._clock = clock
         self._metrics = metrics or NullMetrics()
         self._pacers: dict[str, Pacer] = {}
+        self._connections = Connections()
         self._single: AsyncWebClient | None = self._paced(token) if token else None
         self._cache: dict[str, tuple[datetime, AsyncWebClient]] = {}
 
@@ -121,7 +122,9 @@ class Clients:
         pacer = self._pacers.get(token)
         if pacer is None:
             pacer = self._pacers[token] = Pacer(metrics=self._metrics)
-        return PacedWebClient(pacer=pacer, token=token, base_url=self.base_url)
+        return PacedWebClient(
+            pacer=pacer, connections=self._connections, token=token, base_url=self.base_url
+        )
 
     def paced(self, client: AsyncWebClient) -> AsyncWebClient:
         """``client`` (e.g. bolt's per-request one) as a paced client for the same token."""
@@ -134,6 +137,10 @@ class Clients:
     @property
     def single(self) -> AsyncWebClient | None:
         return self._single
+
+    async def close(self) -> None:
+        """Close the kept-alive connections (at shutdown)."""
+        await self._connections.close()
 
     def forget(self, team_id: str) -> None:
         self._cache.pop(team_id, None)

@@ -24,7 +24,10 @@ pauses. Tier limits are not applied up front: Slack publishes them as minimums
 ("50+ per minute") with bursts allowed, so the first 429 is what paces a method.
 
 ``PacedWebClient`` is an ``AsyncWebClient`` whose every call (``api_call``, which
-all of slack_sdk's methods go through) passes through a ``Pacer``.
+all of slack_sdk's methods go through) passes through a ``Pacer``, over the
+kept-alive connections of one ``Connections`` pool: without a session of its
+own, slack_sdk opens a new aiohttp session — a new TCP and TLS connection — for
+every call.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -217,19 +221,51 @@ def _channel_of(kwargs: Mapping[str, Any]) -> str | None:
     return None
 
 
+class Connections:
+    """One aiohttp session, opened on first use, shared by the paced clients of a process.
+
+    Its connections to Slack stay open between calls (at most ``limit`` at once,
+    as many as a pacer lets be in flight); ``timeout`` is slack_sdk's default.
+    """
+
+    def __init__(self, *, limit: int = 256, timeout: float = 30.0) -> None:
+        self._limit = limit
+        self._timeout = timeout
+        self._session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self._limit),
+                timeout=aiohttp.ClientTimeout(total=self._timeout),
+            )
+        return self._session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
 class PacedWebClient(AsyncWebClient):
     """An ``AsyncWebClient`` whose every call waits its turn in a ``Pacer``.
 
     It has no 429 retry handler of its own: the pacer sees each 429, pauses
-    the lane for everyone and retries in order.
+    the lane for everyone and retries in order. With ``connections`` its calls
+    reuse that pool's kept-alive connections.
     """
 
-    def __init__(self, *, pacer: Pacer, **kwargs: Any) -> None:
+    def __init__(
+        self, *, pacer: Pacer, connections: Connections | None = None, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("retry_handlers", [AsyncConnectionErrorRetryHandler(max_retry_count=1)])
         super().__init__(**kwargs)
         self.pacer = pacer
+        self._connections = connections
 
     async def api_call(self, api_method: str, **kwargs: Any) -> AsyncSlackResponse:
+        if self._connections is not None and (self.session is None or self.session.closed):
+            self.session = self._connections.session()
         parent = super().api_call
 
         async def send() -> AsyncSlackResponse:

@@ -141,6 +141,7 @@ class SlackSurface:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
+        await self.adapter.clients.close()
 
 
 def build_slack(

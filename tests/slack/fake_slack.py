@@ -75,6 +75,8 @@ class FakeSlack:
     #: files_upload_v2 asks for every file's upload URL first: each gets its own id.
     file_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     attempts: Counter[str] = field(default_factory=Counter)
+    #: The client connections (address, port) API calls arrived on.
+    peers: set[Any] = field(default_factory=set)
     #: Seconds to wait before answering each API call (0: at once).
     latency: float = 0.0
     #: chat.postMessage per channel: messages a second and the bucket's size
@@ -182,6 +184,7 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ") or body.get("token")
         self.attempts[method] += 1
+        self.peers.add(request.transport.get_extra_info("peername") if request.transport else None)
         self.in_flight += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
@@ -44,9 +45,9 @@ def metrics() -> RecordingMetrics:
 
 
 @pytest.fixture
-def adapter(
+async def adapter(
     fake: FakeSlack, sqlite_database: Any, clock: ManualClock, metrics: Any
-) -> SlackAdapter:
+) -> AsyncIterator[SlackAdapter]:
     clients = Clients(
         base_url=fake.api_url,  # type: ignore[attr-defined]
         token=BOT_TOKEN,
@@ -54,7 +55,20 @@ def adapter(
         clock=clock,
         metrics=metrics,
     )
-    return SlackAdapter(clients=clients, store=SqlStore(sqlite_database), clock=clock)
+    yield SlackAdapter(clients=clients, store=SqlStore(sqlite_database), clock=clock)
+    await clients.close()
+
+
+async def test_posts_reuse_kept_alive_connections(fake: FakeSlack, adapter: SlackAdapter) -> None:
+    """slack_sdk alone opens a connection (on Slack: a TLS handshake) per call."""
+    for n in range(5):
+        assert await adapter.send(reminder("C0001", n))
+    assert len(fake.of("chat.postMessage")) == 5
+    assert len(fake.peers) == 1, fake.peers
+    # Closed at shutdown; a later call (a restarted surface) opens a new pool.
+    await adapter.clients.close()
+    assert await adapter.send(reminder("C0001", 5))
+    assert len(fake.peers) == 2
 
 
 def reminder(channel: str, n: int) -> Reply:
