@@ -37,6 +37,8 @@ from core.store.notices import NoticeStore
 
 log = logging.getLogger(__name__)
 
+#: The audit actions a notice can come from (``_drafts``).
+_PLANNED = frozenset({"task.created", "task.updated", "task.reopened", "task.completed"})
 #: A notice that could not be posted is tried again this much later.
 RETRY_AFTER = timedelta(minutes=5)
 
@@ -61,6 +63,8 @@ class NoticeService:
         self._store = store
         self._notices = notices
         self._clock = clock
+        #: member id → platform user id (it never changes): one read per person.
+        self._users: dict[int, str] = {}
 
     # --- planning ---------------------------------------------------------------------
 
@@ -75,10 +79,16 @@ class NoticeService:
             await self._notices.set_mark(await self._notices.last_audit_id())
             return 0
         events = await self._notices.audit_after(mark)
+        # A burst of fired one-off reminders is a burst of completions: only those
+        # with tasks waiting on them can tell anyone anything (one read for all).
+        waited_on = await self._notices.having_successors(
+            {e.task_id for e in events if e.action == "task.completed" and e.task_id is not None}
+        )
         added = 0
         for event in events:
             try:
-                added += await self._add(event.workspace_id, await self._drafts(event))
+                drafts = await self._drafts(event, waited_on)
+                added += await self._add(event.workspace_id, drafts)
             except StoreError:  # the database failed, not the event: the round is retried
                 raise
             except KairosError as exc:  # e.g. the task is gone: nothing to tell
@@ -87,8 +97,10 @@ class NoticeService:
             await self._notices.set_mark(events[-1].id or mark)
         return added
 
-    async def _drafts(self, event: AuditEvent) -> list[Draft]:
-        if event.task_id is None:
+    async def _drafts(self, event: AuditEvent, waited_on: set[int]) -> list[Draft]:
+        if event.task_id is None or event.action not in _PLANNED:
+            return []
+        if event.action == "task.completed" and event.task_id not in waited_on:
             return []
         task = await self._store.get_task(event.task_id)
         actor = await self._user(event.actor_id)
@@ -333,7 +345,11 @@ class NoticeService:
     async def _user(self, member_id: int | None) -> str | None:
         if member_id is None:
             return None
-        return (await self._store.get_member(member_id)).platform_user_id
+        user = self._users.get(member_id)
+        if user is None:
+            member = await self._store.get_member(member_id)
+            user = self._users[member_id] = member.platform_user_id
+        return user
 
 
 def _preferences(row: NoticePref | None, zone: str) -> Preferences:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -147,6 +147,16 @@ class NoticeStore(StoreBase):
         )
         async with self._session() as session:
             return sorted((await session.scalars(stmt)).all())
+
+    async def having_successors(self, task_ids: Collection[int]) -> set[int]:
+        """Which of ``task_ids`` other tasks depend on."""
+        if not task_ids:
+            return set()
+        stmt = sa.select(col(TaskDependency.predecessor_id)).where(
+            col(TaskDependency.predecessor_id).in_(list(task_ids))
+        )
+        async with self._session() as session:
+            return set((await session.scalars(stmt)).all())
 
     async def successors(self, task_id: int) -> list[int]:
         stmt = sa.select(col(TaskDependency.successor_id)).where(
