@@ -22,7 +22,7 @@ from bot.conversation.context import place
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.conversation.insight_talk import InsightTalk
-from bot.conversation.languages import ReplyLanguage, say
+from bot.conversation.languages import NO_WORDS, YES_WORDS, ReplyLanguage, say, shown_language
 from bot.conversation.listing import list_query
 from bot.conversation.planning import PlanTalk
 from bot.conversation.readings import (
@@ -57,6 +57,7 @@ from core.ports import (
     IntentParser,
     LanguageModel,
     ParseContext,
+    Reading,
     ThreadHistory,
 )
 from core.services.conversation import ConversationMemory
@@ -70,10 +71,27 @@ from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
 
-_YES = frozenset(
-    {"yes", "y", "yep", "yeah", "ok", "okay", "sure", "do it", "go ahead", "confirm", "yes please"}
+_YES = (
+    frozenset(
+        {
+            "yes",
+            "y",
+            "yep",
+            "yeah",
+            "ok",
+            "okay",
+            "sure",
+            "do it",
+            "go ahead",
+            "confirm",
+            "yes please",
+        }
+    )
+    | YES_WORDS
 )
-_NO = frozenset({"no", "n", "nope", "cancel", "never mind", "nevermind", "don't", "stop"})
+_NO = (
+    frozenset({"no", "n", "nope", "cancel", "never mind", "nevermind", "don't", "stop"}) | NO_WORDS
+)
 #: Schedules that repeat: "done" is for this time only.
 _REPEATING = frozenset({"interval", "cron", "rrule", "mixed"})
 _KIND_OF = {
@@ -202,7 +220,28 @@ class ChatConversation(TaskReferences, RequestAnswers):
         speaker = await self._speaker(inbound)
         # Errors too: in a channel, a refusal concerns only the speaker.
         out = await _guarded(self._handle_as(speaker, inbound.text.strip()), "a message")
+        out = await self._in_language(out, speaker)
         return [self._placed(r, speaker) for r in out]
+
+    async def _in_language(self, out: list[Reply], speaker: Speaker) -> list[Reply]:
+        """The whole reply, errors included, in the language the person last wrote in
+        (this message's, when it showed one): "ja", a number or a button press too."""
+        if self.reply_language is None:
+            return out
+        language = await self.memory.language(
+            workspace_id=speaker.workspace_id, person=speaker.person
+        )
+        return await self.reply_language.into(out, language, workspace_id=speaker.workspace_id)
+
+    async def _heard(self, speaker: Speaker, reading: Reading, text: str) -> Speaker:
+        """Remember the language ``text`` showed (until another one is shown)."""
+        shown = shown_language(reading, text, threshold=self._threshold)
+        if self.reply_language is None or shown is None or shown == speaker.language:
+            return speaker
+        await self.memory.spoke(
+            workspace_id=speaker.workspace_id, person=speaker.person, language=shown
+        )
+        return replace(speaker, language=shown)
 
     def _placed(self, reply: Reply, speaker: Speaker) -> Reply:
         """In a channel, what concerns only the speaker is said to them alone."""
@@ -272,13 +311,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
         intent, said = self._understand(text, speaker, question)
         if self._reader is not None and said == text:
             reading = await self._reader.read(text, await self._context(speaker, question))
-            intent, speaker = reading.intent, replace(speaker, language=reading.language)
-            if self.reply_language is not None and speaker.language != "en":
-                # The whole reply, errors included, in the language it was said in.
-                out = await _guarded(self._settle(intent, said, speaker), "a message")
-                return await self.reply_language.into(
-                    out, speaker.language, workspace_id=speaker.workspace_id
-                )
+            intent, speaker = reading.intent, await self._heard(speaker, reading, text)
         return await self._settle(intent, said, speaker)
 
     async def _settle(self, intent: Intent, said: str, speaker: Speaker) -> list[Reply]:
@@ -397,6 +430,11 @@ class ChatConversation(TaskReferences, RequestAnswers):
 
     async def _press(self, inbound: Inbound, action: str, value: str) -> list[Reply]:
         speaker = await self._speaker(inbound)
+        out = await _guarded(self._press_as(speaker, action, value), f"the button {action}")
+        return await self._in_language(out, speaker)
+
+    async def _press_as(self, speaker: Speaker, action: str, value: str) -> list[Reply]:
+        inbound = speaker.inbound
         if action.startswith("plan.") and self._plans is not None:
             return await self._plans.press(action, speaker)
         if action == "run.log" and self._runs_talk and value.isdigit():
@@ -477,8 +515,18 @@ class ChatConversation(TaskReferences, RequestAnswers):
             direct=inbound.is_direct,
         )
         tz = member.timezone or workspace.default_timezone
+        language = (
+            await self.memory.language(workspace_id=workspace.id, person=member.platform_user_id)
+            if self.reply_language is not None
+            else "en"
+        )
         return Speaker(
-            member=member, workspace_id=workspace.id, tz=tz, place=where, inbound=inbound
+            member=member,
+            workspace_id=workspace.id,
+            tz=tz,
+            place=where,
+            inbound=inbound,
+            language=language,
         )
 
     async def _remember(self, task: TaskPublic, speaker: Speaker) -> None:
@@ -588,6 +636,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
             "assignees": intent.assignees or (["me"] if for_me else []),
             "channel_ref": intent.channel,
             "depends_on": depends,
+            "language": speaker.language,
         }
         personal = for_me and (not intent.assignees or intent.assignees == ["me"])
         # Made in a DM, or a personal reminder (its confirmation was private too):
