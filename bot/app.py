@@ -236,6 +236,8 @@ class Kairos:
             histories=histories,
             logs=logs,
         )
+        if conversation.reply_language is not None:
+            notifier.use_languages(conversation.reply_language)  # later posts too
         kairos.conversation.use_workflows(kairos.workflows)
         kairos.conversation.use_thread_summaries(
             threads=histories, model=claude.client if claude else None

@@ -22,7 +22,14 @@ from bot.conversation.context import place
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.conversation.insight_talk import InsightTalk
-from bot.conversation.languages import NO_WORDS, YES_WORDS, ReplyLanguage, say, shown_language
+from bot.conversation.languages import (
+    NO_WORDS,
+    YES_WORDS,
+    ReplyLanguage,
+    is_sentence,
+    say,
+    shown_language,
+)
 from bot.conversation.listing import list_query
 from bot.conversation.planning import PlanTalk
 from bot.conversation.readings import (
@@ -57,7 +64,6 @@ from core.ports import (
     IntentParser,
     LanguageModel,
     ParseContext,
-    Reading,
     ThreadHistory,
 )
 from core.services.conversation import ConversationMemory
@@ -71,27 +77,10 @@ from core.workflows.service import WorkflowService
 
 log = logging.getLogger(__name__)
 
-_YES = (
-    frozenset(
-        {
-            "yes",
-            "y",
-            "yep",
-            "yeah",
-            "ok",
-            "okay",
-            "sure",
-            "do it",
-            "go ahead",
-            "confirm",
-            "yes please",
-        }
-    )
-    | YES_WORDS
+_YES = frozenset(
+    {"yes", "y", "yep", "yeah", "ok", "okay", "sure", "do it", "go ahead", "confirm", "yes please"}
 )
-_NO = (
-    frozenset({"no", "n", "nope", "cancel", "never mind", "nevermind", "don't", "stop"}) | NO_WORDS
-)
+_NO = frozenset({"no", "n", "nope", "cancel", "never mind", "nevermind", "don't", "stop"})
 #: Schedules that repeat: "done" is for this time only.
 _REPEATING = frozenset({"interval", "cron", "rrule", "mixed"})
 _KIND_OF = {
@@ -142,6 +131,9 @@ class ChatConversation(TaskReferences, RequestAnswers):
     ) -> None:
         #: Replies in the speaker's language (with Claude); ``None``: English.
         self.reply_language = reply_language
+        #: "yes"/"no" words: in the reply languages too when Kairos speaks them.
+        self._yes = _YES | YES_WORDS if reply_language else _YES
+        self._no = _NO | NO_WORDS if reply_language else _NO
         #: Context questions ("what's related to the deploy?"), re-ranked by Claude if set.
         self._related = related
         #: AI-planned workflows (``bot.conversation.planning``); ``None`` without Claude.
@@ -233,9 +225,8 @@ class ChatConversation(TaskReferences, RequestAnswers):
         )
         return await self.reply_language.into(out, language, workspace_id=speaker.workspace_id)
 
-    async def _heard(self, speaker: Speaker, reading: Reading, text: str) -> Speaker:
-        """Remember the language ``text`` showed (until another one is shown)."""
-        shown = shown_language(reading, text, threshold=self._threshold)
+    async def _heard(self, speaker: Speaker, shown: str | None) -> Speaker:
+        """Remember the language a message showed (``None``: none), until another one is."""
         if self.reply_language is None or shown is None or shown == speaker.language:
             return speaker
         await self.memory.spoke(
@@ -260,19 +251,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
         proposal = await self.memory.take_proposal(**key)
         said = text.lower().strip().rstrip("!.")
         planned = proposal is not None and proposal.get("type") == "plan"
-        if planned and self._plans is not None and said in _YES | _NO:
-            choice = "plan.approve" if said in _YES else "plan.cancel"
+        if planned and self._plans is not None and said in self._yes | self._no:
+            choice = "plan.approve" if said in self._yes else "plan.cancel"
             return await self._plans.decide(proposal or {}, choice, speaker)
         if planned and self._plans is not None:
             edited = await self._plans.edit(proposal or {}, text, speaker)
             if edited is not None:
                 return edited
         if proposal is not None:
-            if said in _YES:
+            if said in self._yes:
                 return await self._accept(proposal, speaker, yes=True)
-            if said in _NO or said in {"keep it", "as written"}:
+            if said in self._no or said in {"keep it", "as written"}:
                 return await self._accept(proposal, speaker, yes=False)
-        if proposal is None and said in _YES | _NO:
+        if proposal is None and said in self._yes | self._no:
             return [
                 replies.text(
                     f"There is nothing waiting for your '{said}' (questions expire after "
@@ -285,6 +276,24 @@ class ChatConversation(TaskReferences, RequestAnswers):
             picked = await self._pick(question, text, speaker)
             if picked is not None:
                 return picked
+        # The talk below understands English phrases: a sentence it answers is English.
+        english = "en" if is_sentence(text) else None
+        if (got := await self._talk(text, speaker)) is not None:
+            await self._heard(speaker, english)
+            return got
+        request = match_request(text)
+        if request is not None:
+            return await self._request(request, await self._heard(speaker, english))
+        intent, said = self._understand(text, speaker, question)
+        if self._reader is not None and said == text:
+            reading = await self._reader.read(text, await self._context(speaker, question))
+            shown = shown_language(reading, text, threshold=self._threshold)
+            intent, speaker = reading.intent, await self._heard(speaker, shown)
+        return await self._settle(intent, said, speaker)
+
+    async def _talk(self, text: str, speaker: Speaker) -> list[Reply] | None:
+        """Questions and commands beyond tasks (runs, workflows, events, insight, plans,
+        summaries, related things); ``None`` when ``text`` is none of them."""
         if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
             return got
         if self.workflow_talk and (got := await self.workflow_talk.answer(text, speaker)):
@@ -297,22 +306,13 @@ class ChatConversation(TaskReferences, RequestAnswers):
             return got
         if self._insight_talk and (got := await self._insight_talk.answer(text, speaker)):
             return got
-        if self._plans is not None and (planned := await self._plans.answer(text, speaker)):
-            return planned
+        if self._plans is not None and (got := await self._plans.answer(text, speaker)):
+            return got
         if self._summaries is not None and (got := await self._summaries.answer(text, speaker)):
             return got
-        if self._related is not None and (
-            found := await self._related.answer(text, speaker, may_see=self._may_see)
-        ):
-            return found
-        request = match_request(text)
-        if request is not None:
-            return await self._request(request, speaker)
-        intent, said = self._understand(text, speaker, question)
-        if self._reader is not None and said == text:
-            reading = await self._reader.read(text, await self._context(speaker, question))
-            intent, speaker = reading.intent, await self._heard(speaker, reading, text)
-        return await self._settle(intent, said, speaker)
+        if self._related is not None:
+            return await self._related.answer(text, speaker, may_see=self._may_see)
+        return None
 
     async def _settle(self, intent: Intent, said: str, speaker: Speaker) -> list[Reply]:
         """Act on a reading, or ask first when it is unsure or misses a time."""

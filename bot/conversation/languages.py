@@ -109,6 +109,11 @@ def kept_intact(english: str, translated: str, keep: Sequence[str] = ()) -> bool
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
+def is_sentence(text: str) -> bool:
+    """Whether ``text`` has words enough to show its language ("ja", "3", "ok": no)."""
+    return len(_WORD.findall(text)) >= 3
+
+
 def shown_language(reading: Reading, text: str, *, threshold: float) -> str | None:
     """The language ``text`` clearly shows, or ``None`` ("ja", "ok", "3", "#12").
 
@@ -120,7 +125,7 @@ def shown_language(reading: Reading, text: str, *, threshold: float) -> str | No
     sure = reading.intent.intent is not IntentKind.UNKNOWN and not needs_model(
         text, reading, threshold=threshold
     )
-    return "en" if sure and len(_WORD.findall(text)) >= 3 else None
+    return "en" if sure and is_sentence(text) else None
 
 
 class ReplyLanguage:
