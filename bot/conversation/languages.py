@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from core.errors import BudgetExhausted
 from core.intents.chain import needs_model
 from core.intents.model import IntentKind
 from core.messages import Reply
@@ -163,13 +164,16 @@ class ReplyLanguage:
                     texts, language=language, workspace_id=workspace_id
                 )
         except Exception as exc:  # a translation must never cost the reply
-            self._paused_until = time.monotonic() + self.pause_seconds
+            pause = (
+                0.0 if isinstance(exc, BudgetExhausted) else self.pause_seconds
+            )  # one workspace's
+            self._paused_until = max(self._paused_until, time.monotonic() + pause)
             why = "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
             log.warning(
                 "no translation into %s (%s); English for %.0fs",
                 language,
                 getattr(exc, "message", why),
-                self.pause_seconds,
+                pause,
             )
             return texts
         intact = len(got) == len(texts) and all(

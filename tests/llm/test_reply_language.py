@@ -36,6 +36,7 @@ WORDS = {
     "Digest": "Übersicht",
     "Workflow": "Arbeitsablauf",
     "finished": "beendet",
+    "Next up": "Als Nächstes",
 }
 
 
