@@ -23,6 +23,16 @@ async def press(kairos: Any, action: str, value: str) -> Reply:
     return reply
 
 
+async def german_task(open_kairos: Callable[..., Any], fake: FakeAnthropic) -> tuple[Any, int]:
+    """A Kairos with a key where ana has just set up a reminder in German."""
+    kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
+    fake.responder = german
+    fake.then(READ)
+    created = await say(kairos, GERMAN)
+    assert created.task_id is not None
+    return kairos, created.task_id
+
+
 async def test_a_german_ja_to_a_question_is_answered_in_german(
     open_kairos: Callable[..., Any], fake: FakeAnthropic
 ) -> None:
@@ -52,11 +62,7 @@ async def test_a_german_ja_to_a_question_is_answered_in_german(
 async def test_buttons_and_rule_read_follow_ups_stay_german_until_english_is_written(
     open_kairos: Callable[..., Any], fake: FakeAnthropic
 ) -> None:
-    kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
-    fake.responder = german
-    fake.then(READ)
-    created = await say(kairos, GERMAN)
-    task_id = created.task_id
+    kairos, task_id = await german_task(open_kairos, fake)
     # A button press: no words at all, answered in the language last written in.
     done = await press(kairos, "task.done", str(task_id))
     assert done.text == f"Erledigt — #{task_id} 'den Bericht abgeben'. Gut gemacht.", done.text
@@ -80,13 +86,10 @@ async def test_buttons_and_rule_read_follow_ups_stay_german_until_english_is_wri
 async def test_the_language_is_kept_in_the_database_across_a_restart(
     open_kairos: Callable[..., Any], fake: FakeAnthropic
 ) -> None:
-    kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
-    fake.responder = german
-    fake.then(READ)
-    created = await say(kairos, GERMAN)
+    kairos, task_id = await german_task(open_kairos, fake)
     await kairos.close()
     again = await open_kairos(anthropic_api_key=SecretStr(KEY))
-    done = await press(again, "task.done", str(created.task_id))
+    done = await press(again, "task.done", str(task_id))
     assert done.text.startswith("Erledigt — "), done.text
 
 

@@ -22,6 +22,17 @@ from .test_plans import step
 ONE_STEP = Answer(tools=[step("a", "draft the notes")])
 
 
+def plan_sink(kairos: Any, *, tasks_per_hour: int = 20) -> WorkflowPlanSink:
+    """The sink approved plans go to, as ``bot.app`` wires it."""
+    return WorkflowPlanSink(
+        tasks=kairos.tasks,
+        workflows=kairos.workflows,
+        store=kairos.store,
+        clock=kairos.clock,
+        cap=HourlyCap(store=kairos.store, clock=kairos.clock, tasks_per_hour=tasks_per_hour),
+    )
+
+
 def _plan(goal: str) -> Plan:
     return Plan(goal=goal, steps=(PlanStep(key="a", title=f"{goal}: draft"),))
 
@@ -37,13 +48,7 @@ async def test_two_plans_created_at_once_at_the_cap_minus_one_make_one(
     )
     assert "with 1 tasks" in first[0].text  # one of two used: one more fits
     member = await kairos.store.ensure_member(1, "ana")
-    sink = WorkflowPlanSink(
-        tasks=kairos.tasks,
-        workflows=kairos.workflows,
-        store=kairos.store,
-        clock=kairos.clock,
-        cap=HourlyCap(store=kairos.store, clock=kairos.clock, tasks_per_hour=2),
-    )
+    sink = plan_sink(kairos, tasks_per_hour=2)
     # Straight to the sink, both at once: only the check inside the transaction stands.
     got = await asyncio.gather(
         sink.create(_plan("left"), actor=member),

@@ -16,11 +16,11 @@ from core.clock import ManualClock
 from core.enums import Platform
 from core.messages import Reply, ReplyKind
 from core.planning.plan import Plan, PlanStep
-from core.planning.service import HourlyCap, WorkflowPlanSink
 
 from .conftest import KEY, say
 from .fake_anthropic import Answer, FakeAnthropic, Request, said
 from .test_language_memory import press
+from .test_plan_cap_race import plan_sink
 from .test_reply_language import german, texts_of, translations
 
 #: What ana wrote: "Snooze" is a word the fake translator would change if it saw it.
@@ -157,13 +157,7 @@ async def test_a_workflow_ending_is_told_in_the_approvers_language(
     kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
     posts = await german_reminder(kairos, fake, clock)
     ana = await kairos.store.ensure_member(1, "ana")
-    sink = WorkflowPlanSink(
-        tasks=kairos.tasks,
-        workflows=kairos.workflows,
-        store=kairos.store,
-        clock=kairos.clock,
-        cap=HourlyCap(store=kairos.store, clock=kairos.clock),
-    )
+    sink = plan_sink(kairos)
     plan = Plan(goal="Notizen", steps=(PlanStep(key="a", title="Notizen schreiben"),))
     carried = await sink.create(plan, actor=ana, language="de")
     (step,) = carried.tasks
