@@ -285,10 +285,14 @@ class ChatConversation(TaskReferences, RequestAnswers):
         if request is not None:
             return await self._request(request, await self._heard(speaker, english))
         intent, said = self._understand(text, speaker, question)
-        if self._reader is not None and said == text:
+        # An answer the rules could not use ("morgen um 15 Uhr") is read with the question.
+        unusable = said != text and intent.intent is IntentKind.UNKNOWN
+        if self._reader is not None and (said == text or unusable):
             reading = await self._reader.read(text, await self._context(speaker, question))
-            shown = shown_language(reading, text, threshold=self._threshold)
-            intent, speaker = reading.intent, await self._heard(speaker, shown)
+            if said == text or reading.intent.intent is not IntentKind.UNKNOWN:
+                shown = shown_language(reading, text, threshold=self._threshold)
+                intent, said = reading.intent, text
+                speaker = await self._heard(speaker, shown)
         return await self._settle(intent, said, speaker)
 
     async def _talk(self, text: str, speaker: Speaker) -> list[Reply] | None:

@@ -105,3 +105,20 @@ async def test_without_a_key_follow_ups_and_buttons_are_as_before(
     assert done.text.startswith("Done — ")
     assert fake.requests == []
     assert (await kairos.store.get_task(created.task_id)).language == "en"
+
+
+async def test_a_german_answer_to_kairos_question_is_read_with_the_question(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic
+) -> None:
+    kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
+    fake.responder = german
+    fake.then(said(intent="create_reminder", language="de", title="den Bericht abgeben"))
+    asked = await say(kairos, "Erinnere mich, den Bericht abzugeben")
+    assert asked.kind is ReplyKind.QUESTION and "'den Bericht abgeben'" not in asked.text
+    (question,) = texts_of(translations(fake)[-1])
+    assert question.startswith("When should I remind you to den Bericht abgeben?")
+    fake.then(READ)  # the rules cannot use the German answer: Claude reads it, with the question
+    done = await say(kairos, "morgen um 15 Uhr")
+    assert done.text.startswith(f"Verstanden — #{done.task_id} 'den Bericht abgeben', morgen Di")
+    reading = [r for r in fake.requests if r not in translations(fake)][-1]
+    assert "Kairos just asked this person about: 'Erinnere mich" in reading.user_text()
