@@ -164,9 +164,8 @@ class ReplyLanguage:
                     texts, language=language, workspace_id=workspace_id
                 )
         except Exception as exc:  # a translation must never cost the reply
-            pause = (
-                0.0 if isinstance(exc, BudgetExhausted) else self.pause_seconds
-            )  # one workspace's
+            # A spent budget is one workspace's: the others' translations go on.
+            pause = 0.0 if isinstance(exc, BudgetExhausted) else self.pause_seconds
             self._paused_until = max(self._paused_until, time.monotonic() + pause)
             why = "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
             log.warning(
