@@ -105,8 +105,15 @@ async def test_a_failing_translation_posts_the_reminder_in_english_on_time(
     assert [b.label for b in reminder.buttons][1].startswith("Snooze ")
     assert at == due
     assert posted - fired < slow.delay  # it did not wait for the translation
-    status = await eventually(lambda: _completed(kairos))
-    assert status
+    assert await eventually(lambda: _completed(kairos))
+    # The next minute tries no translation at all: a burst of posts never waits each.
+    tried = len(translations(fake))
+    fake.then(READ)
+    await say(kairos, "Erinnere mich morgen um 15 Uhr: Snooze-Alarm für Bo testen")
+    await fire(kairos, clock, task_id=2)
+    await eventually(lambda: len(posts.of(ReplyKind.REMINDER)) == 2)
+    assert posts.of(ReplyKind.REMINDER)[1][2].text == f"Reminder: {TITLE}"
+    assert len(translations(fake)) == tried
 
 
 async def _completed(kairos: Any) -> bool:
