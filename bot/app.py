@@ -40,7 +40,7 @@ from core.events.task_events import TaskChangeEvents
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
 from core.intents.rules import RuleParser
-from core.planning.service import PlanService, WorkflowPlanSink
+from core.planning.service import HourlyCap, PlanService, WorkflowPlanSink
 from core.ports import ChannelHistory, ChatAdapter, Clock, IntentParser, LogStore
 from core.scheduler.scheduler import Scheduler
 from core.scheduler.workers import DEFAULT_PER_TYPE, PoolSettings
@@ -236,6 +236,8 @@ class Kairos:
             histories=histories,
             logs=logs,
         )
+        if conversation.reply_language is not None:
+            notifier.use_languages(conversation.reply_language)  # later posts too
         kairos.conversation.use_workflows(kairos.workflows)
         kairos.conversation.use_thread_summaries(
             threads=histories, model=claude.client if claude else None
@@ -404,16 +406,17 @@ def _plans(
     """AI-planned workflows, with Claude only; approved plans run on the workflow engine."""
     if claude is None:
         return None
-    sink = WorkflowPlanSink(
-        tasks=kairos.tasks, workflows=kairos.workflows, store=kairos.store, clock=kairos.clock
+    cap = HourlyCap(
+        store=kairos.store, clock=kairos.clock, tasks_per_hour=settings.llm_plan_tasks_per_hour
     )
-    service = PlanService(
-        checker=checker,
-        sink=sink,
+    sink = WorkflowPlanSink(
+        tasks=kairos.tasks,
+        workflows=kairos.workflows,
         store=kairos.store,
         clock=kairos.clock,
-        tasks_per_hour=settings.llm_plan_tasks_per_hour,
+        cap=cap,
     )
+    service = PlanService(checker=checker, sink=sink, cap=cap)
     return PlanTalk(
         planner=claude.planner, service=service, memory=memory, dry_run=settings.llm_plan_dry_run
     )

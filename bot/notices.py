@@ -102,7 +102,7 @@ class NoticeDispatcher:
             user_ref=None if outgoing.channel_ref else outgoing.person,
         )
         try:
-            await adapter.send(reply)
+            await adapter.send(await self._notifier.in_language(reply))
         except Exception as exc:  # any platform error: the notice waits and is tried again
             log.warning("notice to %s not posted: %s", outgoing.person, type(exc).__name__)
             await self.service.failed_to_post(outgoing, type(exc).__name__)

@@ -3,6 +3,11 @@
 A fired reminder becomes a neutral ``Reply`` routed to the task's thread, its
 named channel, or its assignees' DMs, and is handed to the adapter of the
 workspace's platform. The conversation remembers it, so "snooze" works.
+
+Kairos's own words in these posts (never what people wrote: a reminder's text,
+a task's title) are in the language of the task's creator (``tasks.language``),
+through the conversation's ``ReplyLanguage``: a short timeout, English on any
+failure, so a post is never lost or much delayed for its wording.
 """
 
 from __future__ import annotations
@@ -10,15 +15,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from bot import formatting
 from bot.conversation.context import place
 from bot.conversation.history import result_buttons
+from bot.conversation.languages import ReplyLanguage
 from bot.conversation.replies import fired_buttons
 from core.enums import Platform, RunTrigger, TaskKind
-from core.errors import NotConfigured
+from core.errors import NotConfigured, NotFound
+from core.executors.digest import ALL_CLEAR
 from core.executors.logs import read_file
 from core.jobs import Job, TaskSnapshot
 from core.messages import Attachment, Reply, ReplyKind, Section
@@ -63,12 +71,40 @@ class ChatNotifier:
         self._clock = clock
         self._tasks = tasks
         self._logs: LogStore | None = None
+        self._languages: ReplyLanguage | None = None
         # Fires due before this process started were missed while Kairos was down.
         self._started = clock.now() if clock is not None else None
 
     def use_logs(self, logs: LogStore) -> None:
         """Read full logs from here to attach long output (files or Supabase Storage)."""
         self._logs = logs
+
+    def use_languages(self, languages: ReplyLanguage) -> None:
+        """Put Kairos's own words in posts into the language of the task's creator."""
+        self._languages = languages
+
+    async def wording(self, task: TaskPublic, *texts: str) -> dict[str, str]:
+        """Kairos's own ``texts`` in the language of ``task``'s creator, by English text
+        (as they are without a key, in English, or when translating fails)."""
+        wanted = [t for t in dict.fromkeys(texts) if t]
+        if self._languages is None or task.language == "en" or not wanted:
+            return {t: t for t in wanted}
+        got = await self._languages.texts(wanted, task.language, workspace_id=task.workspace_id)
+        return dict(zip(wanted, got, strict=True))
+
+    async def in_language(self, reply: Reply) -> Reply:
+        """A post of Kairos's own words (a notice) in the language of the creator of its
+        task; quoted titles, ids and times must survive (``ReplyLanguage``)."""
+        if self._languages is None or reply.task_id is None:
+            return reply
+        try:
+            task = await self._store.get_task(reply.task_id)
+        except NotFound:  # purged meanwhile: the notice still goes, in English
+            return reply
+        if task.language == "en":
+            return reply
+        (out,) = await self._languages.into([reply], task.language, workspace_id=task.workspace_id)
+        return out
 
     def use_tasks(self, tasks: TaskService) -> None:
         """Let fired one-off reminders be marked done (wired after the scheduler exists)."""
@@ -117,7 +153,14 @@ class ChatNotifier:
             and (public.schedule or {}).get("kind") == "once"
             and job.trigger in (RunTrigger.SCHEDULE, RunTrigger.MISFIRE)
         )
-        text = f"Reminder: {fill_event(task.title, job.event)}{self._lateness(job)}"
+        late = self._lateness(job)
+        buttons = fired_buttons(task.id, done=one_off or public.status == "done")
+        others = any(user and user != creator_ref for _, _, user in targets)
+        signed = f"Reminder from @{creator_ref}:" if creator_ref and others else ""
+        said = await self.wording(public, "Reminder:", signed, late, *(b.label for b in buttons))
+        buttons = tuple(replace(b, label=said[b.label]) for b in buttons)
+        # What the person wrote goes out as they wrote it, never through a translation.
+        message = fill_event(task.title, job.event) + (f" {said[late]}" if late else "")
         refs: list[str] = []
         repeated: set[int] = set()
         for channel_ref, thread_ref, user_ref in targets:
@@ -128,9 +171,10 @@ class ChatNotifier:
                 if ref:
                     refs.append(ref)
                 continue
-            sender = creator_ref if user_ref is not None and user_ref != creator_ref else None
+            # To someone else's DM: it says who set it up.
+            signs = bool(signed) and user_ref is not None and user_ref != creator_ref
             reply = Reply(
-                text=text.replace("Reminder:", f"Reminder from @{sender}:", 1) if sender else text,
+                text=f"{said[signed] if signs else said['Reminder:']} {message}",
                 # Per recipient, not per place: an earlier attempt may have reached the
                 # same person elsewhere (their DM, before the task's card had a thread).
                 delivery_key=f"{task.id}@{job.scheduled_for.isoformat()}/{user_ref or channel_ref}",
@@ -139,7 +183,7 @@ class ChatNotifier:
                 unless_posted=job.retry_of_crash or job.attempt > 1,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
-                buttons=fired_buttons(task.id, done=one_off or public.status == "done"),
+                buttons=buttons,
                 channel_ref=channel_ref,
                 thread_ref=thread_ref,
                 user_ref=user_ref,
@@ -202,6 +246,7 @@ class ChatNotifier:
             text += " The latest one is delivered now."
         if task.next_fire_at is not None:
             text += f" Next: {formatting.when(task.next_fire_at, tz)}."
+        text = (await self.wording(task, text))[text]  # the title is quoted: kept as it is
         for channel_ref, thread_ref, user_ref in await self._targets(task, task.assignees):
             await adapter.send(
                 Reply(
@@ -228,7 +273,7 @@ class ChatNotifier:
         due = formatting.when(job.scheduled_for, job.task.timezone)
         down = self._started is not None and job.scheduled_for < self._started
         why = "Kairos was not running then" if down else "Kairos could not deliver it on time"
-        return f" (late by {span}: it was due {due}; {why})"
+        return f"(late by {span}: it was due {due}; {why})"
 
     async def _targets(
         self, task: TaskSnapshot | TaskPublic, assignees: list[str]
@@ -260,6 +305,22 @@ class ChatNotifier:
 
     # --- results of actions (core.ports.RunReporter) ---------------------------------
 
+    async def _digest_wording(
+        self, task_id: int, body: str, sections: tuple[Section, ...]
+    ) -> tuple[str, tuple[Section, ...]]:
+        """A digest's headings (its title, section names, "all clear") in the language of
+        its creator; its lines (people's task titles, times, counts) stay as they are."""
+        if self._languages is None:
+            return body, sections
+        lines = body.split("\n")
+        names = {f"{part.title}:": part.title for part in sections}
+        heads = [lines[0], *names.values(), *(line for line in lines if line == ALL_CLEAR)]
+        said = await self.wording(await self._store.get_task(task_id), *heads)
+        retitled = [said.get(lines[0], lines[0])] + [
+            f"{said[names[line]]}:" if line in names else said.get(line, line) for line in lines[1:]
+        ]
+        return "\n".join(retitled), tuple(replace(p, title=said[p.title]) for p in sections)
+
     async def report(self, job: Job, report: RunReport) -> None:
         """Post how an action ended to its thread/channel (or its creator's DM);
         a failure also goes to the task's owner when the post went elsewhere."""
@@ -288,6 +349,8 @@ class ChatNotifier:
             None if task.action.get("type") == "digest" else await _full_log(report, self._logs)
         )
         sections = _digest_sections(task, report)
+        if sections or (task.action.get("type") == "digest" and report.ok):
+            body, sections = await self._digest_wording(task.id, body, sections)
         if task.channel_ref:
             await adapter.send(
                 Reply(

@@ -145,6 +145,9 @@ class TaskBase(SQLModel):
     misfire_grace_seconds: int = Field(default=3600, ge=0)
     #: Created in a direct message: only its creator and assignees see it.
     private: bool = Field(default=False)
+    #: The language its creator spoke (ISO 639-1): Kairos's own words in its later
+    #: posts (reminders, results, notices) are put into it (``bot.postings``).
+    language: str = Field(default="en", max_length=8, sa_column_kwargs={"server_default": "en"})
 
 
 class Task(TaskBase, table=True):

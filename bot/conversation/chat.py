@@ -22,7 +22,14 @@ from bot.conversation.context import place
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
 from bot.conversation.insight_talk import InsightTalk
-from bot.conversation.languages import ReplyLanguage, say
+from bot.conversation.languages import (
+    NO_WORDS,
+    YES_WORDS,
+    ReplyLanguage,
+    is_sentence,
+    say,
+    shown_language,
+)
 from bot.conversation.listing import list_query
 from bot.conversation.planning import PlanTalk
 from bot.conversation.readings import (
@@ -124,6 +131,9 @@ class ChatConversation(TaskReferences, RequestAnswers):
     ) -> None:
         #: Replies in the speaker's language (with Claude); ``None``: English.
         self.reply_language = reply_language
+        #: "yes"/"no" words: in the reply languages too when Kairos speaks them.
+        self._yes = _YES | YES_WORDS if reply_language else _YES
+        self._no = _NO | NO_WORDS if reply_language else _NO
         #: Context questions ("what's related to the deploy?"), re-ranked by Claude if set.
         self._related = related
         #: AI-planned workflows (``bot.conversation.planning``); ``None`` without Claude.
@@ -202,7 +212,27 @@ class ChatConversation(TaskReferences, RequestAnswers):
         speaker = await self._speaker(inbound)
         # Errors too: in a channel, a refusal concerns only the speaker.
         out = await _guarded(self._handle_as(speaker, inbound.text.strip()), "a message")
+        out = await self._in_language(out, speaker)
         return [self._placed(r, speaker) for r in out]
+
+    async def _in_language(self, out: list[Reply], speaker: Speaker) -> list[Reply]:
+        """The whole reply, errors included, in the language the person last wrote in
+        (this message's, when it showed one): "ja", a number or a button press too."""
+        if self.reply_language is None:
+            return out
+        language = await self.memory.language(
+            workspace_id=speaker.workspace_id, person=speaker.person
+        )
+        return await self.reply_language.into(out, language, workspace_id=speaker.workspace_id)
+
+    async def _heard(self, speaker: Speaker, shown: str | None) -> Speaker:
+        """Remember the language a message showed (``None``: none), until another one is."""
+        if self.reply_language is None or shown is None or shown == speaker.language:
+            return speaker
+        await self.memory.spoke(
+            workspace_id=speaker.workspace_id, person=speaker.person, language=shown
+        )
+        return replace(speaker, language=shown)
 
     def _placed(self, reply: Reply, speaker: Speaker) -> Reply:
         """In a channel, what concerns only the speaker is said to them alone."""
@@ -221,19 +251,19 @@ class ChatConversation(TaskReferences, RequestAnswers):
         proposal = await self.memory.take_proposal(**key)
         said = text.lower().strip().rstrip("!.")
         planned = proposal is not None and proposal.get("type") == "plan"
-        if planned and self._plans is not None and said in _YES | _NO:
-            choice = "plan.approve" if said in _YES else "plan.cancel"
+        if planned and self._plans is not None and said in self._yes | self._no:
+            choice = "plan.approve" if said in self._yes else "plan.cancel"
             return await self._plans.decide(proposal or {}, choice, speaker)
         if planned and self._plans is not None:
             edited = await self._plans.edit(proposal or {}, text, speaker)
             if edited is not None:
                 return edited
         if proposal is not None:
-            if said in _YES:
+            if said in self._yes:
                 return await self._accept(proposal, speaker, yes=True)
-            if said in _NO or said in {"keep it", "as written"}:
+            if said in self._no or said in {"keep it", "as written"}:
                 return await self._accept(proposal, speaker, yes=False)
-        if proposal is None and said in _YES | _NO:
+        if proposal is None and said in self._yes | self._no:
             return [
                 replies.text(
                     f"There is nothing waiting for your '{said}' (questions expire after "
@@ -246,6 +276,28 @@ class ChatConversation(TaskReferences, RequestAnswers):
             picked = await self._pick(question, text, speaker)
             if picked is not None:
                 return picked
+        # The talk below understands English phrases: a sentence it answers is English.
+        english = "en" if is_sentence(text) else None
+        if (got := await self._talk(text, speaker)) is not None:
+            await self._heard(speaker, english)
+            return got
+        request = match_request(text)
+        if request is not None:
+            return await self._request(request, await self._heard(speaker, english))
+        intent, said = self._understand(text, speaker, question)
+        # An answer the rules could not use ("morgen um 15 Uhr") is read with the question.
+        unusable = said != text and intent.intent is IntentKind.UNKNOWN
+        if self._reader is not None and (said == text or unusable):
+            reading = await self._reader.read(text, await self._context(speaker, question))
+            if said == text or reading.intent.intent is not IntentKind.UNKNOWN:
+                shown = shown_language(reading, text, threshold=self._threshold)
+                intent, said = reading.intent, text
+                speaker = await self._heard(speaker, shown)
+        return await self._settle(intent, said, speaker)
+
+    async def _talk(self, text: str, speaker: Speaker) -> list[Reply] | None:
+        """Questions and commands beyond tasks (runs, workflows, events, insight, plans,
+        summaries, related things); ``None`` when ``text`` is none of them."""
         if self._runs_talk and (got := await self._runs_talk.answer(text, **_where(speaker))):
             return got
         if self.workflow_talk and (got := await self.workflow_talk.answer(text, speaker)):
@@ -258,28 +310,13 @@ class ChatConversation(TaskReferences, RequestAnswers):
             return got
         if self._insight_talk and (got := await self._insight_talk.answer(text, speaker)):
             return got
-        if self._plans is not None and (planned := await self._plans.answer(text, speaker)):
-            return planned
+        if self._plans is not None and (got := await self._plans.answer(text, speaker)):
+            return got
         if self._summaries is not None and (got := await self._summaries.answer(text, speaker)):
             return got
-        if self._related is not None and (
-            found := await self._related.answer(text, speaker, may_see=self._may_see)
-        ):
-            return found
-        request = match_request(text)
-        if request is not None:
-            return await self._request(request, speaker)
-        intent, said = self._understand(text, speaker, question)
-        if self._reader is not None and said == text:
-            reading = await self._reader.read(text, await self._context(speaker, question))
-            intent, speaker = reading.intent, replace(speaker, language=reading.language)
-            if self.reply_language is not None and speaker.language != "en":
-                # The whole reply, errors included, in the language it was said in.
-                out = await _guarded(self._settle(intent, said, speaker), "a message")
-                return await self.reply_language.into(
-                    out, speaker.language, workspace_id=speaker.workspace_id
-                )
-        return await self._settle(intent, said, speaker)
+        if self._related is not None:
+            return await self._related.answer(text, speaker, may_see=self._may_see)
+        return None
 
     async def _settle(self, intent: Intent, said: str, speaker: Speaker) -> list[Reply]:
         """Act on a reading, or ask first when it is unsure or misses a time."""
@@ -397,6 +434,11 @@ class ChatConversation(TaskReferences, RequestAnswers):
 
     async def _press(self, inbound: Inbound, action: str, value: str) -> list[Reply]:
         speaker = await self._speaker(inbound)
+        out = await _guarded(self._press_as(speaker, action, value), f"the button {action}")
+        return await self._in_language(out, speaker)
+
+    async def _press_as(self, speaker: Speaker, action: str, value: str) -> list[Reply]:
+        inbound = speaker.inbound
         if action.startswith("plan.") and self._plans is not None:
             return await self._plans.press(action, speaker)
         if action == "run.log" and self._runs_talk and value.isdigit():
@@ -477,8 +519,18 @@ class ChatConversation(TaskReferences, RequestAnswers):
             direct=inbound.is_direct,
         )
         tz = member.timezone or workspace.default_timezone
+        language = (
+            await self.memory.language(workspace_id=workspace.id, person=member.platform_user_id)
+            if self.reply_language is not None
+            else "en"
+        )
         return Speaker(
-            member=member, workspace_id=workspace.id, tz=tz, place=where, inbound=inbound
+            member=member,
+            workspace_id=workspace.id,
+            tz=tz,
+            place=where,
+            inbound=inbound,
+            language=language,
         )
 
     async def _remember(self, task: TaskPublic, speaker: Speaker) -> None:
@@ -588,6 +640,7 @@ class ChatConversation(TaskReferences, RequestAnswers):
             "assignees": intent.assignees or (["me"] if for_me else []),
             "channel_ref": intent.channel,
             "depends_on": depends,
+            "language": speaker.language,
         }
         personal = for_me and (not intent.assignees or intent.assignees == ["me"])
         # Made in a DM, or a personal reminder (its confirmation was private too):

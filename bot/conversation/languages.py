@@ -18,11 +18,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from core.errors import BudgetExhausted
+from core.intents.chain import needs_model
+from core.intents.model import IntentKind
 from core.messages import Reply
-from core.ports import Translator
+from core.ports import Reading, Translator
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +76,11 @@ _WORDS: dict[str, dict[str, str]] = {
 }
 
 
+#: "yes" and "no" in the languages Kairos replies in (English's are the conversation's).
+YES_WORDS = frozenset({"ja", "jawohl", "sí", "si", "oui", "sim", "certo", "tak", "kyllä", "evet"})
+NO_WORDS = frozenset({"nein", "non", "não", "nee", "nej", "nie", "ei", "hayır"})
+
+
 def say(words: str, language: str) -> str:
     """``words`` in ``language`` when Kairos knows them there, else as they are."""
     return _WORDS.get(language, {}).get(words, words)
@@ -89,57 +98,123 @@ def protected(text: str) -> list[str]:
     return [m["quoted"] or m[0] for m in _PROTECTED.finditer(text)]
 
 
-def kept_intact(english: str, translated: str) -> bool:
-    """Whether ``translated`` still holds every protected part of ``english``."""
-    return bool(translated.strip()) and all(p in translated for p in protected(english))
+def kept_intact(english: str, translated: str, keep: Sequence[str] = ()) -> bool:
+    """Whether ``translated`` still holds every protected part of ``english`` (and of
+    ``keep``, words such as task titles that ``english`` holds unquoted)."""
+    return bool(translated.strip()) and all(
+        p in translated for p in [*protected(english), *(k for k in keep if k in english)]
+    )
+
+
+#: A word of a sentence (three make a message "clearly" in some language).
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def is_sentence(text: str) -> bool:
+    """Whether ``text`` has words enough to show its language ("ja", "3", "ok": no)."""
+    return len(_WORD.findall(text)) >= 3
+
+
+def shown_language(reading: Reading, text: str, *, threshold: float) -> str | None:
+    """The language ``text`` clearly shows, or ``None`` ("ja", "ok", "3", "#12").
+
+    Claude's reading names it; a sentence the English rules read with confidence
+    is English. Anything else leaves the speaker's last language as it was.
+    """
+    if reading.parser == "claude":
+        return reading.language
+    sure = reading.intent.intent is not IntentKind.UNKNOWN and not needs_model(
+        text, reading, threshold=threshold
+    )
+    return "en" if sure and is_sentence(text) else None
 
 
 class ReplyLanguage:
-    """Puts replies into the speaker's language, or leaves them in English."""
+    """Puts replies and posts into a language, or leaves them in English.
 
-    def __init__(self, *, translator: Translator, timeout_seconds: float = 5.0) -> None:
+    After a translation fails (a timeout, an error, a spent budget) none is tried
+    for ``pause_seconds``: a burst of reminders never waits out the timeout each.
+    """
+
+    def __init__(
+        self, *, translator: Translator, timeout_seconds: float = 5.0, pause_seconds: float = 60.0
+    ) -> None:
         self._translator = translator
-        #: The longest a person waits for a translation (then: English).
+        #: The longest a person (or a post) waits for a translation (then: English).
         self.timeout_seconds = timeout_seconds
+        self.pause_seconds = pause_seconds
+        self._paused_until = 0.0
 
-    async def into(
-        self, out: Sequence[Reply], language: str, *, workspace_id: int | None
-    ) -> list[Reply]:
-        """``out`` in ``language``; English replies as they are when it cannot be done."""
-        out = list(out)
-        if language == "en" or not out:
-            return out
-        texts = [r.text for r in out] + [b.label for r in out for b in r.buttons]
+    async def texts(
+        self,
+        texts: Sequence[str],
+        language: str,
+        *,
+        workspace_id: int | None,
+        keep: Sequence[str] = (),
+    ) -> list[str]:
+        """``texts`` in ``language``, each keeping its protected parts (and ``keep``);
+        ``texts`` as they are when that cannot be done."""
+        texts = list(texts)
+        if language == "en" or not texts or time.monotonic() < self._paused_until:
+            return texts
         try:
             async with asyncio.timeout(self.timeout_seconds + 1):
                 got = await self._translator.translate(
                     texts, language=language, workspace_id=workspace_id
                 )
-        except TimeoutError:
-            log.warning(
-                "no translation into %s within %.0fs; replying in English",
-                language,
-                self.timeout_seconds,
-            )
-            return out
         except Exception as exc:  # a translation must never cost the reply
+            # A spent budget is one workspace's: the others' translations go on.
+            pause = 0.0 if isinstance(exc, BudgetExhausted) else self.pause_seconds
+            self._paused_until = max(self._paused_until, time.monotonic() + pause)
+            why = "no answer in time" if isinstance(exc, TimeoutError) else type(exc).__name__
             log.warning(
-                "no translation into %s (%s); replying in English",
+                "no translation into %s (%s); English for %.0fs",
                 language,
-                getattr(exc, "message", type(exc).__name__),
+                getattr(exc, "message", why),
+                pause,
             )
-            return out
-        if len(got) != len(texts) or not all(map(kept_intact, texts, got)):
+            return texts
+        intact = len(got) == len(texts) and all(
+            kept_intact(t, g, keep) for t, g in zip(texts, got, strict=True)
+        )
+        if not intact:
             log.warning(
-                "a translation into %s lost ids, times or titles; replying in English", language
+                "a translation into %s lost ids, times or titles; keeping English", language
             )
-            return out
-        labels = iter(got[len(out) :])
-        return [
-            replace(
-                reply,
-                text=text,
-                buttons=tuple(replace(b, label=next(labels)) for b in reply.buttons),
-            )
-            for reply, text in zip(out, got, strict=False)
-        ]
+            return texts
+        return got
+
+    async def into(
+        self, out: Sequence[Reply], language: str, *, workspace_id: int | None
+    ) -> list[Reply]:
+        """``out`` in ``language``; English replies as they are when it cannot be done.
+
+        Each reply goes as a whole (its text, buttons, heading and section titles);
+        the titles of a task list must survive as they are, like quoted ones.
+        """
+        out = list(out)
+        keep = [line.title for reply in out for line in reply.tasks]
+        parts = [part for reply in out for part in _parts(reply)]
+        got = iter(await self.texts(parts, language, workspace_id=workspace_id, keep=keep))
+        return [_rebuilt(reply, got) for reply in out]
+
+
+def _parts(reply: Reply) -> list[str]:
+    """The words of ``reply`` that Kairos wrote and a translation replaces, in order."""
+    heading = [reply.fields["heading"]] if "heading" in reply.fields else []
+    return [
+        reply.text,
+        *(b.label for b in reply.buttons),
+        *heading,
+        *(s.title for s in reply.sections),
+    ]
+
+
+def _rebuilt(reply: Reply, got: Iterator[str]) -> Reply:
+    """``reply`` with its ``_parts`` taken, in order, from ``got``."""
+    text = next(got)
+    buttons = tuple(replace(b, label=next(got)) for b in reply.buttons)
+    fields = {**reply.fields, "heading": next(got)} if "heading" in reply.fields else reply.fields
+    sections = tuple(replace(s, title=next(got)) for s in reply.sections)
+    return replace(reply, text=text, buttons=buttons, fields=fields, sections=sections)

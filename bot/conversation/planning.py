@@ -197,7 +197,9 @@ class PlanTalk:
         plan = plan_from(proposal["plan"])
         dry = bool(proposal.get("dry_run"))
         try:
-            carried = await self._service.approve(plan, actor=speaker.member, dry_run=dry)
+            carried = await self._service.approve(
+                plan, actor=speaker.member, dry_run=dry, language=speaker.language
+            )
         except KairosError as exc:
             return [replies.error(f"The plan was not carried out: {exc.user_message()}")]
         if carried is None:

@@ -181,6 +181,7 @@ class WorkflowTalk:
             "action": intent.action,
             "channel_ref": intent.channel,
             "assignees": ["me"] if for_me else [],
+            "language": speaker.language,
         }
         task = await self._tasks.create(data, actor=speaker.member)
         assert task.id is not None

@@ -4,7 +4,9 @@ Safeguards, all enforced here whatever the planner proposed: the plan's size and
 depth (``core.planning.plan``), every step's action through the ``ActionChecker``
 (a requester who may not create shell or SQL jobs gets no such step; an action
 this installation cannot run is refused), and at most ``tasks_per_hour`` tasks
-created by plans per workspace per hour. Every task a plan creates says so in its
+created by plans per workspace per hour — checked when a plan is shown, and again
+inside the transaction that creates it, under a per-workspace lock, so that two
+approvals at once cannot both pass. Every task a plan creates says so in its
 description and has an ``ai.planned`` audit event naming the goal and planner.
 """
 
@@ -26,6 +28,31 @@ from core.workflows.service import WorkflowService
 
 #: The audit action of every task a plan created.
 PLANNED = "ai.planned"
+#: ``SqlStore.lock_workspace`` purpose: plans being created in a workspace, one at a time.
+PLAN_LOCK = 0x504C414E  # "PLAN"
+
+
+class HourlyCap:
+    """At most ``tasks_per_hour`` tasks created by plans per workspace per hour."""
+
+    def __init__(self, *, store: SqlStore, clock: Clock, tasks_per_hour: int = 20) -> None:
+        self._store = store
+        self._clock = clock
+        self.tasks_per_hour = tasks_per_hour
+
+    async def check(self, plan: Plan, *, workspace_id: int) -> None:
+        """Raise ``PermissionDenied`` when ``plan`` would go over the cap."""
+        since = self._clock.now() - timedelta(hours=1)
+        used = await self._store.audit_count_since(
+            workspace_id=workspace_id, action=PLANNED, since=since
+        )
+        if used + len(plan.steps) > self.tasks_per_hour:
+            raise PermissionDenied(
+                f"Plans may create at most {self.tasks_per_hour} tasks per hour in this "
+                f"workspace; {used} were created in the last hour and this plan has "
+                f"{len(plan.steps)}.",
+                hint="Try again later, or ask an admin to raise KAIROS_LLM_PLAN_TASKS_PER_HOUR.",
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +67,7 @@ class Carried:
 class PlanSink(Protocol):
     """Where an approved plan goes (``WorkflowPlanSink``)."""
 
-    async def create(self, plan: Plan, *, actor: Member) -> Carried: ...
+    async def create(self, plan: Plan, *, actor: Member, language: str = "en") -> Carried: ...
 
 
 class WorkflowPlanSink:
@@ -52,20 +79,34 @@ class WorkflowPlanSink:
     """
 
     def __init__(
-        self, *, tasks: TaskService, workflows: WorkflowService, store: SqlStore, clock: Clock
+        self,
+        *,
+        tasks: TaskService,
+        workflows: WorkflowService,
+        store: SqlStore,
+        clock: Clock,
+        cap: HourlyCap,
     ) -> None:
         self._tasks = tasks
         self._workflows = workflows
         self._store = store
         self._clock = clock
+        self._cap = cap
 
-    async def create(self, plan: Plan, *, actor: Member) -> Carried:
+    async def create(self, plan: Plan, *, actor: Member, language: str = "en") -> Carried:
         """All or nothing: the workflow, its tasks, their edges, the audit events and the
-        run are written in one transaction; its runs start once it has committed."""
-        async with self._store.transaction():
-            return await self._create(plan, actor=actor)
+        run are written in one transaction; its runs start once it has committed.
 
-    async def _create(self, plan: Plan, *, actor: Member) -> Carried:
+        The hourly cap is counted again inside it, after taking the workspace's plan
+        lock: a plan approved at the same moment waits, then counts this one's tasks.
+        ``language``: the approver's, kept with every task (its later posts).
+        """
+        async with self._store.transaction():
+            await self._store.lock_workspace(actor.workspace_id, purpose=PLAN_LOCK)
+            await self._cap.check(plan, workspace_id=actor.workspace_id)
+            return await self._create(plan, actor=actor, language=language)
+
+    async def _create(self, plan: Plan, *, actor: Member, language: str) -> Carried:
         name = await self._free_name(plan.goal or "AI plan", workspace_id=actor.workspace_id)
         workflow = await self._workflows.create(name, actor=actor)
         assert workflow.id is not None
@@ -79,6 +120,7 @@ class WorkflowPlanSink:
                 "action": dict(step.action) if step.action else None,
                 "depends_on": [ids[key] for key in step.after],
                 "description": f"Planned by AI ({by}) for: {plan.goal}",
+                "language": language,
             }
             if step.channel:
                 data["channel_ref"] = step.channel
@@ -121,15 +163,11 @@ class PlanService:
         *,
         checker: ActionChecker,
         sink: PlanSink,
-        store: SqlStore,
-        clock: Clock,
-        tasks_per_hour: int = 20,
+        cap: HourlyCap,
     ) -> None:
         self._checker = checker
         self._sink = sink
-        self._store = store
-        self._clock = clock
-        self.tasks_per_hour = tasks_per_hour
+        self._cap = cap
 
     async def check(self, plan: Plan, *, actor: Member) -> None:
         """Raise the first reason this plan may not be carried out for ``actor``."""
@@ -137,19 +175,11 @@ class PlanService:
         for step in plan.steps:
             if step.action:
                 await self._checker.checked(step.action, actor=actor)
-        since = self._clock.now() - timedelta(hours=1)
-        used = await self._store.audit_count_since(
-            workspace_id=actor.workspace_id, action=PLANNED, since=since
-        )
-        if used + len(plan.steps) > self.tasks_per_hour:
-            raise PermissionDenied(
-                f"Plans may create at most {self.tasks_per_hour} tasks per hour in this "
-                f"workspace; {used} were created in the last hour and this plan has "
-                f"{len(plan.steps)}.",
-                hint="Try again later, or ask an admin to raise KAIROS_LLM_PLAN_TASKS_PER_HOUR.",
-            )
+        await self._cap.check(plan, workspace_id=actor.workspace_id)
 
-    async def approve(self, plan: Plan, *, actor: Member, dry_run: bool = False) -> Carried | None:
+    async def approve(
+        self, plan: Plan, *, actor: Member, dry_run: bool = False, language: str = "en"
+    ) -> Carried | None:
         """Check again (the world may have changed since the plan was shown), then create.
 
         ``None`` for a dry run: every check passed and nothing was created.
@@ -157,4 +187,4 @@ class PlanService:
         await self.check(plan, actor=actor)
         if dry_run:
             return None
-        return await self._sink.create(plan, actor=actor)
+        return await self._sink.create(plan, actor=actor, language=language)

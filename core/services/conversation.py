@@ -4,7 +4,8 @@ Keyed by workspace, place (a DM, a channel, a thread) and person, and
 expiring (ten minutes by default): the task a person last discussed somewhere
 (what "it" means), the reminder that last fired there (what "snooze" means),
 the question Kairos asked them and is waiting for an answer to, a reading of
-theirs waiting for "yes", and their last change (what "undo" reverts).
+theirs waiting for "yes", their last change (what "undo" reverts), and the
+language they last spoke (every reply to them is in it, for a month).
 Restarts and other replicas see the same memory; another person in the same
 channel never completes someone else's question.
 """
@@ -23,6 +24,8 @@ from core.store import Remembered, SqlStore
 DEFAULT_TTL = timedelta(minutes=10)
 #: How long "snooze" still means the reminder that fired last.
 FIRED_TTL = timedelta(hours=2)
+#: How long Kairos remembers the language a person speaks.
+LANGUAGE_TTL = timedelta(days=30)
 #: A reminder posted to a channel may be snoozed by anyone there.
 EVERYONE = "*"
 
@@ -31,6 +34,7 @@ FIRED = "fired"
 ASKED = "asked"
 PROPOSAL = "proposal"
 CHANGE = "change"
+LANGUAGE = "language"
 
 
 class ConversationMemory:
@@ -171,3 +175,22 @@ class ConversationMemory:
         return await self._get(
             CHANGE, workspace_id=workspace_id, place=EVERYONE, person=person, take=True
         )
+
+    # --- the language a person speaks ------------------------------------------------
+
+    async def spoke(self, *, workspace_id: int, person: str, language: str) -> None:
+        """``person`` wrote in ``language`` (ISO 639-1): replies follow it (any place)."""
+        await self._put(
+            LANGUAGE,
+            workspace_id=workspace_id,
+            place=EVERYONE,
+            person=person,
+            payload={"language": language},
+            ttl=LANGUAGE_TTL,
+        )
+
+    async def language(self, *, workspace_id: int, person: str) -> str:
+        """The language ``person`` last wrote in; English when unknown."""
+        found = await self._get(LANGUAGE, workspace_id=workspace_id, place=EVERYONE, person=person)
+        payload = found[1] if found is not None else None
+        return str((payload or {}).get("language") or "en")

@@ -72,6 +72,26 @@ class WorkspaceStore(StoreBase):
                 raise NotFound(f"Workspace #{workspace_id} does not exist.")
             return found
 
+    async def lock_workspace(self, workspace_id: int, *, purpose: int) -> None:
+        """Serialise, until the surrounding transaction ends, every transaction that
+        locks this workspace for ``purpose`` (call it first in ``transaction()``).
+
+        PostgreSQL: a transaction-scoped advisory lock on (purpose, workspace). SQLite
+        serialises writers: a first write takes the database's write lock at once
+        (what ``BEGIN IMMEDIATE`` does), so what is read after it cannot go stale.
+        """
+        async with self._session() as session:
+            if self.dialect == "postgresql":
+                await session.execute(
+                    sa.select(sa.func.pg_advisory_xact_lock(purpose, workspace_id))
+                )
+            else:
+                await session.execute(
+                    sa.update(Workspace)
+                    .where(col(Workspace.id) == workspace_id)
+                    .values(id=col(Workspace.id))
+                )
+
     async def update_workspace(
         self,
         workspace_id: int,

@@ -31,6 +31,12 @@ WORDS = {
     "Done": "Erledigt",
     "Snooze": "Später",
     "Sorry": "Entschuldige",
+    "Reminder": "Erinnerung",
+    "Nice work": "Gut gemacht",
+    "Digest": "Übersicht",
+    "Workflow": "Arbeitsablauf",
+    "finished": "beendet",
+    "Next up": "Als Nächstes",
 }
 
 
