@@ -110,8 +110,11 @@ async def run(n: int, latency: float, postgres: bool, lead: float) -> dict[str, 
             await replica.wait_ready(http)
         # Whole seconds, like "at 09:00": triggers work to the second.
         due = (datetime.now(UTC) + timedelta(seconds=lead)).replace(microsecond=0)
+        started = time.monotonic()
         await _create(url, n, due)
         created = datetime.now(UTC)
+        took, left = time.monotonic() - started, (due - created).total_seconds()
+        print(f"created {n} reminders in {took:.1f} s; due {left:.1f} s later", file=sys.stderr)
         if created >= due:
             raise SystemExit(f"creating {n} reminders took past their due time; raise --lead")
         deadline = due.timestamp() + 120

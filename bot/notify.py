@@ -183,6 +183,7 @@ class ChatNotifier:
                 unless_posted=job.retry_of_crash or job.attempt > 1,
                 kind=ReplyKind.REMINDER,
                 task_id=task.id,
+                task=public,
                 buttons=buttons,
                 channel_ref=channel_ref,
                 thread_ref=thread_ref,

@@ -9,8 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from core.enums import Platform
+
+if TYPE_CHECKING:
+    from core.models import TaskPublic
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,9 @@ class Reply:
     #: Look for a message tagged ``delivery_key`` before posting, and post only if
     #: none is found (a retry after a crashed attempt that may have posted).
     unless_posted: bool = False
+    #: ``task_id``'s task as the sender has just read it, so that the adapter does
+    #: not read it again (a burst of reminders); ``None``: the adapter reads it.
+    task: TaskPublic | None = field(default=None, compare=False, repr=False)
     #: Structured sections (a digest) that richer surfaces show as blocks; ``text``
     #: already holds them as plain text.
     sections: tuple[Section, ...] = ()

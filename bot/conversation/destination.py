@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 from core.messages import Reply
 from core.models import TaskPublic
 
 log = logging.getLogger(__name__)
+
+
+class _Tasks(Protocol):
+    async def find_task(self, task_id: int) -> TaskPublic | None: ...
+
+
+async def task_of(reply: Reply, store: _Tasks) -> TaskPublic | None:
+    """The task ``reply`` is about: as its sender read it, else read now (or ``None``)."""
+    if reply.task is not None:
+        return reply.task
+    return await store.find_task(reply.task_id) if reply.task_id is not None else None
 
 
 async def destination(

@@ -20,7 +20,7 @@ from typing import Any
 
 import discord
 
-from bot.conversation.destination import destination
+from bot.conversation.destination import destination, task_of
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
 from bot.discord.render import DiscordMessage, clip, render, task_card
@@ -112,7 +112,7 @@ class DiscordAdapter:
 
     async def _deliver_one(self, reply: Reply, origin: Origin, *, answered: bool) -> bool:
         """Deliver one reply; True when it answered the interaction."""
-        task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
+        task = await task_of(reply, self._store)
         tz = origin.inbound.user_timezone or (task.timezone if task else "UTC")
         if task is not None and task.thread_ref and task.channel_ref:
             await self.refresh_card(task, tz=tz, note=reply.text)
@@ -263,7 +263,7 @@ class DiscordAdapter:
 
         This is the ``ChatAdapter`` the reminder notifier (``bot.notify``) uses.
         """
-        task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
+        task = await task_of(reply, self._store)
         channel, thread = await destination(reply, task, self._dm)
         if channel is None:
             return None

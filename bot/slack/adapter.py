@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation.destination import destination
+from bot.conversation.destination import destination, task_of
 from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, render, task_card
 from bot.slack.outbound import Connections, PacedWebClient, Pacer
@@ -214,7 +214,7 @@ class SlackAdapter:
                 log.warning("a reply was not fully delivered: %s", _said(exc))
 
     async def _deliver_one(self, reply: Reply, origin: Origin) -> None:
-        task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
+        task = await task_of(reply, self._store)
         tz = origin.inbound.user_timezone or (task.timezone if task else "UTC")
         if task is not None and task.thread_ref and task.channel_ref:
             await self.refresh_card(origin.client, task, tz=tz, note=reply.text)
@@ -384,7 +384,7 @@ class SlackAdapter:
         The workspace (for its bot token in OAuth mode) is the reply's task's,
         or ``fields['workspace_ref']``.
         """
-        task = await self._store.find_task(reply.task_id) if reply.task_id is not None else None
+        task = await task_of(reply, self._store)
         team = reply.fields.get("workspace_ref")
         if team is None and self._clients.single is None:
             # Only OAuth mode needs the workspace (its token): one read less per reminder.
