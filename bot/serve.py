@@ -126,6 +126,11 @@ async def serve(
             conversation = asyncio.create_task(chat.run(stop), name="kairos-console")
             conversation.add_done_callback(lambda _t: stop.set())
             background.append(conversation)
+        elif console is None:  # chosen for them: say so, or piped input seems ignored
+            log.info(
+                "console chat off: standard input is not a terminal "
+                "(use --console to open it anyway, or 'kairos chat')"
+            )
         await stop.wait()
     finally:
         server.should_exit = True

@@ -134,13 +134,16 @@ async def spawn_ready(script: Path, *args: str, within: float = 60) -> asyncio.s
     return proc
 
 
-async def kairos_run(env: dict[str, str], cwd: Path, stderr: Path) -> asyncio.subprocess.Process:
-    """The real server, ``kairos run --no-console``, in its own process group (stderr in a file)."""
+async def kairos_run(
+    env: dict[str, str], cwd: Path, stderr: Path, flags: tuple[str, ...] = ("--no-console",)
+) -> asyncio.subprocess.Process:
+    """The real server, ``kairos run --no-console`` (or ``flags``), its input not a
+    terminal, in its own process group (stderr in a file)."""
     with stderr.open("wb") as err:
         return await asyncio.create_subprocess_exec(
             str(Path(sys.executable).with_name("kairos")),
             "run",
-            "--no-console",
+            *flags,
             cwd=cwd,  # no .env from the checkout
             env=env,
             stdin=asyncio.subprocess.DEVNULL,

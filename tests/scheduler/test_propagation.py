@@ -156,3 +156,22 @@ async def test_kairos_run_fires_a_task_added_by_another_process(
     finally:
         await cli.stop()
         await stop_server(server)
+
+
+async def test_kairos_run_says_why_it_opened_no_console(database_url: str, tmp_path: Path) -> None:
+    """Input piped or from a service manager: no console chat, and one line saying so —
+    not silence that looks like typed messages being ignored."""
+    stderr = tmp_path / "server.stderr"
+    env = {
+        **os.environ,
+        "KAIROS_DATABASE_URL": database_url,
+        "KAIROS_HTTP_PORT": "0",
+        "KAIROS_LOG_LEVEL": "INFO",
+    }
+    server = await kairos_run(env, tmp_path, stderr, flags=())
+    try:
+        await wait_for(lambda: "Kairos is running" in stderr.read_text(), 60, "kairos run")
+        await wait_for(lambda: "console chat off" in stderr.read_text(), 10, "the console line")
+        assert "standard input is not a terminal" in stderr.read_text()
+    finally:
+        await stop_server(server)
