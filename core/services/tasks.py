@@ -581,7 +581,8 @@ class TaskService:
         try:
             await self._creation_listener.tasks_changed(task_ids)
         except Exception as exc:
-            _told_badly(exc, ", #".join(str(i) for i in task_ids))
+            more = f" and {len(task_ids) - 5} more" if len(task_ids) > 5 else ""
+            _told_badly(exc, ", #".join(str(i) for i in task_ids[:5]) + more)
 
     async def _tell_created(self, task: TaskPublic) -> None:
         """``_tell`` for a new task: a ``CreationListener`` gets its committed cursor
