@@ -10,12 +10,13 @@ import asyncio
 import sqlite3
 import statistics
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from aiohttp import web
+from waiting import eventually
 
 from bot.app import Kairos
 from bot.settings import Settings
@@ -184,17 +185,11 @@ async def _all_final(kairos: Kairos, tasks: dict[int, str]) -> None:
             runs += await kairos.runs.runs_for(task_id)
         return len(runs) == len(tasks) and all(RunStatus(r.status).is_final for r in runs)
 
-    deadline = time.monotonic() + 30
-    while not await done():
-        assert time.monotonic() < deadline, "abusive runs did not end within their limits"
-        await asyncio.sleep(0.05)
+    await eventually(done, within=30)  # the abusive runs end within their limits
 
 
-async def _wait_until(probe: object, limit: float = 10) -> None:
-    deadline = time.monotonic() + limit
-    while not probe():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "condition not reached"
-        await asyncio.sleep(0.02)
+async def _wait_until(probe: Callable[[], object], limit: float = 10) -> None:
+    await eventually(probe, within=limit)
 
 
 def _closed_port() -> int:

@@ -10,15 +10,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waiting import eventually
 
 from bot.app import Kairos
 from bot.settings import Settings
 from core.enums import Platform, RunStatus
+from core.models import Run
 
 from .fake_storage import FakeStorage
 
@@ -95,16 +96,15 @@ def _run_once(env: dict[str, str]) -> tuple[int, str | None]:
                 actor=owner,
             )
             await app.scheduler.run_now(task.id)
-            deadline = time.monotonic() + 20
-            while True:
+
+            async def final() -> Run | None:
                 runs = await app.runs.runs_for(task.id)
-                if runs and RunStatus(runs[0].status).is_final:
-                    break
-                assert time.monotonic() < deadline
-                await asyncio.sleep(0.05)
-            assert runs[0].id is not None
-            row = await app.history.get(runs[0].id, workspace_id=None)
-            return runs[0].id, row.run.log_path
+                return runs[0] if runs and RunStatus(runs[0].status).is_final else None
+
+            run = await eventually(final, within=20)
+            assert run.id is not None
+            row = await app.history.get(run.id, workspace_id=None)
+            return run.id, row.run.log_path
         finally:
             await app.close()
 
