@@ -43,8 +43,9 @@ def render(figures: dict[str, Any]) -> str:
             f"LOST {p['lost']}, delivered twice {p['delivered_twice']}, "
             f"posted by another process {p['posted_by_another_process']}"
         )
+        since = " of max(due, the database's return)" if phase == "outage" else ""
         out.append(
-            f"[{phase}] created elsewhere {p['created_elsewhere']}: delivered within 1 s "
+            f"[{phase}] created elsewhere {p['created_elsewhere']}: delivered within 1 s{since} "
             f"{p['created_elsewhere_within_1s_pct']} %; lateness p50 {p['lateness_p50_ms']} ms, "
             f"p99 {p['lateness_p99_ms']} ms, max {p['lateness_max_ms']} ms, "
             f"min {p['lateness_min_ms']} ms"
@@ -81,7 +82,9 @@ def verdict(figures: dict[str, Any]) -> dict[str, bool]:
     phases = [p for p in (chaos, outage) if p]
     share = figures["kills"]["duplicates_pct_of_in_flight"]
     result = {
-        "within 1 s": all(p["created_elsewhere_within_1s_pct"] in (None, 100.0) for p in phases),
+        # Seen by the other replicas while they are killed (the outage phase's share,
+        # counted from the database's return, is shown but not held to it).
+        "within 1 s": chaos.get("created_elsewhere_within_1s_pct") in (None, 100.0),
         "lost": all(p["lost"] == 0 and p["asked_not_stored"] == 0 for p in phases),
         "twice at kills": not chaos or chaos["delivered_twice"] == 0 or (share or 0) <= 0.5,
         "p99": (chaos.get("lateness_p99_ms") or 0) <= 5000,

@@ -28,6 +28,7 @@ exponentially with jitter up to 30 s, logging once per state change.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import os
 import random
@@ -35,7 +36,7 @@ import socket
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,6 +82,12 @@ def new_worker_id() -> str:
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     _OWN_IDS.add(worker_id)
     return worker_id
+
+
+def _local_peer(owner: str) -> bool:
+    """Whether ``owner`` names a worker process on this host (its death is seen by pid)."""
+    host, _, rest = owner.partition(":")
+    return host == socket.gethostname() and rest.partition(":")[0].isdigit()
 
 
 def owner_is_dead(owner: str) -> bool:
@@ -209,8 +216,14 @@ class WorkerPool:
         self._stop = asyncio.Event()
         self._halt = asyncio.Event()
         self._next_poll = 0.0
+        # Instants at which runs known to be pending become claimable (retries,
+        # released reservations): the dispatcher polls at each, not a poll later.
+        self._expected: list[float] = []
         self._last_recover = 0.0
         self._last_forget = 0.0
+        # Other workers on this host holding runs at the last recovery pass: watched
+        # (by pid, every watchdog tick) so that one killed is recovered at once.
+        self._peers: set[str] = set()
         self._payloads: Callable[[int], Awaitable[tuple[bool, Any]]] | None = None
         self._finished: Callable[[int, int, RunStatus], None] | None = None
         self._loops: list[asyncio.Task[None]] = []
@@ -396,6 +409,10 @@ class WorkerPool:
             saturated = len(polled) == free
             if not saturated:
                 self._next_poll = now_ts + self._settings.poll_seconds
+                while self._expected and self._expected[0] <= now_ts:
+                    heapq.heappop(self._expected)
+                if self._expected:
+                    self._next_poll = min(self._next_poll, self._expected[0])
         if claimed:
             await self._start(claimed)
         waiting = sum(len(q) for q in self._queues.values())
@@ -677,8 +694,15 @@ class WorkerPool:
         self._kick.set()
 
     def _retries_written(self, retries: list[FiredRun]) -> None:
-        self._next_poll = min(self._next_poll, min(_not_before(r) for r in retries).timestamp())
-        self._kick.set()
+        self._expect(_not_before(r).timestamp() for r in retries)
+
+    def _expect(self, instants: Iterable[float]) -> None:
+        """Pending runs become claimable at ``instants``: poll at each of them."""
+        for ts in instants:
+            heapq.heappush(self._expected, ts)
+        if self._expected:
+            self._next_poll = min(self._next_poll, self._expected[0])
+            self._kick.set()
 
     # --- leases and recovery ----------------------------------------------------
 
@@ -708,15 +732,30 @@ class WorkerPool:
                 delay = min(interval, self._outage.failed(exc, "renewing leases", backoff))
 
     async def _watchdog_loop(self) -> None:
-        """Cancel attempts past their time limit (checked every ``WATCHDOG_SECONDS``)."""
+        """Cancel attempts past their time limit and notice a local peer's death
+        (both checked every ``WATCHDOG_SECONDS``)."""
         while not self._halt.is_set():
             with suppress(TimeoutError):
                 await asyncio.wait_for(self._halt.wait(), WATCHDOG_SECONDS)
+            self._watch_peers()
             now = time.monotonic()
             for worker, (deadline, run_id) in list(self._deadlines.items()):
                 if deadline <= now and run_id not in self._timed_out:
                     self._timed_out.add(run_id)
                     worker.cancel()
+
+    def _watch_peers(self) -> None:
+        """A peer on this host that died: recover its runs now, not at the next pass.
+
+        Its reservations are runs due within the engine's look-ahead; waiting up to
+        ``recover_seconds`` to notice would make them that late. (A worker on another
+        machine is known dead only when its lease expires.)
+        """
+        dead = {owner for owner in self._peers if owner_is_dead(owner)}
+        if dead:
+            self._peers -= dead
+            self._last_recover = 0.0
+            self._kick.set()
 
     async def recover(self) -> int:
         """Settle runs of crashed workers: failed, or retried per policy (``retry_of_crash``).
@@ -737,12 +776,16 @@ class WorkerPool:
 
         # (run as leased now, the owner that is gone, why)
         crashed: list[tuple[ClaimedRun, str, str]] = []
+        holders: set[str] = set()  # live owners of runs, to watch until the next pass
         for c, expires in await self._store.running():
             if gone(c.lease_owner, expires):
                 why = "its lease expired" if expires is None or expires <= now else "it is gone"
                 crashed.append((c, c.lease_owner, why))
+            else:
+                holders.add(c.lease_owner)
         reserved: dict[int, str] = {}
         early: dict[str, list[int]] = {}
+        instants: list[float] = []
         rows = await self._store.reservations()
         # This pool's own reservations it no longer knows of (the reserve committed
         # but its answer was lost to a cut connection): released, so any worker claims
@@ -756,16 +799,20 @@ class WorkerPool:
                     forgotten.append(run_id)
                 continue
             if not gone(owner, expires):
-                continue
-            if not_before <= now:
+                holders.add(owner)
+            elif not_before <= now:
                 reserved[run_id] = owner
             else:  # not due yet: nobody started it; let any worker claim it when due
                 early.setdefault(owner, []).append(run_id)
+                instants.append(not_before.timestamp())
+        self._peers = {owner for owner in holders if owner != self.worker_id and _local_peer(owner)}
         if forgotten and await self._store.release(forgotten, owner=self.worker_id):
             log.info("workers: released %d reservation(s) lost to a cut connection", len(forgotten))
             self._next_poll = 0.0
         for owner, run_ids in early.items():
             await self._store.release(run_ids, owner=owner)
+        # Claimed by the first worker to poll at their instant, not a poll later.
+        self._expect(instants)
         if reserved:
             taken = await self._store.claim_ids(
                 self.worker_id, list(reserved), now=now, lease=self._lease
@@ -780,7 +827,9 @@ class WorkerPool:
             outcomes.append(
                 self._outcome(c, tasks.get(c.task_id), RunStatus.FAILED, None, error, "crash", None)
             )
-        await self._store.finish_many(outcomes, now=now)
+        retries = await self._store.finish_many(outcomes, now=now)
+        if retries:
+            self._retries_written(retries)
         log.warning("workers: recovered %d crashed run(s)", len(outcomes))
         return len(outcomes)
 

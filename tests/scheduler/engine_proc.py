@@ -1,4 +1,4 @@
-"""A real Kairos scheduler process for the crash tests: ``python engine_proc.py URL LOG``.
+"""A real Kairos scheduler process for the crash tests: ``engine_proc.py URL LOG [LOOKAHEAD]``.
 
 Runs the engine and worker pool on the system clock. Its executor appends
 ``start``/``end`` lines to LOG and takes 0.3 s per run, so a ``kill -9`` lands
@@ -17,7 +17,7 @@ from core.db import Database
 from core.executors import ExecutorRegistry
 from core.jobs import Job
 from core.ports import ExecutionResult
-from core.scheduler.engine import SchedulerEngine
+from core.scheduler.engine import LOOKAHEAD_SECONDS, SchedulerEngine
 from core.scheduler.workers import PoolSettings, WorkerPool
 from core.store.runs import RunStore
 
@@ -39,7 +39,7 @@ class SlowLoggingExecutor:
         return ExecutionResult(output="ok")
 
 
-async def main(url: str, log_path: str) -> None:
+async def main(url: str, log_path: str, lookahead: float) -> None:
     db = Database(url)
     store = RunStore(db)
     clock = SystemClock()
@@ -49,7 +49,7 @@ async def main(url: str, log_path: str) -> None:
         clock=clock,
         settings=PoolSettings(concurrency=4, poll_seconds=0.2),
     )
-    engine = SchedulerEngine(store=store, clock=clock, sink=pool)
+    engine = SchedulerEngine(store=store, clock=clock, sink=pool, lookahead_seconds=lookahead)
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     await pool.start()
@@ -62,4 +62,5 @@ async def main(url: str, log_path: str) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], sys.argv[2]))
+    lookahead = float(sys.argv[3]) if len(sys.argv) > 3 else LOOKAHEAD_SECONDS
+    asyncio.run(main(sys.argv[1], sys.argv[2], lookahead))

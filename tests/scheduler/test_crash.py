@@ -10,9 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from core.clock import SystemClock
 from core.db import Database
 from core.enums import MisfirePolicy, Platform, RunStatus
+from core.executors import ExecutorRegistry
+from core.jobs import Job
 from core.models import Workspace
+from core.ports import ExecutionResult
+from core.scheduler.workers import PoolSettings, WorkerPool
 from core.store.runs import RunStore
 
 from .harness import wait_for
@@ -107,4 +112,76 @@ async def test_kill_9_mid_run_then_restart(database_url: str, tmp_path: Path) ->
             assert ends[tid] == 1
         assert crashed >= 1
     finally:
+        await db.dispose()
+
+
+class _Started:
+    """An executor that notes when each run started here (and by which attempt)."""
+
+    def __init__(self) -> None:
+        self.started: list[tuple[int, int, float]] = []
+
+    async def execute(self, job: Job) -> ExecutionResult:
+        late = (datetime.now(UTC) - job.scheduled_for).total_seconds()
+        self.started.append((job.task_id, job.attempt, late))
+        return ExecutionResult(output="ok")
+
+
+async def test_a_killed_peers_runs_staged_ahead_start_here_at_their_instant(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A process reserves runs ahead of their instant and is killed before it: a peer
+    on this host sees the death at once and starts them at their instant — not
+    after its next recovery pass or poll (both set to 30 s here)."""
+    db = Database(database_url)
+    log = tmp_path / "executions.log"
+    other: asyncio.subprocess.Process | None = None
+    pool: WorkerPool | None = None
+    try:
+        async with db.session() as s:
+            ws = Workspace(platform=Platform.CONSOLE, external_id="peer", name="peer")
+            s.add(ws)
+            await s.flush()
+            wid = ws.id
+        assert wid is not None
+        at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=12)
+        ids = [
+            await add_task(db, wid, action={"type": "slow"}, next_fire_at=at, schedule=once(at))
+            for _ in range(3)
+        ]
+        # Looks 10 s ahead: the runs are reserved there well before their instant.
+        other = await spawn_ready(PROC, database_url, str(log), "10", within=30)
+        store = RunStore(db)
+
+        async def reserved() -> bool:
+            rows = await store.reservations()
+            return len([r for r in rows if r[3] == at]) == len(ids)
+
+        await wait_for(reserved, 20, "the other process to reserve the runs")
+        started = _Started()
+        pool = WorkerPool(
+            store=store,
+            executors=ExecutorRegistry({"slow": started}),
+            clock=SystemClock(),
+            settings=PoolSettings(recover_seconds=30, poll_seconds=30, prepare=False),
+        )
+        await pool.start()  # its recovery pass sees the other process alive, holding them
+        other.send_signal(signal.SIGKILL)
+        await other.wait()
+        other = None
+        assert datetime.now(UTC) < at, "the machine was too slow to kill before the instant"
+
+        await wait_for(lambda: len(started.started) == len(ids), 25, "the runs to start here")
+        assert sorted(t for t, _, _ in started.started) == sorted(ids)
+        # First attempts (nobody started them: released, not crashed), none early,
+        # none a recovery pass or poll (30 s) late.
+        assert all(attempt == 1 for _, attempt, _ in started.started)
+        assert all(0 <= late < 5 for _, _, late in started.started), started.started
+        assert not _lines(log, "start")
+    finally:
+        if other is not None:
+            other.send_signal(signal.SIGKILL)
+            await other.wait()
+        if pool is not None:
+            await pool.stop()
         await db.dispose()
