@@ -497,7 +497,7 @@ class Bench:
             ),
         }
         if self.o.details:
-            self._write_details(Path(self.o.details), stored, posts)
+            self._write_details(Path(self.o.details), stored, posts, await self._run_rows())
         figures["create_errors"] = dict(self.create_errors)
         figures["logs"] = self._log_figures()
         figures["slack_calls"] = dict(self.slack.calls)
@@ -573,11 +573,35 @@ class Bench:
             "after_database_back_p99_ms": ms(pct(after_back, 0.99)) if back else None,
         }
 
+    async def _run_rows(self) -> dict[int, list[list[Any]]]:
+        """Bench number → its runs (for the details file: how each post came about)."""
+        import asyncpg
+
+        conn = await asyncpg.connect(self.db_dsn, timeout=5)
+        try:
+            rows = await conn.fetch(
+                "SELECT t.title, r.attempt, r.trigger, r.status, r.created_at, r.not_before, "
+                "r.started_at, r.lease_owner FROM runs r JOIN tasks t ON t.id = r.task_id "
+                "ORDER BY r.id"
+            )
+        finally:
+            await conn.close()
+        out: dict[int, list[list[Any]]] = defaultdict(list)
+        for row in rows:
+            match = _TAG.search(row["title"])
+            if match:
+                stamps = [_stamp(row[k]) for k in ("created_at", "not_before", "started_at")]
+                out[int(match.group(1))].append(
+                    [row["attempt"], row["trigger"], row["status"], *stamps, row["lease_owner"]]
+                )
+        return out
+
     def _write_details(
         self,
         path: Path,
         stored: dict[int, tuple[datetime, datetime]],
         posts: dict[int, list[Post]],
+        runs: dict[int, list[list[Any]]],
     ) -> None:
         with path.open("w") as out:
             for number, reminder in sorted(self.reminders.items()):
@@ -586,11 +610,14 @@ class Bench:
                     "number": number,
                     "phase": reminder.phase,
                     "origin": reminder.origin,
+                    "channel": reminder.channel,
                     "asked_at": reminder.asked_at,
                     "accepted": reminder.accepted,
                     "created_at": created.timestamp() if created else None,
                     "due": due.timestamp() if due else None,
                     "posts": [[p.at, self._replica_of(p.token)] for p in posts.get(number, [])],
+                    # attempt, trigger, status, created, not_before, started, worker
+                    "runs": runs.get(number, []),
                 }
                 out.write(json.dumps(line) + "\n")
         kills = [[k.at, k.replica, k.running_runs, k.posts_in_flight] for k in self.kills]
@@ -612,6 +639,12 @@ class Bench:
 async def run_replicas_bench(options: Options, progress: Progress | None = None) -> dict[str, Any]:
     """Run the scenario once and return its figures (a JSON-able dict)."""
     return await Bench(options, progress or (lambda _m: None)).run()
+
+
+def _stamp(value: datetime | None) -> float | None:
+    if value is None:
+        return None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
 
 
 def _pair(text: str) -> tuple[float, float]:

@@ -32,7 +32,7 @@ from core.notices.wording import batch_text, notice_text
 from core.ports import Clock, RunReport
 from core.retry import will_retry
 from core.services.insight import RISK_HORIZON, InsightService
-from core.store import SqlStore
+from core.store import SqlStore, task_not_found
 from core.store.notices import NoticeStore
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,19 @@ class NoticeService:
         waited_on = await self._notices.having_successors(
             {e.task_id for e in events if e.action == "task.completed" and e.task_id is not None}
         )
+        tasks = await self._store.find_tasks(
+            {
+                e.task_id
+                for e in events
+                if e.task_id is not None
+                and e.action in _PLANNED
+                and (e.action != "task.completed" or e.task_id in waited_on)
+            }
+        )
         added = 0
         for event in events:
             try:
-                drafts = await self._drafts(event, waited_on)
+                drafts = await self._drafts(event, waited_on, tasks)
                 added += await self._add(event.workspace_id, drafts)
             except StoreError:  # the database failed, not the event: the round is retried
                 raise
@@ -97,12 +106,16 @@ class NoticeService:
             await self._notices.set_mark(events[-1].id or mark)
         return added
 
-    async def _drafts(self, event: AuditEvent, waited_on: set[int]) -> list[Draft]:
+    async def _drafts(
+        self, event: AuditEvent, waited_on: set[int], tasks: dict[int, TaskPublic]
+    ) -> list[Draft]:
         if event.task_id is None or event.action not in _PLANNED:
             return []
         if event.action == "task.completed" and event.task_id not in waited_on:
             return []
-        task = await self._store.get_task(event.task_id)
+        task = tasks.get(event.task_id)
+        if task is None:
+            raise task_not_found(event.task_id)
         actor = await self._user(event.actor_id)
         people = recipients(task.assignees, await self._user(task.created_by))
         now = self._clock.now()
