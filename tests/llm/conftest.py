@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from rich.console import Console
+from slack.fake_slack import FakeSlack
 
 from bot.app import Kairos
 from bot.console import ConsoleChat, to_inbound
@@ -33,6 +34,17 @@ KEY = "sk-ant-test-not-a-real-key"
 async def fake() -> AsyncIterator[FakeAnthropic]:
     server = FakeAnthropic()
     server.base_url = await server.start()  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """A fake Slack Web API (``tests/slack/fake_slack.py``) for Claude features on Slack."""
+    server = FakeSlack()
+    server.api_url = await server.start()  # type: ignore[attr-defined]
     try:
         yield server
     finally:
