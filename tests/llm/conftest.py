@@ -25,19 +25,15 @@ from core.messages import Reply
 from core.store import SqlStore
 from integrations.llm.client import ClaudeClient, ClaudeConfig
 
-from .fake_anthropic import FakeAnthropic
+from .fake_anthropic import FakeAnthropic, serving
 
 KEY = "sk-ant-test-not-a-real-key"
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAnthropic]:
-    server = FakeAnthropic()
-    server.base_url = await server.start()  # type: ignore[attr-defined]
-    try:
+    async with serving() as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
