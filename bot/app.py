@@ -22,6 +22,7 @@ from bot.channels import ChannelHistories
 from bot.conversation import ChatConversation
 from bot.conversation.events_talk import EventsTalk
 from bot.conversation.history import RunsTalk
+from bot.conversation.labels import LabelSource
 from bot.conversation.languages import ReplyLanguage
 from bot.conversation.planning import PlanTalk
 from bot.conversation.related import RelatedTalk
@@ -65,11 +66,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+class _CardAdapter(ChatAdapter, Protocol):
+    """A chat surface's adapter: it posts, and shows task cards in each task's language."""
+
+    def use_labels(self, labels: LabelSource) -> None: ...
+
+
 class _ChatSurface(Protocol):
     """What the composition root needs of any chat surface it wires."""
 
     @property
-    def adapter(self) -> ChatAdapter: ...
+    def adapter(self) -> _CardAdapter: ...
 
 
 _SurfaceT = TypeVar("_SurfaceT", bound=_ChatSurface)
@@ -329,6 +336,8 @@ class Kairos:
             **options,
         )
         self.add_chat(platform, surface.adapter)
+        if self.conversation.reply_language is not None:
+            surface.adapter.use_labels(self.conversation.reply_language)
         if self.histories is not None:
             self.histories.add(platform, history(surface))
         return surface

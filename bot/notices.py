@@ -94,14 +94,14 @@ class NoticeDispatcher:
         if adapter is None:
             await self.service.failed_to_post(outgoing, "no chat adapter for this workspace")
             return 0
-        reply = Reply(
-            text=outgoing.text,
-            task_id=outgoing.task_id,
-            channel_ref=outgoing.channel_ref,
-            thread_ref=outgoing.thread_ref,
-            user_ref=None if outgoing.channel_ref else outgoing.person,
-        )
         try:
+            reply = Reply(
+                text=await self._notifier.batch_in_language(outgoing),
+                task_id=outgoing.task_id,
+                channel_ref=outgoing.channel_ref,
+                thread_ref=outgoing.thread_ref,
+                user_ref=None if outgoing.channel_ref else outgoing.person,
+            )
             await adapter.send(await self._notifier.in_language(reply))
         except Exception as exc:  # any platform error: the notice waits and is tried again
             log.warning("notice to %s not posted: %s", outgoing.person, type(exc).__name__)

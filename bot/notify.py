@@ -22,6 +22,7 @@ from pathlib import Path
 from bot import formatting
 from bot.conversation.context import place
 from bot.conversation.history import result_buttons
+from bot.conversation.labels import ENGLISH, Labels, labels_of
 from bot.conversation.languages import ReplyLanguage
 from bot.conversation.replies import fired_buttons
 from core.enums import Platform, RunTrigger, TaskKind
@@ -31,9 +32,11 @@ from core.executors.logs import read_file
 from core.jobs import Job, TaskSnapshot
 from core.messages import Attachment, Reply, ReplyKind, Section
 from core.models import TaskPublic
+from core.notices.wording import BATCH_HEADER
 from core.ports import ChatAdapter, Clock, LogStore, RunReport
 from core.retry import will_retry
 from core.services.conversation import ConversationMemory
+from core.services.notices import Outgoing
 from core.services.tasks import TaskService
 from core.store import SqlStore
 from core.templates import fill_event
@@ -105,6 +108,26 @@ class ChatNotifier:
             return reply
         (out,) = await self._languages.into([reply], task.language, workspace_id=task.workspace_id)
         return out
+
+    async def batch_in_language(self, outgoing: Outgoing) -> str:
+        """A batch of notifications in the language its tasks were set up in (when they
+        share one; else the one its reader last wrote in): the header from the
+        catalog, the notifications in one request with their titles held out."""
+        if self._languages is None or not outgoing.batched:
+            return outgoing.text
+        language = outgoing.language or await self._context.language(
+            workspace_id=outgoing.workspace_id, person=outgoing.person
+        )
+        if language == "en":
+            return outgoing.text
+        labels = await self._languages.labels(language, workspace_id=outgoing.workspace_id)
+        lines = await self._languages.around(
+            outgoing.batched,
+            language,
+            workspace_id=outgoing.workspace_id,
+            verbatim=outgoing.verbatim,
+        )
+        return outgoing.rewritten(lines, header=labels(BATCH_HEADER))
 
     def use_tasks(self, tasks: TaskService) -> None:
         """Let fired one-off reminders be marked done (wired after the scheduler exists)."""
@@ -307,20 +330,30 @@ class ChatNotifier:
     # --- results of actions (core.ports.RunReporter) ---------------------------------
 
     async def _digest_wording(
-        self, task_id: int, body: str, sections: tuple[Section, ...]
+        self, task: TaskSnapshot, body: str, sections: tuple[Section, ...], verbatim: list[str]
     ) -> tuple[str, tuple[Section, ...]]:
-        """A digest's headings (its title, section names, "all clear") in the language of
-        its creator; its lines (people's task titles, times, counts) stay as they are."""
-        if self._languages is None:
+        """A digest (its title, section names, lines, "all clear") in the language of its
+        creator; the task titles in its lines (``verbatim``) are never sent to be
+        translated and come out as they are, like ids, times and counts."""
+        if self._languages is None or task.language == "en":
             return body, sections
         lines = body.split("\n")
         names = {f"{part.title}:": part.title for part in sections}
-        heads = [lines[0], *names.values(), *(line for line in lines if line == ALL_CLEAR)]
-        said = await self.wording(await self._store.get_task(task_id), *heads)
+        items = [line for part in sections for line in part.lines]
+        heads = [lines[0], *names.values(), *items, *(ln for ln in lines if ln == ALL_CLEAR)]
+        wanted = list(dict.fromkeys(heads))
+        got = await self._languages.around(
+            wanted, task.language, workspace_id=task.workspace_id, verbatim=verbatim
+        )
+        said = dict(zip(wanted, got, strict=True))
         retitled = [said.get(lines[0], lines[0])] + [
-            f"{said[names[line]]}:" if line in names else said.get(line, line) for line in lines[1:]
+            f"{said[names[line]]}:" if line in names else _said_line(line, said)
+            for line in lines[1:]
         ]
-        return "\n".join(retitled), tuple(replace(p, title=said[p.title]) for p in sections)
+        return "\n".join(retitled), tuple(
+            replace(p, title=said[p.title], lines=tuple(said[ln] for ln in p.lines))
+            for p in sections
+        )
 
     async def report(self, job: Job, report: RunReport) -> None:
         """Post how an action ended to its thread/channel (or its creator's DM);
@@ -343,15 +376,17 @@ class ChatNotifier:
             report.attempt,
             report.error_kind or "error",
         )
-        body = result_text(task, report, retrying=retrying)
-        buttons = result_buttons(report.run_id, task.id)
+        labels = await labels_of(self._languages, task.language, task.workspace_id)
+        body = result_text(task, report, retrying=retrying, labels=labels)
+        buttons = labels.buttons(result_buttons(report.run_id, task.id))
         # A digest's text is the message itself; other long outputs go as a file.
         attachment = (
             None if task.action.get("type") == "digest" else await _full_log(report, self._logs)
         )
         sections = _digest_sections(task, report)
         if sections or (task.action.get("type") == "digest" and report.ok):
-            body, sections = await self._digest_wording(task.id, body, sections)
+            verbatim = _digest_verbatim(report)
+            body, sections = await self._digest_wording(task, body, sections, verbatim)
         if task.channel_ref:
             await adapter.send(
                 Reply(
@@ -366,7 +401,7 @@ class ChatNotifier:
             )
             if report.ok or retrying or creator is None:
                 return  # the owner hears of the final failure only
-            body = f"Your job failed. {body}"
+            body = f"{labels('Your job failed.')} {body}"
         elif creator is None:
             return
         kind = ReplyKind.TEXT if report.ok else ReplyKind.ERROR
@@ -395,6 +430,21 @@ def _digest_sections(task: TaskSnapshot, report: RunReport) -> tuple[Section, ..
     )
 
 
+def _digest_verbatim(report: RunReport) -> list[str]:
+    """The task titles in a digest's lines (``core.executors.digest``)."""
+    digest = (report.result or {}).get("digest")
+    names = digest.get("verbatim", ()) if isinstance(digest, Mapping) else ()
+    return [str(name) for name in names]
+
+
+def _said_line(line: str, said: Mapping[str, str]) -> str:
+    """One line of a digest's text in its translation (items are indented)."""
+    item = line.removeprefix("  ")
+    if item != line and item in said:
+        return f"  {said[item]}"
+    return said.get(line, line)
+
+
 def _target_key(channel_ref: str | None, thread_ref: str | None, user_ref: str | None) -> str:
     """One reminder destination as recorded in ``runs.delivery_ref``."""
     return f"{channel_ref or ''}/{thread_ref or ''}/{user_ref or ''}"
@@ -415,24 +465,32 @@ async def _full_log(report: RunReport, logs: LogStore | None) -> Attachment | No
     return Attachment(filename=f"run-{report.run_id}.log", content=data.decode("utf-8", "replace"))
 
 
-def result_text(task: TaskSnapshot, report: RunReport, *, retrying: bool = False) -> str:
-    """Status, duration, summary and an excerpt of the output."""
+def result_text(
+    task: TaskSnapshot, report: RunReport, *, retrying: bool = False, labels: Labels = ENGLISH
+) -> str:
+    """Status, duration, summary and an excerpt of the output; Kairos's words in
+    ``labels``' language, the title, summary, error and output as they are."""
     kind = task.action.get("type")
     if kind == "digest" and report.ok:
         return report.summary
-    took = f"{report.duration_seconds:.1f} s"
+    parts = {"task": f"#{task.id} '{task.title}'", "took": f"{report.duration_seconds:.1f} s"}
     if report.ok:
-        head = f"✓ #{task.id} '{task.title}' completed in {took}: {report.summary}"
+        frame = "✓ {task} completed in {took}: {summary}"
+        head = labels.fill(frame, **parts, summary=report.summary)
     else:
-        again = f" (attempt {report.attempt}; it will be retried)" if retrying else ""
-        head = (
-            f"✗ #{task.id} '{task.title}' failed after {took}{again}: "
-            f"{report.error or report.summary}"
+        frame = (
+            "✗ {task} failed after {took} (attempt {attempt}; it will be retried): {error}"
+            if retrying
+            else "✗ {task} failed after {took}: {error}"
         )
+        error = report.error or report.summary
+        head = labels.fill(frame, **parts, attempt=report.attempt, error=error)
     excerpt = report.excerpt.strip()
     if not excerpt:
         return head
     if len(excerpt) > _INLINE_CHARS:
         excerpt = "…" + excerpt[-_INLINE_CHARS:]
-        head += f"\n(output cut; the full log is attached, or `kairos runs logs {report.run_id}`)"
+        command = f"`kairos runs logs {report.run_id}`"
+        cut = labels.fill("(output cut; the full log is attached, or {command})", command=command)
+        head += f"\n{cut}"
     return f"{head}\n```\n{excerpt}\n```"

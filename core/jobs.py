@@ -79,6 +79,8 @@ class TaskSnapshot:
     thread_ref: str | None
     created_by: int | None
     action: Mapping[str, Any]
+    #: Its creator's language (ISO 639-1): Kairos's own words in posts about it.
+    language: str = "en"
 
     @classmethod
     def of(cls, task: Task) -> TaskSnapshot:
@@ -94,6 +96,7 @@ class TaskSnapshot:
             thread_ref=task.thread_ref,
             created_by=task.created_by,
             action=_frozen(task.action or {}),
+            language=task.language or "en",
         )
 
 

@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from bot.conversation.labels import CATALOG, ENGLISH, Labels, placeholders
 from core.errors import BudgetExhausted
 from core.intents.chain import needs_model
 from core.intents.model import IntentKind
@@ -144,6 +145,10 @@ class ReplyLanguage:
         self.timeout_seconds = timeout_seconds
         self.pause_seconds = pause_seconds
         self._paused_until = 0.0
+        #: The catalog per language, once translated; when not to ask again before.
+        self._labels: dict[str, Labels] = {}
+        self._labels_retry: dict[str, float] = {}
+        self._labels_lock = asyncio.Lock()
 
     async def texts(
         self,
@@ -152,9 +157,11 @@ class ReplyLanguage:
         *,
         workspace_id: int | None,
         keep: Sequence[str] = (),
+        each: bool = False,
     ) -> list[str]:
         """``texts`` in ``language``, each keeping its protected parts (and ``keep``);
-        ``texts`` as they are when that cannot be done."""
+        ``texts`` as they are when that cannot be done. ``each``: a text whose
+        translation lost something stays English alone, the others are translated."""
         texts = list(texts)
         if language == "en" or not texts or time.monotonic() < self._paused_until:
             return texts
@@ -175,15 +182,65 @@ class ReplyLanguage:
                 pause,
             )
             return texts
-        intact = len(got) == len(texts) and all(
-            kept_intact(t, g, keep) for t, g in zip(texts, got, strict=True)
+        kept = (
+            [kept_intact(t, g, keep) for t, g in zip(texts, got, strict=True)]
+            if len(got) == len(texts)
+            else []
         )
-        if not intact:
+        if kept and each:
+            return [g if ok else t for t, g, ok in zip(texts, got, kept, strict=True)]
+        if not kept or not all(kept):
             log.warning(
                 "a translation into %s lost ids, times or titles; keeping English", language
             )
             return texts
         return got
+
+    async def labels(self, language: str, *, workspace_id: int | None) -> Labels:
+        """Kairos's fixed words (``bot.conversation.labels.CATALOG``) in ``language``:
+        translated in one request the first time, then from memory. When that fails,
+        English, and the language is not asked for again for ``pause_seconds``."""
+        known = ENGLISH if language == "en" else self._labels.get(language)
+        if known is not None:
+            return known
+        async with self._labels_lock:  # a burst of cards asks once
+            known = self._labels.get(language)
+            if known is not None or time.monotonic() < self._labels_retry.get(language, 0.0):
+                return known or ENGLISH
+            keep = [p for text in CATALOG for p in placeholders(text)]
+            got = await self.texts(
+                CATALOG, language, workspace_id=workspace_id, keep=keep, each=True
+            )
+            words = {e: t for e, t in zip(CATALOG, got, strict=True) if t != e}
+            if not words:
+                self._labels_retry[language] = time.monotonic() + self.pause_seconds
+                return ENGLISH
+            labels = self._labels[language] = Labels(language, words)
+            return labels
+
+    async def around(
+        self,
+        texts: Sequence[str],
+        language: str,
+        *,
+        workspace_id: int | None,
+        verbatim: Sequence[str],
+    ) -> list[str]:
+        """``texts`` in ``language`` with every occurrence of ``verbatim`` (what people
+        wrote: task titles) held out of the translation and put back byte for byte.
+        ``texts`` as they are when that cannot be done."""
+        words = sorted({w for w in verbatim if w}, key=len, reverse=True)
+        if not words:
+            return await self.texts(texts, language, workspace_id=workspace_id)
+        if language == "en" or any(_HELD.search(t) for t in texts):
+            return list(texts)  # no token could be told from the text itself
+        token = {w: f"{{w{i}}}" for i, w in enumerate(words)}
+        either = re.compile("|".join(map(re.escape, words)))
+        held = [either.sub(lambda m: token[m[0]], t) for t in texts]
+        got = await self.texts(held, language, workspace_id=workspace_id, keep=[*token.values()])
+        if got == held:
+            return list(texts)
+        return [_HELD.sub(lambda m: _held(words, m), g) for g in got]
 
     async def into(
         self, out: Sequence[Reply], language: str, *, workspace_id: int | None
@@ -198,6 +255,16 @@ class ReplyLanguage:
         parts = [part for reply in out for part in _parts(reply)]
         got = iter(await self.texts(parts, language, workspace_id=workspace_id, keep=keep))
         return [_rebuilt(reply, got) for reply in out]
+
+
+#: A held-out piece of people's words in a text sent to be translated (``around``).
+_HELD = re.compile(r"\{w(\d+)\}")
+
+
+def _held(words: Sequence[str], token: re.Match[str]) -> str:
+    """The words a token stands for (a token the translation made up stays as it is)."""
+    index = int(token[1])
+    return words[index] if index < len(words) else token[0]
 
 
 def _parts(reply: Reply) -> list[str]:

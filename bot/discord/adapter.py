@@ -21,6 +21,7 @@ from typing import Any
 import discord
 
 from bot.conversation.destination import destination, task_of
+from bot.conversation.labels import LabelSource, labels_of
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
 from bot.discord.render import DiscordMessage, clip, render, task_card
@@ -92,6 +93,15 @@ class DiscordAdapter:
         self._direct: set[str] = set()
         #: channels where Kairos cannot start threads (DMs, or no permission).
         self._threadless: set[str] = set()
+        self._labels: LabelSource | None = None
+
+    def use_labels(self, labels: LabelSource) -> None:
+        """Show cards' field names and buttons in the language of each task."""
+        self._labels = labels
+
+    async def _card(self, task: TaskPublic, *, tz: str, note: str) -> DiscordMessage:
+        labels = await labels_of(self._labels, task.language, task.workspace_id)
+        return task_card(task, tz=tz, now=self._clock.now(), note=note, labels=labels)
 
     # --- replies to something a person did -------------------------------------
 
@@ -122,7 +132,7 @@ class DiscordAdapter:
                 and origin.inbound.channel_ref
             ):
                 fresh = await self._store.find_task(int(task.id)) or task
-                card = task_card(fresh, tz=tz, now=self._clock.now(), note=reply.text)
+                card = await self._card(fresh, tz=tz, note=reply.text)
                 await self._edit(origin.inbound.channel_ref, origin.pressed_id, card)
             return await self._say(reply, origin)
         if (
@@ -169,7 +179,7 @@ class DiscordAdapter:
         self, task: TaskPublic, *, tz: str, note: str, channel: str | None, user: str
     ) -> str:
         """Post the task's card, start its thread, and store the card as the task's thread."""
-        card = task_card(task, tz=tz, now=self._clock.now(), note=note)
+        card = await self._card(task, tz=tz, note=note)
         target = channel or await self._dm(user)
         try:
             posted = await self._post(target, card)
@@ -203,7 +213,7 @@ class DiscordAdapter:
         if not (task.thread_ref and task.channel_ref):
             return
         fresh = await self._store.find_task(int(task.id)) or task
-        card = task_card(fresh, tz=tz, now=self._clock.now(), note=note)
+        card = await self._card(fresh, tz=tz, note=note)
         await self._edit(task.channel_ref, task.thread_ref, card)
 
     async def _edit(self, channel: str, message_id: str, message: DiscordMessage) -> None:

@@ -17,6 +17,7 @@ from datetime import datetime
 
 import discord
 
+from bot.conversation.labels import ENGLISH, Labels
 from bot.conversation.replies import task_buttons
 from bot.formatting import when
 from bot.slack.blocks import describe_schedule
@@ -158,12 +159,19 @@ def render(reply: Reply) -> DiscordMessage:
     )
 
 
-def task_card(task: TaskPublic, *, tz: str, now: datetime, note: str = "") -> DiscordMessage:
+def task_card(
+    task: TaskPublic, *, tz: str, now: datetime, note: str = "", labels: Labels = ENGLISH
+) -> DiscordMessage:
     """The embed that stands for a task, with Done / Snooze / Run now / Edit.
 
     Its message id is the task's ``thread_ref`` (a thread started from it has the
-    same id); it is edited in place whenever the task changes.
+    same id); it is edited in place whenever the task changes. ``labels``: its field
+    names and buttons in the language of the task (``bot.conversation.labels``).
     """
+
+    def name(english: str) -> str:
+        return clip(labels(english), MAX_FIELD_NAME)
+
     status = str(task.status)
     finished = status in {"done", "deleted"}
     title = clip(f"#{task.id} {task.title}", MAX_TITLE)
@@ -175,21 +183,23 @@ def task_card(task: TaskPublic, *, tz: str, now: datetime, note: str = "") -> Di
         embed.description = status
     if task.due is not None:
         overdue = not finished and task.due < now
-        embed.add_field(name="Due", value=when(task.due, tz, now=now) + (" 🔴" if overdue else ""))
+        embed.add_field(
+            name=name("Due"), value=when(task.due, tz, now=now) + (" 🔴" if overdue else "")
+        )
     repeat = describe_schedule(task.schedule, tz)
     if repeat:
-        embed.add_field(name="Repeats", value=clip(repeat, MAX_FIELD_VALUE))
+        embed.add_field(name=name("Repeats"), value=clip(repeat, MAX_FIELD_VALUE))
     if task.next_fire_at is not None and not finished:
-        embed.add_field(name="Next", value=when(task.next_fire_at, tz, now=now))
+        embed.add_field(name=name("Next"), value=when(task.next_fire_at, tz, now=now))
     if task.assignees:
         people = ", ".join(_who(a) for a in task.assignees)
-        embed.add_field(name="Assignees", value=clip(people, MAX_FIELD_VALUE))
-    embed.add_field(name="Priority", value=str(task.priority))
+        embed.add_field(name=name("Assignees"), value=clip(people, MAX_FIELD_VALUE))
+    embed.add_field(name=name("Priority"), value=str(task.priority))
     if note:
         embed.set_footer(text=clip(note, MAX_FOOTER))
     content = f"#{task.id} {task.title}" + (f" ({status})" if finished else "")
     return DiscordMessage(
         content=clip(content, MAX_CONTENT),
         embeds=(_fit(embed),),
-        buttons=() if finished else task_buttons(int(task.id), reminder=True),
+        buttons=() if finished else labels.buttons(task_buttons(int(task.id), reminder=True)),
     )

@@ -25,6 +25,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation.destination import destination, task_of
+from bot.conversation.labels import LabelSource, labels_of
 from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, render, task_card
 from bot.slack.outbound import Connections, PacedWebClient, Pacer
@@ -192,6 +193,15 @@ class SlackAdapter:
         #: (bot token, person) → their DM channel: it never changes, and asking
         #: ``conversations.open`` before every reminder doubles the calls.
         self._dms: dict[tuple[str | None, str], str] = {}
+        self._labels: LabelSource | None = None
+
+    def use_labels(self, labels: LabelSource) -> None:
+        """Show cards' field names and buttons in the language of each task."""
+        self._labels = labels
+
+    async def _card(self, task: TaskPublic, *, tz: str, note: str) -> SlackMessage:
+        labels = await labels_of(self._labels, task.language, task.workspace_id)
+        return task_card(task, tz=tz, now=self._clock.now(), note=note, labels=labels)
 
     @property
     def clients(self) -> Clients:
@@ -224,7 +234,7 @@ class SlackAdapter:
                     origin.client,
                     task.channel_ref,
                     origin.pressed_ts,
-                    task_card(task, tz=tz, now=self._clock.now(), note=reply.text),
+                    await self._card(task, tz=tz, note=reply.text),
                 )
             await self._say(reply, origin)
             return
@@ -318,7 +328,7 @@ class SlackAdapter:
         user: str,
     ) -> str:
         """Post the task's card and store its ``ts`` as the task's thread."""
-        message = task_card(task, tz=tz, now=self._clock.now(), note=note)
+        message = await self._card(task, tz=tz, note=note)
         target = channel or await self._dm(client, user)
         # Kairos not in ``channel``: the SlackApiError goes up; the caller tells the person.
         response = await self._post(client, target, message)
@@ -333,7 +343,7 @@ class SlackAdapter:
         if not (task.thread_ref and task.channel_ref):
             return
         fresh = await self._store.find_task(int(task.id)) or task
-        card = task_card(fresh, tz=tz, now=self._clock.now(), note=note)
+        card = await self._card(fresh, tz=tz, note=note)
         await self._update(client, task.channel_ref, task.thread_ref, card)
 
     async def _update(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.conversation.labels import ENGLISH, Labels
 from bot.formatting import when
 from bot.slack import contract
 from core.messages import Button, Reply, ReplyKind, TaskLine
@@ -225,12 +226,15 @@ def describe_schedule(schedule: dict[str, Any] | None, tz: str) -> str:
 _UNITS = ((86400, "d"), (3600, "h"), (60, "min"))
 
 
-def task_card(task: TaskPublic, *, tz: str, now: datetime, note: str = "") -> SlackMessage:
+def task_card(
+    task: TaskPublic, *, tz: str, now: datetime, note: str = "", labels: Labels = ENGLISH
+) -> SlackMessage:
     """The message that stands for a task: title, when, who, and its buttons.
 
     Its ``ts`` is the task's ``thread_ref``; it is re-rendered in place
     (``chat.update``) whenever the task changes. ``note`` is the latest thing
-    that happened to it ("Snoozed until 10:20 by …").
+    that happened to it ("Snoozed until 10:20 by …"). ``labels``: its field names
+    and buttons in the language of the task (``bot.conversation.labels``).
     """
     status = str(task.status)
     finished = status in {"done", "deleted"}
@@ -254,13 +258,17 @@ def task_card(task: TaskPublic, *, tz: str, now: datetime, note: str = "") -> Sl
     blocks.append(
         {
             "type": "section",
-            "fields": [{"type": "mrkdwn", "text": f"*{k}*\n{v}"} for k, v in fields[:10]],
+            "fields": [
+                {"type": "mrkdwn", "text": _clip(f"*{escape(labels(k))}*\n{v}", 2000)}
+                for k, v in fields[:10]
+            ],
         }
     )
     if note:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": linked(note)}]})
     if not finished:
-        blocks.append(actions(card_buttons(int(task.id)), block_id=f"task-actions:{task.id}"))
+        buttons = labels.buttons(card_buttons(int(task.id)))
+        blocks.append(actions(buttons, block_id=f"task-actions:{task.id}"))
     text = f"#{task.id} {task.title}" + (f" ({status})" if finished else "")
     text = plain_linked(f"{text} — {note}" if note else text)
     return SlackMessage(text=_clip(text, 4000), blocks=blocks)

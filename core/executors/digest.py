@@ -49,23 +49,27 @@ class DigestExecutor:
             report = await self._report(job, Span(span), channel=action.channel)
             await job.log.write("stdout", report + "\n")
             return ExecutionResult(output=report)
-        title, sections = await self.compose(job, channel=action.channel)
+        title, sections, names = await self.compose(job, channel=action.channel)
         text = digest_text(title, sections)
         await job.log.write("stdout", text + "\n")
         structured = {
             "title": title,
             "sections": [{"title": name, "lines": lines} for name, lines in sections],
+            # What people wrote in its lines (task titles): never translated.
+            "verbatim": names,
         }
         return ExecutionResult(output=text, result={"digest": structured})
 
     async def text(self, job: Job, *, channel: str | None) -> str:
         """The digest as plain text (the context of AI jobs)."""
-        return digest_text(*await self.compose(job, channel=channel))
+        title, sections, _ = await self.compose(job, channel=channel)
+        return digest_text(title, sections)
 
     async def compose(
         self, job: Job, *, channel: str | None
-    ) -> tuple[str, list[tuple[str, list[str]]]]:
-        """The digest's title and its non-empty sections (name, lines)."""
+    ) -> tuple[str, list[tuple[str, list[str]]], list[str]]:
+        """The digest's title, its non-empty sections (name, lines), and the task titles
+        its lines hold."""
         now = self._clock.now()
         tz = ZoneInfo(job.task.timezone)
         local = now.astimezone(tz)
@@ -141,7 +145,9 @@ class DigestExecutor:
                     ],
                 )
             )
-        return title, sections
+        names = {t.title for t in [*overdue, *today, *week, *done, *upcoming]}
+        names |= {r.task.title for r in risky} | {name for name, _ in failed_tasks.values()}
+        return title, sections, sorted(names)
 
     def _insight(self) -> InsightService:
         return InsightService(store=InsightStore(self._store.db), clock=self._clock)

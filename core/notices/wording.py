@@ -62,5 +62,12 @@ def notice_text(
     return f"🛑 Workflow {name} failed{summary}."
 
 
-def batch_text(lines: list[str]) -> str:
-    return f"{len(lines)} notifications:\n" + "\n".join(f"• {line}" for line in lines)
+#: The first line of a batch of notifications ({count}: how many).
+BATCH_HEADER = "{count} notifications:"
+
+
+def batch_text(lines: list[str], *, header: str = BATCH_HEADER) -> str:
+    """Several notifications in one message; ``header`` may be in another language
+    (the chat edge translates it), ``{count}`` is filled in here."""
+    head = header.replace("{count}", str(len(lines)))
+    return head + "\n" + "\n".join(f"• {line}" for line in lines)

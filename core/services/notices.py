@@ -28,7 +28,7 @@ from core.models import AuditEvent, Member, TaskPublic
 from core.models_notices import Notice, NoticePref
 from core.notices.prefs import BATCHED, Preferences, Route, clock_time
 from core.notices.rules import Draft, Rule, due_drafts, recipients, still_true
-from core.notices.wording import batch_text, notice_text
+from core.notices.wording import BATCH_HEADER, batch_text, notice_text
 from core.ports import Clock, RunReport
 from core.retry import will_retry
 from core.services.insight import RISK_HORIZON, InsightService
@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 
 #: The audit actions a notice can come from (``_drafts``).
 _PLANNED = frozenset({"task.created", "task.updated", "task.reopened", "task.completed"})
+#: The details of a notice that name what people wrote (prerequisites, workflows).
+_NAMED = ("prerequisite_title", "workflow")
 #: A notice that could not be posted is tried again this much later.
 RETRY_AFTER = timedelta(minutes=5)
 
@@ -54,6 +56,21 @@ class Outgoing:
     channel_ref: str | None = None
     thread_ref: str | None = None
     notice_ids: tuple[int, ...] = ()
+    #: A batch: its notifications one by one (``text`` is them under a header).
+    batched: tuple[str, ...] = ()
+    #: The language its tasks were set up in, when they share one (ISO 639-1).
+    language: str | None = None
+    #: What people wrote that ``text`` holds (titles): never to be translated.
+    verbatim: tuple[str, ...] = ()
+
+    def rewritten(self, lines: list[str], *, header: str = BATCH_HEADER) -> str:
+        """A batch's ``text`` again, with other ``lines`` and ``header`` (translated)."""
+        return _addressed(self.person, self.channel_ref, batch_text(lines, header=header))
+
+
+def _addressed(person: str, channel: str | None, text: str) -> str:
+    """In a channel, a notification names the person it is for."""
+    return f"@{person} {text}" if channel is not None else text
 
 
 class NoticeService:
@@ -300,8 +317,10 @@ class NoticeService:
             channel, thread = task.channel_ref, task.thread_ref
         elif prefs.route in (Route.THREAD, Route.CHANNEL) and task.channel_ref:
             channel = task.channel_ref
-        if channel is not None:
-            text = f"@{notice.person} {text}"
+        text = _addressed(notice.person, channel, text)
+        languages = {t.language for _, t, _ in group}
+        named = [(n.detail or {}).get(k) for n, _, _ in group for k in _NAMED]
+        verbatim = {t.title for _, t, _ in group} | {str(name) for name in named if name}
         return Outgoing(
             workspace_id=notice.workspace_id,
             person=notice.person,
@@ -310,6 +329,9 @@ class NoticeService:
             channel_ref=channel,
             thread_ref=thread,
             notice_ids=ids,
+            batched=tuple(texts) if len(texts) > 1 else (),
+            language=languages.pop() if len(languages) == 1 else None,
+            verbatim=tuple(sorted(verbatim)),
         )
 
     async def failed_to_post(self, outgoing: Outgoing, error: str) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 from rich.console import Console
+from slack.fake_slack import FakeSlack
 
 from bot.app import Kairos
 from bot.console import ConsoleChat, to_inbound
@@ -24,15 +25,22 @@ from core.messages import Reply
 from core.store import SqlStore
 from integrations.llm.client import ClaudeClient, ClaudeConfig
 
-from .fake_anthropic import FakeAnthropic
+from .fake_anthropic import FakeAnthropic, serving
 
 KEY = "sk-ant-test-not-a-real-key"
 
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeAnthropic]:
-    server = FakeAnthropic()
-    server.base_url = await server.start()  # type: ignore[attr-defined]
+    async with serving() as server:
+        yield server
+
+
+@pytest.fixture
+async def slack() -> AsyncIterator[FakeSlack]:
+    """A fake Slack Web API (``tests/slack/fake_slack.py``) for Claude features on Slack."""
+    server = FakeSlack()
+    server.api_url = await server.start()  # type: ignore[attr-defined]
     try:
         yield server
     finally:

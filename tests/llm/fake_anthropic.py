@@ -13,8 +13,9 @@ actually sent (``cache_control`` blocks, tools, the model, retries).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,3 +140,14 @@ def _error(status: int, kind: str, message: str) -> web.Response:
         status=status,
         headers=headers,
     )
+
+
+@contextlib.asynccontextmanager
+async def serving() -> AsyncIterator[FakeAnthropic]:
+    """A started fake (its ``base_url`` set), stopped on leaving."""
+    server = FakeAnthropic()
+    server.base_url = await server.start()  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        await server.stop()

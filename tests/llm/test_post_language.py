@@ -136,7 +136,7 @@ async def test_without_a_key_reminders_are_posted_as_before(
     assert fake.requests == []
 
 
-async def test_a_german_digest_has_german_headings_and_its_lines_as_they_are(
+async def test_a_german_digest_is_in_german_with_the_titles_in_its_lines_as_they_are(
     open_kairos: Callable[..., Any], fake: FakeAnthropic, clock: ManualClock
 ) -> None:
     kairos = await open_kairos(anthropic_api_key=SecretStr(KEY))
@@ -153,9 +153,12 @@ async def test_a_german_digest_has_german_headings_and_its_lines_as_they_are(
     title, *rest = post.text.split("\n")
     assert title.startswith("Übersicht — ") and "10:00" in title, post.text
     assert [s.title for s in post.sections] == ["Als Nächstes"]
-    assert rest == ["Als Nächstes:", "  • #1 Snooze-Alarm für Bo testen — Tue 03 Mar 15:00"]
-    assert post.sections[0].lines == ("• #1 Snooze-Alarm für Bo testen — Tue 03 Mar 15:00",)
-    assert not any(TITLE in text for text in sent_texts(fake, after=said_before))
+    # Kairos's words in the lines too ("Tue", "Mar"); ana's title ("Snooze" in it) as it was.
+    assert rest == ["Als Nächstes:", "  • #1 Snooze-Alarm für Bo testen — Di 03 März 15:00"]
+    assert post.sections[0].lines == ("• #1 Snooze-Alarm für Bo testen — Di 03 März 15:00",)
+    sent = sent_texts(fake, after=said_before)
+    assert "• #1 {w0} — Tue 03 Mar 15:00" in sent  # the title held out of the request
+    assert not any(TITLE in text for text in sent)
 
 
 async def test_a_workflow_ending_is_told_in_the_approvers_language(

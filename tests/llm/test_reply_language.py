@@ -45,16 +45,24 @@ def texts_of(request: Request) -> list[str]:
     return json.loads(request.user_text().split("\n", 1)[1])
 
 
-def german(request: Request) -> Answer | None:
-    """Translates like Claude would: the words above, everything protected kept."""
-    if request.body.get("tools", [{}])[0].get("name") != "Translation":
-        return None
-    out = []
-    for text in texts_of(request):
-        for english, word in WORDS.items():
-            text = re.sub(rf"\b{english}\b", word, text)
-        out.append(text)
-    return Answer(tool={"name": "Translation", "input": {"texts": out}})
+def translating(words: dict[str, str]) -> Callable[[Request], Answer | None]:
+    """A fake translator that translates like Claude would: ``words``, everything
+    protected kept (any other request: not its business)."""
+
+    def translate(request: Request) -> Answer | None:
+        if request.body.get("tools", [{}])[0].get("name") != "Translation":
+            return None
+        out = []
+        for text in texts_of(request):
+            for english, word in words.items():
+                text = re.sub(rf"\b{english}\b", word, text)
+            out.append(text)
+        return Answer(tool={"name": "Translation", "input": {"texts": out}})
+
+    return translate
+
+
+german = translating(WORDS)
 
 
 def translations(fake: FakeAnthropic) -> list[Request]:

@@ -3,10 +3,9 @@ summarized by Claude (fake Anthropic) within the token limit; honest without a k
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
 from slack.fake_slack import FakeSlack
 
@@ -21,16 +20,6 @@ from .conftest import KEY, ZONE
 from .fake_anthropic import Answer, FakeAnthropic
 
 CHANNEL, THREAD = "C0ENG", "1700000000.000100"
-
-
-@pytest.fixture
-async def slack() -> AsyncIterator[FakeSlack]:
-    server = FakeSlack()
-    server.api_url = await server.start()  # type: ignore[attr-defined]
-    try:
-        yield server
-    finally:
-        await server.stop()
 
 
 async def said(kairos: Any, text: str, *, thread: str | None = THREAD) -> Reply:
