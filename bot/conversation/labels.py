@@ -28,6 +28,13 @@ CATALOG: tuple[str, ...] = (
     "Next",
     "Assignees",
     "Priority",
+    # their values: priorities and finished states
+    "low",
+    "normal",
+    "high",
+    "urgent",
+    "done",
+    "deleted",
     # buttons
     "Done",
     "Reopen",

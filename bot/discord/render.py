@@ -180,7 +180,7 @@ def task_card(
         colour=discord.Colour.light_grey() if finished else discord.Colour.blurple(),
     )
     if finished:
-        embed.description = status
+        embed.description = labels(status)
     if task.due is not None:
         overdue = not finished and task.due < now
         embed.add_field(
@@ -194,7 +194,7 @@ def task_card(
     if task.assignees:
         people = ", ".join(_who(a) for a in task.assignees)
         embed.add_field(name=name("Assignees"), value=clip(people, MAX_FIELD_VALUE))
-    embed.add_field(name=name("Priority"), value=str(task.priority))
+    embed.add_field(name=name("Priority"), value=labels(str(task.priority)))
     if note:
         embed.set_footer(text=clip(note, MAX_FOOTER))
     content = f"#{task.id} {task.title}" + (f" ({status})" if finished else "")

@@ -240,7 +240,7 @@ def task_card(
     finished = status in {"done", "deleted"}
     title = f"*#{task.id}* {escape(task.title)}"
     if finished:
-        title = f"~{title}~  _{status}_"
+        title = f"~{title}~  _{labels(status)}_"
     blocks: list[Block] = [section(title)]
     blocks[0]["block_id"] = f"task:{task.id}"
     fields: list[tuple[str, str]] = []
@@ -254,7 +254,7 @@ def task_card(
         fields.append(("Next", when(task.next_fire_at, tz, now=now)))
     if task.assignees:
         fields.append(("Assignees", ", ".join(_who(a) for a in task.assignees)))
-    fields.append(("Priority", str(task.priority)))
+    fields.append(("Priority", labels(str(task.priority))))
     blocks.append(
         {
             "type": "section",

@@ -42,6 +42,8 @@ CARD_WORDS = {
     "Next": "Nächste",
     "Assignees": "Zuständig",
     "Priority": "Priorität",
+    "high": "hoch",
+    "done": "erledigt",
     "Run now": "Jetzt ausführen",
     "Run again": "Nochmal ausführen",
     "Show log": "Log zeigen",
@@ -122,6 +124,19 @@ async def test_a_german_tasks_card_has_german_labels_and_its_title_as_written(
     (asked,) = translations(fake)
     assert texts_of(asked) == list(CATALOG)
     assert not any(TITLE in text for text in sent(fake))
+    # Values that are Kairos's words too: a priority, a finished state.
+    urgent = (await posted_card(slack, cards, task(id=6, priority="high"))).blocks()[1]
+    assert urgent["fields"][-1]["text"] == "*Priorität*\nhoch"
+    done = await posted_card(slack, cards, task(id=7, status="done"))
+    assert done.blocks()[0]["text"]["text"].endswith("_erledigt_")
+    embed = discord_card(
+        task(id=7, status="done", priority="high"),
+        tz="UTC",
+        now=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        labels=labels,
+    )
+    assert embed.embeds[0].description == "erledigt"
+    assert embed.embeds[0].fields[-1].value == "hoch"
     # An English task's card on the same surface: English, no request.
     fields, _ = slack_labels(await posted_card(slack, cards, task(id=5, language="en")))
     assert fields == ["Due", "Repeats", "Assignees", "Priority"]
