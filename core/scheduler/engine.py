@@ -17,13 +17,6 @@ task is paused, deleted or rescheduled before its instant is cancelled with that
 reason; if the process dies meanwhile, the rows are claimed from the database
 when due, like any pending run.
 
-With several replicas every engine holds every task, and the first to write a
-fire wins it (the others see its cursor moved). So that a second's burst is not
-taken whole by whichever engine wakes first, each engine writes a task's fire at
-a slot of up to ``SPREAD_SECONDS`` after the look-ahead allows, chosen by a hash
-of (engine, task): the engine with the earliest slot takes the task, and the
-burst is shared out. Fires are still written at least 1.5 s before their time.
-
 Other processes write too (replicas, the CLI): ``core.scheduler.changes``
 feeds their committed changes into ``tasks_changed`` within a second, and the
 store itself cancels runs staged ahead of a change (``core.store.changes``), so
@@ -65,12 +58,6 @@ log = logging.getLogger(__name__)
 MAX_SLEEP_SECONDS = 60.0
 #: How far ahead fires are written (see the module docstring).
 LOOKAHEAD_SECONDS = 2.0
-#: Each engine writes a task's fire up to this much later than the look-ahead allows,
-#: by a per-engine, per-task slot (``SPREAD_SLOTS`` of them): with several replicas the
-#: earliest slot wins the task, so a second's burst is shared between them instead of
-#: going whole to the first engine awake.
-SPREAD_SECONDS = 0.5
-SPREAD_SLOTS = 3
 
 
 class RunSink(Protocol):
@@ -101,7 +88,6 @@ class SchedulerEngine:
         sink: RunSink,
         batch_limit: int = 5000,
         lookahead_seconds: float = LOOKAHEAD_SECONDS,
-        spread_seconds: float = SPREAD_SECONDS,
         name: str = "kairos-engine",
         metrics: Metrics | None = None,
         rng: random.Random | None = None,
@@ -116,12 +102,9 @@ class SchedulerEngine:
         self._sink = sink
         self._batch_limit = batch_limit
         self._lookahead = lookahead_seconds
-        self._spread_step = min(spread_seconds, lookahead_seconds / 2) / max(1, SPREAD_SLOTS - 1)
-        self._salt = (rng or random.Random()).getrandbits(32)
         self._name = name
         self._planner = FirePlanner()
-        # (when to fire: the fire time + the task's spread slot, task id, fire time)
-        self._heap: list[tuple[float, int, float]] = []
+        self._heap: list[tuple[float, int]] = []
         self._due: dict[int, float] = {}  # task id → its live heap timestamp
         self._firing: set[int] = set()
         self._dirty: set[int] = set()
@@ -169,7 +152,7 @@ class SchedulerEngine:
     async def rebuild(self) -> int:
         """Load every schedulable task's cursor; returns how many are scheduled."""
         self._due = dict(await self._store.cursor_stamps())
-        self._heap = [(ts + self._spread(tid), tid, ts) for tid, ts in self._due.items()]
+        self._heap = [(ts, tid) for tid, ts in self._due.items()]
         heapq.heapify(self._heap)
         return len(self._heap)
 
@@ -294,26 +277,20 @@ class SchedulerEngine:
             return
         self._push(task_id, info.next_fire_at.timestamp())
 
-    def _spread(self, task_id: int) -> float:
-        """This engine's slot for the task: a stable hash of (engine, task), 0 … spread."""
-        mixed = ((task_id * 2654435761) ^ self._salt) & 0xFFFFFFFF
-        return (mixed % SPREAD_SLOTS) * self._spread_step
-
     def _push(self, task_id: int, ts: float) -> None:
         if self._due.get(task_id) == ts:
             return
         head = self._heap[0][0] if self._heap else None
         self._due[task_id] = ts
-        key = ts + self._spread(task_id)
-        heapq.heappush(self._heap, (key, task_id, ts))
-        if head is None or key < head:
+        heapq.heappush(self._heap, (ts, task_id))
+        if head is None or ts < head:
             self._wake.set()  # the loop may be sleeping towards a later head
 
     def _pop_due(self, now_ts: float) -> list[int]:
         due: list[int] = []
         heap, live = self._heap, self._due
         while heap and heap[0][0] <= now_ts and len(due) < self._batch_limit:
-            _, tid, ts = heapq.heappop(heap)
+            ts, tid = heapq.heappop(heap)
             if live.get(tid) == ts:
                 del live[tid]
                 due.append(tid)
@@ -340,7 +317,7 @@ class SchedulerEngine:
                     self._outage.ok()
                 continue
             # Drop stale heads so the sleep targets a live entry.
-            while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][2]:
+            while self._heap and self._due.get(self._heap[0][1]) != self._heap[0][0]:
                 heapq.heappop(self._heap)
             wake_at = now_ts + MAX_SLEEP_SECONDS
             if self._heap:
@@ -403,7 +380,7 @@ class SchedulerEngine:
             retry_at = now.timestamp()
             for tid in task_ids:
                 self._due[tid] = retry_at
-                heapq.heappush(self._heap, (retry_at, tid, retry_at))
+                heapq.heappush(self._heap, (retry_at, tid))
             raise
         self._metrics.fired(len(fired))
         self._tell_missed(fired)

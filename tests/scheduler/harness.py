@@ -154,7 +154,6 @@ async def running(
     settings: PoolSettings | None = None,
     start_pool: bool = True,
     missed: MissedFires | None = None,
-    seed: int | None = None,
 ) -> AsyncIterator[Harness]:
     executor = executor or RecordingExecutor()
     store = RunStore(db)
@@ -166,13 +165,7 @@ async def running(
         settings=settings or PoolSettings(concurrency=8, poll_seconds=1.0),
         rng=random.Random(7),
     )
-    engine = SchedulerEngine(
-        store=store,
-        clock=clock,
-        sink=pool,
-        missed=missed,
-        rng=None if seed is None else random.Random(seed),
-    )
+    engine = SchedulerEngine(store=store, clock=clock, sink=pool, missed=missed)
     if start_pool:
         await pool.start()
     await engine.start()

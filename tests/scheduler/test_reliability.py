@@ -196,42 +196,6 @@ async def test_two_engines_on_one_database_run_each_fire_once(
         assert {r.status for r in runs} == {"completed"}
 
 
-async def test_engines_share_a_seconds_burst_instead_of_the_first_awake_taking_it(
-    database: Database, workspace_id: int
-) -> None:
-    """Every engine holds every task; the first to write a fire wins it. With the
-    clock moving through the look-ahead as it does, each engine's spread slot per
-    task decides, so two replicas each run part of a burst due in one second."""
-    due = (START + timedelta(seconds=10)).replace(microsecond=0)
-    ids = [
-        await add_task(database, workspace_id, action=REC, next_fire_at=due, schedule=once(due))
-        for _ in range(30)
-    ]
-    first, second = RecordingExecutor(), RecordingExecutor()
-    clock = ManualClock(START)
-    async with (
-        running(database, clock, executor=first, seed=1) as a,
-        running(database, clock, executor=second, seed=2) as b,
-    ):
-        # Through the look-ahead window in steps, waiting for both engines each time.
-        for before in (2.0, 1.75, 1.5, 1.25, 0.0):
-            clock.set(due - timedelta(seconds=before))
-            await a.quiet()
-            await b.quiet()
-
-        def all_ran() -> bool:
-            return len(first.calls) + len(second.calls) >= len(ids)
-
-        await wait_for(all_ran, what="the burst to run")
-        await a.quiet()
-        await b.quiet()
-    ran = Counter(t for t, _, _ in first.calls + second.calls)
-    assert ran == Counter(ids)  # each once
-    assert first.calls and second.calls, (len(first.calls), len(second.calls))
-    # Roughly shared (a slot tie goes to whichever engine writes first).
-    assert min(len(first.calls), len(second.calls)) >= 5
-
-
 async def test_recovery_waits_for_a_remote_lease_then_retries(
     database: Database, workspace_id: int
 ) -> None:
