@@ -32,6 +32,15 @@ async def _spawn(url: str, log: Path) -> asyncio.subprocess.Process:
     return await spawn_ready(PROC, url, str(log), within=30)
 
 
+async def _workspace(db: Database, name: str) -> int:
+    async with db.session() as s:
+        ws = Workspace(platform=Platform.CONSOLE, external_id=name, name=name)
+        s.add(ws)
+        await s.flush()
+        assert ws.id is not None
+        return ws.id
+
+
 def _lines(log: Path, word: str) -> list[tuple[int, str, int]]:
     if not log.exists():
         return []
@@ -47,12 +56,7 @@ async def test_kill_9_mid_run_then_restart(database_url: str, tmp_path: Path) ->
     db = Database(database_url)
     log = tmp_path / "executions.log"
     try:
-        async with db.session() as s:
-            ws = Workspace(platform=Platform.CONSOLE, external_id="crash", name="crash")
-            s.add(ws)
-            await s.flush()
-            wid = ws.id
-        assert wid is not None
+        wid = await _workspace(db, "crash")
         now = datetime.now(UTC).replace(microsecond=0)
         ids = []
         for i in range(24):
@@ -138,12 +142,7 @@ async def test_a_killed_peers_runs_staged_ahead_start_here_at_their_instant(
     other: asyncio.subprocess.Process | None = None
     pool: WorkerPool | None = None
     try:
-        async with db.session() as s:
-            ws = Workspace(platform=Platform.CONSOLE, external_id="peer", name="peer")
-            s.add(ws)
-            await s.flush()
-            wid = ws.id
-        assert wid is not None
+        wid = await _workspace(db, "peer")
         at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=12)
         ids = [
             await add_task(db, wid, action={"type": "slow"}, next_fire_at=at, schedule=once(at))
