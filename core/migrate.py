@@ -52,11 +52,20 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
+#: The advisory lock that serializes migrations on PostgreSQL (any constant bigint).
+_MIGRATION_LOCK = 0x4B41_4952_4F53_0001
+
+
 async def _run(url: str, fn: Any, *args: Any) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as connection:
             sqlite = connection.dialect.name == "sqlite"
+            if not sqlite:
+                # Replicas started together all migrate at start: one at a time, each
+                # after the last committed (the later ones then find nothing to do),
+                # instead of racing to create the same tables.
+                await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             if sqlite:
                 # SQLite alters a table by copying it: with foreign keys enforced, the
                 # copy of a referenced table fails on a database that holds rows. The

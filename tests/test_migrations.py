@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -21,6 +26,7 @@ from core.migrate import (
 )
 from core.models_search import include_object, unmodelled
 
+HERE = Path(__file__).resolve().parent
 load_models()
 TABLES = set(SQLModel.metadata.tables)
 CORE_TABLES = {
@@ -77,6 +83,49 @@ async def test_upgrade_downgrade_upgrade(empty_database_url: str) -> None:
     assert await _inspect(url, _tables) == CORE_TABLES
     await upgrade(url)
     assert await _inspect(url, _tables) == TABLES
+
+
+async def test_replicas_starting_together_each_migrate_without_a_race(
+    empty_database_url: str,
+) -> None:
+    """Three processes migrate one empty database at the same moment (replicas of a
+    deployment started together): all succeed, the schema is whole, once."""
+    if empty_database_url.startswith("sqlite"):
+        pytest.skip("replicas share PostgreSQL; SQLite is one server process (docs/operations.md)")
+    script = HERE / "migrate_proc.py"
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(script),
+            empty_database_url,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        for _ in range(3)
+    ]
+    try:
+        for proc in procs:
+            assert proc.stdout is not None
+            line = await asyncio.wait_for(proc.stdout.readline(), 60)
+            assert line.strip() == b"ready"
+        for proc in procs:  # go, all at once
+            assert proc.stdin is not None
+            proc.stdin.write(b"go\n")
+            await proc.stdin.drain()
+        results = [await asyncio.wait_for(proc.communicate(), 120) for proc in procs]
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    for proc, (out, err) in zip(procs, results, strict=True):
+        assert proc.returncode == 0, err.decode()[-2000:]
+        assert out.strip() == b"migrated"
+    assert await current_revision(empty_database_url) == head_revision()
+    assert await _inspect(empty_database_url, _tables) == TABLES
 
 
 async def test_schema_matches_the_models(database_url: str) -> None:

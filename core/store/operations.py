@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
 from core.models import Run
@@ -40,7 +39,11 @@ class OperationsStore(StoreBase):
         """The Alembic revision the database is at (``None``: never migrated)."""
 
         def read(connection: Connection) -> str | None:
-            return MigrationContext.configure(connection).get_current_revision()
+            # Alembic's version table read directly: ``MigrationContext`` logs two
+            # INFO lines per call, i.e. per readiness probe.
+            if not sa.inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
 
         async with self._session() as session:
             connection = await session.connection()
