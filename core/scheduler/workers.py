@@ -221,8 +221,8 @@ class WorkerPool:
         self._expected: list[float] = []
         self._last_recover = 0.0
         self._last_forget = 0.0
-        # Other workers on this host holding runs at the last recovery pass: watched
-        # (by pid, every watchdog tick) so that one killed is recovered at once.
+        # Other workers on this host seen holding runs at a recovery pass: watched (by
+        # pid, every watchdog tick) so that one killed is recovered at once.
         self._peers: set[str] = set()
         self._payloads: Callable[[int], Awaitable[tuple[bool, Any]]] | None = None
         self._finished: Callable[[int, int, RunStatus], None] | None = None
@@ -805,7 +805,8 @@ class WorkerPool:
             else:  # not due yet: nobody started it; let any worker claim it when due
                 early.setdefault(owner, []).append(run_id)
                 instants.append(not_before.timestamp())
-        self._peers = {owner for owner in holders if owner != self.worker_id and _local_peer(owner)}
+        # Kept until seen dead: a peer holding nothing at this pass may reserve runs next.
+        self._peers |= {o for o in holders if o != self.worker_id and _local_peer(o)}
         if forgotten and await self._store.release(forgotten, owner=self.worker_id):
             log.info("workers: released %d reservation(s) lost to a cut connection", len(forgotten))
             self._next_poll = 0.0
