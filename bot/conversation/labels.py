@@ -12,7 +12,7 @@ English, a failure) every word is Kairos's English, exactly as before.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -96,9 +96,33 @@ class LabelSource(Protocol):
 
     async def labels(self, language: str, *, workspace_id: int | None) -> Labels: ...
 
+    async def texts(
+        self,
+        texts: Sequence[str],
+        language: str,
+        *,
+        workspace_id: int | None,
+        each: bool = False,
+    ) -> list[str]: ...
 
-async def labels_of(source: LabelSource | None, language: str, workspace_id: int) -> Labels:
-    """The catalog in ``language`` from ``source``; English without one."""
+
+async def labels_of(
+    source: LabelSource | None,
+    language: str,
+    workspace_id: int,
+    *,
+    phrases: Iterable[str] = (),
+) -> Labels:
+    """The catalog in ``language`` from ``source``, with ``phrases`` too — values
+    Kairos wrote for this card ("every weekday at 9:30", "tomorrow 15:00"; their
+    times and ids kept, each phrase English alone when its translation lost one).
+    English without a source."""
     if source is None or language == "en":
         return ENGLISH
-    return await source.labels(language, workspace_id=workspace_id)
+    labels = await source.labels(language, workspace_id=workspace_id)
+    wanted = [p for p in dict.fromkeys(phrases) if p and p not in labels.words]
+    if not wanted or labels is ENGLISH:  # the catalog failed: the phrases would too
+        return labels
+    got = await source.texts(wanted, language, workspace_id=workspace_id, each=True)
+    extra = {e: t for e, t in zip(wanted, got, strict=True) if t != e}
+    return replace(labels, words={**labels.words, **extra}) if extra else labels

@@ -25,6 +25,7 @@ from bot.conversation.labels import LabelSource, labels_of
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
 from bot.discord.render import DiscordMessage, clip, render, task_card
+from bot.slack.blocks import card_phrases
 from core.messages import Inbound, Reply, ReplyKind
 from core.models import TaskPublic
 from core.ports import Clock
@@ -100,8 +101,10 @@ class DiscordAdapter:
         self._labels = labels
 
     async def _card(self, task: TaskPublic, *, tz: str, note: str) -> DiscordMessage:
-        labels = await labels_of(self._labels, task.language, task.workspace_id)
-        return task_card(task, tz=tz, now=self._clock.now(), note=note, labels=labels)
+        now = self._clock.now()
+        phrases = card_phrases(task, tz=tz, now=now).values()
+        labels = await labels_of(self._labels, task.language, task.workspace_id, phrases=phrases)
+        return task_card(task, tz=tz, now=now, note=note, labels=labels)
 
     # --- replies to something a person did -------------------------------------
 

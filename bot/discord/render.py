@@ -19,8 +19,7 @@ import discord
 
 from bot.conversation.labels import ENGLISH, Labels
 from bot.conversation.replies import task_buttons
-from bot.formatting import when
-from bot.slack.blocks import describe_schedule
+from bot.slack.blocks import card_phrases
 from core.messages import Attachment, Button, Reply, ReplyKind
 from core.models import TaskPublic
 
@@ -181,16 +180,14 @@ def task_card(
     )
     if finished:
         embed.description = labels(status)
+    phrases = {k: labels(v) for k, v in card_phrases(task, tz=tz, now=now).items()}
     if task.due is not None:
         overdue = not finished and task.due < now
-        embed.add_field(
-            name=name("Due"), value=when(task.due, tz, now=now) + (" 🔴" if overdue else "")
-        )
-    repeat = describe_schedule(task.schedule, tz)
-    if repeat:
-        embed.add_field(name=name("Repeats"), value=clip(repeat, MAX_FIELD_VALUE))
-    if task.next_fire_at is not None and not finished:
-        embed.add_field(name=name("Next"), value=when(task.next_fire_at, tz, now=now))
+        embed.add_field(name=name("Due"), value=phrases["Due"] + (" 🔴" if overdue else ""))
+    if "Repeats" in phrases:
+        embed.add_field(name=name("Repeats"), value=clip(phrases["Repeats"], MAX_FIELD_VALUE))
+    if "Next" in phrases:
+        embed.add_field(name=name("Next"), value=phrases["Next"])
     if task.assignees:
         people = ", ".join(_who(a) for a in task.assignees)
         embed.add_field(name=name("Assignees"), value=clip(people, MAX_FIELD_VALUE))

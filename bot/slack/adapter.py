@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.conversation.destination import destination, task_of
 from bot.conversation.labels import LabelSource, labels_of
 from bot.slack import metadata
-from bot.slack.blocks import SlackMessage, render, task_card
+from bot.slack.blocks import SlackMessage, card_phrases, render, task_card
 from bot.slack.outbound import Connections, PacedWebClient, Pacer
 from core.errors import KairosError, NotConfigured
 from core.messages import Attachment, Inbound, Reply, ReplyKind
@@ -200,8 +200,10 @@ class SlackAdapter:
         self._labels = labels
 
     async def _card(self, task: TaskPublic, *, tz: str, note: str) -> SlackMessage:
-        labels = await labels_of(self._labels, task.language, task.workspace_id)
-        return task_card(task, tz=tz, now=self._clock.now(), note=note, labels=labels)
+        now = self._clock.now()
+        phrases = card_phrases(task, tz=tz, now=now).values()
+        labels = await labels_of(self._labels, task.language, task.workspace_id, phrases=phrases)
+        return task_card(task, tz=tz, now=now, note=note, labels=labels)
 
     @property
     def clients(self) -> Clients:

@@ -226,6 +226,22 @@ def describe_schedule(schedule: dict[str, Any] | None, tz: str) -> str:
 _UNITS = ((86400, "d"), (3600, "h"), (60, "min"))
 
 
+def card_phrases(task: TaskPublic, *, tz: str, now: datetime) -> dict[str, str]:
+    """Kairos's own words on a task's card (Slack's and Discord's), by field: when it
+    is due, how it repeats, its next fire. Translated with the labels for a task in
+    another language (``bot.conversation.labels.labels_of``)."""
+    finished = str(task.status) in {"done", "deleted"}
+    phrases: dict[str, str] = {}
+    if task.due is not None:
+        phrases["Due"] = when(task.due, tz, now=now)
+    repeat = describe_schedule(task.schedule, tz)
+    if repeat:
+        phrases["Repeats"] = repeat
+    if task.next_fire_at is not None and not finished:
+        phrases["Next"] = when(task.next_fire_at, tz, now=now)
+    return phrases
+
+
 def task_card(
     task: TaskPublic, *, tz: str, now: datetime, note: str = "", labels: Labels = ENGLISH
 ) -> SlackMessage:
@@ -244,14 +260,14 @@ def task_card(
     blocks: list[Block] = [section(title)]
     blocks[0]["block_id"] = f"task:{task.id}"
     fields: list[tuple[str, str]] = []
+    phrases = {k: labels(v) for k, v in card_phrases(task, tz=tz, now=now).items()}
     if task.due is not None:
         overdue = not finished and task.due < now
-        fields.append(("Due", when(task.due, tz, now=now) + ("  :red_circle:" if overdue else "")))
-    repeat = describe_schedule(task.schedule, tz)
-    if repeat:
-        fields.append(("Repeats", escape(repeat)))
-    if task.next_fire_at is not None and not finished:
-        fields.append(("Next", when(task.next_fire_at, tz, now=now)))
+        fields.append(("Due", phrases["Due"] + ("  :red_circle:" if overdue else "")))
+    if "Repeats" in phrases:
+        fields.append(("Repeats", escape(phrases["Repeats"])))
+    if "Next" in phrases:
+        fields.append(("Next", phrases["Next"]))
     if task.assignees:
         fields.append(("Assignees", ", ".join(_who(a) for a in task.assignees)))
     fields.append(("Priority", labels(str(task.priority))))

@@ -57,7 +57,7 @@ async def test_a_german_tasks_discord_card_has_german_labels(
     assert fields == ["Fällig", "Wiederholt", "Zuständig", "Priorität"]
     assert buttons[0] == "Erledigt" and "Jetzt ausführen" in buttons
     assert body["embeds"][0]["title"] == f"#3 {TITLE}" and body["content"] == f"#3 {TITLE}"
-    assert len(translations(claude)) == 1
+    assert len(translations(claude)) == 2  # the catalog, the card's phrases
 
 
 async def test_without_a_key_the_discord_card_is_english(
