@@ -43,6 +43,11 @@ class GroupCommit(Generic[Item, Result]):
         self._queue: list[tuple[Item, asyncio.Future[Result]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
+    @property
+    def queued(self) -> int:
+        """How many items wait for a write to start (those being written not counted)."""
+        return len(self._queue)
+
     async def submit(self, item: Item) -> Result:
         """Queue ``item``; return its result once its batch is written."""
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()

@@ -7,29 +7,26 @@ import asyncio
 from bot.discord.turns import Turns
 
 
-async def _yield(times: int = 20) -> None:
-    for _ in range(times):
-        await asyncio.sleep(0)
-
-
 async def test_work_waits_while_a_first_response_is_pending() -> None:
     turns = Turns(limit=4)
     order: list[str] = []
-    sent = asyncio.Event()
+    inside, sent, arrived = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def answer() -> None:
         async with turns.answering():
+            inside.set()
             await sent.wait()
             order.append("answered")
 
     async def work() -> None:
+        arrived.set()  # from here to "worked" nothing yields unless the work waits
         async with turns.work():
             order.append("worked")
 
     answering = asyncio.create_task(answer())
-    await _yield()
+    await asyncio.wait_for(inside.wait(), 10)
     working = asyncio.create_task(work())
-    await _yield()
+    await asyncio.wait_for(arrived.wait(), 10)
     assert order == []  # the work did not start while the answer was pending
     sent.set()
     await asyncio.wait_for(asyncio.gather(answering, working), 10)
@@ -38,14 +35,15 @@ async def test_work_waits_while_a_first_response_is_pending() -> None:
 
 async def test_work_is_not_starved_by_a_first_response_that_never_ends() -> None:
     turns = Turns(limit=1, patience=0.05)
-    stuck = asyncio.Event()
+    inside, stuck = asyncio.Event(), asyncio.Event()
 
     async def answer() -> None:
         async with turns.answering():
+            inside.set()
             await stuck.wait()
 
     answering = asyncio.create_task(answer())
-    await _yield()
+    await asyncio.wait_for(inside.wait(), 10)
     done: list[bool] = []
 
     async def work() -> None:

@@ -206,11 +206,7 @@ async def test_two_channels_limited_at_once_pause_the_whole_method() -> None:
     # limit: chat.postMessage as a whole waits. (The sends retry after the pause.)
     c1 = asyncio.ensure_future(pacer.call("chat.postMessage", "C1", sender("C1")))
     c2 = asyncio.ensure_future(pacer.call("chat.postMessage", "C2", sender("C2")))
-    for _ in range(100):  # both refusals happen within the next few loop turns
-        if not refused:
-            break
-        await asyncio.sleep(0)
-    assert not refused
+    await eventually(lambda: not refused)  # both sends were refused once
     paused = pacer._method_paused_until.get("chat.postMessage", 0.0)
     assert paused >= now[0] + 29.9
     c1.cancel()

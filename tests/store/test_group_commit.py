@@ -7,6 +7,7 @@ import contextvars
 from collections.abc import Sequence
 
 import pytest
+from waiting import eventually
 
 from core.batching import GroupCommit
 
@@ -28,7 +29,7 @@ async def test_callers_queued_during_a_write_share_the_next_one() -> None:
     first = asyncio.create_task(group.submit(1))
     await asyncio.wait_for(writing.wait(), 10)
     others = [asyncio.create_task(group.submit(i)) for i in range(2, 7)]
-    await asyncio.sleep(0)
+    await eventually(lambda: group.queued == 5)  # all five wait behind the slow write
     release.set()
     assert await first == 10
     assert await asyncio.gather(*others) == [20, 30, 40, 50, 60]
@@ -73,14 +74,17 @@ async def test_the_writer_never_sees_a_callers_context() -> None:
 async def test_a_cancelled_caller_does_not_strand_the_others() -> None:
     release = asyncio.Event()
 
+    writing: list[list[int]] = []
+
     async def write(items: Sequence[int]) -> list[int]:
+        writing.append(list(items))
         await release.wait()
         return list(items)
 
     group: GroupCommit[int, int] = GroupCommit(write)
     doomed = asyncio.create_task(group.submit(1))
     kept = asyncio.create_task(group.submit(2))
-    await asyncio.sleep(0)
+    await eventually(lambda: writing == [[1, 2]])  # both in the batch being written
     doomed.cancel()
     release.set()
     with pytest.raises(asyncio.CancelledError):
