@@ -84,19 +84,18 @@ def new_worker_id() -> str:
     return worker_id
 
 
-def _local_peer(owner: str) -> bool:
-    """Whether ``owner`` names a worker process on this host (its death is seen by pid)."""
+def _local_pid(owner: str) -> int | None:
+    """The pid of ``owner`` (``host:pid:token``) when it is a process on this host."""
     host, _, rest = owner.partition(":")
-    return host == socket.gethostname() and rest.partition(":")[0].isdigit()
+    pid_text, _, _token = rest.partition(":")
+    return int(pid_text) if host == socket.gethostname() and pid_text.isdigit() else None
 
 
 def owner_is_dead(owner: str) -> bool:
     """Whether ``owner`` was a process on this host that no longer runs."""
-    host, _, rest = owner.partition(":")
-    pid_text, _, _token = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
+    pid = _local_pid(owner)
+    if pid is None:
         return False  # another machine: only its lease expiry tells
-    pid = int(pid_text)
     if pid == os.getpid():
         return owner not in _OWN_IDS
     try:
@@ -776,7 +775,7 @@ class WorkerPool:
 
         # (run as leased now, the owner that is gone, why)
         crashed: list[tuple[ClaimedRun, str, str]] = []
-        holders: set[str] = set()  # live owners of runs, to watch until the next pass
+        holders: set[str] = set()  # live owners of runs: local ones are watched
         for c, expires in await self._store.running():
             if gone(c.lease_owner, expires):
                 why = "its lease expired" if expires is None or expires <= now else "it is gone"
@@ -806,7 +805,7 @@ class WorkerPool:
                 early.setdefault(owner, []).append(run_id)
                 instants.append(not_before.timestamp())
         # Kept until seen dead: a peer holding nothing at this pass may reserve runs next.
-        self._peers |= {o for o in holders if o != self.worker_id and _local_peer(o)}
+        self._peers |= {o for o in holders if o != self.worker_id and _local_pid(o) is not None}
         if forgotten and await self._store.release(forgotten, owner=self.worker_id):
             log.info("workers: released %d reservation(s) lost to a cut connection", len(forgotten))
             self._next_poll = 0.0
