@@ -61,17 +61,17 @@ async def _run(url: str, fn: Any, *args: Any) -> None:
     try:
         async with engine.begin() as connection:
             sqlite = connection.dialect.name == "sqlite"
-            if not sqlite:
-                # Replicas started together all migrate at start: one at a time, each
-                # after the last committed (the later ones then find nothing to do),
-                # instead of racing to create the same tables.
-                await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             if sqlite:
                 # SQLite alters a table by copying it: with foreign keys enforced, the
                 # copy of a referenced table fails on a database that holds rows. The
                 # pragma must be set before the transaction writes; the check after
                 # proves the migration left every reference whole.
                 await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            else:
+                # Replicas started together all migrate at start: one at a time, each
+                # after the last committed (the later ones then find nothing to do),
+                # instead of racing to create the same tables.
+                await connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             await connection.run_sync(fn, *args)
             if sqlite:
                 broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
