@@ -68,6 +68,13 @@ class Outgoing:
         return _addressed(self.person, self.channel_ref, batch_text(lines, header=header))
 
 
+def _plans(event: AuditEvent, waited_on: set[int]) -> bool:
+    """Whether ``event`` can make notices: a completion only when tasks wait on it."""
+    if event.action not in _PLANNED:
+        return False
+    return event.action != "task.completed" or event.task_id in waited_on
+
+
 def _addressed(person: str, channel: str | None, text: str) -> str:
     """In a channel, a notification names the person it is for."""
     return f"@{person} {text}" if channel is not None else text
@@ -102,13 +109,7 @@ class NoticeService:
             {e.task_id for e in events if e.action == "task.completed" and e.task_id is not None}
         )
         tasks = await self._store.find_tasks(
-            {
-                e.task_id
-                for e in events
-                if e.task_id is not None
-                and e.action in _PLANNED
-                and (e.action != "task.completed" or e.task_id in waited_on)
-            }
+            {e.task_id for e in events if e.task_id is not None and _plans(e, waited_on)}
         )
         added = 0
         for event in events:
@@ -126,9 +127,7 @@ class NoticeService:
     async def _drafts(
         self, event: AuditEvent, waited_on: set[int], tasks: dict[int, TaskPublic]
     ) -> list[Draft]:
-        if event.task_id is None or event.action not in _PLANNED:
-            return []
-        if event.action == "task.completed" and event.task_id not in waited_on:
+        if event.task_id is None or not _plans(event, waited_on):
             return []
         task = tasks.get(event.task_id)
         if task is None:
