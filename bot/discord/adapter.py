@@ -21,11 +21,11 @@ from typing import Any
 import discord
 
 from bot.conversation.destination import destination, task_of
-from bot.conversation.labels import LabelSource, labels_of
+from bot.conversation.labels import LabelSource
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
 from bot.discord.render import DiscordMessage, clip, render, task_card
-from bot.slack.blocks import card_phrases
+from bot.slack.blocks import card_labels
 from core.messages import Inbound, Reply, ReplyKind
 from core.models import TaskPublic
 from core.ports import Clock
@@ -102,8 +102,7 @@ class DiscordAdapter:
 
     async def _card(self, task: TaskPublic, *, tz: str, note: str) -> DiscordMessage:
         now = self._clock.now()
-        phrases = card_phrases(task, tz=tz, now=now).values()
-        labels = await labels_of(self._labels, task.language, task.workspace_id, phrases=phrases)
+        labels = await card_labels(self._labels, task, tz=tz, now=now)
         return task_card(task, tz=tz, now=now, note=note, labels=labels)
 
     # --- replies to something a person did -------------------------------------

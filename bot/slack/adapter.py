@@ -25,9 +25,9 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation.destination import destination, task_of
-from bot.conversation.labels import LabelSource, labels_of
+from bot.conversation.labels import LabelSource
 from bot.slack import metadata
-from bot.slack.blocks import SlackMessage, card_phrases, render, task_card
+from bot.slack.blocks import SlackMessage, card_labels, render, task_card
 from bot.slack.outbound import Connections, PacedWebClient, Pacer
 from core.errors import KairosError, NotConfigured
 from core.messages import Attachment, Inbound, Reply, ReplyKind
@@ -201,8 +201,7 @@ class SlackAdapter:
 
     async def _card(self, task: TaskPublic, *, tz: str, note: str) -> SlackMessage:
         now = self._clock.now()
-        phrases = card_phrases(task, tz=tz, now=now).values()
-        labels = await labels_of(self._labels, task.language, task.workspace_id, phrases=phrases)
+        labels = await card_labels(self._labels, task, tz=tz, now=now)
         return task_card(task, tz=tz, now=now, note=note, labels=labels)
 
     @property

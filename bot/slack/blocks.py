@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.conversation.labels import ENGLISH, Labels
+from bot.conversation.labels import ENGLISH, Labels, LabelSource, labels_of
 from bot.formatting import when
 from bot.slack import contract
 from core.messages import Button, Reply, ReplyKind, TaskLine
@@ -240,6 +240,15 @@ def card_phrases(task: TaskPublic, *, tz: str, now: datetime) -> dict[str, str]:
     if task.next_fire_at is not None and not finished:
         phrases["Next"] = when(task.next_fire_at, tz, now=now)
     return phrases
+
+
+async def card_labels(
+    source: LabelSource | None, task: TaskPublic, *, tz: str, now: datetime
+) -> Labels:
+    """What a task's card (Slack's or Discord's) needs in its language: the catalog
+    and the card's own phrases."""
+    phrases = card_phrases(task, tz=tz, now=now).values()
+    return await labels_of(source, task.language, task.workspace_id, phrases=phrases)
 
 
 def task_card(
