@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 from rich.console import Console
 from slack.fake_slack import FakeSlack
+from slack.fake_slack import serving as serving_slack
 
 from bot.app import Kairos
 from bot.console import ConsoleChat, to_inbound
@@ -39,12 +40,8 @@ async def fake() -> AsyncIterator[FakeAnthropic]:
 @pytest.fixture
 async def slack() -> AsyncIterator[FakeSlack]:
     """A fake Slack Web API (``tests/slack/fake_slack.py``) for Claude features on Slack."""
-    server = FakeSlack()
-    server.api_url = await server.start()  # type: ignore[attr-defined]
-    try:
+    async with serving_slack(FakeSlack()) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

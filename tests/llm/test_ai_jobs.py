@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from executors.helpers import job
 from slack.fake_slack import FakeSlack
+from slack.fake_slack import serving as serving_slack
 
 from bot.slack.adapter import Clients
 from bot.slack.history import SlackChannelHistory
@@ -54,12 +55,8 @@ class HistorySlack(FakeSlack):
 
 @pytest.fixture
 async def slack() -> AsyncIterator[HistorySlack]:
-    server = HistorySlack()
-    server.api_url = await server.start()  # type: ignore[attr-defined]
-    try:
+    async with serving_slack(HistorySlack()) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 class Digests:

@@ -23,7 +23,7 @@ from core.clock import ManualClock
 from core.ports import Conversation
 from core.store import SqlStore
 
-from .fake_slack import FakeSlack
+from .fake_slack import FakeSlack, serving
 from .signing import SECRET, event_request, form_request, interactive_request
 
 BOT_TOKEN = "xoxb-test-T0001"
@@ -31,12 +31,10 @@ BOT_TOKEN = "xoxb-test-T0001"
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
-    server = FakeSlack(timezones={"U0001": "Europe/Berlin", "U0002": "America/New_York"})
-    server.api_url = await server.start()  # type: ignore[attr-defined]
-    try:
+    async with serving(
+        FakeSlack(timezones={"U0001": "Europe/Berlin", "U0002": "America/New_York"})
+    ) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture

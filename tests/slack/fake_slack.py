@@ -14,15 +14,16 @@ messages are kept with their metadata for ``conversations.history`` and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -311,3 +312,16 @@ class FakeSlack:
             "is_enterprise_install": False,
             "authed_user": {"id": "U0001"},
         }
+
+
+Served = TypeVar("Served", bound=FakeSlack)
+
+
+@contextlib.asynccontextmanager
+async def serving(server: Served) -> AsyncIterator[Served]:
+    """``server`` started (its Web API address in ``api_url``), stopped on leaving."""
+    server.api_url = await server.start()  # type: ignore[attr-defined]
+    try:
+        yield server
+    finally:
+        await server.stop()

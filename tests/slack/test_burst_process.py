@@ -29,7 +29,7 @@ from core.services.tasks import TaskService
 from core.store import SqlStore
 
 from .conftest import BOT_TOKEN
-from .fake_slack import FakeSlack
+from .fake_slack import FakeSlack, serving
 from .signing import SECRET
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
@@ -69,12 +69,8 @@ class CountingSlack(FakeSlack):
 
 @pytest.fixture
 async def slack() -> AsyncIterator[CountingSlack]:
-    server = CountingSlack()
-    server.api_url = await server.start()  # type: ignore[attr-defined]
-    try:
+    async with serving(CountingSlack()) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 def _env(database_url: str, api_url: str) -> dict[str, str]:

@@ -20,7 +20,7 @@ from waiting import eventually
 
 from core.db import Database
 
-from .fake_slack import FakeSlack
+from .fake_slack import FakeSlack, serving
 from .signing import SECRET, form_request
 from .test_served import Served
 
@@ -33,12 +33,8 @@ Spawn = Callable[[str], Awaitable[Served]]
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeSlack]:
-    server = FakeSlack(timezones={"U0001": "Europe/Berlin"})
-    server.api_url = await server.start()  # type: ignore[attr-defined]
-    try:
+    async with serving(FakeSlack(timezones={"U0001": "Europe/Berlin"})) as server:
         yield server
-    finally:
-        await server.stop()
 
 
 @pytest.fixture
