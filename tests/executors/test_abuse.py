@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 import statistics
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -144,7 +144,7 @@ async def test_runaway_jobs_fail_alone_while_reminders_fire_on_time(
             ),
             await job("slow query", {"type": "sql", "query": SLOW_SQL}): "statement timeout",
         }
-        await _wait_until(lambda: datetime.now(UTC) >= start)
+        await eventually(lambda: datetime.now(UTC) >= start)
         for task_id in first_wave:
             await kairos.scheduler.run_now(task_id)
         await _all_final(kairos, first_wave)
@@ -155,7 +155,7 @@ async def test_runaway_jobs_fail_alone_while_reminders_fire_on_time(
         await kairos.scheduler.run_now(next(iter(bomb)))
         await _all_final(kairos, bomb)
         abuse_ended = datetime.now(UTC)
-        await _wait_until(lambda: len(recorder.arrived) == len(due), limit=30)
+        await eventually(lambda: len(recorder.arrived) == len(due), within=30)
 
         for task_id, words in {**first_wave, **bomb}.items():
             run = (await kairos.runs.runs_for(task_id))[0]
@@ -186,10 +186,6 @@ async def _all_final(kairos: Kairos, tasks: dict[int, str]) -> None:
         return len(runs) == len(tasks) and all(RunStatus(r.status).is_final for r in runs)
 
     await eventually(done, within=30)  # the abusive runs end within their limits
-
-
-async def _wait_until(probe: Callable[[], object], limit: float = 10) -> None:
-    await eventually(probe, within=limit)
 
 
 def _closed_port() -> int:
