@@ -414,15 +414,19 @@ class Bench:
         while self._pending:
             await asyncio.gather(*list(self._pending), return_exceptions=True)
 
-    async def _due_times(self) -> dict[int, tuple[datetime, datetime]]:
-        """Bench number → (due, created_at) of every stored reminder (from the database)."""
+    async def _fetch(self, query: str) -> list[Any]:
+        """The rows of one query on the bench's database (its own short connection)."""
         import asyncpg
 
         conn = await asyncpg.connect(self.db_dsn, timeout=5)
         try:
-            rows = await conn.fetch("SELECT title, schedule, created_at FROM tasks")
+            return list(await conn.fetch(query))
         finally:
             await conn.close()
+
+    async def _due_times(self) -> dict[int, tuple[datetime, datetime]]:
+        """Bench number → (due, created_at) of every stored reminder (from the database)."""
+        rows = await self._fetch("SELECT title, schedule, created_at FROM tasks")
         found: dict[int, tuple[datetime, datetime]] = {}
         for row in rows:
             match = _TAG.search(row["title"])
@@ -432,10 +436,7 @@ class Bench:
             if not match or not schedule or "at" not in schedule:
                 continue
             due = datetime.fromisoformat(str(schedule["at"]).replace("Z", "+00:00"))
-            created = row["created_at"]
-            if created.tzinfo is None:
-                created = created.replace(tzinfo=UTC)
-            found[int(match.group(1))] = (due, created)
+            found[int(match.group(1))] = (due, _aware(row["created_at"]))
         return found
 
     def _posts_by_number(self) -> dict[int, list[Post]]:
@@ -575,17 +576,11 @@ class Bench:
 
     async def _run_rows(self) -> dict[int, list[list[Any]]]:
         """Bench number → its runs (for the details file: how each post came about)."""
-        import asyncpg
-
-        conn = await asyncpg.connect(self.db_dsn, timeout=5)
-        try:
-            rows = await conn.fetch(
-                "SELECT t.title, r.attempt, r.trigger, r.status, r.created_at, r.not_before, "
-                "r.started_at, r.lease_owner FROM runs r JOIN tasks t ON t.id = r.task_id "
-                "ORDER BY r.id"
-            )
-        finally:
-            await conn.close()
+        rows = await self._fetch(
+            "SELECT t.title, r.attempt, r.trigger, r.status, r.created_at, r.not_before, "
+            "r.started_at, r.lease_owner FROM runs r JOIN tasks t ON t.id = r.task_id "
+            "ORDER BY r.id"
+        )
         out: dict[int, list[list[Any]]] = defaultdict(list)
         for row in rows:
             match = _TAG.search(row["title"])
@@ -641,10 +636,13 @@ async def run_replicas_bench(options: Options, progress: Progress | None = None)
     return await Bench(options, progress or (lambda _m: None)).run()
 
 
+def _aware(value: datetime) -> datetime:
+    """A timestamp read back from the database, in UTC when it came without a zone."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _stamp(value: datetime | None) -> float | None:
-    if value is None:
-        return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return None if value is None else _aware(value).timestamp()
 
 
 def _pair(text: str) -> tuple[float, float]:
