@@ -294,6 +294,7 @@ class Kairos:
                 clients=surface.adapter.clients, store=self.store
             ),
             runs=self.runs,
+            languages=self.conversation.memory,
             metrics=self.metrics,
         )
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from bot import formatting
 from bot.conversation.context import place
 from bot.conversation.history import result_buttons
-from bot.conversation.labels import ENGLISH, Labels, labels_of
+from bot.conversation.labels import labels_of
 from bot.conversation.languages import ReplyLanguage
 from bot.conversation.replies import fired_buttons
 from core.enums import Platform, RunTrigger, TaskKind
@@ -30,7 +30,7 @@ from core.errors import NotConfigured, NotFound
 from core.executors.digest import ALL_CLEAR
 from core.executors.logs import read_file
 from core.jobs import Job, TaskSnapshot
-from core.messages import Attachment, Reply, ReplyKind, Section
+from core.messages import ENGLISH, Attachment, Labels, Reply, ReplyKind, Section
 from core.models import TaskPublic
 from core.notices.wording import BATCH_HEADER
 from core.ports import ChatAdapter, Clock, LogStore, RunReport

@@ -6,7 +6,9 @@ render ``Reply`` into Block Kit, embeds or text. Raw platform dicts never get he
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -57,6 +59,42 @@ class Button:
     label: str
     action: str
     value: str = ""
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def placeholders(text: str) -> list[str]:
+    """The ``{name}`` placeholders of a frame (a translation must keep them)."""
+    return [m[0] for m in _PLACEHOLDER.finditer(text)]
+
+
+@dataclass(frozen=True, slots=True)
+class Labels:
+    """Kairos's fixed words in one language: English text → its translation
+    (the catalog is ``bot.conversation.labels.CATALOG``)."""
+
+    language: str = "en"
+    words: Mapping[str, str] = field(default_factory=dict)
+
+    def __call__(self, english: str) -> str:
+        """``english`` in this language, or as it is when not translated."""
+        return self.words.get(english, english)
+
+    def fill(self, english: str, **parts: object) -> str:
+        """The frame ``english`` in this language with ``parts`` put in as they are
+        (one pass: a part that holds braces is never filled in itself)."""
+        return _PLACEHOLDER.sub(
+            lambda m: str(parts[m[1]]) if m[1] in parts else m[0], self(english)
+        )
+
+    def buttons(self, buttons: Iterable[Button]) -> tuple[Button, ...]:
+        """``buttons`` with their labels in this language (values unchanged)."""
+        return tuple(replace(b, label=self(b.label)) for b in buttons)
+
+
+#: Kairos's own English: what every surface shows without a translation.
+ENGLISH = Labels()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +156,6 @@ class Reply:
     #: Structured sections (a digest) that richer surfaces show as blocks; ``text``
     #: already holds them as plain text.
     sections: tuple[Section, ...] = ()
+    #: Kairos's fixed words for what renderers add to this reply (default buttons,
+    #: "…and 3 more", "overdue"), in the language its text was put into.
+    labels: Labels = field(default=ENGLISH, compare=False, repr=False)

@@ -11,12 +11,11 @@ English, a failure) every word is Kairos's English, exactly as before.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from typing import Protocol
 
-from core.messages import Button
+from core.messages import ENGLISH, Labels
 from core.notices.wording import BATCH_HEADER
 
 #: Everything translated in one request per language. A word not listed here stays
@@ -33,8 +32,22 @@ CATALOG: tuple[str, ...] = (
     "normal",
     "high",
     "urgent",
+    "open",
+    "paused",
     "done",
     "deleted",
+    # task lists: Slack blocks, Discord embeds, App Home
+    "overdue",
+    "…and {count} more",
+    # how runs stand (App Home, run lists)
+    "pending",
+    "running",
+    "completed",
+    "failed",
+    "skipped",
+    "retrying",
+    "cancelled",
+    "blocked",
     # buttons
     "Done",
     "Reopen",
@@ -54,41 +67,17 @@ CATALOG: tuple[str, ...] = (
     "Your job failed.",
     # batched notifications
     BATCH_HEADER,
+    # a reply too long for one Discord message
+    "(cut; the full text is attached)",
+    # Slack's App Home
+    "Your open tasks",
+    "Nothing open. Try `/kairos remind me to stretch at 3pm`.",
+    "…and {count} more — `/kairos list` shows all.",
+    "Upcoming reminders",
+    "No reminders scheduled.",
+    "Recent runs",
+    "No runs yet.",
 )
-
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
-
-
-def placeholders(text: str) -> list[str]:
-    """The ``{name}`` placeholders of a catalog frame (a translation must keep them)."""
-    return [m[0] for m in _PLACEHOLDER.finditer(text)]
-
-
-@dataclass(frozen=True, slots=True)
-class Labels:
-    """The catalog in one language: English text → its translation."""
-
-    language: str = "en"
-    words: Mapping[str, str] = field(default_factory=dict)
-
-    def __call__(self, english: str) -> str:
-        """``english`` in this language, or as it is when not translated."""
-        return self.words.get(english, english)
-
-    def fill(self, english: str, **parts: object) -> str:
-        """The frame ``english`` in this language with ``parts`` put in as they are
-        (one pass: a part that holds braces is never filled in itself)."""
-        return _PLACEHOLDER.sub(
-            lambda m: str(parts[m[1]]) if m[1] in parts else m[0], self(english)
-        )
-
-    def buttons(self, buttons: Iterable[Button]) -> tuple[Button, ...]:
-        """``buttons`` with their labels in this language (values unchanged)."""
-        return tuple(replace(b, label=self(b.label)) for b in buttons)
-
-
-#: Kairos's own English: what every surface shows without a translation.
-ENGLISH = Labels()
 
 
 class LabelSource(Protocol):
@@ -103,6 +92,15 @@ class LabelSource(Protocol):
         *,
         workspace_id: int | None,
         each: bool = False,
+    ) -> list[str]: ...
+
+    async def around(
+        self,
+        texts: Sequence[str],
+        language: str,
+        *,
+        workspace_id: int | None,
+        verbatim: Sequence[str],
     ) -> list[str]: ...
 
 

@@ -19,14 +19,14 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
-from bot.conversation.labels import CATALOG, ENGLISH, Labels, placeholders
+from bot.conversation.labels import CATALOG
 from core.errors import BudgetExhausted
 from core.intents.chain import needs_model
 from core.intents.model import IntentKind
-from core.messages import Reply
+from core.messages import ENGLISH, Labels, Reply, TaskLine, placeholders
 from core.ports import Reading, Translator
 
 log = logging.getLogger(__name__)
@@ -247,14 +247,21 @@ class ReplyLanguage:
     ) -> list[Reply]:
         """``out`` in ``language``; English replies as they are when it cannot be done.
 
-        Each reply goes as a whole (its text, buttons, heading and section titles);
-        the titles of a task list must survive as they are, like quoted ones.
+        The replies go as a whole (their text, buttons, heading, section titles and
+        the times of a task list's lines); the titles of a task list are held out of
+        the translation and put back as written (``around``). A translated reply
+        carries the catalog in its language (``Reply.labels``) for the words
+        renderers add to it.
         """
         out = list(out)
-        keep = [line.title for reply in out for line in reply.tasks]
-        parts = [part for reply in out for part in _parts(reply)]
-        got = iter(await self.texts(parts, language, workspace_id=workspace_id, keep=keep))
-        return [_rebuilt(reply, got) for reply in out]
+        titles = [line.title for reply in out for line in reply.tasks]
+        parts = list(dict.fromkeys(part for reply in out for part in _parts(reply)))
+        got = await self.around(parts, language, workspace_id=workspace_id, verbatim=titles)
+        if got == parts:  # English: no key, a failure, or nothing to translate
+            return out
+        said = dict(zip(parts, got, strict=True))
+        labels = await self.labels(language, workspace_id=workspace_id)  # once per language
+        return [_rebuilt(reply, said, labels) for reply in out]
 
 
 #: A held-out piece of people's words in a text sent to be translated (``around``).
@@ -268,20 +275,36 @@ def _held(words: Sequence[str], token: re.Match[str]) -> str:
 
 
 def _parts(reply: Reply) -> list[str]:
-    """The words of ``reply`` that Kairos wrote and a translation replaces, in order."""
+    """The words of ``reply`` that Kairos wrote and a translation replaces."""
     heading = [reply.fields["heading"]] if "heading" in reply.fields else []
     return [
         reply.text,
         *(b.label for b in reply.buttons),
         *heading,
         *(s.title for s in reply.sections),
+        *(line.when for line in reply.tasks if line.when),
     ]
 
 
-def _rebuilt(reply: Reply, got: Iterator[str]) -> Reply:
-    """``reply`` with its ``_parts`` taken, in order, from ``got``."""
-    text = next(got)
-    buttons = tuple(replace(b, label=next(got)) for b in reply.buttons)
-    fields = {**reply.fields, "heading": next(got)} if "heading" in reply.fields else reply.fields
-    sections = tuple(replace(s, title=next(got)) for s in reply.sections)
-    return replace(reply, text=text, buttons=buttons, fields=fields, sections=sections)
+def _rebuilt(reply: Reply, said: Mapping[str, str], labels: Labels) -> Reply:
+    """``reply`` with its ``_parts`` as ``said`` them and its lines' states in ``labels``."""
+
+    def say(text: str) -> str:
+        return said.get(text, text)
+
+    def line_in(line: TaskLine) -> TaskLine:
+        status, priority = labels(line.status), labels(line.priority)
+        return replace(line, when=say(line.when), status=status, priority=priority)
+
+    fields = dict(reply.fields)
+    if "heading" in fields:
+        fields["heading"] = say(fields["heading"])
+    return replace(
+        reply,
+        text=say(reply.text),
+        buttons=tuple(replace(b, label=say(b.label)) for b in reply.buttons),
+        fields=fields,
+        sections=tuple(replace(s, title=say(s.title)) for s in reply.sections),
+        tasks=tuple(line_in(line) for line in reply.tasks),
+        labels=labels,
+    )

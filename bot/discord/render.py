@@ -17,10 +17,9 @@ from datetime import datetime
 
 import discord
 
-from bot.conversation.labels import ENGLISH, Labels
 from bot.conversation.replies import task_buttons
 from bot.slack.blocks import card_phrases
-from core.messages import Attachment, Button, Reply, ReplyKind
+from core.messages import ENGLISH, Attachment, Button, Labels, Reply, ReplyKind
 from core.models import TaskPublic
 
 # Discord's documented limits.
@@ -75,12 +74,14 @@ def _who(ref: str) -> str:
     return f"<@{ref}>" if ref.isdigit() else f"@{ref}"
 
 
-def content_of(text: str, attachment: Attachment | None = None) -> tuple[str, Attachment | None]:
+def content_of(
+    text: str, attachment: Attachment | None = None, labels: Labels = ENGLISH
+) -> tuple[str, Attachment | None]:
     """Text for ``content``: whole when it fits, else a cut plus the whole as a file."""
     text = mentions_out(text or "…")
     if len(text) <= MAX_CONTENT:
         return text, attachment
-    note = "\n… (cut; the full text is attached)"
+    note = "\n… " + labels("(cut; the full text is attached)")
     return text[: MAX_CONTENT - len(note)] + note, attachment or Attachment(
         filename="kairos-reply.txt", content=text
     )
@@ -101,7 +102,8 @@ def _fit(embed: discord.Embed) -> discord.Embed:
 
 
 def buttons_for(reply: Reply) -> tuple[Button, ...]:
-    """The reply's own buttons; a confirmation or reminder about a live task gets the card set."""
+    """The reply's own buttons; a confirmation or reminder about a live task gets the card
+    set (in the reply's language)."""
     if reply.buttons:
         return reply.buttons[:MAX_BUTTONS]
     finished = reply.fields.get("status", "").lower() in {"done", "deleted"}
@@ -110,7 +112,7 @@ def buttons_for(reply: Reply) -> tuple[Button, ...]:
         and reply.kind in (ReplyKind.CONFIRMATION, ReplyKind.REMINDER)
         and not finished
     ):
-        return task_buttons(reply.task_id, reminder=True)
+        return reply.labels.buttons(task_buttons(reply.task_id, reminder=True))
     return ()
 
 
@@ -130,7 +132,8 @@ def render(reply: Reply) -> DiscordMessage:
                 + (f" · {' · '.join(details)}" if details else "")
             )
         if len(reply.tasks) > MAX_LIST_TASKS:
-            lines.append(f"…and {len(reply.tasks) - MAX_LIST_TASKS} more")
+            more = len(reply.tasks) - MAX_LIST_TASKS
+            lines.append(reply.labels.fill("…and {count} more", count=more))
         embeds.append(
             _fit(
                 discord.Embed(
@@ -148,7 +151,7 @@ def render(reply: Reply) -> DiscordMessage:
                 value=clip(mentions_out(value) or "—", MAX_FIELD_VALUE),
             )
         embeds.append(_fit(embed))
-    content, file = content_of(text, reply.attachment)
+    content, file = content_of(text, reply.attachment, reply.labels)
     return DiscordMessage(
         content=content,
         embeds=tuple(embeds),

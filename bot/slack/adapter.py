@@ -11,7 +11,7 @@ replies in its thread act on the task.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -25,12 +25,12 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation.destination import destination, task_of
-from bot.conversation.labels import LabelSource
+from bot.conversation.labels import LabelSource, labels_of
 from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, card_labels, render, task_card
 from bot.slack.outbound import Connections, PacedWebClient, Pacer
 from core.errors import KairosError, NotConfigured
-from core.messages import Attachment, Inbound, Reply, ReplyKind
+from core.messages import ENGLISH, Attachment, Inbound, Labels, Reply, ReplyKind
 from core.models import TaskPublic
 from core.ports import Clock, Metrics, NullMetrics
 
@@ -199,6 +199,24 @@ class SlackAdapter:
         """Show cards' field names and buttons in the language of each task."""
         self._labels = labels
 
+    async def labels(
+        self, language: str, workspace_id: int | None, *, phrases: Iterable[str] = ()
+    ) -> Labels:
+        """Kairos's words in ``language``, with ``phrases`` (a view's own times)."""
+        if workspace_id is None:
+            return ENGLISH
+        return await labels_of(self._labels, language, workspace_id, phrases=phrases)
+
+    async def _in_language(self, task: TaskPublic, text: str) -> str:
+        """Kairos's ``text`` about ``task`` in the task's language (its title held out of
+        the translation, ids and commands kept), or as it is."""
+        if self._labels is None or task.language == "en":
+            return text
+        (said,) = await self._labels.around(
+            [text], task.language, workspace_id=task.workspace_id, verbatim=[task.title]
+        )
+        return said
+
     async def _card(self, task: TaskPublic, *, tz: str, note: str) -> SlackMessage:
         now = self._clock.now()
         labels = await card_labels(self._labels, task, tz=tz, now=now)
@@ -262,7 +280,7 @@ class SlackAdapter:
                 if error not in _UNREACHABLE or channel is None:
                     raise
                 # Never silently elsewhere: the person hears where it did not go and why.
-                note = unreachable_note(task, channel, error)
+                note = await self._in_language(task, unreachable_note(task, channel, error))
                 await self._say(Reply(text=note, task_id=task.id, ephemeral=True), origin)
                 return
             elsewhere = channel is None or channel != origin.inbound.channel_ref

@@ -31,7 +31,7 @@ from bot.conversation.guard import guarded
 from bot.slack import contract
 from bot.slack.adapter import Clients, Origin, SlackAdapter
 from bot.slack.forms import TaskForms
-from bot.slack.home import HomeData, HomeSource, home_view
+from bot.slack.home import HomeData, HomeSource, home_phrases, home_view
 from bot.slack.inbound import (
     Payload,
     action_to_press,
@@ -375,7 +375,10 @@ class Listeners:
                 timezone=inbound.user_timezone or self.default_timezone,
             )
         try:
-            await client.views_publish(user_id=inbound.user_ref, view=home_view(data))
+            labels = await self.adapter.labels(
+                data.language, data.workspace_id, phrases=home_phrases(data)
+            )
+            await client.views_publish(user_id=inbound.user_ref, view=home_view(data, labels))
         except SlackApiError as exc:
             log.warning("views.publish failed: %s", exc.response.get("error"))
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.conversation.labels import ENGLISH, Labels, LabelSource, labels_of
+from bot.conversation.labels import LabelSource, labels_of
 from bot.formatting import when
 from bot.slack import contract
-from core.messages import Button, Reply, ReplyKind, TaskLine
+from core.messages import ENGLISH, Button, Labels, Reply, ReplyKind, TaskLine
 from core.models import TaskPublic
 
 Block = dict[str, Any]
@@ -98,9 +98,9 @@ def actions(buttons: tuple[Button, ...], *, block_id: str | None = None) -> Bloc
 
 
 def buttons_for(reply: Reply) -> tuple[Button, ...]:
-    """The reply's own buttons; a task card or fired reminder gets the standard set.
-
-    A card for a finished task (``fields['status']`` done/deleted) gets none.
+    """The reply's own buttons; a task card or fired reminder gets the standard set
+    (in the reply's language). A card for a finished task (``fields['status']``
+    done/deleted) gets none.
     """
     if reply.buttons:
         return reply.buttons
@@ -110,11 +110,11 @@ def buttons_for(reply: Reply) -> tuple[Button, ...]:
         and reply.kind in (ReplyKind.CONFIRMATION, ReplyKind.REMINDER)
         and not finished
     ):
-        return card_buttons(reply.task_id)
+        return reply.labels.buttons(card_buttons(reply.task_id))
     return ()
 
 
-def task_line_text(line: TaskLine) -> str:
+def task_line_text(line: TaskLine, labels: Labels = ENGLISH) -> str:
     parts = [f"*#{line.task_id}* {escape(line.title)}"]
     details = [d for d in (line.when, line.status, line.priority) if d]
     if line.assignees:
@@ -122,7 +122,7 @@ def task_line_text(line: TaskLine) -> str:
     if details:
         parts.append(" · ".join(escape(d) if not d.startswith("<@") else d for d in details))
     text = "\n".join(parts)
-    return f":red_circle: {text}  _overdue_" if line.overdue else text
+    return f":red_circle: {text}  _{escape(labels('overdue'))}_" if line.overdue else text
 
 
 def _who(ref: str) -> str:
@@ -130,12 +130,22 @@ def _who(ref: str) -> str:
     return f"<@{ref}>" if ref[:1] in {"U", "W"} and ref.isalnum() and ref.isupper() else ref
 
 
-def task_line_blocks(line: TaskLine, *, with_buttons: bool) -> list[Block]:
-    block = section(task_line_text(line))
+def task_line_blocks(
+    line: TaskLine, *, with_buttons: bool, labels: Labels = ENGLISH
+) -> list[Block]:
+    """One task of a list (a reply's, App Home's), with Done and Snooze when asked."""
+    block = section(task_line_text(line, labels))
     block["block_id"] = f"task:{line.task_id}"
     if not with_buttons:
         return [block]
-    return [block, actions(card_buttons(line.task_id)[:3], block_id=f"task-actions:{line.task_id}")]
+    buttons = labels.buttons(card_buttons(line.task_id)[:3])
+    return [block, actions(buttons, block_id=f"task-actions:{line.task_id}")]
+
+
+def more_note(more: int, labels: Labels = ENGLISH) -> Block:
+    """The note under a list cut short: how many tasks it does not show."""
+    text = labels.fill("…and {count} more", count=more)
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(text)}]}
 
 
 _ICONS = {
@@ -186,12 +196,9 @@ def render(reply: Reply) -> SlackMessage:
         blocks.append({"type": "section", "fields": fields})
     if reply.kind == ReplyKind.TASK_LIST and reply.tasks:
         for line in reply.tasks[:MAX_LIST_TASKS]:
-            blocks.extend(task_line_blocks(line, with_buttons=False))
+            blocks.extend(task_line_blocks(line, with_buttons=False, labels=reply.labels))
         if len(reply.tasks) > MAX_LIST_TASKS:
-            more = len(reply.tasks) - MAX_LIST_TASKS
-            blocks.append(
-                {"type": "context", "elements": [{"type": "mrkdwn", "text": f"…and {more} more"}]}
-            )
+            blocks.append(more_note(len(reply.tasks) - MAX_LIST_TASKS, reply.labels))
     buttons = buttons_for(reply)
     if buttons:
         block_id = f"task-actions:{reply.task_id}" if reply.task_id is not None else None

@@ -1,17 +1,19 @@
 """The App Home tab: a person's open tasks (overdue first), upcoming reminders
 and recent runs, with the same buttons as the task cards.
 
-``home_view(data)`` is pure; ``HomeSource`` is what the adapter asks for the data
-(implemented over the task service in ``bot.slack.forms``).
+``home_view(data, labels)`` is pure; ``HomeSource`` is what the adapter asks for
+the data (implemented over the store in ``bot.slack.taskforms``). The view is in
+the language the person last wrote in: Kairos's words from the catalog, the
+times of its lines translated with it (``home_phrases``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from bot.slack.blocks import Block, escape, section, task_line_blocks
-from core.messages import TaskLine
+from core.messages import ENGLISH, Labels, TaskLine
 
 #: A home view holds at most 100 blocks; keep well under it.
 MAX_TASKS = 15
@@ -34,6 +36,15 @@ class HomeData:
     tasks: tuple[TaskLine, ...] = ()
     reminders: tuple[TaskLine, ...] = ()
     runs: tuple[RunLine, ...] = ()
+    #: The language the person last wrote in, and their workspace (its token budget).
+    language: str = "en"
+    workspace_id: int | None = None
+
+
+class SpeakerLanguages(Protocol):
+    """The language each person last wrote in (``ConversationMemory``)."""
+
+    async def language(self, *, workspace_id: int, person: str) -> str: ...
 
 
 class HomeSource(Protocol):
@@ -50,28 +61,43 @@ def _note(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def home_view(data: HomeData) -> dict[str, Any]:
+def home_phrases(data: HomeData) -> list[str]:
+    """The times the view shows ("tomorrow 09:30"): translated with the catalog."""
+    lines = (*data.tasks[:MAX_TASKS], *data.reminders[:MAX_REMINDERS])
+    return [x.when for x in lines if x.when] + [r.when for r in data.runs[:MAX_RUNS] if r.when]
+
+
+def home_view(data: HomeData, labels: Labels = ENGLISH) -> dict[str, Any]:
     """The ``views.publish`` view: overdue tasks first, then by due time as given."""
-    blocks: list[Block] = [_header("Your open tasks")]
+
+    def shown(line: TaskLine) -> TaskLine:
+        return replace(
+            line,
+            when=labels(line.when),
+            status=labels(line.status),
+            priority=labels(line.priority),
+        )
+
+    blocks: list[Block] = [_header(labels("Your open tasks"))]
     tasks = sorted(data.tasks, key=lambda line: not line.overdue)  # stable: keeps due order
     if not tasks:
-        blocks.append(_note("Nothing open. Try `/kairos remind me to stretch at 3pm`."))
+        blocks.append(_note(labels("Nothing open. Try `/kairos remind me to stretch at 3pm`.")))
     for line in tasks[:MAX_TASKS]:
-        blocks.extend(task_line_blocks(line, with_buttons=True))
+        blocks.extend(task_line_blocks(shown(line), with_buttons=True, labels=labels))
     if len(tasks) > MAX_TASKS:
-        blocks.append(_note(f"…and {len(tasks) - MAX_TASKS} more — `/kairos list` shows all."))
-    blocks += [{"type": "divider"}, _header("Upcoming reminders")]
+        more = "…and {count} more — `/kairos list` shows all."
+        blocks.append(_note(labels.fill(more, count=len(tasks) - MAX_TASKS)))
+    blocks += [{"type": "divider"}, _header(labels("Upcoming reminders"))]
     if not data.reminders:
-        blocks.append(_note("No reminders scheduled."))
+        blocks.append(_note(labels("No reminders scheduled.")))
     for line in data.reminders[:MAX_REMINDERS]:
-        blocks.append(section(f"*#{line.task_id}* {escape(line.title)} — {escape(line.when)}"))
-    blocks += [{"type": "divider"}, _header("Recent runs")]
-    if not data.runs:
-        blocks.append(_note("No runs yet."))
-    for run in data.runs[:MAX_RUNS]:
         blocks.append(
-            _note(
-                f"*#{run.task_id}* {escape(run.title)} · {escape(run.status)} · {escape(run.when)}"
-            )
+            section(f"*#{line.task_id}* {escape(line.title)} — {escape(labels(line.when))}")
         )
+    blocks += [{"type": "divider"}, _header(labels("Recent runs"))]
+    if not data.runs:
+        blocks.append(_note(labels("No runs yet.")))
+    for run in data.runs[:MAX_RUNS]:
+        status, at = escape(labels(run.status)), escape(labels(run.when))
+        blocks.append(_note(f"*#{run.task_id}* {escape(run.title)} · {status} · {at}"))
     return {"type": "home", "blocks": blocks}

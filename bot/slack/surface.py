@@ -25,7 +25,7 @@ from bot.slack import contract
 from bot.slack.adapter import Clients, SlackAdapter, TaskReader, web_client
 from bot.slack.app import Listeners, build_bolt_app
 from bot.slack.forms import TaskForms
-from bot.slack.home import HomeSource
+from bot.slack.home import HomeSource, SpeakerLanguages
 from bot.slack.inbox import CommandInbox
 from bot.slack.installation import SqlInstallationStore, SqlOAuthStateStore
 from bot.slack.people import MemberRegistry, Profiles
@@ -155,6 +155,7 @@ def build_slack(
     runs: RunStore | None = None,
     forms: TaskForms | None = None,
     home: HomeSource | None = None,
+    languages: SpeakerLanguages | None = None,
     chat_state: ChatStateStore | None = None,
     metrics: Metrics | None = None,
 ) -> SlackSurface:
@@ -166,7 +167,8 @@ def build_slack(
     defaults to a ``ChatStateStore`` on the same database. With ``tasks`` (the
     ``TaskService``) and ``parser`` the Edit modal and the message shortcut work
     (``ServiceTaskForms``); with ``runs`` (the ``RunStore``) the App Home shows
-    tasks, reminders and runs (``StoreHome``). ``forms``/``home`` override those.
+    tasks, reminders and runs (``StoreHome``), in the language each person last wrote
+    in when ``languages`` knows it. ``forms``/``home`` override those.
 
     Single-workspace mode when ``KAIROS_SLACK_BOT_TOKEN`` is set, else OAuth
     with ``KAIROS_SLACK_CLIENT_ID``/``_SECRET``; Socket Mode when
@@ -203,7 +205,7 @@ def build_slack(
     if forms is None and tasks is not None and parser is not None:
         forms = ServiceTaskForms(service=tasks, store=store, parser=parser, clock=clock)
     if home is None and runs is not None:
-        home = StoreHome(store=store, runs=runs, clock=clock)
+        home = StoreHome(store=store, runs=runs, clock=clock, languages=languages)
     reader: TaskReader = store
     adapter = SlackAdapter(clients=clients, store=reader, clock=clock)
     listeners = Listeners(

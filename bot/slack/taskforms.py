@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.formatting import when
 from bot.slack.blocks import describe_schedule
-from bot.slack.home import HomeData, RunLine
+from bot.slack.home import HomeData, RunLine, SpeakerLanguages
 from bot.slack.modals import DUE, PRIORITIES, SCHEDULE, TITLE, TaskForm
 from core.enums import Platform, TaskKind, TaskStatus
 from core.errors import KairosError
@@ -229,10 +229,18 @@ class ServiceTaskForms:
 class StoreHome:
     """``bot.slack.home.HomeSource`` over the store: what is on a person's plate."""
 
-    def __init__(self, *, store: SqlStore, runs: RunStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        store: SqlStore,
+        runs: RunStore,
+        clock: Clock,
+        languages: SpeakerLanguages | None = None,
+    ) -> None:
         self._store = store
         self._runs = runs
         self._clock = clock
+        self._languages = languages
 
     async def home(self, *, workspace_ref: str, user_ref: str, timezone: str) -> HomeData:
         workspace = await self._store.find_workspace(Platform.SLACK, workspace_ref)
@@ -278,4 +286,15 @@ class StoreHome:
                     )
                 )
         runs.sort(key=lambda pair: pair[0], reverse=True)
-        return HomeData(tasks=tasks, reminders=reminders, runs=tuple(r for _, r in runs[:10]))
+        language = (
+            await self._languages.language(workspace_id=workspace.id, person=user_ref)
+            if self._languages is not None
+            else "en"
+        )
+        return HomeData(
+            tasks=tasks,
+            reminders=reminders,
+            runs=tuple(r for _, r in runs[:10]),
+            language=language,
+            workspace_id=workspace.id,
+        )

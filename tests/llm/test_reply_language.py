@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from bot.conversation.labels import CATALOG
 from bot.conversation.languages import kept_intact, protected
 from core.messages import ReplyKind
 
@@ -84,7 +85,13 @@ async def test_a_german_message_gets_its_whole_confirmation_in_german(
     assert "15:00" in reply.text and "tomorrow" not in reply.text
     labels = [b.label for b in reply.buttons]
     assert labels and "Erledigt" in labels and "Done" not in labels
-    (asked,) = translations(fake)
+    # Then, once per language, the catalog of words renderers add (list lines' states,
+    # default buttons): the reply carries it.
+    asked, catalog = translations(fake)
+    # (what the reply's own translation just said, "Done", is not asked for again)
+    assert "overdue" in texts_of(catalog) and "Done" not in texts_of(catalog)
+    assert set(texts_of(catalog)) < set(CATALOG)
+    assert reply.labels("Snooze 1 h") == "Später 1 h"
     assert "German (de)" in asked.user_text()
     sent = texts_of(asked)
     english = sent[0]
@@ -99,7 +106,7 @@ async def test_a_german_message_gets_its_whole_confirmation_in_german(
     fake.then(READ)
     again = await say(kairos, GERMAN)
     assert "Erledigt" in [b.label for b in again.buttons]
-    second = translations(fake)[1]
+    second = translations(fake)[2]
     assert texts_of(second) == [again.text.replace("morgen", "tomorrow").replace("Di", "Tue")
                                 .replace("März", "Mar")]  # fmt: skip
     task = await kairos.store.get_task(task_id)
