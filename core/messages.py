@@ -128,6 +128,12 @@ class Section:
     lines: tuple[str, ...] = ()
 
 
+#: ``Reply.fields`` that are notes to the surfaces, never shown as fields: a list's
+#: heading (the console's table title), a reply meant for the channel, the state of
+#: the task a reply is about, the workspace a reply goes to.
+NOTE_FIELDS = frozenset({"heading", "public", "status", "workspace_ref"})
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """What Kairos says back. ``text`` is always a complete plain-text rendering;
@@ -142,6 +148,8 @@ class Reply:
     channel_ref: str | None = None
     thread_ref: str | None = None
     user_ref: str | None = None
+    #: Labelled values surfaces show (Slack fields, embed fields), and Kairos's notes
+    #: to them that no one sees (``NOTE_FIELDS``).
     fields: dict[str, str] = field(default_factory=dict)
     attachment: Attachment | None = None
     #: One fire's post to one place, the same across its attempts: the adapter tags
@@ -159,3 +167,8 @@ class Reply:
     #: Kairos's fixed words for what renderers add to this reply (default buttons,
     #: "…and 3 more", "overdue"), in the language its text was put into.
     labels: Labels = field(default=ENGLISH, compare=False, repr=False)
+
+    @property
+    def shown_fields(self) -> dict[str, str]:
+        """The ``fields`` people see: all but Kairos's notes to the surfaces."""
+        return {k: v for k, v in self.fields.items() if k not in NOTE_FIELDS}

@@ -143,9 +143,9 @@ def render(reply: Reply) -> DiscordMessage:
             )
         )
         text = head
-    elif reply.fields:
+    elif shown := reply.shown_fields:
         embed = discord.Embed(colour=_COLOURS.get(reply.kind))
-        for name, value in list(reply.fields.items())[:MAX_FIELDS]:
+        for name, value in list(shown.items())[:MAX_FIELDS]:
             embed.add_field(
                 name=clip(name, MAX_FIELD_NAME),
                 value=clip(mentions_out(value) or "—", MAX_FIELD_VALUE),

@@ -188,10 +188,10 @@ def render(reply: Reply) -> SlackMessage:
     blocks: list[Block] = [section(f"{icon} {head}" if icon else head)]
     if reply.task_id is not None:
         blocks[0]["block_id"] = f"task:{reply.task_id}"
-    if reply.fields:
+    if shown := reply.shown_fields:
         fields = [
             {"type": "mrkdwn", "text": _clip(f"*{escape(k)}*\n{linked(v)}", 2000)}
-            for k, v in list(reply.fields.items())[:10]
+            for k, v in list(shown.items())[:10]
         ]
         blocks.append({"type": "section", "fields": fields})
     if reply.kind == ReplyKind.TASK_LIST and reply.tasks:

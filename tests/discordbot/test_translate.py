@@ -177,3 +177,10 @@ def test_zone_autocomplete() -> None:
     assert zone_choices("berl")[0] == "Europe/Berlin"
     assert "America/New_York" in zone_choices("new york")
     assert len(zone_choices("")) == 25
+
+
+def test_kaiross_notes_to_the_surface_are_not_shown_as_embed_fields() -> None:
+    public = Reply(text="Got it", kind=ReplyKind.CONFIRMATION, task_id=7, fields={"public": "1"})
+    assert render(public).embeds == ()
+    noted = Reply(text="x", fields={"public": "1", "status": "done", "Due": "3pm"})
+    assert [(f.name, f.value) for f in render(noted).embeds[0].fields] == [("Due", "3pm")]

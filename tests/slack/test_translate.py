@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from bot.conversation.replies import task_list
 from bot.slack import contract
 from bot.slack.blocks import card_buttons, render, task_card
 from bot.slack.home import HomeData, RunLine, home_view
@@ -208,3 +209,15 @@ def test_home_puts_overdue_first_with_buttons() -> None:
         e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
     assert all(contract.ACTION_ID_PATTERN.match(a) for a in action_ids)
+
+
+def test_a_lists_heading_and_kaiross_notes_are_not_shown_as_fields() -> None:
+    now = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    listed = task_list("Open tasks", [_task()], tz="UTC", now=now)
+    assert listed.fields == {"heading": "Open tasks"}  # for the console's table title
+    blocks = render(listed).blocks
+    assert [b.get("block_id") for b in blocks] == [None, "task:3"]
+    assert "heading" not in json.dumps(blocks)
+    public = Reply(text="Got it", kind=ReplyKind.CONFIRMATION, fields={"public": "1", "Due": "3pm"})
+    fields = [f["text"] for b in render(public).blocks for f in b.get("fields", [])]
+    assert fields == ["*Due*\n3pm"]
