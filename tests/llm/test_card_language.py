@@ -326,15 +326,20 @@ async def test_a_batch_is_english_without_a_key(
     assert fake.requests == []
 
 
-async def test_kairos_with_a_key_wires_the_catalog_into_its_slack_cards(
-    open_kairos: Callable[..., Any], fake: FakeAnthropic, slack: FakeSlack
-) -> None:
-    kairos = await open_kairos(
+async def kairos_on_slack(open_kairos: Callable[..., Any], slack: FakeSlack) -> Any:
+    """Kairos with a key and the Slack surface on the fake Slack."""
+    return await open_kairos(
         anthropic_api_key=SecretStr(KEY),
         slack_bot_token=SecretStr("xoxb-test-T0001"),
         slack_signing_secret=SecretStr("not-a-real-secret"),
         slack_api_url=slack.api_url,  # type: ignore[attr-defined]
     )
+
+
+async def test_kairos_with_a_key_wires_the_catalog_into_its_slack_cards(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic, slack: FakeSlack
+) -> None:
+    kairos = await kairos_on_slack(open_kairos, slack)
     fake.responder = deutsch
     surface = kairos.add_slack()
     fields, buttons = slack_labels(await posted_card(slack, surface.adapter, task()))

@@ -27,7 +27,15 @@ from integrations.llm.client import ClaudeClient
 
 from .conftest import KEY, say
 from .fake_anthropic import FakeAnthropic, said
-from .test_card_language import CARD_WORDS, cards, languages, owner, sent, task  # noqa: F401
+from .test_card_language import (  # noqa: F401 (cards: a fixture)
+    CARD_WORDS,
+    cards,
+    kairos_on_slack,
+    languages,
+    owner,
+    sent,
+    task,
+)
 from .test_reply_language import translating, translations
 
 #: The fake's German for the list's and the views' words (on top of the cards'): whole
@@ -145,12 +153,7 @@ async def test_a_translated_card_reply_gets_its_default_buttons_and_cut_note_in_
 async def test_the_app_home_is_in_the_language_its_reader_last_wrote_in(
     open_kairos: Callable[..., Any], fake: FakeAnthropic, slack: FakeSlack, clock: ManualClock
 ) -> None:
-    kairos = await open_kairos(
-        anthropic_api_key=SecretStr(KEY),
-        slack_bot_token=SecretStr("xoxb-test-T0001"),
-        slack_signing_secret=SecretStr("not-a-real-secret"),
-        slack_api_url=slack.api_url,  # type: ignore[attr-defined]
-    )
+    kairos = await kairos_on_slack(open_kairos, slack)
     fake.responder = deutsch
     surface = kairos.add_slack()
     workspace = await kairos.store.ensure_workspace(Platform.SLACK, "T0001")
