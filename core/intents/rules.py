@@ -367,6 +367,7 @@ class _Reading:
             people = take_mentions(toks, me_words=True)
             result.assignees = list(dict.fromkeys(people + take_bare_assignee(toks)))
             result.title = rename_title(toks, self.text)
+            result.channel = take_channel(toks)  # "move 12 to #ops"
         elif kind is not IntentKind.SHOW_HISTORY:
             result.channel = take_channel(toks)
         result.task_ref = task_ref(toks, self.text, kind)

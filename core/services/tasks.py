@@ -271,6 +271,10 @@ class TaskService:
                 after = await self._links.platform_ids(workspace_id, member_ids)
                 if sorted(before) != sorted(after):
                     changed["assignees"] = {"from": before, "to": after}
+            if "channel_ref" in changed and current.thread_ref and "thread_ref" not in given:
+                # Its card and thread stay in the old place; the new one gets a card of its own.
+                values["thread_ref"] = None
+                changed["thread_ref"] = {"from": current.thread_ref, "to": None}
             if not changed:
                 return current
 

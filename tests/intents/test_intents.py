@@ -165,6 +165,12 @@ FIELDS: list[tuple[str, dict[str, Any]]] = [
         {"intent": "update_task", "task_ref": "the report"},
     ),
     ("call it 'Q4 plan'", {"intent": "update_task", "title": "Q4 plan", "task_ref": "this"}),
+    ("move 12 to #ops", {"intent": "update_task", "task_ref": "12", "channel": "ops"}),
+    (
+        "move the deploy reminder over to #release-train",
+        {"intent": "update_task", "task_ref": "the deploy reminder", "channel": "release-train"},
+    ),
+    ("rename 3 to 'post in #general'", {"title": "post in #general", "channel": None}),
     ("nevermind", {"intent": "delete_task", "task_ref": "this"}),
     ("yep done", {"intent": "complete_task", "task_ref": "this"}),
     ("what do I need to do today", {"intent": "list_tasks", "assignees": ["me"]}),

@@ -108,3 +108,21 @@ async def test_update_assignees_and_dependencies(
     }
     fewer = await task_service.update(c.id, {"depends_on": [b.id], "assignees": []}, actor=member)
     assert (fewer.depends_on, fewer.assignees) == ([b.id], [])
+
+
+async def test_moving_a_task_to_another_channel_leaves_its_card_behind(
+    task_service: TaskService, member: Member, store: SqlStore
+) -> None:
+    task = await task_service.create({"title": "t", "channel_ref": "C0001"}, actor=member)
+    await store.update_task(task.id, {"thread_ref": "1700000000.000001"})
+    moved = await task_service.update(task.id, {"channel_ref": "C0002"}, actor=member)
+    # The card is a message in C0001: the task in C0002 gets a card of its own.
+    assert (moved.channel_ref, moved.thread_ref) == ("C0002", None)
+    [*_, event] = await store.audit_for_task(task.id)
+    assert event.details["changes"]["thread_ref"] == {"from": "1700000000.000001", "to": None}
+    # Anything else changed keeps the card where it is.
+    await store.update_task(task.id, {"thread_ref": "1700000000.000002"})
+    renamed = await task_service.update(
+        task.id, {"title": "u", "channel_ref": "C0002"}, actor=member
+    )
+    assert renamed.thread_ref == "1700000000.000002"
