@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from core.messages import ENGLISH, Labels
+from core.models import TaskPublic
 from core.notices.wording import BATCH_HEADER
 
 #: Everything translated in one request per language. A word not listed here stays
@@ -124,3 +125,15 @@ async def labels_of(
     got = await source.texts(wanted, language, workspace_id=workspace_id, each=True)
     extra = {e: t for e, t in zip(wanted, got, strict=True) if t != e}
     return replace(labels, words={**labels.words, **extra}) if extra else labels
+
+
+async def in_task_language(source: LabelSource | None, task: TaskPublic, text: str) -> str:
+    """Kairos's ``text`` about ``task`` in the task's language, its title held out of the
+    translation (ids, channels and commands kept); ``text`` as it is without a source,
+    for an English task, or when that cannot be done."""
+    if source is None or task.language == "en":
+        return text
+    (said,) = await source.around(
+        [text], task.language, workspace_id=task.workspace_id, verbatim=[task.title]
+    )
+    return said

@@ -21,7 +21,7 @@ from typing import Any
 import discord
 
 from bot.conversation.destination import destination, task_of
-from bot.conversation.labels import LabelSource
+from bot.conversation.labels import LabelSource, in_task_language
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
 from bot.discord.render import DiscordMessage, clip, render, task_card
@@ -76,6 +76,18 @@ def send_kwargs(message: DiscordMessage) -> dict[str, Any]:
         data = message.file.data or message.file.content.encode("utf-8")  # a PNG, or text
         kwargs["file"] = discord.File(io.BytesIO(data), filename=message.file.filename)
     return kwargs
+
+
+def moved_note(task: TaskPublic, channel: str, refused: discord.HTTPException) -> str:
+    """What the person hears when the card cannot go to ``channel`` and comes to them."""
+    if isinstance(refused, discord.NotFound):
+        why = f"I can't find #{channel} (deleted, or a channel I have no access to)"
+    else:
+        why = f"I may not post in #{channel} (I need View Channel and Send Messages there)"
+    return (
+        f"#{task.id} '{task.title}' is saved, but {why}: its card and reminders come to "
+        f"your DMs instead. Once I may post there, say 'move #{task.id} to #{channel}'."
+    )
 
 
 class DiscordAdapter:
@@ -143,9 +155,11 @@ class DiscordAdapter:
             and str(task.status) not in _FINISHED
         ):
             channel = task.channel_ref or origin.inbound.channel_ref
-            await self.post_card(
+            moved = await self.post_card(
                 task, tz=tz, note=reply.text, channel=channel, user=origin.inbound.user_ref
             )
+            if moved is not None:  # never "Got it … in #ops" when it is not in #ops
+                reply = Reply(text=moved, kind=ReplyKind.ERROR, ephemeral=True)
             if origin.answer is not None:
                 return await self._say(reply, origin)
             return False
@@ -179,21 +193,29 @@ class DiscordAdapter:
 
     async def post_card(
         self, task: TaskPublic, *, tz: str, note: str, channel: str | None, user: str
-    ) -> str:
-        """Post the task's card, start its thread, and store the card as the task's thread."""
+    ) -> str | None:
+        """Post the task's card, start its thread, and store the card as the task's thread.
+
+        When Kairos may not post in ``channel`` the card, and the task with it, goes to
+        the person's DM, its note saying why and how to move it back: that note is
+        returned (``None`` when the card is where it was meant to be).
+        """
         card = await self._card(task, tz=tz, note=note)
         target = channel or await self._dm(user)
+        moved: str | None = None
         try:
             posted = await self._post(target, card)
-        except (discord.Forbidden, discord.NotFound):
-            # Kairos cannot post there: the card goes to the person instead.
+        except (discord.Forbidden, discord.NotFound) as exc:
+            if channel is None:
+                raise  # the person's own DM refused: there is nowhere else
+            moved = await in_task_language(self._labels, task, moved_note(task, channel, exc))
             target = await self._dm(user)
-            posted = await self._post(target, card)
+            posted = await self._post(target, await self._card(task, tz=tz, note=moved))
         card_id = str(posted.id)
         if target not in self._threadless:
             await self._start_thread(target, card_id, task)
         await self._store.update_task(int(task.id), {"thread_ref": card_id, "channel_ref": target})
-        return card_id
+        return moved
 
     async def _start_thread(self, channel: str, message_id: str, task: TaskPublic) -> None:
         name = clip(f"#{task.id} {task.title}", 100)

@@ -25,7 +25,7 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.conversation.destination import destination, task_of
-from bot.conversation.labels import LabelSource, labels_of
+from bot.conversation.labels import LabelSource, in_task_language, labels_of
 from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, card_labels, render, task_card
 from bot.slack.outbound import Connections, PacedWebClient, Pacer
@@ -207,16 +207,6 @@ class SlackAdapter:
             return ENGLISH
         return await labels_of(self._labels, language, workspace_id, phrases=phrases)
 
-    async def _in_language(self, task: TaskPublic, text: str) -> str:
-        """Kairos's ``text`` about ``task`` in the task's language (its title held out of
-        the translation, ids and commands kept), or as it is."""
-        if self._labels is None or task.language == "en":
-            return text
-        (said,) = await self._labels.around(
-            [text], task.language, workspace_id=task.workspace_id, verbatim=[task.title]
-        )
-        return said
-
     async def _card(self, task: TaskPublic, *, tz: str, note: str) -> SlackMessage:
         now = self._clock.now()
         labels = await card_labels(self._labels, task, tz=tz, now=now)
@@ -280,7 +270,8 @@ class SlackAdapter:
                 if error not in _UNREACHABLE or channel is None:
                     raise
                 # Never silently elsewhere: the person hears where it did not go and why.
-                note = await self._in_language(task, unreachable_note(task, channel, error))
+                note = unreachable_note(task, channel, error)
+                note = await in_task_language(self._labels, task, note)
                 await self._say(Reply(text=note, task_id=task.id, ephemeral=True), origin)
                 return
             elsewhere = channel is None or channel != origin.inbound.channel_ref

@@ -115,6 +115,8 @@ class FakeDiscord:
     messages: dict[str, dict[str, Any]] = field(default_factory=dict)
     threads: dict[str, dict[str, Any]] = field(default_factory=dict)
     limited: int = 0
+    #: channels where the bot may not post (POST …/messages → 403 Missing Permissions).
+    closed_channels: set[str] = field(default_factory=set)
     #: Discord's global limit (requests a second per bot; ``None``: none). Over it:
     #: a global 429 with ``retry_after``.
     global_rate: float | None = None
@@ -455,6 +457,9 @@ class FakeDiscord:
         by_token = call.path.startswith(("/interactions/", "/webhooks/"))
         if not by_token and call.authorization != f"Bot {self.token}":
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
+        posting = re.fullmatch(r"/channels/(\d+)/messages", call.path)
+        if posting and call.method == "POST" and posting.group(1) in self.closed_channels:
+            return json_response({"message": "Missing Permissions", "code": 50013}, status=403)
         answer = await self._answer(call, request)
         if answer is None:
             return web.Response(status=204)

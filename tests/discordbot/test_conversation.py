@@ -84,6 +84,42 @@ async def test_slash_command_replies_privately_and_posts_a_card(
     assert task.channel_ref == CHANNEL_ID and task.thread_ref in fake.threads
 
 
+async def test_a_card_kairos_may_not_post_goes_to_the_dm_and_says_why(
+    fake: FakeDiscord, start_kairos
+) -> None:
+    kairos, _ = await start_kairos()
+    fake.closed_channels.add(CHANNEL_ID)
+    text = "add task 'rotate the keys' due tomorrow at 10"
+    answers = await answered(fake, fake.command("kairos", {"text": text}), saying="is saved")
+    said = answers[-1]["content"]
+    # Never "Got it … in #channel": it says where the task went, why, and how to move it.
+    assert said.startswith("#1 'rotate the keys' is saved, but I may not post in <#810"), said
+    assert "come to your DMs" in said and answers[-1]["flags"] & EPHEMERAL
+    dm = "6" + ALICE[1:]
+    card = (await eventually(lambda: cards(fake, dm), within=20))[0]
+    assert card.body["embeds"][0]["footer"]["text"].startswith("#1 'rotate the keys' is saved")
+    task = await kairos.store.get_task(1)
+    assert task.channel_ref == dm and task.thread_ref == card_id(fake, card)
+    # Once Kairos may post there, the move the note suggests puts a new card in the channel.
+    fake.closed_channels.clear()
+    move = fake.command("kairos", {"text": f"move 1 to <#{CHANNEL_ID}>"})
+    await answered(fake, move, saying="Updated")
+
+    def refused_then_posted() -> list[Any]:
+        posts = cards_now(fake, CHANNEL_ID)
+        return posts[:2] if len(posts) >= 2 else []
+
+    refused, card = await eventually(refused_then_posted, within=20)
+    assert refused.body["embeds"][0]["footer"]["text"].startswith("Got it")  # the 403
+    assert card.body["embeds"][0]["title"] == "#1 rotate the keys"
+
+    async def in_the_channel() -> Any:
+        moved = await kairos.store.get_task(1)
+        return moved if moved.thread_ref == card_id(fake, card) else None
+
+    assert (await eventually(in_the_channel)).channel_ref == CHANNEL_ID
+
+
 async def test_dm_creates_a_task(fake: FakeDiscord, start_kairos) -> None:
     kairos, _ = await start_kairos()
     dm = "610000000000000001"
