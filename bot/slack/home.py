@@ -61,9 +61,14 @@ def _note(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
+def _open_tasks(data: HomeData) -> list[TaskLine]:
+    """The open tasks as the view lists them: overdue first, then in due order as given."""
+    return sorted(data.tasks, key=lambda line: not line.overdue)  # stable sort
+
+
 def home_phrases(data: HomeData) -> list[str]:
     """The times the view shows ("tomorrow 09:30"): translated with the catalog."""
-    lines = (*data.tasks[:MAX_TASKS], *data.reminders[:MAX_REMINDERS])
+    lines = (*_open_tasks(data)[:MAX_TASKS], *data.reminders[:MAX_REMINDERS])
     return [x.when for x in lines if x.when] + [r.when for r in data.runs[:MAX_RUNS] if r.when]
 
 
@@ -79,7 +84,7 @@ def home_view(data: HomeData, labels: Labels = ENGLISH) -> dict[str, Any]:
         )
 
     blocks: list[Block] = [_header(labels("Your open tasks"))]
-    tasks = sorted(data.tasks, key=lambda line: not line.overdue)  # stable: keeps due order
+    tasks = _open_tasks(data)
     if not tasks:
         blocks.append(_note(labels("Nothing open. Try `/kairos remind me to stretch at 3pm`.")))
     for line in tasks[:MAX_TASKS]:
