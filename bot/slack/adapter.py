@@ -457,8 +457,10 @@ class SlackAdapter:
                 raise
             # The channel is out of reach: its creator gets the message, told why.
             creator = await self._store.get_member(task.created_by)
-            note = unreachable_note(task, channel, error).split(": ", 1)[1]
-            moved = replace(reply, text=f"{reply.text}\n(Not posted in #{channel}: {note})")
+            why = unreachable_note(task, channel, error).split(": ", 1)[1]
+            aside = f"(Not posted in #{channel}: {why})"
+            aside = await in_task_language(self._labels, task, aside)
+            moved = replace(reply, text=f"{reply.text}\n{aside}")
             target = await self._dm(client, str(creator.platform_user_id))
             message = render(moved)
             response = await client.chat_postMessage(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -48,6 +49,7 @@ LIST_WORDS = {
     "No runs yet": "Noch keine Läufe",
     "the full text is attached": "der ganze Text ist angehängt",
     "I could not post its card": "ich konnte die Karte nicht posten",
+    "Not posted in": "Nicht gepostet in",
     **CARD_WORDS,
     "due": "fällig",
     "overdue": "überfällig",
@@ -208,4 +210,29 @@ async def test_a_card_kairos_could_not_post_is_explained_in_the_tasks_language(
     said_ = note.body["text"]
     assert said_.startswith(f"#3 '{card.title}' is gespeichert, but ich konnte die Karte nicht")
     assert "`/invite @Kairos`" in said_ and "<#C0009>" in said_
+    assert not any(card.title in asked for asked in sent(fake))  # held out, put back
+
+
+async def test_a_reminder_its_channel_refused_reaches_its_creator_told_why_in_german(
+    fake: FakeAnthropic,
+    claude: ClaudeClient,
+    slack: FakeSlack,
+    cards: SlackAdapter,  # noqa: F811
+    store: SqlStore,
+) -> None:
+    workspace = await store.ensure_workspace(Platform.SLACK, "T0001")
+    ana = await store.ensure_member(workspace.id, "U0001")
+    fake.responder = deutsch
+    cards.use_labels(languages(claude))
+    slack.closed_channels.add("C0009")
+    card = task(channel_ref="C0009", thread_ref=None, created_by=ana.id)
+    reminder = Reply(
+        text=f"Erinnerung: {card.title}", kind=ReplyKind.REMINDER, task_id=card.id, task=card
+    )
+    await cards.send(replace(reminder, channel_ref="C0009"))
+    dm = slack.of("chat.postMessage")[-1]
+    assert dm.body["channel"].startswith("D")
+    said_ = dm.body["text"]
+    assert said_.startswith(f"Erinnerung: {card.title}\n(Nicht gepostet in <#C0009>: I'm not a")
+    assert "`/invite @Kairos`" in said_
     assert not any(card.title in asked for asked in sent(fake))  # held out, put back
