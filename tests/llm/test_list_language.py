@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from pydantic import SecretStr
 from slack.fake_slack import FakeSlack
 
@@ -23,6 +24,7 @@ from bot.slack.blocks import render as slack_render
 from core.clock import ManualClock
 from core.enums import Platform
 from core.messages import Inbound, Reply, ReplyKind
+from core.models import Member
 from core.store import SqlStore
 from integrations.llm.client import ClaudeClient
 
@@ -190,17 +192,28 @@ async def test_the_app_home_is_in_the_language_its_reader_last_wrote_in(
     assert len(fake.requests) == asked
 
 
-async def test_a_card_kairos_could_not_post_is_explained_in_the_tasks_language(
+@pytest.fixture
+async def closed(
     fake: FakeAnthropic,
     claude: ClaudeClient,
     slack: FakeSlack,
     cards: SlackAdapter,  # noqa: F811
     store: SqlStore,
-) -> None:
-    await store.ensure_workspace(Platform.SLACK, "T0001")  # workspace 1: its usage
+) -> Member:
+    """German words on ``cards``, whose channel C0009 Kairos is not in; ana of T0001."""
+    workspace = await store.ensure_workspace(Platform.SLACK, "T0001")  # 1: its usage
     fake.responder = deutsch
     cards.use_labels(languages(claude))
     slack.closed_channels.add("C0009")
+    return await store.ensure_member(workspace.id, "U0001")
+
+
+async def test_a_card_kairos_could_not_post_is_explained_in_the_tasks_language(
+    fake: FakeAnthropic,
+    slack: FakeSlack,
+    cards: SlackAdapter,  # noqa: F811
+    closed: Member,
+) -> None:
     card = task(channel_ref="C0009", thread_ref=None)
     inbound = Inbound(Platform.SLACK, "T0001", "U0001", "", channel_ref="C0001")
     origin = Origin(client=cards.clients.single, inbound=inbound)  # type: ignore[arg-type]
@@ -215,17 +228,11 @@ async def test_a_card_kairos_could_not_post_is_explained_in_the_tasks_language(
 
 async def test_a_reminder_its_channel_refused_reaches_its_creator_told_why_in_german(
     fake: FakeAnthropic,
-    claude: ClaudeClient,
     slack: FakeSlack,
     cards: SlackAdapter,  # noqa: F811
-    store: SqlStore,
+    closed: Member,
 ) -> None:
-    workspace = await store.ensure_workspace(Platform.SLACK, "T0001")
-    ana = await store.ensure_member(workspace.id, "U0001")
-    fake.responder = deutsch
-    cards.use_labels(languages(claude))
-    slack.closed_channels.add("C0009")
-    card = task(channel_ref="C0009", thread_ref=None, created_by=ana.id)
+    card = task(channel_ref="C0009", thread_ref=None, created_by=closed.id)
     reminder = Reply(
         text=f"Erinnerung: {card.title}", kind=ReplyKind.REMINDER, task_id=card.id, task=card
     )
