@@ -57,7 +57,7 @@ def hook_routes(
                     503, f"the event could not be stored ({type(exc).__name__}); retry later"
                 ) from None
         except Refused as refusal:
-            return refuse("webhooks", request, refusal)
+            return await refuse("webhooks", request, refusal, limit=max_bytes)
         return JSONResponse({"event_id": event_id, "duplicate": duplicate}, status_code=202)
 
     return [Route("/hooks/{name}", endpoint, methods=["POST"])]

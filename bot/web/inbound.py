@@ -14,6 +14,9 @@ verified on raw bytes before parsing, with a size cap"):
 
 A refusal is one log line (method, path, status, reason) — never the body,
 which carries people's words and Slack's ``response_url``, and never a traceback.
+Once refused, a body declared within the cap is read to its end and dropped
+(never parsed) so the answer is not lost to a connection reset; any other
+refusal closes the connection.
 Each surface (Slack events, webhooks, Discord interactions) supplies its own
 ``Verifier`` and parser; ``gated`` turns them into a Starlette endpoint.
 """
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
 from starlette.datastructures import Headers
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 
 log = logging.getLogger(__name__)
@@ -153,14 +156,45 @@ def gated(gate: Gate[T], handler: Handler[T]) -> Callable[[Request], Awaitable[R
         try:
             admitted = await gate.admit(request)
         except Refused as refusal:
-            return refuse(gate.name, request, refusal)
+            return await refuse(gate.name, request, refusal, limit=gate.max_bytes)
         return await handler(request, admitted)
 
     return endpoint
 
 
-def refuse(name: str, request: Request, refusal: Refused) -> Response:
-    """The one log line and the response for a refused request (the connection closes)."""
+async def drained(request: Request, limit: int) -> bool:
+    """Whether a refused request's body has been read to its end (reading it now if small).
+
+    A server that answers and closes while the client's body still sits unread
+    in the socket makes the kernel reset the connection, and the client may
+    lose the answer with it. A body declared within the cap is read and dropped
+    first, so the refusal arrives whole and the connection stays usable. An
+    undeclared (chunked) or bigger one is never read — refusing before reading
+    is the point of the gate — and the connection closes.
+    """
+    declared = request.headers.get("content-length")
+    if declared is None or not (declared.isascii() and declared.isdigit()):
+        return False
+    if int(declared) > limit:
+        return False
+    try:
+        async for _chunk in request.stream():
+            pass
+    except RuntimeError:  # already read whole by the gate (Starlette: "Stream consumed")
+        return True
+    except ClientDisconnect:
+        return False
+    return True
+
+
+async def refuse(
+    name: str, request: Request, refusal: Refused, *, limit: int = MAX_BODY_BYTES
+) -> Response:
+    """The one log line and the response for a refused request.
+
+    The connection stays open when the request's body could be read to its end
+    (within ``limit``), and closes when it could not (see ``drained``).
+    """
     client = request.client.host if request.client else "?"
     log.warning(
         "%s: refused %s %s from %s: %s %s",
@@ -171,7 +205,7 @@ def refuse(name: str, request: Request, refusal: Refused) -> Response:
         refusal.status,
         refusal.reason,
     )
+    keep_alive = refusal.status != 413 and await drained(request, limit)
     # Closing tells the server not to drain a body it will never read.
-    return JSONResponse(
-        {"error": refusal.reason}, status_code=refusal.status, headers={"Connection": "close"}
-    )
+    headers = {} if keep_alive else {"Connection": "close"}
+    return JSONResponse({"error": refusal.reason}, status_code=refusal.status, headers=headers)

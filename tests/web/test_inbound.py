@@ -78,8 +78,15 @@ def signed(body: bytes, *, at: float | None = None) -> dict[str, str]:
 
 async def call(headers: dict[str, str], chunks: list[bytes]) -> tuple[int, int]:
     """(status, body chunks the app pulled) for a POST of ``chunks``."""
+    status, pulled, _ = await answer(headers, chunks)
+    return status, pulled
+
+
+async def answer(headers: dict[str, str], chunks: list[bytes]) -> tuple[int, int, Headers]:
+    """(status, body chunks the app pulled, response headers) for a POST of ``chunks``."""
     pulled = 0
     status = 0
+    sent = Headers()
 
     async def receive() -> dict[str, Any]:
         nonlocal pulled
@@ -93,9 +100,10 @@ async def call(headers: dict[str, str], chunks: list[bytes]) -> tuple[int, int]:
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
-        nonlocal status
+        nonlocal status, sent
         if message["type"] == "http.response.start":
             status = message["status"]
+            sent = Headers(raw=message["headers"])
 
     scope = {
         "type": "http", "method": "POST", "path": "/hooks/x", "raw_path": b"/hooks/x",
@@ -104,7 +112,7 @@ async def call(headers: dict[str, str], chunks: list[bytes]) -> tuple[int, int]:
         "http_version": "1.1", "root_path": "",
     }  # fmt: skip
     await APP(scope, receive, send)
-    return status, pulled
+    return status, pulled, sent
 
 
 async def test_headers_are_refused_before_a_byte_of_the_body_is_read() -> None:
@@ -149,3 +157,23 @@ async def test_a_signed_good_body_reaches_the_handler_and_a_tampered_one_does_no
     body = json.dumps({"event": "deploy"}).encode()
     assert (await call(signed(body), [body]))[0] == 200
     assert (await call(signed(body), [body.replace(b"deploy", b"delete")]))[0] == 401
+
+
+async def test_a_small_refused_body_is_read_to_its_end_so_the_answer_is_not_reset() -> None:
+    """Closing with a client's body unread makes the kernel reset the connection, and
+    the client can lose the 401 with it: a refused body declared within the cap is read
+    (after the decision) and the connection kept; an undeclared or oversized one is not."""
+    body = [b'{"event":', b' "deploy"}']
+    size = str(sum(map(len, body)))
+    unsigned = {"content-length": size}
+    status, pulled, sent = await answer(unsigned, body)
+    assert (status, pulled) == (401, 2)
+    assert "connection" not in sent
+    forged = signed(b"other") | {"content-length": size}
+    status, pulled, sent = await answer(forged, body)
+    assert (status, pulled) == (401, 2) and "connection" not in sent
+    status, pulled, sent = await answer({}, body)  # chunked: never read
+    assert (status, pulled, sent.get("connection")) == (401, 0, "close")
+    big = [b"x" * CHUNK] * 100
+    status, pulled, sent = await answer({"content-length": str(100 * CHUNK)}, big)
+    assert (status, pulled, sent.get("connection")) == (401, 0, "close")
