@@ -260,8 +260,9 @@ class Reading:
     intent: Intent
     #: ``rules`` or ``claude``.
     parser: str = "rules"
-    #: ISO 639-1 code of the message's language (the rule parser reads English).
-    language: str = "en"
+    #: ISO 639-1 code of the message's language (the rule parser reads English);
+    #: ``None`` when the rules read a message that is in some other language.
+    language: str | None = "en"
 
 
 class AsyncIntentParser(Protocol):

@@ -119,7 +119,7 @@ def is_sentence(text: str) -> bool:
 def shown_language(reading: Reading, text: str, *, threshold: float) -> str | None:
     """The language ``text`` clearly shows, or ``None`` ("ja", "ok", "3", "#12").
 
-    Claude's reading names it; a sentence the English rules read with confidence
+    Claude's reading names it; an English sentence the rules read with confidence
     is English. Anything else leaves the speaker's last language as it was.
     """
     if reading.parser == "claude":
@@ -127,7 +127,7 @@ def shown_language(reading: Reading, text: str, *, threshold: float) -> str | No
     sure = reading.intent.intent is not IntentKind.UNKNOWN and not needs_model(
         text, reading, threshold=threshold
     )
-    return "en" if sure and is_sentence(text) else None
+    return "en" if sure and is_sentence(text) and reading.language == "en" else None
 
 
 class ReplyLanguage:

@@ -3,7 +3,8 @@
 Routing: the rule parser reads every message (it is free and instant). The
 model is asked only when that reading is below the confidence threshold, says
 ``unknown``, or the message is long or compound ("… and then …", several
-sentences) — where rules are weakest. A timeout, an error, invalid output or an
+sentences) — where rules are weakest — or is not in English, the only language
+the rules read (``core.intents.language``). A timeout, an error, invalid output or an
 exhausted budget from the model falls back to the rules' reading, silently: the
 person gets the offline answer, the log gets one line.
 """
@@ -13,8 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from dataclasses import replace
 
 from core.errors import KairosError
+from core.intents.language import EnglishCheck
 from core.intents.model import IntentKind
 from core.intents.rules import RuleParser
 from core.ports import AsyncIntentParser, ParseContext, Reading
@@ -70,11 +73,13 @@ class ParserChain:
         threshold: float = 0.6,
         timeout_seconds: float = 20.0,
         mode: str = "auto",
+        english: EnglishCheck | None = None,
     ) -> None:
         if mode not in ("auto", "rules", "claude"):
             raise ValueError(f"unknown parser mode {mode!r}: use rules, claude or auto")
         self.rules = RuleReader(rules)
         self.model = model
+        self.english = english or EnglishCheck()
         self.threshold = threshold
         self.timeout_seconds = timeout_seconds
         self.mode = mode
@@ -83,7 +88,9 @@ class ParserChain:
         reading = await self.rules.read(text, context)
         if self.model is None or self.mode == "rules":
             return reading
-        if self.mode == "auto" and not needs_model(text, reading, threshold=self.threshold):
+        if not await self.english.is_english(text):
+            reading = self._doubted(reading)
+        elif self.mode == "auto" and not needs_model(text, reading, threshold=self.threshold):
             return reading
         try:
             async with asyncio.timeout(self.timeout_seconds):
@@ -100,3 +107,11 @@ class ParserChain:
         if claude.intent.intent is IntentKind.UNKNOWN:
             return reading  # the rules may still have understood something
         return claude
+
+    def _doubted(self, reading: Reading) -> Reading:
+        """The rules' reading of a message not in English: they read only its English
+        words, so it is never sure (the person is asked before anything is done) and
+        names no language."""
+        confidence = min(reading.intent.confidence, round(self.threshold - 0.1, 2))
+        intent = reading.intent.model_copy(update={"confidence": max(confidence, 0.05)})
+        return replace(reading, intent=intent, language=None)

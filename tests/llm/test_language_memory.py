@@ -123,3 +123,22 @@ async def test_a_german_answer_to_kairos_question_is_read_with_the_question(
     assert done.text.startswith(f"Verstanden — #{done.task_id} 'den Bericht abgeben', morgen Di")
     reading = [r for r in fake.requests if r not in translations(fake)][-1]
     assert "Kairos just asked this person about: 'Erinnere mich" in reading.user_text()
+
+
+async def test_german_with_english_words_is_no_switch_to_english(
+    open_kairos: Callable[..., Any], fake: FakeAnthropic
+) -> None:
+    """The rules read "… Open the Due list" as a sure task; the sentence is still German.
+    Claude is asked, and when it cannot help, the rules' reading is only proposed (it
+    read a few English words) — and ana is not taken for an English speaker."""
+    kairos, task_id = await german_task(open_kairos, fake)
+    read = len(fake.requests)
+    fake.then(said(intent="unknown"))
+    mixed = await say(kairos, "Erinnere mich heute um 8 Uhr, Open the Due list")
+    asked = [r for r in fake.requests[read:] if r not in translations(fake)]
+    assert len(asked) == 1  # Claude read it, though the rules were "sure"
+    assert mixed.kind is ReplyKind.QUESTION and mixed.task_id is None, mixed.text
+    (question,) = texts_of(translations(fake)[-1])
+    assert question.startswith("Did you mean: create task"), question  # sent to be German
+    done = await press(kairos, "task.done", str(task_id))
+    assert done.text.startswith("Erledigt — "), done.text

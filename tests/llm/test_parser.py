@@ -156,6 +156,38 @@ async def test_routing_unsure_unknown_long_or_compound_ask_claude(
     assert reading.parser == "claude" and len(fake.requests) == 1
 
 
+#: German with a few English words: the rules make a "sure" task of it (" due ").
+MIXED = "Erinnere mich heute um 8 Uhr, Open the Due list"
+
+
+async def test_a_message_in_another_language_asks_claude_however_sure_the_rules_are(
+    fake: FakeAnthropic, claude: ClaudeClient
+) -> None:
+    rules = RuleParser().parse(MIXED, now=NOW, tz="Europe/Berlin")
+    assert rules.intent is IntentKind.CREATE_TASK and rules.confidence >= 0.6  # "sure"
+    fake.then(said(intent="create_reminder", language="de", title="Open the Due list",
+                   when={"day": "today", "clock": "08:00"}))  # fmt: skip
+    reading = await chain(claude).read(MIXED, CTX)
+    assert reading.parser == "claude" and reading.language == "de"
+    assert len(fake.requests) == 1
+    # English with a German title, quoted: the person's own words are English.
+    english = "create task 'Bericht für Freitag abgeben' for @bob due tomorrow"
+    assert (await chain(claude).read(english, CTX)).parser == "rules"
+    assert len(fake.requests) == 1
+
+
+async def test_when_claude_fails_on_another_language_the_rules_reading_names_none(
+    fake: FakeAnthropic, make_claude: Callable[..., ClaudeClient]
+) -> None:
+    fake.default = Answer(status=500)
+    reading = await chain(make_claude(max_retries=0)).read(MIXED, CTX)
+    assert reading.parser == "rules" and reading.intent.intent is IntentKind.CREATE_TASK
+    assert reading.language is None  # not "en": the speaker was not writing English
+    assert reading.intent.confidence < 0.6  # it read English words only: to be confirmed
+    sure = await chain(make_claude(max_retries=0)).read("remind me tomorrow at 9 to call Bo", CTX)
+    assert sure.language == "en" and len(fake.requests) == 1
+
+
 async def test_rules_mode_never_asks_and_claude_mode_always_asks(
     fake: FakeAnthropic, claude: ClaudeClient
 ) -> None:
