@@ -49,9 +49,13 @@ EFFECT_KEY = "kairos.effect"
 class CommandTakenOver(KairosError):
     """This process no longer holds the command: another one does (or did) its work."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, done: bool = False) -> None:
+        #: Whether the command's work is already done (it arrived twice), not in hand.
+        self.done = done
         super().__init__(
-            "Another Kairos process took this command over; its answer comes from there."
+            "This command arrived twice and was already done; nothing was done again."
+            if done
+            else "Another Kairos process took this command over; its answer comes from there."
         )
 
 
@@ -106,5 +110,10 @@ async def mark_with_effect(session: AsyncSession, engine: AsyncEngine) -> Comple
     )
     result = cast("CursorResult[Any]", await session.execute(stmt))
     if not result.rowcount:
-        raise CommandTakenOver()
+        status = await session.scalar(
+            sa.select(INBOX.c.status).where(
+                INBOX.c.platform == row["platform"], INBOX.c.dedupe_key == row["dedupe_key"]
+            )
+        )
+        raise CommandTakenOver(done=status == DONE)
     return completion

@@ -90,10 +90,16 @@ async def test_an_entry_taken_over_or_finished_elsewhere_rolls_the_effect_back(
     completion = _completion(store)
     elsewhere = completion.row | {"claimed_by": OTHER, "status": status}
     assert await InboxStore(store.db).accept(elsewhere)
-    with doing(completion), pytest.raises(CommandTakenOver):
+    with doing(completion), pytest.raises(CommandTakenOver) as refused:
         await _effect(store, workspace)
     assert not completion.done
     assert await _state(store) == ([(status, OTHER)], 0)  # no task: the work is theirs
+    # What the person reads: a duplicate delivery is not "taken over".
+    assert refused.value.done is (status == "done")
+    expected = (
+        "arrived twice and was already done" if status == "done" else "took this command over"
+    )
+    assert expected in refused.value.message
 
 
 async def test_an_effect_that_fails_after_the_mark_leaves_neither(
