@@ -2,23 +2,33 @@
 
 A reply names a channel (and maybe a thread), or a person (their DM), or
 neither — then it goes where its task's card lives. ``open_dm`` is the
-surface's way to get a person's DM channel.
+surface's way to get a person's DM channel. When that channel refuses a
+message about a task (Kairos was removed from it, it was archived or deleted),
+the message goes to the task's creator instead, saying why (``for_creator``):
+never lost in a log, and the task stays where it belongs, so its messages go
+there again once the channel is fixed.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Protocol
 
+from bot.conversation.labels import LabelSource, in_task_language
 from core.messages import Reply
-from core.models import TaskPublic
+from core.models import Member, TaskPublic
 
 log = logging.getLogger(__name__)
 
 
 class _Tasks(Protocol):
     async def find_task(self, task_id: int) -> TaskPublic | None: ...
+
+
+class _Members(Protocol):
+    async def get_member(self, member_id: int) -> Member: ...
 
 
 async def task_of(reply: Reply, store: _Tasks) -> TaskPublic | None:
@@ -40,3 +50,22 @@ async def destination(
     if channel is None:
         log.warning("reply for task %s names no place to go", reply.task_id)
     return channel, thread
+
+
+async def for_creator(
+    reply: Reply,
+    task: TaskPublic | None,
+    *,
+    channel: str,
+    why: str,
+    store: _Members,
+    labels: LabelSource | None,
+) -> tuple[str, Reply] | None:
+    """``(creator's platform id, reply)`` for a ``reply`` about ``task`` that ``channel``
+    refused, the reply carrying ``why`` (in the task's language); ``None`` when there is
+    no creator to tell."""
+    if task is None or task.created_by is None:
+        return None
+    creator = await store.get_member(task.created_by)
+    aside = await in_task_language(labels, task, f"(Not posted in #{channel}: {why})")
+    return str(creator.platform_user_id), replace(reply, text=f"{reply.text}\n{aside}")

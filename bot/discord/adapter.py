@@ -20,7 +20,7 @@ from typing import Any
 
 import discord
 
-from bot.conversation.destination import destination, task_of
+from bot.conversation.destination import destination, for_creator, task_of
 from bot.conversation.labels import LabelSource, in_task_language
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
@@ -78,15 +78,19 @@ def send_kwargs(message: DiscordMessage) -> dict[str, Any]:
     return kwargs
 
 
+def refusal(channel: str, refused: discord.HTTPException) -> str:
+    """Why Discord refused a post in ``channel``, in the person's terms."""
+    if isinstance(refused, discord.NotFound):
+        return f"I can't find #{channel} (deleted, or a channel I have no access to)"
+    return f"I may not post in #{channel} (I need View Channel and Send Messages there)"
+
+
 def moved_note(task: TaskPublic, channel: str, refused: discord.HTTPException) -> str:
     """What the person hears when the card cannot go to ``channel`` and comes to them."""
-    if isinstance(refused, discord.NotFound):
-        why = f"I can't find #{channel} (deleted, or a channel I have no access to)"
-    else:
-        why = f"I may not post in #{channel} (I need View Channel and Send Messages there)"
     return (
-        f"#{task.id} '{task.title}' is saved, but {why}: its card and reminders come to "
-        f"your DMs instead. Once I may post there, say 'move #{task.id} to #{channel}'."
+        f"#{task.id} '{task.title}' is saved, but {refusal(channel, refused)}: its card and "
+        f"reminders come to your DMs instead. Once I may post there, say "
+        f"'move #{task.id} to #{channel}'."
     )
 
 
@@ -304,7 +308,21 @@ class DiscordAdapter:
         message = render(reply)
         if reply.kind == ReplyKind.REMINDER and task is not None and channel not in self._direct:
             message = self._calling(message, task)
-        posted = await self._post_in_thread(channel, thread, message)
+        try:
+            posted = await self._post_in_thread(channel, thread, message)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            instead = None
+            if channel not in self._direct:
+                why = f"{refusal(channel, exc)}. Once I may, its messages go there again."
+                instead = await for_creator(
+                    reply, task, channel=channel, why=why, store=self._store, labels=self._labels
+                )
+            if instead is None:
+                raise
+            # The channel is out of reach: its creator gets the message, told why.
+            creator, moved = instead
+            posted = await self._post(await self._dm(creator), render(moved))
+            return str(posted.id)
         if task is not None and reply.kind == ReplyKind.REMINDER:
             # The card's "Next" line moved on with this fire.
             await self.refresh_card(task, tz=task.timezone)

@@ -24,7 +24,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.conversation.destination import destination, task_of
+from bot.conversation.destination import destination, for_creator, task_of
 from bot.conversation.labels import LabelSource, in_task_language, labels_of
 from bot.slack import metadata
 from bot.slack.blocks import SlackMessage, card_labels, render, task_card
@@ -453,15 +453,17 @@ class SlackAdapter:
             )
         except SlackApiError as exc:
             error = str(exc.response.get("error"))
-            if error not in _UNREACHABLE or task is None or task.created_by is None:
+            instead = None
+            if error in _UNREACHABLE and task is not None:
+                why = unreachable_note(task, channel, error).split(": ", 1)[1]
+                instead = await for_creator(
+                    reply, task, channel=channel, why=why, store=self._store, labels=self._labels
+                )
+            if instead is None:
                 raise
             # The channel is out of reach: its creator gets the message, told why.
-            creator = await self._store.get_member(task.created_by)
-            why = unreachable_note(task, channel, error).split(": ", 1)[1]
-            aside = f"(Not posted in #{channel}: {why})"
-            aside = await in_task_language(self._labels, task, aside)
-            moved = replace(reply, text=f"{reply.text}\n{aside}")
-            target = await self._dm(client, str(creator.platform_user_id))
+            creator, moved = instead
+            target = await self._dm(client, creator)
             message = render(moved)
             response = await client.chat_postMessage(
                 channel=target, text=message.text, blocks=message.blocks

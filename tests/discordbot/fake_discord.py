@@ -458,12 +458,17 @@ class FakeDiscord:
         if not by_token and call.authorization != f"Bot {self.token}":
             return json_response({"message": "401: Unauthorized", "code": 0}, status=401)
         posting = re.fullmatch(r"/channels/(\d+)/messages", call.path)
-        if posting and call.method == "POST" and posting.group(1) in self.closed_channels:
+        if posting and call.method == "POST" and self._closed(posting.group(1)):
             return json_response({"message": "Missing Permissions", "code": 50013}, status=403)
         answer = await self._answer(call, request)
         if answer is None:
             return web.Response(status=204)
         return json_response(answer)
+
+    def _closed(self, channel: str) -> bool:
+        """A closed channel, or a thread in one (threads take their channel's permissions)."""
+        parent = self.threads.get(channel, {}).get("parent_id")
+        return channel in self.closed_channels or parent in self.closed_channels
 
     def _take_global(self) -> bool:
         assert self.global_rate is not None

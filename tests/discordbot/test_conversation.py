@@ -10,6 +10,8 @@ from typing import Any
 
 from waiting import eventually
 
+from core.messages import Reply, ReplyKind
+
 from .fake_discord import ALICE, BOB, BOT_ID, CHANNEL_ID, FakeDiscord
 
 EPHEMERAL = 64
@@ -118,6 +120,33 @@ async def test_a_card_kairos_may_not_post_goes_to_the_dm_and_says_why(
         return moved if moved.thread_ref == card_id(fake, card) else None
 
     assert (await eventually(in_the_channel)).channel_ref == CHANNEL_ID
+
+
+async def test_a_reminder_its_channel_refuses_reaches_the_creator_saying_why(
+    fake: FakeDiscord, start_kairos
+) -> None:
+    kairos, surface = await start_kairos()
+    text = "add task 'rotate the keys' due tomorrow at 10"
+    await answered(fake, fake.command("kairos", {"text": text}), saying="rotate the keys")
+
+    async def carded() -> Any:
+        task = await kairos.store.get_task(1)
+        return task if task.thread_ref in fake.threads else None
+
+    await eventually(carded)
+    fake.closed_channels.add(CHANNEL_ID)  # Kairos lost its permission there afterwards
+    reminder = Reply(text="Reminder: rotate the keys", kind=ReplyKind.REMINDER, task_id=1)
+    assert await surface.adapter.send(reminder) is not None  # delivered: the run succeeds
+    dm = "6" + ALICE[1:]
+    [post] = fake.of("POST", rf"^/channels/{dm}/messages$")
+    said = post.body["content"]
+    assert said.startswith("Reminder: rotate the keys\n(Not posted in <#810"), said
+    assert "View Channel and Send Messages" in said and "go there again" in said
+    # The task stays where it belongs: once Kairos may post there, it posts there.
+    assert (await kairos.store.get_task(1)).channel_ref == CHANNEL_ID
+    fake.closed_channels.clear()
+    assert await surface.adapter.send(reminder) is not None
+    assert len(fake.of("POST", rf"^/channels/{dm}/messages$")) == 1
 
 
 async def test_dm_creates_a_task(fake: FakeDiscord, start_kairos) -> None:
