@@ -20,12 +20,12 @@ from typing import Any
 
 import discord
 
+from bot.cards import card_labels
 from bot.conversation.destination import destination, for_creator, task_of
 from bot.conversation.labels import LabelSource, in_task_language
 from bot.discord.components import view_for
 from bot.discord.outbound import Outbox
 from bot.discord.render import DiscordMessage, clip, render, task_card
-from bot.slack.blocks import card_labels
 from core.messages import Inbound, Reply, ReplyKind
 from core.models import TaskPublic
 from core.ports import Clock

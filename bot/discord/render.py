@@ -17,8 +17,8 @@ from datetime import datetime
 
 import discord
 
+from bot.cards import card_phrases
 from bot.conversation.replies import task_buttons
-from bot.slack.blocks import card_phrases
 from core.messages import ENGLISH, Attachment, Button, Labels, Reply, ReplyKind
 from core.models import TaskPublic
 

@@ -24,10 +24,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.oauth.installation_store.async_installation_store import AsyncInstallationStore
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.cards import card_labels
 from bot.conversation.destination import destination, for_creator, task_of
 from bot.conversation.labels import LabelSource, in_task_language, labels_of
 from bot.slack import metadata
-from bot.slack.blocks import SlackMessage, card_labels, render, task_card
+from bot.slack.blocks import SlackMessage, render, task_card
 from bot.slack.outbound import Connections, PacedWebClient, Pacer
 from core.errors import KairosError, NotConfigured
 from core.messages import ENGLISH, Attachment, Inbound, Labels, Reply, ReplyKind

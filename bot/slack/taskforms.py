@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.cards import describe_schedule
 from bot.formatting import when
-from bot.slack.blocks import describe_schedule
 from bot.slack.home import HomeData, RunLine, SpeakerLanguages
 from bot.slack.modals import DUE, PRIORITIES, SCHEDULE, TITLE, TaskForm
 from core.enums import Platform, TaskKind, TaskStatus
