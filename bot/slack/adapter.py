@@ -41,22 +41,25 @@ log = logging.getLogger(__name__)
 _UNREACHABLE = frozenset({"not_in_channel", "channel_not_found", "is_archived"})
 
 
-def unreachable_note(task: TaskPublic, channel: str, error: str) -> str:
-    """What the person hears when the card cannot go where the task belongs."""
+def unreachable(task: TaskPublic, channel: str, error: str) -> str:
+    """Why Kairos cannot post in ``channel`` (a ``_UNREACHABLE`` error), and the fix."""
     where = f"#{channel}"
     if error == "is_archived":
         why = f"{where} is archived"
-        fix = "Pick another channel (e.g. 'move #{id} to #general')."
+        fix = f"Pick another channel (e.g. 'move #{task.id} to #general')."
     elif error == "channel_not_found":
         why = f"I can't see {where} (a private channel I was not invited to?)"
         fix = f"Invite me there with `/invite @Kairos` in {where}, or pick another channel."
     else:
         why = f"I'm not a member of {where}"
         fix = f"Invite me with `/invite @Kairos` in {where}; later cards and reminders go there."
-    return (
-        f"#{task.id} '{task.title}' is saved, but I could not post its card: {why}. "
-        + fix.replace("{id}", str(task.id))
-    )
+    return f"{why}. {fix}"
+
+
+def unreachable_note(task: TaskPublic, channel: str, error: str) -> str:
+    """What the person hears when the card cannot go where the task belongs."""
+    why = unreachable(task, channel, error)
+    return f"#{task.id} '{task.title}' is saved, but I could not post its card: {why}"
 
 
 Respond = Callable[..., Awaitable[Any]]
@@ -456,7 +459,7 @@ class SlackAdapter:
             error = str(exc.response.get("error"))
             instead = None
             if error in _UNREACHABLE and task is not None:
-                why = unreachable_note(task, channel, error).split(": ", 1)[1]
+                why = unreachable(task, channel, error)
                 instead = await for_creator(
                     reply, task, channel=channel, why=why, store=self._store, labels=self._labels
                 )
