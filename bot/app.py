@@ -40,6 +40,7 @@ from core.events.layer import EventLayer
 from core.events.task_events import TaskChangeEvents
 from core.executors.registry import ExecutorRegistry
 from core.executors.standard import standard_registry
+from core.intents.language import EnglishCheck
 from core.intents.rules import RuleParser
 from core.planning.service import HourlyCap, PlanService, WorkflowPlanSink
 from core.ports import ChannelHistory, ChatAdapter, Clock, IntentParser, LogStore
@@ -349,19 +350,20 @@ class Kairos:
 
     async def start(self) -> None:
         """Start the scheduler: recover crashed runs, then workers and engine."""
-        # Charts and workflow pictures import matplotlib (about a second) when first
-        # drawn, so that one-shot commands never pay for it; a running Kairos pays it
-        # now, in the background, rather than inside a chat reply's time budget.
-        self._warming = asyncio.create_task(
-            asyncio.to_thread(importlib.import_module, "matplotlib.figure"),
-            name="kairos-import-matplotlib",
-        )
+        self._warming = asyncio.create_task(asyncio.to_thread(self._warm), name="kairos-warm-up")
         await self.scheduler.start()
         await self.events.start()
         if self.notices is not None:
             await self.notices.start()
         self._started = True
         await self.announcer.announce()  # endings nobody was there to announce
+
+    def _warm(self) -> None:
+        """What one-shot commands never load and a running Kairos loads at start, in a
+        thread, rather than inside a chat reply's time budget (about a second each)."""
+        importlib.import_module("matplotlib.figure")  # charts and workflow pictures
+        if self.claude is not None:
+            EnglishCheck().warm()  # which messages go to Claude
 
     async def close(self) -> None:
         if self._started:

@@ -21,8 +21,9 @@ is German). The whole message is judged, and each clause of it on its own
 as a whole, and is German in its first clause). A message of fewer than
 three words shows no language and counts as English, as the rules always took it.
 
-The model takes about a second to load: it is loaded on first use, in a thread,
-and only by a process that has Claude to route to — the offline path never pays.
+The model takes about a second to load: it is loaded once per process, in a
+thread — by a running Kairos at start (``warm``), else on first use — and only
+where there is Claude to route to: the offline path never pays.
 """
 
 from __future__ import annotations
@@ -75,6 +76,10 @@ class EnglishCheck:
 
     def __init__(self, languages: tuple[str, ...] = LANGUAGES) -> None:
         self.languages = languages
+
+    def warm(self) -> None:
+        """Load the model now (blocking: call it in a thread), not on the first message."""
+        _identifier(self.languages)
 
     async def is_english(self, text: str) -> bool:
         """Whether ``text``, in the person's own words, is English (or too short to tell)."""
