@@ -44,9 +44,11 @@ LANGUAGES = (
 #: a near tie ("list reminders for" — Danish 0.39, English 0.38), a sentence in
 #: another language rarely (German 0.87 to 0.99).
 CLEARLY = 0.6
-#: What a person did not write in their own language: quoted titles, mentions,
-#: channels, links, code.
-_NOT_WORDS = re.compile(r"https?://\S+|`[^`\n]*`|'[^'\n]*'|\"[^\"\n]*\"|[#@<][\w.:|>-]*")
+#: What a person did not write in their own language: quoted titles (not the text
+#: between two apostrophes: "don't … it's"), mentions, channels, links, code.
+_NOT_WORDS = re.compile(
+    r"https?://\S+|`[^`\n]*`|(?<!\w)'[^'\n]*'(?!\w)|\"[^\"\n]*\"|[#@<][\w.:|>-]*"
+)
 #: A word: three of them show a language.
 _WORD = re.compile(r"[^\W\d_]{2,}")
 #: Where a clause ends: each clause of three words or more is judged too, so a

@@ -43,6 +43,8 @@ async def test_english_or_too_short_to_tell(text: str) -> None:
         "Erinnere mich morgen, Check the Due dates of the board",
         # English words quoted out leave the German ones
         "Erstelle eine Aufgabe 'deploy the pricing page' für nächste Woche",
+        # apostrophes are no quotes: nothing between two of them is left out
+        "rappelle à l'équipe de finir le rapport aujourd'hui",
     ],
 )
 async def test_another_language(text: str) -> None:
