@@ -26,7 +26,6 @@ from bot.conversation.languages import (
     NO_WORDS,
     YES_WORDS,
     ReplyLanguage,
-    is_sentence,
     say,
     shown_language,
 )
@@ -54,6 +53,7 @@ from bot.conversation.visibility import may_see
 from bot.conversation.workflows import WorkflowTalk
 from core.enums import Platform, Priority, TaskKind, TaskStatus
 from core.errors import InvalidInput, KairosError, NotFound
+from core.intents.language import is_sentence
 from core.intents.model import Intent, IntentKind
 from core.intents.specs import to_spec
 from core.messages import Button, Inbound, Reply

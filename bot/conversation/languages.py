@@ -25,6 +25,7 @@ from dataclasses import replace
 from bot.conversation.labels import CATALOG
 from core.errors import BudgetExhausted
 from core.intents.chain import needs_model
+from core.intents.language import is_sentence
 from core.intents.model import IntentKind
 from core.messages import ENGLISH, Labels, Reply, TaskLine, placeholders
 from core.ports import Reading, Translator
@@ -105,15 +106,6 @@ def kept_intact(english: str, translated: str, keep: Sequence[str] = ()) -> bool
     return bool(translated.strip()) and all(
         p in translated for p in [*protected(english), *(k for k in keep if k in english)]
     )
-
-
-#: A word of a sentence (three make a message "clearly" in some language).
-_WORD = re.compile(r"[^\W\d_]{2,}")
-
-
-def is_sentence(text: str) -> bool:
-    """Whether ``text`` has words enough to show its language ("ja", "3", "ok": no)."""
-    return len(_WORD.findall(text)) >= 3
 
 
 def shown_language(reading: Reading, text: str, *, threshold: float) -> str | None:

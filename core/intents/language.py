@@ -49,7 +49,7 @@ CLEARLY = 0.6
 _NOT_WORDS = re.compile(
     r"https?://\S+|`[^`\n]*`|(?<!\w)'[^'\n]*'(?!\w)|\"[^\"\n]*\"|[#@<][\w.:|>-]*"
 )
-#: A word: three of them show a language.
+#: A word of a sentence: three of them show a language.
 _WORD = re.compile(r"[^\W\d_]{2,}")
 #: Where a clause ends: each clause of three words or more is judged too, so a
 #: German request with an English title after a comma is still German.
@@ -73,6 +73,11 @@ def _identifier(languages: tuple[str, ...]) -> Any:
         return _LOADED[languages]
 
 
+def is_sentence(text: str) -> bool:
+    """Whether ``text`` has words enough to show its language ("ja", "3", "ok": no)."""
+    return len(_WORD.findall(text)) >= 3
+
+
 class EnglishCheck:
     """Tells English from the other ``LANGUAGES``; loads its model once, off the loop."""
 
@@ -86,13 +91,13 @@ class EnglishCheck:
     async def is_english(self, text: str) -> bool:
         """Whether ``text``, in the person's own words, is English (or too short to tell)."""
         own = _NOT_WORDS.sub(" ", text)
-        if len(_WORD.findall(own)) < 3:
+        if not is_sentence(own):
             return True
         identifier: Any = _LOADED.get(self.languages)
         if identifier is None:
             identifier = await asyncio.to_thread(_identifier, self.languages)
-        clauses = [c for c in _CLAUSE.split(own) if len(_WORD.findall(c)) >= 3]
-        for said in (own, *clauses):
+        clauses = [c for c in _CLAUSE.split(own) if is_sentence(c)]
+        for said in dict.fromkeys((own, *clauses)):  # one clause: the message itself
             language, likelihood = identifier.classify(said)
             if language != "en" and likelihood >= CLEARLY:
                 return False
